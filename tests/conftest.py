@@ -1,0 +1,155 @@
+"""Shared fixtures: app, client, db, and signed-in helpers; every test gets a clean database.
+
+Tests that take `app` run once on SQLite and once on PostgreSQL. Mark a test (or module) with
+`@pytest.mark.backends("postgresql")` to run it on fewer backends.
+"""
+import contextvars
+import uuid
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from tests import services
+from webapp import create_app
+from webapp.config import Config
+from webapp.extensions import db as _db
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): database backends to run on")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = marker.args if marker else ("sqlite", "postgresql")
+        metafunc.parametrize("backend", names, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request, tmp_path_factory):
+    """Yields (name, database url) with the schema created once for the session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+        yield "sqlite", url
+        return
+    name, url = services.create_postgres_database()
+    yield "postgresql", url
+    services.drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if not services.redis_ping():
+        services.unavailable(f"Redis is not reachable at {services.REDIS_URL}")
+    return services.REDIS_URL
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test itself holds an app context for database access; without this, requests would
+    share its `g` (and its database session) and hide bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect being followed inside the isolated context
+            return super().open(*args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        _db.session.expire_all()
+        return response
+
+
+def make_test_config(database_url, redis_url, **overrides):
+    attributes = {
+        "ENV_NAME": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"rostersync-test-{RUN_ID}:",
+        "QUEUE_QUICK": f"rostersync-test-{RUN_ID}-quick",
+        "QUEUE_SYNC": f"rostersync-test-{RUN_ID}-sync",
+        "TOKEN_ENCRYPTION_KEY": "p1VnWqHqV3qSx0k2rjv8lR5Qh5s1d4JbqYtq6o7mYxY=",
+    }
+    attributes.update(overrides)
+    return type("TestConfig", (Config,), attributes)
+
+
+_schemas_created = set()
+
+
+@pytest.fixture
+def app_config_overrides():
+    """Override in a test module to change settings: return a dict."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, redis_url, app_config_overrides):
+    name, database_url = backend
+    app = create_app(make_test_config(database_url, redis_url, **app_config_overrides))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        if database_url not in _schemas_created:
+            _db.create_all()
+            _schemas_created.add(database_url)
+        yield app
+        _db.session.remove()
+        _empty_all_tables()
+        _db.engine.dispose()
+    _clear_redis(app)
+
+
+def _empty_all_tables():
+    with _db.engine.begin() as conn:
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def _clear_redis(app):
+    from webapp.redis_conn import get_redis
+    conn = get_redis(app)
+    for key in conn.scan_iter(match=f"{app.config['REDIS_KEY_PREFIX']}*"):
+        conn.delete(key)
+    for queue_key in (app.config["QUEUE_QUICK"], app.config["QUEUE_SYNC"]):
+        for key in conn.scan_iter(match=f"rq:*{queue_key}*"):
+            conn.delete(key)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app):
+    from tests.factory import Factory
+    return Factory()
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(client, email, password="password") posts the real login form."""
+    from tests.factory import sign_in as _sign_in
+    return _sign_in
+
+
+@pytest.fixture
+def admin(factory):
+    """An organisation in a trust with one admin; returns a namespace (org, user, trust)."""
+    return factory.school_with_admin()
+
+
+@pytest.fixture
+def admin_client(client, admin, sign_in):
+    sign_in(client, admin.user.email)
+    return client

@@ -1,0 +1,118 @@
+"""Manage users, organisation scoping and the role matrix."""
+import pytest
+
+from tests.factory import post_form
+from webapp.orgs.models import Membership
+from webapp.orgs.services import find_user_by_email
+
+
+def users_url(org):
+    return f"/o/{org.id}/settings/users/"
+
+
+def test_admin_lists_people_with_name_email_role_source_and_status(admin_client, admin, factory):
+    factory.user("teacher@school.example", [admin.org], name="Ada Teacher")
+    html = admin_client.get(users_url(admin.org)).text
+    for text in ("Ada Teacher", "teacher@school.example", "Member", "Manual", "Active"):
+        assert text in html
+
+
+def test_search_is_server_side_and_htmx_gets_only_the_table(admin_client, admin, factory):
+    factory.user("alpha@school.example", [admin.org], name="Alpha One")
+    factory.user("beta@school.example", [admin.org], name="Beta Two")
+    response = admin_client.get(users_url(admin.org) + "?q=alpha", headers={"HX-Request": "true"})
+    assert "Alpha One" in response.text and "Beta Two" not in response.text
+    assert "<html" not in response.text
+
+
+def test_people_are_paginated(admin_client, admin, factory):
+    for n in range(30):
+        factory.user(f"p{n:02d}@school.example", [admin.org], name=f"Person {n:02d}")
+    first = admin_client.get(users_url(admin.org)).text
+    second = admin_client.get(users_url(admin.org) + "?page=2").text
+    assert "Page 1 of 2" in first and "Person 00" in first and "Person 29" not in first
+    assert "Person 29" in second
+
+
+def test_adding_an_existing_email_adds_a_membership_not_an_account(admin_client, admin, factory, db):
+    other = factory.organisation("Other School")
+    factory.user("shared@school.example", [other], name="Shared Person")
+    response = post_form(admin_client, users_url(admin.org), {
+        "email": "SHARED@school.example", "display_name": "Shared", "role": "member"})
+    assert response.status_code == 302
+    user = find_user_by_email("shared@school.example")
+    assert {m.organisation.name for m in user.memberships} == {"Other School", admin.org.name}
+    assert db.session.query(Membership).join(Membership.user).filter_by(
+        email_normalised="shared@school.example").count() == 2
+
+
+def test_admin_changes_a_role_and_removes_a_person(admin_client, admin, factory, db):
+    user = factory.user("mover@school.example", [admin.org])
+    membership_id = user.memberships[0].id
+    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/role", {"role": "admin"})
+    assert db.session.get(Membership, membership_id).role == "admin"
+    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/remove")
+    assert db.session.get(Membership, membership_id) is None
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, db):
+    membership = admin.user.memberships[0]
+    demoted = post_form(admin_client, f"{users_url(admin.org)}{membership.id}/role",
+                        {"role": "member"}, follow_redirects=True)
+    assert "last admin" in demoted.text
+    removed = post_form(admin_client, f"{users_url(admin.org)}{membership.id}/remove",
+                        follow_redirects=True)
+    assert "last admin" in removed.text
+    assert db.session.get(Membership, membership.id).role == "admin"
+
+
+def test_a_membership_of_another_organisation_cannot_be_touched(admin_client, admin, factory, db):
+    other = factory.school_with_admin("Elsewhere", trust="Another Trust")
+    target = other.user.memberships[0]
+    response = post_form(admin_client, f"{users_url(admin.org)}{target.id}/remove")
+    assert response.status_code == 404
+    assert db.session.get(Membership, target.id) is not None
+
+
+def test_person_in_several_organisations_switches_from_the_header(client, factory, sign_in):
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    factory.user("both@school.example", [first, second], role="admin")
+    sign_in(client, "both@school.example")
+    home = client.get("/", follow_redirects=True).text
+    assert 'id="org-switcher"' in home and "Beta Academy" in home
+    response = post_form(client, "/switch-organisation", {"org_id": second.id})
+    assert response.headers["Location"] == f"/o/{second.id}/"
+    assert "Beta Academy" in client.get(f"/o/{second.id}/").text
+
+
+ROUTES = ["/o/{org}/", "/o/{org}/settings", "/o/{org}/settings/users/",
+          "/o/{org}/settings/user-sync/"]
+ADMIN_ONLY = {"/o/{org}/settings", "/o/{org}/settings/users/", "/o/{org}/settings/user-sync/"}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("who", ["anonymous", "member", "admin", "other_org_admin",
+                                 "other_trust_admin"])
+def test_role_matrix(client, factory, sign_in, route, who):
+    school = factory.school_with_admin("Home School", trust="Trust One")
+    sibling = factory.school_with_admin("Sibling School", trust="Trust One")
+    stranger = factory.school_with_admin("Far School", trust="Trust Two")
+    member = factory.user("member@school.example", [school.org])
+    signed_in = {"member": member, "admin": school.user, "other_org_admin": sibling.user,
+                 "other_trust_admin": stranger.user}.get(who)
+    if signed_in:
+        sign_in(client, signed_in.email)
+    response = client.get(route.format(org=school.org.id))
+    if who == "anonymous":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    elif who == "admin" or (who == "member" and route not in ADMIN_ONLY):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404
+        if who != "member":
+            assert "Home School" not in response.text
+
+
+def test_unknown_organisation_is_404_like_a_foreign_one(admin_client):
+    assert admin_client.get("/o/999999/settings").status_code == 404

@@ -1,0 +1,89 @@
+"""rostersync: the Flask application factory."""
+from flask import Flask, g, render_template, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env
+from webapp.errors import NotFound
+from webapp.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_class=None):
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"), instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_context(app)
+    from webapp.cli import init_cli
+    from webapp.security import init_security
+    init_cli(app)
+    init_security(app)
+    return app
+
+
+def _init_extensions(app):
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    import webapp.models  # noqa: F401  (every model registered before first use)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from webapp.auth.models import User
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app):
+    from webapp.auth.routes import bp as auth_bp
+    from webapp.health.routes import bp as health_bp
+    from webapp.main.routes import bp as main_bp, org_bp as org_home_bp
+    from webapp.users.routes import bp as users_bp
+    from webapp.user_sync.routes import bp as user_sync_bp
+    for blueprint in (auth_bp, health_bp, main_bp, org_home_bp, users_bp, user_sync_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_pages(app):
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(404)
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("errors/500.html"), 500
+
+
+def _register_template_context(app):
+    @app.context_processor
+    def inject_navigation():
+        organisation = getattr(g, "organisation", None)
+        memberships = []
+        if current_user.is_authenticated:
+            memberships = sorted(current_user.active_memberships(),
+                                 key=lambda m: m.organisation.name)
+        return {
+            "current_organisation": organisation,
+            "current_membership": getattr(g, "membership", None),
+            "header_memberships": memberships,
+            "demo_mode": app.config["DEMO_MODE"],
+            "support_url": app.config["SUPPORT_URL"],
+            "session_org_id": session.get("org_id"),
+        }

@@ -1,0 +1,47 @@
+"""Platform accounts."""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(320), nullable=False)
+    email_normalised = db.Column(db.String(320), nullable=False, unique=True, index=True)
+    display_name = db.Column(db.String(255), nullable=False, default="")
+    password_hash = db.Column(db.String(255))
+    job_title = db.Column(db.String(255))
+    department = db.Column(db.String(255))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    memberships = db.relationship("Membership", back_populates="user", cascade="all, delete-orphan")
+
+    def set_email(self, email):
+        self.email = email.strip()
+        self.email_normalised = normalise_email(email)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)  # scrypt by default
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def active_memberships(self):
+        return [m for m in self.memberships if m.status == "active"]
+
+    @property
+    def name_or_email(self):
+        return self.display_name or self.email

@@ -1,0 +1,29 @@
+"""Signing in: one neutral answer for every kind of failure."""
+from webapp.auth import ratelimit
+from webapp.auth.models import normalise_email
+from webapp.orgs.services import find_user_by_email
+
+NEUTRAL_FAILURE = "That email and password don't match an active account. Check them and try again."
+
+
+class SignInRefused(Exception):
+    pass
+
+
+class TooManyAttempts(Exception):
+    pass
+
+
+def authenticate(email, password, address):
+    """Returns the user, or raises SignInRefused / TooManyAttempts with a message for the page."""
+    email_normalised = normalise_email(email)
+    if ratelimit.is_locked_out(email_normalised, address):
+        raise TooManyAttempts(
+            "Too many failed sign-in attempts. Wait "
+            f"{ratelimit.lockout_minutes()} minutes and try again, or ask your administrator.")
+    user = find_user_by_email(email_normalised)
+    if user is None or not user.check_password(password or "") or not user.active_memberships():
+        ratelimit.record_failure(email_normalised, address)
+        raise SignInRefused(NEUTRAL_FAILURE)
+    ratelimit.clear_account_failures(email_normalised)
+    return user

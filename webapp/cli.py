@@ -1,0 +1,89 @@
+"""Operator commands: `flask --app wsgi org create ...`, `flask --app wsgi user create ...`."""
+import click
+from flask.cli import AppGroup
+
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.orgs.services import add_membership, create_organisation, find_organisation_by_name, \
+    get_or_create_user
+
+org_cli = AppGroup("org", help="Manage organisations (schools) and trusts.")
+user_cli = AppGroup("user", help="Manage platform accounts.")
+
+
+def fail(message):
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(1)
+
+
+@org_cli.command("create")
+@click.argument("name")
+@click.option("--trust", "trust_name", help="The trust the organisation belongs to (created if new).")
+def create_org_command(name, trust_name):
+    """Create an organisation NAME."""
+    try:
+        org = create_organisation(name, trust_name)
+    except ServiceError as error:
+        fail(str(error))
+    trust = f' in trust "{org.trust.name}"' if org.trust else ""
+    click.echo(f'Created organisation "{org.name}"{trust}.')
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--password", help="Sets (or resets) the account's password.")
+@click.option("--org", "org_names", multiple=True, required=True,
+              help="An organisation to add the account to; repeat for several.")
+@click.option("--admin", is_flag=True, help="Make the account an admin of those organisations.")
+@click.option("--name", "display_name", help="Display name.")
+def create_user_command(email, password, org_names, admin, display_name):
+    """Create the account EMAIL, or add memberships to an existing one."""
+    organisations = [find_organisation_by_name(name) for name in org_names]
+    unknown = [name for name, org in zip(org_names, organisations) if org is None]
+    if unknown:
+        fail("No organisation called " + ", ".join(f'"{n}"' for n in unknown)
+             + '. Create it first with `flask --app wsgi org create "NAME"`.')
+    try:
+        user = get_or_create_user(email, display_name)
+    except ServiceError as error:
+        fail(str(error))
+    if display_name:
+        user.display_name = display_name
+    if password:
+        user.set_password(password)
+    role = "admin" if admin else "member"
+    for org in organisations:
+        add_membership(user, org, role=role)
+    db.session.commit()
+    click.echo(f"{user.email} is {role} of: " + ", ".join(org.name for org in organisations) + ".")
+
+
+
+
+demo_cli = AppGroup("demo", help="The demo trust used by `make run`.")
+
+DEMO_TRUST = "Oak Learning Trust"
+DEMO_ORGANISATIONS = ("Northfield Academy", "Southfield Primary")
+DEMO_ADMIN_EMAIL = "it-sync@oaklearning.example"
+DEMO_ADMIN_PASSWORD = "demo-password"
+
+
+@demo_cli.command("seed")
+def seed_demo_command():
+    """Create the demo trust, its two schools and their admin (safe to run again)."""
+    organisations = []
+    for name in DEMO_ORGANISATIONS:
+        organisations.append(find_organisation_by_name(name) or create_organisation(name, DEMO_TRUST))
+    user = get_or_create_user(DEMO_ADMIN_EMAIL, "IT Sync")
+    if not user.password_hash:
+        user.set_password(DEMO_ADMIN_PASSWORD)
+    for org in organisations:
+        add_membership(user, org, role="admin")
+    db.session.commit()
+    click.echo(f"Demo trust ready: {DEMO_TRUST} ({', '.join(DEMO_ORGANISATIONS)}); "
+               f"admin {DEMO_ADMIN_EMAIL}.")
+
+
+def init_cli(app):
+    for group in (org_cli, user_cli, demo_cli):
+        app.cli.add_command(group)

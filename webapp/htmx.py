@@ -1,0 +1,11 @@
+"""One place that decides between a full page and an HTMX partial."""
+from flask import render_template, request
+
+
+def is_htmx_request():
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render_page_or_partial(page_template, partial_template, **context):
+    """The page includes the partial, so the first render and every swap share one source."""
+    return render_template(partial_template if is_htmx_request() else page_template, **context)

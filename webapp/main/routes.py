@@ -1,0 +1,41 @@
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from webapp.extensions import db
+from webapp.orgs.context import admin_required, default_organisation_id, org_scoped
+from webapp.orgs.models import Organisation
+from webapp.orgs.services import membership_for
+
+bp = Blueprint("main", __name__)
+org_bp = org_scoped(Blueprint("org_home", __name__, url_prefix="/o/<int:org_id>"))
+
+
+@bp.route("/")
+@login_required
+def home():
+    org_id = session.get("org_id") or default_organisation_id(current_user)
+    if org_id is None:
+        return render_template("main/no_organisation.html")
+    return redirect(url_for("org_home.dashboard", org_id=org_id))
+
+
+@bp.route("/switch-organisation", methods=["POST"])
+@login_required
+def switch_organisation():
+    organisation = db.session.get(Organisation, request.form.get("org_id", type=int) or 0)
+    membership = membership_for(current_user, organisation) if organisation else None
+    if membership is None or membership.status != "active":
+        abort(404)
+    session["org_id"] = organisation.id
+    return redirect(url_for("org_home.dashboard", org_id=organisation.id))
+
+
+@org_bp.route("/")
+def dashboard():
+    return render_template("main/dashboard.html")
+
+
+@org_bp.route("/settings")
+@admin_required
+def settings():
+    return render_template("settings/index.html")

@@ -1,0 +1,3 @@
+"""Every model, importable from one place (Alembic and tests use this)."""
+from webapp.auth.models import User  # noqa: F401
+from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401

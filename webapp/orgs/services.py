@@ -1,0 +1,87 @@
+"""Organisations, trusts and memberships: the rules shared by the web, the CLI and jobs."""
+from sqlalchemy import func, select
+
+from webapp.auth.models import User, normalise_email
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.orgs.models import ROLES, Membership, Organisation, Trust
+
+
+def find_organisation_by_name(name):
+    return db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
+
+
+def find_or_create_trust(name):
+    trust = db.session.scalar(select(Trust).where(func.lower(Trust.name) == name.strip().lower()))
+    if trust is None:
+        trust = Trust(name=name.strip())
+        db.session.add(trust)
+    return trust
+
+
+def create_organisation(name, trust_name=None):
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("An organisation needs a name.")
+    if find_organisation_by_name(name) is not None:
+        raise ServiceError(f'An organisation called "{name}" already exists.')
+    org = Organisation(name=name)
+    if trust_name:
+        org.trust = find_or_create_trust(trust_name)
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def find_user_by_email(email):
+    return db.session.scalar(select(User).where(User.email_normalised == normalise_email(email)))
+
+
+def get_or_create_user(email, display_name=None):
+    """The platform account for an email, creating it if new; never a duplicate."""
+    if "@" not in (email or "") or len(email.strip()) < 3:
+        raise ServiceError("Enter a valid email address.")
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(display_name=(display_name or "").strip())
+        user.set_email(email)
+        db.session.add(user)
+    elif display_name and not user.display_name:
+        user.display_name = display_name.strip()
+    return user
+
+
+def membership_for(user, organisation):
+    if user is None or user.id is None:
+        return None
+    return db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.organisation_id == organisation.id))
+
+
+def add_membership(user, organisation, role="member", source="manual"):
+    """Adds (or reactivates) a membership; returns it."""
+    if role not in ROLES:
+        raise ServiceError(f"Unknown role {role!r}.")
+    membership = membership_for(user, organisation)
+    if membership is None:
+        membership = Membership(user=user, organisation=organisation, role=role, source=source)
+        db.session.add(membership)
+    else:
+        membership.role = role
+        membership.status = "active"
+    return membership
+
+
+def admin_count(organisation):
+    return db.session.scalar(select(func.count(Membership.id)).where(
+        Membership.organisation_id == organisation.id, Membership.role == "admin",
+        Membership.status == "active"))
+
+
+def ensure_not_last_admin(membership):
+    if membership.role == "admin" and membership.status == "active" \
+            and admin_count(membership.organisation) <= 1:
+        raise ServiceError(
+            f"{membership.user.name_or_email} is the last admin of "
+            f"{membership.organisation.name}. Make someone else an admin first.")

@@ -1,0 +1,57 @@
+from flask import flash, g, redirect, render_template, request, url_for
+
+from webapp.errors import ServiceError
+from webapp.htmx import render_page_or_partial
+from webapp.orgs.context import admin_required
+from webapp.users import services
+from flask import Blueprint
+from webapp.orgs.context import org_scoped
+
+bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
+
+
+@bp.route("/")
+@admin_required
+def index():
+    query = request.args.get("q", "").strip()
+    page = services.list_people(g.organisation, query, request.args.get("page", 1, type=int))
+    return render_page_or_partial("users/index.html", "users/_people_table.html",
+                                  people=page, query=query)
+
+
+@bp.route("/", methods=["POST"])
+@admin_required
+def add():
+    form = request.form
+    try:
+        membership = services.add_person(g.organisation, form.get("email", ""),
+                                         form.get("display_name", ""), form.get("role", "member"))
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Added {membership.user.email} to {g.organisation.name}.", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:membership_id>/role", methods=["POST"])
+@admin_required
+def change_role(membership_id):
+    try:
+        membership = services.change_role(g.organisation, membership_id, request.form.get("role"))
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{membership.user.name_or_email} is now {membership.role}.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None))
+
+
+@bp.route("/<int:membership_id>/remove", methods=["POST"])
+@admin_required
+def remove(membership_id):
+    try:
+        name = services.remove_person(g.organisation, membership_id)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Removed {name} from {g.organisation.name}.", "success")
+    return redirect(url_for("users.index"))

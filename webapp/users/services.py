@@ -1,0 +1,86 @@
+"""Manage users: listing, adding, changing roles and removing people from an organisation."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from webapp.auth.models import User
+from webapp.errors import NotFound, ServiceError
+from webapp.extensions import db
+from webapp.orgs.models import ROLES, Membership
+from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
+    membership_for
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+
+def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
+    stmt = (select(Membership).join(Membership.user)
+            .where(Membership.organisation_id == organisation.id))
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.display_name).like(like),
+                              User.email_normalised.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, page)
+    rows = db.session.scalars(stmt.order_by(func.lower(User.display_name), User.email_normalised)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=rows, page=page, per_page=per_page, total=total)
+
+
+def add_person(organisation, email, display_name, role):
+    if role not in ROLES:
+        raise ServiceError("Choose a role: admin or member.")
+    user = get_or_create_user(email, display_name)
+    existing = membership_for(user, organisation)
+    if existing is not None and existing.status == "active":
+        raise ServiceError(f"{user.email} is already in {organisation.name}.")
+    membership = add_membership(user, organisation, role=role, source="manual")
+    db.session.commit()
+    return membership
+
+
+def get_membership(organisation, membership_id):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation.id:
+        raise NotFound("That person is not in this organisation.")
+    return membership
+
+
+def change_role(organisation, membership_id, role):
+    if role not in ROLES:
+        raise ServiceError("Choose a role: admin or member.")
+    membership = get_membership(organisation, membership_id)
+    if membership.role == "admin" and role != "admin":
+        ensure_not_last_admin(membership)
+    membership.role = role
+    db.session.commit()
+    return membership
+
+
+def remove_person(organisation, membership_id):
+    membership = get_membership(organisation, membership_id)
+    ensure_not_last_admin(membership)
+    name = membership.user.name_or_email
+    db.session.delete(membership)
+    db.session.commit()
+    return name
