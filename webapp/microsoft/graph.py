@@ -1,0 +1,120 @@
+"""Every Microsoft Graph call goes through GraphClient: timeouts, paging, throttling, errors.
+
+Throttled (429) and unavailable (503, 504) answers are retried after the server's Retry-After
+(fractional seconds allowed), else an exponential back-off with jitter; dropped connections are
+retried the same way. A 401 gets one fresh token. The client gives up with GraphGaveUp after
+`max_attempts` tries of one request or `max_total_wait` seconds of waiting in all.
+"""
+import random
+import time
+
+import requests
+
+RETRY_STATUSES = {429, 503, 504}
+CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
+                     requests.exceptions.ChunkedEncodingError)
+
+
+class GraphError(Exception):
+    """A Graph answer we cannot use. str() is safe to show an admin (never holds a token)."""
+
+    def __init__(self, message, status=None, code=None):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class GraphNotFound(GraphError):
+    pass
+
+
+class GraphForbidden(GraphError):
+    pass
+
+
+class GraphUnauthorized(GraphError):
+    pass
+
+
+class GraphGaveUp(GraphError):
+    """Retries ran out: Microsoft kept throttling, failing or dropping the connection."""
+
+
+def retry_after_seconds(response):
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def error_from_response(response):
+    try:
+        body = response.json().get("error", {})
+    except ValueError:
+        body = {}
+    code = body.get("code") or f"HTTP{response.status_code}"
+    message = f"Microsoft Graph answered {response.status_code} {code}: {body.get('message', '')}".strip()
+    kind = {401: GraphUnauthorized, 403: GraphForbidden, 404: GraphNotFound}.get(
+        response.status_code, GraphError)
+    return kind(message, status=response.status_code, code=code)
+
+
+class GraphClient:
+    def __init__(self, base_url, token_provider, *, session=None, timeout=30.0, max_attempts=8,
+                 max_total_wait=300.0, base_backoff=1.0, sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.token_provider = token_provider  # token_provider(force_refresh=False) -> str
+        self.session = session or requests.Session()
+        self.timeout, self.max_attempts = timeout, max_attempts
+        self.max_total_wait, self.base_backoff = max_total_wait, base_backoff
+        self.sleep = sleep
+        self.total_waited = 0.0
+        self.retries = 0
+
+    def url_for(self, path_or_url):
+        if path_or_url.startswith("https://") or path_or_url.startswith("http://"):
+            return path_or_url  # an @odata.nextLink is used exactly as given
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def get_json(self, path_or_url, params=None, headers=None):
+        response = self._send(self.url_for(path_or_url), params, headers or {})
+        return response.json()
+
+    def iter_pages(self, path, params=None, headers=None):
+        """Yields each page's JSON, following @odata.nextLink to the end."""
+        page = self.get_json(path, params=params, headers=headers)
+        yield page
+        while page.get("@odata.nextLink"):
+            page = self.get_json(page["@odata.nextLink"], headers=headers)
+            yield page
+
+    def _send(self, url, params, headers):
+        token, refreshed = self.token_provider(force_refresh=False), False
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout, headers={
+                    **headers, "Authorization": f"Bearer {token}", "Accept": "application/json"})
+            except CONNECTION_ERRORS as error:
+                self._wait(None, attempt, f"the connection to Microsoft failed ({type(error).__name__})")
+                continue
+            if response.status_code == 401 and not refreshed:
+                token, refreshed = self.token_provider(force_refresh=True), True
+                continue
+            if response.status_code in RETRY_STATUSES:
+                self._wait(retry_after_seconds(response), attempt,
+                           f"Microsoft answered {response.status_code}")
+                continue
+            if response.status_code >= 400:
+                raise error_from_response(response)
+            return response
+        raise GraphGaveUp(f"Microsoft Graph still failed after {self.max_attempts} attempts.")
+
+    def _wait(self, retry_after, attempt, why):
+        if attempt >= self.max_attempts:
+            raise GraphGaveUp(f"Gave up after {attempt} attempts: {why}.")
+        delay = retry_after if retry_after is not None else self.base_backoff * 2 ** (attempt - 1)
+        delay += random.uniform(0, min(1.0, delay * 0.1 + 0.05))  # jitter: don't stampede back
+        if self.total_waited + delay > self.max_total_wait:
+            raise GraphGaveUp(f"Gave up after waiting {self.total_waited:.0f} s in all: {why}.")
+        self.total_waited += delay
+        self.retries += 1
+        self.sleep(delay)

@@ -1,0 +1,116 @@
+"""The one module that talks to MSAL: building the client, the auth-code flow, token caches.
+
+No Flask request in here: web routes, RQ jobs and tests call the same functions. Every
+token for Graph comes from `access_token_for(connection_id)`.
+"""
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import msal
+from flask import current_app
+
+from webapp.extensions import db
+from webapp.microsoft import tokens
+from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, MicrosoftConnection
+from webapp.redis_conn import get_redis, redis_key
+
+# Delegated Graph permissions. GroupMember.Read.All and User.Read.All need admin consent.
+SCOPES = ["User.Read", "GroupMember.Read.All", "User.Read.All"]
+MICROSOFT_CLOUD_HOSTS = {
+    "login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net",
+    "login.microsoftonline.us", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn",
+    "login.microsoftonline.de",
+}
+REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+
+
+class ReconnectNeeded(Exception):
+    """Tokens no longer refresh; an admin must connect again. str() is safe to show."""
+
+
+def is_microsoft_cloud(authority):
+    return (urlsplit(authority).hostname or "").lower() in MICROSOFT_CLOUD_HOSTS
+
+
+def build_msal_app(token_cache=None, config=None):
+    config = config or current_app.config
+    authority = config["MICROSOFT_AUTHORITY"]
+    return msal.ConfidentialClientApplication(
+        config["MICROSOFT_CLIENT_ID"],
+        client_credential=config["MICROSOFT_CLIENT_SECRET"],
+        authority=authority,
+        token_cache=token_cache,
+        # Validating a non-Microsoft authority would make MSAL call Microsoft to ask about it.
+        instance_discovery=is_microsoft_cloud(authority),
+        timeout=config["HTTP_TIMEOUT_SECONDS"],
+    )
+
+
+def load_cache(connection):
+    cache = msal.SerializableTokenCache()
+    if connection.token_cache_encrypted:
+        cache.deserialize(tokens.decrypt_cache(connection.token_cache_encrypted))
+    return cache
+
+
+def save_cache_if_changed(connection, cache):
+    if cache.has_state_changed:
+        connection.token_cache_encrypted = tokens.encrypt_cache(cache.serialize())
+        db.session.commit()
+
+
+@contextmanager
+def token_lock(connection_id, timeout=60):
+    """Refresh tokens rotate: two processes refreshing one cache at once must take turns."""
+    lock = get_redis().lock(redis_key("token-lock", connection_id), timeout=timeout,
+                            blocking_timeout=timeout)
+    if not lock.acquire():
+        raise TimeoutError("Another process held the Microsoft token lock for too long.")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except Exception:  # the lock expired under us; the next holder is already safe
+            pass
+
+
+def mark_reconnect_needed(connection, reason):
+    connection.status = RECONNECT_NEEDED
+    connection.status_reason = reason
+    db.session.commit()
+
+
+def access_token_for(connection_id, force_refresh=False):
+    """A Graph access token for the connection, refreshed silently; raises ReconnectNeeded."""
+    with token_lock(connection_id):
+        connection = db.session.get(MicrosoftConnection, connection_id)
+        if connection is None:
+            raise ReconnectNeeded("The Microsoft connection was removed. Connect again.")
+        if connection.needs_reconnect:
+            raise ReconnectNeeded(connection.status_reason or "Reconnect to Microsoft.")
+        cache = load_cache(connection)
+        app = build_msal_app(cache)
+        accounts = [a for a in app.get_accounts()
+                    if a.get("home_account_id") == connection.home_account_id]
+        result = None
+        if accounts:
+            result = app.acquire_token_silent_with_error(SCOPES, accounts[0],
+                                                         force_refresh=force_refresh)
+        save_cache_if_changed(connection, cache)
+        return _token_or_reconnect(connection, result)
+
+
+def _token_or_reconnect(connection, result):
+    if result and "access_token" in result:
+        if connection.status != CONNECTED:
+            connection.status, connection.status_reason = CONNECTED, None
+            db.session.commit()
+        return result["access_token"]
+    error = (result or {}).get("error", "no_account")
+    if result is None or error in REFRESH_FAILURES:
+        reason = ("Microsoft no longer accepts the saved sign-in for "
+                  f"{connection.account_email} ({error}). Reconnect to Microsoft.")
+        mark_reconnect_needed(connection, reason)
+        raise ReconnectNeeded(reason)
+    raise ConnectionError(f"Microsoft sign-in service error: {error}")

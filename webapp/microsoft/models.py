@@ -1,0 +1,83 @@
+"""The Microsoft connection a trust shares, the connect attempts made, and each school's group."""
+from sqlalchemy import select
+
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+
+CONNECTED = "connected"
+RECONNECT_NEEDED = "reconnect_needed"
+
+
+class MicrosoftConnection(db.Model):
+    """One per trust (an organisation without a trust is a trust of one)."""
+    __tablename__ = "microsoft_connections"
+
+    id = db.Column(db.Integer, primary_key=True)
+    trust_id = db.Column(db.Integer, db.ForeignKey("trusts.id", ondelete="CASCADE"), unique=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                unique=True)
+    connected_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    account_email = db.Column(db.String(320), nullable=False)
+    account_object_id = db.Column(db.String(64), nullable=False)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    tenant_name = db.Column(db.String(255))
+    home_account_id = db.Column(db.String(200), nullable=False)
+    granted_scopes = db.Column(db.Text, nullable=False, default="")
+    # MSAL's serialised token cache, Fernet-encrypted (see webapp.microsoft.tokens).
+    token_cache_encrypted = db.Column(db.LargeBinary)
+    status = db.Column(db.String(32), nullable=False, default=CONNECTED)
+    status_reason = db.Column(db.Text)
+    connected_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow,
+                           onupdate=utcnow)
+
+    connected_by = db.relationship("User")
+
+    @property
+    def needs_reconnect(self):
+        return self.status == RECONNECT_NEEDED
+
+
+def connection_for_organisation(organisation):
+    if organisation.trust_id is not None:
+        clause = MicrosoftConnection.trust_id == organisation.trust_id
+    else:
+        clause = MicrosoftConnection.organisation_id == organisation.id
+    return db.session.scalar(select(MicrosoftConnection).where(clause))
+
+
+class ConnectAttempt(db.Model):
+    """Every Connect with Microsoft attempt, for Troubleshooting and the audit trail."""
+    __tablename__ = "microsoft_connect_attempts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = db.Column(db.DateTime(timezone=True))
+    outcome = db.Column(db.String(64), nullable=False, default="started")
+    returned_account = db.Column(db.String(320))
+    returned_tenant_id = db.Column(db.String(64))
+    detail = db.Column(db.Text)
+
+    user = db.relationship("User")
+
+
+class GroupChoice(db.Model):
+    """The group a school syncs from; each organisation of a trust picks its own."""
+    __tablename__ = "microsoft_group_choices"
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False, unique=True)
+    group_id = db.Column(db.String(64), nullable=False)
+    display_name = db.Column(db.String(512), nullable=False)
+    kind = db.Column(db.String(64), nullable=False)
+    chosen_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    chosen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+def group_choice_for(organisation):
+    return db.session.scalar(
+        select(GroupChoice).where(GroupChoice.organisation_id == organisation.id))
