@@ -153,3 +153,49 @@ def admin(factory):
 def admin_client(client, admin, sign_in):
     sign_in(client, admin.user.email)
     return client
+
+
+WORKER_ENV_KEYS = ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "REDIS_KEY_PREFIX", "QUEUE_QUICK",
+                   "QUEUE_SYNC", "TOKEN_ENCRYPTION_KEY", "SECRET_KEY", "MICROSOFT_CLIENT_ID",
+                   "MICROSOFT_CLIENT_SECRET", "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL",
+                   "SUPPORT_URL")
+
+
+def worker_environment(app, extra=None):
+    """The environment a real `python -m jobs.worker` needs to serve this test's app."""
+    import os
+    env = dict(os.environ)
+    for key in WORKER_ENV_KEYS:
+        value = app.config.get(key)
+        if value is not None:
+            env["DATABASE_URL" if key == "SQLALCHEMY_DATABASE_URI" else key] = str(value)
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def start_worker(app):
+    """start_worker(extra_env=None) -> Popen of a real RQ worker process; stopped after the test."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    processes = []
+
+    def start(extra_env=None, burst=False):
+        command = [sys.executable, "-m", "jobs.worker"] + (["--burst"] if burst else [])
+        process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent,
+                                   env=worker_environment(app, extra_env),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
