@@ -1,5 +1,4 @@
 """The Procfile's worker is a real RQ worker process that sets up the app itself."""
-import time
 
 from jobs.diagnostics import count_people
 from webapp.redis_conn import get_queue

@@ -1,11 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth.services import SignInRefused, TooManyAttempts, authenticate
 from webapp.orgs.context import default_organisation_id
-from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 

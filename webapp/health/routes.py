@@ -1,9 +1,8 @@
-from flask import jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from webapp.extensions import csrf, db
 from webapp.redis_conn import get_redis
-from flask import Blueprint
 
 bp = Blueprint("health", __name__)
 

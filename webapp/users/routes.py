@@ -1,11 +1,9 @@
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from webapp.errors import ServiceError
 from webapp.htmx import render_page_or_partial
-from webapp.orgs.context import admin_required
+from webapp.orgs.context import admin_required, org_scoped
 from webapp.users import services
-from flask import Blueprint
-from webapp.orgs.context import org_scoped
 
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
 
