@@ -1,0 +1,55 @@
+"""The admin consent endpoint: an administrator grants an app tenant-wide."""
+import secrets
+
+from flask import Blueprint, request
+
+from . import demo, pages
+from .signin import (_action, _client, _error_page, _error_redirect, _page, _redirect_uri_allowed,
+                     _remembered_user, _respond, _sign_in_page, _state, _transaction)
+from .tokens import GRAPH_SCOPES, short_scope
+
+bp = Blueprint("adminconsent", __name__)
+
+
+@bp.get("/<tenant>/v2.0/adminconsent")
+def adminconsent(tenant):
+    state, args = _state(), request.args
+    if not state.is_known_tenant(tenant):
+        return _error_page(90002, tenant=tenant)
+    client = state.clients.get(args.get("client_id", ""))
+    if client is None:
+        return _error_page(700016, client_id=args.get("client_id", ""), tenant=demo.TENANT_ID)
+    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
+        return _error_page(50011, redirect_uri=args.get("redirect_uri", ""), client_id=args["client_id"])
+    requested = [short_scope(s) for s in args.get("scope", "").split() if s]
+    scopes = [s for s in requested if s in GRAPH_SCOPES] or list(client["permissions"])
+    tx = dict(kind="adminconsent", id=secrets.token_urlsafe(24), tenant=tenant, scopes=scopes,
+              client_id=args["client_id"], redirect_uri=args["redirect_uri"], state=args.get("state"))
+    state.transactions[tx["id"]] = tx
+    user = _remembered_user()
+    if user is None or not user.get("_admin"):
+        return _sign_in_page(tx)
+    return admin_consent_step(tx, user)
+
+
+def admin_consent_step(tx, user):
+    if not user.get("_admin"):
+        _state().transactions.pop(tx["id"], None)
+        return _error_redirect(tx, "access_denied", 90094)
+    tx["user_id"] = user["id"]
+    return _page(pages.admin_consent(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
+                                     scopes=tx["scopes"], action=_action(tx, "admin-consent"),
+                                     tx=tx["id"]))
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/admin-consent")
+def decide(tenant):
+    tx = _transaction()
+    if tx is None or tx.get("kind") != "adminconsent" or "user_id" not in tx:
+        return _error_page(9002313)
+    _state().transactions.pop(tx["id"], None)
+    if request.form.get("decision") != "accept":
+        return _error_redirect(tx, "access_denied", 65004, subcode="cancel")
+    _state().tokens.grant_tenant_consent(tx["client_id"], tx["scopes"])
+    return _respond(tx, {"admin_consent": "True", "tenant": demo.TENANT_ID,
+                         "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in tx["scopes"])})

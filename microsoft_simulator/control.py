@@ -1,0 +1,95 @@
+"""Python client for the simulator's control API (used by tests and benchmarks)."""
+import urllib.parse
+
+import requests
+
+
+class SimulatorControl:
+    def __init__(self, base_url, ca_path, timeout=30):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.verify = str(ca_path)
+        self.timeout = timeout
+
+    def _post(self, path, payload=None):
+        response = self.session.post(f"{self.base_url}/_simulator{path}", json=payload or {},
+                                     timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def _get(self, path):
+        response = self.session.get(f"{self.base_url}/_simulator{path}", timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    @staticmethod
+    def _key(user_principal_name_or_id):
+        return urllib.parse.quote(user_principal_name_or_id, safe="")
+
+    def reset(self, users=None):
+        """Rebuild the demo tenant (plus N generated users); forgets tokens, consent and faults."""
+        return self._post("/reset", {"users": users})
+
+    def set_faults(self, latency_ms=0, jitter_ms=0, throttle_count=0, retry_after="2.128",
+                   error_status=None, error_count=0, drop_connection_count=0, fail_on_page=None,
+                   fail_status=500, fail_count=1, include_token_endpoint=False):
+        """Replace all faults. Counts apply to the next N Graph requests (and the token
+        endpoint too when include_token_endpoint=True); latency applies until cleared."""
+        return self._post("/faults", dict(
+            latency_ms=latency_ms, jitter_ms=jitter_ms, throttle_count=throttle_count,
+            retry_after=str(retry_after), error_status=error_status, error_count=error_count,
+            drop_connection_count=drop_connection_count, fail_on_page=fail_on_page,
+            fail_status=fail_status, fail_count=fail_count, include_token_endpoint=include_token_endpoint))
+
+    def clear_faults(self):
+        return self._post("/faults/clear")
+
+    def faults(self):
+        return self._get("/faults")
+
+    def revoke_refresh_tokens(self, user_principal_name_or_id):
+        return self._post(f"/users/{self._key(user_principal_name_or_id)}/revoke-refresh-tokens")["revoked"]
+
+    def expire_refresh_tokens(self, user_principal_name_or_id=None):
+        return self._post("/refresh-tokens/expire", {"user": user_principal_name_or_id})["expired"]
+
+    def delete_group(self, group_id):
+        return self._post(f"/groups/{group_id}/delete")
+
+    def add_member(self, group_id, object_id):
+        return self._post(f"/groups/{group_id}/members/add", {"object_id": object_id})["changed"]
+
+    def remove_member(self, group_id, object_id):
+        return self._post(f"/groups/{group_id}/members/remove", {"object_id": object_id})["changed"]
+
+    def update_user(self, user_id, **fields):
+        return self._post(f"/users/{self._key(user_id)}/update", fields)
+
+    def delete_user(self, user_id):
+        return self._post(f"/users/{self._key(user_id)}/delete")
+
+    def create_user(self, **fields):
+        """Fields: userPrincipalName (required), displayName, mail, ..., password, admin. Returns the id."""
+        return self._post("/users", fields)["id"]
+
+    def set_tenant(self, admin_consent_required=None, token_lifetime=None, delta_token_ttl=None,
+                   revoke_admin_consent=False, forget_user_consent=False, redirect_uris=()):
+        payload = {k: v for k, v in dict(admin_consent_required=admin_consent_required,
+                                         token_lifetime=token_lifetime,
+                                         delta_token_ttl=delta_token_ttl).items() if v is not None}
+        payload.update(revoke_admin_consent=revoke_admin_consent, forget_user_consent=forget_user_consent,
+                       redirect_uris=list(redirect_uris))
+        return self._post("/tenant", payload)
+
+    def expire_delta_tokens(self):
+        return self._post("/delta-tokens/expire")
+
+    def request_log(self):
+        """Recent Graph requests, oldest first: method, path (with query), query, headers, status, ms."""
+        return self._get("/requests")["requests"]
+
+    def clear_request_log(self):
+        return self._post("/requests/clear")
+
+    def stats(self):
+        return self._get("/stats")

@@ -1,0 +1,192 @@
+"""The simulator's own control API under /_simulator (never part of Microsoft's surface)."""
+import dataclasses
+import time
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request
+
+from . import demo
+from .state import Faults
+
+bp = Blueprint("control", __name__, url_prefix="/_simulator")
+USER_FIELDS = {"displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle", "department",
+               "accountEnabled", "userType", "officeLocation", "mobilePhone", "businessPhones",
+               "companyName", "employeeId"}
+
+
+def _state():
+    return current_app.config["SIM_STATE"]
+
+
+def _body():
+    return request.get_json(silent=True) or {}
+
+
+def _problem(status, message):
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+@bp.post("/reset")
+def reset():
+    body = _body()
+    seconds = _state().reset(body.get("users"))
+    current_app.config.pop("SIM_QUERY_CACHE", None)
+    return jsonify({"ok": True, "build_seconds": round(seconds, 3), **_state().directory.counts()})
+
+
+@bp.post("/faults")
+def set_faults():
+    known = {f.name for f in dataclasses.fields(Faults)}
+    body = _body()
+    unknown = set(body) - known
+    if unknown:
+        return _problem(400, f"unknown fault settings: {sorted(unknown)}")
+    state = _state()
+    with state.lock:
+        state.faults = Faults(**body)
+    return jsonify(state.faults.as_dict())
+
+
+@bp.post("/faults/clear")
+def clear_faults():
+    state = _state()
+    with state.lock:
+        state.faults = Faults()
+    return jsonify(state.faults.as_dict())
+
+
+@bp.get("/faults")
+def get_faults():
+    return jsonify(_state().faults.as_dict())
+
+
+def _user_or_404(key):
+    return _state().directory.get_user(key)
+
+
+@bp.post("/users/<path:key>/revoke-refresh-tokens")
+def revoke_refresh_tokens(key):
+    user = _user_or_404(key)
+    if user is None:
+        return _problem(404, f"no user {key}")
+    return jsonify({"revoked": _state().tokens.revoke_user(user["id"])})
+
+
+@bp.post("/refresh-tokens/expire")
+def expire_refresh_tokens():
+    key = _body().get("user")
+    user = _user_or_404(key) if key else None
+    if key and user is None:
+        return _problem(404, f"no user {key}")
+    return jsonify({"expired": _state().tokens.expire_user(user["id"] if user else None)})
+
+
+@bp.post("/users")
+def create_user():
+    fields = _body()
+    unknown = set(fields) - USER_FIELDS - {"id", "password", "admin"}
+    if unknown or "userPrincipalName" not in fields:
+        return _problem(400, f"userPrincipalName required; unknown fields {sorted(unknown)}")
+    directory = _state().directory
+    if directory.get_user(fields["userPrincipalName"]):
+        return _problem(409, "userPrincipalName already exists")
+    user = {k: v for k, v in fields.items() if k in USER_FIELDS}
+    user.setdefault("displayName", fields["userPrincipalName"].split("@")[0])
+    user.setdefault("mail", fields["userPrincipalName"])
+    user["id"] = fields.get("id") or str(uuid.uuid4())
+    if "password" in fields:
+        user["_password"] = fields["password"]
+    user["_admin"] = bool(fields.get("admin"))
+    directory.create_user(user)
+    return jsonify({"id": user["id"]}), 201
+
+
+@bp.post("/users/<path:key>/update")
+def update_user(key):
+    user = _user_or_404(key)
+    fields = _body()
+    if user is None:
+        return _problem(404, f"no user {key}")
+    unknown = set(fields) - USER_FIELDS
+    if unknown:
+        return _problem(400, f"unknown user fields {sorted(unknown)}")
+    _state().directory.update_user(user["id"], fields)
+    return jsonify({"ok": True})
+
+
+@bp.post("/users/<path:key>/delete")
+def delete_user(key):
+    user = _user_or_404(key)
+    if user is None:
+        return _problem(404, f"no user {key}")
+    _state().directory.delete_user(user["id"])
+    return jsonify({"ok": True})
+
+
+@bp.post("/groups/<group_id>/delete")
+def delete_group(group_id):
+    if _state().directory.get_group(group_id) is None:
+        return _problem(404, f"no group {group_id}")
+    _state().directory.delete_group(group_id)
+    return jsonify({"ok": True})
+
+
+@bp.post("/groups/<group_id>/members/<action>")
+def change_member(group_id, action):
+    directory, object_id = _state().directory, _body().get("object_id", "")
+    if directory.get_group(group_id) is None:
+        return _problem(404, f"no group {group_id}")
+    member = directory.get(object_id)
+    if member is None:
+        return _problem(404, f"no directory object {object_id}")
+    if action == "add":
+        changed = directory.add_member(group_id, member["id"])
+    elif action == "remove":
+        changed = directory.remove_member(group_id, member["id"])
+    else:
+        return _problem(404, f"unknown action {action}")
+    return jsonify({"changed": changed})
+
+
+@bp.post("/tenant")
+def set_tenant():
+    state, body = _state(), _body()
+    settings = state.tenant
+    for name in ("admin_consent_required", "token_lifetime", "delta_token_ttl"):
+        if name in body:
+            setattr(settings, name, body[name])
+    if body.get("revoke_admin_consent"):
+        state.tokens.tenant_consents.clear()
+    if body.get("forget_user_consent"):
+        state.tokens.user_consents.clear()
+    for uri in body.get("redirect_uris", []):
+        state.clients[demo.CLIENT_ID]["redirect_uris"].append(uri)
+    return jsonify(dataclasses.asdict(settings))
+
+
+@bp.post("/delta-tokens/expire")
+def expire_delta_tokens():
+    _state().tenant.delta_tokens_valid_after = time.time()
+    return jsonify({"ok": True})
+
+
+@bp.get("/requests")
+def request_log():
+    return jsonify({"requests": list(_state().request_log)})
+
+
+@bp.post("/requests/clear")
+def clear_request_log():
+    _state().request_log.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/stats")
+def stats():
+    state = _state()
+    return jsonify({"uptime_seconds": round(time.time() - state.started, 1), "users_generated": state.users,
+                    "refresh_tokens": len(state.tokens.refresh_tokens), **state.directory.counts(),
+                    "counters": dict(state.counters), "faults": state.faults.as_dict(),
+                    "tenant": dataclasses.asdict(state.tenant)})

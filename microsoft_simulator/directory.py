@@ -1,0 +1,203 @@
+"""In-memory directory: users, groups and other directory objects.
+
+Transitive member lists are precomputed per group so that serving a page
+is a slice, never a walk over the tenant. Every change is appended to a
+change log that delta queries read.
+"""
+import threading
+import time
+
+USER_TYPE = "#microsoft.graph.user"
+GROUP_TYPE = "#microsoft.graph.group"
+
+USER_DEFAULTS = dict(accountEnabled=True, userType="Member", businessPhones=[], mobilePhone=None,
+                     officeLocation=None, preferredLanguage=None, givenName=None, surname=None,
+                     jobTitle=None, department=None, mail=None)
+GROUP_DEFAULTS = dict(description=None, groupTypes=[], mail=None, mailEnabled=False,
+                      securityEnabled=True, membershipRule=None, membershipRuleProcessingState=None,
+                      visibility=None, classification=None, onPremisesSyncEnabled=None,
+                      createdDateTime="2024-09-01T08:00:00Z", deletedDateTime=None)
+
+
+class Directory:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.objects = {}          # id -> dict (public props + "@odata.type" + private "_x")
+        self.user_ids = []         # listing order
+        self.group_ids = []
+        self.upn_index = {}
+        self.members = {}          # group id -> direct member ids
+        self.parents = {}          # object id -> set of group ids
+        self.transitive = {}       # group id -> all transitive member ids
+        self.transitive_users = {}
+        self.dynamic_rules = {}
+        self.version = 0
+        self.changes = []          # (seq, kind, id, detail)
+        self.epoch = time.time()
+
+    # ----- reads -----
+    def get(self, object_id):
+        obj = self.objects.get(object_id)
+        if obj is None and isinstance(object_id, str):
+            uid = self.upn_index.get(object_id.lower())
+            obj = self.objects.get(uid) if uid else None
+        return obj
+
+    def get_user(self, key):
+        obj = self.get(key)
+        return obj if obj and obj["@odata.type"] == USER_TYPE else None
+
+    def get_group(self, key):
+        obj = self.objects.get(key)
+        return obj if obj and obj["@odata.type"] == GROUP_TYPE else None
+
+    def member_ids(self, group_id, transitive=False):
+        return (self.transitive if transitive else self.members).get(group_id, [])
+
+    def counts(self):
+        return {"users": len(self.user_ids), "groups": len(self.group_ids),
+                "objects": len(self.objects), "changes": len(self.changes)}
+
+    # ----- building -----
+    def add_user(self, user, record=True):
+        obj = {**USER_DEFAULTS, **user, "@odata.type": USER_TYPE}
+        self.objects[obj["id"]] = obj
+        self.user_ids.append(obj["id"])
+        self.upn_index[obj["userPrincipalName"].lower()] = obj["id"]
+        if record:
+            self._touch("user", obj["id"])
+        return obj
+
+    def add_group(self, group, record=True):
+        obj = {**GROUP_DEFAULTS, **group, "@odata.type": GROUP_TYPE}
+        self.objects[obj["id"]] = obj
+        self.group_ids.append(obj["id"])
+        self.members.setdefault(obj["id"], [])
+        if record:
+            self._touch("group", obj["id"])
+        return obj
+
+    def add_other(self, obj):
+        self.objects[obj["id"]] = dict(obj)
+
+    def set_members(self, group_id, ids):
+        """Bulk load used while building a tenant (no change log, no recompute)."""
+        self.members[group_id] = list(dict.fromkeys(ids))
+        for oid in self.members[group_id]:
+            self.parents.setdefault(oid, set()).add(group_id)
+
+    def set_dynamic_rule(self, group_id, rule):
+        self.dynamic_rules[group_id] = rule
+        self.set_members(group_id, [u for u in self.user_ids if rule(self.objects[u])])
+
+    def finish_build(self):
+        self.transitive, self.transitive_users = {}, {}
+        for gid in self.group_ids:
+            self._compute(gid, set())
+        self.version += 1
+
+    def _compute(self, gid, visiting):
+        if gid in self.transitive:
+            return self.transitive[gid]
+        visiting.add(gid)
+        found = {}
+        for oid in self.members.get(gid, []):
+            found[oid] = None
+            if oid in self.members and oid not in visiting:
+                found.update(dict.fromkeys(self._compute(oid, visiting)))
+        visiting.discard(gid)
+        found.pop(gid, None)
+        result = list(found)
+        self.transitive[gid] = result
+        self.transitive_users[gid] = [
+            i for i in result if self.objects.get(i, {}).get("@odata.type") == USER_TYPE]
+        return result
+
+    def _recompute_from(self, group_ids):
+        stale, queue = set(), list(group_ids)
+        while queue:
+            gid = queue.pop()
+            if gid not in stale:
+                stale.add(gid)
+                queue.extend(self.parents.get(gid, ()))
+        for gid in stale:
+            self.transitive.pop(gid, None)
+        for gid in stale:
+            if gid in self.members:
+                self._compute(gid, set())
+        self.version += 1
+
+    # ----- mutations (control API) -----
+    def _touch(self, kind, object_id, detail=None):
+        self.changes.append((len(self.changes) + 1, kind, object_id, detail))
+        self.version += 1
+
+    def add_member(self, group_id, object_id):
+        with self.lock:
+            if object_id in self.members[group_id]:
+                return False
+            self.members[group_id] = self.members[group_id] + [object_id]
+            self.parents.setdefault(object_id, set()).add(group_id)
+            self._touch("member", group_id, (object_id, True))
+            self._recompute_from([group_id])
+            return True
+
+    def remove_member(self, group_id, object_id):
+        with self.lock:
+            if object_id not in self.members[group_id]:
+                return False
+            self.members[group_id] = [m for m in self.members[group_id] if m != object_id]
+            self.parents.get(object_id, set()).discard(group_id)
+            self._touch("member", group_id, (object_id, False))
+            self._recompute_from([group_id])
+            return True
+
+    def delete_group(self, group_id):
+        with self.lock:
+            parents = list(self.parents.pop(group_id, ()))
+            for parent in parents:
+                self.members[parent] = [m for m in self.members[parent] if m != group_id]
+            for oid in self.members.pop(group_id, []):
+                self.parents.get(oid, set()).discard(group_id)
+            del self.objects[group_id]
+            self.group_ids = [g for g in self.group_ids if g != group_id]
+            self.transitive.pop(group_id, None)
+            self.transitive_users.pop(group_id, None)
+            self._touch("group-deleted", group_id)
+            self._recompute_from(parents)
+
+    def delete_user(self, user_id):
+        with self.lock:
+            user = self.objects.pop(user_id)
+            self.upn_index.pop(user["userPrincipalName"].lower(), None)
+            self.user_ids = [u for u in self.user_ids if u != user_id]
+            parents = list(self.parents.pop(user_id, ()))
+            for parent in parents:
+                self.members[parent] = [m for m in self.members[parent] if m != user_id]
+                self._touch("member", parent, (user_id, False))
+            self._touch("user-deleted", user_id)
+            self._recompute_from(parents)
+
+    def update_user(self, user_id, fields):
+        with self.lock:
+            user = self.objects[user_id]
+            if "userPrincipalName" in fields:
+                self.upn_index.pop(user["userPrincipalName"].lower(), None)
+                self.upn_index[fields["userPrincipalName"].lower()] = user_id
+            self.objects[user_id] = {**user, **fields}
+            self._touch("user", user_id)
+            self._apply_dynamic_rules(user_id)
+
+    def create_user(self, fields):
+        with self.lock:
+            self.add_user(fields)
+            self._apply_dynamic_rules(fields["id"])
+            return fields["id"]
+
+    def _apply_dynamic_rules(self, user_id):
+        for gid, rule in self.dynamic_rules.items():
+            wanted = rule(self.objects[user_id])
+            if wanted and user_id not in self.members[gid]:
+                self.add_member(gid, user_id)
+            elif not wanted and user_id in self.members[gid]:
+                self.remove_member(gid, user_id)

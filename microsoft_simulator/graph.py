@@ -1,0 +1,245 @@
+"""Microsoft Graph v1.0: users, groups and membership lists."""
+import time
+import urllib.parse
+
+from flask import Blueprint, current_app, jsonify, request
+
+from . import odata
+from .directory import GROUP_TYPE, USER_TYPE
+from .errors import graph_error
+from .tokens import GRAPH_AUDIENCES
+
+bp = Blueprint("graph", __name__, url_prefix="/v1.0")
+
+USER_DEFAULT_SELECT = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
+                       "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
+USER_PROPS = set(USER_DEFAULT_SELECT) | {"accountEnabled", "userType", "department", "companyName",
+                                         "employeeId", "createdDateTime", "otherMails", "proxyAddresses",
+                                         "onPremisesImmutableId", "onPremisesSyncEnabled", "mailNickname"}
+GROUP_DEFAULT_SELECT = ["id", "deletedDateTime", "classification", "createdDateTime", "description",
+                        "displayName", "groupTypes", "mail", "mailEnabled", "mailNickname",
+                        "membershipRule", "membershipRuleProcessingState", "onPremisesSyncEnabled",
+                        "securityEnabled", "visibility"]
+GROUP_PROPS = set(GROUP_DEFAULT_SELECT) | {"securityIdentifier", "proxyAddresses", "expirationDateTime"}
+CASTS = {"microsoft.graph.user": USER_TYPE, "microsoft.graph.group": GROUP_TYPE,
+         "microsoft.graph.device": "#microsoft.graph.device",
+         "microsoft.graph.orgContact": "#microsoft.graph.orgContact",
+         "microsoft.graph.servicePrincipal": "#microsoft.graph.servicePrincipal"}
+ME_SCOPES = ("User.Read", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
+USERS_SCOPES = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
+GROUPS_SCOPES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
+
+
+class GraphError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+@bp.errorhandler(GraphError)
+def _graph_error(exc):
+    return graph_error(exc.status, exc.code, exc.message, exc.headers)
+
+
+@bp.errorhandler(odata.QueryError)
+def _query_error(exc):
+    return graph_error(exc.status, exc.code, exc.message)
+
+
+@bp.errorhandler(404)
+def _unknown_segment(exc):
+    segment = request.path.rstrip("/").rsplit("/", 1)[-1]
+    return graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+
+
+def _state():
+    return current_app.config["SIM_STATE"]
+
+
+def unauthorized(message):
+    return GraphError(401, "InvalidAuthenticationToken", message, {
+        "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
+                            'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'})
+
+
+def authenticate(*any_of_scopes):
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer ") or not header[7:].strip():
+        raise unauthorized("Access token is empty.")
+    try:
+        claims = _state().signer.verify(header[7:].strip())
+    except ValueError as exc:
+        raise unauthorized(str(exc))
+    if claims.get("aud") not in GRAPH_AUDIENCES:
+        raise unauthorized("Access token validation failure. Invalid audience.")
+    now = time.time()
+    if claims.get("exp", 0) < now or claims.get("nbf", 0) > now + 300:
+        raise unauthorized("Lifetime validation failed, the token is expired.")
+    granted = set(claims.get("scp", "").split())
+    if any_of_scopes and not granted.intersection(any_of_scopes):
+        raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    return claims
+
+
+def not_found(object_id):
+    return GraphError(404, "Request_ResourceNotFound", f"Resource '{object_id}' does not exist or one of "
+                      "its queried reference-property objects are not present.")
+
+
+def _check_select(select, known, type_name):
+    for prop in select or ():
+        if prop not in known:
+            raise odata.bad_request(f"Could not find a property named '{prop}' on type '{type_name}'.")
+
+
+def project(obj, select, with_type=False):
+    kind = obj["@odata.type"]
+    if select is None:
+        default = USER_DEFAULT_SELECT if kind == USER_TYPE else GROUP_DEFAULT_SELECT if kind == GROUP_TYPE else None
+        keys = default or [k for k in obj if not k.startswith(("_", "@"))]
+    else:
+        known = USER_PROPS if kind == USER_TYPE else GROUP_PROPS if kind == GROUP_TYPE else obj
+        keys = [k for k in select if k in known or k in obj]
+    out = {"@odata.type": kind} if with_type else {}
+    for key in keys:
+        out[key] = obj.get(key)
+    return out
+
+
+def _context(entity_set, select, entity=False):
+    suffix = f"({','.join(select)})" if select else ""
+    return f"{_state().base_url}/v1.0/$metadata#{entity_set}{suffix}" + ("/$entity" if entity else "")
+
+
+def _next_link(offset, page):
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
+    args.append(("$skiptoken", odata.encode_skiptoken({"o": offset, "p": page})))
+    query = urllib.parse.urlencode(args, quote_via=urllib.parse.quote, safe="$,()'=:*")
+    return f"{_state().base_url}{request.path}?{query}"
+
+
+def _resolved_ids(base_key, base_ids, cast, args):
+    """Apply cast/filter/search/orderby once per query and directory version."""
+    if not any([cast, args.get("$filter"), args.get("$search"), args.get("$orderby")]):
+        return base_ids
+    state = _state()
+    directory = state.directory
+    key = (directory.version, base_key, cast, args.get("$filter"), args.get("$search"), args.get("$orderby"))
+    cache = current_app.config.setdefault("SIM_QUERY_CACHE", {})
+    if key in cache:
+        return cache[key]
+    objects = [directory.objects[i] for i in base_ids if i in directory.objects]
+    if cast:
+        objects = [o for o in objects if o["@odata.type"] == cast]
+    if args.get("$filter"):
+        predicate, _ = odata.parse_filter(args["$filter"])
+        objects = [o for o in objects if predicate(o)]
+    if args.get("$search"):
+        matches = odata.parse_search(args["$search"])
+        objects = [o for o in objects if matches(o)]
+    if args.get("$orderby"):
+        sort_key, reverse = odata.parse_orderby(args["$orderby"])
+        objects.sort(key=sort_key, reverse=reverse)
+    if len(cache) > 256:
+        cache.clear()
+    cache[key] = [o["id"] for o in objects]
+    return cache[key]
+
+
+def list_response(base_key, base_ids, entity_set, is_member_list=False, cast=None, known=None, type_name=None):
+    from .faults import page_fault
+    args = request.args
+    eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
+    top = odata.parse_top(args)
+    select = odata.parse_select(args)
+    if known:
+        _check_select(select, known, type_name)
+    want_count = odata.check_advanced(args, eventual, is_member_list)
+    position = odata.decode_skiptoken(args["$skiptoken"]) if "$skiptoken" in args else {"o": 0, "p": 1}
+    page_fault(position["p"])
+    ids = _resolved_ids(base_key, base_ids, cast, args)
+    offset = position["o"]
+    objects = _state().directory.objects
+    with_type = is_member_list
+    page = [project(objects[i], select, with_type) for i in ids[offset:offset + top] if i in objects]
+    body = {"@odata.context": _context(entity_set, select)}
+    if want_count:
+        body["@odata.count"] = len(ids)
+    if offset + top < len(ids):
+        body["@odata.nextLink"] = _next_link(offset + top, position["p"] + 1)
+    body["value"] = page
+    return jsonify(body)
+
+
+@bp.get("/me")
+def me():
+    claims = authenticate(*ME_SCOPES)
+    user = _state().directory.get_user(claims["oid"])
+    if user is None:
+        raise not_found(claims["oid"])
+    select = odata.parse_select(request.args)
+    _check_select(select, USER_PROPS, "microsoft.graph.user")
+    return jsonify({"@odata.context": _context("users", select, entity=True), **project(user, select)})
+
+
+@bp.get("/users")
+def users():
+    authenticate(*USERS_SCOPES)
+    return list_response("users", _state().directory.user_ids, "users",
+                          known=USER_PROPS, type_name="microsoft.graph.user")
+
+
+@bp.get("/users/<user_id>")
+def user(user_id):
+    authenticate(*USERS_SCOPES)
+    found = _state().directory.get_user(user_id)
+    if found is None:
+        raise not_found(user_id)
+    select = odata.parse_select(request.args)
+    _check_select(select, USER_PROPS, "microsoft.graph.user")
+    return jsonify({"@odata.context": _context("users", select, entity=True), **project(found, select)})
+
+
+@bp.get("/groups")
+def groups():
+    authenticate(*GROUPS_SCOPES)
+    return list_response("groups", _state().directory.group_ids, "groups",
+                         known=GROUP_PROPS, type_name="microsoft.graph.group")
+
+
+def _group_or_404(group_id):
+    found = _state().directory.get_group(group_id)
+    if found is None:
+        raise not_found(group_id)
+    return found
+
+
+@bp.get("/groups/<group_id>")
+def group(group_id):
+    authenticate(*GROUPS_SCOPES)
+    found = _group_or_404(group_id)
+    select = odata.parse_select(request.args)
+    _check_select(select, GROUP_PROPS, "microsoft.graph.group")
+    return jsonify({"@odata.context": _context("groups", select, entity=True), **project(found, select)})
+
+
+@bp.get("/groups/<group_id>/<relation>")
+@bp.get("/groups/<group_id>/<relation>/<cast>")
+def group_members(group_id, relation, cast=None):
+    if relation not in ("members", "transitiveMembers"):
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{relation}'.")
+    authenticate(*GROUPS_SCOPES)
+    _group_or_404(group_id)
+    directory, transitive = _state().directory, relation == "transitiveMembers"
+    if cast is None:
+        return list_response((relation, group_id), directory.member_ids(group_id, transitive),
+                             "directoryObjects", is_member_list=True)
+    if cast not in CASTS:
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{cast}'.")
+    entity_set = cast.rsplit(".", 1)[-1] + "s"
+    if cast == "microsoft.graph.user" and transitive:
+        # Precomputed, so a page of a 50,000-member list is a slice.
+        return list_response((relation, group_id, "users"), directory.transitive_users.get(group_id, []),
+                             entity_set, is_member_list=True)
+    return list_response((relation, group_id), directory.member_ids(group_id, transitive), entity_set,
+                         is_member_list=True, cast=CASTS[cast])

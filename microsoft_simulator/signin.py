@@ -1,0 +1,232 @@
+"""The browser part of the identity platform: /authorize and /adminconsent.
+
+A "transaction" holds one authorization request while the user moves
+through the pages; the remembered-account cookie is what makes a browser
+silently reuse the last Microsoft account, as real browsers do.
+"""
+import hmac
+import secrets
+import urllib.parse
+
+from flask import Blueprint, current_app, make_response, redirect, request
+
+from . import demo, pages
+from .errors import aadsts_description
+from .tokens import GRAPH_SCOPES, OIDC_SCOPES, short_scope
+
+bp = Blueprint("signin", __name__)
+REMEMBERED_COOKIE = "sim_remembered"
+ACCOUNTS_COOKIE = "sim_accounts"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _state():
+    return current_app.config["SIM_STATE"]
+
+
+def _page(html, status=200):
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(code, **details):
+    return _page(pages.error(demo.TENANT_NAME, aadsts_description(code, **details)[0]), 400)
+
+
+def _redirect_uri_allowed(client, uri):
+    parsed = urllib.parse.urlparse(uri or "")
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or parsed.fragment:
+        return False
+    return host in LOCAL_HOSTS or host.endswith(".localhost") or uri in client["redirect_uris"]
+
+
+def _respond(tx, fields):
+    fields = {**fields, "state": tx["state"]} if tx.get("state") is not None else fields
+    if tx.get("response_mode") == "form_post":
+        return _page(pages.form_post(demo.TENANT_NAME, tx["redirect_uri"], fields))
+    joiner = "&" if "?" in tx["redirect_uri"] else "?"
+    return redirect(tx["redirect_uri"] + joiner + urllib.parse.urlencode(fields), 302)
+
+
+def _error_redirect(tx, error, code, subcode=None, **details):
+    description = aadsts_description(code, client_id=tx["client_id"], client_name=_client(tx)["name"],
+                                     **details)[0]
+    fields = {"error": error, "error_description": description}
+    if subcode:
+        fields["error_subcode"] = subcode
+    return _respond(tx, fields)
+
+
+def _client(tx):
+    return _state().clients[tx["client_id"]]
+
+
+def _remembered_user():
+    user = _state().directory.get_user(request.cookies.get(REMEMBERED_COOKIE, ""))
+    return user if user and user.get("accountEnabled", True) else None
+
+
+def _known_accounts():
+    ids = [i for i in request.cookies.get(ACCOUNTS_COOKIE, "").split(".") if i]
+    users = [_state().directory.get_user(i) for i in ids]
+    return [u for u in users if u]
+
+
+def _remember(response, user):
+    known = [u["id"] for u in _known_accounts() if u["id"] != user["id"]]
+    response.set_cookie(REMEMBERED_COOKIE, user["id"], httponly=True, secure=True, samesite="None")
+    response.set_cookie(ACCOUNTS_COOKIE, ".".join([user["id"]] + known), httponly=True,
+                        secure=True, samesite="None")
+    return response
+
+
+@bp.get("/<tenant>/oauth2/v2.0/authorize")
+def authorize(tenant):
+    state, args = _state(), request.args
+    if not state.is_known_tenant(tenant):
+        return _error_page(90002, tenant=tenant)
+    client = state.clients.get(args.get("client_id", ""))
+    if client is None:
+        return _error_page(700016, client_id=args.get("client_id", ""), tenant=demo.TENANT_ID)
+    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
+        return _error_page(50011, redirect_uri=args.get("redirect_uri", ""), client_id=args["client_id"])
+    tx = {key: args.get(key) for key in ("client_id", "redirect_uri", "state", "nonce", "prompt",
+                                         "login_hint", "code_challenge", "code_challenge_method",
+                                         "response_mode")}
+    tx.update(tenant=tenant, id=secrets.token_urlsafe(24),
+              scopes=[short_scope(s) for s in args.get("scope", "").split() if s])
+    unknown = [s for s in tx["scopes"] if s not in GRAPH_SCOPES | OIDC_SCOPES]
+    if args.get("response_type") != "code":
+        return _error_redirect(tx, "unsupported_response_type", 9002313)
+    if unknown or not tx["scopes"]:
+        return _error_redirect(tx, "invalid_scope", 70011, scope=" ".join(unknown))
+    state.transactions[tx["id"]] = tx
+    return _start(tx)
+
+
+def _start(tx):
+    prompt, remembered, hint = tx.get("prompt"), _remembered_user(), (tx.get("login_hint") or "").lower()
+    hint_matches = remembered and (not hint or hint == remembered["userPrincipalName"].lower())
+    if prompt == "none":
+        if not hint_matches:
+            return _error_redirect(tx, "login_required", 50058)
+        return _signed_in(tx, remembered)
+    if prompt == "login":
+        return _sign_in_page(tx)
+    if prompt == "select_account":
+        return _picker_page(tx)
+    if hint_matches:
+        return _signed_in(tx, remembered)
+    return _sign_in_page(tx)
+
+
+def _action(tx, step):
+    return f"/{tx['tenant']}/oauth2/v2.0/authorize/{step}"
+
+
+def _sign_in_page(tx, error=None, error_code="", login=None, status=200):
+    html = pages.sign_in(demo.TENANT_NAME, action=_action(tx, "login"), tx=tx["id"], error=error,
+                         error_code=error_code, login=login if login is not None else tx.get("login_hint") or "")
+    return _page(html, status)
+
+
+def _picker_page(tx):
+    html = pages.picker(demo.TENANT_NAME, action=_action(tx, "pick"), tx=tx["id"], accounts=_known_accounts())
+    return _page(html)
+
+
+def _transaction():
+    tx = _state().transactions.get(request.form.get("tx", ""))
+    return tx
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/login")
+def login(tenant):
+    tx = _transaction()
+    if tx is None:
+        return _error_page(9002313)
+    login_name = request.form.get("login", "").strip()
+    user = _state().directory.get_user(login_name)
+    if user is None:
+        code_text = aadsts_description(50034, login=login_name, tenant=demo.TENANT_DOMAIN)[0]
+        return _sign_in_page(tx, "This username may be incorrect. Make sure you typed it correctly.",
+                             code_text, login_name, 200)
+    if not hmac.compare_digest(request.form.get("passwd", ""), user.get("_password", demo.PASSWORD)):
+        code_text = aadsts_description(50126)[0]
+        return _sign_in_page(tx, "Your account or password is incorrect.", code_text, login_name)
+    response = _signed_in(tx, user)
+    return _remember(response, user) if user.get("accountEnabled", True) else response
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/pick")
+def pick(tenant):
+    tx = _transaction()
+    if tx is None:
+        return _error_page(9002313)
+    chosen = request.form.get("account")
+    user = next((u for u in _known_accounts() if u["id"] == chosen), None)
+    if user is None:
+        return _sign_in_page(tx)
+    return _remember(_signed_in(tx, user), user)
+
+
+def _signed_in(tx, user):
+    """Credentials are settled: check the account, then consent, then issue a code."""
+    if not user.get("accountEnabled", True):
+        if tx.get("prompt") == "none":
+            return _error_redirect(tx, "interaction_required", 50057)
+        return _sign_in_page(tx, "Your account has been locked. Contact your support person.",
+                             aadsts_description(50057)[0], user["userPrincipalName"])
+    state, tx["user_id"] = _state(), user["id"]
+    if tx.get("kind") == "adminconsent":
+        from .adminconsent import admin_consent_step
+        return admin_consent_step(tx, user)
+    graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
+    needs_admin = state.tenant.admin_consent_required and state.tokens.needs_admin(tx["client_id"], graph_scopes)
+    if needs_admin and not user.get("_admin"):
+        if tx.get("prompt") == "none":
+            return _error_redirect(tx, "consent_required", 65001)
+        return _page(pages.admin_approval(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
+                                          action=_action(tx, "admin-approval"), tx=tx["id"]))
+    consented = state.tokens.has_consent(user["id"], tx["client_id"], graph_scopes)
+    if tx.get("prompt") == "consent" or not consented:
+        if tx.get("prompt") == "none":
+            return _error_redirect(tx, "consent_required", 65001)
+        return _page(pages.consent(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
+                                   scopes=tx["scopes"], action=_action(tx, "consent"), tx=tx["id"]))
+    return _issue_code(tx, user)
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/consent")
+def consent(tenant):
+    tx = _transaction()
+    if tx is None or "user_id" not in tx:
+        return _error_page(9002313)
+    if request.form.get("decision") != "accept":
+        _state().transactions.pop(tx["id"], None)
+        return _error_redirect(tx, "access_denied", 65004, subcode="cancel")
+    user = _state().directory.get_user(tx["user_id"])
+    _state().tokens.grant_consent(user["id"], tx["client_id"], tx["scopes"])
+    return _issue_code(tx, user)
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/admin-approval")
+def admin_approval(tenant):
+    tx = _transaction()
+    if tx is None:
+        return _error_page(9002313)
+    _state().transactions.pop(tx["id"], None)
+    return _error_redirect(tx, "access_denied", 90094)
+
+
+def _issue_code(tx, user):
+    state = _state()
+    state.transactions.pop(tx["id"], None)
+    code = state.tokens.new_code(
+        client_id=tx["client_id"], redirect_uri=tx["redirect_uri"], scopes=tx["scopes"],
+        nonce=tx.get("nonce"), code_challenge=tx.get("code_challenge"),
+        code_challenge_method=tx.get("code_challenge_method") or "plain", user_id=user["id"])
+    state.counters["codes_issued"] += 1
+    return _respond(tx, {"code": code, "session_state": secrets.token_hex(16)})

@@ -1,0 +1,77 @@
+"""Everything one simulator process knows, shared by all request threads."""
+import collections
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import demo
+from .generator import build_tenant
+from .tokens import Signer, TokenStore
+
+
+@dataclass
+class TenantSettings:
+    admin_consent_required: bool = False
+    token_lifetime: int = 3599
+    delta_token_ttl: int = 7 * 24 * 3600
+    delta_tokens_valid_after: float = 0.0
+
+
+@dataclass
+class Faults:
+    latency_ms: int = 0
+    jitter_ms: int = 0
+    throttle_count: int = 0
+    retry_after: str = "2.128"
+    error_status: int | None = None
+    error_count: int = 0
+    drop_connection_count: int = 0
+    fail_on_page: int | None = None
+    fail_status: int = 500
+    fail_count: int = 1
+    include_token_endpoint: bool = False
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+@dataclass
+class SimState:
+    signer: Signer
+    base_url: str = ""
+    users: int | None = None
+    directory: object = None
+    tokens: TokenStore = field(default_factory=TokenStore)
+    tenant: TenantSettings = field(default_factory=TenantSettings)
+    faults: Faults = field(default_factory=Faults)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    request_log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2000))
+    counters: collections.Counter = field(default_factory=collections.Counter)
+    transactions: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    clients: dict = field(default_factory=lambda: {
+        demo.CLIENT_ID: {"secret": demo.CLIENT_SECRET, "name": demo.CLIENT_NAME, "redirect_uris": [],
+                        "permissions": ["User.Read", "User.Read.All", "GroupMember.Read.All"]}})
+
+    def __post_init__(self):
+        if self.directory is None:
+            self.reset(self.users)
+
+    def reset(self, users=None, token_lifetime=None):
+        """Fresh tenant and tokens; keeps the signing key so old JWTs still verify."""
+        started = time.perf_counter()
+        directory = build_tenant(users)
+        with self.lock:
+            lifetime = token_lifetime or self.tenant.token_lifetime
+            self.users, self.directory = users, directory
+            self.tokens, self.tenant = TokenStore(), TenantSettings(token_lifetime=lifetime)
+            self.faults, self.transactions = Faults(), {}
+            self.request_log.clear()
+            self.counters.clear()
+        return time.perf_counter() - started
+
+    def issuer(self, tenant_id=demo.TENANT_ID):
+        return f"{self.base_url}/{tenant_id}/v2.0"
+
+    def is_known_tenant(self, tenant):
+        return tenant.lower() in ("organizations", "common", demo.TENANT_ID, demo.TENANT_DOMAIN)
