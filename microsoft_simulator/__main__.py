@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from . import demo
 from .app import create_app
 from .certs import SIGNING_KEY_FILE, ensure_certificates, load_or_create_key
-from .state import Faults, SimState, TenantSettings
+from .state import SimState
 from .tokens import Signer
 
 
@@ -50,10 +50,9 @@ def environment(base_url, ca_path):
 
 def build_state(args, state_dir):
     signer = Signer(load_or_create_key(state_dir / SIGNING_KEY_FILE))
-    state = SimState(signer=signer, users=args.users)
-    state.tenant = TenantSettings(admin_consent_required=args.admin_consent_required,
-                                  token_lifetime=args.token_lifetime)
-    state.faults = Faults(latency_ms=args.latency_ms)
+    state = SimState(signer=signer, users=args.users, default_token_lifetime=args.token_lifetime,
+                     default_admin_consent_required=args.admin_consent_required,
+                     default_latency_ms=args.latency_ms)
     state.clients[demo.CLIENT_ID]["redirect_uris"].extend(args.redirect_uri)
     return state
 

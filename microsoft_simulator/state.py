@@ -40,6 +40,9 @@ class SimState:
     signer: Signer
     base_url: str = ""
     users: int | None = None
+    default_token_lifetime: int = 3599
+    default_admin_consent_required: bool = False
+    default_latency_ms: int = 0
     directory: object = None
     tokens: TokenStore = field(default_factory=TokenStore)
     tenant: TenantSettings = field(default_factory=TenantSettings)
@@ -57,15 +60,18 @@ class SimState:
         if self.directory is None:
             self.reset(self.users)
 
-    def reset(self, users=None, token_lifetime=None):
-        """Fresh tenant and tokens; keeps the signing key so old JWTs still verify."""
+    def reset(self, users=None):
+        """Fresh tenant, tokens, settings and faults, as configured on the command line.
+
+        The signing key is kept, so access tokens issued earlier still verify."""
         started = time.perf_counter()
         directory = build_tenant(users)
         with self.lock:
-            lifetime = token_lifetime or self.tenant.token_lifetime
             self.users, self.directory = users, directory
-            self.tokens, self.tenant = TokenStore(), TenantSettings(token_lifetime=lifetime)
-            self.faults, self.transactions = Faults(), {}
+            self.tokens = TokenStore()
+            self.tenant = TenantSettings(token_lifetime=self.default_token_lifetime,
+                                         admin_consent_required=self.default_admin_consent_required)
+            self.faults, self.transactions = Faults(latency_ms=self.default_latency_ms), {}
             self.request_log.clear()
             self.counters.clear()
         return time.perf_counter() - started

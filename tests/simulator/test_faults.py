@@ -1,0 +1,122 @@
+"""Fault injection and the control API's directory mutations."""
+import time
+
+import pytest
+import requests
+
+from microsoft_simulator import demo
+
+NORTH = demo.NORTHFIELD_STAFF_GROUP_ID
+
+
+def get(graph, path, **kwargs):
+    return graph.get(graph.base + path, **kwargs)
+
+
+def test_throttling_429_with_fractional_retry_after(sim, graph):
+    sim.control.set_faults(throttle_count=2, retry_after="2.128")
+    for _ in range(2):
+        response = get(graph, "/me")
+        assert response.status_code == 429 and response.headers["Retry-After"] == "2.128"
+        error = response.json()["error"]
+        assert error["code"] == "TooManyRequests" and error["innerError"]["status"] == "429"
+    assert get(graph, "/me").status_code == 200
+    assert sim.control.stats()["counters"]["faults_throttled"] == 2
+
+
+@pytest.mark.parametrize("status,code", [(503, "serviceNotAvailable"), (504, "timeout")])
+def test_error_bursts(sim, graph, status, code):
+    sim.control.set_faults(error_status=status, error_count=3)
+    statuses = [get(graph, "/me") for _ in range(4)]
+    assert [r.status_code for r in statuses] == [status] * 3 + [200]
+    assert statuses[0].json()["error"]["code"] == code
+
+
+def test_dropped_connection_mid_response(sim, graph):
+    sim.control.set_faults(drop_connection_count=1)
+    with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        get(graph, f"/groups/{NORTH}/members")
+    assert get(graph, f"/groups/{NORTH}/members").status_code == 200
+
+
+def test_failure_on_page_n(sim, graph):
+    sim.control.set_faults(fail_on_page=2, fail_status=500)
+    first = get(graph, "/groups").json()
+    failed = graph.get(first["@odata.nextLink"])
+    assert failed.status_code == 500 and failed.json()["error"]["code"] == "generalException"
+    retried = graph.get(first["@odata.nextLink"])  # fail_count=1: the retry succeeds
+    assert retried.status_code == 200 and len(retried.json()["value"]) == 56
+
+
+def test_latency_and_jitter(sim, graph):
+    sim.control.set_faults(latency_ms=300, jitter_ms=50)
+    started = time.perf_counter()
+    get(graph, "/me")
+    assert 0.3 <= time.perf_counter() - started < 2
+    sim.control.clear_faults()
+    started = time.perf_counter()
+    get(graph, "/me")
+    assert time.perf_counter() - started < 0.3
+
+
+def test_token_endpoint_faults_only_when_asked(sim, browser):
+    import msal
+    from conftest import APP_SCOPES, REDIRECT_URI, msal_app
+    app = msal_app(sim)
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    browser.open(flow["auth_uri"])
+    browser.sign_in(demo.ADMIN_UPN)
+    auth_response = browser.click("Accept")
+    sim.control.set_faults(error_status=503, error_count=1)
+    assert get_me_status(sim) == 503  # Graph-only by default: the token endpoint is unaffected
+    sim.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    with pytest.raises(msal.exceptions.MsalServiceError):
+        app.acquire_token_by_auth_code_flow(flow, auth_response)
+    # MSAL remembers a 5xx per app instance and short-circuits retries, so retry with a new one.
+    assert "access_token" in msal_app(sim).acquire_token_by_auth_code_flow(flow, auth_response)
+
+
+def get_me_status(sim):
+    return requests.get(sim.env["MICROSOFT_GRAPH_URL"] + "/me").status_code
+
+
+def test_delete_group_then_404(sim, graph):
+    sim.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
+    assert get(graph, f"/groups/{demo.NORTHFIELD_TA_GROUP_ID}").status_code == 404
+    body = get(graph, f"/groups/{NORTH}/transitiveMembers/microsoft.graph.user").json()
+    assert len(body["value"]) == 25
+
+
+def test_add_and_remove_members_update_transitive_lists(sim, graph):
+    path = f"/groups/{NORTH}/transitiveMembers/microsoft.graph.user?$top=999"
+    assert sim.control.add_member(demo.NORTHFIELD_TA_GROUP_ID, demo.PERSONAL_ID) is True
+    assert demo.PERSONAL_ID in [u["id"] for u in get(graph, path).json()["value"]]
+    assert sim.control.remove_member(demo.NORTHFIELD_TA_GROUP_ID, demo.PERSONAL_ID) is True
+    assert demo.PERSONAL_ID not in [u["id"] for u in get(graph, path).json()["value"]]
+
+
+def test_disable_rename_and_create_users(sim, graph):
+    sim.control.update_user(demo.PERSONAL_ID, accountEnabled=False, displayName="Jo Renamed", mail=None)
+    user = get(graph, f"/users/{demo.PERSONAL_ID}", params={"$select": "displayName,accountEnabled,mail"}).json()
+    assert (user["displayName"], user["accountEnabled"], user["mail"]) == ("Jo Renamed", False, None)
+    new_id = sim.control.create_user(userPrincipalName="new.starter@oaklearning.example", displayName="New Starter",
+                                     password="pw-123")
+    sim.control.add_member(NORTH, new_id)
+    assert get(graph, f"/users/new.starter@oaklearning.example").json()["id"] == new_id
+
+
+def test_request_log_records_queries_and_headers(sim, graph):
+    sim.control.clear_request_log()
+    get(graph, f"/groups/{NORTH}/transitiveMembers/microsoft.graph.user",
+        params={"$select": "id,mail", "$top": "999", "$count": "true"}, headers={"ConsistencyLevel": "eventual"})
+    entry = sim.control.request_log()[-1]
+    assert entry["query"] == {"$select": "id,mail", "$top": "999", "$count": "true"}
+    assert entry["headers"]["ConsistencyLevel"] == "eventual" and entry["status"] == 200
+    assert entry["route"] == f"/v1.0/groups/{NORTH}/transitiveMembers/microsoft.graph.user"
+
+
+def test_concurrent_clients(sim, graph):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: get(graph, "/groups").status_code, range(24)))
+    assert statuses == [200] * 24
