@@ -8,17 +8,19 @@ class SimulatorControl:
     def __init__(self, base_url, ca_path, timeout=30):
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
-        self.session.verify = str(ca_path)
+        # Passed per request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
+        self.verify = str(ca_path)
         self.timeout = timeout
 
     def _post(self, path, payload=None):
         response = self.session.post(f"{self.base_url}/_simulator{path}", json=payload or {},
-                                     timeout=self.timeout)
+                                     timeout=self.timeout, verify=self.verify)
         response.raise_for_status()
         return response.json()
 
     def _get(self, path):
-        response = self.session.get(f"{self.base_url}/_simulator{path}", timeout=self.timeout)
+        response = self.session.get(f"{self.base_url}/_simulator{path}", timeout=self.timeout,
+                                    verify=self.verify)
         response.raise_for_status()
         return response.json()
 

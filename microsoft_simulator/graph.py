@@ -36,20 +36,12 @@ class GraphError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-@bp.errorhandler(GraphError)
-def _graph_error(exc):
+def graph_error_response(exc):
     return graph_error(exc.status, exc.code, exc.message, exc.headers)
 
 
-@bp.errorhandler(odata.QueryError)
-def _query_error(exc):
+def query_error_response(exc):
     return graph_error(exc.status, exc.code, exc.message)
-
-
-@bp.errorhandler(404)
-def _unknown_segment(exc):
-    segment = request.path.rstrip("/").rsplit("/", 1)[-1]
-    return graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
 
 
 def _state():

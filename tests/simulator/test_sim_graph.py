@@ -3,7 +3,7 @@ import time
 
 import requests
 
-from conftest import Browser, sign_in_with_msal
+from sim_helpers import Browser, sign_in_with_msal
 from microsoft_simulator import demo
 from microsoft_simulator.tokens import Signer
 

@@ -61,7 +61,7 @@ def test_latency_and_jitter(sim, graph):
 
 def test_token_endpoint_faults_only_when_asked(sim, browser):
     import msal
-    from conftest import APP_SCOPES, REDIRECT_URI, msal_app
+    from sim_helpers import APP_SCOPES, REDIRECT_URI, msal_app
     app = msal_app(sim)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
     browser.open(flow["auth_uri"])

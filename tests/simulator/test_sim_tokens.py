@@ -3,7 +3,7 @@ import urllib.parse
 
 import requests
 
-from conftest import APP_SCOPES, REDIRECT_URI, msal_app, sign_in_with_msal
+from sim_helpers import APP_SCOPES, REDIRECT_URI, msal_app, sign_in_with_msal
 from microsoft_simulator import demo
 
 
