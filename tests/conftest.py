@@ -68,6 +68,8 @@ def make_test_config(database_url, redis_url, **overrides):
         "ENV_NAME": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
+        # Fast hashing keeps hundreds of test accounts cheap; production uses scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": f"rostersync-test-{RUN_ID}:",

@@ -1,6 +1,7 @@
 """Platform accounts."""
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,7 +35,8 @@ class User(UserMixin, db.Model):
         self.email_normalised = normalise_email(email)
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)  # scrypt by default
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
