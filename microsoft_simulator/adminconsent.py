@@ -25,7 +25,7 @@ def adminconsent(tenant):
     scopes = [s for s in requested if s in GRAPH_SCOPES] or list(client["permissions"])
     tx = dict(kind="adminconsent", id=secrets.token_urlsafe(24), tenant=tenant, scopes=scopes,
               client_id=args["client_id"], redirect_uri=args["redirect_uri"], state=args.get("state"))
-    state.transactions[tx["id"]] = tx
+    state.remember_transaction(tx)
     user = _remembered_user()
     if user is None or not user.get("_admin"):
         return _sign_in_page(tx)

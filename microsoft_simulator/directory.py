@@ -54,6 +54,9 @@ class Directory:
     def member_ids(self, group_id, transitive=False):
         return (self.transitive if transitive else self.members).get(group_id, [])
 
+    def transitive_user_ids(self, group_id):
+        return self.transitive_users.get(group_id, [])
+
     def counts(self):
         return {"users": len(self.user_ids), "groups": len(self.group_ids),
                 "objects": len(self.objects), "changes": len(self.changes)}
@@ -91,40 +94,43 @@ class Directory:
         self.set_members(group_id, [u for u in self.user_ids if rule(self.objects[u])])
 
     def finish_build(self):
-        self.transitive, self.transitive_users = {}, {}
+        transitive, users = {}, {}
         for gid in self.group_ids:
-            self._compute(gid, set())
+            self._compute(gid, set(), transitive, users)
+        self.transitive, self.transitive_users = transitive, users
         self.version += 1
 
-    def _compute(self, gid, visiting):
-        if gid in self.transitive:
-            return self.transitive[gid]
+    def _compute(self, gid, visiting, transitive, users):
+        if gid in transitive:
+            return transitive[gid]
         visiting.add(gid)
         found = {}
         for oid in self.members.get(gid, []):
             found[oid] = None
             if oid in self.members and oid not in visiting:
-                found.update(dict.fromkeys(self._compute(oid, visiting)))
+                found.update(dict.fromkeys(self._compute(oid, visiting, transitive, users)))
         visiting.discard(gid)
         found.pop(gid, None)
         result = list(found)
-        self.transitive[gid] = result
-        self.transitive_users[gid] = [
-            i for i in result if self.objects.get(i, {}).get("@odata.type") == USER_TYPE]
+        transitive[gid] = result
+        users[gid] = [i for i in result if self.objects.get(i, {}).get("@odata.type") == USER_TYPE]
         return result
 
     def _recompute_from(self, group_ids):
+        """Rebuild the changed groups and their ancestors into new dicts, then swap them in,
+        so readers on other threads never see a half-updated list."""
         stale, queue = set(), list(group_ids)
         while queue:
             gid = queue.pop()
             if gid not in stale:
                 stale.add(gid)
                 queue.extend(self.parents.get(gid, ()))
-        for gid in stale:
-            self.transitive.pop(gid, None)
+        transitive = {g: v for g, v in self.transitive.items() if g not in stale}
+        users = {g: v for g, v in self.transitive_users.items() if g not in stale}
         for gid in stale:
             if gid in self.members:
-                self._compute(gid, set())
+                self._compute(gid, set(), transitive, users)
+        self.transitive, self.transitive_users = transitive, users
         self.version += 1
 
     # ----- mutations (control API) -----
@@ -161,8 +167,6 @@ class Directory:
                 self.parents.get(oid, set()).discard(group_id)
             del self.objects[group_id]
             self.group_ids = [g for g in self.group_ids if g != group_id]
-            self.transitive.pop(group_id, None)
-            self.transitive_users.pop(group_id, None)
             self._touch("group-deleted", group_id)
             self._recompute_from(parents)
 

@@ -58,7 +58,8 @@ def before_request():
 
 
 def throttled(retry_after):
-    response = graph_error(429, "TooManyRequests", STATUS_MESSAGES[429], {"Retry-After": str(retry_after)})
+    headers = {"Retry-After": str(retry_after)} if retry_after not in (None, "") else {}
+    response = graph_error(429, "TooManyRequests", STATUS_MESSAGES[429], headers)
     body = response.get_json()
     body["error"]["innerError"].update(code="429", message="Please retry after", status="429")
     response.set_data(current_app.json.dumps(body))

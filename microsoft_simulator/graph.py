@@ -231,7 +231,7 @@ def group_members(group_id, relation, cast=None):
     entity_set = cast.rsplit(".", 1)[-1] + "s"
     if cast == "microsoft.graph.user" and transitive:
         # Precomputed, so a page of a 50,000-member list is a slice.
-        return list_response((relation, group_id, "users"), directory.transitive_users.get(group_id, []),
+        return list_response((relation, group_id, "users"), directory.transitive_user_ids(group_id),
                              entity_set, is_member_list=True)
     return list_response((relation, group_id), directory.member_ids(group_id, transitive), entity_set,
                          is_member_list=True, cast=CASTS[cast])

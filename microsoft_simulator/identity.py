@@ -58,6 +58,12 @@ def openid_configuration(tenant):
     })
 
 
+@bp.get("/")
+def home():
+    from . import pages
+    return pages.home(demo.TENANT_NAME, _state().base_url)
+
+
 @bp.get("/<tenant>/discovery/v2.0/keys")
 def keys(tenant):
     return jsonify({"keys": [_state().signer.jwk]})

@@ -103,6 +103,18 @@ def admin_consent(tenant_name, **context):
     return render("Permissions requested for your organisation", _ADMIN_CONSENT, tenant_name, **context)
 
 
+def signed_out(tenant_name):
+    return render("You signed out of your account", "<p>It's a good idea to close all browser windows.</p>",
+                  tenant_name)
+
+
+def home(tenant_name, base_url):
+    body = """<p>This server simulates the Microsoft identity platform and Microsoft Graph for rostersync.</p>
+<ul><li>Authority: <code>{{ base }}/organizations</code></li><li>Graph: <code>{{ base }}/v1.0</code></li>
+<li>Control API: <code>{{ base }}/_simulator/stats</code></li></ul>"""
+    return render("Microsoft simulator", body, tenant_name, base=base_url)
+
+
 def error(tenant_name, message):
     return render("Sign in", _ERROR, tenant_name, message=message)
 

@@ -82,6 +82,19 @@ def _remember(response, user):
     return response
 
 
+@bp.get("/<tenant>/oauth2/v2.0/logout")
+def logout(tenant):
+    """Signs the browser out of every remembered account, as Entra's end_session_endpoint does."""
+    target = request.args.get("post_logout_redirect_uri")
+    if target and _redirect_uri_allowed(next(iter(_state().clients.values())), target):
+        response = redirect(target, 302)
+    else:
+        response = _page(pages.signed_out(demo.TENANT_NAME))
+    response.delete_cookie(REMEMBERED_COOKIE, secure=True, httponly=True, samesite="None")
+    response.delete_cookie(ACCOUNTS_COOKIE, secure=True, httponly=True, samesite="None")
+    return response
+
+
 @bp.get("/<tenant>/oauth2/v2.0/authorize")
 def authorize(tenant):
     state, args = _state(), request.args
@@ -102,7 +115,7 @@ def authorize(tenant):
         return _error_redirect(tx, "unsupported_response_type", 9002313)
     if unknown or not tx["scopes"]:
         return _error_redirect(tx, "invalid_scope", 70011, scope=" ".join(unknown))
-    state.transactions[tx["id"]] = tx
+    state.remember_transaction(tx)
     return _start(tx)
 
 

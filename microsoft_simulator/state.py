@@ -76,6 +76,13 @@ class SimState:
             self.counters.clear()
         return time.perf_counter() - started
 
+    def remember_transaction(self, tx, limit=5000):
+        """Sign-in transactions live in memory; abandoned ones are dropped oldest first."""
+        with self.lock:
+            while len(self.transactions) >= limit:
+                self.transactions.pop(next(iter(self.transactions)))
+            self.transactions[tx["id"]] = tx
+
     def issuer(self, tenant_id=demo.TENANT_ID):
         return f"{self.base_url}/{tenant_id}/v2.0"
 

@@ -87,6 +87,9 @@ class TokenStore:
     def new_code(self, **grant):
         code = "1.AQ" + secrets.token_urlsafe(48)
         with self.lock:
+            if len(self.codes) > 10000:  # drop expired codes now and then
+                now = time.time()
+                self.codes = {c: g for c, g in self.codes.items() if g["expires"] > now}
             self.codes[code] = dict(grant, expires=time.time() + CODE_LIFETIME, used=False)
         return code
 

@@ -120,3 +120,28 @@ def test_concurrent_clients(sim, graph):
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: get(graph, "/groups").status_code, range(24)))
     assert statuses == [200] * 24
+
+
+def test_throttle_without_retry_after(sim, graph):
+    sim.control.set_faults(throttle_count=1, retry_after=None)
+    response = get(graph, "/me")
+    assert response.status_code == 429 and "Retry-After" not in response.headers
+
+
+def test_membership_changes_while_paging_never_show_an_empty_list(sim, graph):
+    import threading
+    stop, sizes = threading.Event(), []
+
+    def churn():
+        while not stop.is_set():
+            sim.control.add_member(demo.NORTHFIELD_TA_GROUP_ID, demo.PERSONAL_ID)
+            sim.control.remove_member(demo.NORTHFIELD_TA_GROUP_ID, demo.PERSONAL_ID)
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        for _ in range(30):
+            sizes.append(len(get(graph, f"/groups/{NORTH}/transitiveMembers/microsoft.graph.user").json()["value"]))
+    finally:
+        stop.set()
+        worker.join()
+    assert set(sizes) <= {31, 32}

@@ -188,3 +188,17 @@ def test_form_post_response_mode(sim):
     page = browser.click("Accept")
     assert page.forms[0]["action"] == REDIRECT_URI and page.forms[0]["inputs"]["state"] == "xyz"
     assert code_page is not None
+
+
+def test_logout_forgets_the_remembered_account(sim, browser):
+    sign_in_with_msal(sim, browser, account=demo.PERSONAL_UPN)
+    back = browser.open(f"{sim.base_url}/organizations/oauth2/v2.0/logout?post_logout_redirect_uri="
+                        + urllib.parse.quote(REDIRECT_URI))
+    assert back == {}
+    assert not any(c.name == "sim_remembered" for c in browser.session.cookies)
+    flow = msal_app(sim).initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    assert "Password" in browser.open(flow["auth_uri"]).labels
+
+
+def test_home_page_says_simulator(sim):
+    assert "Microsoft simulator" in requests.get(sim.base_url + "/").text
