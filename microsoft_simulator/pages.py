@@ -45,6 +45,8 @@ _CONSENT = """
 <p>Accepting these permissions means that you allow this app to use your data.</p>
 <form method="post" action="{{ action }}">
 <input type="hidden" name="tx" value="{{ tx }}">
+{% if is_admin %}<p><input type="checkbox" id="org_consent" name="org_consent" value="1">
+<label for="org_consent">Consent on behalf of your organization</label></p>{% endif %}
 <button type="submit" name="decision" value="accept">Accept</button>
 <button type="submit" name="decision" value="cancel">Cancel</button>
 </form>"""

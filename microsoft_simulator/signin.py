@@ -208,7 +208,8 @@ def _signed_in(tx, user):
         if tx.get("prompt") == "none":
             return _error_redirect(tx, "consent_required", 65001)
         return _page(pages.consent(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
-                                   scopes=tx["scopes"], action=_action(tx, "consent"), tx=tx["id"]))
+                                   scopes=tx["scopes"], action=_action(tx, "consent"), tx=tx["id"],
+                                   is_admin=bool(user.get("_admin"))))
     return _issue_code(tx, user)
 
 
@@ -222,6 +223,9 @@ def consent(tenant):
         return _error_redirect(tx, "access_denied", 65004, subcode="cancel")
     user = _state().directory.get_user(tx["user_id"])
     _state().tokens.grant_consent(user["id"], tx["client_id"], tx["scopes"])
+    if user.get("_admin") and request.form.get("org_consent"):
+        graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
+        _state().tokens.grant_tenant_consent(tx["client_id"], graph_scopes)
     return _issue_code(tx, user)
 
 

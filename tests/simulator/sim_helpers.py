@@ -25,7 +25,8 @@ class Form(html.parser.HTMLParser):
         if tag == "form":
             self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": []})
         elif tag == "input" and self.forms:
-            self.forms[-1]["inputs"][attrs.get("name")] = attrs.get("value", "")
+            if attrs.get("type") != "checkbox" or "checked" in attrs:  # as browsers submit forms
+                self.forms[-1]["inputs"][attrs.get("name")] = attrs.get("value", "")
         elif tag == "button" and self.forms:
             self._button = {"name": attrs.get("name"), "value": attrs.get("value"),
                             "aria_label": attrs.get("aria-label"), "text": ""}

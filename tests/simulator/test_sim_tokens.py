@@ -95,3 +95,18 @@ def test_adminconsent_by_non_admin_is_refused(sim, browser):
     browser.open(url)
     response = browser.sign_in(demo.PERSONAL_UPN)
     assert response["error"] == "access_denied" and "AADSTS90094" in response["error_description"]
+
+
+def test_admin_can_consent_for_the_organisation_on_the_consent_page(sim, browser):
+    sim.control.set_tenant(admin_consent_required=True)
+    app = msal_app(sim)
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    browser.open(flow["auth_uri"])
+    page = browser.sign_in(demo.ADMIN_UPN)
+    assert "Consent on behalf of your organization" in page.labels
+    browser.click("Accept", **{"Consent on behalf of your organization": "1"})
+    other = type(browser)(sim)
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    other.open(flow["auth_uri"])
+    response = other.sign_in(demo.PERSONAL_UPN)  # no approval page, no consent page
+    assert "code" in response
