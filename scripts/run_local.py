@@ -53,7 +53,12 @@ def run(command, env):
     subprocess.run(command, cwd=ROOT, env=env, check=True)
 
 
+def stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C
+
+
 def main():
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     INSTANCE.mkdir(exist_ok=True)
     env = dict(os.environ)
     children, redis_server = [], None
