@@ -4,7 +4,7 @@ No Flask request in here: web routes, RQ jobs and tests call the same functions.
 token for Graph comes from `access_token_for(connection_id)`.
 """
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import msal
 from flask import current_app
@@ -81,8 +81,41 @@ def mark_reconnect_needed(connection, reason):
     db.session.commit()
 
 
+def start_auth_code_flow(redirect_uri, login_hint=None, prompt="select_account"):
+    """The auth-code flow dict (PKCE, state and nonce made by MSAL); keep it server-side."""
+    return build_msal_app().initiate_auth_code_flow(
+        SCOPES, redirect_uri=redirect_uri, login_hint=login_hint or None, prompt=prompt)
+
+
+def finish_auth_code_flow(flow, auth_response):
+    """Redeems the code; returns (MSAL result, the cache now holding the tokens).
+
+    Raises ValueError when the response does not belong to the flow (state mismatch).
+    """
+    cache = msal.SerializableTokenCache()
+    result = build_msal_app(cache).acquire_token_by_auth_code_flow(flow, auth_response,
+                                                                  scopes=SCOPES)
+    return result, cache
+
+
+def admin_consent_url(redirect_uri, tenant=None, config=None):
+    """Microsoft's admin-consent page for this app, to forward to a tenant's administrator."""
+    config = config or current_app.config
+    authority = config["MICROSOFT_AUTHORITY"].rstrip("/")
+    if tenant:
+        authority = authority.rsplit("/", 1)[0] + "/" + tenant
+    query = urlencode({"client_id": config["MICROSOFT_CLIENT_ID"], "redirect_uri": redirect_uri,
+                       "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in SCOPES)})
+    return f"{authority}/v2.0/adminconsent?{query}"
+
+
 def access_token_for(connection_id, force_refresh=False):
     """A Graph access token for the connection, refreshed silently; raises ReconnectNeeded."""
+    return token_result_for(connection_id, force_refresh)["access_token"]
+
+
+def token_result_for(connection_id, force_refresh=False):
+    """MSAL's whole result (access_token, scope, ...) for the connection; raises ReconnectNeeded."""
     with token_lock(connection_id):
         connection = db.session.get(MicrosoftConnection, connection_id)
         if connection is None:
@@ -103,10 +136,13 @@ def access_token_for(connection_id, force_refresh=False):
 
 def _token_or_reconnect(connection, result):
     if result and "access_token" in result:
+        if result.get("scope") and result["scope"] != connection.granted_scopes:
+            connection.granted_scopes = result["scope"]
+            db.session.commit()
         if connection.status != CONNECTED:
             connection.status, connection.status_reason = CONNECTED, None
             db.session.commit()
-        return result["access_token"]
+        return result
     error = (result or {}).get("error", "no_account")
     if result is None or error in REFRESH_FAILURES:
         reason = ("Microsoft no longer accepts the saved sign-in for "

@@ -62,6 +62,7 @@ class ConnectAttempt(db.Model):
     detail = db.Column(db.Text)
 
     user = db.relationship("User")
+    organisation = db.relationship("Organisation")
 
 
 class GroupChoice(db.Model):
@@ -81,3 +82,44 @@ class GroupChoice(db.Model):
 def group_choice_for(organisation):
     return db.session.scalar(
         select(GroupChoice).where(GroupChoice.organisation_id == organisation.id))
+
+
+SNAPSHOT_RUNNING, SNAPSHOT_FINISHED, SNAPSHOT_FAILED = "running", "finished", "failed"
+
+
+class GroupSnapshot(db.Model):
+    """Progress of the job that copies a tenant's groups for the picker (one row per connection)."""
+    __tablename__ = "microsoft_group_snapshots"
+
+    id = db.Column(db.Integer, primary_key=True)
+    connection_id = db.Column(db.Integer, db.ForeignKey("microsoft_connections.id", ondelete="CASCADE"),
+                              nullable=False, unique=True)
+    status = db.Column(db.String(16), nullable=False, default=SNAPSHOT_RUNNING)
+    groups_fetched = db.Column(db.Integer, nullable=False, default=0)
+    pages_fetched = db.Column(db.Integer, nullable=False, default=0)
+    error = db.Column(db.Text)
+    started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = db.Column(db.DateTime(timezone=True))
+
+    @property
+    def running(self):
+        return self.status == SNAPSHOT_RUNNING
+
+
+class SnapshotGroup(db.Model):
+    """One group of the tenant as the last complete snapshot saw it; searched by the picker."""
+    __tablename__ = "microsoft_snapshot_groups"
+    __table_args__ = (
+        db.UniqueConstraint("connection_id", "group_id", name="uq_snapshot_groups_connection_group"),
+        db.Index("ix_snapshot_groups_connection_name", "connection_id", "name_lower"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    connection_id = db.Column(db.Integer, db.ForeignKey("microsoft_connections.id", ondelete="CASCADE"),
+                              nullable=False)
+    group_id = db.Column(db.String(64), nullable=False)
+    display_name = db.Column(db.String(512), nullable=False)
+    name_lower = db.Column(db.String(512), nullable=False)
+    kind = db.Column(db.String(32), nullable=False)
+    dynamic = db.Column(db.Boolean, nullable=False, default=False)
+    member_count = db.Column(db.Integer)

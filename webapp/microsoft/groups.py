@@ -1,0 +1,177 @@
+"""The group picker: a local snapshot of the tenant's groups, searched on the server.
+
+A job pages through every group into memory and only then replaces the snapshot, so the
+picker never shows half a tenant. Choosing a group re-checks it against Graph.
+"""
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from webapp.auth.models import utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.microsoft.graph import GraphError, GraphNotFound
+from webapp.microsoft.identity import ReconnectNeeded
+from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
+                                     GroupChoice, GroupSnapshot, MicrosoftConnection,
+                                     SnapshotGroup, connection_for_organisation, group_choice_for)
+
+SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
+    "security", "mail_security", "distribution", "microsoft365")
+KIND_LABELS = {SECURITY: "Security", MAIL_SECURITY: "Mail-enabled security",
+               DISTRIBUTION: "Distribution", MICROSOFT_365: "Microsoft 365"}
+SUPPORTED_KINDS = {SECURITY, MAIL_SECURITY, DISTRIBUTION}
+GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled"
+GROUP_TYPES_URL = ("https://learn.microsoft.com/en-us/microsoft-365/admin/create-groups/"
+                   "compare-groups")
+STALE_RUN = timedelta(minutes=15)
+SEARCH_LIMIT = 50
+
+
+def classify(group):
+    """(kind, dynamic) from Graph's groupTypes/mailEnabled/securityEnabled."""
+    types = group.get("groupTypes") or []
+    dynamic = "DynamicMembership" in types
+    if "Unified" in types:
+        return MICROSOFT_365, dynamic
+    if group.get("securityEnabled"):
+        return (MAIL_SECURITY if group.get("mailEnabled") else SECURITY), dynamic
+    return DISTRIBUTION, dynamic
+
+
+def snapshot_for(connection):
+    return db.session.scalar(select(GroupSnapshot).where(GroupSnapshot.connection_id == connection.id))
+
+
+def begin_snapshot(connection):
+    """Marks a snapshot as running; returns False when one is already under way."""
+    snapshot = snapshot_for(connection)
+    now = utcnow()
+    if snapshot is not None and snapshot.running and _aware(snapshot.started_at) > now - STALE_RUN:
+        return False
+    if snapshot is None:
+        snapshot = GroupSnapshot(connection_id=connection.id)
+        db.session.add(snapshot)
+    snapshot.status, snapshot.error = SNAPSHOT_RUNNING, None
+    snapshot.groups_fetched = snapshot.pages_fetched = 0
+    snapshot.started_at, snapshot.finished_at = now, None
+    db.session.commit()
+    return True
+
+
+def _aware(moment):
+    # SQLite hands back naive datetimes even for timezone=True columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def take_snapshot(connection_id, graph_client):
+    """Pages through all groups ($top=999), then swaps the snapshot in one transaction."""
+    snapshot = db.session.scalar(select(GroupSnapshot).where(
+        GroupSnapshot.connection_id == connection_id))
+    fetched = []
+    try:
+        for page in graph_client.iter_pages("groups", params={"$top": "999", "$select": GROUP_FIELDS}):
+            fetched.extend(page.get("value", []))
+            snapshot.pages_fetched += 1
+            snapshot.groups_fetched = len(fetched)
+            db.session.commit()
+    except (GraphError, ReconnectNeeded, ConnectionError) as error:
+        db.session.rollback()
+        _finish(snapshot, SNAPSHOT_FAILED, _plain_error(error))
+        return False
+    _replace_groups(connection_id, fetched)
+    _finish(snapshot, SNAPSHOT_FINISHED)
+    return True
+
+
+def _replace_groups(connection_id, groups):
+    db.session.execute(delete(SnapshotGroup).where(SnapshotGroup.connection_id == connection_id))
+    rows = []
+    for group in groups:
+        kind, dynamic = classify(group)
+        name = group.get("displayName") or "(no name)"
+        rows.append({"connection_id": connection_id, "group_id": group["id"], "display_name": name,
+                     "name_lower": name.lower(), "kind": kind, "dynamic": dynamic})
+    if rows:
+        db.session.execute(SnapshotGroup.__table__.insert(), rows)
+
+
+def _finish(snapshot, status, error=None):
+    snapshot.status, snapshot.error, snapshot.finished_at = status, error, utcnow()
+    db.session.commit()
+
+
+def _plain_error(error):
+    if isinstance(error, ReconnectNeeded):
+        return str(error)
+    return f"Microsoft did not give us the list of groups: {error}"
+
+
+def search_groups(connection, query, limit=SEARCH_LIMIT):
+    """(groups matching the query anywhere in the name, total matches), names A-Z."""
+    clause = [SnapshotGroup.connection_id == connection.id]
+    query = (query or "").strip().lower()
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clause.append(SnapshotGroup.name_lower.like(f"%{escaped}%", escape="\\"))
+    total = db.session.scalar(select(func.count(SnapshotGroup.id)).where(*clause))
+    rows = db.session.scalars(select(SnapshotGroup).where(*clause)
+                              .order_by(SnapshotGroup.name_lower, SnapshotGroup.id).limit(limit)).all()
+    return rows, total
+
+
+def snapshot_size(connection):
+    return db.session.scalar(select(func.count(SnapshotGroup.id)).where(
+        SnapshotGroup.connection_id == connection.id))
+
+
+def choose_group(organisation, user, group_id, graph_client):
+    """Saves the organisation's group after asking Graph what it really is; refuses forgeries."""
+    group = _group_from_graph(graph_client, (group_id or "").strip())
+    kind, dynamic = classify(group)
+    if kind not in SUPPORTED_KINDS:
+        raise ServiceError(f'"{group.get("displayName")}" is a Microsoft 365 group. Only Security '
+                           "and Distribution groups can be synced. Choose another group.")
+    choice = group_choice_for(organisation) or GroupChoice(organisation_id=organisation.id)
+    choice.group_id, choice.display_name, choice.kind = group["id"], group["displayName"], kind
+    choice.chosen_by_user_id, choice.chosen_at = user.id, utcnow()
+    db.session.add(choice)
+    db.session.commit()
+    _remember_member_count(organisation, group["id"], graph_client)
+    return choice
+
+
+def _group_from_graph(graph_client, group_id):
+    if not group_id or len(group_id) > 64:
+        raise ServiceError("Choose a group from the list.")
+    try:
+        return graph_client.get_json(f"groups/{group_id}", params={"$select": GROUP_FIELDS})
+    except GraphNotFound:
+        raise ServiceError("That group is not in your organisation's Microsoft tenant (it may "
+                           "have been deleted). Refresh groups and choose again.") from None
+
+
+def member_count(graph_client, group_id):
+    page = graph_client.get_json(
+        f"groups/{group_id}/transitiveMembers/microsoft.graph.user",
+        params={"$count": "true", "$top": "1", "$select": "id"},
+        headers={"ConsistencyLevel": "eventual"})
+    return page.get("@odata.count")
+
+
+def _remember_member_count(organisation, group_id, graph_client):
+    """Best effort: the count is shown where known, and a failure here must not undo the choice."""
+    connection = connection_for_organisation(organisation)
+    try:
+        count = member_count(graph_client, group_id)
+    except (GraphError, ReconnectNeeded, ConnectionError):
+        return
+    row = db.session.scalar(select(SnapshotGroup).where(
+        SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id == group_id))
+    if row is not None:
+        row.member_count = count
+        db.session.commit()
+
+
+def connection_by_id(connection_id):
+    return db.session.get(MicrosoftConnection, connection_id)

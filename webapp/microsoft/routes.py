@@ -1,0 +1,134 @@
+"""Import settings › Microsoft: connect, reconnect, disconnect, and the OAuth callback.
+
+The callback lives at one fixed URL, /microsoft/callback (Entra needs an exact redirect URI);
+the organisation travels in the stored flow, never in the URL.
+"""
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.microsoft import connect, groups, identity, services
+from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.models import Organisation
+from webapp.orgs.services import membership_for
+from webapp.redis_conn import get_queue
+
+bp = org_scoped(Blueprint("microsoft", __name__,
+                          url_prefix="/o/<int:org_id>/settings/user-sync/import"))
+callback_bp = Blueprint("microsoft_callback", __name__)
+FLOW_SESSION_KEY = "microsoft_flow_id"
+# Provider tabs on Import settings; another provider adds a row and its own tab template.
+PROVIDERS = [("microsoft", "Microsoft", "microsoft.import_microsoft")]
+
+
+def callback_url():
+    return url_for("microsoft_callback.callback", _external=True)
+
+
+def request_snapshot(connection):
+    """Queues a group snapshot unless one is already running for this connection."""
+    if groups.begin_snapshot(connection):
+        get_queue("quick").enqueue("jobs.microsoft.snapshot_groups", connection.id,
+                                   job_timeout=1800)
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return redirect(url_for("microsoft.import_microsoft"))
+
+
+@bp.route("/microsoft")
+@admin_required
+def import_microsoft():
+    connection = connection_for_organisation(g.organisation)
+    return render_template("microsoft/import_settings.html", providers=PROVIDERS,
+                           active_provider="microsoft", connection=connection,
+                           choice=group_choice_for(g.organisation),
+                           last_attempt=services.last_attempt_for(g.organisation))
+
+
+@bp.route("/microsoft/connect", methods=["POST"])
+@admin_required
+def start_connect():
+    different = request.form.get("different_account") == "1"
+    try:
+        auth_uri, flow_id = connect.begin_connect(g.organisation, current_user, callback_url(),
+                                                  different_account=different)
+    except connect.MicrosoftUnreachable as error:
+        return render_outcome(connect.Outcome(connect.UNREACHABLE, detail=str(error))), 502
+    session[FLOW_SESSION_KEY] = flow_id
+    return redirect(auth_uri)
+
+
+@bp.route("/microsoft/disconnect", methods=["POST"])
+@admin_required
+def disconnect():
+    if services.disconnect(g.organisation):
+        flash("Disconnected from Microsoft. The saved Microsoft sign-in was deleted; people "
+              "already synced stay as they are.", "success")
+    return redirect(url_for("microsoft.import_microsoft"))
+
+
+def render_outcome(outcome):
+    return render_template("microsoft/outcome.html", outcome=outcome, c=connect,
+                           consent_url=identity.admin_consent_url(callback_url()))
+
+
+@callback_bp.route("/microsoft/callback")
+def callback():
+    if request.args.get("admin_consent"):
+        return render_template("microsoft/admin_consent_done.html")
+    if not current_user.is_authenticated:
+        return _flow_missing_page()
+    stored = connect.take_flow(session.pop(FLOW_SESSION_KEY, None))
+    if stored is None or stored["user_id"] != current_user.id:
+        return _flow_missing_page()
+    organisation = _admin_organisation(stored["organisation_id"])
+    outcome = connect.complete_connect(stored, organisation, current_user, request.args.to_dict())
+    if outcome.connected:
+        request_snapshot(outcome.connection)
+        flash(f"Connected to Microsoft as {outcome.account}. Now choose the group to sync.",
+              "success")
+        return redirect(url_for("microsoft.groups_page"))
+    return render_outcome(outcome)
+
+
+def _admin_organisation(organisation_id):
+    organisation = db.session.get(Organisation, organisation_id)
+    membership = membership_for(current_user, organisation) if organisation else None
+    if membership is None or membership.status != "active" or not membership.is_admin:
+        abort(404)
+    g.organisation, g.membership = organisation, membership
+    return organisation
+
+
+def _flow_missing_page():
+    """A reused, expired or foreign callback: say so and offer a fresh start."""
+    org_id = session.get("org_id") if current_user.is_authenticated else None
+    organisation = db.session.get(Organisation, org_id) if org_id else None
+    if organisation is not None and membership_for(current_user, organisation) is not None:
+        g.organisation, g.membership = organisation, membership_for(current_user, organisation)
+    detail = connect.aadsts_summary(request.args.get("error_description", "")) or None
+    return render_outcome(connect.Outcome(connect.FLOW_MISSING, detail=detail)), 400
+
+
+@bp.app_context_processor
+def microsoft_status():
+    """Every screen of an organisation says so when the Microsoft connection needs reconnecting."""
+    organisation, membership = getattr(g, "organisation", None), getattr(g, "membership", None)
+    if organisation is None or membership is None or not current_user.is_authenticated:
+        return {}
+    connection = connection_for_organisation(organisation)
+    return {"microsoft_reconnect_needed": bool(connection and connection.needs_reconnect),
+            "microsoft_connection_banner": connection}
+
+
+@bp.app_template_filter("group_kind")
+def group_kind_label(kind):
+    return groups.KIND_LABELS.get(kind, kind)
+
+
+from webapp.microsoft import picker_routes  # noqa: E402,F401  (adds the picker views to bp)

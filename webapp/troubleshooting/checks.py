@@ -1,0 +1,117 @@
+"""The Troubleshooting checks that need nothing from Microsoft: they render at once.
+
+Each check is a dict: title, status ("pass" | "fail" | "unknown"), message, fix (plain words)
+and optional `links`, a list of link names the template turns into URLs ("manage_users",
+"import_settings", "groups", "consent", "support").
+"""
+from rq import Worker
+
+from webapp.microsoft.connect import addresses_match, missing_organisations
+from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.services import last_attempt_for
+from webapp.redis_conn import get_queue, get_redis
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+
+
+def check(title, status, message, fix=None, links=(), items=()):
+    return {"title": title, "status": status, "message": message, "fix": fix,
+            "links": list(links), "items": list(items)}
+
+
+def local_checks(organisation, user):
+    connection = connection_for_organisation(organisation)
+    return [
+        member_everywhere(organisation, user),
+        same_account(user, connection),
+        last_attempt_account(organisation, user),
+        connection_state(connection),
+        group_chosen(organisation, connection),
+        worker_running(),
+        last_sync(organisation),
+    ]
+
+
+def member_everywhere(organisation, user):
+    title = "Your account exists in every school of the trust"
+    orgs = organisation.trust_organisations()
+    missing = {org.id for org in missing_organisations(organisation, user)}
+    items = [f"{org.name}: {'missing' if org.id in missing else 'present'}" for org in orgs]
+    if missing:
+        return check(title, FAIL, f"{user.email} is missing from {len(missing)} of "
+                     f"{len(orgs)} school(s).", "An admin of each school listed as missing adds "
+                     f"{user.email} under Manage users, then you connect again.",
+                     ["manage_users"], items)
+    return check(title, PASS, f"{user.email} is a member of all {len(orgs)} school(s).", items=items)
+
+
+def same_account(user, connection):
+    title = "You are signed in here as the connected Microsoft account"
+    if connection is None:
+        return check(title, UNKNOWN, "Not connected to Microsoft yet.",
+                     "Connect with Microsoft from Import settings.", ["import_settings"])
+    if addresses_match(user.email, connection.account_email, None):
+        return check(title, PASS, f"Both are {connection.account_email}.")
+    return check(title, FAIL, f"You are signed in here as {user.email}, but the Microsoft "
+                 f"connection uses {connection.account_email}.",
+                 f"Sign in here as {connection.account_email}, or reconnect with the Microsoft "
+                 f"account {user.email}. They must be exactly the same address.",
+                 ["import_settings"])
+
+
+def last_attempt_account(organisation, user):
+    title = "The last Connect with Microsoft returned your account"
+    attempt = last_attempt_for(organisation)
+    if attempt is None:
+        return check(title, UNKNOWN, "Nobody has tried to connect yet.")
+    who = attempt.user.email if attempt.user else "someone"
+    if not attempt.returned_account:
+        return check(title, UNKNOWN, f"The last attempt (by {who}) ended before Microsoft named "
+                     f"an account: {attempt.detail or attempt.outcome}.")
+    if addresses_match(who, attempt.returned_account, None):
+        return check(title, PASS, f"{who} connected as {attempt.returned_account}.")
+    return check(title, FAIL, f"{who} started the last attempt, but Microsoft returned "
+                 f"{attempt.returned_account}.",
+                 "Your browser probably remembered another Microsoft account and used it. Choose "
+                 "Connect with a different Microsoft account and sign in with the right address, "
+                 "or use another browser that is not signed in to Microsoft (a private window "
+                 "is sometimes not enough).", ["import_settings"])
+
+
+def connection_state(connection):
+    title = "The Microsoft connection is working"
+    if connection is None:
+        return check(title, UNKNOWN, "Not connected to Microsoft yet.",
+                     "Connect with Microsoft from Import settings.", ["import_settings"])
+    if connection.needs_reconnect:
+        return check(title, FAIL, f"Reconnect needed. {connection.status_reason or ''}".strip(),
+                     "Choose Reconnect in Import settings and sign in again.", ["import_settings"])
+    return check(title, PASS, f"Connected as {connection.account_email}.")
+
+
+def group_chosen(organisation, connection):
+    title = f"{organisation.name} has chosen a group to sync"
+    choice = group_choice_for(organisation)
+    if connection is None:
+        return check(title, UNKNOWN, "Connect with Microsoft first.")
+    if choice is None:
+        return check(title, FAIL, "No group chosen yet.", "Choose a group.", ["groups"])
+    return check(title, PASS, f"{choice.display_name}.")
+
+
+def worker_running():
+    title = "A background worker is running"
+    try:
+        workers = Worker.all(queue=get_queue("quick"), connection=get_redis())
+    except Exception as error:  # Redis down: say so rather than fail the page
+        return check(title, UNKNOWN, f"Could not ask Redis about workers ({type(error).__name__}).",
+                     "Check that Redis is running.", ["support"])
+    if workers:
+        return check(title, PASS, f"{len(workers)} worker(s) listening.")
+    return check(title, FAIL, "No worker is running, so syncs and checks wait forever.",
+                 "Start the worker process (`python -m jobs.worker`, the Procfile's worker).",
+                 ["support"])
+
+
+def last_sync(organisation):
+    return check("The last sync finished", UNKNOWN, "Unknown: no sync has run yet.")
