@@ -1,27 +1,71 @@
-"""The `worker` process: `python -m jobs.worker` listens to the quick queue first, then syncs."""
+"""The `worker` process: `python -m jobs.worker` listens to the quick queue first, then syncs.
+
+Quick work (group snapshots, troubleshooting checks) is always taken before the next sync, so
+a long sync on one worker never delays the picker when another worker is free. Run more worker
+processes to run more syncs at once; each runs one job at a time.
+"""
+import argparse
 import logging
 import os
 import sys
+import time
 
 from rq import Worker
 
 from jobs import context
+from webapp.config import ConfigError
 from webapp.extensions import db
-from webapp.redis_conn import get_queue, get_redis
+from webapp.logs import configure_logging, job_id_var
+from webapp.redis_conn import check_redis, get_queue, get_redis
+
+job_log = logging.getLogger("rostersync.job")
+
+
+class LoggingWorker(Worker):
+    """Writes one structured `job` line per job and tags every line the job logs with its id."""
+
+    def perform_job(self, job, queue):
+        token = job_id_var.set(job.id)
+        started = time.perf_counter()
+        succeeded = False
+        try:
+            succeeded = super().perform_job(job, queue)
+            return succeeded
+        finally:
+            job_log.info("job", extra={
+                "queue": queue.name, "func": job.func_name,
+                "status": "finished" if succeeded else "failed",
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            job_id_var.reset(token)
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m jobs.worker",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    parser.add_argument("--queues", default="quick,sync",
+                        help="queue kinds in priority order (default quick,sync)")
+    args = parser.parse_args(argv)
+    args.queues = [kind.strip() for kind in args.queues.split(",") if kind.strip()]
+    return args
 
 
 def main(argv=None):
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    configure_logging(level)
     app = context.get_app()
     with app.app_context():
+        try:
+            check_redis(app)
+            queues = [get_queue(kind) for kind in args.queues]
+        except ConfigError as error:
+            raise SystemExit(f"rostersync worker cannot start: {error}") from None
         engine = db.engine
         # RQ forks a work horse per job; a forked child must not reuse the parent's sockets.
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-        queues = [get_queue("quick"), get_queue("sync")]
-        worker = Worker(queues, connection=get_redis())
-        burst = "--burst" in (argv or sys.argv[1:])
-        worker.work(burst=burst, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+        worker = LoggingWorker(queues, connection=get_redis())
+        worker.work(burst=args.burst, logging_level=level)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from flask import Flask, g, render_template, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env
+from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env, engine_options
 from webapp.errors import NotFound
 from webapp.extensions import csrf, db, login_manager, migrate
 
@@ -14,6 +14,11 @@ def create_app(config_class=None):
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"), instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
+    from webapp.error_reporting import init_error_reporting
+    from webapp.logs import init_request_logging
+    init_request_logging(app)
+    init_error_reporting(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     _init_extensions(app)

@@ -27,16 +27,69 @@ def env_flag(name, default=False, environ=os.environ):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name, default, environ=os.environ):
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def env_list(name, environ=os.environ):
+    return [item.strip() for item in (environ.get(name) or "").split(",") if item.strip()]
+
+
+def engine_options(config):
+    """SQLAlchemy pool settings: dropped connections are detected and replaced.
+
+    Each process holds its own pool. A gunicorn worker serves GUNICORN_THREADS requests at once,
+    so its pool defaults to that many connections; an RQ work horse runs one job at a time.
+    """
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    options = {"pool_pre_ping": True, "pool_recycle": config["DB_POOL_RECYCLE_SECONDS"]}
+    if uri.startswith("postgresql"):
+        options.update(pool_size=config["DB_POOL_SIZE"], max_overflow=config["DB_MAX_OVERFLOW"],
+                       pool_timeout=config["DB_POOL_TIMEOUT_SECONDS"])
+        options["connect_args"] = {
+            "connect_timeout": config["DB_CONNECT_TIMEOUT_SECONDS"],
+            "application_name": config["DB_APPLICATION_NAME"],
+            # Keepalives notice a peer that vanished without closing (a failover, a NAT drop).
+            "keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+    return options
+
+
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    # Old SECRET_KEYs still accepted for signed sessions while rotating (Flask 3.1).
+    SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = database_url_from_env()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 300}
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", env_int("GUNICORN_THREADS", 4))
+    DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 2)
+    DB_WORKER_POOL_SIZE = env_int("DB_WORKER_POOL_SIZE", 2)
+    DB_POOL_RECYCLE_SECONDS = env_int("DB_POOL_RECYCLE_SECONDS", 300)
+    DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10)
+    DB_CONNECT_TIMEOUT_SECONDS = env_int("DB_CONNECT_TIMEOUT_SECONDS", 10)
+    DB_APPLICATION_NAME = os.environ.get("DB_APPLICATION_NAME", "rostersync")
+
     REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    # rediss:// only. Verify against REDIS_TLS_CA_CERT (a PEM file path or the PEM text itself)
+    # when the provider publishes its CA; REDIS_TLS_VERIFY=false only when it does not.
     REDIS_TLS_VERIFY = env_flag("REDIS_TLS_VERIFY", default=True)
+    REDIS_TLS_CA_CERT = os.environ.get("REDIS_TLS_CA_CERT", "")
     REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "rostersync:")
     QUEUE_QUICK = os.environ.get("QUEUE_QUICK", "rostersync-quick")
     QUEUE_SYNC = os.environ.get("QUEUE_SYNC", "rostersync-sync")
+    # A 50,000-member sync pages ~50 Graph requests and writes 50,000 rows; with throttling
+    # back-offs that is minutes, so two hours leaves a wide margin (RQ's default is 180 s).
+    JOB_TIMEOUT_SYNC_SECONDS = env_int("JOB_TIMEOUT_SYNC_SECONDS", 2 * 3600)
+    JOB_TIMEOUT_QUICK_SECONDS = env_int("JOB_TIMEOUT_QUICK_SECONDS", 300)
+    JOB_RESULT_TTL_SECONDS = env_int("JOB_RESULT_TTL_SECONDS", 24 * 3600)
+    JOB_FAILURE_TTL_SECONDS = env_int("JOB_FAILURE_TTL_SECONDS", 7 * 24 * 3600)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -47,6 +100,11 @@ class Config:
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
     PASSWORD_HASH_METHOD = "scrypt"
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+
     LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
     LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
     LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
@@ -74,12 +132,13 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls):
-        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        missing = [name for name in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY")
+                   if not getattr(cls, name)]
         if missing:
             raise ConfigError(
                 "Missing required environment variable(s): " + ", ".join(missing)
                 + ". Set them before starting rostersync in production "
-                "(generate one with `flask --app wsgi keys generate`).")
+                "(generate them with `flask --app wsgi keys generate`).")
 
 
 def config_from_env(environ=os.environ):

@@ -1,17 +1,20 @@
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from webapp.extensions import csrf, db
-from webapp.redis_conn import get_redis
+from webapp.redis_conn import explain_redis_error, get_redis
 
 bp = Blueprint("health", __name__)
 
 
-def _check(probe):
+def _check(probe, explain=None):
     try:
         probe()
     except Exception as error:  # any failure means unreachable; report its kind, not secrets
-        return {"ok": False, "error": type(error).__name__}
+        result = {"ok": False, "error": type(error).__name__}
+        if explain:
+            result["hint"] = explain(error)
+        return result
     return {"ok": True}
 
 
@@ -20,7 +23,8 @@ def _check(probe):
 def healthz():
     checks = {
         "database": _check(lambda: db.session.execute(text("SELECT 1"))),
-        "redis": _check(lambda: get_redis().ping()),
+        "redis": _check(lambda: get_redis().ping(),
+                        lambda error: explain_redis_error(error, current_app.config)),
     }
     db.session.rollback()
     healthy = all(check["ok"] for check in checks.values())
