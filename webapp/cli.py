@@ -85,5 +85,6 @@ def seed_demo_command():
 
 
 def init_cli(app):
-    for group in (org_cli, user_cli, demo_cli):
+    from webapp.keys import keys_cli
+    for group in (org_cli, user_cli, demo_cli, keys_cli):
         app.cli.add_command(group)

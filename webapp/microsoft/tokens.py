@@ -1,8 +1,14 @@
 """Token caches encrypted at rest with TOKEN_ENCRYPTION_KEY (Fernet; MultiFernet for rotation).
 
-TOKEN_ENCRYPTION_KEY holds one or more comma-separated Fernet keys: the first encrypts, every
-key decrypts, so a new key can be put first and old caches re-encrypted later without downtime.
+TOKEN_ENCRYPTION_KEY holds one or more comma-separated keys: the first encrypts, every key
+decrypts, so a new key can be put first and old caches re-encrypted later without downtime
+(`flask --app wsgi keys rotate-token-cache`; the README has the whole procedure). A key is either
+a Fernet key (44 url-safe base64 characters, `keys generate` prints one) or 64 hexadecimal
+characters, which is what app.json's `"generator": "secret"` produces.
 """
+import base64
+import re
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
@@ -13,6 +19,15 @@ class TokenCacheUnreadable(Exception):
     """The stored cache cannot be decrypted with any configured key."""
 
 
+HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def fernet_key(text):
+    if HEX_KEY.match(text):
+        return base64.urlsafe_b64encode(bytes.fromhex(text))
+    return text.encode()
+
+
 def fernet_from_config(config=None):
     raw = (config or current_app.config).get("TOKEN_ENCRYPTION_KEY") or ""
     keys = [key.strip() for key in raw.split(",") if key.strip()]
@@ -20,10 +35,10 @@ def fernet_from_config(config=None):
         raise ConfigError("TOKEN_ENCRYPTION_KEY is not set: it is needed to store Microsoft "
                           "tokens (generate one with `flask --app wsgi keys generate`).")
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        return MultiFernet([Fernet(fernet_key(key)) for key in keys])
     except ValueError as error:
-        raise ConfigError("TOKEN_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), "
-                          "comma-separated.") from error
+        raise ConfigError("TOKEN_ENCRYPTION_KEY must be Fernet keys (44 url-safe base64 "
+                          "characters) or 64 hexadecimal characters, comma-separated.") from error
 
 
 def encrypt_cache(serialised_cache, config=None):
