@@ -1,0 +1,114 @@
+"""Runs Procfile commands as a platform would: each its own process, its output in one log."""
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ProcessSet:
+    def __init__(self, workdir):
+        self.workdir = Path(workdir)
+        self.processes = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
+
+    @staticmethod
+    def free_port():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    def log_path(self, name):
+        return self.workdir / f"{name}.log"
+
+    def start(self, name, command, env):
+        log = open(self.log_path(name), "wb")
+        self.processes[name] = subprocess.Popen(
+            ["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        return self.processes[name]
+
+    def run_once(self, name, command, env, timeout=120):
+        with open(self.log_path(name), "wb") as log:
+            result = subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"`{command}` exited {result.returncode}:\n{self.tail(name)}")
+
+    def tail(self, name, lines=20):
+        path = self.log_path(name)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def died(self):
+        return [name for name, p in self.processes.items() if p.poll() is not None]
+
+    def check_logs(self, request_id, secrets):
+        """Every log is JSON lines; the request and job lines carry ids; no secret anywhere."""
+        request_lines, job_lines, per_process = 0, 0, {}
+        for name in self.processes:
+            text = self.log_path(name).read_text(errors="replace")
+            for secret in secrets:
+                if secret in text:
+                    raise AssertionError(f"a secret appears in the {name} log")
+            for line in text.splitlines():
+                entry = json.loads(line)  # a non-JSON line fails the walk-through here
+                if entry.get("msg") == "request":
+                    request_lines += 1
+                    assert entry.get("request_id"), f"request line without an id: {line}"
+                if entry.get("msg") == "job":
+                    job_lines += 1
+                    per_process[name] = per_process.get(name, 0) + 1
+                    assert entry.get("job_id"), f"job line without an id: {line}"
+        web_log = self.log_path("web.1").read_text()
+        assert request_id and request_id in web_log, "the sign-in request id is not in the web log"
+        assert job_lines, "no job line in the worker logs"
+        jobs_by_worker = ", ".join(f"{k}: {v}" for k, v in sorted(per_process.items()))
+        return (f"{request_lines} request lines and {job_lines} job lines ({jobs_by_worker}), "
+                f"all JSON with ids; no secret in any log ({self.workdir})")
+
+    def wait_forever(self):
+        try:
+            while not self.died():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+    def stop_all(self):
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for_health(base_url, processes, timeout=30):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if processes.died():
+            name = processes.died()[0]
+            raise RuntimeError(f"{name} stopped during start-up:\n{processes.tail(name)}")
+        try:
+            last = requests.get(base_url + "/healthz", timeout=2)
+            if last.status_code == 200:
+                return last.json()
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    detail = last.text if last is not None else "no answer"
+    raise RuntimeError(f"/healthz did not become healthy: {detail}")

@@ -1,0 +1,236 @@
+"""Simulates a fresh Heroku-style deployment on this machine, from app.json and the Procfile.
+
+    python -m scripts.walkthrough_deploy [--keep-running]
+
+What it does, in the order an operator does it (README: Deploying, production checklist):
+  1. provisions the add-ons: a new PostgreSQL database (handed over as a postgres:// URL, as
+     Heroku does) and a Redis that only speaks TLS with a self-signed certificate (rediss://);
+  2. sets every app.json variable: generated secrets, the given values, and the operator's own
+     (MICROSOFT_CLIENT_ID, ...);
+  3. runs the Procfile `release` command (migrations), then the `web` command (gunicorn) and as
+     many `worker` processes as app.json's formation asks for;
+  4. waits for /healthz, creates a school and its admin with the CLI (`heroku run ...`), signs in
+     over HTTP as the router would forward it, and runs jobs on the workers.
+Exits non-zero, naming the step, if anything fails. Needs PostgreSQL (WALKTHROUGH_POSTGRES_URL,
+default postgresql://postgres@127.0.0.1:5432/postgres) and /usr/bin/redis-server.
+"""
+import argparse
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+
+from scripts.deploy_processes import ProcessSet, wait_for_health
+from scripts.tls_redis import TlsRedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("WALKTHROUGH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+OPERATOR_SETTINGS = {  # what the operator types into the deploy form
+    "MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-walkthrough0",
+    "MICROSOFT_CLIENT_SECRET": "walkthrough-client-secret-value",
+    "SUPPORT_URL": "mailto:support@walkthrough.example",
+}
+SCHOOL, ADMIN_EMAIL, ADMIN_PASSWORD = "Walkthrough Academy", "it@walkthrough.example", "Walk-through-1"
+
+
+def step(message):
+    print(f"==> {message}", flush=True)
+
+
+def read_procfile():
+    processes = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if ":" in line and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def environment_from_manifest(manifest, addons):
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    for name, spec in manifest["env"].items():
+        if spec.get("generator") == "secret":
+            env[name] = secrets.token_hex(32)
+        elif "value" in spec:
+            env[name] = spec["value"]
+        elif name in OPERATOR_SETTINGS:
+            env[name] = OPERATOR_SETTINGS[name]
+        elif spec.get("required", True):
+            raise SystemExit(f"app.json requires {name} and the walk-through has no value for it")
+    env.update(addons)
+    return env
+
+
+def create_database():
+    name = f"rostersync_walkthrough_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    return name, f"{base}/{name}".replace("postgresql://", "postgres://", 1)
+
+
+def drop_database(name):
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class RouterClient:
+    """Talks to the web process the way the Heroku router forwards a browser's HTTPS request.
+
+    The app sets Secure cookies in production; over this plain-HTTP hop they are carried by hand.
+    A browser sends the page it posts from as Referer; CSRF protection over HTTPS checks it.
+    """
+
+    def __init__(self, base_url):
+        self.base_url, self.cookies = base_url, {}
+        self.headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+    def request(self, method, path, **kwargs):
+        headers = dict(self.headers, **kwargs.pop("headers", {}))
+        headers.setdefault("Referer", "https://" + self.base_url.split("://", 1)[1] + path)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = requests.request(method, self.base_url + path, headers=headers,
+                                    allow_redirects=False, timeout=10, **kwargs)
+        self.cookies.update(response.cookies.get_dict())
+        return response
+
+
+def sign_in(base_url):
+    import re
+    client = RouterClient(base_url)
+    page = client.request("GET", "/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.request("POST", "/login", data={
+        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, f"sign-in answered {response.status_code}"
+    assert "Secure" in response.headers.get("Set-Cookie", ""), "session cookie is not Secure"
+    home = client.request("GET", response.headers["Location"])
+    while home.status_code == 302:
+        home = client.request("GET", home.headers["Location"])
+    assert home.status_code == 200 and SCHOOL in home.text, f"home page: {home.status_code}"
+    return home.headers.get("X-Request-ID")
+
+
+def run_jobs_on_workers(env, expected_workers):
+    """Like `heroku run`: a one-off process with the app's environment enqueues and waits."""
+    result = subprocess.run([sys.executable, "-m", "scripts.walkthrough_deploy", "--check-workers",
+                             str(expected_workers)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"worker check failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_workers(expected_workers, count=6):
+    """Enqueues quick jobs through the app's own helper and waits for the workers to run them."""
+    from rq import Worker
+    from jobs.diagnostics import count_people
+    from webapp import create_app
+    from webapp.redis_conn import enqueue, get_redis
+    app = create_app()
+    with app.app_context():
+        workers = [w for w in Worker.all(connection=get_redis())
+                   if app.config["QUEUE_SYNC"] in w.queue_names()]
+        assert len(workers) == expected_workers, f"{len(workers)} workers registered in Redis"
+        jobs = [enqueue("quick", count_people, 1) for _ in range(count)]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(j.get_status(refresh=True) != "finished"
+                                                  for j in jobs):
+            time.sleep(0.2)
+        statuses = [j.get_status(refresh=True) for j in jobs]
+        assert statuses == ["finished"] * count, f"job statuses: {statuses}"
+        return {"finished": len(jobs), "registered": len(workers)}
+
+
+def check_tls_is_real(redis_server, env):
+    from webapp.config import ConfigError
+    from webapp.redis_conn import check_redis
+    from types import SimpleNamespace
+    strict = SimpleNamespace(config={"REDIS_URL": env["REDIS_URL"]}, extensions={})
+    try:
+        check_redis(strict)
+    except ConfigError:
+        return "a verifying client without the CA is refused (self-signed certificate)"
+    raise AssertionError("Redis accepted a verifying client: the certificate is not self-signed")
+
+
+def walkthrough(keep_running=False):
+    manifest = json.loads((ROOT / "app.json").read_text())
+    procfile = read_procfile()
+    workdir = Path(tempfile.mkdtemp(prefix="rostersync-walkthrough-"))
+    db_name = None
+    with TlsRedisServer(workdir / "redis") as redis_server, ProcessSet(workdir) as processes:
+        try:
+            step("Add-ons: PostgreSQL database and Redis with TLS (self-signed certificate)")
+            db_name, database_url = create_database()
+            env = environment_from_manifest(manifest, {"DATABASE_URL": database_url,
+                                                       "REDIS_URL": redis_server.url})
+            print(f"    DATABASE_URL=postgres://…/{db_name}  REDIS_URL={redis_server.url}")
+            print(f"    {check_tls_is_real(redis_server, env)}")
+            step(f"Release phase: {procfile['release']}")
+            processes.run_once("release", procfile["release"], env)
+            port = processes.free_port()
+            web_env = dict(env, PORT=str(port), FORWARDED_ALLOW_IPS="127.0.0.1")
+            step(f"web x{manifest['formation']['web']['quantity']}: {procfile['web']} (PORT={port})")
+            processes.start("web.1", procfile["web"], web_env)
+            worker_count = manifest["formation"]["worker"]["quantity"]
+            step(f"worker x{worker_count}: {procfile['worker']}")
+            for index in range(1, worker_count + 1):
+                processes.start(f"worker.{index}", procfile["worker"], env)
+            base_url = f"http://127.0.0.1:{port}"
+            health = wait_for_health(base_url, processes)
+            print(f"    /healthz: {json.dumps(health)}")
+            step("heroku run: create the first school and its admin")
+            flask = "flask --app wsgi"
+            processes.run_once("run.1", f'{flask} org create "{SCHOOL}"', env)
+            processes.run_once("run.2", f"{flask} user create {ADMIN_EMAIL} --password "
+                                        f"{shlex.quote(ADMIN_PASSWORD)} --org {shlex.quote(SCHOOL)} --admin", env)
+            step("Sign in through the router (HTTPS forwarded, Secure cookies)")
+            request_id = sign_in(base_url)
+            print(f"    signed in as {ADMIN_EMAIL}; last request id {request_id}")
+            step("Jobs on the workers over rediss://")
+            outcome = run_jobs_on_workers(env, worker_count)
+            print(f"    {outcome['registered']} workers registered in Redis; "
+                  f"{outcome['finished']} jobs finished")
+            step("Logs: one JSON line per request and per job, with ids, no secrets")
+            print("    " + processes.check_logs(request_id, [OPERATOR_SETTINGS["MICROSOFT_CLIENT_SECRET"],
+                                                          ADMIN_PASSWORD, env["SECRET_KEY"]]))
+            if keep_running:
+                print(f"Running at {base_url} (Ctrl-C stops everything).")
+                processes.wait_forever()
+            step("Walk-through passed")
+        finally:
+            processes.stop_all()
+            if db_name:
+                drop_database(db_name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-running", action="store_true")
+    parser.add_argument("--check-workers", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.check_workers:
+        print(json.dumps(check_workers(args.check_workers)))
+        return
+    try:
+        walkthrough(args.keep_running)
+    except (AssertionError, RuntimeError) as error:
+        print(f"Walk-through FAILED: {error}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
