@@ -16,6 +16,7 @@ from jobs import context
 from webapp.config import ConfigError
 from webapp.extensions import db
 from webapp.logs import configure_logging, job_id_var
+from webapp.microsoft.client_secret import log_client_secret_notice
 from webapp.redis_conn import check_redis, get_queue, get_redis
 
 job_log = logging.getLogger("rostersync.job")
@@ -61,6 +62,7 @@ def main(argv=None):
             queues = [get_queue(kind) for kind in args.queues]
         except ConfigError as error:
             raise SystemExit(f"rostersync worker cannot start: {error}") from None
+        log_client_secret_notice(app.config)
         engine = db.engine
         # RQ forks a work horse per job; a forked child must not reuse the parent's sockets.
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

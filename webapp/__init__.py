@@ -19,6 +19,8 @@ def create_app(config_class=None):
     from webapp.logs import init_request_logging
     init_request_logging(app)
     init_error_reporting(app)
+    from webapp.microsoft.client_secret import init_client_secret_notice
+    init_client_secret_notice(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     _init_extensions(app)

@@ -111,6 +111,8 @@ class Config:
 
     MICROSOFT_CLIENT_ID = os.environ.get("MICROSOFT_CLIENT_ID", "")
     MICROSOFT_CLIENT_SECRET = os.environ.get("MICROSOFT_CLIENT_SECRET", "")
+    MICROSOFT_CLIENT_SECRET_EXPIRES = os.environ.get("MICROSOFT_CLIENT_SECRET_EXPIRES", "")
+    MICROSOFT_CLIENT_SECRET_WARN_DAYS = env_int("MICROSOFT_CLIENT_SECRET_WARN_DAYS", 30)
     MICROSOFT_AUTHORITY = os.environ.get(
         "MICROSOFT_AUTHORITY", "https://login.microsoftonline.com/organizations")
     MICROSOFT_GRAPH_URL = os.environ.get("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com/v1.0")

@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from webapp.extensions import csrf, db
+from webapp.microsoft.client_secret import secret_expiry_notice
 from webapp.redis_conn import explain_redis_error, get_redis
 
 bp = Blueprint("health", __name__)
@@ -28,4 +29,8 @@ def healthz():
     }
     db.session.rollback()
     healthy = all(check["ok"] for check in checks.values())
-    return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    notice = secret_expiry_notice(current_app.config)
+    if notice:  # worth an alert, but the app itself is up: the status code stays 200
+        body["warnings"] = [notice.message]
+    return jsonify(body), 200 if healthy else 503
