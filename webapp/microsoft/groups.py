@@ -3,6 +3,7 @@
 A job pages through every group into memory and only then replaces the snapshot, so the
 picker never shows half a tenant. Choosing a group re-checks it against Graph.
 """
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -25,6 +26,7 @@ GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled"
 GROUP_TYPES_URL = ("https://learn.microsoft.com/en-us/microsoft-365/admin/create-groups/"
                    "compare-groups")
 STALE_RUN = timedelta(minutes=15)
+GROUP_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SEARCH_LIMIT = 50
 
 
@@ -130,7 +132,7 @@ def choose_group(organisation, user, group_id, graph_client):
     group = _group_from_graph(graph_client, (group_id or "").strip())
     kind, dynamic = classify(group)
     if kind not in SUPPORTED_KINDS:
-        raise ServiceError(f'"{group.get("displayName")}" is a Microsoft 365 group. Only Security '
+        raise ServiceError(f'“{group.get("displayName")}” is a Microsoft 365 group. Only Security '
                            "and Distribution groups can be synced. Choose another group.")
     choice = group_choice_for(organisation) or GroupChoice(organisation_id=organisation.id)
     choice.group_id, choice.display_name, choice.kind = group["id"], group["displayName"], kind
@@ -142,7 +144,7 @@ def choose_group(organisation, user, group_id, graph_client):
 
 
 def _group_from_graph(graph_client, group_id):
-    if not group_id or len(group_id) > 64:
+    if not GROUP_ID.fullmatch(group_id):  # Graph group ids are GUIDs; nothing else reaches a URL
         raise ServiceError("Choose a group from the list.")
     try:
         return graph_client.get_json(f"groups/{group_id}", params={"$select": GROUP_FIELDS})

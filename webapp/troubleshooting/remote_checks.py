@@ -119,14 +119,14 @@ def group_still_valid(connection, organisation):
             group = client.get_json(f"groups/{choice.group_id}",
                                     params={"$select": groups.GROUP_FIELDS})
         except GraphNotFound:
-            return check(title, FAIL, f'"{choice.display_name}" no longer exists in Microsoft.',
+            return check(title, FAIL, f'“{choice.display_name}” no longer exists in Microsoft.',
                          "Choose another group.", ["groups"])
         kind, _ = groups.classify(group)
         if kind not in groups.SUPPORTED_KINDS:
-            return check(title, FAIL, f'"{group.get("displayName")}" is now a '
+            return check(title, FAIL, f'“{group.get("displayName")}” is now a '
                          f"{groups.KIND_LABELS[kind]} group, which cannot be synced.",
                          "Choose a Security or Distribution group.", ["groups"])
-        return check(title, PASS, f'"{group.get("displayName")}" is a '
+        return check(title, PASS, f'“{group.get("displayName")}” is a '
                      f"{groups.KIND_LABELS[kind]} group.")
     return _ask_graph(title, connection, probe)
 
