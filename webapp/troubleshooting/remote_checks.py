@@ -62,7 +62,7 @@ def run(organisation_id, user_id, run_id):
 
 
 def tokens_refresh(connection, organisation):
-    title = "rostersync's Microsoft sign-in still refreshes"
+    title = "The saved Microsoft sign-in still refreshes"
     try:
         token_result_for(connection.id, force_refresh=True)
     except ReconnectNeeded as error:

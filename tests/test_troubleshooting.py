@@ -1,0 +1,141 @@
+"""Troubleshooting: local checks at once, Microsoft checks from a job, each with its fix."""
+import re
+
+import pytest
+
+from tests.factory import csrf_token_from, sign_in
+from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
+                                  microsoft, oak_trust, run_quick_jobs, simulator)
+from webapp.microsoft.groups import choose_group
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.services import graph_client_for
+
+
+@pytest.fixture
+def oak(factory):
+    return oak_trust(factory)
+
+
+@pytest.fixture
+def oak_client(client, oak):
+    sign_in(client, oak.admin.email)
+    return client
+
+
+def page_url(org):
+    return f"/o/{org.id}/settings/user-sync/troubleshooting/"
+
+
+def check_status(html, title):
+    """The status label shown next to a check's title."""
+    match = re.search(r'class="status status-(\w+)">\w+</span> ' + re.escape(title), html)
+    assert match, f"no check {title!r}"
+    return match.group(1)
+
+
+def run_remote_checks(app, client, org):
+    page = client.get(page_url(org))
+    started = client.post(page_url(org) + "microsoft-checks",
+                          data={"csrf_token": csrf_token_from(page.text)})
+    assert started.status_code == 303
+    run_quick_jobs(app)
+    return client.get(started.headers["Location"])
+
+
+def test_before_connecting_local_checks_render_and_say_what_to_do(app, oak, oak_client):
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "Your account exists in every school of the trust") == "pass"
+    assert "Northfield Academy: present" in html and "Southfield Primary: present" in html
+    assert check_status(html, "You are signed in here as the connected Microsoft account") == "unknown"
+    assert check_status(html, "A background worker is running") == "fail"
+    assert check_status(html, "The last sync finished") == "unknown"
+    assert "no sync has run yet" in html and "Contact support" in html
+    assert "These run once Northfield Academy is connected to Microsoft." in html
+
+
+def test_linked_from_import_settings_and_manage_user_sync(app, oak, oak_client):
+    for path in (f"/o/{oak.north.id}/settings/user-sync/import/microsoft",
+                 f"/o/{oak.north.id}/settings/user-sync/"):
+        assert f'href="{page_url(oak.north)}">Troubleshooting</a>' in oak_client.get(path).text
+
+
+def test_missing_school_is_named_with_a_link_to_manage_users(app, factory, oak, oak_client):
+    factory.organisation("Westfield Infants", "Oak Learning Trust")
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "Your account exists in every school of the trust") == "fail"
+    assert "Westfield Infants: missing" in html and ">Manage users</a>" in html
+
+
+def test_last_attempt_with_another_account_explains_the_remembered_browser_account(app, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft, account=demo.PERSONAL_UPN)
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "The last Connect with Microsoft returned your account") == "fail"
+    assert f"but Microsoft returned {demo.PERSONAL_UPN}" in html
+    assert "another browser that is not signed in to Microsoft" in html
+    assert "wrong account" in html  # the attempts table
+
+
+def test_connected_tenant_passes_every_microsoft_check(app, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    run_quick_jobs(app)
+    connection = connection_for_organisation(oak.north)
+    choose_group(oak.north, oak.admin, demo.NORTHFIELD_STAFF_GROUP_ID, graph_client_for(connection))
+    html = run_remote_checks(app, oak_client, oak.north).text
+    for title in ("The saved Microsoft sign-in still refreshes",
+                  "The connected Microsoft account is enabled",
+                  "Microsoft granted the permissions sync needs",
+                  "An administrator has approved rostersync (admin consent)",
+                  "The chosen group still exists and can be synced"):
+        assert check_status(html, title) == "pass", title
+    assert "All checks with Microsoft finished." in html
+    assert check_status(html, "You are signed in here as the connected Microsoft account") == "pass"
+
+
+def test_revoked_sign_in_and_deleted_group_fail_with_fixes(app, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    run_quick_jobs(app)
+    connection = connection_for_organisation(oak.north)
+    choose_group(oak.north, oak.admin, demo.NORTHFIELD_TA_GROUP_ID, graph_client_for(connection))
+    microsoft.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
+    html = run_remote_checks(app, oak_client, oak.north).text
+    assert check_status(html, "The chosen group still exists and can be synced") == "fail"
+    assert "no longer exists in Microsoft" in html and ">Choose a group</a>" in html
+    microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
+    html = run_remote_checks(app, oak_client, oak.north).text
+    assert check_status(html, "The saved Microsoft sign-in still refreshes") == "fail"
+    assert check_status(html, "The Microsoft connection is working") == "fail"
+    assert "Reconnect needed" in html
+
+
+def test_remote_checks_poll_while_waiting_for_a_worker(app, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    page = oak_client.get(page_url(oak.north))
+    assert 'hx-trigger="load, submit"' in page.text  # starts itself, as a POST
+    partial = oak_client.post(page_url(oak.north) + "microsoft-checks",
+                              headers={"HX-Request": "true", "X-CSRFToken": csrf_token_from(page.text)})
+    assert partial.text.lstrip().startswith('<section id="remote-checks"')
+    assert "Waiting for a background worker" in partial.text and 'hx-trigger="load delay:1s"' in partial.text
+
+
+def test_another_users_check_results_are_not_readable(app, factory, oak, oak_client, client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    page = oak_client.get(page_url(oak.north))
+    started = oak_client.post(page_url(oak.north) + "microsoft-checks",
+                              data={"csrf_token": csrf_token_from(page.text)})
+    other = app.test_client()
+    factory.user("other-admin@oaklearning.example", [oak.north], role="admin")
+    sign_in(other, "other-admin@oaklearning.example")
+    assert other.get(started.headers["Location"]).status_code == 404
+
+
+def test_worker_check_passes_when_a_worker_is_listening(app, oak, oak_client, start_worker):
+    import time
+    process = start_worker()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        html = oak_client.get(page_url(oak.north)).text
+        if check_status(html, "A background worker is running") == "pass":
+            break
+        time.sleep(0.3)
+    assert check_status(html, "A background worker is running") == "pass"
+    assert process.poll() is None
