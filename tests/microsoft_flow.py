@@ -43,7 +43,9 @@ def simulator(tmp_path_factory):
 
 
 @pytest.fixture
-def microsoft(simulator):
+def microsoft(simulator, monkeypatch):
+    # Set per test too: another session-wide simulator (tests/simulator) may hold the variable.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_path)
     simulator.control.reset()
     yield simulator
     simulator.control.clear_faults()
