@@ -1,0 +1,68 @@
+"""Every route the app serves, classified by who may use it.
+
+tests/security/test_authorization_matrix.py fails for any (endpoint, method) missing here, so a
+new route cannot land without someone deciding who may call it. Keys are (endpoint, method).
+
+Access levels:
+  PUBLIC     anyone, signed in or not
+  SIGNED_IN  any signed-in account; not tied to one organisation
+  MEMBER     active members of the organisation in the URL (or in the form, see ORG)
+  ADMIN      admins of the organisation in the URL only
+
+`form` is what a browser would post; the value ORG stands for the target organisation's id and
+ID(name) for a real id from the filler of that name (see test_authorization_matrix.FILLERS).
+GET routes must leave the database and the job queues untouched; `mutating_get` names the
+reason when a GET must change state (only redirects from Microsoft qualify).
+"""
+from dataclasses import dataclass, field
+
+PUBLIC, SIGNED_IN, MEMBER, ADMIN = "public", "signed-in", "member", "admin"
+ORG = object()
+
+
+@dataclass(frozen=True)
+class ID:
+    name: str
+
+
+@dataclass(frozen=True)
+class Route:
+    access: str
+    form: dict = field(default_factory=dict)
+    mutating_get: str = ""
+    html: bool = True
+
+
+ROUTES = {
+    ("health.healthz", "GET"): Route(PUBLIC, html=False),
+    ("auth.login", "GET"): Route(PUBLIC),
+    ("auth.login", "POST"): Route(PUBLIC, form={"email": "nobody@example.com", "password": "x"}),
+    ("auth.logout", "POST"): Route(SIGNED_IN),
+    ("main.home", "GET"): Route(SIGNED_IN),
+    ("main.switch_organisation", "POST"): Route(MEMBER, form={"org_id": ORG}),
+    ("org_home.dashboard", "GET"): Route(MEMBER),
+    ("org_home.settings", "GET"): Route(ADMIN),
+    ("users.index", "GET"): Route(ADMIN),
+    ("users.add", "POST"): Route(ADMIN, form={"email": "new.person@school.example",
+                                              "display_name": "New Person", "role": "member"}),
+    ("users.change_role", "POST"): Route(ADMIN, form={"role": "admin"}),
+    ("users.remove", "POST"): Route(ADMIN),
+    ("user_sync.index", "GET"): Route(ADMIN),
+}
+
+# Connect with Microsoft, the group picker and Troubleshooting (branch `connect`).
+ROUTES.update({
+    ("microsoft.index", "GET"): Route(ADMIN),
+    ("microsoft.import_microsoft", "GET"): Route(ADMIN),
+    ("microsoft.start_connect", "POST"): Route(ADMIN),
+    ("microsoft.disconnect", "POST"): Route(ADMIN),
+    ("microsoft.groups_page", "GET"): Route(ADMIN),
+    ("microsoft.refresh_groups", "POST"): Route(ADMIN),
+    ("microsoft.save_group", "POST"): Route(ADMIN, form={"group_id": "not-a-group"}),
+    # Microsoft redirects the browser here with a GET; the stored flow (not the URL) names the
+    # school and the account, and a replayed or foreign state changes nothing.
+    ("microsoft_callback.callback", "GET"): Route(PUBLIC),
+    ("troubleshooting.index", "GET"): Route(ADMIN),
+    ("troubleshooting.start_remote_checks", "POST"): Route(ADMIN),
+    ("troubleshooting.results", "GET"): Route(ADMIN),
+})

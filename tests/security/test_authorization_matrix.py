@@ -1,0 +1,164 @@
+"""Who may call what: every route of app.url_map, every method, five personas.
+
+anonymous -> sign-in page (or 401/404); a member -> 404 on admin pages; an admin of another
+school, in the same trust or another trust -> 404; the school's admin -> served. Every refusal
+leaves the database and the job queues exactly as they were. A route missing from
+tests/security/route_table.py fails the suite until someone classifies it.
+"""
+import pytest
+from flask import url_for
+
+from tests.conftest import make_test_config
+from tests.security.route_table import ADMIN, ID, ORG, PUBLIC, ROUTES, SIGNED_IN
+from tests.security.world import build_world, database_snapshot, queue_snapshot
+from webapp import create_app
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+# Real ids for URL parameters other than org_id, taken from the world (always school A's objects).
+FILLERS = {
+    "membership_id": lambda world: world.member_membership_id,
+}
+
+
+def served_routes():
+    app = create_app(make_test_config("sqlite://", "redis://127.0.0.1:1/0"))
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - SKIPPED_METHODS):
+            found.append((rule.endpoint, method, tuple(sorted(rule.arguments))))
+    return found
+
+
+SERVED = served_routes()
+
+
+def test_every_route_is_classified():
+    missing = [f"{endpoint} {method}" for endpoint, method, _ in SERVED
+               if (endpoint, method) not in ROUTES]
+    assert not missing, ("Classify these routes in tests/security/route_table.py "
+                         f"(who may call them?): {missing}")
+
+
+def test_every_url_parameter_has_a_filler():
+    unknown = {arg for _, _, args in SERVED for arg in args if arg != "org_id"} - set(FILLERS)
+    assert not unknown, f"Add a filler for these URL parameters in FILLERS: {sorted(unknown)}"
+
+
+CLASSIFIED = [pytest.param(endpoint, method, id=f"{endpoint}-{method}")
+              for endpoint, method, _ in SERVED if (endpoint, method) in ROUTES]
+
+
+def build_url(world, endpoint, org):
+    rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {arg: FILLERS[arg](world) for arg in rule.arguments if arg != "org_id"}
+    if "org_id" in rule.arguments:
+        values["org_id"] = org.id
+    with world.app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def form_for(route, client, org, world):
+    form = {"csrf_token": client.csrf_token}
+    for name, value in route.form.items():
+        if value is ORG:
+            value = org.id
+        elif isinstance(value, ID):
+            value = FILLERS[value.name](world)
+        form[name] = value
+    return form
+
+
+def call(world, persona, endpoint, method, org=None):
+    route, client = ROUTES[(endpoint, method)], world.clients[persona]
+    org = org or world.org
+    url = build_url(world, endpoint, org)
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data=form_for(route, client, org, world))
+
+
+def assert_refused_without_effect(world, persona, endpoint, method, allowed, org=None):
+    before = (database_snapshot(), queue_snapshot(world.app))
+    response = call(world, persona, endpoint, method, org)
+    assert response.status_code in allowed, (
+        f"{persona} {method} {endpoint}: {response.status_code} {response.location}")
+    if response.status_code == 302:
+        assert response.location.startswith("/login"), response.location
+    assert (database_snapshot(), queue_snapshot(world.app)) == before, (
+        f"{persona} {method} {endpoint} was refused but changed state")
+
+
+def assert_served(world, persona, endpoint, method):
+    response = call(world, persona, endpoint, method)
+    assert response.status_code < 400, f"{persona} {method} {endpoint}: {response.status_code}"
+    return response
+
+
+def is_scoped_to_an_organisation(endpoint, method):
+    """The organisation comes from the URL (/o/<org_id>/...) or from a posted org_id."""
+    in_url = any("org_id" in args for e, m, args in SERVED if (e, m) == (endpoint, method))
+    return in_url or any(value is ORG for value in ROUTES[(endpoint, method)].form.values())
+
+
+@pytest.fixture
+def world(app, factory):
+    return build_world(app, factory)
+
+
+@pytest.mark.parametrize("endpoint, method", CLASSIFIED)
+def test_route_serves_only_the_people_it_should(world, endpoint, method):
+    access = ROUTES[(endpoint, method)].access
+    scoped = is_scoped_to_an_organisation(endpoint, method)
+    if access == PUBLIC:
+        for persona in ("anonymous", "member", "other_trust_admin", "admin"):
+            assert call(world, persona, endpoint, method).status_code < 500
+        return
+    assert_refused_without_effect(world, "anonymous", endpoint, method, {302, 401, 404})
+    if scoped:
+        for persona in ("other_org_admin", "other_trust_admin"):
+            assert_refused_without_effect(world, persona, endpoint, method, {404})
+    if access == ADMIN:
+        assert_refused_without_effect(world, "member", endpoint, method, {404})
+    else:
+        assert_served(world, "member", endpoint, method)
+    assert_served(world, "admin", endpoint, method)
+
+
+OBJECT_ROUTES = [pytest.param(endpoint, method, id=f"{endpoint}-{method}")
+                 for endpoint, method, args in SERVED
+                 if (endpoint, method) in ROUTES and "org_id" in args and len(args) > 1]
+
+
+@pytest.mark.parametrize("endpoint, method", OBJECT_ROUTES)
+def test_another_schools_admin_cannot_reach_this_schools_objects_through_their_own_school(
+        world, endpoint, method):
+    """The admin of school B puts school A's ids under B's own URL: still a 404, nothing changes."""
+    assert_refused_without_effect(world, "other_org_admin", endpoint, method, {404},
+                                  org=world.other_org)
+
+
+# A GET with a `mutating_get` reason (a redirect back from Microsoft) has its own tests.
+GETS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERVED
+        if method == "GET" and (endpoint, method) in ROUTES
+        and not ROUTES[(endpoint, method)].mutating_get]
+
+
+@pytest.mark.parametrize("endpoint", GETS)
+def test_a_get_changes_nothing(world, endpoint):
+    """Every state change is a POST: a GET by the school's admin leaves database and queues alone."""
+    before = (database_snapshot(), queue_snapshot(world.app))
+    assert call(world, "admin", endpoint, "GET").status_code < 500
+    assert (database_snapshot(), queue_snapshot(world.app)) == before, f"GET {endpoint} changed state"
+
+
+def test_signed_in_routes_are_few_and_known():
+    """Routes outside /o/<org_id>/ cannot be scoped by the URL; keep that list deliberate."""
+    unscoped = sorted(endpoint for (endpoint, _), route in ROUTES.items()
+                      if route.access in (SIGNED_IN, PUBLIC))
+    assert set(unscoped) <= {"health.healthz", "auth.login", "auth.logout", "main.home",
+                             "microsoft_callback.callback"}, unscoped

@@ -1,0 +1,66 @@
+"""CSRF on every state change, HTMX requests included."""
+import pytest
+
+from tests.security.route_table import ROUTES
+from tests.security.test_authorization_matrix import SERVED, build_url, form_for
+from tests.security.world import build_world, database_snapshot, queue_snapshot
+
+CSRF_REFUSAL = "Your form expired or was sent from another page"
+POSTS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERVED
+         if method == "POST" and (endpoint, method) in ROUTES]
+
+
+@pytest.fixture
+def world(app, factory):
+    return build_world(app, factory)
+
+
+def test_only_get_and_post_are_served():
+    """Every state change is a POST; nothing answers PUT, PATCH or DELETE."""
+    assert {method for _, method, _ in SERVED} <= {"GET", "POST"}
+
+
+def test_no_post_route_is_exempt_from_csrf(app):
+    csrf = app.extensions["csrf"]
+    exempt = {view for view in csrf._exempt_views}
+    posts = {f"{app.view_functions[e].__module__}.{app.view_functions[e].__name__}"
+             for e, m, _ in SERVED if m == "POST"}
+    assert not exempt & posts, exempt & posts
+    assert not csrf._exempt_blueprints
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_a_post_without_a_valid_token_is_refused_and_changes_nothing(world, endpoint):
+    for persona in ("admin", "anonymous"):
+        client = world.clients[persona]
+        url = build_url(world, endpoint, world.org)
+        form = form_for(ROUTES[(endpoint, "POST")], client, world.org, world)
+        token = form.pop("csrf_token")
+        attempts = [
+            ({}, form),                                                   # a plain form post
+            ({"HX-Request": "true"}, form),                               # HTMX, no header
+            ({"HX-Request": "true", "X-CSRFToken": token[:-4] + "AAAA"}, form),  # forged
+            ({"HX-Request": "true"}, {**form, "csrf_token": "not-a-token"}),
+        ]
+        for headers, data in attempts:
+            before = (database_snapshot(), queue_snapshot(world.app))
+            response = client.post(url, data=data, headers=headers)
+            assert response.status_code == 400 and CSRF_REFUSAL in response.text, (
+                f"{persona} POST {url} {headers} -> {response.status_code}")
+            assert (database_snapshot(), queue_snapshot(world.app)) == before
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_htmx_posts_carrying_the_token_in_the_header_are_accepted(world, endpoint):
+    """base.html puts the token in hx-headers on <body>; HTMX sends it as X-CSRFToken."""
+    client = world.clients["admin"]
+    url = build_url(world, endpoint, world.org)
+    form = form_for(ROUTES[(endpoint, "POST")], client, world.org, world)
+    token = form.pop("csrf_token")
+    response = client.post(url, data=form, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert CSRF_REFUSAL not in response.text and response.status_code < 500
+
+
+def test_every_signed_in_page_gives_htmx_the_token(world):
+    html = world.clients["admin"].get(f"/o/{world.org.id}/settings").text
+    assert f'hx-headers=\'{{"X-CSRFToken": "' in html
