@@ -17,9 +17,16 @@ pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
-# Real ids for URL parameters other than org_id, taken from the world (always school A's objects).
+def troubleshooting_run_id(world):
+    from webapp.troubleshooting import remote_checks
+    return remote_checks.start(world.org, world.admin_user)
+
+
+# Real ids for URL parameters other than org_id: always school A's objects, made once per test
+# before anything is measured.
 FILLERS = {
     "membership_id": lambda world: world.member_membership_id,
+    "run_id": troubleshooting_run_id,
 }
 
 
@@ -55,7 +62,7 @@ CLASSIFIED = [pytest.param(endpoint, method, id=f"{endpoint}-{method}")
 
 def build_url(world, endpoint, org):
     rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
-    values = {arg: FILLERS[arg](world) for arg in rule.arguments if arg != "org_id"}
+    values = {arg: world.ids[arg] for arg in rule.arguments if arg != "org_id"}
     if "org_id" in rule.arguments:
         values["org_id"] = org.id
     with world.app.test_request_context():
@@ -68,7 +75,7 @@ def form_for(route, client, org, world):
         if value is ORG:
             value = org.id
         elif isinstance(value, ID):
-            value = FILLERS[value.name](world)
+            value = world.ids[value.name]
         form[name] = value
     return form
 
@@ -105,9 +112,15 @@ def is_scoped_to_an_organisation(endpoint, method):
     return in_url or any(value is ORG for value in ROUTES[(endpoint, method)].form.values())
 
 
+def build_world_with_ids(app, factory):
+    world = build_world(app, factory)
+    world.ids = {name: filler(world) for name, filler in FILLERS.items()}
+    return world
+
+
 @pytest.fixture
 def world(app, factory):
-    return build_world(app, factory)
+    return build_world_with_ids(app, factory)
 
 
 @pytest.mark.parametrize("endpoint, method", CLASSIFIED)

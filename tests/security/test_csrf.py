@@ -2,8 +2,8 @@
 import pytest
 
 from tests.security.route_table import ROUTES
-from tests.security.test_authorization_matrix import SERVED, build_url, form_for
-from tests.security.world import build_world, database_snapshot, queue_snapshot
+from tests.security.test_authorization_matrix import SERVED, build_url, build_world_with_ids, form_for
+from tests.security.world import database_snapshot, queue_snapshot
 
 CSRF_REFUSAL = "Your form expired or was sent from another page"
 POSTS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERVED
@@ -12,7 +12,7 @@ POSTS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERVED
 
 @pytest.fixture
 def world(app, factory):
-    return build_world(app, factory)
+    return build_world_with_ids(app, factory)
 
 
 def test_only_get_and_post_are_served():

@@ -5,8 +5,7 @@ from tests.conftest import make_test_config
 from tests.factory import csrf_token_from, sign_in
 from tests.security.pages import assert_safe_page, markup_problems
 from tests.security.route_table import ROUTES
-from tests.security.test_authorization_matrix import SERVED, build_url
-from tests.security.world import build_world
+from tests.security.test_authorization_matrix import SERVED, build_url, build_world_with_ids
 from webapp import create_app
 from webapp.config import ProductionConfig, config_from_env
 
@@ -16,7 +15,7 @@ HTML_GETS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERV
 
 @pytest.fixture
 def world(app, factory):
-    return build_world(app, factory)
+    return build_world_with_ids(app, factory)
 
 
 @pytest.mark.parametrize("endpoint", HTML_GETS)

@@ -13,7 +13,7 @@ def build_world(app, factory):
     member = factory.user("member.a@a.example", [a.org], role="member", name="Member of A")
     b = factory.school_with_admin("School B", trust="Trust One", email="admin.b@b.example")
     c = factory.school_with_admin("School C", trust="Trust Two", email="admin.c@c.example")
-    world = SimpleNamespace(app=app, org=a.org, other_org=b.org, other_trust_org=c.org,
+    world = SimpleNamespace(app=app, org=a.org, admin_user=a.user, other_org=b.org, other_trust_org=c.org,
                             member_membership_id=member.memberships[0].id, clients={})
     for persona, email in (("admin", a.user.email), ("member", member.email),
                            ("other_org_admin", b.user.email),
