@@ -226,6 +226,8 @@ def group_members(group_id, relation, cast=None):
     if cast is None:
         return list_response((relation, group_id), directory.member_ids(group_id, transitive),
                              "directoryObjects", is_member_list=True)
+    if cast.startswith("graph."):
+        cast = "microsoft." + cast  # Graph accepts the short namespace alias the official SDKs send
     if cast not in CASTS:
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{cast}'.")
     entity_set = cast.rsplit(".", 1)[-1] + "s"

@@ -172,6 +172,12 @@ def test_member_paging_with_small_top(graph):
     assert pages == 3 and len(seen) == len(set(seen)) == 20
 
 
+def test_the_short_cast_alias_the_sdks_send_is_accepted(graph):
+    short = graph.get(f"{graph.base}/groups/{demo.SOUTHFIELD_STAFF_GROUP_ID}/transitiveMembers/graph.user")
+    assert short.status_code == 200 and len(short.json()["value"]) == 20
+    assert graph.get(f"{graph.base}/groups/{demo.SOUTHFIELD_STAFF_GROUP_ID}/members/graph.pizza").status_code == 400
+
+
 def test_response_headers(graph):
     response = get(graph, "/me", headers={"client-request-id": "abc-123"})
     assert response.headers["client-request-id"] == "abc-123" and response.headers["request-id"]

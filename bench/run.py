@@ -1,0 +1,51 @@
+"""`make bench`: every benchmark in one run, printed as one table.
+
+    python -m bench.run [--quick] [--only fetch,...]
+
+--quick measures the small cases only (minutes instead of tens of minutes).
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+from bench import fetch_compare
+from bench.simulator_token import access_token
+from bench.table import render
+from microsoft_simulator.testing import SimulatorProcess
+
+SECTIONS = ("fetch",)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small cases only")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    parser.add_argument("--repeats", type=int, default=3)
+    return parser.parse_args(argv)
+
+
+def fetch_rows(sim, args):
+    token = access_token(sim)
+    cases = [(5_000, 0)] if args.quick else [(5_000, 0), (5_000, 50), (50_000, 0)]
+    return fetch_compare.rows(sim, token, cases, repeats=args.repeats)
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    wanted = set(args.only.split(","))
+    rows, started = [], time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rostersync-bench-") as state_dir:
+        with SimulatorProcess(state_dir=state_dir) as sim:
+            os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
+            if "fetch" in wanted:
+                rows += fetch_rows(sim, args)
+    print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]})\n")
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main()
