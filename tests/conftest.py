@@ -201,3 +201,9 @@ def start_worker(app):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# The Microsoft simulator fixtures (`simulator`: one process per session; `microsoft`: reset
+# for each test). Defined here once so every module shares the one process; a module opts in
+# to pointing the app at it with `from tests.microsoft_flow import app_config_overrides`.
+from tests.microsoft_flow import microsoft, simulator  # noqa: E402,F401

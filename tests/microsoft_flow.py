@@ -3,13 +3,15 @@
 The app runs in-process (Flask test client); the simulator's sign-in pages are driven over
 HTTPS with `requests`, as a browser would, and real MSAL redeems the code inside the app.
 
-    from tests.microsoft_flow import simulator, microsoft, app_config_overrides  # fixtures
-    response = connect_organisation(client, org, microsoft)     # the callback's response
-    assert response.status_code == 302                           # -> the group picker
+    from tests.microsoft_flow import app_config_overrides  # the app talks to the simulator
+    def test_x(client, microsoft, ...):
+        response = connect_organisation(client, org, microsoft)  # the callback's response
+        assert response.status_code == 302                        # -> the group picker
 
-Fixtures: `simulator` (one simulator process per test session; sets REQUESTS_CA_BUNDLE),
-`microsoft` (the same, reset to the demo tenant for this test), `app_config_overrides`
-(points the app at the simulator; import it into a test module to use it).
+Fixtures (tests/conftest.py re-exports the first two, so there is one simulator process per
+session): `simulator` (the process; sets REQUESTS_CA_BUNDLE), `microsoft` (the same, reset to
+the demo tenant for this test), and `app_config_overrides` (points the app at the simulator;
+import it into a test module to use it).
 """
 import html.parser
 import os

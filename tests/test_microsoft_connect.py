@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from tests.factory import sign_in
 from tests.microsoft_flow import (MicrosoftBrowser, app_config_overrides,  # noqa: F401
-                                  connect_organisation, demo, microsoft, oak_trust, return_to_app,
-                                  run_quick_jobs, sign_in_at_microsoft, simulator, start_connect)
+                                  connect_organisation, demo, oak_trust, return_to_app,
+                                  run_quick_jobs, sign_in_at_microsoft, start_connect)
 from webapp.microsoft.identity import ReconnectNeeded, access_token_for
 from webapp.microsoft.models import ConnectAttempt, connection_for_organisation
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests.factory import csrf_token_from, sign_in
 from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  microsoft, oak_trust, run_quick_jobs, simulator)
+                                  oak_trust, run_quick_jobs)
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
