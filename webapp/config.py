@@ -118,6 +118,12 @@ class Config:
     MICROSOFT_GRAPH_URL = os.environ.get("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com/v1.0")
     TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
     HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "30"))
+    # Graph retries: a sync gives up after this many seconds of waiting out 429/503/504 in all.
+    GRAPH_MAX_TOTAL_WAIT_SECONDS = float(os.environ.get("GRAPH_MAX_TOTAL_WAIT_SECONDS", "300"))
+    GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "8"))
+    SYNC_JOB_TIMEOUT_SECONDS = int(os.environ.get("SYNC_JOB_TIMEOUT_SECONDS", "3600"))
+    # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
+    SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
     DEMO_MODE = env_flag("DEMO_MODE", default=False)
 

@@ -3,3 +3,4 @@ from webapp.auth.models import User  # noqa: F401
 from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
+from webapp.user_sync.models import SyncChange, SyncRun, SyncSettings, SyncedPerson  # noqa: F401

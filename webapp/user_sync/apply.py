@@ -1,0 +1,145 @@
+"""Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
+from webapp.user_sync import models as m
+from webapp.user_sync.store import (
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, memberships_by_user, set_status, sort_name,
+    update_people_rows, update_user_rows, user_ids_by_email)
+from sqlalchemy import bindparam, update
+
+from webapp.extensions import db
+
+
+def resolve_accounts(plan, existing):
+    """Settles email clashes with other platform accounts before anything is written.
+
+    A new Microsoft account whose email belongs to someone this sync already manages, and who
+    left the group, is the same person with a re-created account: relink, don't duplicate.
+    An email held by any other account is skipped and reported rather than stolen.
+    """
+    changing = [(row, p, c) for row, p, c in plan.updates + plan.reinstates if "email" in c]
+    emails = [p.email_normalised for p, _ in plan.adds] + [p.email_normalised for _, p, _ in changing]
+    if not emails:
+        return plan
+    owners = user_ids_by_email(emails)
+    leaving = {row.user_id for row, _, _ in changing}
+    _skip_taken_emails(plan, owners, leaving)
+    _resolve_adds(plan, owners, leaving, {row.user_id: row for row in existing if row.user_id})
+    return plan
+
+
+def _skip_taken_emails(plan, owners, leaving):
+    for name in ("updates", "reinstates"):
+        kept = []
+        for row, person, changed in getattr(plan, name):
+            owner = owners.get(person.email_normalised)
+            if "email" in changed and owner not in (None, row.user_id) and owner not in leaving:
+                plan.skips.append((person, m.EMAIL_TAKEN, row.id))
+            else:
+                kept.append((row, person, changed))
+        setattr(plan, name, kept)
+
+
+def _resolve_adds(plan, owners, leaving, rows_by_user):
+    departing = {row.id: i for i, (row, _, reason) in enumerate(plan.suspends)
+                 if reason == m.LEFT_GROUP}
+    adds, dropped = [], set()
+    for person, row_id in plan.adds:
+        owner = owners.get(person.email_normalised)
+        linked = rows_by_user.get(owner) if owner not in leaving else None
+        if linked is None or linked.microsoft_id == person.microsoft_id:
+            adds.append((person, row_id))
+        elif linked.id in departing and row_id is None:
+            dropped.add(departing[linked.id])
+            plan.presence[linked.id] = True
+            adds.append((person, linked.id))
+        else:
+            plan.skips.append((person, m.EMAIL_TAKEN, row_id))
+    plan.adds = adds
+    plan.suspends = [s for i, s in enumerate(plan.suspends) if i not in dropped]
+
+
+def apply_plan(organisation_id, plan, now, previous_run_at=None):
+    """Writes the plan with bulk statements; the caller commits (or rolls back) once."""
+    _apply_suspensions(plan.suspends, now)
+    changed = plan.updates + plan.reinstates
+    update_user_rows([(row.user_id, p) for row, p, c in changed if c])
+    update_people_rows([(row, p) for row, p, _ in changed], now)
+    set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
+    _apply_adds(organisation_id, plan.adds, now)
+    _apply_presence(plan.presence, previous_run_at or now)
+
+
+def _apply_suspensions(suspends, now):
+    set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in suspends], "suspended", now)
+    for reason in {reason for _, _, reason in suspends}:
+        ids = [row.id for row, _, r in suspends if r == reason]
+        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason})
+
+
+def _apply_presence(presence, last_seen):
+    arrived = [row_id for row_id, present in presence.items() if present]
+    departed = [row_id for row_id, present in presence.items() if not present]
+    from webapp.user_sync.store import chunks
+    for part in chunks(arrived):
+        db.session.execute(update(PEOPLE).where(PEOPLE.c.id.in_(part)).values(in_group=True))
+    for part in chunks(departed):
+        db.session.execute(update(PEOPLE).where(PEOPLE.c.id.in_(part))
+                           .values(in_group=False, last_seen_at=last_seen))
+
+
+def _apply_adds(organisation_id, adds, now):
+    if not adds:
+        return
+    people = [p for p, _ in adds]
+    user_ids = user_ids_by_email(p.email_normalised for p in people)
+    update_user_rows([(user_ids[p.email_normalised], p) for p in people
+                      if p.email_normalised in user_ids])
+    bulk_insert(USERS, [{"email": p.email, "email_normalised": p.email_normalised,
+                         "display_name": p.display_name, "job_title": p.job_title,
+                         "department": p.department, "created_at": now}
+                        for p in people if p.email_normalised not in user_ids])
+    user_ids.update(user_ids_by_email(p.email_normalised for p in people
+                                      if p.email_normalised not in user_ids))
+    memberships = _ensure_memberships(organisation_id, set(user_ids.values()), now)
+    rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
+    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)
+                         for p, row_id, membership_id in rows if row_id is None])
+    _relink_people([(row_id, p, membership_id) for p, row_id, membership_id in rows
+                    if row_id is not None], now)
+
+
+def _ensure_memberships(organisation_id, user_ids, now):
+    """{user_id: membership_id}: links existing memberships, creates the missing ones."""
+    found = memberships_by_user(organisation_id, user_ids)
+    set_status(MEMBERSHIPS, [mid for mid, status in found.values() if status != "active"],
+               "active", now)
+    bulk_insert(MEMBERSHIPS, [{"user_id": uid, "organisation_id": organisation_id,
+                               "role": "member", "source": "microsoft", "status": "active",
+                               "created_at": now, "updated_at": now}
+                              for uid in user_ids if uid not in found])
+    if len(found) < len(user_ids):
+        found.update(memberships_by_user(organisation_id, user_ids - set(found)))
+    return {uid: mid for uid, (mid, _) in found.items()}
+
+
+def _new_person_row(organisation_id, person, membership_id, now):
+    return {"organisation_id": organisation_id, "microsoft_id": person.microsoft_id,
+            "membership_id": membership_id, "email": person.email,
+            "email_normalised": person.email_normalised, "display_name": person.display_name,
+            "sort_name": sort_name(person), "job_title": person.job_title,
+            "department": person.department, "status": "active", "excluded": False,
+            "in_group": True, "last_seen_at": now, "created_at": now}
+
+
+def _relink_people(rows, now):
+    if not rows:
+        return
+    stmt = (update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
+            .values(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
+                    email=bindparam("_email"), email_normalised=bindparam("_norm"),
+                    display_name=bindparam("_name"), sort_name=bindparam("_sort"),
+                    job_title=bindparam("_title"), department=bindparam("_dept"),
+                    status="active", suspended_reason=None, in_group=True, last_seen_at=now))
+    db.session.execute(stmt, [
+        {"_id": row_id, "_msid": p.microsoft_id, "_mid": mid, "_email": p.email,
+         "_norm": p.email_normalised, "_name": p.display_name, "_sort": sort_name(p),
+         "_title": p.job_title, "_dept": p.department} for row_id, p, mid in rows])

@@ -1,0 +1,142 @@
+"""The sync engine: fetch everything, decide, then apply in one transaction or stop for review.
+
+Plain module, no Flask request: the RQ job, the CLI, the benchmark and tests all call run_sync.
+Product rule #2 lives here: nothing is written to the people tables unless the fetch reached
+the last page, and then everything is written in one transaction.
+"""
+import logging
+import os
+
+from webapp.extensions import db
+from webapp.microsoft.graph import (
+    GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)
+from webapp.microsoft.identity import ReconnectNeeded
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.tokens import TokenCacheUnreadable
+from webapp.orgs.models import Organisation
+from webapp.user_sync import models as m, runs
+from webapp.user_sync.apply import apply_plan, resolve_accounts
+from webapp.user_sync.diff import needs_review, plan_changes
+from webapp.user_sync.fetch import fetch_group_users
+from webapp.user_sync.record import load_plan, record_changes
+from webapp.user_sync.settings import settings_for
+from webapp.user_sync.store import load_existing, protected_memberships
+
+log = logging.getLogger(__name__)
+
+
+class SyncFailed(Exception):
+    """str() is the reason shown after "Sync failed": plain words and what to do next."""
+
+
+def run_sync(run_id):
+    """Runs one queued run to its outcome. Never raises for a sync problem: it records it."""
+    if not runs.mark_running(run_id, os.getpid()):
+        return None  # already taken, cancelled or failed by a sweep
+    run = db.session.get(m.SyncRun, run_id)
+    try:
+        with runs.liveness(run_id):
+            if run.approved:
+                _apply_reviewed(run)
+            else:
+                _fetch_and_decide(run)
+    except SyncFailed as failure:
+        db.session.rollback()
+        runs.finish_run(run_id, m.FAILED, reason=f"{failure} {runs.NOTHING_CHANGED}")
+    except Exception:
+        db.session.rollback()
+        log.exception("sync run %s stopped by an unexpected error", run_id)
+        runs.finish_run(run_id, m.FAILED, reason=(
+            f"An unexpected error stopped the sync (reference: run {run_id}). "
+            f"{runs.NOTHING_CHANGED} Try again; if it happens again, contact support."))
+    db.session.expire_all()
+    return db.session.get(m.SyncRun, run_id)
+
+
+def _fetch_and_decide(run):
+    organisation = db.session.get(Organisation, run.organisation_id)
+    connection = connection_for_organisation(organisation)
+    if connection is None:
+        raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
+    fetched = fetch_everyone(run, connection)
+    runs.report_progress(run.id, "Comparing with the people already synced")
+    settings = settings_for(organisation.id)
+    existing = load_existing(organisation.id)
+    plan = plan_changes(fetched, existing, protected_memberships(organisation.id, connection),
+                        settings.include_guests)
+    del fetched
+    resolve_accounts(plan, existing)
+    if run.kind == m.KIND_PREVIEW:
+        return _finish_recorded(run, plan, m.COMPLETE)
+    active = sum(1 for row in existing if row.status == "active" and not row.excluded)
+    if needs_review(plan, active, settings.removal_threshold_percent,
+                    settings.removal_threshold_minimum):
+        return _finish_recorded(run, plan, m.NEEDS_REVIEW, reason=(
+            f"This sync would suspend {len(plan.suspends)} of {active} synced people, more than "
+            f"the safety limit. Nothing has been changed yet: check the list, then choose "
+            f"Apply removals or Cancel."))
+    _apply_and_finish(run, plan)
+
+
+def fetch_everyone(run, connection):
+    from webapp.microsoft.services import graph_client_for
+
+    def progress(fetched, total):
+        runs.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
+    runs.report_progress(run.id, "Fetching members from Microsoft", 0)
+    try:
+        users, _ = fetch_group_users(graph_client_for(connection), run.group_id, progress)
+    except GraphNotFound:
+        raise SyncFailed(f'The group "{run.group_name}" no longer exists in Microsoft (it may '
+                         "have been deleted). Choose a group again in Import settings.")
+    except (ReconnectNeeded, TokenCacheUnreadable) as error:
+        raise SyncFailed(f"{error} Reconnect to Microsoft in Import settings.")
+    except (GraphForbidden, GraphUnauthorized):
+        raise SyncFailed("Microsoft refused to list the group's members. Reconnect to Microsoft "
+                         "with an account allowed to read groups (see Troubleshooting).")
+    except GraphGaveUp as error:
+        raise SyncFailed(f"Microsoft was busy or unavailable for too long. {error} Try again later.")
+    except GraphError as error:
+        raise SyncFailed(f"Microsoft returned an error we could not use: {error}")
+    except ConnectionError as error:
+        raise SyncFailed(f"Microsoft's sign-in service could not be reached ({error}). Try again later.")
+    return users
+
+
+def _finish_recorded(run, plan, status, reason=None):
+    """Preview and review: record the plan as the run's changes; the people stay untouched."""
+    record_changes(run.id, plan)
+    values = runs.finish_values(status, reason, plan.counts())
+    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id,
+                                                runs.RUNS.c.status == m.RUNNING).values(**values))
+    db.session.commit()
+
+
+def _apply_and_finish(run, plan):
+    """One transaction: the run's ownership check, every people write, the history, the outcome."""
+    from webapp.auth.models import utcnow
+    if not runs.claim_for_apply(run.id):
+        db.session.rollback()
+        return
+    previous = runs.last_complete_run(run.organisation_id, before_id=run.id)
+    previous_at = previous.finished_at if previous is not None else None
+    if plan.has_changes:
+        apply_plan(run.organisation_id, plan, utcnow(), previous_at)
+    record_changes(run.id, plan)
+    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
+        **runs.finish_values(m.COMPLETE, None, plan.counts())))
+    db.session.commit()
+
+
+def _apply_reviewed(run):
+    runs.report_progress(run.id, "Applying reviewed changes")
+    plan = load_plan(run.id, load_existing(run.organisation_id))
+    from webapp.auth.models import utcnow
+    if not runs.claim_for_apply(run.id):
+        db.session.rollback()
+        return
+    if plan.has_changes:
+        apply_plan(run.organisation_id, plan, utcnow())
+    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
+        **runs.finish_values(m.COMPLETE, None, plan.counts())))
+    db.session.commit()

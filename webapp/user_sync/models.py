@@ -1,0 +1,129 @@
+"""What user sync remembers: settings, runs, the people it manages and each run's changes."""
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+
+# Run states. QUEUED and RUNNING hold the organisation's one sync slot (see runs.claim_slot).
+QUEUED, RUNNING = "queued", "running"
+NEEDS_REVIEW, COMPLETE, FAILED, CANCELLED = "needs_review", "complete", "failed", "cancelled"
+ACTIVE_STATES = (QUEUED, RUNNING)
+KIND_SYNC, KIND_PREVIEW = "sync", "preview"
+
+# Change actions recorded per run.
+ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reinstate", "skip", "keep"
+
+# Why a person was skipped (or kept); the words shown to admins live in webapp.user_sync.reasons.
+GUEST, DISABLED, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
+    "guest", "disabled", "duplicate_email", "excluded", "email_taken")
+LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
+
+
+class SyncSettings(db.Model):
+    __tablename__ = "sync_settings"
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False, unique=True)
+    include_guests = db.Column(db.Boolean, nullable=False, default=False)
+    removal_threshold_percent = db.Column(db.Integer, nullable=False, default=10)
+    removal_threshold_minimum = db.Column(db.Integer, nullable=False, default=5)
+
+
+class SyncRun(db.Model):
+    __tablename__ = "sync_runs"
+    __table_args__ = (db.Index("ix_sync_runs_org_created", "organisation_id", "created_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False)
+    # Equal to organisation_id while queued or running, else NULL: the unique constraint makes
+    # "one sync per organisation" hold across every web and worker process.
+    active_slot = db.Column(db.Integer, unique=True)
+    kind = db.Column(db.String(16), nullable=False, default=KIND_SYNC)
+    # Set when an admin answers Apply removals: the job then applies this run's stored plan.
+    approved = db.Column(db.Boolean, nullable=False, default=False)
+    reviewed_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    started_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    group_id = db.Column(db.String(64))
+    group_name = db.Column(db.String(512))
+    status = db.Column(db.String(16), nullable=False, default=QUEUED)
+    phase = db.Column(db.String(64), nullable=False, default="Waiting for a worker")
+    fetched = db.Column(db.Integer, nullable=False, default=0)
+    total = db.Column(db.Integer)
+    reason = db.Column(db.Text)
+    rq_job_id = db.Column(db.String(64))
+    worker_pid = db.Column(db.Integer)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    started_at = db.Column(db.DateTime(timezone=True))
+    finished_at = db.Column(db.DateTime(timezone=True))
+    added = db.Column(db.Integer, nullable=False, default=0)
+    updated = db.Column(db.Integer, nullable=False, default=0)
+    suspended = db.Column(db.Integer, nullable=False, default=0)
+    reinstated = db.Column(db.Integer, nullable=False, default=0)
+    skipped = db.Column(db.Integer, nullable=False, default=0)
+    unchanged = db.Column(db.Integer, nullable=False, default=0)
+
+    started_by = db.relationship("User", foreign_keys=[started_by_user_id])
+    reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_user_id])
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATES
+
+    @property
+    def duration_seconds(self):
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SyncedPerson(db.Model):
+    """A Microsoft user this organisation's sync manages, keyed by Microsoft object id.
+
+    Name, email, title and department are copied here so the people table is one indexed
+    table, not a join, at 50,000 people.
+    """
+    __tablename__ = "synced_people"
+    __table_args__ = (
+        db.UniqueConstraint("organisation_id", "microsoft_id", name="uq_synced_people_org_msid"),
+        db.Index("ix_synced_people_org_status_name", "organisation_id", "status", "sort_name", "id"),
+        db.Index("ix_synced_people_org_name", "organisation_id", "sort_name", "id"),
+        db.Index("ix_synced_people_org_email", "organisation_id", "email_normalised"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False)
+    microsoft_id = db.Column(db.String(64), nullable=False)
+    membership_id = db.Column(db.Integer, db.ForeignKey("memberships.id", ondelete="SET NULL"),
+                              index=True)
+    email = db.Column(db.String(320), nullable=False, default="")
+    email_normalised = db.Column(db.String(320), nullable=False, default="")
+    display_name = db.Column(db.String(255), nullable=False, default="")
+    sort_name = db.Column(db.String(255), nullable=False, default="")
+    job_title = db.Column(db.String(255))
+    department = db.Column(db.String(255))
+    status = db.Column(db.String(16), nullable=False, default="active")  # active|suspended|excluded
+    excluded = db.Column(db.Boolean, nullable=False, default=False)
+    in_group = db.Column(db.Boolean, nullable=False, default=True)
+    last_seen_at = db.Column(db.DateTime(timezone=True))
+    suspended_reason = db.Column(db.String(32))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class SyncChange(db.Model):
+    """One change (or skip) a run made or would make; a review run's changes are its plan."""
+    __tablename__ = "sync_changes"
+    __table_args__ = (db.Index("ix_sync_changes_run_action", "run_id", "action", "id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    run_id = db.Column(db.Integer, db.ForeignKey("sync_runs.id", ondelete="CASCADE"),
+                       nullable=False)
+    action = db.Column(db.String(16), nullable=False)
+    reason = db.Column(db.String(32))
+    synced_person_id = db.Column(db.Integer)
+    microsoft_id = db.Column(db.String(64), nullable=False)
+    email = db.Column(db.String(320))
+    display_name = db.Column(db.String(255))
+    job_title = db.Column(db.String(255))
+    department = db.Column(db.String(255))
+    detail = db.Column(db.Text)

@@ -1,0 +1,120 @@
+"""Bulk reads and writes of the people tables, inside the caller's one transaction.
+
+Nothing here commits. The engine calls apply_plan only after a complete fetch, and commits
+once, so a failure anywhere leaves every people table exactly as it was.
+"""
+from sqlalchemy import bindparam, insert, select, update
+
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.orgs.models import Membership
+from webapp.user_sync import models as m
+from webapp.user_sync.diff import Existing
+
+USERS, MEMBERSHIPS = User.__table__, Membership.__table__
+PEOPLE = m.SyncedPerson.__table__
+CHUNK = 900  # below every database's limit on bound parameters per statement
+
+
+def chunks(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def sort_name(person):
+    return (person.display_name or person.email).lower()[:255]
+
+
+def load_existing(organisation_id):
+    """Every synced person of the organisation, in one query, as compact tuples."""
+    stmt = (select(PEOPLE.c.id, PEOPLE.c.microsoft_id, PEOPLE.c.membership_id,
+                   MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.role, PEOPLE.c.email_normalised,
+                   PEOPLE.c.display_name, PEOPLE.c.job_title, PEOPLE.c.department,
+                   PEOPLE.c.status, PEOPLE.c.excluded, PEOPLE.c.in_group)
+            .select_from(PEOPLE.outerjoin(MEMBERSHIPS, MEMBERSHIPS.c.id == PEOPLE.c.membership_id))
+            .where(PEOPLE.c.organisation_id == organisation_id))
+    return [Existing(*row) for row in db.session.execute(stmt)]
+
+
+def protected_memberships(organisation_id, connection=None):
+    """{membership_id: reason}: admins and the connecting account are never suspended."""
+    rows = db.session.execute(select(MEMBERSHIPS.c.id, MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.role)
+                              .where(MEMBERSHIPS.c.organisation_id == organisation_id,
+                                     MEMBERSHIPS.c.role == "admin")).all()
+    protected = {row.id: m.PROTECTED_ADMIN for row in rows}
+    connector_id = _connecting_user_id(connection)
+    if connector_id is not None:
+        membership_id = db.session.scalar(select(MEMBERSHIPS.c.id).where(
+            MEMBERSHIPS.c.organisation_id == organisation_id, MEMBERSHIPS.c.user_id == connector_id))
+        if membership_id is not None:
+            protected.setdefault(membership_id, m.PROTECTED_CONNECTOR)
+    return protected
+
+
+def _connecting_user_id(connection):
+    if connection is None:
+        return None
+    if connection.connected_by_user_id is not None:
+        return connection.connected_by_user_id
+    return db.session.scalar(select(USERS.c.id).where(
+        USERS.c.email_normalised == (connection.account_email or "").strip().lower()))
+
+
+def user_ids_by_email(emails):
+    found = {}
+    for part in chunks(set(emails)):
+        found.update(db.session.execute(select(USERS.c.email_normalised, USERS.c.id)
+                                        .where(USERS.c.email_normalised.in_(part))).all())
+    return found
+
+
+def memberships_by_user(organisation_id, user_ids):
+    found = {}
+    for part in chunks(set(user_ids)):
+        for row in db.session.execute(select(MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.id,
+                                             MEMBERSHIPS.c.status)
+                                      .where(MEMBERSHIPS.c.organisation_id == organisation_id,
+                                             MEMBERSHIPS.c.user_id.in_(part))):
+            found[row.user_id] = (row.id, row.status)
+    return found
+
+
+def set_status(table, ids, status, now, extra=None):
+    values = {"status": status, **(extra or {})}
+    if table is MEMBERSHIPS:
+        values["updated_at"] = now
+    for part in chunks(ids):
+        db.session.execute(update(table).where(table.c.id.in_(part)).values(**values))
+
+
+def update_people_rows(rows, now):
+    """rows: (Existing, Person) pairs whose copied fields and status become the Person's."""
+    if not rows:
+        return
+    stmt = (update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
+            .values(email=bindparam("_email"), email_normalised=bindparam("_norm"),
+                    display_name=bindparam("_name"), sort_name=bindparam("_sort"),
+                    job_title=bindparam("_title"), department=bindparam("_dept"),
+                    status="active", suspended_reason=None, last_seen_at=now))
+    db.session.execute(stmt, [
+        {"_id": row.id, "_email": p.email, "_norm": p.email_normalised, "_name": p.display_name,
+         "_sort": sort_name(p), "_title": p.job_title, "_dept": p.department} for row, p in rows])
+
+
+def update_user_rows(pairs):
+    """pairs: (user_id, Person): the platform account takes Microsoft's name, email, title."""
+    if not pairs:
+        return
+    stmt = (update(USERS).where(USERS.c.id == bindparam("_id"))
+            .values(email=bindparam("_email"), email_normalised=bindparam("_norm"),
+                    display_name=bindparam("_name"), job_title=bindparam("_title"),
+                    department=bindparam("_dept")))
+    db.session.execute(stmt, [
+        {"_id": user_id, "_email": p.email, "_norm": p.email_normalised, "_name": p.display_name,
+         "_title": p.job_title, "_dept": p.department} for user_id, p in pairs])
+
+
+def bulk_insert(table, rows):
+    if rows:
+        db.session.execute(insert(table), rows)
