@@ -121,6 +121,8 @@ class Config:
     # Graph retries: a sync gives up after this many seconds of waiting out 429/503/504 in all.
     GRAPH_MAX_TOTAL_WAIT_SECONDS = float(os.environ.get("GRAPH_MAX_TOTAL_WAIT_SECONDS", "300"))
     GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "8"))
+    # Back-off when Microsoft sends no Retry-After: base, 2x base, 4x base, ... plus jitter.
+    GRAPH_BASE_BACKOFF_SECONDS = float(os.environ.get("GRAPH_BASE_BACKOFF_SECONDS", "1"))
     SYNC_JOB_TIMEOUT_SECONDS = int(os.environ.get("SYNC_JOB_TIMEOUT_SECONDS", "3600"))
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))

@@ -78,14 +78,36 @@ def _fetch_and_decide(run):
     _apply_and_finish(run, plan)
 
 
-def fetch_everyone(run, connection):
+def sync_graph_client(connection):
+    """Graph client for a long fetch: configured patience, and one token reused until refused."""
+    from flask import current_app
     from webapp.microsoft.services import graph_client_for
+    config = current_app.config
+    client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
+                              max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
+                              base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"])
+    client.token_provider = reuse_until_refused(client.token_provider)
+    return client
 
+
+def reuse_until_refused(token_provider):
+    """Each page would otherwise cost a token-cache decrypt and an MSAL client; a 401 from
+    Graph (token expired mid-sync) makes GraphClient ask again with force_refresh=True."""
+    cached = {}
+
+    def provide(force_refresh=False):
+        if force_refresh or "token" not in cached:
+            cached["token"] = token_provider(force_refresh=force_refresh)
+        return cached["token"]
+    return provide
+
+
+def fetch_everyone(run, connection):
     def progress(fetched, total):
         runs.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
     runs.report_progress(run.id, "Fetching members from Microsoft", 0)
     try:
-        users, _ = fetch_group_users(graph_client_for(connection), run.group_id, progress)
+        users, _ = fetch_group_users(sync_graph_client(connection), run.group_id, progress)
     except GraphNotFound:
         raise SyncFailed(f'The group "{run.group_name}" no longer exists in Microsoft (it may '
                          "have been deleted). Choose a group again in Import settings.")

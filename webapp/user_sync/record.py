@@ -25,8 +25,8 @@ def change_rows(run_id, plan):
     rows += [_row(run_id, m.SUSPEND, p, reason, r.id) for r, p, reason in plan.suspends]
     rows += [_row(run_id, m.SKIP, p, reason, row_id) for p, reason, row_id in plan.skips]
     rows += [_row(run_id, m.KEEP, p, reason, r.id) for r, p, reason in plan.keeps]
-    rows += [{"run_id": run_id, "action": PRESENCE, "synced_person_id": row_id,
-              "microsoft_id": "", "detail": "in" if present else "out"}
+    nobody = Person("", None, None, None, None, None)
+    rows += [_row(run_id, PRESENCE, nobody, person_id=row_id, detail="in" if present else "out")
              for row_id, present in plan.presence.items()]
     return rows
 

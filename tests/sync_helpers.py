@@ -1,0 +1,64 @@
+"""A connected school, ready to sync, for the user-sync tests.
+
+    from tests.microsoft_flow import app_config_overrides, microsoft, simulator  # fixtures
+    school = connected_school(factory, client, microsoft)        # Northfield Staff chosen
+    run = sync_in_process(school)                                 # the engine, no worker
+"""
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from tests.factory import sign_in
+from tests.microsoft_flow import connect_organisation, demo, oak_trust
+from webapp.extensions import db
+from webapp.microsoft.groups import choose_group
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.services import graph_client_for
+from webapp.user_sync import models as m, runs
+from webapp.user_sync.engine import run_sync
+
+NORTHFIELD = demo.NORTHFIELD_STAFF_GROUP_ID
+# Northfield Staff, nested TAs included: 31 users; a guest, a disabled account and the two
+# people sharing one email are skipped, so a first sync adds 27.
+NORTHFIELD_ADDED = 27
+FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
+
+
+def connected_school(factory, client, sim, group_id=NORTHFIELD):
+    oak = oak_trust(factory)
+    sign_in(client, oak.admin.email, "password")
+    response = connect_organisation(client, oak.north, sim)
+    assert response.status_code == 302, response.text
+    connection = connection_for_organisation(oak.north)
+    choose_group(oak.north, oak.admin, group_id, graph_client_for(connection))
+    return SimpleNamespace(org=oak.north, admin=oak.admin, oak=oak, connection=connection,
+                           client=client, sim=sim)
+
+
+def sync_in_process(school, kind=m.KIND_SYNC):
+    run, started = runs.start_run(school.org, school.admin, kind)
+    assert started, f"a run was already active: {run.id} {run.status}"
+    return run_sync(run.id)
+
+
+def people(org, **where):
+    stmt = select(m.SyncedPerson).where(m.SyncedPerson.organisation_id == org.id)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(m.SyncedPerson, name) == value)
+    return db.session.scalars(stmt).all()
+
+
+def person(org, microsoft_id):
+    return db.session.scalar(select(m.SyncedPerson).where(
+        m.SyncedPerson.organisation_id == org.id, m.SyncedPerson.microsoft_id == microsoft_id))
+
+
+def count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def changes(run, action=None):
+    stmt = select(m.SyncChange).where(m.SyncChange.run_id == run.id)
+    if action:
+        stmt = stmt.where(m.SyncChange.action == action)
+    return db.session.scalars(stmt.order_by(m.SyncChange.id)).all()
