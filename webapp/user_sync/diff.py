@@ -103,7 +103,7 @@ def _plan_one(plan, user, row, protected, include_guests, emails):
         _plan_disabled(plan, user, row, person, protected)
     elif emails[person.email_normalised] > 1:
         plan.skips.append((person, m.DUPLICATE_EMAIL, row_id))
-    elif row is None or row.membership_id is None:
+    elif row is None or row.user_id is None:  # never added, or removed by hand since
         plan.adds.append((person, row_id))
     else:
         changed = changed_fields(row, person)
@@ -116,7 +116,7 @@ def _plan_one(plan, user, row, protected, include_guests, emails):
 
 
 def _plan_disabled(plan, user, row, person, protected):
-    if row is None or row.membership_id is None:
+    if row is None or row.user_id is None:
         plan.skips.append((person, m.DISABLED, row.id if row else None))
     elif row.status != "active":
         plan.unchanged += 1
@@ -129,7 +129,7 @@ def _plan_disabled(plan, user, row, person, protected):
 def _plan_absent(plan, row, protected):
     if row.in_group:
         plan.presence[row.id] = False
-    if row.excluded or row.status != "active" or row.membership_id is None:
+    if row.excluded or row.status != "active" or row.user_id is None:
         return
     if row.membership_id in protected:
         plan.keeps.append((row, person_from_existing(row), protected[row.membership_id]))

@@ -1,13 +1,189 @@
-from flask import render_template
+"""Manage user sync: Sync now, progress, review, the synced people, history, and 'why not?'."""
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from webapp.orgs.context import admin_required
-from flask import Blueprint
-from webapp.orgs.context import org_scoped
+from webapp.errors import ServiceError
+from webapp.htmx import is_htmx_request, render_page_or_partial
+from webapp.orgs.context import admin_required, org_scoped
+from webapp.user_sync import explain as why, filters, history, people, runs, summary
+from webapp.user_sync.settings import save_settings, settings_for
 
 bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))
+filters.register(bp)
+
+
+def people_args():
+    args = request.args
+    return dict(query=args.get("q", "").strip(), status=args.get("status", ""),
+                sort=args.get("sort", "name"), descending=args.get("dir") == "desc")
+
+
+def people_context():
+    filters = people_args()
+    page = people.list_synced_people(g.organisation.id, page=request.args.get("page", 1, type=int),
+                                     **filters)
+    return dict(people_page=page, filters=filters,
+                last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
 @bp.route("/")
 @admin_required
 def index():
-    return render_template("user_sync/index.html")
+    runs.sweep_stale_runs(g.organisation.id)
+    return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
+                           settings=settings_for(g.organisation.id), **people_context())
+
+
+@bp.route("/people")
+@admin_required
+def people_table():
+    if not is_htmx_request():
+        return redirect(url_for("user_sync.index", **request.args))
+    return render_template("user_sync/_people_table.html", **people_context())
+
+
+@bp.route("/people.csv")
+@admin_required
+def export_csv():
+    filters = people_args()
+    rows = people.csv_rows(g.organisation.id, last_run_at=summary.last_seen_reference(
+        g.organisation.id), **filters)
+    # Built whole (about 5 MB at 50,000 people) so the database work ends with the request.
+    return Response("".join(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="synced-people-{g.organisation.id}.csv"'})
+
+
+def _status_response(run, started=None):
+    if is_htmx_request():
+        return render_template("user_sync/_sync_status.html", run=run, started=started)
+    if started is False:
+        flash("A sync is already running for this organisation; showing its progress.", "info")
+    return redirect(url_for("user_sync.index"), 303)
+
+
+def _start(kind):
+    try:
+        run, started = runs.start_run(g.organisation, current_user, kind)
+    except ServiceError as error:
+        if is_htmx_request():
+            return render_template("user_sync/_sync_status.html", run=None, error=str(error))
+        flash(str(error), "error")
+        return redirect(url_for("user_sync.index"), 303)
+    return _status_response(run, started)
+
+
+@bp.route("/sync", methods=["POST"])
+@admin_required
+def sync_now():
+    return _start("sync")
+
+
+@bp.route("/preview", methods=["POST"])
+@admin_required
+def preview():
+    return _start("preview")
+
+
+@bp.route("/runs/<int:run_id>/status")
+@admin_required
+def run_status(run_id):
+    """The progress partial; it polls itself while the run is active."""
+    runs.sweep_stale_runs(g.organisation.id)
+    run = runs.get_run(g.organisation, run_id)
+    if not is_htmx_request():
+        return redirect(url_for("user_sync.run_detail", run_id=run.id))
+    response = render_template("user_sync/_sync_status.html", run=run)
+    # The people table and history listen for this to refresh once, when the run ends.
+    return (response, 200, {} if run.is_active else {"HX-Trigger": "sync-finished"})
+
+
+@bp.route("/runs/<int:run_id>/apply", methods=["POST"])
+@admin_required
+def apply_removals(run_id):
+    try:
+        run = runs.approve_review(g.organisation, run_id, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("user_sync.index"), 303)
+    return _status_response(run)
+
+
+@bp.route("/runs/<int:run_id>/cancel", methods=["POST"])
+@admin_required
+def cancel_review(run_id):
+    try:
+        runs.cancel_review(g.organisation, run_id, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash("Cancelled. Nobody was added, changed or suspended.", "success")
+    return redirect(url_for("user_sync.index"), 303)
+
+
+@bp.route("/history")
+@admin_required
+def history_page():
+    return render_template("user_sync/history.html",
+                           runs=runs.recent_runs(g.organisation.id, limit=200))
+
+
+@bp.route("/runs/<int:run_id>")
+@admin_required
+def run_detail(run_id):
+    run = runs.get_run(g.organisation, run_id)
+    return render_template("user_sync/run.html", run=run,
+                           **history.detail_context(run, request.args))
+
+
+@bp.route("/people/<int:person_id>/exclude", methods=["POST"])
+@admin_required
+def exclude(person_id):
+    person = people.set_excluded(g.organisation, person_id, True)
+    flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+    return redirect(request.form.get("next") or url_for("user_sync.index"), 303)
+
+
+@bp.route("/people/<int:person_id>/include", methods=["POST"])
+@admin_required
+def include(person_id):
+    person = people.get_person(g.organisation, person_id)
+    name = person.display_name or person.email
+    people.set_excluded(g.organisation, person_id, False)
+    flash(f"{name} is included in sync again; the next sync updates them.", "success")
+    return redirect(request.form.get("next") or url_for("user_sync.index"), 303)
+
+
+@bp.route("/exclusions", methods=["POST"])
+@admin_required
+def exclude_microsoft_user():
+    form = request.form
+    try:
+        person = people.exclude_microsoft_user(g.organisation, form.get("microsoft_id"),
+                                               form.get("email"), form.get("display_name"))
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+    return redirect(url_for("user_sync.index"), 303)
+
+
+@bp.route("/settings", methods=["POST"])
+@admin_required
+def update_settings():
+    form = request.form
+    try:
+        save_settings(g.organisation.id, form.get("include_guests") == "1",
+                      form.get("removal_threshold_percent"), form.get("removal_threshold_minimum"))
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash("Sync settings saved. They apply from the next sync.", "success")
+    return redirect(url_for("user_sync.index"), 303)
+
+
+@bp.route("/why")
+@admin_required
+def why_not():
+    query = request.args.get("q", "")
+    return render_page_or_partial("user_sync/why.html", "user_sync/_why.html", query=query,
+                                  answers=why.explain(g.organisation, query))

@@ -43,6 +43,14 @@ def last_complete_run(organisation_id, before_id=None):
     return db.session.scalar(stmt.order_by(m.SyncRun.id.desc()).limit(1))
 
 
+def last_recorded_run(organisation_id):
+    """The newest sync that got as far as deciding (its skips say who was left out, and why)."""
+    return db.session.scalar(select(m.SyncRun).where(
+        m.SyncRun.organisation_id == organisation_id, m.SyncRun.kind == m.KIND_SYNC,
+        m.SyncRun.status.in_((m.COMPLETE, m.NEEDS_REVIEW, m.CANCELLED)),
+        m.SyncRun.fetched > 0).order_by(m.SyncRun.id.desc()).limit(1))
+
+
 def pending_review(organisation_id):
     return db.session.scalar(select(m.SyncRun).where(
         m.SyncRun.organisation_id == organisation_id, m.SyncRun.status == m.NEEDS_REVIEW)

@@ -1,0 +1,34 @@
+"""Template filters for the user sync pages: numbers, times, outcomes and reasons."""
+from webapp.user_sync import history, reasons
+
+
+def thousands(number):
+    return f"{number or 0:,}"
+
+
+def when(moment):
+    return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
+
+
+def duration(seconds):
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def counts_text(run):
+    parts = [("added", run.added), ("updated", run.updated), ("suspended", run.suspended),
+             ("reinstated", run.reinstated), ("skipped", run.skipped),
+             ("unchanged", run.unchanged)]
+    return ", ".join(f"{count:,} {label}" for label, count in parts)
+
+
+def register(blueprint):
+    for name, function in {"thousands": thousands, "when": when, "duration": duration,
+                           "counts_text": counts_text, "outcome": reasons.outcome,
+                           "reason": reasons.reason_text, "action_label": reasons.action_label,
+                           "fields_text": reasons.changed_fields_text}.items():
+        blueprint.add_app_template_filter(function, name)
+    blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")

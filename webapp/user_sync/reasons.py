@@ -1,0 +1,49 @@
+"""The words admins read for each outcome and reason (one place, so pages and tests agree)."""
+from webapp.user_sync import models as m
+
+SKIP_REASONS = {
+    m.GUEST: "Guest account: guests are skipped unless Include guests is on in Sync settings.",
+    m.DISABLED: "Account disabled in Microsoft.",
+    m.DUPLICATE_EMAIL: "Duplicate email: another Microsoft user in the group has the same "
+                       "address, so both are skipped until each has their own.",
+    m.EXCLUDED: "Excluded from sync by an admin.",
+    m.EMAIL_TAKEN: "Email already used by another account on the platform.",
+    m.LEFT_GROUP: "Left the group.",
+    m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
+    m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
+                           "suspended.",
+}
+ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
+                 m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}
+PREVIEW_ACTION_LABELS = {m.ADD: "Would add", m.UPDATE: "Would update",
+                         m.REINSTATE: "Would reinstate", m.SUSPEND: "Would suspend",
+                         m.SKIP: "Would skip", m.KEEP: "Would keep"}
+FIELD_LABELS = {"email": "email", "display_name": "name", "job_title": "job title",
+                "department": "department"}
+
+
+def outcome(run):
+    """The one phrase that says how a run ended (or where it is)."""
+    if run is None:
+        return "Never synced"
+    preview = run.kind == m.KIND_PREVIEW
+    return {
+        m.QUEUED: "Waiting for a worker",
+        m.RUNNING: "Previewing" if preview else "Syncing",
+        m.COMPLETE: "Preview ready" if preview else "Sync complete",
+        m.FAILED: "Preview failed" if preview else "Sync failed",
+        m.NEEDS_REVIEW: "Needs review",
+        m.CANCELLED: "Cancelled",
+    }.get(run.status, run.status)
+
+
+def reason_text(code):
+    return SKIP_REASONS.get(code, code or "")
+
+
+def action_label(action, preview=False):
+    return (PREVIEW_ACTION_LABELS if preview else ACTION_LABELS).get(action, action)
+
+
+def changed_fields_text(detail):
+    return ", ".join(FIELD_LABELS.get(name, name) for name in (detail or "").split(",") if name)

@@ -1,0 +1,52 @@
+"""The top of Manage user sync: the connection, the group, the state and the last run."""
+from dataclasses import dataclass
+
+from webapp.microsoft.groups import KIND_LABELS
+from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.user_sync import runs
+from webapp.user_sync.people import status_counts
+
+NOT_CONNECTED, RECONNECT_NEEDED, NO_GROUP, CONNECTED = (
+    "Not connected", "Reconnect needed", "No group chosen", "Connected")
+
+
+@dataclass
+class Summary:
+    connection: object
+    choice: object
+    state: str
+    kind_label: str
+    latest: object
+    active: object
+    review: object
+    counts: dict
+
+    @property
+    def can_sync(self):
+        return self.state == CONNECTED
+
+
+def connection_state(connection, choice):
+    if connection is None:
+        return NOT_CONNECTED
+    if connection.needs_reconnect:
+        return RECONNECT_NEEDED
+    return NO_GROUP if choice is None else CONNECTED
+
+
+def for_organisation(organisation):
+    connection = connection_for_organisation(organisation)
+    choice = group_choice_for(organisation)
+    return Summary(connection=connection, choice=choice,
+                   state=connection_state(connection, choice),
+                   kind_label=KIND_LABELS.get(choice.kind, choice.kind) if choice else "",
+                   latest=runs.latest_run(organisation.id, kinds=("sync", "preview")),
+                   active=runs.active_run(organisation.id),
+                   review=runs.pending_review(organisation.id),
+                   counts=status_counts(organisation.id))
+
+
+def last_seen_reference(organisation_id):
+    """People still in the group were last seen by the newest completed sync."""
+    run = runs.last_complete_run(organisation_id)
+    return run.finished_at if run is not None else None
