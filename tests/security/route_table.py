@@ -66,3 +66,26 @@ ROUTES.update({
     ("troubleshooting.start_remote_checks", "POST"): Route(ADMIN),
     ("troubleshooting.results", "GET"): Route(ADMIN),
 })
+
+# Manage user sync (branch `sync`). Sync now and Preview on an unconnected school answer with
+# a message and queue nothing; review answers on a finished run are refused with a message.
+ROUTES.update({
+    ("user_sync.people_table", "GET"): Route(ADMIN),
+    ("user_sync.export_csv", "GET"): Route(ADMIN, html=False),
+    ("user_sync.sync_now", "POST"): Route(ADMIN),
+    ("user_sync.preview", "POST"): Route(ADMIN),
+    ("user_sync.run_status", "GET"): Route(ADMIN),
+    ("user_sync.apply_removals", "POST"): Route(ADMIN),
+    ("user_sync.cancel_review", "POST"): Route(ADMIN),
+    ("user_sync.history_page", "GET"): Route(ADMIN),
+    ("user_sync.run_detail", "GET"): Route(ADMIN),
+    ("user_sync.exclude", "POST"): Route(ADMIN),
+    ("user_sync.include", "POST"): Route(ADMIN),
+    ("user_sync.exclude_microsoft_user", "POST"): Route(ADMIN, form={
+        "microsoft_id": "a0000000-0000-4000-8000-0000000000aa", "email": "x@school.example",
+        "display_name": "Someone"}),
+    ("user_sync.update_settings", "POST"): Route(ADMIN, form={
+        "include_guests": "1", "removal_threshold_percent": "20",
+        "removal_threshold_minimum": "3"}),
+    ("user_sync.why_not", "GET"): Route(ADMIN),
+})

@@ -22,11 +22,32 @@ def troubleshooting_run_id(world):
     return remote_checks.start(world.org, world.admin_user)
 
 
+def sync_run_id(world):
+    from webapp.extensions import db
+    from webapp.user_sync.models import SyncRun
+    run = SyncRun(organisation_id=world.org.id, status="complete", group_name="Staff")
+    db.session.add(run)
+    db.session.commit()
+    return run.id
+
+
+def synced_person_id(world):
+    from webapp.extensions import db
+    from webapp.user_sync.models import SyncedPerson
+    person = SyncedPerson(organisation_id=world.org.id, microsoft_id="ms-1", email="p@a.example",
+                          email_normalised="p@a.example", display_name="P", sort_name="p")
+    db.session.add(person)
+    db.session.commit()
+    return person.id
+
+
 # Real ids for URL parameters other than org_id: always school A's objects, made once per test
 # before anything is measured.
 FILLERS = {
     "membership_id": lambda world: world.member_membership_id,
     "run_id": troubleshooting_run_id,
+    "sync_run_id": sync_run_id,
+    "person_id": synced_person_id,
 }
 
 

@@ -84,35 +84,35 @@ def preview():
     return _start("preview")
 
 
-@bp.route("/runs/<int:run_id>/status")
+@bp.route("/runs/<int:sync_run_id>/status")
 @admin_required
-def run_status(run_id):
+def run_status(sync_run_id):
     """The progress partial; it polls itself while the run is active."""
     runs.sweep_stale_runs(g.organisation.id)
-    run = runs.get_run(g.organisation, run_id)
+    run = runs.get_run(g.organisation, sync_run_id)
     if not is_htmx_request():
-        return redirect(url_for("user_sync.run_detail", run_id=run.id))
+        return redirect(url_for("user_sync.run_detail", sync_run_id=run.id))
     response = render_template("user_sync/_sync_status.html", run=run)
     # The people table and history listen for this to refresh once, when the run ends.
     return (response, 200, {} if run.is_active else {"HX-Trigger": "sync-finished"})
 
 
-@bp.route("/runs/<int:run_id>/apply", methods=["POST"])
+@bp.route("/runs/<int:sync_run_id>/apply", methods=["POST"])
 @admin_required
-def apply_removals(run_id):
+def apply_removals(sync_run_id):
     try:
-        run = runs.approve_review(g.organisation, run_id, current_user)
+        run = runs.approve_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("user_sync.index"), 303)
     return _status_response(run)
 
 
-@bp.route("/runs/<int:run_id>/cancel", methods=["POST"])
+@bp.route("/runs/<int:sync_run_id>/cancel", methods=["POST"])
 @admin_required
-def cancel_review(run_id):
+def cancel_review(sync_run_id):
     try:
-        runs.cancel_review(g.organisation, run_id, current_user)
+        runs.cancel_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
     else:
@@ -127,10 +127,10 @@ def history_page():
                            runs=runs.recent_runs(g.organisation.id, limit=200))
 
 
-@bp.route("/runs/<int:run_id>")
+@bp.route("/runs/<int:sync_run_id>")
 @admin_required
-def run_detail(run_id):
-    run = runs.get_run(g.organisation, run_id)
+def run_detail(sync_run_id):
+    run = runs.get_run(g.organisation, sync_run_id)
     return render_template("user_sync/run.html", run=run,
                            **history.detail_context(run, request.args))
 

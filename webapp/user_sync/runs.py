@@ -94,6 +94,7 @@ def _supersede_reviews(organisation_id, new_run_id):
 
 def approve_review(organisation, run_id, user):
     """Apply removals: the reviewed run takes the slot again and a worker applies its plan."""
+    get_run(organisation, run_id)  # another organisation's run is a 404, not a message
     values = dict(status=m.QUEUED, active_slot=organisation.id, approved=True,
                   reviewed_by_user_id=user.id, phase="Waiting for a worker", rq_job_id=uuid.uuid4().hex)
     try:
@@ -113,6 +114,7 @@ def approve_review(organisation, run_id, user):
 
 
 def cancel_review(organisation, run_id, user):
+    get_run(organisation, run_id)
     result = db.session.execute(update(RUNS).where(
         RUNS.c.id == run_id, RUNS.c.organisation_id == organisation.id,
         RUNS.c.status == m.NEEDS_REVIEW).values(
