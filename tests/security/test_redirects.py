@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.factory import csrf_token_from
+from tests.security.test_authorization_matrix import build_world_with_ids
 from webapp.auth.routes import safe_next_url
 
 HOSTILE_NEXT = [
@@ -51,3 +52,23 @@ def test_the_sign_in_redirect_keeps_next_for_a_deep_link(client, admin):
         "email": admin.user.email, "password": "password",
         "next": f"/o/{admin.org.id}/settings/users/", "csrf_token": csrf_token_from(page.text)})
     assert signed_in.location == f"/o/{admin.org.id}/settings/users/"
+
+
+@pytest.mark.backends("sqlite")
+def test_exclude_and_include_return_only_to_this_site(app, factory):
+    world = build_world_with_ids(app, factory)
+    client = world.clients["admin"]
+    base = f"/o/{world.org.id}/settings/user-sync/people/{world.ids['person_id']}"
+
+    def post(action, target):
+        response = client.post(f"{base}/{action}", data={"next": target,
+                                                          "csrf_token": client.csrf_token})
+        assert response.status_code == 303, (action, target, response.status_code)
+        return response.location
+
+    assert post("exclude", "/o/1/settings/user-sync/?q=a") == "/o/1/settings/user-sync/?q=a"
+    for target in HOSTILE_NEXT:
+        where = browser_target(post("exclude", target))
+        assert not where.scheme and not where.netloc, target
+    # Including a person who was never synced removes them, so include is tried once.
+    assert not browser_target(post("include", "//evil.example")).netloc

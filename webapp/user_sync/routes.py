@@ -2,6 +2,7 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
@@ -140,7 +141,7 @@ def run_detail(sync_run_id):
 def exclude(person_id):
     person = people.set_excluded(g.organisation, person_id, True)
     flash(f"{person.display_name or person.email} is excluded from sync.", "success")
-    return redirect(request.form.get("next") or url_for("user_sync.index"), 303)
+    return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
 
 
 @bp.route("/people/<int:person_id>/include", methods=["POST"])
@@ -150,7 +151,7 @@ def include(person_id):
     name = person.display_name or person.email
     people.set_excluded(g.organisation, person_id, False)
     flash(f"{name} is included in sync again; the next sync updates them.", "success")
-    return redirect(request.form.get("next") or url_for("user_sync.index"), 303)
+    return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
 
 
 @bp.route("/exclusions", methods=["POST"])
