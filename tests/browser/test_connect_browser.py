@@ -19,7 +19,8 @@ def test_admin_connects_and_picks_a_group(app, db, factory, live_server, browser
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="Manage user sync", exact=True).click()
-    page.get_by_role("link", name="Import settings", exact=True).click()
+    page.get_by_role("navigation", name="User sync").get_by_role(
+        "link", name="Import settings", exact=True).click()
     expect(page.get_by_role("link", name="Microsoft")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text("Microsoft 365 groups cannot be synced")).to_be_visible()
     page.get_by_role("button", name="Connect with Microsoft").click()
