@@ -48,7 +48,7 @@ def test_the_screen_summarises_the_connection_and_offers_sync_now(school):
 def test_a_school_without_a_connection_is_told_what_to_do(app, admin_client, admin):
     page = admin_client.get(f"/o/{admin.org.id}/settings/user-sync/")
     assert "Not connected" in page.text and "Sync now" not in page.text
-    assert "Connect to Microsoft in" in page.text
+    assert "Connect to Microsoft</a> first" in page.text
 
 
 def test_duplicate_clicks_get_the_running_sync_not_a_second_one(school, factory, client):
