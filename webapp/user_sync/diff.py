@@ -51,10 +51,19 @@ def is_guest(user):
     return (user.user_type or "").lower() == "guest" or "#EXT#" in (user.upn or "").upper()
 
 
+TEXT_LIMIT = 255  # the width of the name, job title and department columns
+
+
+def clean_text(value):
+    """Tenant text as we can store it: PostgreSQL refuses NUL and anything past the column width,
+    and one such person must not fail everybody's sync."""
+    return (value or "").replace("\x00", "").strip()[:TEXT_LIMIT]
+
+
 def person_from(user):
     email = email_of(user)
-    return Person(user.id, email, email.lower(), (user.display_name or "").strip(),
-                  user.job_title or None, user.department or None)
+    return Person(user.id, email, email.lower(), clean_text(user.display_name),
+                  clean_text(user.job_title) or None, clean_text(user.department) or None)
 
 
 def person_from_existing(row):
