@@ -203,7 +203,8 @@ def start_worker(app):
                 process.wait()
 
 
-# The Microsoft simulator fixtures (`simulator`: one process per session; `microsoft`: reset
-# for each test). Defined here once so every module shares the one process; a module opts in
-# to pointing the app at it with `from tests.microsoft_flow import app_config_overrides`.
-from tests.microsoft_flow import microsoft, simulator  # noqa: E402,F401
+# The Microsoft simulator fixtures (`simulator`: one process per session; `microsoft`: reset for
+# each test) and the demo trust (`oak`, `oak_client`: its schools and signed-in admin). Defined
+# here once so every module shares the one simulator process; a module points the app at it
+# with `from tests.microsoft_flow import app_config_overrides`.
+from tests.microsoft_flow import microsoft, oak, oak_client, simulator  # noqa: E402,F401

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.factory import csrf_token_from
+from tests.factory import csrf_token_from, sign_in
 
 try:
     from microsoft_simulator import demo
@@ -198,6 +198,19 @@ def oak_trust(factory, admin_email=None):
     admin = factory.user(admin_email or demo.ADMIN_UPN, [north, south], role="admin",
                          name="IT Sync Admin")
     return SimpleNamespace(north=north, south=south, admin=admin, trust=north.trust)
+
+
+@pytest.fixture
+def oak(factory):
+    """The demo trust (see oak_trust)."""
+    return oak_trust(factory)
+
+
+@pytest.fixture
+def oak_client(client, oak):
+    """A test client signed in as the demo trust's admin."""
+    sign_in(client, oak.admin.email)
+    return client
 
 
 def run_quick_jobs(app):

@@ -1,23 +1,17 @@
 """The group picker: snapshot job, server-side search, kinds, and a choice Graph confirms."""
 import pytest
 
-from tests.factory import csrf_token_from, sign_in
+from tests.factory import csrf_token_from
 from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  oak_trust, run_quick_jobs)
+                                  run_quick_jobs)
 from webapp.microsoft.groups import classify
 from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choice_for
 
 
 @pytest.fixture
-def oak(factory):
-    return oak_trust(factory)
-
-
-@pytest.fixture
-def connected(app, client, oak, microsoft):
-    sign_in(client, oak.admin.email)
-    assert connect_organisation(client, oak.north, microsoft).status_code == 302
-    return client
+def connected(app, oak_client, oak, microsoft):
+    assert connect_organisation(oak_client, oak.north, microsoft).status_code == 302
+    return oak_client
 
 
 def groups_url(org):

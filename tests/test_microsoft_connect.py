@@ -8,21 +8,10 @@ from sqlalchemy import text
 
 from tests.factory import sign_in
 from tests.microsoft_flow import (MicrosoftBrowser, app_config_overrides,  # noqa: F401
-                                  connect_organisation, demo, oak_trust, return_to_app,
+                                  connect_organisation, demo, return_to_app,
                                   run_quick_jobs, sign_in_at_microsoft, start_connect)
 from webapp.microsoft.identity import ReconnectNeeded, access_token_for
 from webapp.microsoft.models import ConnectAttempt, connection_for_organisation
-
-
-@pytest.fixture
-def oak(factory):
-    return oak_trust(factory)
-
-
-@pytest.fixture
-def oak_client(client, oak):
-    sign_in(client, oak.admin.email)
-    return client
 
 
 def attempts(db):

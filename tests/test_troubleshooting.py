@@ -1,25 +1,12 @@
 """Troubleshooting: local checks at once, Microsoft checks from a job, each with its fix."""
 import re
 
-import pytest
-
 from tests.factory import csrf_token_from, sign_in
 from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  oak_trust, run_quick_jobs)
+                                  run_quick_jobs)
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
-
-
-@pytest.fixture
-def oak(factory):
-    return oak_trust(factory)
-
-
-@pytest.fixture
-def oak_client(client, oak):
-    sign_in(client, oak.admin.email)
-    return client
 
 
 def page_url(org):
@@ -139,3 +126,22 @@ def test_worker_check_passes_when_a_worker_is_listening(app, oak, oak_client, st
         time.sleep(0.3)
     assert check_status(html, "A background worker is running") == "pass"
     assert process.poll() is None
+
+
+def test_last_sync_outcome_and_error_are_shown(app, db, oak, oak_client):
+    from webapp.auth.models import utcnow
+    from webapp.user_sync.models import COMPLETE, FAILED, SyncRun
+    db.session.add(SyncRun(organisation_id=oak.north.id, status=COMPLETE, added=25, updated=1,
+                           suspended=0, skipped=3, finished_at=utcnow()))
+    db.session.commit()
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "The last sync finished") == "pass"
+    assert "25 added, 1 updated, 0 suspended, 3 skipped" in html
+    db.session.add(SyncRun(organisation_id=oak.north.id, status=FAILED, finished_at=utcnow(),
+                           reason="Microsoft kept answering 503 while listing members."))
+    db.session.commit()
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "The last sync finished") == "fail"
+    assert "Microsoft kept answering 503 while listing members." in html and ">Manage user sync</a>" in html
+    south = oak_client.get(page_url(oak.south)).text  # each school its own sync
+    assert check_status(south, "The last sync finished") == "unknown"

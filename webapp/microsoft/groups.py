@@ -70,6 +70,8 @@ def take_snapshot(connection_id, graph_client):
     """Pages through all groups ($top=999), then swaps the snapshot in one transaction."""
     snapshot = db.session.scalar(select(GroupSnapshot).where(
         GroupSnapshot.connection_id == connection_id))
+    if snapshot is None:  # disconnected before the job ran
+        return False
     fetched = []
     try:
         for page in graph_client.iter_pages("groups", params={"$top": "999", "$select": GROUP_FIELDS}):

@@ -2,7 +2,7 @@
 
 Each check is a dict: title, status ("pass" | "fail" | "unknown"), message, fix (plain words)
 and optional `links`, a list of link names the template turns into URLs ("manage_users",
-"import_settings", "groups", "consent", "support").
+"import_settings", "groups", "consent", "support", "user_sync").
 """
 from rq import Worker
 
@@ -114,4 +114,32 @@ def worker_running():
 
 
 def last_sync(organisation):
-    return check("The last sync finished", UNKNOWN, "Unknown: no sync has run yet.")
+    from webapp.user_sync import models as sync, runs
+    title = "The last sync finished"
+    run = runs.latest_run(organisation.id)
+    if run is None:
+        return check(title, UNKNOWN, "Unknown: no sync has run yet.", "Press Sync now on Manage "
+                     "user sync once a group is chosen.", ["user_sync"])
+    when = _when(run.finished_at or run.started_at or run.created_at)
+    if run.is_active:
+        stale = runs.stale_reason(run)
+        if stale:
+            return check(title, FAIL, stale, "Make sure a worker is running, then press Sync now "
+                         "again.", ["user_sync"])
+        return check(title, UNKNOWN, f"A sync is under way ({run.phase}).", None, ["user_sync"])
+    if run.status == sync.COMPLETE:
+        return check(title, PASS, f"Finished {when}: {run.added} added, {run.updated} updated, "
+                     f"{run.suspended} suspended, {run.skipped} skipped.")
+    if run.status == sync.NEEDS_REVIEW:
+        return check(title, FAIL, f"The sync of {when} is waiting for an admin to review the "
+                     "people it would suspend.", "Open Manage user sync and review them.",
+                     ["user_sync"])
+    if run.status == sync.FAILED:
+        return check(title, FAIL, f"The sync of {when} failed: {run.reason or 'no reason recorded'}",
+                     "Fix what the message says (the checks above help), then press Sync now.",
+                     ["user_sync"])
+    return check(title, UNKNOWN, f"The sync of {when} was cancelled.", None, ["user_sync"])
+
+
+def _when(moment):
+    return moment.strftime("%d %B %Y at %H:%M") if moment else "an unknown time"
