@@ -210,3 +210,13 @@ def test_only_admins_can_connect(app, factory, client, oak, microsoft):
     sign_in(client, "teacher@oaklearning.example")
     assert client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft").status_code == 404
     assert client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/connect").status_code in (400, 404)
+
+
+def test_microsoft_unreachable_when_starting_says_so(app, db, oak, oak_client, microsoft):
+    app.config["MICROSOFT_AUTHORITY"] = "https://127.0.0.1:9/organizations"  # nothing listens
+    from tests.factory import csrf_token_from
+    page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
+    response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/connect",
+                               data={"csrf_token": csrf_token_from(page.text)})
+    assert response.status_code == 502 and "We could not reach Microsoft" in response.text
+    assert attempts(db)[-1].outcome == "unreachable"

@@ -145,3 +145,17 @@ def test_last_sync_outcome_and_error_are_shown(app, db, oak, oak_client):
     assert "Microsoft kept answering 503 while listing members." in html and ">Manage user sync</a>" in html
     south = oak_client.get(page_url(oak.south)).text  # each school its own sync
     assert check_status(south, "The last sync finished") == "unknown"
+
+
+def test_a_killed_workers_leftover_registration_does_not_count(app, oak, oak_client, start_worker):
+    import signal
+    import time
+    process = start_worker()
+    deadline = time.monotonic() + 30
+    while check_status(oak_client.get(page_url(oak.north)).text,
+                       "A background worker is running") != "pass" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    html = oak_client.get(page_url(oak.north)).text
+    assert check_status(html, "A background worker is running") == "fail"

@@ -4,6 +4,9 @@ Each check is a dict: title, status ("pass" | "fail" | "unknown"), message, fix 
 and optional `links`, a list of link names the template turns into URLs ("manage_users",
 "import_settings", "groups", "consent", "support", "user_sync").
 """
+import os
+import socket
+
 from rq import Worker
 
 from webapp.microsoft.connect import addresses_match, missing_organisations
@@ -106,11 +109,25 @@ def worker_running():
     except Exception as error:  # Redis down: say so rather than fail the page
         return check(title, UNKNOWN, f"Could not ask Redis about workers ({type(error).__name__}).",
                      "Check that Redis is running.", ["support"])
+    workers = [worker for worker in workers if _alive(worker)]
     if workers:
         return check(title, PASS, f"{len(workers)} worker(s) listening.")
     return check(title, FAIL, "No worker is running, so syncs and checks wait forever.",
                  "Start the worker process (`python -m jobs.worker`, the Procfile's worker).",
                  ["support"])
+
+
+def _alive(worker):
+    """A worker killed without warning stays registered for minutes; on this host we can tell."""
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return True
+    try:
+        os.kill(worker.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def last_sync(organisation):
