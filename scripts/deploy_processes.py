@@ -62,7 +62,10 @@ class ProcessSet:
                 if secret in text:
                     raise AssertionError(f"a secret appears in the {name} log")
             for line in text.splitlines():
-                entry = json.loads(line)  # a non-JSON line fails the walk-through here
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    raise AssertionError(f"{name} logged a line that is not JSON: {line}") from None
                 if entry.get("msg") == "request":
                     request_lines += 1
                     assert entry.get("request_id"), f"request line without an id: {line}"
@@ -75,7 +78,7 @@ class ProcessSet:
         assert job_lines, "no job line in the worker logs"
         jobs_by_worker = ", ".join(f"{k}: {v}" for k, v in sorted(per_process.items()))
         return (f"{request_lines} request lines and {job_lines} job lines ({jobs_by_worker}), "
-                f"all JSON with ids; no secret in any log ({self.workdir})")
+                "all JSON with ids; no secret in any log")
 
     def wait_forever(self):
         try:

@@ -19,10 +19,12 @@ import json
 import os
 import secrets
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -34,12 +36,16 @@ from scripts.tls_redis import TlsRedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("WALKTHROUGH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-OPERATOR_SETTINGS = {  # what the operator types into the deploy form
-    "MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-walkthrough0",
-    "MICROSOFT_CLIENT_SECRET": "walkthrough-client-secret-value",
-    "SUPPORT_URL": "mailto:support@walkthrough.example",
-}
-SCHOOL, ADMIN_EMAIL, ADMIN_PASSWORD = "Walkthrough Academy", "it@walkthrough.example", "Walk-through-1"
+SCHOOL, ADMIN_PASSWORD = "Walkthrough Academy", "Walk-through-1"
+ADMIN_EMAIL = "it-sync@oaklearning.example"  # the simulated tenant's sync account
+
+
+def operator_settings(sim):
+    """What the operator types into the deploy form: their app registration (here the
+    simulator's demo registration) and support address. The simulator's CA stands in for the
+    public CA that real Microsoft certificates chain to."""
+    return {"SUPPORT_URL": "mailto:support@walkthrough.example",
+            "REQUESTS_CA_BUNDLE": sim.ca_path, **sim.env}
 
 
 def step(message):
@@ -55,7 +61,7 @@ def read_procfile():
     return processes
 
 
-def environment_from_manifest(manifest, addons):
+def environment_from_manifest(manifest, addons, operator):
     env = {key: value for key, value in os.environ.items()
            if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
@@ -64,11 +70,12 @@ def environment_from_manifest(manifest, addons):
             env[name] = secrets.token_hex(32)
         elif "value" in spec:
             env[name] = spec["value"]
-        elif name in OPERATOR_SETTINGS:
-            env[name] = OPERATOR_SETTINGS[name]
+        elif name in operator:
+            env[name] = operator[name]
         elif spec.get("required", True):
             raise SystemExit(f"app.json requires {name} and the walk-through has no value for it")
     env.update(addons)
+    env.update(operator)  # the operator's values win over app.json's suggestions
     return env
 
 
@@ -108,6 +115,7 @@ class RouterClient:
 
 
 def sign_in(base_url):
+    """Returns the client (now signed in), the school's path and the last request id."""
     import re
     client = RouterClient(base_url)
     page = client.request("GET", "/login")
@@ -116,11 +124,13 @@ def sign_in(base_url):
         "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token})
     assert response.status_code == 302, f"sign-in answered {response.status_code}"
     assert "Secure" in response.headers.get("Set-Cookie", ""), "session cookie is not Secure"
-    home = client.request("GET", response.headers["Location"])
+    path = response.headers["Location"]
+    home = client.request("GET", path)
     while home.status_code == 302:
-        home = client.request("GET", home.headers["Location"])
+        path = home.headers["Location"]
+        home = client.request("GET", path)
     assert home.status_code == 200 and SCHOOL in home.text, f"home page: {home.status_code}"
-    return home.headers.get("X-Request-ID")
+    return client, urllib.parse.urlsplit(path).path, home.headers.get("X-Request-ID")
 
 
 def run_jobs_on_workers(env, expected_workers):
@@ -166,67 +176,97 @@ def check_tls_is_real(redis_server, env):
     raise AssertionError("Redis accepted a verifying client: the certificate is not self-signed")
 
 
-def walkthrough(keep_running=False):
+def start_formation(manifest, procfile, processes, env):
+    """Release, then the web and worker processes app.json's formation asks for."""
+    step(f"Release phase: {procfile['release']}")
+    processes.run_once("release", procfile["release"], env)
+    port = processes.free_port()
+    web_env = dict(env, PORT=str(port), FORWARDED_ALLOW_IPS="127.0.0.1")
+    step(f"web x{manifest['formation']['web']['quantity']}: {procfile['web']} (PORT={port})")
+    processes.start("web.1", procfile["web"], web_env)
+    worker_count = manifest["formation"]["worker"]["quantity"]
+    step(f"worker x{worker_count}: {procfile['worker']}")
+    for index in range(1, worker_count + 1):
+        processes.start(f"worker.{index}", procfile["worker"], env)
+    base_url = f"http://127.0.0.1:{port}"
+    print(f"    /healthz: {json.dumps(wait_for_health(base_url, processes))}")
+    return base_url, worker_count
+
+
+def create_first_admin(processes, env):
+    step("heroku run: create the first school and its admin")
+    flask = "flask --app wsgi"
+    processes.run_once("run.1", f'{flask} org create "{SCHOOL}" --trust "Oak Learning Trust"', env)
+    processes.run_once("run.2", f"{flask} user create {ADMIN_EMAIL} --password "
+                                f"{shlex.quote(ADMIN_PASSWORD)} --org {shlex.quote(SCHOOL)} --admin",
+                       env)
+
+
+def use_the_product(base_url, sim):
+    from scripts import walkthrough_microsoft as microsoft
+    step("Sign in through the router (HTTPS forwarded, Secure cookies)")
+    client, org_path, request_id = sign_in(base_url)
+    print(f"    signed in as {ADMIN_EMAIL}; request id {request_id}")
+    step("Connect with Microsoft (simulated tenant), choose Northfield Staff")
+    microsoft.connect(client, org_path, sim)
+    microsoft.choose_group(client, org_path)
+    step("Sync now: the sync runs on a worker; the page follows its progress")
+    print(f"    {microsoft.sync_now(client, org_path)}")
+    return request_id
+
+
+def walkthrough(keep_running=False, keep_logs=False):
+    from microsoft_simulator.testing import SimulatorProcess
     manifest = json.loads((ROOT / "app.json").read_text())
     procfile = read_procfile()
     workdir = Path(tempfile.mkdtemp(prefix="rostersync-walkthrough-"))
-    db_name = None
-    with TlsRedisServer(workdir / "redis") as redis_server, ProcessSet(workdir) as processes:
+    db_name, passed = None, False
+    with TlsRedisServer(workdir / "redis") as redis_server, \
+            SimulatorProcess(workdir / "microsoft") as sim, ProcessSet(workdir) as processes:
         try:
             step("Add-ons: PostgreSQL database and Redis with TLS (self-signed certificate)")
             db_name, database_url = create_database()
+            operator = operator_settings(sim)
             env = environment_from_manifest(manifest, {"DATABASE_URL": database_url,
-                                                       "REDIS_URL": redis_server.url})
+                                                       "REDIS_URL": redis_server.url}, operator)
             print(f"    DATABASE_URL=postgres://…/{db_name}  REDIS_URL={redis_server.url}")
             print(f"    {check_tls_is_real(redis_server, env)}")
-            step(f"Release phase: {procfile['release']}")
-            processes.run_once("release", procfile["release"], env)
-            port = processes.free_port()
-            web_env = dict(env, PORT=str(port), FORWARDED_ALLOW_IPS="127.0.0.1")
-            step(f"web x{manifest['formation']['web']['quantity']}: {procfile['web']} (PORT={port})")
-            processes.start("web.1", procfile["web"], web_env)
-            worker_count = manifest["formation"]["worker"]["quantity"]
-            step(f"worker x{worker_count}: {procfile['worker']}")
-            for index in range(1, worker_count + 1):
-                processes.start(f"worker.{index}", procfile["worker"], env)
-            base_url = f"http://127.0.0.1:{port}"
-            health = wait_for_health(base_url, processes)
-            print(f"    /healthz: {json.dumps(health)}")
-            step("heroku run: create the first school and its admin")
-            flask = "flask --app wsgi"
-            processes.run_once("run.1", f'{flask} org create "{SCHOOL}"', env)
-            processes.run_once("run.2", f"{flask} user create {ADMIN_EMAIL} --password "
-                                        f"{shlex.quote(ADMIN_PASSWORD)} --org {shlex.quote(SCHOOL)} --admin", env)
-            step("Sign in through the router (HTTPS forwarded, Secure cookies)")
-            request_id = sign_in(base_url)
-            print(f"    signed in as {ADMIN_EMAIL}; last request id {request_id}")
-            step("Jobs on the workers over rediss://")
+            base_url, worker_count = start_formation(manifest, procfile, processes, env)
+            create_first_admin(processes, env)
+            request_id = use_the_product(base_url, sim)
+            step("More jobs on the workers over rediss://")
             outcome = run_jobs_on_workers(env, worker_count)
             print(f"    {outcome['registered']} workers registered in Redis; "
                   f"{outcome['finished']} jobs finished")
             step("Logs: one JSON line per request and per job, with ids, no secrets")
-            print("    " + processes.check_logs(request_id, [OPERATOR_SETTINGS["MICROSOFT_CLIENT_SECRET"],
-                                                          ADMIN_PASSWORD, env["SECRET_KEY"]]))
+            secrets_to_hide = [operator["MICROSOFT_CLIENT_SECRET"], ADMIN_PASSWORD, env["SECRET_KEY"]]
+            print("    " + processes.check_logs(request_id, secrets_to_hide))
             if keep_running:
                 print(f"Running at {base_url} (Ctrl-C stops everything).")
                 processes.wait_forever()
             step("Walk-through passed")
+            passed = True
         finally:
             processes.stop_all()
             if db_name:
                 drop_database(db_name)
+            if passed and not keep_logs:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                print(f"Logs of every process are in {workdir}", file=sys.stderr)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep-running", action="store_true")
+    parser.add_argument("--keep-logs", action="store_true", help="keep every process's log")
     parser.add_argument("--check-workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.check_workers:
         print(json.dumps(check_workers(args.check_workers)))
         return
     try:
-        walkthrough(args.keep_running)
+        walkthrough(args.keep_running, args.keep_logs)
     except (AssertionError, RuntimeError) as error:
         print(f"Walk-through FAILED: {error}", file=sys.stderr)
         raise SystemExit(1)

@@ -86,7 +86,8 @@ class Config:
     QUEUE_SYNC = os.environ.get("QUEUE_SYNC", "rostersync-sync")
     # A 50,000-member sync pages ~50 Graph requests and writes 50,000 rows; with throttling
     # back-offs that is minutes, so two hours leaves a wide margin (RQ's default is 180 s).
-    JOB_TIMEOUT_SYNC_SECONDS = env_int("JOB_TIMEOUT_SYNC_SECONDS", 2 * 3600)
+    JOB_TIMEOUT_SYNC_SECONDS = env_int("JOB_TIMEOUT_SYNC_SECONDS",
+                                       env_int("SYNC_JOB_TIMEOUT_SECONDS", 2 * 3600))
     JOB_TIMEOUT_QUICK_SECONDS = env_int("JOB_TIMEOUT_QUICK_SECONDS", 300)
     JOB_RESULT_TTL_SECONDS = env_int("JOB_RESULT_TTL_SECONDS", 24 * 3600)
     JOB_FAILURE_TTL_SECONDS = env_int("JOB_FAILURE_TTL_SECONDS", 7 * 24 * 3600)
@@ -123,7 +124,6 @@ class Config:
     GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "8"))
     # Back-off when Microsoft sends no Retry-After: base, 2x base, 4x base, ... plus jitter.
     GRAPH_BASE_BACKOFF_SECONDS = float(os.environ.get("GRAPH_BASE_BACKOFF_SECONDS", "1"))
-    SYNC_JOB_TIMEOUT_SECONDS = int(os.environ.get("SYNC_JOB_TIMEOUT_SECONDS", "3600"))
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")

@@ -59,6 +59,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level="INFO", stream=None):
     """Routes every logger through one JSON handler on stdout (idempotent)."""
+    logging.captureWarnings(True)  # library warnings become JSON lines too, not raw stderr
     root = logging.getLogger()
     for handler in root.handlers:
         # gunicorn's logconfig (gunicorn.conf.py) may have installed one already.

@@ -17,7 +17,7 @@ from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.redis_conn import get_queue, get_redis, redis_key
+from webapp.redis_conn import enqueue, get_redis, redis_key
 from webapp.user_sync import models as m
 
 RUNS = m.SyncRun.__table__
@@ -127,11 +127,9 @@ def cancel_review(organisation, run_id, user):
 
 def _enqueue(run):
     from jobs.sync import run_sync_job
-    config = current_app.config
-    try:
-        get_queue("sync").enqueue(run_sync_job, run.id, job_id=run.rq_job_id,
-                                  job_timeout=config["SYNC_JOB_TIMEOUT_SECONDS"],
-                                  result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    try:  # the sync queue's time limit and TTLs come from JOB_* settings (README: Deploying)
+        enqueue("sync", run_sync_job, run.id, job_id=run.rq_job_id,
+                description=f"sync run {run.id} of organisation {run.organisation_id}")
     except Exception as error:  # Redis unreachable: say so rather than leave a run queued forever
         finish_run(run.id, m.FAILED, reason=f"The sync could not be queued ({type(error).__name__}: "
                    "the job queue is unreachable). Try again in a minute; if it keeps "
