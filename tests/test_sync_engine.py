@@ -2,8 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.microsoft_flow import app_config_overrides as simulator_overrides  # noqa: F401
-from tests.microsoft_flow import demo, microsoft, simulator, simulator_config  # noqa: F401
+from tests.microsoft_flow import demo, simulator_config
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 connected_school, count, people, person, sync_in_process)
 from webapp.auth.models import User

@@ -4,7 +4,7 @@ Each failure is injected by the Microsoft simulator over HTTPS; the engine runs 
 """
 import pytest
 
-from tests.microsoft_flow import demo, microsoft, simulator, simulator_config  # noqa: F401
+from tests.microsoft_flow import demo, simulator_config
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 connected_school, count, people, person, sync_in_process)
 from webapp.errors import ServiceError

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import demo, microsoft, simulator, simulator_config  # noqa: F401
+from tests.microsoft_flow import demo, simulator_config
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, connected_school,
                                 person, sync_in_process)
 from webapp.extensions import db

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import demo, microsoft, simulator, simulator_config  # noqa: F401
+from tests.microsoft_flow import demo, simulator_config
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD_ADDED, connected_school, people,
                                 person, sync_in_process)
 from webapp.extensions import db

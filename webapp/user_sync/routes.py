@@ -24,6 +24,7 @@ def people_context():
     page = people.list_synced_people(g.organisation.id, page=request.args.get("page", 1, type=int),
                                      **filters)
     return dict(people_page=page, filters=filters,
+                status_counts=people.status_counts(g.organisation.id),
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 

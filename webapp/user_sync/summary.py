@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from webapp.microsoft.groups import KIND_LABELS
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.user_sync import runs
-from webapp.user_sync.people import status_counts
 
 NOT_CONNECTED, RECONNECT_NEEDED, NO_GROUP, CONNECTED = (
     "Not connected", "Reconnect needed", "No group chosen", "Connected")
@@ -19,7 +18,6 @@ class Summary:
     latest: object
     active: object
     review: object
-    counts: dict
 
     @property
     def can_sync(self):
@@ -42,8 +40,7 @@ def for_organisation(organisation):
                    kind_label=KIND_LABELS.get(choice.kind, choice.kind) if choice else "",
                    latest=runs.latest_run(organisation.id, kinds=("sync", "preview")),
                    active=runs.active_run(organisation.id),
-                   review=runs.pending_review(organisation.id),
-                   counts=status_counts(organisation.id))
+                   review=runs.pending_review(organisation.id))
 
 
 def last_seen_reference(organisation_id):

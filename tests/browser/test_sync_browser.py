@@ -1,0 +1,47 @@
+"""An admin presses Sync now in Chromium, watches the bar fill, and reads the synced people."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.microsoft_flow import demo, simulator_config
+from tests.sync_helpers import FAST_RETRIES, connected_school
+
+pytestmark = pytest.mark.backends("postgresql")
+USERS = 3000  # four pages of up to 999
+
+
+@pytest.fixture
+def app_config_overrides(microsoft):
+    return {**simulator_config(microsoft), **FAST_RETRIES}
+
+
+def test_sync_now_shows_progress_then_the_people(app, factory, client, microsoft, live_server,
+                                                 browser_page, start_worker):
+    microsoft.control.reset(users=USERS)
+    school = connected_school(factory, client, microsoft, demo.GENERATED_STAFF_GROUP_ID)
+    microsoft.control.set_faults(latency_ms=700)  # slow enough to watch the bar move
+    start_worker({key: str(value) for key, value in FAST_RETRIES.items()})
+    page = browser_page
+    sign_in(page, live_server, school.admin.email)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    expect(page.get_by_text("Never synced")).to_be_visible()
+
+    page.get_by_role("button", name="Sync now").click()
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Fetched [\d,]+ of 3,000"))).to_be_visible(timeout=30_000)
+    expect(bar).to_have_attribute("max", str(USERS))
+    expect(page.get_by_text("Sync complete")).to_be_visible(timeout=60_000)
+    expect(bar).to_have_count(0)
+
+    # The table refreshed itself when the run ended.
+    table = page.get_by_role("table", name="Synced people")
+    expect(page.get_by_text(re.compile(r"^2,985 people\."))).to_be_visible()
+    expect(table.get_by_role("row")).to_have_count(51)  # header + the first 50
+    page.get_by_label("Search synced people").fill("gen.000123@")
+    expect(table.get_by_role("cell", name="gen.000123@oaklearning.example", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^1 person matching"))).to_be_visible()
+    page.get_by_label("Status").select_option("suspended")
+    expect(table.get_by_text("Nobody found.")).to_be_visible()
