@@ -1,11 +1,11 @@
 """Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
-from webapp.user_sync import models as m
-from webapp.user_sync.store import (
-    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, memberships_by_user, set_status, sort_name,
-    update_people_rows, update_user_rows, user_ids_by_email)
 from sqlalchemy import bindparam, update
 
 from webapp.extensions import db
+from webapp.user_sync import models as m
+from webapp.user_sync.store import (
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, chunks, memberships_by_user, set_status, sort_name,
+    update_people_rows, update_user_rows, user_ids_by_email)
 
 
 def resolve_accounts(plan, existing):
@@ -78,7 +78,6 @@ def _apply_suspensions(suspends, now):
 def _apply_presence(presence, last_seen):
     arrived = [row_id for row_id, present in presence.items() if present]
     departed = [row_id for row_id, present in presence.items() if not present]
-    from webapp.user_sync.store import chunks
     for part in chunks(arrived):
         db.session.execute(update(PEOPLE).where(PEOPLE.c.id.in_(part)).values(in_group=True))
     for part in chunks(departed):

@@ -7,11 +7,15 @@ the last page, and then everything is written in one transaction.
 import logging
 import os
 
+from flask import current_app
+
+from webapp.auth.models import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m, runs
@@ -80,8 +84,6 @@ def _fetch_and_decide(run):
 
 def sync_graph_client(connection):
     """Graph client for a long fetch: configured patience, and one token reused until refused."""
-    from flask import current_app
-    from webapp.microsoft.services import graph_client_for
     config = current_app.config
     client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
                               max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
@@ -136,7 +138,6 @@ def _finish_recorded(run, plan, status, reason=None):
 
 def _apply_and_finish(run, plan):
     """One transaction: the run's ownership check, every people write, the history, the outcome."""
-    from webapp.auth.models import utcnow
     if not runs.claim_for_apply(run.id):
         db.session.rollback()
         return
@@ -153,7 +154,6 @@ def _apply_and_finish(run, plan):
 def _apply_reviewed(run):
     runs.report_progress(run.id, "Applying reviewed changes")
     plan = load_plan(run.id, load_existing(run.organisation_id))
-    from webapp.auth.models import utcnow
     if not runs.claim_for_apply(run.id):
         db.session.rollback()
         return

@@ -6,6 +6,7 @@ running), so two clicks, two tabs, two admins or two web processes can never sta
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import timezone
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.auth.models import utcnow
-from webapp.errors import ServiceError
+from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.redis_conn import enqueue, get_redis, redis_key
@@ -193,9 +194,7 @@ def liveness(run_id, app=None):
     the key expires and the next sweep fails the run."""
     app = app or current_app._get_current_object()
     seconds = app.config["SYNC_LIVENESS_SECONDS"]
-    conn, key, stop = get_redis(app), None, threading.Event()
-    with app.app_context():
-        key = _alive_key(run_id)
+    conn, key, stop = get_redis(app), _alive_key(run_id), threading.Event()
     conn.set(key, "1", px=int(seconds * 1000))
 
     def beat():
@@ -231,7 +230,7 @@ def stale_reason(run):
 
 
 def _aware(moment):
-    from datetime import timezone
+    """SQLite hands back naive datetimes; every time we store is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -257,7 +256,6 @@ def recent_runs(organisation_id, limit=20, before_id=None):
 
 
 def get_run(organisation, run_id):
-    from webapp.errors import NotFound
     run = db.session.get(m.SyncRun, run_id)
     if run is None or run.organisation_id != organisation.id:
         raise NotFound("No such sync run.")
