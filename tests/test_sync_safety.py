@@ -48,7 +48,7 @@ def test_a_failure_on_page_3_of_3_applies_nothing_and_says_why(big_school):
     run = sync_in_process(big_school)
     assert run.status == m.FAILED
     assert "Microsoft returned an error" in run.reason and "Nothing was changed" in run.reason
-    assert run.fetched == 999 * 2 and run.total == GENERATED
+    assert 0 < run.fetched < GENERATED and run.total == GENERATED
     assert_nobody_changed(big_school, GENERATED - GENERATED_SKIPPED)
     assert person(big_school.org, generated_id(5)).display_name != "Changed Name"
     assert changes(run) == []

@@ -4,8 +4,9 @@ from sqlalchemy import bindparam, update
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.store import (
-    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, chunks, memberships_by_user, set_status, sort_name,
-    update_people_rows, update_user_rows, user_ids_by_email)
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, chunks, max_id, memberships_by_user,
+    memberships_inserted_after, set_status, sort_name, update_people_rows, update_user_rows,
+    user_ids_by_email, user_ids_inserted_after)
 
 
 def resolve_accounts(plan, existing):
@@ -92,13 +93,15 @@ def _apply_adds(organisation_id, adds, now):
     user_ids = user_ids_by_email(p.email_normalised for p in people)
     update_user_rows([(user_ids[p.email_normalised], p) for p in people
                       if p.email_normalised in user_ids])
+    first_new = max_id(USERS)
+    new_people = [p for p in people if p.email_normalised not in user_ids]
     bulk_insert(USERS, [{"email": p.email, "email_normalised": p.email_normalised,
                          "display_name": p.display_name, "job_title": p.job_title,
-                         "department": p.department, "created_at": now}
-                        for p in people if p.email_normalised not in user_ids])
-    user_ids.update(user_ids_by_email(p.email_normalised for p in people
-                                      if p.email_normalised not in user_ids))
-    memberships = _ensure_memberships(organisation_id, set(user_ids.values()), now)
+                         "department": p.department, "created_at": now} for p in new_people])
+    existing_users = set(user_ids.values())
+    if new_people:
+        user_ids.update(user_ids_inserted_after(first_new, (p.email_normalised for p in new_people)))
+    memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
     rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
     bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)
                          for p, row_id, membership_id in rows if row_id is None])
@@ -106,9 +109,11 @@ def _apply_adds(organisation_id, adds, now):
                     if row_id is not None], now)
 
 
-def _ensure_memberships(organisation_id, user_ids, now):
-    """{user_id: membership_id}: links existing memberships, creates the missing ones."""
-    found = memberships_by_user(organisation_id, user_ids)
+def _ensure_memberships(organisation_id, user_ids, existing_users, now):
+    """{user_id: membership_id}: links existing memberships, creates the missing ones.
+    Accounts created by this sync cannot have one yet, so only existing ones are looked up."""
+    found = memberships_by_user(organisation_id, existing_users)
+    first_new = max_id(MEMBERSHIPS)
     set_status(MEMBERSHIPS, [mid for mid, status in found.values() if status != "active"],
                "active", now)
     bulk_insert(MEMBERSHIPS, [{"user_id": uid, "organisation_id": organisation_id,
@@ -116,7 +121,7 @@ def _ensure_memberships(organisation_id, user_ids, now):
                                "created_at": now, "updated_at": now}
                               for uid in user_ids if uid not in found])
     if len(found) < len(user_ids):
-        found.update(memberships_by_user(organisation_id, user_ids - set(found)))
+        found.update(memberships_inserted_after(organisation_id, first_new))
     return {uid: mid for uid, (mid, _) in found.items()}
 
 

@@ -6,6 +6,7 @@ the last page, and then everything is written in one transaction.
 """
 import logging
 import os
+import time
 
 from flask import current_app
 
@@ -63,7 +64,7 @@ def _fetch_and_decide(run):
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
     fetched = fetch_everyone(run, connection)
-    runs.report_progress(run.id, "Comparing with the people already synced")
+    runs.report_progress(run.id, "Comparing with the people already synced", len(fetched))
     settings = settings_for(organisation.id)
     existing = load_existing(organisation.id)
     plan = plan_changes(fetched, existing, protected_memberships(organisation.id, connection),
@@ -105,8 +106,13 @@ def reuse_until_refused(token_provider):
 
 
 def fetch_everyone(run, connection):
+    last = {"at": 0.0}
+
     def progress(fetched, total):
-        runs.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
+        # A commit per page would cost more than the page on SQLite: twice a second is plenty.
+        if time.monotonic() - last["at"] >= 0.5:
+            last["at"] = time.monotonic()
+            runs.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
     runs.report_progress(run.id, "Fetching members from Microsoft", 0)
     try:
         users, _ = fetch_group_users(sync_graph_client(connection), run.group_id, progress)

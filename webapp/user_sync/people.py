@@ -49,10 +49,15 @@ def ordered(stmt, sort="name", descending=False):
 
 
 def list_synced_people(organisation_id, query="", status="", sort="name", descending=False,
-                       page=1, per_page=PER_PAGE):
+                       page=1, per_page=PER_PAGE, counts=None):
+    """counts: status_counts() if the caller has them; without a search they give the total,
+    saving a second scan of the organisation's people."""
     stmt = filtered(organisation_id, query, status)
-    total = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(SyncedPerson.id).subquery()))
+    if counts is not None and not query.strip():
+        total = counts.get(status, 0) if status in STATUSES else sum(counts.values())
+    else:
+        total = db.session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(SyncedPerson.id).subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))
     rows = db.session.scalars(ordered(stmt, sort, descending).limit(per_page)
                               .offset((page - 1) * per_page)).all()

@@ -21,10 +21,10 @@ def people_args():
 
 def people_context():
     filters = people_args()
+    counts = people.status_counts(g.organisation.id)
     page = people.list_synced_people(g.organisation.id, page=request.args.get("page", 1, type=int),
-                                     **filters)
-    return dict(people_page=page, filters=filters,
-                status_counts=people.status_counts(g.organisation.id),
+                                     counts=counts, **filters)
+    return dict(people_page=page, filters=filters, status_counts=counts,
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
