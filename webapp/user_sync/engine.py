@@ -23,6 +23,7 @@ from webapp.user_sync import models as m, runs
 from webapp.user_sync.apply import apply_plan, resolve_accounts
 from webapp.user_sync.diff import needs_review, plan_changes
 from webapp.user_sync.fetch import fetch_group_users
+from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.record import load_plan, record_changes
 from webapp.user_sync.settings import settings_for
 from webapp.user_sync.store import load_existing, protected_memberships
@@ -155,6 +156,7 @@ def _apply_and_finish(run, plan):
     db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
         **runs.finish_values(m.COMPLETE, None, plan.counts())))
     db.session.commit()
+    forget_status_counts(run.organisation_id)
 
 
 def _apply_reviewed(run):
@@ -168,3 +170,4 @@ def _apply_reviewed(run):
     db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
         **runs.finish_values(m.COMPLETE, None, plan.counts())))
     db.session.commit()
+    forget_status_counts(run.organisation_id)
