@@ -4,7 +4,7 @@ from sqlalchemy import bindparam, update
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.store import (
-    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, chunks, max_id, memberships_by_user,
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, max_id, one_of, parts, memberships_by_user,
     memberships_inserted_after, set_status, sort_name, update_people_rows, update_user_rows,
     user_ids_by_email, user_ids_inserted_after)
 
@@ -79,10 +79,10 @@ def _apply_suspensions(suspends, now):
 def _apply_presence(presence, last_seen):
     arrived = [row_id for row_id, present in presence.items() if present]
     departed = [row_id for row_id, present in presence.items() if not present]
-    for part in chunks(arrived):
-        db.session.execute(update(PEOPLE).where(PEOPLE.c.id.in_(part)).values(in_group=True))
-    for part in chunks(departed):
-        db.session.execute(update(PEOPLE).where(PEOPLE.c.id.in_(part))
+    for part in parts(arrived):
+        db.session.execute(update(PEOPLE).where(one_of(PEOPLE.c.id, part)).values(in_group=True))
+    for part in parts(departed):
+        db.session.execute(update(PEOPLE).where(one_of(PEOPLE.c.id, part))
                            .values(in_group=False, last_seen_at=last_seen))
 
 
