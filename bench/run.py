@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from microsoft_simulator.testing import SimulatorProcess
 
-SECTIONS = ("fetch",)
+SECTIONS = ("fetch", "sync")
 
 
 def parse_args(argv):
@@ -33,6 +33,12 @@ def fetch_rows(sim, args):
     return fetch_compare.rows(sim, token, cases, repeats=args.repeats)
 
 
+def sync_rows(sim, args):
+    from bench import sync
+    users = 5_000 if args.quick else 50_000
+    return sync.rows(sim, users=users, latency_ms=50, repeats=max(args.repeats, 5))
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -42,6 +48,8 @@ def main(argv=None):
             os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
             if "fetch" in wanted:
                 rows += fetch_rows(sim, args)
+            if "sync" in wanted:
+                rows += sync_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
