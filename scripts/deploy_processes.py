@@ -15,6 +15,7 @@ class ProcessSet:
     def __init__(self, workdir):
         self.workdir = Path(workdir)
         self.processes = {}
+        self.commands = {}
 
     def __enter__(self):
         return self
@@ -32,11 +33,23 @@ class ProcessSet:
         return self.workdir / f"{name}.log"
 
     def start(self, name, command, env):
-        log = open(self.log_path(name), "wb")
+        log = open(self.log_path(name), "ab")
+        self.commands[name] = (command, env)
         self.processes[name] = subprocess.Popen(
             ["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
         return self.processes[name]
+
+    def restart_all(self, **changes):
+        """Like a config change on the platform: every process restarts with the new values."""
+        self.stop_all()
+        for name, (command, env) in list(self.commands.items()):
+            self.start(name, command, dict(env, **changes))
+
+    def output_of(self, command, env):
+        result = subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120, check=True)
+        return result.stdout.strip()
 
     def run_once(self, name, command, env, timeout=120):
         with open(self.log_path(name), "wb") as log:

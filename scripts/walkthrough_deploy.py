@@ -10,7 +10,10 @@ What it does, in the order an operator does it (README: Deploying, production ch
   3. runs the Procfile `release` command (migrations), then the `web` command (gunicorn) and as
      many `worker` processes as app.json's formation asks for;
   4. waits for /healthz, creates a school and its admin with the CLI (`heroku run ...`), signs in
-     over HTTP as the router would forward it, and runs jobs on the workers.
+     over HTTP as the router would forward it, connects to Microsoft (the simulator), chooses a
+     group and presses Sync now (the sync runs on a worker);
+  5. rotates TOKEN_ENCRYPTION_KEY as the README says and syncs again with the new key alone;
+  6. runs more jobs on both workers and checks every log line is JSON, with ids, without secrets.
 Exits non-zero, naming the step, if anything fails. Needs PostgreSQL (WALKTHROUGH_POSTGRES_URL,
 default postgresql://postgres@127.0.0.1:5432/postgres) and /usr/bin/redis-server.
 """
@@ -212,7 +215,23 @@ def use_the_product(base_url, sim):
     microsoft.choose_group(client, org_path)
     step("Sync now: the sync runs on a worker; the page follows its progress")
     print(f"    {microsoft.sync_now(client, org_path)}")
-    return request_id
+    return client, org_path, request_id
+
+
+def rotate_token_key(processes, env, base_url, client, org_path):
+    """The README's rotation: new key first, re-encrypt, then the new key alone, and sync again."""
+    from scripts import walkthrough_microsoft as microsoft
+    step("Rotate TOKEN_ENCRYPTION_KEY: new key first, rotate-token-cache, then the new key alone")
+    old = env["TOKEN_ENCRYPTION_KEY"]
+    new = processes.output_of("flask --app wsgi keys generate --only TOKEN_ENCRYPTION_KEY", env)
+    processes.restart_all(TOKEN_ENCRYPTION_KEY=f"{new},{old}")
+    rotated = processes.output_of("flask --app wsgi keys rotate-token-cache",
+                                  dict(env, TOKEN_ENCRYPTION_KEY=f"{new},{old}"))
+    print(f"    {rotated}")
+    processes.restart_all(TOKEN_ENCRYPTION_KEY=new)
+    wait_for_health(base_url, processes)
+    print(f"    with the new key only: {microsoft.sync_now(client, org_path)}")
+    return dict(env, TOKEN_ENCRYPTION_KEY=new)
 
 
 def walkthrough(keep_running=False, keep_logs=False):
@@ -233,13 +252,16 @@ def walkthrough(keep_running=False, keep_logs=False):
             print(f"    {check_tls_is_real(redis_server, env)}")
             base_url, worker_count = start_formation(manifest, procfile, processes, env)
             create_first_admin(processes, env)
-            request_id = use_the_product(base_url, sim)
+            client, org_path, request_id = use_the_product(base_url, sim)
+            old_key = env["TOKEN_ENCRYPTION_KEY"]
+            env = rotate_token_key(processes, env, base_url, client, org_path)
             step("More jobs on the workers over rediss://")
             outcome = run_jobs_on_workers(env, worker_count)
             print(f"    {outcome['registered']} workers registered in Redis; "
                   f"{outcome['finished']} jobs finished")
             step("Logs: one JSON line per request and per job, with ids, no secrets")
-            secrets_to_hide = [operator["MICROSOFT_CLIENT_SECRET"], ADMIN_PASSWORD, env["SECRET_KEY"]]
+            secrets_to_hide = [operator["MICROSOFT_CLIENT_SECRET"], ADMIN_PASSWORD, env["SECRET_KEY"],
+                               old_key, env["TOKEN_ENCRYPTION_KEY"]]
             print("    " + processes.check_logs(request_id, secrets_to_hide))
             if keep_running:
                 print(f"Running at {base_url} (Ctrl-C stops everything).")
