@@ -112,7 +112,7 @@ class ProcessSet:
                 process.wait()
 
 
-def wait_for_health(base_url, processes, timeout=30):
+def wait_for_health(base_url, processes, timeout=60):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -120,10 +120,10 @@ def wait_for_health(base_url, processes, timeout=30):
             name = processes.died()[0]
             raise RuntimeError(f"{name} stopped during start-up:\n{processes.tail(name)}")
         try:
-            last = requests.get(base_url + "/healthz", timeout=2)
+            last = requests.get(base_url + "/healthz", timeout=5)
             if last.status_code == 200:
                 return last.json()
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still booting under load
             pass
         time.sleep(0.2)
     detail = last.text if last is not None else "no answer"

@@ -112,7 +112,7 @@ class RouterClient:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         response = requests.request(method, self.base_url + path, headers=headers,
-                                    allow_redirects=False, timeout=10, **kwargs)
+                                    allow_redirects=False, timeout=30, **kwargs)
         self.cookies.update(response.cookies.get_dict())
         return response
 

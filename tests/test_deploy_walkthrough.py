@@ -16,7 +16,7 @@ def test_fresh_heroku_style_deployment_walkthrough_passes(tmp_path):
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TMPDIR": str(tmp_path),
            "WALKTHROUGH_POSTGRES_URL": services.POSTGRES_URL}
     result = subprocess.run([sys.executable, "-m", "scripts.walkthrough_deploy"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=180)
+                            env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "==> Walk-through passed" in result.stdout
     assert "2 workers registered in Redis" in result.stdout
