@@ -6,10 +6,11 @@
 """
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factory import sign_in
-from tests.microsoft_flow import connect_organisation, demo, oak_trust
+from tests.microsoft_flow import connect_organisation, demo, oak_trust, simulator_config
 from webapp.extensions import db
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
@@ -22,6 +23,18 @@ NORTHFIELD = demo.NORTHFIELD_STAFF_GROUP_ID
 # people sharing one email are skipped, so a first sync adds 27.
 NORTHFIELD_ADDED = 27
 FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
+
+
+@pytest.fixture
+def app_config_overrides(microsoft):
+    """Import into a sync test module: the simulator, and retries fast enough for tests."""
+    return {**simulator_config(microsoft), **FAST_RETRIES}
+
+
+@pytest.fixture
+def school(app, factory, client, microsoft):
+    """Import into a sync test module: Northfield Academy connected, Northfield Staff chosen."""
+    return connected_school(factory, client, microsoft)
 
 
 def connected_school(factory, client, sim, group_id=NORTHFIELD):

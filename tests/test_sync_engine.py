@@ -1,24 +1,14 @@
 """The sync engine against the Microsoft simulator over HTTPS, on SQLite and PostgreSQL."""
-import pytest
 from sqlalchemy import select
 
-from tests.microsoft_flow import demo, simulator_config
-from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, changes,
-                                connected_school, count, people, person, sync_in_process)
+from tests.microsoft_flow import demo
+from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
+                                count, people, person, sync_in_process)
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return connected_school(factory, client, microsoft)
 
 
 def test_first_sync_adds_transitive_user_members_and_skips_with_reasons(school):
@@ -184,3 +174,21 @@ def test_preview_changes_computes_the_diff_and_applies_nothing(school):
     run = sync_in_process(school)
     assert run.added == NORTHFIELD_ADDED
 
+
+
+def test_a_re_created_microsoft_account_with_the_same_email_is_relinked_not_duplicated(school):
+    sync_in_process(school)
+    before = person(school.org, demo.OBRIEN_ID)
+    control = school.sim.control
+    control.delete_user(demo.OBRIEN_ID)
+    new_id = control.create_user(userPrincipalName="siobhan.obrien2@oaklearning.example",
+                                 mail="s.o'brien@oaklearning.example", displayName="Siobhán O'Brien")
+    control.add_member(NORTHFIELD, new_id)
+    run = sync_in_process(school)
+    assert run.status == m.COMPLETE and run.suspended == 0
+    db.session.expire_all()
+    relinked = person(school.org, new_id)
+    assert relinked.id == before.id and relinked.membership_id == before.membership_id
+    assert person(school.org, demo.OBRIEN_ID) is None
+    assert count(m.SyncedPerson) == NORTHFIELD_ADDED
+    assert count(User, User.email_normalised == "s.o'brien@oaklearning.example") == 1

@@ -4,8 +4,9 @@ Each failure is injected by the Microsoft simulator over HTTPS; the engine runs 
 """
 import pytest
 
-from tests.microsoft_flow import demo, simulator_config
-from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, changes,
+from tests.microsoft_flow import demo
+from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 connected_school, count, people, person, sync_in_process)
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -16,11 +17,6 @@ from webapp.user_sync.engine import run_sync
 
 GENERATED = 2500  # three pages of 999
 GENERATED_SKIPPED = 12  # accounts disabled by the generator (every 211th)
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 @pytest.fixture
@@ -94,11 +90,6 @@ def test_a_deleted_group_applies_nothing_and_says_so(school):
     assert run.status == m.FAILED
     assert 'The group "Northfield Staff" no longer exists' in run.reason
     assert_nobody_changed(school, NORTHFIELD_ADDED)
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return connected_school(factory, client, microsoft)
 
 
 def remove_six_and_add_one(school):

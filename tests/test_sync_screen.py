@@ -5,25 +5,15 @@ import io
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import demo, simulator_config
-from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD, NORTHFIELD_ADDED, connected_school,
-                                person, sync_in_process)
+from tests.microsoft_flow import demo
+from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_process)
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import run_sync
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return connected_school(factory, client, microsoft)
 
 
 def url(school, path=""):

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import demo, simulator_config
+from tests.microsoft_flow import demo
+from tests.sync_helpers import app_config_overrides  # noqa: F401 (fixtures)
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD_ADDED, connected_school, people,
                                 person, sync_in_process)
 from webapp.extensions import db
@@ -16,11 +17,6 @@ from webapp.user_sync import models as m, runs
 
 HTMX = {"HX-Request": "true"}
 WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 def click_sync_now(school):

@@ -1,5 +1,5 @@
 """Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
@@ -63,7 +63,7 @@ def apply_plan(organisation_id, plan, now, previous_run_at=None):
     _apply_suspensions(plan.suspends, now)
     changed = plan.updates + plan.reinstates
     update_user_rows([(row.user_id, p) for row, p, c in changed if c])
-    update_people_rows([(row, p) for row, p, _ in changed], now)
+    update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
     _apply_adds(organisation_id, plan.adds, now)
     _apply_presence(plan.presence, previous_run_at or now)
@@ -105,8 +105,8 @@ def _apply_adds(organisation_id, adds, now):
     rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
     bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)
                          for p, row_id, membership_id in rows if row_id is None])
-    _relink_people([(row_id, p, membership_id) for p, row_id, membership_id in rows
-                    if row_id is not None], now)
+    update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
+                        if row_id is not None], now, relink=True)
 
 
 def _ensure_memberships(organisation_id, user_ids, existing_users, now):
@@ -132,18 +132,3 @@ def _new_person_row(organisation_id, person, membership_id, now):
             "sort_name": sort_name(person), "job_title": person.job_title,
             "department": person.department, "status": "active", "excluded": False,
             "in_group": True, "last_seen_at": now, "created_at": now}
-
-
-def _relink_people(rows, now):
-    if not rows:
-        return
-    stmt = (update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
-            .values(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
-                    email=bindparam("_email"), email_normalised=bindparam("_norm"),
-                    display_name=bindparam("_name"), sort_name=bindparam("_sort"),
-                    job_title=bindparam("_title"), department=bindparam("_dept"),
-                    status="active", suspended_reason=None, in_group=True, last_seen_at=now))
-    db.session.execute(stmt, [
-        {"_id": row_id, "_msid": p.microsoft_id, "_mid": mid, "_email": p.email,
-         "_norm": p.email_normalised, "_name": p.display_name, "_sort": sort_name(p),
-         "_title": p.job_title, "_dept": p.department} for row_id, p, mid in rows])

@@ -96,7 +96,8 @@ def _supersede_reviews(organisation_id, new_run_id):
 def approve_review(organisation, run_id, user):
     """Apply removals: the reviewed run takes the slot again and a worker applies its plan."""
     get_run(organisation, run_id)  # another organisation's run is a 404, not a message
-    values = dict(status=m.QUEUED, active_slot=organisation.id, approved=True,
+    # started_at restarts so the stale-run sweep times the wait for a worker from now.
+    values = dict(status=m.QUEUED, active_slot=organisation.id, approved=True, started_at=utcnow(),
                   reviewed_by_user_id=user.id, phase="Waiting for a worker", rq_job_id=uuid.uuid4().hex)
     try:
         result = db.session.execute(update(RUNS).where(

@@ -107,18 +107,25 @@ def set_status(table, ids, status, now, extra=None):
         db.session.execute(update(table).where(one_of(table.c.id, part)).values(**values))
 
 
-def update_people_rows(rows, now):
-    """rows: (Existing, Person) pairs whose copied fields and status become the Person's."""
+def update_people_rows(rows, now, relink=False):
+    """rows: (synced person id, Person, membership id): the copied fields and status become the
+    Person's. relink also moves the row to the Person's Microsoft id and membership (the same
+    person with a re-created Microsoft account)."""
     if not rows:
         return
-    stmt = (update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
-            .values(email=bindparam("_email"), email_normalised=bindparam("_norm"),
-                    display_name=bindparam("_name"), sort_name=bindparam("_sort"),
-                    job_title=bindparam("_title"), department=bindparam("_dept"),
-                    status="active", suspended_reason=None, last_seen_at=now))
-    db.session.execute(stmt, [
-        {"_id": row.id, "_email": p.email, "_norm": p.email_normalised, "_name": p.display_name,
-         "_sort": sort_name(p), "_title": p.job_title, "_dept": p.department} for row, p in rows])
+    values = dict(email=bindparam("_email"), email_normalised=bindparam("_norm"),
+                  display_name=bindparam("_name"), sort_name=bindparam("_sort"),
+                  job_title=bindparam("_title"), department=bindparam("_dept"),
+                  status="active", suspended_reason=None, last_seen_at=now)
+    if relink:
+        values.update(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
+                      in_group=True)
+    params = [{"_id": row_id, "_email": p.email, "_norm": p.email_normalised,
+               "_name": p.display_name, "_sort": sort_name(p), "_title": p.job_title,
+               "_dept": p.department, **({"_msid": p.microsoft_id, "_mid": mid} if relink else {})}
+              for row_id, p, mid in rows]
+    db.session.execute(update(PEOPLE).where(PEOPLE.c.id == bindparam("_id")).values(**values),
+                       params)
 
 
 def update_user_rows(pairs):
