@@ -122,3 +122,19 @@ def test_snapshot_runs_in_a_real_worker_process(app, db, oak, connected, start_w
     db.session.expire_all()
     assert db.session.query(SnapshotGroup).count() == 156
     assert "All 156 groups" in connected.get(groups_url(oak.north)).text
+
+
+def test_refresh_groups_queues_one_snapshot_and_shows_progress(app, db, oak, connected):
+    from rq import Queue
+    from webapp.redis_conn import get_queue
+    run_quick_jobs(app)
+    page = connected.get(groups_url(oak.north))
+    token = csrf_token_from(page.text)
+    for _ in range(2):  # a second press while one runs does not queue another
+        response = connected.post(groups_url(oak.north) + "/refresh", data={"csrf_token": token})
+        assert response.status_code == 302
+    queue: Queue = get_queue("quick")
+    assert queue.count == 1
+    assert "Fetching your groups from Microsoft" in connected.get(groups_url(oak.north)).text
+    run_quick_jobs(app)
+    assert "All 156 groups" in connected.get(groups_url(oak.north)).text

@@ -111,6 +111,7 @@ def _check_account(organisation, user, result, cache):
         return Outcome(UNREACHABLE, account=account, tenant_id=tenant_id, detail=_describe(error))
     except GraphError as error:
         return Outcome(MICROSOFT_ERROR, account=account, tenant_id=tenant_id, detail=str(error))
+    account = account or profile.get("userPrincipalName") or ""
     failures, missing = account_check_failures(organisation, user, account, profile)
     if failures:
         return Outcome(failures[0], account=account, tenant_id=tenant_id, failures=failures,
