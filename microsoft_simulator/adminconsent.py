@@ -4,7 +4,7 @@ import secrets
 from flask import Blueprint, request
 
 from . import demo, pages
-from .signin import (_action, _client, _error_page, _error_redirect, _page, _redirect_uri_allowed,
+from .signin import (_action, _client, _error_page, _error_redirect, _page, _registered_client,
                      _remembered_user, _respond, _sign_in_page, _state, _transaction)
 from .tokens import GRAPH_SCOPES, short_scope
 
@@ -14,13 +14,9 @@ bp = Blueprint("adminconsent", __name__)
 @bp.get("/<tenant>/v2.0/adminconsent")
 def adminconsent(tenant):
     state, args = _state(), request.args
-    if not state.is_known_tenant(tenant):
-        return _error_page(90002, tenant=tenant)
-    client = state.clients.get(args.get("client_id", ""))
-    if client is None:
-        return _error_page(700016, client_id=args.get("client_id", ""), tenant=demo.TENANT_ID)
-    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
-        return _error_page(50011, redirect_uri=args.get("redirect_uri", ""), client_id=args["client_id"])
+    client, refusal = _registered_client(state, tenant, args)
+    if refusal is not None:
+        return refusal
     requested = [short_scope(s) for s in args.get("scope", "").split() if s]
     scopes = [s for s in requested if s in GRAPH_SCOPES] or list(client["permissions"])
     tx = dict(kind="adminconsent", id=secrets.token_urlsafe(24), tenant=tenant, scopes=scopes,

@@ -42,6 +42,20 @@ def _redirect_uri_allowed(client, uri):
     return host in LOCAL_HOSTS or host.endswith(".localhost") or uri in client["redirect_uris"]
 
 
+def _registered_client(state, tenant, args):
+    """(client, None) for a known tenant, client and redirect URI; else (None, error page)."""
+    if not state.is_known_tenant(tenant):
+        return None, _error_page(90002, tenant=tenant)
+    client = state.clients.get(args.get("client_id", ""))
+    if client is None:
+        return None, _error_page(700016, client_id=args.get("client_id", ""),
+                                 tenant=demo.TENANT_ID)
+    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
+        return None, _error_page(50011, redirect_uri=args.get("redirect_uri", ""),
+                                 client_id=args["client_id"])
+    return client, None
+
+
 def _respond(tx, fields):
     fields = {**fields, "state": tx["state"]} if tx.get("state") is not None else fields
     if tx.get("response_mode") == "form_post":
@@ -98,13 +112,9 @@ def logout(tenant):
 @bp.get("/<tenant>/oauth2/v2.0/authorize")
 def authorize(tenant):
     state, args = _state(), request.args
-    if not state.is_known_tenant(tenant):
-        return _error_page(90002, tenant=tenant)
-    client = state.clients.get(args.get("client_id", ""))
-    if client is None:
-        return _error_page(700016, client_id=args.get("client_id", ""), tenant=demo.TENANT_ID)
-    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
-        return _error_page(50011, redirect_uri=args.get("redirect_uri", ""), client_id=args["client_id"])
+    client, refusal = _registered_client(state, tenant, args)
+    if refusal is not None:
+        return refusal
     tx = {key: args.get(key) for key in ("client_id", "redirect_uri", "state", "nonce", "prompt",
                                          "login_hint", "code_challenge", "code_challenge_method",
                                          "response_mode")}
