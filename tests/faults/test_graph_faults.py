@@ -1,0 +1,95 @@
+"""Microsoft misbehaving during real syncs against the simulator (the engine in-process).
+
+Transient faults are absorbed: the run completes. Faults that make a complete fetch impossible
+fail the run with a plain reason and change nobody. Either way the next run completes.
+"""
+import pytest
+
+from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed,
+                                  school_with_a_leaver, status_panel, suspended_ids)
+from tests.microsoft_flow import connect_organisation, demo, simulator_config
+from tests.sync_helpers import FAST_RETRIES, sync_in_process
+from webapp.user_sync import models as m, runs
+
+pytestmark = pytest.mark.backends("postgresql")  # production's database; the engine is shared
+
+
+@pytest.fixture
+def app_config_overrides(microsoft):
+    return {**simulator_config(microsoft), **FAST_RETRIES}
+
+
+@pytest.fixture
+def school(app, factory, client, microsoft):
+    return school_with_a_leaver(factory, client, microsoft)
+
+
+TRANSIENT = {
+    "429 storm, fractional Retry-After": dict(throttle_count=6, retry_after="0.35"),
+    "503 burst": dict(error_status=503, error_count=4),
+    "504 burst": dict(error_status=504, error_count=4),
+    "connection dropped mid-page": dict(drop_connection_count=3),
+    "latency spikes": dict(latency_ms=150, jitter_ms=450),
+}
+
+
+@pytest.mark.parametrize("faults", TRANSIENT.values(), ids=TRANSIENT.keys())
+def test_transient_faults_are_absorbed_and_the_run_completes(school, microsoft, faults):
+    microsoft.control.set_faults(**faults)
+    run = sync_in_process(school)
+    counters = microsoft.control.stats()["counters"]
+    assert run.status == m.COMPLETE, run.reason
+    assert "Sync complete" in status_panel(school, run.id)
+    assert suspended_ids(school) == {LEAVER}  # the real leaver, nobody else
+    if "throttle_count" in faults:
+        assert counters["faults_throttled"] == faults["throttle_count"]
+    microsoft.control.clear_faults()
+    assert_next_run_completes(school)
+
+
+def after_the_first_page(monkeypatch, action):
+    """Runs `action` once, as soon as the first page of members has been fetched."""
+    real, done = runs.report_progress, []
+
+    def report(run_id, phase, fetched=None, total=None):
+        real(run_id, phase, fetched, total)
+        if fetched and not done:
+            done.append(True)
+            action()
+    monkeypatch.setattr(runs, "report_progress", report)
+    return done
+
+
+def test_a_refresh_token_revoked_mid_sync_fails_asks_to_reconnect_and_changes_nobody(
+        school, microsoft, monkeypatch, client):
+    def revoke():
+        microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
+        # The access token dies too (expiry or continuous access evaluation): Graph says 401.
+        microsoft.control.set_faults(fail_on_page=2, fail_status=401, fail_count=5)
+    fired = after_the_first_page(monkeypatch, revoke)
+    run = sync_in_process(school)
+    assert fired and run.status == m.FAILED
+    panel = status_panel(school, run.id)
+    assert "Sync failed" in panel and "Reconnect to Microsoft" in panel
+    assert "Nothing was changed" in panel
+    assert_unharmed(school)
+    monkeypatch.undo()
+    microsoft.control.clear_faults()
+    assert connect_organisation(client, school.org, microsoft).status_code == 302  # reconnect
+    assert_next_run_completes(school)
+
+
+def test_the_group_deleted_mid_sync_fails_says_so_and_changes_nobody(school, microsoft,
+                                                                     monkeypatch):
+    fired = after_the_first_page(
+        monkeypatch, lambda: microsoft.control.delete_group(demo.GENERATED_STAFF_GROUP_ID))
+    run = sync_in_process(school)
+    assert fired and run.status == m.FAILED
+    panel = status_panel(school, run.id)
+    assert "Sync failed" in panel and "no longer exists" in panel
+    assert_unharmed(school)
+    monkeypatch.undo()
+    # Restored (Entra keeps deleted groups 30 days): the same ids, the leaver still gone.
+    microsoft.control.reset(users=2500)
+    microsoft.control.remove_member("f1000000-0000-4000-8000-000000000001", LEAVER)
+    assert_next_run_completes(school)
