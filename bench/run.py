@@ -34,9 +34,15 @@ def fetch_rows(sim, args):
 
 
 def sync_rows(sim, args):
+    """Full syncs at each size and latency; the screens (and the load test) at the largest."""
     from bench import sync
-    users = 5_000 if args.quick else 50_000
-    return sync.rows(sim, users=users, latency_ms=50, repeats=max(args.repeats, 5))
+    cases = [(5_000, 0), (5_000, 50)] if args.quick else [
+        (5_000, 0), (5_000, 50), (50_000, 0), (50_000, 50)]
+    found = []
+    for users, latency in cases:
+        found += sync.rows(sim, users=users, latency_ms=latency, repeats=max(args.repeats, 5),
+                           screens=(users, latency) == cases[-1])
+    return found
 
 
 def main(argv=None):
