@@ -1,0 +1,108 @@
+"""The admin's whole day in Chromium, by accessible names only: sign in, connect, choose the
+group, Sync now, the people, Export CSV, a leaver suspended by the next sync, and Troubleshooting
+after connecting the wrong Microsoft account. A real RQ worker, PostgreSQL, Redis, and the
+Microsoft simulator over HTTPS.
+
+Screenshots go to the test's temporary folder; with SCREENSHOT_DIR=docs/screenshots they
+replace the README's.
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.microsoft_flow import app_config_overrides, demo, microsoft, oak_trust, simulator  # noqa: F401
+
+pytestmark = pytest.mark.backends("postgresql")
+
+
+@pytest.fixture
+def shoot(browser_page, tmp_path):
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    browser_page.set_viewport_size({"width": 1100, "height": 760})
+
+    def take(name):
+        browser_page.screenshot(path=str(folder / f"{name}.png"))
+        assert (folder / f"{name}.png").stat().st_size > 5_000
+    return take
+
+
+def microsoft_sign_in(page, email):
+    another = page.get_by_role("button", name="Use another account")
+    another.or_(page.get_by_label("Password")).first.wait_for()
+    if another.is_visible():  # the account picker; otherwise the sign-in form straight away
+        another.click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Accept").click()
+
+
+def sync_now_and_wait(page):
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_text("Sync complete").first).to_be_visible(timeout=60_000)
+
+
+def test_the_admins_whole_day(app, factory, live_server, browser_page, start_worker, microsoft,
+                              shoot, tmp_path):
+    oak = oak_trust(factory)
+    start_worker()
+    page = browser_page
+    sign_in(page, live_server, oak.admin.email)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Manage user sync", exact=True).click()
+    page.get_by_role("navigation", name="User sync").get_by_role(
+        "link", name="Import settings", exact=True).click()
+    expect(page.get_by_role("link", name="Microsoft")).to_have_attribute("aria-current", "page")
+    shoot("1-import-settings")
+    page.get_by_role("button", name="Connect with Microsoft").click()
+    microsoft_sign_in(page, demo.ADMIN_UPN)
+
+    search = page.get_by_label("Search groups")
+    expect(search).to_be_visible(timeout=30_000)
+    search.fill("oak trust everyone")
+    expect(page.get_by_role("radio", name="Oak Trust Everyone")).to_be_disabled()
+    search.fill("northfield staff")
+    page.get_by_role("radio", name="Northfield Staff", exact=True).check()
+    shoot("2-group-picker")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_text("will sync the group “Northfield Staff”")).to_be_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Manage user sync", exact=True).click()
+    sync_now_and_wait(page)
+    people = page.get_by_role("region", name="Synced people")
+    expect(people.get_by_text("Siobhán O'Brien")).to_be_visible()
+    expect(people.get_by_text("<b>Ms</b> Script")).to_be_visible()  # shown as text, not markup
+    shoot("3-manage-user-sync")
+
+    with page.expect_download() as download:
+        people.get_by_role("link", name="Export CSV").click()
+    csv_path = tmp_path / "people.csv"
+    download.value.save_as(csv_path)
+    exported = csv_path.read_text(encoding="utf-8")
+    assert "s.o'brien@oaklearning.example" in exported and exported.count("\n") == 28
+
+    microsoft.control.remove_member(demo.NORTHFIELD_STAFF_GROUP_ID, demo.OBRIEN_ID)
+    page.reload()
+    sync_now_and_wait(page)
+    page.reload()
+    people = page.get_by_role("region", name="Synced people")
+    row = people.get_by_role("row", name=re.compile("Siobhán O'Brien"))
+    expect(row.get_by_text("Suspended", exact=False).first).to_be_visible()
+    shoot("4-leaver-suspended")
+
+    page.get_by_role("navigation", name="User sync").get_by_role(
+        "link", name="Import settings", exact=True).click()
+    page.get_by_role("button", name="Connect with a different Microsoft account").click()
+    microsoft_sign_in(page, demo.PERSONAL_UPN)
+    expect(page.get_by_text("Different account").first).to_be_visible()
+    shoot("5-wrong-account")
+    page.get_by_role("main").get_by_role("link", name="Troubleshooting").first.click()
+    expect(page.get_by_role("heading", name="Troubleshooting", level=1)).to_be_visible()
+    shoot("6-troubleshooting")
