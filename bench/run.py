@@ -40,8 +40,10 @@ def sync_rows(sim, args):
         (5_000, 0), (5_000, 50), (50_000, 0), (50_000, 50)]
     found = []
     for users, latency in cases:
-        found += sync.rows(sim, users=users, latency_ms=latency, repeats=max(args.repeats, 5),
-                           screens=(users, latency) == cases[-1])
+        rows = sync.rows(sim, users=users, latency_ms=latency, repeats=max(args.repeats, 5),
+                         screens=(users, latency) == cases[-1])
+        print(render(rows), file=sys.stderr, flush=True)  # a long run's figures so far
+        found += rows
     return found
 
 
