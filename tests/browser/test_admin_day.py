@@ -42,9 +42,10 @@ def microsoft_sign_in(page, email):
     page.get_by_role("button", name="Accept").click()
 
 
-def sync_now_and_wait(page):
+def sync_now_and_wait(page, outcome):
     page.get_by_role("button", name="Sync now").click()
-    expect(page.get_by_text("Sync complete").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(outcome).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Sync complete").first).to_be_visible()
 
 
 def test_the_admins_whole_day(app, factory, live_server, browser_page, start_worker, microsoft,
@@ -75,7 +76,7 @@ def test_the_admins_whole_day(app, factory, live_server, browser_page, start_wor
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="Manage user sync", exact=True).click()
-    sync_now_and_wait(page)
+    sync_now_and_wait(page, "27 added")
     people = page.get_by_role("region", name="Synced people")
     expect(people.get_by_text("Siobhán O'Brien")).to_be_visible()
     expect(people.get_by_text("<b>Ms</b> Script")).to_be_visible()  # shown as text, not markup
@@ -90,7 +91,7 @@ def test_the_admins_whole_day(app, factory, live_server, browser_page, start_wor
 
     microsoft.control.remove_member(demo.NORTHFIELD_STAFF_GROUP_ID, demo.OBRIEN_ID)
     page.reload()
-    sync_now_and_wait(page)
+    sync_now_and_wait(page, "1 suspended, 0 reinstated")
     page.reload()
     people = page.get_by_role("region", name="Synced people")
     row = people.get_by_role("row", name=re.compile("Siobhán O'Brien"))
