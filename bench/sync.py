@@ -3,7 +3,8 @@
     python -m bench.sync [--users 50000] [--latency-ms 50] [--backends sqlite,postgresql]
 
 Per database: a first sync of a nested group in a real `python -m jobs.worker --burst`
-process (job time against the Graph floor of pages x latency, worker peak memory), a re-sync
+process (job time against the Graph floor of pages x latency, the fetch and the apply
+from the run's own timestamps, worker peak memory), a re-sync
 with no changes (people-table writes counted), and the Manage user sync page at that size and
 at 500 people (median of repeated requests).
 """
@@ -62,7 +63,8 @@ def first_sync(app, org_id, admin_id):
         if run.status != m.COMPLETE:
             raise RuntimeError(f"sync ended {run.status}: {run.reason}")
         return {"seconds": run.duration_seconds, "added": run.added, "peak_mib": peak,
-                "fetched": run.fetched}
+                "fetched": run.fetched, "fetch_seconds": run.fetch_seconds,
+                "apply_seconds": run.apply_seconds}
 
 
 def quiet_resync(app, org_id, admin_id):
@@ -153,7 +155,8 @@ def as_rows(result):
             f"{ratio_to_floor(first['seconds'], floor)}; "
             f"budget 1.2 x floor + 5 s = {secs(budget)} ({'within' if first['seconds'] <= budget else 'OVER'})",
             f"worker peak RSS {mib(first['peak_mib'])}",
-            f"{first['added']:,} added"),
+            f"{first['added']:,} added; fetch {secs(first['fetch_seconds'])}, "
+            f"apply (one transaction) {secs(first['apply_seconds'])}"),
         Row("Sync: re-sync, nothing changed", case, secs(again["seconds"]), "",
             "", f"{again['unchanged']:,} unchanged; {again['writes']} writes to people tables"),
     ]

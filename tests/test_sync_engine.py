@@ -32,6 +32,20 @@ def test_first_sync_adds_transitive_user_members_and_skips_with_reasons(school):
     assert person(school.org, demo.MARKUP_ID).display_name == "<b>Ms</b> Script"
 
 
+def test_a_run_records_when_the_fetch_ended_and_the_apply_began(school):
+    run = sync_in_process(school)
+    assert run.started_at <= run.fetched_at <= run.applying_at <= run.finished_at
+    assert run.fetch_seconds + run.apply_seconds <= run.duration_seconds
+    assert run.apply_seconds >= 0
+
+
+def test_a_failed_run_records_no_fetch_end_and_no_apply(school):
+    school.sim.control.delete_group(demo.NORTHFIELD_STAFF_GROUP_ID)
+    failed = sync_in_process(school)
+    assert failed.status == m.FAILED
+    assert failed.fetched_at is None and failed.applying_at is None and failed.apply_seconds is None
+
+
 def test_an_existing_account_with_that_email_is_linked_not_duplicated(school, factory):
     existing = factory.user("jose.nunez@oaklearning.example", [school.org], name="Jose N")
     users_before = count(User)

@@ -167,6 +167,7 @@ def test_history_and_run_detail_list_every_change_and_skip(school):
     assert "Siobhán Murphy" in detail.text and "Changed: name" in detail.text
     assert "Guest account" in detail.text and "Duplicate email" in detail.text
     assert "Account disabled in Microsoft" in detail.text
+    assert "fetching from Microsoft" in detail.text and "applying changes" in detail.text
 
 
 def test_preview_page_shows_what_would_change_and_can_exclude(school):

@@ -65,7 +65,8 @@ def _fetch_and_decide(run):
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
     fetched = fetch_everyone(run, connection)
-    runs.report_progress(run.id, "Comparing with the people already synced", len(fetched))
+    runs.report_progress(run.id, "Comparing with the people already synced", len(fetched),
+                         fetched_at=utcnow())
     settings = settings_for(organisation.id)
     existing = load_existing(organisation.id)
     plan = plan_changes(fetched, existing, protected_memberships(organisation.id, connection),

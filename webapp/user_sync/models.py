@@ -54,6 +54,9 @@ class SyncRun(db.Model):
     worker_pid = db.Column(db.Integer)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     started_at = db.Column(db.DateTime(timezone=True))
+    # The last page arrived; and the apply transaction began: the run detail splits "Took" by them.
+    fetched_at = db.Column(db.DateTime(timezone=True))
+    applying_at = db.Column(db.DateTime(timezone=True))
     finished_at = db.Column(db.DateTime(timezone=True))
     added = db.Column(db.Integer, nullable=False, default=0)
     updated = db.Column(db.Integer, nullable=False, default=0)
@@ -71,9 +74,22 @@ class SyncRun(db.Model):
 
     @property
     def duration_seconds(self):
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
+        return _seconds_between(self.started_at, self.finished_at)
+
+    @property
+    def fetch_seconds(self):
+        return _seconds_between(self.started_at, self.fetched_at)
+
+    @property
+    def apply_seconds(self):
+        """The people writes, history and outcome: one transaction, after the complete fetch."""
+        return _seconds_between(self.applying_at, self.finished_at)
+
+
+def _seconds_between(start, end):
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
 
 
 class SyncedPerson(db.Model):

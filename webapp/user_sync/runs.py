@@ -147,8 +147,9 @@ def mark_running(run_id, pid):
     return result.rowcount == 1
 
 
-def report_progress(run_id, phase, fetched=None, total=None):
-    values = {"phase": phase}
+def report_progress(run_id, phase, fetched=None, total=None, **moments):
+    """moments: fetched_at=... when the last page has arrived."""
+    values = {"phase": phase, **moments}
     if fetched is not None:
         values["fetched"] = fetched
     if total is not None:
@@ -179,7 +180,7 @@ def finish_run(run_id, status, reason=None, counts=None, only_if_active=True):
 def claim_for_apply(run_id):
     """Inside the apply transaction: proves the run was not failed by a sweep meanwhile."""
     result = db.session.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == m.RUNNING)
-                                .values(phase="Applying changes"))
+                                .values(phase="Applying changes", applying_at=utcnow()))
     return result.rowcount == 1
 
 
