@@ -45,6 +45,7 @@ def test_sign_in_request_asks_which_account_and_hints_the_signed_in_address(app,
     assert query["prompt"] == "select_account" and query["login_hint"] == demo.ADMIN_UPN
     assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
     assert query["redirect_uri"] == "http://localhost/microsoft/callback"  # one fixed URL
+    assert query["response_mode"] == "query"  # SameSite=Lax: a cross-site form_post would lose the session
     assert {"User.Read", "GroupMember.Read.All", "User.Read.All"} <= set(query["scope"].split())
     different = start_connect(oak_client, oak.north, different_account=True)
     assert "prompt=login" in different

@@ -3,6 +3,7 @@
 No Flask request in here: web routes, RQ jobs and tests call the same functions. Every
 token for Graph comes from `access_token_for(connection_id)`.
 """
+import warnings
 from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
@@ -21,6 +22,10 @@ MICROSOFT_CLOUD_HOSTS = {
     "login.microsoftonline.us", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn",
     "login.microsoftonline.de",
 }
+# The answer comes back as a query string on purpose: the session cookie is SameSite=Lax, so
+# a cross-site form_post from Microsoft would arrive without it. MSAL warns on every flow.
+FORM_POST_ADVICE = r"response_mode='form_post' is recommended"
+warnings.filterwarnings("ignore", message=FORM_POST_ADVICE, category=UserWarning)
 REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 
 
@@ -84,7 +89,8 @@ def mark_reconnect_needed(connection, reason):
 def start_auth_code_flow(redirect_uri, login_hint=None, prompt="select_account"):
     """The auth-code flow dict (PKCE, state and nonce made by MSAL); keep it server-side."""
     return build_msal_app().initiate_auth_code_flow(
-        SCOPES, redirect_uri=redirect_uri, login_hint=login_hint or None, prompt=prompt)
+        SCOPES, redirect_uri=redirect_uri, login_hint=login_hint or None, prompt=prompt,
+        response_mode="query")
 
 
 def finish_auth_code_flow(flow, auth_response):
