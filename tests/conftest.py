@@ -177,18 +177,21 @@ def worker_environment(app, extra=None):
 
 @pytest.fixture
 def start_worker(app):
-    """start_worker(extra_env=None) -> Popen of a real RQ worker process; stopped after the test."""
+    """start_worker(extra_env=None, burst=False, own_group=False) -> Popen of a real RQ worker
+    process; stopped after the test. With own_group the worker leads a process group of its own,
+    so a test can kill the whole of it (os.killpg) without touching pytest."""
     import subprocess
     import sys
     from pathlib import Path
 
     processes = []
 
-    def start(extra_env=None, burst=False):
+    def start(extra_env=None, burst=False, own_group=False):
         command = [sys.executable, "-m", "jobs.worker"] + (["--burst"] if burst else [])
         process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent,
                                    env=worker_environment(app, extra_env),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   start_new_session=own_group)
         processes.append(process)
         return process
 
