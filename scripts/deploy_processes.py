@@ -1,14 +1,79 @@
-"""Runs Procfile commands as a platform would: each its own process, its output in one log."""
+"""Runs Procfile commands as a platform would: each its own process, its output in one log.
+
+Shared by the deployment walk-through (scripts/walkthrough_deploy.py) and the browser walk's
+`production_stack` fixture (tests/browser/production.py): read the Procfile and app.json, build
+the environment a platform would give the processes, run `release`, then start the formation.
+"""
 import json
+import os
+import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_procfile():
+    processes = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if ":" in line and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def read_manifest():
+    return json.loads((ROOT / "app.json").read_text())
+
+
+def environment_from_manifest(manifest, addons, operator):
+    """What the platform hands every process: app.json's values and generated secrets, the
+    add-ons' URLs and the operator's own settings, and nothing else from this shell."""
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    for name, spec in manifest["env"].items():
+        if spec.get("generator") == "secret":
+            env[name] = secrets.token_hex(32)
+        elif "value" in spec:
+            env[name] = spec["value"]
+        elif name in operator:
+            env[name] = operator[name]
+        elif spec.get("required", True):
+            raise SystemExit(f"app.json requires {name} and there is no value for it")
+    env.update(addons)
+    env.update(operator)  # the operator's values win over app.json's suggestions
+    return env
+
+
+def simulated_operator_settings(sim, support_url="mailto:support@walkthrough.example"):
+    """What the operator types into the deploy form when the Microsoft simulator stands in for
+    Microsoft and their app registration. The simulator's CA stands in for the public CA that
+    real Microsoft certificates chain to."""
+    return {"SUPPORT_URL": support_url, "REQUESTS_CA_BUNDLE": sim.ca_path, **sim.env}
+
+
+def start_formation(processes, env, manifest, procfile, say=lambda message: None):
+    """Release, then the web process on a free PORT (as Heroku assigns one) and as many workers
+    as app.json's formation asks for; returns (base_url, worker count, /healthz answer)."""
+    say(f"Release phase: {procfile['release']}")
+    processes.run_once("release", procfile["release"], env)
+    port = processes.free_port()
+    web_env = dict(env, PORT=str(port), FORWARDED_ALLOW_IPS="127.0.0.1")
+    say(f"web x{manifest['formation']['web']['quantity']}: {procfile['web']} (PORT={port})")
+    processes.start("web.1", procfile["web"], web_env)
+    worker_count = manifest["formation"]["worker"]["quantity"]
+    say(f"worker x{worker_count}: {procfile['worker']}")
+    for index in range(1, worker_count + 1):
+        processes.start(f"worker.{index}", procfile["worker"], env)
+    base_url = f"http://127.0.0.1:{port}"
+    return base_url, worker_count, wait_for_health(base_url, processes)
 
 
 class ProcessSet:
@@ -101,6 +166,8 @@ class ProcessSet:
             pass
 
     def stop_all(self):
+        """SIGTERM each process (gunicorn and RQ shut down gracefully), then SIGKILL whatever is
+        left of its process group: a worker's work horse or a gunicorn worker never outlives it."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -108,8 +175,22 @@ class ProcessSet:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # each started its own session
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def logs_in(workdir, lines=200):
+    """The end of every process's log in workdir (release and one-off runs too), for a failure."""
+    paths = sorted(Path(workdir).glob("*.log"))
+    if not paths:
+        return f"(no process log in {workdir})"
+    return "\n".join(f"----- {path.stem}: last {lines} lines of {path} -----\n"
+                     + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+                     for path in paths)
 
 
 def wait_for_health(base_url, processes, timeout=60):

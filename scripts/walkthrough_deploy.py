@@ -20,7 +20,6 @@ default postgresql://postgres@127.0.0.1:5432/postgres) and /usr/bin/redis-server
 import argparse
 import json
 import os
-import secrets
 import shlex
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from pathlib import Path
 import psycopg
 import requests
 
+from scripts import deploy_processes as deploy
 from scripts.deploy_processes import ProcessSet, wait_for_health
 from scripts.tls_redis import TlsRedisServer
 
@@ -43,43 +43,8 @@ SCHOOL, ADMIN_PASSWORD = "Walkthrough Academy", "Walk-through-1"
 ADMIN_EMAIL = "it-sync@oaklearning.example"  # the simulated tenant's sync account
 
 
-def operator_settings(sim):
-    """What the operator types into the deploy form: their app registration (here the
-    simulator's demo registration) and support address. The simulator's CA stands in for the
-    public CA that real Microsoft certificates chain to."""
-    return {"SUPPORT_URL": "mailto:support@walkthrough.example",
-            "REQUESTS_CA_BUNDLE": sim.ca_path, **sim.env}
-
-
 def step(message):
     print(f"==> {message}", flush=True)
-
-
-def read_procfile():
-    processes = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if ":" in line and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            processes[name.strip()] = command.strip()
-    return processes
-
-
-def environment_from_manifest(manifest, addons, operator):
-    env = {key: value for key, value in os.environ.items()
-           if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    for name, spec in manifest["env"].items():
-        if spec.get("generator") == "secret":
-            env[name] = secrets.token_hex(32)
-        elif "value" in spec:
-            env[name] = spec["value"]
-        elif name in operator:
-            env[name] = operator[name]
-        elif spec.get("required", True):
-            raise SystemExit(f"app.json requires {name} and the walk-through has no value for it")
-    env.update(addons)
-    env.update(operator)  # the operator's values win over app.json's suggestions
-    return env
 
 
 def create_database():
@@ -181,18 +146,9 @@ def check_tls_is_real(redis_server, env):
 
 def start_formation(manifest, procfile, processes, env):
     """Release, then the web and worker processes app.json's formation asks for."""
-    step(f"Release phase: {procfile['release']}")
-    processes.run_once("release", procfile["release"], env)
-    port = processes.free_port()
-    web_env = dict(env, PORT=str(port), FORWARDED_ALLOW_IPS="127.0.0.1")
-    step(f"web x{manifest['formation']['web']['quantity']}: {procfile['web']} (PORT={port})")
-    processes.start("web.1", procfile["web"], web_env)
-    worker_count = manifest["formation"]["worker"]["quantity"]
-    step(f"worker x{worker_count}: {procfile['worker']}")
-    for index in range(1, worker_count + 1):
-        processes.start(f"worker.{index}", procfile["worker"], env)
-    base_url = f"http://127.0.0.1:{port}"
-    print(f"    /healthz: {json.dumps(wait_for_health(base_url, processes))}")
+    base_url, worker_count, health = deploy.start_formation(processes, env, manifest, procfile,
+                                                            say=step)
+    print(f"    /healthz: {json.dumps(health)}")
     return base_url, worker_count
 
 
@@ -236,8 +192,8 @@ def rotate_token_key(processes, env, base_url, client, org_path):
 
 def walkthrough(keep_running=False, keep_logs=False):
     from microsoft_simulator.testing import SimulatorProcess
-    manifest = json.loads((ROOT / "app.json").read_text())
-    procfile = read_procfile()
+    manifest = deploy.read_manifest()
+    procfile = deploy.read_procfile()
     workdir = Path(tempfile.mkdtemp(prefix="rostersync-walkthrough-"))
     db_name, passed = None, False
     with TlsRedisServer(workdir / "redis") as redis_server, \
@@ -245,8 +201,8 @@ def walkthrough(keep_running=False, keep_logs=False):
         try:
             step("Add-ons: PostgreSQL database and Redis with TLS (self-signed certificate)")
             db_name, database_url = create_database()
-            operator = operator_settings(sim)
-            env = environment_from_manifest(manifest, {"DATABASE_URL": database_url,
+            operator = deploy.simulated_operator_settings(sim)
+            env = deploy.environment_from_manifest(manifest, {"DATABASE_URL": database_url,
                                                        "REDIS_URL": redis_server.url}, operator)
             print(f"    DATABASE_URL=postgres://…/{db_name}  REDIS_URL={redis_server.url}")
             print(f"    {check_tls_is_real(redis_server, env)}")
