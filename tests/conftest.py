@@ -16,6 +16,10 @@ from webapp.config import Config
 from webapp.extensions import db as _db
 
 RUN_ID = uuid.uuid4().hex[:8]
+# This run's keys and queues in the shared Redis, so parallel runs never see each other's jobs.
+REDIS_NAMES = {"REDIS_KEY_PREFIX": f"rostersync-test-{RUN_ID}:",
+               "QUEUE_QUICK": f"rostersync-test-{RUN_ID}-quick",
+               "QUEUE_SYNC": f"rostersync-test-{RUN_ID}-sync"}
 
 
 def pytest_configure(config):
@@ -72,9 +76,7 @@ def make_test_config(database_url, redis_url, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": f"rostersync-test-{RUN_ID}:",
-        "QUEUE_QUICK": f"rostersync-test-{RUN_ID}-quick",
-        "QUEUE_SYNC": f"rostersync-test-{RUN_ID}-sync",
+        **REDIS_NAMES,
         "TOKEN_ENCRYPTION_KEY": "p1VnWqHqV3qSx0k2rjv8lR5Qh5s1d4JbqYtq6o7mYxY=",
     }
     attributes.update(overrides)
@@ -103,7 +105,8 @@ def app(backend, redis_url, app_config_overrides):
         _db.session.remove()
         _empty_all_tables()
         _db.engine.dispose()
-    _clear_redis(app)
+    from webapp.redis_conn import get_redis
+    clear_redis(get_redis(app), app.config)
 
 
 def _empty_all_tables():
@@ -112,12 +115,11 @@ def _empty_all_tables():
             conn.execute(table.delete())
 
 
-def _clear_redis(app):
-    from webapp.redis_conn import get_redis
-    conn = get_redis(app)
-    for key in conn.scan_iter(match=f"{app.config['REDIS_KEY_PREFIX']}*"):
+def clear_redis(conn, names):
+    """Deletes this run's keys and RQ queues (names: REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC)."""
+    for key in conn.scan_iter(match=f"{names['REDIS_KEY_PREFIX']}*"):
         conn.delete(key)
-    for queue_key in (app.config["QUEUE_QUICK"], app.config["QUEUE_SYNC"]):
+    for queue_key in (names["QUEUE_QUICK"], names["QUEUE_SYNC"]):
         for key in conn.scan_iter(match=f"rq:*{queue_key}*"):
             conn.delete(key)
 

@@ -3,6 +3,11 @@
 Fixtures for any browser test:
 - `live_server`: base URL of this test's app, served by a threaded werkzeug server on an
   ephemeral port (the test's database and Redis; start a worker with `start_worker`).
+- `production_stack`: the app started as in production instead (tests/browser/production.py):
+  Procfile `release`, gunicorn `web` and app.json's `worker`s as real processes, on a fresh
+  PostgreSQL database, with the simulator (`microsoft`) as Microsoft. `.base_url`, `.run(cmd)`
+  for one-off CLI commands, `.jobs()` for the workers' job log lines. Its processes' logs are
+  printed when the test fails. Do not combine it with `app`: it has its own database.
 - `chromium`: one Chromium per test session (/usr/bin/chromium; `.ci/run` installs it).
 - `browser_page`: a fresh browser context and page per test (no cookies carried over), with
   HTTPS errors ignored for the Microsoft simulator's self-signed certificate.
@@ -14,7 +19,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from scripts.deploy_processes import logs_in
 from tests import services
+from tests.browser.production import production_stack as start_production_stack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,6 +37,31 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
+
+
+PHASE_REPORTS = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, so a fixture can tell the test failed."""
+    report = yield
+    item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture
+def production_stack(request, microsoft, redis_url, tmp_path):
+    workdir = tmp_path / "processes"
+    started = False
+    try:
+        with start_production_stack(workdir, microsoft, redis_url) as stack:
+            started = True
+            yield stack
+    finally:
+        reports = request.node.stash.get(PHASE_REPORTS, {}).values()
+        if not started or any(report.failed for report in reports):
+            print(logs_in(workdir))  # pytest shows it with the failure
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,11 @@
 """The admin's whole day in Chromium, by accessible names only: sign in, connect, choose the
 group, Sync now, the people, Export CSV, a leaver suspended by the next sync, and Troubleshooting
 after connecting the wrong Microsoft account through the browser's remembered-account cookie.
-A real RQ worker, PostgreSQL, Redis, and the Microsoft simulator over HTTPS.
+
+Against the app started as in production (`production_stack`): the Procfile's release, gunicorn
+`web` and RQ `worker` processes with app.json's settings, a fresh PostgreSQL database, Redis,
+and the Microsoft simulator over HTTPS. The school and its admin are created the way a newcomer
+does it, with `flask --app wsgi org create` / `user create`.
 
 Screenshots go to the test's temporary folder; with SCREENSHOT_DIR=docs/screenshots they
 replace the README's.
@@ -15,9 +19,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.microsoft_flow import app_config_overrides, demo, microsoft, oak_trust, simulator  # noqa: F401
+from tests.microsoft_flow import demo
 
-pytestmark = pytest.mark.backends("postgresql")
+ADMIN_PASSWORD = "Walk-the-day-1"
 
 
 @pytest.fixture
@@ -56,18 +60,28 @@ def remember_at_microsoft(page, sim, email):
     expect(page.get_by_text("Microsoft simulator").first).to_be_visible()
 
 
+def create_the_trust_and_its_admin(stack):
+    """README, From zero to signed in, step 3: the demo tenant's sync account, admin of both
+    schools of the trust (connecting needs the account in every school of the trust)."""
+    flask = "flask --app wsgi"
+    for school in ("Northfield Academy", "Southfield Primary"):
+        stack.run(f'{flask} org create "{school}" --trust "Oak Learning Trust"')
+    stack.run(f'{flask} user create {demo.ADMIN_UPN} --password {ADMIN_PASSWORD} --admin '
+              '--org "Northfield Academy" --org "Southfield Primary" --name "IT Sync Admin"')
+
+
 def sync_now_and_wait(page, outcome):
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_text(outcome).first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Sync complete").first).to_be_visible()
 
 
-def test_the_admins_whole_day(app, factory, live_server, browser_page, start_worker, microsoft,
-                              shoot, tmp_path):
-    oak = oak_trust(factory)
-    start_worker()
+def test_the_admins_whole_day(production_stack, browser_page, microsoft, shoot, tmp_path):
+    create_the_trust_and_its_admin(production_stack)
     page = browser_page
-    sign_in(page, live_server, oak.admin.email)
+    sign_in(page, production_stack.base_url, demo.ADMIN_UPN, ADMIN_PASSWORD)
+    session = [c for c in page.context.cookies() if c["name"] == "session"]
+    assert session and session[0]["secure"], "production sets a Secure session cookie"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="Manage user sync", exact=True).click()
@@ -129,3 +143,6 @@ def test_the_admins_whole_day(app, factory, live_server, browser_page, start_wor
     expect(page.get_by_text(
         "Your browser probably remembered another Microsoft account and used it")).to_be_visible()
     shoot("6-troubleshooting")
+
+    syncs = [job for job in production_stack.jobs() if job["func"] == "jobs.sync.run_sync_job"]
+    assert len(syncs) == 2 and all(job["status"] == "finished" for job in syncs), syncs
