@@ -64,6 +64,17 @@ def test_progress_polls_itself_then_stops_on_sync_complete(school):
     assert status.headers["HX-Trigger"] == "sync-finished"
 
 
+def test_the_connection_card_shows_the_finished_run_when_the_sync_ends(school):
+    page = school.client.get(url(school))
+    assert 'hx-get="' + url(school, "summary") + '" hx-trigger="sync-finished from:body"' in page.text
+    post(school, "sync", htmx=True)
+    run_sync(db.session.query(m.SyncRun).one().id)
+    card = school.client.get(url(school, "summary"), headers=HTMX)
+    assert "Never synced" not in card.text and "Sync complete" in card.text
+    assert 'hx-trigger="sync-finished from:body"' in card.text  # listens again after the swap
+    assert school.client.get(url(school, "summary")).headers["Location"].endswith(url(school))
+
+
 def test_a_running_sync_shows_a_determinate_bar(school):
     from webapp.user_sync import runs
     run, _ = runs.start_run(school.org, school.admin)

@@ -74,6 +74,8 @@ def sync_now_and_wait(page, outcome):
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_text(outcome).first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Sync complete").first).to_be_visible()
+    # The Connection card's "Last run" follows the run too, without a reload.
+    expect(page.get_by_role("region", name="Connection")).to_contain_text("Sync complete")
 
 
 def test_the_admins_whole_day(production_stack, browser_page, microsoft, shoot, tmp_path):

@@ -33,8 +33,11 @@ def test_sync_now_shows_progress_then_the_people(app, factory, client, microsoft
     expect(bar).to_be_visible()
     expect(page.get_by_text(re.compile(r"Fetched [\d,]+ of 3,000"))).to_be_visible(timeout=30_000)
     expect(bar).to_have_attribute("max", str(USERS))
-    expect(page.get_by_text("Sync complete")).to_be_visible(timeout=60_000)
+    sync = page.get_by_role("region", name="Sync", exact=True)
+    expect(sync.get_by_text("Sync complete")).to_be_visible(timeout=60_000)
     expect(bar).to_have_count(0)
+    # The Connection card's Last run refreshed itself too.
+    expect(page.get_by_role("region", name="Connection")).to_contain_text("Sync complete")
 
     # The table refreshed itself when the run ended.
     table = page.get_by_role("table", name="Synced people")

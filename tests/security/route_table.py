@@ -71,6 +71,7 @@ ROUTES.update({
 # a message and queue nothing; review answers on a finished run are refused with a message.
 ROUTES.update({
     ("user_sync.people_table", "GET"): Route(ADMIN),
+    ("user_sync.connection_summary", "GET"): Route(ADMIN),
     ("user_sync.export_csv", "GET"): Route(ADMIN, html=False),
     ("user_sync.sync_now", "POST"): Route(ADMIN),
     ("user_sync.preview", "POST"): Route(ADMIN),

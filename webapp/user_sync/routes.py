@@ -36,6 +36,15 @@ def index():
                            settings=settings_for(g.organisation.id), **people_context())
 
 
+@bp.route("/summary")
+@admin_required
+def connection_summary():
+    """The Connection card alone: the page swaps it in when a run ends, so Last run follows."""
+    if not is_htmx_request():
+        return redirect(url_for("user_sync.index"))
+    return render_template("user_sync/_summary.html", summary=summary.for_organisation(g.organisation))
+
+
 @bp.route("/people")
 @admin_required
 def people_table():
