@@ -31,9 +31,10 @@ def people_context():
 @bp.route("/")
 @admin_required
 def index():
-    runs.sweep_stale_runs(g.organisation.id)
+    queue_notice = runs.sweep_stale_runs(g.organisation.id)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
-                           settings=settings_for(g.organisation.id), **people_context())
+                           settings=settings_for(g.organisation.id), queue_notice=queue_notice,
+                           **people_context())
 
 
 @bp.route("/summary")
@@ -99,11 +100,11 @@ def preview():
 @admin_required
 def run_status(sync_run_id):
     """The progress partial; it polls itself while the run is active."""
-    runs.sweep_stale_runs(g.organisation.id)
+    queue_notice = runs.sweep_stale_runs(g.organisation.id)
     run = runs.get_run(g.organisation, sync_run_id)
     if not is_htmx_request():
         return redirect(url_for("user_sync.run_detail", sync_run_id=run.id))
-    response = render_template("user_sync/_sync_status.html", run=run)
+    response = render_template("user_sync/_sync_status.html", run=run, queue_notice=queue_notice)
     # The people table and history listen for this to refresh once, when the run ends.
     return (response, 200, {} if run.is_active else {"HX-Trigger": "sync-finished"})
 

@@ -3,12 +3,14 @@
 The slot is a unique column (sync_runs.active_slot = organisation id while a run is queued or
 running), so two clicks, two tabs, two admins or two web processes can never start two syncs.
 """
+import logging
 import threading
 import uuid
 from contextlib import contextmanager
 from datetime import timezone
 
 from flask import current_app
+from redis.exceptions import RedisError, ResponseError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
@@ -24,6 +26,9 @@ from webapp.user_sync import models as m
 RUNS = m.SyncRun.__table__
 NOTHING_CHANGED = "Nothing was changed."
 JOB_GONE_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+QUEUE_UNREACHABLE = ("The job queue (Redis) cannot be reached right now, so this page cannot tell "
+                     "whether the sync is still running. It updates by itself when the queue is back.")
+log = logging.getLogger(__name__)
 
 
 def active_run(organisation_id):
@@ -193,7 +198,8 @@ def _alive_key(run_id):
 @contextmanager
 def liveness(run_id, app=None):
     """While the block runs, a thread keeps a short-lived Redis key fresh. If the worker dies,
-    the key expires and the next sweep fails the run."""
+    the key expires and the next sweep fails the run. A Redis restart empties Redis: the thread
+    keeps beating through the outage, so the key comes back with Redis."""
     app = app or current_app._get_current_object()
     seconds = app.config["SYNC_LIVENESS_SECONDS"]
     conn, key, stop = get_redis(app), _alive_key(run_id), threading.Event()
@@ -201,7 +207,11 @@ def liveness(run_id, app=None):
 
     def beat():
         while not stop.wait(seconds / 3):
-            conn.set(key, "1", px=int(seconds * 1000))
+            try:
+                conn.set(key, "1", px=int(seconds * 1000))
+            except RedisError as error:
+                log.warning("sync run %s: liveness not recorded (%s); retrying", run_id,
+                            type(error).__name__)
     thread = threading.Thread(target=beat, name=f"sync-{run_id}-liveness", daemon=True)
     thread.start()
     try:
@@ -209,25 +219,47 @@ def liveness(run_id, app=None):
     finally:
         stop.set()
         thread.join(timeout=5)
-        conn.delete(key)
+        try:
+            conn.delete(key)
+        except RedisError:
+            pass  # it expires by itself
+
+
+def _job(run, conn):
+    try:
+        return Job.fetch(run.rq_job_id, connection=conn) if run.rq_job_id else None
+    except NoSuchJobError:
+        return None
+
+
+def redis_uptime(conn):
+    """Seconds since Redis (re)started; a restart without persistence empties it."""
+    try:
+        return conn.info("server")["uptime_in_seconds"]
+    except (ResponseError, KeyError):  # INFO disabled by the provider: assume a long uptime
+        return float("inf")
 
 
 def stale_reason(run):
-    config = current_app.config
-    try:
-        job = Job.fetch(run.rq_job_id, connection=get_redis()) if run.rq_job_id else None
-    except NoSuchJobError:
-        job = None
+    """Why an active run is dead, or None. The liveness key is the worker's word; the RQ job
+    record adds what RQ saw. Raises RedisError when Redis cannot be asked."""
+    conn, grace = get_redis(), current_app.config["SYNC_LIVENESS_SECONDS"]
+    job = _job(run, conn)
     age = (utcnow() - _aware(run.started_at or run.created_at)).total_seconds()
-    if job is None:
-        if age > 30:
-            return "The sync job disappeared from the queue before it finished."
-        return None
-    if job.get_status() in JOB_GONE_STATES or (job.get_status() == JobStatus.FINISHED and run.is_active):
+    if job is not None and (job.get_status() in JOB_GONE_STATES
+                            or (job.get_status() == JobStatus.FINISHED and run.is_active)):
         return "The worker running this sync stopped before it finished."
-    if run.status == m.RUNNING and age > config["SYNC_LIVENESS_SECONDS"] \
-            and not get_redis().exists(_alive_key(run.id)):
+    if run.status == m.RUNNING:
+        # Just after a Redis restart the key is missing until the worker's next beat.
+        if age <= grace or conn.exists(_alive_key(run.id)) or redis_uptime(conn) <= grace:
+            return None
+        if job is None:
+            return ("The job queue (Redis) was restarted during the sync and lost it, and the "
+                    "worker running it stopped responding.")
         return "The worker running this sync stopped responding (it may have been restarted)."
+    if job is None and age > grace:  # grace: the web side commits the run, then enqueues it
+        return ("The sync job disappeared from the job queue before a worker started it (the "
+                "queue may have been restarted).")
     return None
 
 
@@ -238,16 +270,21 @@ def _aware(moment):
 
 def sweep_stale_runs(organisation_id):
     """Fails queued/running runs whose worker is gone. Called when a sync starts and when the
-    screen polls, so a killed worker never leaves a run 'running' for ever."""
+    screen polls, so a killed worker never leaves a run 'running' for ever. Returns a sentence
+    for the admin when Redis cannot be reached (the run is then left as it is), else None."""
     run = active_run(organisation_id)
     if run is None:
         return None
-    reason = stale_reason(run)
-    if reason is None:
-        return None
-    finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} Press Sync now to try again.")
-    db.session.expire(run)
-    return run
+    try:
+        reason = stale_reason(run)
+    except RedisError as error:
+        log.warning("stale-run check for run %s skipped: Redis unreachable (%s)", run.id,
+                    type(error).__name__)
+        return QUEUE_UNREACHABLE
+    if reason is not None:
+        finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} Press Sync now to try again.")
+        db.session.expire(run)
+    return None
 
 
 def recent_runs(organisation_id, limit=20, before_id=None):
