@@ -1,4 +1,4 @@
-"""CLI: python -m microsoft_simulator [--port 8443] [--state-dir DIR] [--users N] ..."""
+"""CLI: python -m microsoft_simulator [--port 8443] [--state-dir DIR] [--users N] [--groups N] ..."""
 import argparse
 import logging
 import signal
@@ -30,6 +30,8 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8443, help="0 picks a free port")
     parser.add_argument("--state-dir", default="instance/microsoft-simulator/")
     parser.add_argument("--users", type=int, default=None, help="generate N users under 'Generated Staff'")
+    parser.add_argument("--groups", type=int, default=None,
+                        help="generate N extra groups of every kind (for the group picker)")
     parser.add_argument("--latency-ms", type=int, default=0, help="sleep before every Graph request")
     parser.add_argument("--token-lifetime", type=int, default=3599, help="expires_in of access tokens")
     parser.add_argument("--admin-consent-required", action="store_true")
@@ -50,7 +52,8 @@ def environment(base_url, ca_path):
 
 def build_state(args, state_dir):
     signer = Signer(load_or_create_key(state_dir / SIGNING_KEY_FILE))
-    state = SimState(signer=signer, users=args.users, default_token_lifetime=args.token_lifetime,
+    state = SimState(signer=signer, users=args.users, groups=args.groups,
+                     default_token_lifetime=args.token_lifetime,
                      default_admin_consent_required=args.admin_consent_required,
                      default_latency_ms=args.latency_ms)
     state.clients[demo.CLIENT_ID]["redirect_uris"].extend(args.redirect_uri)

@@ -31,7 +31,7 @@ def _problem(status, message):
 @bp.post("/reset")
 def reset():
     body = _body()
-    seconds = _state().reset(body.get("users"))
+    seconds = _state().reset(body.get("users"), body.get("groups"))
     current_app.config.pop("SIM_QUERY_CACHE", None)
     return jsonify({"ok": True, "build_seconds": round(seconds, 3), **_state().directory.counts()})
 
@@ -187,6 +187,7 @@ def clear_request_log():
 def stats():
     state = _state()
     return jsonify({"uptime_seconds": round(time.time() - state.started, 1), "users_generated": state.users,
+                    "groups_generated": state.groups,
                     "refresh_tokens": len(state.tokens.refresh_tokens), **state.directory.counts(),
                     "counters": dict(state.counters), "faults": state.faults.as_dict(),
                     "tenant": dataclasses.asdict(state.tenant)})

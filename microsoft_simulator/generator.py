@@ -3,6 +3,9 @@
 "Generated Staff" (security) contains region groups, each containing team
 groups of up to TEAM_SIZE users, so the large list is reached only through
 nesting, as in real trusts.
+
+Extra groups (`groups=N`) fill the tenant's group list for the picker: the four kinds
+Microsoft has, some dynamic, with school-like names, each unique.
 """
 from . import demo
 from .directory import Directory
@@ -11,6 +14,28 @@ TEAM_SIZE = 2500
 TEAMS_PER_REGION = 4
 _USER_PREFIX = "f0000000-0000-4000-8000-"
 _GROUP_PREFIX = "f1000000-0000-4000-8000-"
+_EXTRA_GROUP_PREFIX = "f2000000-0000-4000-8000-"
+
+_SCHOOLS = ["Ashdown Academy", "Beacon Hill Primary", "Castle Mead School", "Dovecote Infants",
+            "Elmstead Juniors", "Fairfield High", "Greenway Primary", "Harbour View Academy",
+            "Ivybridge College", "Juniper Green School", "Kingsmead Primary", "Larkrise Academy",
+            "Meadowbank School", "Netherby Primary", "Orchard Vale Academy", "Parkside High",
+            "Queensbury Juniors", "Riverside Primary", "St Aidan's CE Primary", "Thornhill Academy",
+            "Upton Park School", "Valley Road Primary", "Westfield College", "Yewtree Academy",
+            "Abbeyfield Sixth Form"]
+_TOPICS = ["Staff", "Teaching Staff", "Support Staff", "Leadership Team", "Governors", "Office",
+           "Maths Department", "English Department", "Science Department", "Humanities",
+           "Modern Languages", "Computing", "Art and Design", "Music", "PE Department", "Drama",
+           "SEND Team", "Safeguarding", "Pastoral Team", "Exams Office", "Invigilators",
+           "Site Team", "Catering", "IT Support", "Finance", "HR", "Admissions", "Reception Class",
+           "Year 1", "Year 2", "Year 3", "Year 4", "Year 5", "Year 6", "Year 7 Tutors",
+           "Year 8 Tutors", "Year 9 Tutors", "Year 10 Tutors", "Year 11 Tutors", "Sixth Form Tutors",
+           "Heads of Year", "Trip Leaders", "Duke of Edinburgh", "Eco Council", "School Council",
+           "PTA", "Library", "Careers", "Wellbeing", "Cover Supervisors"]
+# demo._group kinds in a 20-group cycle: 8 security, 2 mail-enabled security, 4 distribution,
+# 5 Microsoft 365 and 1 dynamic (security, DynamicMembership).
+_KIND_CYCLE = (["security"] * 7 + ["dynamic"] + ["mail-security"] * 2 + ["distribution"] * 4
+               + ["unified"] * 5 + ["security"])
 
 
 def _user(i):
@@ -54,10 +79,48 @@ def add_generated_staff(directory: Directory, count: int):
     directory.set_members(demo.GENERATED_STAFF_GROUP_ID, regions)
 
 
-def build_tenant(users=None) -> Directory:
+def extra_group_name(i):
+    """Unique for every i: school x topic, then an academic year once those run out."""
+    school = _SCHOOLS[i % len(_SCHOOLS)]
+    topic = _TOPICS[(i // len(_SCHOOLS)) % len(_TOPICS)]
+    cycle = i // (len(_SCHOOLS) * len(_TOPICS))
+    year = f" {2025 - cycle}-{(2026 - cycle) % 100:02d}" if cycle else ""
+    return f"{school} {topic}{year}"
+
+
+def _extra_group(i, staff_ids, by_department):
+    kind = _KIND_CYCLE[i % len(_KIND_CYCLE)]
+    group = demo._group(f"{_EXTRA_GROUP_PREFIX}{i:012x}", extra_group_name(i), kind)
+    if kind == "dynamic":
+        department = demo._DEPARTMENTS[i % len(demo._DEPARTMENTS)]
+        group["membershipRule"] = f'user.department -eq "{department}"'
+        return group, by_department.get(department, [])
+    start = (i * 7) % len(staff_ids)
+    return group, staff_ids[start:start + i % 12]  # 0 to 11 direct members
+
+
+def add_extra_groups(directory: Directory, count: int):
+    """count more groups for the picker. Members are demo staff; a dynamic group's members are
+    its rule's result at build time (the rule is not re-evaluated when users change)."""
+    if not count:
+        return
+    staff_ids = [u for u in directory.user_ids if not u.startswith(_USER_PREFIX)]
+    by_department = {}
+    for user_id in staff_ids:
+        department = directory.objects[user_id].get("department")
+        by_department.setdefault(department, []).append(user_id)
+    for i in range(count):
+        group, members = _extra_group(i, staff_ids, by_department)
+        directory.add_group(group, record=False)
+        if members:
+            directory.set_members(group["id"], members)
+
+
+def build_tenant(users=None, groups=None) -> Directory:
     directory = Directory()
     demo.load_demo(directory)
     add_generated_staff(directory, users or 0)
+    add_extra_groups(directory, groups or 0)
     directory.finish_build()
     directory.changes.clear()  # delta starts from the built state
     return directory

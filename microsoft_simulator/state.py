@@ -40,6 +40,7 @@ class SimState:
     signer: Signer
     base_url: str = ""
     users: int | None = None
+    groups: int | None = None
     default_token_lifetime: int = 3599
     default_admin_consent_required: bool = False
     default_latency_ms: int = 0
@@ -58,16 +59,17 @@ class SimState:
 
     def __post_init__(self):
         if self.directory is None:
-            self.reset(self.users)
+            self.reset(self.users, self.groups)
 
-    def reset(self, users=None):
-        """Fresh tenant, tokens, settings and faults, as configured on the command line.
+    def reset(self, users=None, groups=None):
+        """Fresh tenant (+ N generated users, + N extra groups), tokens, settings and faults,
+        as configured on the command line.
 
         The signing key is kept, so access tokens issued earlier still verify."""
         started = time.perf_counter()
-        directory = build_tenant(users)
+        directory = build_tenant(users, groups)
         with self.lock:
-            self.users, self.directory = users, directory
+            self.users, self.groups, self.directory = users, groups, directory
             self.tokens = TokenStore()
             self.tenant = TenantSettings(token_lifetime=self.default_token_lifetime,
                                          admin_consent_required=self.default_admin_consent_required)

@@ -17,9 +17,10 @@ class SimulatorProcess:
     """with SimulatorProcess(state_dir=tmp_path) as sim: ... sim.base_url, sim.env, sim.control"""
 
     def __init__(self, state_dir, users=None, latency_ms=0, token_lifetime=None, extra_args=(),
-                 startup_timeout=20.0):
+                 startup_timeout=20.0, groups=None):
         self.state_dir = Path(state_dir)
-        self.users, self.latency_ms, self.token_lifetime = users, latency_ms, token_lifetime
+        self.users, self.groups = users, groups
+        self.latency_ms, self.token_lifetime = latency_ms, token_lifetime
         self.extra_args, self.startup_timeout = list(extra_args), startup_timeout
         self.process = None
         self.output = []
@@ -30,6 +31,8 @@ class SimulatorProcess:
         cmd = [sys.executable, "-m", "microsoft_simulator", "--port", "0", "--state-dir", str(self.state_dir)]
         if self.users:
             cmd += ["--users", str(self.users)]
+        if self.groups:
+            cmd += ["--groups", str(self.groups)]
         if self.latency_ms:
             cmd += ["--latency-ms", str(self.latency_ms)]
         if self.token_lifetime:
