@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,...]
+    python -m bench.run [--quick] [--only fetch,sync,groups]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from microsoft_simulator.testing import SimulatorProcess
 
-SECTIONS = ("fetch", "sync")
+SECTIONS = ("fetch", "sync", "groups")
 
 
 def parse_args(argv):
@@ -47,6 +47,13 @@ def sync_rows(sim, args):
     return found
 
 
+def groups_rows(sim, args):
+    """The group picker: demo tenant (156 groups) against 20,000 extra (2,000 with --quick)."""
+    from bench import groups
+    return groups.rows(sim, extra_groups=2_000 if args.quick else 20_000,
+                       repeats=15 if args.quick else 40)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -58,6 +65,8 @@ def main(argv=None):
                 rows += fetch_rows(sim, args)
             if "sync" in wanted:
                 rows += sync_rows(sim, args)
+            if "groups" in wanted:
+                rows += groups_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
