@@ -113,6 +113,8 @@ def measure(backend, sim, extra_groups, repeats):
             sync_setup.connect(sim, org, admin, *SAVED_GROUP)
             org_id = org.id
         snapshot = snapshot_in_worker(app, org_id)
+        if snapshot["stored"] != total:  # a partial snapshot would make every figure below wrong
+            raise RuntimeError(f"snapshot stored {snapshot['stored']:,} of {total:,} groups")
         # Requests outside any app context, as a browser's are: an outer context would share
         # flask.g (the CSRF token, the signed-in user) between requests.
         client = app.test_client()
