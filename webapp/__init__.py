@@ -1,5 +1,7 @@
 """rostersync: the Flask application factory."""
-from flask import Flask, g, render_template, session
+import redis
+import sqlalchemy.exc
+from flask import Flask, g, render_template, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,6 +82,23 @@ def _register_error_pages(app):
     @app.errorhandler(500)
     def server_error(error):
         return render_template("errors/500.html"), 500
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def redis_unreachable(error):
+        return _service_unavailable(app, "redis", error)
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    def database_unreachable(error):
+        return _service_unavailable(app, "database", error)
+
+
+def _service_unavailable(app, service, error):
+    """503, on a page that needs neither the database nor Redis to render."""
+    app.logger.error("%s unreachable during %s %s: %s", service, request.method, request.path,
+                     error.__class__.__name__, exc_info=error)
+    return render_template("errors/unavailable.html", service=service,
+                           support_url=app.config["SUPPORT_URL"]), 503, {"Retry-After": "30"}
 
 
 def _register_template_context(app):

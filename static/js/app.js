@@ -5,3 +5,32 @@ document.addEventListener("change", function (event) {
     target.form.requestSubmit();
   }
 });
+
+// htmx swaps nothing when a request fails, so without this a failed click would look like
+// nothing happened. Say what went wrong in the page's alert box (text only, never markup).
+var REQUEST_PROBLEMS = {
+  400: "This page was out of date, so nothing was changed. Reload the page and try again.",
+  404: "That is no longer available to you (it may have been removed, or your role changed). Reload the page.",
+  429: "Too many attempts in a short time. Wait a minute, then try again.",
+  503: "rostersync could not reach a service it needs, so nothing was changed. Try again in a minute."
+};
+
+function showRequestProblem(message) {
+  var box = document.getElementById("request-problem");
+  if (!box) {
+    return;
+  }
+  box.querySelector("[data-message]").textContent = message;
+  box.hidden = false;
+  box.scrollIntoView({block: "nearest"});
+}
+
+document.addEventListener("htmx:responseError", function (event) {
+  var status = event.detail.xhr.status;
+  showRequestProblem(REQUEST_PROBLEMS[status] ||
+    "Something went wrong (error " + status + "), so nothing was changed. Try again in a minute.");
+});
+
+document.addEventListener("htmx:sendError", function () {
+  showRequestProblem("rostersync could not be reached. Check your internet connection, then reload the page.");
+});
