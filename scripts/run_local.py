@@ -61,7 +61,7 @@ def main():
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     INSTANCE.mkdir(exist_ok=True)
     env = dict(os.environ)
-    children, redis_server = [], None
+    children, redis_server, crashed = [], None, False
     if not env.get("REDIS_URL"):
         redis_server, env["REDIS_URL"] = start_embedded_redis()
         print(f"Started an embedded Redis for local use ({env['REDIS_URL']}).")
@@ -81,7 +81,7 @@ def main():
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
         print_welcome(port, demo)
-        wait_for_any(children)
+        crashed = wait_for_any(children)
     except KeyboardInterrupt:
         pass
     finally:
@@ -89,6 +89,8 @@ def main():
         if redis_server is not None:
             redis_server.shutdown()
         print("Stopped everything `make run` started.")
+    if crashed:
+        raise SystemExit(1)  # make reports the failure instead of a clean exit
 
 
 def print_welcome(port, demo):
@@ -107,6 +109,7 @@ def wait_for_any(children):
         time.sleep(0.5)
     failed = [child.args for child in children if child.poll() is not None]
     print(f"A process stopped unexpectedly: {failed}; stopping the rest.", file=sys.stderr)
+    return True
 
 
 def stop(children):

@@ -29,8 +29,9 @@ def redis_tls_options(config):
 
 def redis_from_config(config):
     url = config["REDIS_URL"]
-    options = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30,
-               "socket_keepalive": True}
+    options = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30}
+    if not url.startswith("unix://"):  # a Unix socket connection refuses TCP's keep-alive option
+        options["socket_keepalive"] = True
     if url.startswith("rediss://"):
         options.update(redis_tls_options(config))
     return redis.Redis.from_url(url, **options)
