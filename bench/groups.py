@@ -9,10 +9,8 @@ and none (median and p95); and Save group, which re-checks the group with Graph 
 The larger tenant is compared with the demo tenant's 156 groups.
 """
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -184,12 +182,9 @@ def parse_args(argv):
 
 def main(argv=None):
     from bench.table import render
-    from microsoft_simulator.testing import SimulatorProcess
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="rostersync-bench-sim-") as state_dir:
-        with SimulatorProcess(state_dir=state_dir) as sim:
-            os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
-            found = rows(sim, args.groups, tuple(args.backends.split(",")), args.repeats)
+    with sync_setup.running_simulator() as sim:
+        found = rows(sim, args.groups, tuple(args.backends.split(",")), args.repeats)
     print(render(found))
 
 

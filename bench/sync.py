@@ -11,11 +11,9 @@ at 500 people (median of repeated requests).
 """
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -226,13 +224,10 @@ def parse_args(argv):
 
 def main(argv=None):
     from bench.table import render
-    from microsoft_simulator.testing import SimulatorProcess
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="rostersync-bench-sim-") as state_dir:
-        with SimulatorProcess(state_dir=state_dir) as sim:
-            os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
-            results = [measure(b, sim, args.users, args.latency_ms, args.repeats)
-                       for b in args.backends.split(",")]
+    with sync_setup.running_simulator() as sim:
+        results = [measure(b, sim, args.users, args.latency_ms, args.repeats)
+                   for b in args.backends.split(",")]
     print(render([row for result in results for row in as_rows(result)]))
     if args.json:
         print(json.dumps(results, indent=2, default=str))

@@ -19,6 +19,16 @@ REDIRECT_URI = "http://localhost/microsoft/callback"
 
 
 @contextmanager
+def running_simulator():
+    """The Microsoft simulator in its own process, trusted over TLS by this process."""
+    from microsoft_simulator.testing import SimulatorProcess
+    with tempfile.TemporaryDirectory(prefix="rostersync-bench-sim-") as state_dir:
+        with SimulatorProcess(state_dir=state_dir) as sim:
+            os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
+            yield sim
+
+
+@contextmanager
 def database(backend):
     """Yields a database URL that is dropped afterwards."""
     if backend == "sqlite":

@@ -213,3 +213,4 @@ def start_worker(app):
 # here once so every module shares the one simulator process; a module points the app at it
 # with `from tests.microsoft_flow import app_config_overrides`.
 from tests.microsoft_flow import microsoft, oak, oak_client, simulator  # noqa: E402,F401
+from tests.faults.private_redis import private_redis  # noqa: E402,F401

@@ -5,19 +5,10 @@ import pytest
 from scripts.tls_redis import free_port
 from tests.conftest import make_test_config
 from tests.factory import csrf_token_from
-from tests.faults.private_redis import PrivateRedis
 from tests.microsoft_flow import simulator_config
 from webapp import create_app
 
 REDIS_DOWN = "rostersync could not reach its job queue (Redis)"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

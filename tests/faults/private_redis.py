@@ -4,6 +4,8 @@ a crashed or replaced Redis without persistence does (queues, jobs, liveness key
 import shutil
 import subprocess
 
+import pytest
+
 from scripts.tls_redis import free_port
 from tests.faults.helpers import wait_for
 from tests.services import redis_ping
@@ -32,3 +34,11 @@ class PrivateRedis:
     def restart(self):
         self.stop()
         self.start()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

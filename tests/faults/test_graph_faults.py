@@ -5,23 +5,13 @@ fail the run with a plain reason and change nobody. Either way the next run comp
 """
 import pytest
 
-from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed,
-                                  school_with_a_leaver, status_panel, suspended_ids)
-from tests.microsoft_flow import connect_organisation, demo, simulator_config
-from tests.sync_helpers import FAST_RETRIES, sync_in_process
+from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed, status_panel,
+                                  suspended_ids)
+from tests.microsoft_flow import connect_organisation, demo
+from tests.sync_helpers import sync_in_process
 from webapp.user_sync import models as m, runs
 
 pytestmark = pytest.mark.backends("postgresql")  # production's database; the engine is shared
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return school_with_a_leaver(factory, client, microsoft)
 
 
 TRANSIENT = {

@@ -7,25 +7,12 @@ import psycopg
 import pytest
 
 from tests.faults.helpers import (WORKER_ENV, assert_next_run_completes, assert_unharmed,
-                                  click_sync_now, fresh, school_with_a_leaver, status_panel,
-                                  wait_for)
-from tests.microsoft_flow import simulator_config
+                                  click_sync_now, fresh, status_panel, wait_for)
 from tests.services import POSTGRES_URL
-from tests.sync_helpers import FAST_RETRIES
 from webapp.extensions import db
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return school_with_a_leaver(factory, client, microsoft)
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ import pytest
 import redis
 
 from tests.faults.helpers import (LEAVER, WORKER_ENV, assert_next_run_completes, assert_unharmed,
-                                  click_sync_now, fresh, school_with_a_leaver, status_panel,
-                                  suspended_ids, wait_for)
-from tests.faults.private_redis import PrivateRedis
+                                  click_sync_now, fresh, status_panel, suspended_ids, wait_for)
 from tests.faults.test_worker_killed_mid_apply import kill_worker_groups
 from tests.microsoft_flow import simulator_config
 from tests.sync_helpers import FAST_RETRIES
@@ -26,21 +24,8 @@ UNREACHABLE = "cannot be reached right now"
 
 
 @pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app_config_overrides(microsoft, private_redis):
     return {**simulator_config(microsoft), **FAST_RETRIES, "REDIS_URL": private_redis.url}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return school_with_a_leaver(factory, client, microsoft)
 
 
 def start_fetching(school, microsoft, start_worker, **worker_options):
@@ -82,8 +67,8 @@ def test_a_sync_survives_a_redis_restart_mid_fetch(school, microsoft, start_work
     assert still_fetching(run.id), "the fetch was meant to outlast the grace"
     assert "Syncing" in status_panel(school, run.id)
     microsoft.control.clear_faults()
-    text = wait_for(lambda: "Sync complete" in (text := status_panel(school, run.id)) and text,
-                    timeout=90, interval=0.5, what="Sync complete on screen")
+    wait_for(lambda: "Sync complete" in status_panel(school, run.id),
+             timeout=90, interval=0.5, what="Sync complete on screen")
     assert suspended_ids(school) == {LEAVER}
     assert worker.poll() is None  # the worker rode out the restart: Sync now works on it again
     next_run = click_sync_now(school)

@@ -30,30 +30,16 @@ import time
 from contextlib import contextmanager
 
 import psycopg
-import pytest
 from sqlalchemy import func, select
 
 from tests.faults.helpers import (LEAVER, WORKER_ENV, assert_next_run_completes, assert_unharmed,
-                                  click_sync_now, fresh, school_with_a_leaver, status_panel,
-                                  wait_for)
-from tests.microsoft_flow import simulator_config
-from tests.sync_helpers import FAST_RETRIES
+                                  click_sync_now, fresh, status_panel, wait_for)
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
 
 COMPARING = "Comparing with the people already synced"  # the phase committed after a full fetch
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    return school_with_a_leaver(factory, client, microsoft)
 
 
 def database_counts():

@@ -1,0 +1,17 @@
+"""Fixtures every fault test shares: the simulator with fast retries, and a synced school of
+2,500 people with one real leaver waiting in the tenant."""
+import pytest
+
+from tests.faults.helpers import school_with_a_leaver
+from tests.microsoft_flow import simulator_config
+from tests.sync_helpers import FAST_RETRIES
+
+
+@pytest.fixture
+def app_config_overrides(microsoft):
+    return {**simulator_config(microsoft), **FAST_RETRIES}
+
+
+@pytest.fixture
+def school(app, factory, client, microsoft):
+    return school_with_a_leaver(factory, client, microsoft)
