@@ -4,18 +4,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.microsoft_flow import simulator_config
-from tests.sync_helpers import FAST_RETRIES, connected_school
+from tests.sync_helpers import app_config_overrides, connected_school  # noqa: F401 (fixture)
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 @pytest.fixture

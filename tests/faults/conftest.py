@@ -3,13 +3,7 @@
 import pytest
 
 from tests.faults.helpers import school_with_a_leaver
-from tests.microsoft_flow import simulator_config
-from tests.sync_helpers import FAST_RETRIES
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
+from tests.sync_helpers import app_config_overrides  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ def after_the_first_page(monkeypatch, action):
     """Runs `action` once, as soon as the first page of members has been fetched."""
     real, done = runs.report_progress, []
 
-    def report(run_id, phase, fetched=None, total=None, **moments):
-        real(run_id, phase, fetched, total, **moments)
+    def report(run_id, phase, fetched=None, total=None, fetched_at=None):
+        real(run_id, phase, fetched, total, fetched_at)
         if fetched and not done:
             done.append(True)
             action()

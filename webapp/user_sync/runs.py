@@ -152,9 +152,11 @@ def mark_running(run_id, pid):
     return result.rowcount == 1
 
 
-def report_progress(run_id, phase, fetched=None, total=None, **moments):
-    """moments: fetched_at=... when the last page has arrived."""
-    values = {"phase": phase, **moments}
+def report_progress(run_id, phase, fetched=None, total=None, fetched_at=None):
+    """fetched_at: when the last page arrived, given once the fetch is complete."""
+    values = {"phase": phase}
+    if fetched_at is not None:
+        values["fetched_at"] = fetched_at
     if fetched is not None:
         values["fetched"] = fetched
     if total is not None:
