@@ -29,6 +29,8 @@ def create_app(config_class=None):
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_context(app)
+    from webapp.dates import init_dates
+    init_dates(app)
     from webapp.cli import init_cli
     from webapp.security import init_security
     init_cli(app)
