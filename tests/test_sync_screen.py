@@ -158,7 +158,7 @@ def test_export_csv_has_the_people_and_their_statuses(school):
     sync_in_process(school)
     response = school.client.get(url(school, "people.csv"))
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {"email", "display_name", "status", "microsoft_id"} <= set(rows[0])
     assert len(rows) == NORTHFIELD_ADDED
     by_id = {row["microsoft_id"]: row for row in rows}

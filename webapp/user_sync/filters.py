@@ -1,5 +1,6 @@
 """Template filters for the user sync pages: numbers, durations, outcomes and reasons.
 (Dates and times: the app-wide `when` filter of webapp.dates.)"""
+from webapp.htmx import page_path
 from webapp.user_sync import history, reasons
 
 
@@ -29,3 +30,4 @@ def register(blueprint):
                            "fields_text": reasons.changed_fields_text}.items():
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
+    blueprint.add_app_template_global(page_path, "page_path")

@@ -1,10 +1,11 @@
 """Manage user sync: Sync now, progress, review, the synced people, history, and 'why not?'."""
 from types import SimpleNamespace
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.routes import safe_next_url
+from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
@@ -68,8 +69,7 @@ def export_csv():
     rows = people.csv_rows(g.organisation, last_run_at=summary.last_seen_reference(
         g.organisation.id), **filters)
     # Built whole (about 5 MB at 50,000 people) so the database work ends with the request.
-    return Response("".join(rows), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="synced-people-{g.organisation.id}.csv"'})
+    return csv_download(rows, "synced-people", g.organisation)
 
 
 def _status_response(run, started=None):
