@@ -71,6 +71,9 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
                  what="make run's worker")
         assert process.poll() is None, output()
         assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
+        sign_in_page = requests.get(f"{base_url}/login", timeout=10).text
+        assert f"Sign in as <strong>{DEMO_EMAIL}</strong> with the password " \
+            f"<strong>{DEMO_PASSWORD}</strong>" in sign_in_page  # demo mode says how
         mistyped = sign_in(requests.Session(), base_url, "demo-pasword")
         assert mistyped.status_code == 401, output()
         assert "That email and password don&#39;t match an active account." in mistyped.text
