@@ -15,18 +15,19 @@ from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt
 from webapp.user_sync import models as m
 
-WINTER = datetime(2026, 12, 2, 14, 5, tzinfo=timezone.utc)
-SUMMER = datetime(2026, 7, 2, 14, 5, tzinfo=timezone.utc)
+UTC = timezone.utc
+WINTER = datetime(2026, 12, 2, 14, 5, tzinfo=UTC)
+SUMMER = datetime(2026, 7, 2, 14, 5, tzinfo=UTC)
 ONE_FORMAT = re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST)\b")
 
 
 @pytest.mark.parametrize("moment, shown", [
     (WINTER, "2 Dec 2026, 14:05 GMT"),
     (SUMMER, "2 Jul 2026, 15:05 BST"),
-    (datetime(2026, 3, 29, 0, 59, tzinfo=timezone.utc), "29 Mar 2026, 00:59 GMT"),  # last GMT minute
-    (datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc), "29 Mar 2026, 02:00 BST"),   # clocks go forward
-    (datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), "25 Oct 2026, 01:30 BST"),
-    (datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc), "25 Oct 2026, 01:30 GMT"),  # clocks go back
+    (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "29 Mar 2026, 00:59 GMT"),  # the last GMT minute
+    (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29 Mar 2026, 02:00 BST"),  # clocks go forward
+    (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "25 Oct 2026, 01:30 BST"),
+    (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "25 Oct 2026, 01:30 GMT"),  # clocks go back
     (datetime(2026, 7, 2, 14, 5), "2 Jul 2026, 15:05 BST"),  # naive, as SQLite hands it back: UTC
     (date(2027, 3, 31), "31 Mar 2027"),
     (None, ""),
@@ -69,8 +70,8 @@ def synced_in_summer_and_winter(admin, admin_client):
                        created_at=WINTER, started_at=WINTER, finished_at=WINTER)
     summer = m.SyncRun(organisation_id=admin.org.id, status=m.COMPLETE, group_name="Staff",
                        created_at=SUMMER, started_at=SUMMER, finished_at=SUMMER)
-    leaver = m.SyncedPerson(organisation_id=admin.org.id, microsoft_id="leaver", email="l@x.example",
-                            email_normalised="l@x.example", display_name="Lee Leaver",
+    leaver = m.SyncedPerson(organisation_id=admin.org.id, microsoft_id="leaver",
+                            email="l@x.example", email_normalised="l@x.example", display_name="Lee Leaver",
                             sort_name="lee leaver", status="suspended", in_group=False,
                             last_seen_at=SUMMER)
     attempt = ConnectAttempt(organisation_id=admin.org.id, user_id=admin.user.id,

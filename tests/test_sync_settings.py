@@ -15,6 +15,11 @@ from webapp.user_sync.settings import whole_number_error
 pytestmark = pytest.mark.backends("sqlite")
 
 PERCENT, MINIMUM = "removal_threshold_percent", "removal_threshold_minimum"
+SHARE_RANGE = "Enter the share of synced people as a whole number from 1 to 100."
+SHARE_BLANK = "Enter the share of synced people: a whole number from 1 to 100."
+PEOPLE_RANGE = "Enter the number of people as a whole number from 1 to 10,000."
+PEOPLE_BLANK = "Enter the number of people: a whole number from 1 to 10,000."
+NOT_WHOLE = "without decimals, spaces or other signs"
 
 
 def save(client, org, **fields):
@@ -26,7 +31,8 @@ def save(client, org, **fields):
 def saved(org):
     db.session.expire_all()
     row = db.session.query(m.SyncSettings).filter_by(organisation_id=org.id).one_or_none()
-    return row and (row.include_guests, row.removal_threshold_percent, row.removal_threshold_minimum)
+    return row and (row.include_guests, row.removal_threshold_percent,
+                    row.removal_threshold_minimum)
 
 
 def field_html(page, input_id):
@@ -54,17 +60,17 @@ def test_whole_numbers_within_bounds_are_saved(saved_once, percent, minimum):
 
 
 @pytest.mark.parametrize("field, input_id, typed, message", [
-    (PERCENT, "threshold-percent", "0", "Enter the share of synced people as a whole number from 1 to 100."),
-    (PERCENT, "threshold-percent", "101", "Enter the share of synced people as a whole number from 1 to 100."),
-    (PERCENT, "threshold-percent", "", "Enter the share of synced people: a whole number from 1 to 100."),
-    (PERCENT, "threshold-percent", "12.5", "without decimals, spaces or other signs"),
-    (PERCENT, "threshold-percent", "-5", "without decimals, spaces or other signs"),
-    (PERCENT, "threshold-percent", "٣", "without decimals, spaces or other signs"),
-    (MINIMUM, "threshold-minimum", "1000000", "Enter the number of people as a whole number from 1 to 10,000."),
-    (MINIMUM, "threshold-minimum", "0", "Enter the number of people as a whole number from 1 to 10,000."),
-    (MINIMUM, "threshold-minimum", "   ", "Enter the number of people: a whole number from 1 to 10,000."),
-    (MINIMUM, "threshold-minimum", "1e3", "without decimals, spaces or other signs"),
-    (MINIMUM, "threshold-minimum", "1_000", "without decimals, spaces or other signs"),
+    (PERCENT, "threshold-percent", "0", SHARE_RANGE),
+    (PERCENT, "threshold-percent", "101", SHARE_RANGE),
+    (PERCENT, "threshold-percent", "", SHARE_BLANK),
+    (PERCENT, "threshold-percent", "12.5", NOT_WHOLE),
+    (PERCENT, "threshold-percent", "-5", NOT_WHOLE),
+    (PERCENT, "threshold-percent", "٣", NOT_WHOLE),
+    (MINIMUM, "threshold-minimum", "1000000", PEOPLE_RANGE),
+    (MINIMUM, "threshold-minimum", "0", PEOPLE_RANGE),
+    (MINIMUM, "threshold-minimum", "   ", PEOPLE_BLANK),
+    (MINIMUM, "threshold-minimum", "1e3", NOT_WHOLE),
+    (MINIMUM, "threshold-minimum", "1_000", NOT_WHOLE),
 ])
 def test_bad_input_is_shown_next_to_its_field_and_saves_nothing(saved_once, field, input_id,
                                                                  typed, message):

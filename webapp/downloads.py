@@ -34,5 +34,6 @@ def download_name(what, organisation, extension, moment=None):
 
 def csv_download(chunks, what, organisation):
     """A CSV attachment in UTF-8 with a byte-order mark, built whole from chunks of text."""
-    return Response(UTF8_BOM + "".join(chunks), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{download_name(what, organisation, "csv")}"'})
+    name = download_name(what, organisation, "csv")
+    return Response(UTF8_BOM + "".join(chunks), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
