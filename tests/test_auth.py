@@ -18,6 +18,18 @@ def test_login_page_has_labelled_fields_and_sign_in_button(client):
     assert ">Sign in</button>" in html
 
 
+@pytest.mark.parametrize("demo_mode", [True, False])
+def test_the_sign_in_page_gives_the_demo_admin_only_in_demo_mode(app, client, demo_mode):
+    from webapp.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+    app.config["DEMO_MODE"] = demo_mode
+    pages = [client.get("/login"), attempt(client, DEMO_ADMIN_EMAIL, "a typo")]
+    for page in pages:
+        shown = (f"Sign in as <strong>{DEMO_ADMIN_EMAIL}</strong> with the password "
+                 f"<strong>{DEMO_ADMIN_PASSWORD}</strong>") in page.text
+        assert shown is demo_mode
+        assert (DEMO_ADMIN_PASSWORD in page.text) is demo_mode
+
+
 def test_admin_signs_in_and_lands_on_their_organisation(client, admin):
     response = attempt(client, admin.user.email, "password")
     assert response.status_code == 302

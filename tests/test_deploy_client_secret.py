@@ -19,9 +19,9 @@ def test_notice_only_inside_the_warning_window():
                                 TODAY) is None
     soon = secret_expiry_notice(config | {"MICROSOFT_CLIENT_SECRET_EXPIRES": "2027-03-10"}, TODAY)
     assert (soon.days_left, soon.expired) == (9, False)
-    assert "10 March 2027 (in 9 days)" in soon.message
+    assert "10 Mar 2027 (in 9 days)" in soon.message
     gone = secret_expiry_notice(config | {"MICROSOFT_CLIENT_SECRET_EXPIRES": "2027-02-27"}, TODAY)
-    assert gone.expired and "expired on 27 February 2027" in gone.message
+    assert gone.expired and "expired on 27 Feb 2027" in gone.message
 
 
 def expiring_in(days):

@@ -1,6 +1,7 @@
 """The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
 embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn and a worker, all
-up together and all stopped together. A worker that crashed at start-up once stopped it all."""
+up together and all stopped together. A worker that crashed at start-up once stopped it all, and
+a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2)."""
 import os
 import shutil
 import signal
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Settings a developer or this test session may have set; `make run` must not need any of them.
 CLEARED = ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "MICROSOFT_CLIENT_ID",
            "MICROSOFT_CLIENT_SECRET", "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL",
-           "REQUESTS_CA_BUNDLE", "ROSTERSYNC_ENV")
+           "REQUESTS_CA_BUNDLE", "ROSTERSYNC_ENV", "LOGIN_FAILURE_WINDOW_SECONDS")
+DEMO_EMAIL, DEMO_PASSWORD = "it-sync@oaklearning.example", "demo-password"
+FAILURES_ALLOWED = 3
 
 
 def project_copy(tmp_path):
@@ -41,10 +44,18 @@ def healthy(base_url):
     return answer.status_code == 200
 
 
+def sign_in(session, base_url, password):
+    page = session.get(f"{base_url}/login", timeout=10)
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return session.post(f"{base_url}/login", timeout=10, allow_redirects=False, data={
+        "email": DEMO_EMAIL, "password": password, "csrf_token": token})
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
-    env.update(PORT=str(port), SIMULATOR_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    env.update(PORT=str(port), SIMULATOR_PORT=str(free_port()), PYTHONUNBUFFERED="1",
+               LOGIN_FAILURES_PER_ACCOUNT=str(FAILURES_ALLOWED))
     process = subprocess.Popen([sys.executable, "-m", "scripts.run_local"],
                                cwd=project_copy(tmp_path), env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -59,16 +70,22 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         wait_for(lambda: "Listening on" in output() or process.poll() is not None, timeout=60,
                  what="make run's worker")
         assert process.poll() is None, output()
-        assert "Sign in to rostersync as: it-sync@oaklearning.example / demo-password" in output()
-        session = requests.Session()
-        page = session.get(f"{base_url}/login", timeout=10)
-        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        signed_in = session.post(f"{base_url}/login", timeout=10, allow_redirects=False, data={
-            "email": "it-sync@oaklearning.example", "password": "demo-password",
-            "csrf_token": token})
+        assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
+        sign_in_page = requests.get(f"{base_url}/login", timeout=10).text
+        assert f"Sign in as <strong>{DEMO_EMAIL}</strong> with the password " \
+            f"<strong>{DEMO_PASSWORD}</strong>" in sign_in_page  # demo mode says how
+        mistyped = sign_in(requests.Session(), base_url, "demo-pasword")
+        assert mistyped.status_code == 401, output()
+        assert "That email and password don&#39;t match an active account." in mistyped.text
+        signed_in = sign_in(requests.Session(), base_url, DEMO_PASSWORD)
         assert signed_in.status_code == 302, output()
         assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
             "database": {"ok": True}, "redis": {"ok": True}}
+        for _ in range(FAILURES_ALLOWED):
+            assert sign_in(requests.Session(), base_url, "guess").status_code == 401, output()
+        locked = sign_in(requests.Session(), base_url, DEMO_PASSWORD)
+        assert locked.status_code == 429, output()
+        assert "Too many failed sign-in attempts. Wait 15 minutes" in locked.text
         assert process.poll() is None, output()  # the worker is still up, so everything is
     finally:
         if process.poll() is None:

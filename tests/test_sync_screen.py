@@ -158,7 +158,7 @@ def test_export_csv_has_the_people_and_their_statuses(school):
     sync_in_process(school)
     response = school.client.get(url(school, "people.csv"))
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {"email", "display_name", "status", "microsoft_id"} <= set(rows[0])
     assert len(rows) == NORTHFIELD_ADDED
     by_id = {row["microsoft_id"]: row for row in rows}
@@ -210,8 +210,10 @@ def test_settings_are_saved_and_validated(school):
             settings.removal_threshold_minimum) == (True, 20, 3)
     response = post(school, "settings", {"removal_threshold_percent": "250",
                                          "removal_threshold_minimum": "3"})
-    page = school.client.get(response.headers["Location"])
-    assert "between 0 and 100" in page.text
+    assert response.status_code == 422
+    assert "Enter the share of synced people as a whole number from 1 to 100." in response.text
+    db.session.expire_all()
+    assert db.session.query(m.SyncSettings).one().removal_threshold_percent == 20
 
 
 @pytest.mark.parametrize("query, expected", [

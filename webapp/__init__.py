@@ -29,6 +29,8 @@ def create_app(config_class=None):
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_context(app)
+    from webapp.dates import init_dates
+    init_dates(app)
     from webapp.cli import init_cli
     from webapp.security import init_security
     init_cli(app)
@@ -42,9 +44,8 @@ def _init_extensions(app):
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
+    from webapp.auth.signed_out import init_signed_out
+    init_signed_out(login_manager)
     import webapp.models  # noqa: F401  (every model registered before first use)
 
     @login_manager.user_loader
@@ -77,6 +78,9 @@ def _register_error_pages(app):
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        from webapp.auth.signed_out import is_signed_out_form_post, sign_in_again
+        if is_signed_out_form_post():
+            return sign_in_again()
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(500)

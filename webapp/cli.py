@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from webapp.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_ORGANISATIONS, DEMO_TRUST
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.orgs.services import add_membership, create_organisation, find_organisation_by_name, \
@@ -61,11 +62,6 @@ def create_user_command(email, password, org_names, admin, display_name):
 
 
 demo_cli = AppGroup("demo", help="The demo trust used by `make run`.")
-
-DEMO_TRUST = "Oak Learning Trust"
-DEMO_ORGANISATIONS = ("Northfield Academy", "Southfield Primary")
-DEMO_ADMIN_EMAIL = "it-sync@oaklearning.example"
-DEMO_ADMIN_PASSWORD = "demo-password"
 
 
 @demo_cli.command("seed")

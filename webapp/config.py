@@ -127,6 +127,8 @@ class Config:
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
+    # Dates and times are shown in this zone (an IANA name), with the zone named.
+    DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE") or "Europe/London"
     DEMO_MODE = env_flag("DEMO_MODE", default=False)
 
     @classmethod

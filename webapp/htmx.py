@@ -1,4 +1,6 @@
 """One place that decides between a full page and an HTMX partial."""
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 
 
@@ -9,3 +11,22 @@ def is_htmx_request():
 def render_page_or_partial(page_template, partial_template, **context):
     """The page includes the partial, so the first render and every swap share one source."""
     return render_template(partial_template if is_htmx_request() else page_template, **context)
+
+
+def page_path():
+    """The path of the page the admin is looking at: for an HTMX request, the page it came from
+    (a partial can then leave out a link to that very page)."""
+    if came_from_htmx():
+        return urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return request.path
+
+
+def came_from_htmx():
+    """Any request htmx sent, boosted links and forms included."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def htmx_redirect(url, status=401):
+    """A whole-page visit htmx makes instead of swapping (it reads HX-Redirect before anything
+    else, whatever the status), so no page ever lands inside a fragment."""
+    return "", status, {"HX-Redirect": url}

@@ -123,7 +123,7 @@ def assert_refused_without_effect(world, persona, endpoint, method, allowed, org
     response = call(world, persona, endpoint, method, org)
     assert response.status_code in allowed, (
         f"{persona} {method} {endpoint}: {response.status_code} {response.location}")
-    if response.status_code == 302:
+    if response.status_code in (302, 303):
         assert response.location.startswith("/login"), response.location
     assert (database_snapshot(), queue_snapshot(world.app)) == before, (
         f"{persona} {method} {endpoint} was refused but changed state")
@@ -169,7 +169,7 @@ def test_route_serves_only_the_people_it_should(world, endpoint, method):
         for persona in ("anonymous", "member", "other_trust_admin"):
             assert call(world, persona, endpoint, method).status_code < 500
         return
-    assert_refused_without_effect(world, "anonymous", endpoint, method, {302, 401, 404})
+    assert_refused_without_effect(world, "anonymous", endpoint, method, {302, 303, 401, 404})
     if is_scoped_to_an_organisation(endpoint, method):
         for persona in ("other_org_admin", "other_trust_admin"):
             assert_refused_without_effect(world, persona, endpoint, method, {404})

@@ -50,11 +50,27 @@ def test_a_post_needs_a_valid_token_in_the_form_or_the_htmx_header(world, endpoi
         for headers, data in attempts:
             before = (database_snapshot(), queue_snapshot(world.app))
             response = client.post(url, data=data, headers=headers)
-            assert response.status_code == 400 and CSRF_REFUSAL in response.text, (
-                f"{persona} POST {url} {headers} -> {response.status_code}")
+            assert_refused(response, persona, headers, f"{persona} POST {url} {headers}")
             assert (database_snapshot(), queue_snapshot(world.app)) == before
     accepted = client.post(url, data=form, headers={"HX-Request": "true", "X-CSRFToken": token})
     assert CSRF_REFUSAL not in accepted.text and accepted.status_code < 500
+
+
+def assert_refused(response, persona, headers, what):
+    """Signed in: the CSRF page. Signed out: the sign-in page (a redirect htmx follows as a
+    page visit), since the session that held the token is gone."""
+    if persona != "anonymous" or endpoint_is_sign_in(response):
+        assert response.status_code == 400 and CSRF_REFUSAL in response.text, (
+            f"{what} -> {response.status_code}")
+    elif "HX-Request" in headers:
+        assert response.status_code == 401, what
+        assert response.headers["HX-Redirect"].startswith("/login"), what
+    else:
+        assert response.status_code == 303 and response.location.startswith("/login"), what
+
+
+def endpoint_is_sign_in(response):
+    return response.request.path == "/login"
 
 
 def test_every_signed_in_page_gives_htmx_the_token(world):

@@ -18,11 +18,16 @@ def is_locked_out(email_normalised, address):
 
 
 def record_failure(email_normalised, address):
+    """Counts a failure; each counter's window starts at its first failure and is not extended.
+
+    SET NX EX then INCR, in one MULTI: INCR keeps the expiry SET gave the new key. (EXPIRE's NX
+    option would say the same in one command, but it needs Redis 7 and `make run` embeds 6.2.)
+    """
     window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
-    pipe = get_redis().pipeline()
+    pipe = get_redis().pipeline(transaction=True)
     for key in _keys(email_normalised, address):
+        pipe.set(key, 0, ex=window, nx=True)
         pipe.incr(key)
-        pipe.expire(key, window, nx=True)
     pipe.execute()
 
 

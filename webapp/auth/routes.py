@@ -1,20 +1,20 @@
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, \
+    url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from webapp import demo
+from webapp.auth.next_page import safe_next_url
 from webapp.auth.services import SignInRefused, TooManyAttempts, authenticate
 from webapp.orgs.context import default_organisation_id
 
 bp = Blueprint("auth", __name__)
 
 
-def safe_next_url(target):
-    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+def login_page(status=200, **context):
+    """In demo mode the page gives the demo admin's sign-in; never otherwise."""
+    if current_app.config["DEMO_MODE"]:
+        context["demo_account"] = (demo.DEMO_ADMIN_EMAIL, demo.DEMO_ADMIN_PASSWORD)
+    return render_template("auth/login.html", **context), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -22,16 +22,14 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.home"))
     if request.method == "GET":
-        return render_template("auth/login.html", next=request.args.get("next", ""))
+        return login_page(next=request.args.get("next", ""))
     email = request.form.get("email", "")
     try:
         user = authenticate(email, request.form.get("password", ""), request.remote_addr)
     except TooManyAttempts as error:
-        return render_template("auth/login.html", error=str(error), email=email,
-                               next=request.form.get("next", "")), 429
+        return login_page(429, error=str(error), email=email, next=request.form.get("next", ""))
     except SignInRefused as error:
-        return render_template("auth/login.html", error=str(error), email=email,
-                               next=request.form.get("next", "")), 401
+        return login_page(401, error=str(error), email=email, next=request.form.get("next", ""))
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     login_user(user)
     session["org_id"] = default_organisation_id(user)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from webapp.config import ConfigError
+from webapp.dates import format_moment
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class SecretExpiryNotice:
 
     @property
     def message(self):
-        when = self.expires.strftime("%-d %B %Y")
+        when = format_moment(self.expires, None)  # a date, the same for every school
         if self.expired:
             return (f"The Microsoft client secret expired on {when}: connecting and syncing stop "
                     "until a new secret is set in MICROSOFT_CLIENT_SECRET.")

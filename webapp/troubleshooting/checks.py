@@ -9,6 +9,7 @@ import socket
 
 from rq import Worker
 
+from webapp.dates import format_moment
 from webapp.microsoft.connect import addresses_match, missing_organisations
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.microsoft.services import last_attempt_for
@@ -137,7 +138,7 @@ def last_sync(organisation):
     if run is None:
         return check(title, UNKNOWN, "Unknown: no sync has run yet.", "Press Sync now on Manage "
                      "user sync once a group is chosen.", ["user_sync"])
-    when = _when(run.finished_at or run.started_at or run.created_at)
+    when = format_moment(run.finished_at or run.started_at or run.created_at, organisation)
     if run.is_active:
         stale = runs.stale_reason(run)
         if stale:
@@ -157,6 +158,3 @@ def last_sync(organisation):
                      ["user_sync"])
     return check(title, UNKNOWN, f"The sync of {when} was cancelled.", None, ["user_sync"])
 
-
-def _when(moment):
-    return moment.strftime("%d %B %Y at %H:%M") if moment else "an unknown time"

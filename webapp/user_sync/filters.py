@@ -1,13 +1,11 @@
-"""Template filters for the user sync pages: numbers, times, outcomes and reasons."""
+"""Template filters for the user sync pages: numbers, durations, outcomes and reasons.
+(Dates and times: the app-wide `when` filter of webapp.dates.)"""
+from webapp.htmx import page_path
 from webapp.user_sync import history, reasons
 
 
 def thousands(number):
     return f"{number or 0:,}"
-
-
-def when(moment):
-    return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
 def duration(seconds):
@@ -26,9 +24,10 @@ def counts_text(run):
 
 
 def register(blueprint):
-    for name, function in {"thousands": thousands, "when": when, "duration": duration,
+    for name, function in {"thousands": thousands, "duration": duration,
                            "counts_text": counts_text, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
                            "fields_text": reasons.changed_fields_text}.items():
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
+    blueprint.add_app_template_global(page_path, "page_path")

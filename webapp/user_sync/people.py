@@ -9,6 +9,7 @@ import io
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
 
+from webapp.dates import iso_timestamp
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import Membership
@@ -109,19 +110,20 @@ def last_seen(person, last_run_at):
     return last_run_at if person.in_group else person.last_seen_at
 
 
-def csv_rows(organisation_id, query="", status="", sort="name", descending=False,
+def csv_rows(organisation, query="", status="", sort="name", descending=False,
              last_run_at=None, batch=2000):
-    """Yields the CSV text in chunks, header first, reading the table in batches."""
+    """Yields the CSV text in chunks, header first, reading the table in batches. Times are
+    ISO 8601 with their offset, in the organisation's time zone."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
-    stmt = ordered(filtered(organisation_id, query, status), sort, descending)
+    stmt = ordered(filtered(organisation.id, query, status), sort, descending)
     for number, person in enumerate(db.session.scalars(
             stmt.execution_options(yield_per=batch)), start=1):
         seen = last_seen(person, last_run_at)
         writer.writerow([_safe_cell(v) for v in (
             person.email, person.display_name, person.job_title, person.department,
-            person.status, seen.isoformat() if seen else "", person.microsoft_id)])
+            person.status, iso_timestamp(seen, organisation), person.microsoft_id)])
         if number % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

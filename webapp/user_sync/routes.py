@@ -1,13 +1,16 @@
 """Manage user sync: Sync now, progress, review, the synced people, history, and 'why not?'."""
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from types import SimpleNamespace
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.routes import safe_next_url
+from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.user_sync import explain as why, filters, history, people, runs, summary
-from webapp.user_sync.settings import save_settings, settings_for
+from webapp.user_sync.settings import InvalidSettings, save_settings, settings_for
 
 bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))
 filters.register(bp)
@@ -28,13 +31,18 @@ def people_context():
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
+def index_page(settings=None, settings_errors=None):
+    queue_notice = runs.sweep_stale_runs(g.organisation.id)
+    return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
+                           settings=settings or settings_for(g.organisation.id),
+                           settings_errors=settings_errors or {}, queue_notice=queue_notice,
+                           **people_context())
+
+
 @bp.route("/")
 @admin_required
 def index():
-    queue_notice = runs.sweep_stale_runs(g.organisation.id)
-    return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
-                           settings=settings_for(g.organisation.id), queue_notice=queue_notice,
-                           **people_context())
+    return index_page()
 
 
 @bp.route("/summary")
@@ -58,11 +66,10 @@ def people_table():
 @admin_required
 def export_csv():
     filters = people_args()
-    rows = people.csv_rows(g.organisation.id, last_run_at=summary.last_seen_reference(
+    rows = people.csv_rows(g.organisation, last_run_at=summary.last_seen_reference(
         g.organisation.id), **filters)
     # Built whole (about 5 MB at 50,000 people) so the database work ends with the request.
-    return Response("".join(rows), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="synced-people-{g.organisation.id}.csv"'})
+    return csv_download(rows, "synced-people", g.organisation)
 
 
 def _status_response(run, started=None):
@@ -182,14 +189,16 @@ def exclude_microsoft_user():
 @bp.route("/settings", methods=["POST"])
 @admin_required
 def update_settings():
-    form = request.form
+    typed = SimpleNamespace(include_guests=request.form.get("include_guests") == "1",
+                            removal_threshold_percent=request.form.get("removal_threshold_percent"),
+                            removal_threshold_minimum=request.form.get("removal_threshold_minimum"))
     try:
-        save_settings(g.organisation.id, form.get("include_guests") == "1",
-                      form.get("removal_threshold_percent"), form.get("removal_threshold_minimum"))
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash("Sync settings saved. They apply from the next sync.", "success")
+        save_settings(g.organisation.id, typed.include_guests, typed.removal_threshold_percent,
+                      typed.removal_threshold_minimum)
+    except InvalidSettings as error:
+        # The page again with what was typed and each message by its field; nothing saved.
+        return index_page(settings=typed, settings_errors=error.errors), 422
+    flash("Sync settings saved. They apply from the next sync.", "success")
     return redirect(url_for("user_sync.index"), 303)
 
 

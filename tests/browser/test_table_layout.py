@@ -1,0 +1,112 @@
+"""Tables in Chromium at a laptop (1280x900) and a tablet (768x1024) width: no word in any cell
+breaks mid-letter (status badges, headers, numbers and dates once read "Acti ve", "Too k"), and
+no page gets wider than the window: a wide table scrolls sideways inside its card instead."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.sync_helpers import NORTHFIELD, app_config_overrides, connected_school, people, \
+    sync_in_process  # noqa: F401 (fixture)
+from webapp.user_sync import people as synced_people
+
+pytestmark = pytest.mark.backends("postgresql")
+
+WIDTHS = [pytest.param({"width": 1280, "height": 900}, id="laptop"),
+          pytest.param({"width": 768, "height": 1024}, id="tablet")]
+
+# Each word (split where a browser may sensibly wrap: spaces, hyphens, slashes) of each cell,
+# and the lines its letters landed on: a word on two lines was broken inside itself.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("td, th")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest(".visually-hidden")) continue;
+      for (const match of node.data.matchAll(/[^\\s\\-\\/]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                                         .map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+BADGES_ON_MORE_THAN_ONE_LINE = """() => [...document.querySelectorAll("td .status, th .status")]
+  .filter(badge => {
+    const lineHeight = parseFloat(getComputedStyle(badge).lineHeight);
+    const padding = parseFloat(getComputedStyle(badge).paddingTop)
+                  + parseFloat(getComputedStyle(badge).paddingBottom);
+    return badge.getBoundingClientRect().height > lineHeight + padding + 1;
+  }).map(badge => badge.textContent.trim())"""
+
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+CROPPED_TABLES = """() => [...document.querySelectorAll("table")].filter(table => {
+  const wrap = table.closest(".table-wrap");
+  return !wrap || (table.scrollWidth > wrap.clientWidth
+                   && getComputedStyle(wrap).overflowX !== "auto");
+}).length"""
+
+
+@pytest.fixture
+def school_with_history(app, factory, client, microsoft):
+    """Two real syncs: someone with a long name and email added, someone suspended, someone
+    excluded, so every status badge, count and date is on the pages."""
+    school = connected_school(factory, client, microsoft)
+    control = microsoft.control
+    long_one = control.create_user(
+        userPrincipalName="alexandra.featherstonehaugh-montgomery@northfield.example",
+        mail="alexandra.featherstonehaugh-montgomery@northfield.example",
+        displayName="Alexandra Featherstonehaugh-Montgomery", jobTitle="Head of Modern Languages",
+        department="Languages")
+    control.add_member(NORTHFIELD, long_one)
+    first = sync_in_process(school)
+    leaver = next(p for p in people(school.org, status="active") if p.microsoft_id != long_one)
+    control.remove_member(NORTHFIELD, leaver.microsoft_id)
+    excluded = next(p for p in people(school.org, status="active")
+                    if p.microsoft_id not in (long_one, leaver.microsoft_id))
+    synced_people.set_excluded(school.org, excluded.id, True)
+    second = sync_in_process(school)
+    assert first.status == second.status == "complete" and second.suspended == 1
+    return school, second
+
+
+def pages(org_id, run_id):
+    sync = f"/o/{org_id}/settings/user-sync"
+    return {"Manage user sync": f"{sync}/", "Sync history": f"{sync}/history",
+            "Sync": f"{sync}/runs/{run_id}", "Manage users": f"/o/{org_id}/settings/users/",
+            "Troubleshooting": f"{sync}/troubleshooting/"}
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_no_table_cell_breaks_inside_a_word_and_no_page_is_wider_than_the_window(
+        school_with_history, live_server, browser_page, viewport):
+    school, run = school_with_history
+    browser_page.set_viewport_size(viewport)
+    sign_in(browser_page, live_server, school.admin.email)
+    for heading, path in pages(school.org.id, run.id).items():
+        browser_page.goto(live_server + path)
+        expect(browser_page.get_by_role("heading", level=1)).to_contain_text(heading)
+        expect(browser_page.locator("table").first).to_be_visible()
+        where = f"{heading} at {viewport['width']}px"
+        assert browser_page.evaluate(BROKEN_WORDS) == [], where
+        assert browser_page.evaluate(BADGES_ON_MORE_THAN_ONE_LINE) == [], where
+        assert browser_page.evaluate(PAGE_OVERFLOW) <= 0, where
+        assert browser_page.evaluate(CROPPED_TABLES) == 0, where
+
+
+def test_the_status_column_has_every_badge_on_the_page(school_with_history, live_server,
+                                                       browser_page):
+    """The checks above are only worth something if the badges are there to check."""
+    school, run = school_with_history
+    browser_page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(browser_page, live_server, school.admin.email)
+    browser_page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/?sort=status")
+    badges = browser_page.locator("#people-table td .status").all_inner_texts()
+    assert {"Active", "Suspended", "Excluded"} <= set(badges)
+    expect(browser_page.get_by_role("cell", name="Alexandra Featherstonehaugh-Montgomery",
+                                    exact=True)).to_be_visible()
