@@ -6,6 +6,7 @@ from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.schedule import services as schedule
 from webapp.user_sync import explain as why, filters, history, people, runs, summary
 from webapp.user_sync.settings import save_settings, settings_for
 
@@ -32,9 +33,12 @@ def people_context():
 @admin_required
 def index():
     queue_notice = runs.sweep_stale_runs(g.organisation.id)
+    card = schedule.card_context(g.organisation)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings_for(g.organisation.id), queue_notice=queue_notice,
-                           **people_context())
+                           suggest_schedule=schedule.take_suggestion(g.organisation.id,
+                                                                     card["schedule"]),
+                           **card, **people_context())
 
 
 @bp.route("/summary")
@@ -135,8 +139,9 @@ def cancel_review(sync_run_id):
 @bp.route("/history")
 @admin_required
 def history_page():
-    return render_template("user_sync/history.html",
-                           runs=runs.recent_runs(g.organisation.id, limit=200))
+    trigger = request.args.get("trigger", "")
+    return render_template("user_sync/history.html", trigger=trigger,
+                           runs=history.recent_runs(g.organisation.id, trigger, limit=200))
 
 
 @bp.route("/runs/<int:sync_run_id>")
