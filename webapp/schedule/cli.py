@@ -16,7 +16,8 @@ def parse_as_of(text):
     except ValueError:
         raise click.BadParameter(f"{text!r} is not an ISO-8601 moment such as "
                                  "2026-03-29T02:00:00+01:00.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)  # stored moments are UTC (SQLite keeps no offset)
 
 
 @sync_cli.command("enqueue-due")
