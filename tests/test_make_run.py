@@ -1,5 +1,5 @@
 """The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
-embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn and a worker, all
+embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn, a worker and the clock, all
 up together and all stopped together. A worker that crashed at start-up once stopped it all."""
 import os
 import shutil
@@ -58,6 +58,10 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
                  what="make run's web process")
         wait_for(lambda: "Listening on" in output() or process.poll() is not None, timeout=60,
                  what="make run's worker")
+        wait_for(lambda: "clock started" in output() or process.poll() is not None, timeout=60,
+                 what="make run's clock")
+        wait_for(lambda: "jobs.schedule.enqueue_due_job" in output() or process.poll() is not None,
+                 timeout=60, what="the clock's first tick, run by the worker")
         assert process.poll() is None, output()
         assert "Sign in to rostersync as: it-sync@oaklearning.example / demo-password" in output()
         session = requests.Session()
