@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+from datetime import timezone
 
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
-from webapp.redis_conn import enqueue
+from webapp.redis_conn import enqueue, redis_key
 from webapp.user_sync import models as m
 
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
@@ -71,11 +72,23 @@ def raise_event(organisation_id, event, dedupe_key, day, payload):
     return row
 
 
+def delivery_job_id(row):
+    """One id per attempt of one event: RQ's unique=True then refuses a second copy. The
+    creation time keeps ids apart if a database is ever reset under the same Redis."""
+    created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(
+        tzinfo=timezone.utc)  # SQLite hands datetimes back without their (UTC) offset
+    created = int(created_at.timestamp() * 1_000_000)
+    key = redis_key("notification", row.id, created, row.attempts)
+    return re.sub(r"[^A-Za-z0-9_-]", "-", key)  # RQ allows letters, digits, - and _
+
+
 def enqueue_delivery(row, as_of=None):
     from jobs.notifications import send_notification_job
     try:
         enqueue("quick", send_notification_job, row.id,
-                (as_of or utcnow()).isoformat(), job_id=f"notification-{row.id}-{row.attempts}",
+                (as_of or utcnow()).isoformat(),
+                # Namespaced like every key of this app; RQ allows letters, digits, - and _.
+                job_id=delivery_job_id(row),
                 unique=True, description=f"email {row.event} ({row.scope})")
     except DuplicateJobError:
         pass  # this attempt is already queued

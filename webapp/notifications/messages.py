@@ -7,7 +7,7 @@ secret or password.
 import json
 from dataclasses import dataclass, field
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 
 from webapp.notifications import events as e
 
@@ -73,5 +73,8 @@ def _school_mail(event, name, payload, organisation):
 
 
 def render(mail):
-    return (render_template("notifications/mail.txt", mail=mail),
-            render_template("notifications/mail.html", mail=mail))
+    """Straight from the Jinja environment: a job has no request, so no page context processors
+    (the .html template still autoescapes, by its extension)."""
+    env = current_app.jinja_env
+    return (env.get_template("notifications/mail.txt").render(mail=mail),
+            env.get_template("notifications/mail.html").render(mail=mail))
