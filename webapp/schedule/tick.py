@@ -64,7 +64,7 @@ def tick(now):
 
 def enqueue_due(now):
     """Runs one tick as of `now` (aware UTC); returns a TickLine per school it acted on."""
-    lines = requeue_lost_runs()
+    lines = requeue_lost_runs(now)
     rows = due_rows(now)
     context = _Context.load(rows)
     for row in rows:
@@ -160,12 +160,12 @@ def _claim(row, now, commit):
     return True
 
 
-def requeue_lost_runs():
+def requeue_lost_runs(now):
     """Automatic runs still waiting for a worker whose RQ job is gone get it back, same id."""
     lines = []
     waiting = db.session.scalars(select(m.SyncRun).where(
         m.SyncRun.status == m.QUEUED, m.SyncRun.trigger == m.TRIGGER_AUTOMATIC,
-        m.SyncRun.created_at <= utcnow() - ENQUEUE_GRACE)).all()
+        m.SyncRun.created_at <= now - ENQUEUE_GRACE)).all()
     for run in waiting:
         try:
             runs.enqueue_run_job(run)
