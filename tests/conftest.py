@@ -162,7 +162,8 @@ def admin_client(client, admin, sign_in):
 WORKER_ENV_KEYS = ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "REDIS_KEY_PREFIX", "QUEUE_QUICK",
                    "QUEUE_SYNC", "TOKEN_ENCRYPTION_KEY", "SECRET_KEY", "MICROSOFT_CLIENT_ID",
                    "MICROSOFT_CLIENT_SECRET", "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL",
-                   "SUPPORT_URL")
+                   "SUPPORT_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_DEFAULT_SENDER",
+                   "MAIL_TIMEOUT_SECONDS", "PUBLIC_URL")
 
 
 def worker_environment(app, extra=None):
@@ -214,3 +215,4 @@ def start_worker(app):
 # with `from tests.microsoft_flow import app_config_overrides`.
 from tests.microsoft_flow import microsoft, oak, oak_client, simulator  # noqa: E402,F401
 from tests.faults.private_redis import private_redis  # noqa: E402,F401
+from tests.mail_helpers import smtp_server  # noqa: E402,F401

@@ -35,7 +35,8 @@ def test_secrets_are_generated_and_microsoft_settings_are_asked_for():
 def test_formation_and_add_ons_match_the_procfile():
     procfile = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
                     if line.strip())
-    assert set(manifest()["formation"]) == {"web", "worker"} <= set(procfile)
+    assert set(manifest()["formation"]) == {"web", "worker", "clock"} <= set(procfile)
+    assert manifest()["formation"]["clock"]["quantity"] == 1  # one clock (two are safe, not useful)
     assert "db upgrade" in procfile["release"]
     plans = {addon["plan"].split(":")[0] for addon in manifest()["addons"]}
     assert plans == {"heroku-postgresql", "heroku-redis"}

@@ -1,7 +1,7 @@
 """The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
-embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn and a worker, all
-up together and all stopped together. A worker that crashed at start-up once stopped it all, and
-a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2)."""
+embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn, a worker and the
+clock, all up together and all stopped together. A worker that crashed at start-up once stopped it
+all, and a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2)."""
 import os
 import shutil
 import signal
@@ -69,6 +69,10 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
                  what="make run's web process")
         wait_for(lambda: "Listening on" in output() or process.poll() is not None, timeout=60,
                  what="make run's worker")
+        wait_for(lambda: "clock started" in output() or process.poll() is not None, timeout=60,
+                 what="make run's clock")
+        wait_for(lambda: "jobs.schedule.enqueue_due_job" in output() or process.poll() is not None,
+                 timeout=60, what="the clock's first tick, run by the worker")
         assert process.poll() is None, output()
         assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
         sign_in_page = requests.get(f"{base_url}/login", timeout=10).text

@@ -35,6 +35,8 @@ def create_app(config_class=None):
     from webapp.security import init_security
     init_cli(app)
     init_security(app)
+    from webapp.schedule.outcomes import init_schedule
+    init_schedule(app)
     return app
 
 
@@ -65,6 +67,10 @@ def _register_blueprints(app):
     from webapp.microsoft.routes import bp as microsoft_bp, callback_bp as microsoft_callback_bp
     from webapp.troubleshooting.routes import bp as troubleshooting_bp
     for blueprint in (microsoft_bp, microsoft_callback_bp, troubleshooting_bp):
+        app.register_blueprint(blueprint)
+    from webapp.notifications.routes import bp as notifications_bp
+    from webapp.schedule.routes import bp as schedule_bp
+    for blueprint in (schedule_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
 

@@ -129,6 +129,21 @@ class Config:
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
     # Dates and times are shown in this zone (an IANA name), with the zone named.
     DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE") or "Europe/London"
+    # Email (Flask's MAIL_* names; sent with smtplib). No MAIL_SERVER: mails go to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = env_flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER",
+                                         "rostersync <no-reply@rostersync.invalid>")
+    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 20)
+    OPERATIONS_EMAIL = env_list("OPERATIONS_EMAIL")
+    # The address people use to reach the app; links in emails start with it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # How often the clock process enqueues the automatic-sync tick.
+    CLOCK_INTERVAL_SECONDS = env_int("CLOCK_INTERVAL_SECONDS", 60)
     DEMO_MODE = env_flag("DEMO_MODE", default=False)
 
     @classmethod
@@ -141,6 +156,7 @@ class ProductionConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", default=True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
     @classmethod
     def validate(cls):
@@ -151,6 +167,12 @@ class ProductionConfig(Config):
                 "Missing required environment variable(s): " + ", ".join(missing)
                 + ". Set them before starting rostersync in production "
                 "(generate them with `flask --app wsgi keys generate`).")
+        if cls.MAIL_SERVER and not cls.PUBLIC_URL:
+            raise ConfigError("PUBLIC_URL is required when MAIL_SERVER is set: links in emails "
+                              "start with it (for example https://rostersync.example.org).")
+        if cls.MAIL_USE_TLS and cls.MAIL_USE_SSL:
+            raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL "
+                              "(usually port 465), not both.")
 
 
 def config_from_env(environ=os.environ):

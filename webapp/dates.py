@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, g
 
 from webapp.config import ConfigError
+from webapp.schedule.zones import organisation_zone
 
 
 def zone_for(organisation):
-    """The time zone an organisation's dates are shown in: the one place that decides it.
-    Every organisation uses the platform's DEFAULT_TIME_ZONE for now."""
-    return ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])
+    """The time zone an organisation's dates are shown in: the one place that decides it (its own
+    time_zone; pages without an organisation use the platform's DEFAULT_TIME_ZONE)."""
+    name = organisation.time_zone if organisation is not None else None
+    name = name or current_app.config["DEFAULT_TIME_ZONE"]
+    return organisation_zone(name)
 
 
 def check_time_zone(name):

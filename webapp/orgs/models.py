@@ -23,6 +23,9 @@ class Organisation(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(255), nullable=False, unique=True)
     trust_id = db.Column(db.Integer, db.ForeignKey("trusts.id"), index=True)
+    # IANA name; daily sync times and dates shown to the school are in this zone.
+    time_zone = db.Column(db.String(64), nullable=False, default="Europe/London",
+                          server_default="Europe/London")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
     trust = db.relationship("Trust", back_populates="organisations")

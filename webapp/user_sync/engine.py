@@ -26,6 +26,7 @@ from webapp.user_sync.fetch import fetch_group_users
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.record import load_plan, record_changes
 from webapp.user_sync.settings import settings_for
+from webapp.user_sync.signals import announce_finished
 from webapp.user_sync.store import load_existing, protected_memberships
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def _finish_recorded(run, plan, status, reason=None):
     db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id,
                                                 runs.RUNS.c.status == m.RUNNING).values(**values))
     db.session.commit()
+    announce_finished(run.id)
 
 
 def _apply_and_finish(run, plan):
@@ -158,6 +160,7 @@ def _apply_and_finish(run, plan):
         **runs.finish_values(m.COMPLETE, None, plan.counts())))
     db.session.commit()
     forget_status_counts(run.organisation_id)
+    announce_finished(run.id)
 
 
 def _apply_reviewed(run):
@@ -172,3 +175,4 @@ def _apply_reviewed(run):
         **runs.finish_values(m.COMPLETE, None, plan.counts())))
     db.session.commit()
     forget_status_counts(run.organisation_id)
+    announce_finished(run.id)

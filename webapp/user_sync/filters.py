@@ -27,7 +27,8 @@ def register(blueprint):
     for name, function in {"thousands": thousands, "duration": duration,
                            "counts_text": counts_text, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
-                           "fields_text": reasons.changed_fields_text}.items():
+                           "fields_text": reasons.changed_fields_text,
+                           "started_by": history.started_by_text}.items():
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
     blueprint.add_app_template_global(page_path, "page_path")

@@ -10,6 +10,25 @@ PER_PAGE = 100
 ACTIONS = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND, m.SKIP, m.KEEP)
 
 
+TRIGGERS = (m.TRIGGER_AUTOMATIC, m.TRIGGER_MANUAL)
+
+
+def recent_runs(organisation_id, trigger="", limit=200):
+    """The history list, optionally only Automatic runs or only those an admin started."""
+    stmt = select(m.SyncRun).where(m.SyncRun.organisation_id == organisation_id)
+    if trigger in TRIGGERS:
+        stmt = stmt.where(m.SyncRun.trigger == trigger)
+    return db.session.scalars(stmt.order_by(m.SyncRun.id.desc()).limit(limit)).all()
+
+
+def started_by_text(run):
+    """'Automatic', or who pressed the button: 'Sync now by Jo Bloggs'."""
+    if run.is_automatic:
+        return "Automatic"
+    who = run.started_by.name_or_email if run.started_by else "a deleted account"
+    return f"{'Preview' if run.kind == m.KIND_PREVIEW else 'Sync now'} by {who}"
+
+
 def run_changes(run, action="", page=1, per_page=PER_PAGE):
     stmt = select(m.SyncChange).where(m.SyncChange.run_id == run.id)
     if action in ACTIONS:

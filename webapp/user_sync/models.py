@@ -7,6 +7,8 @@ QUEUED, RUNNING = "queued", "running"
 NEEDS_REVIEW, COMPLETE, FAILED, CANCELLED = "needs_review", "complete", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
 KIND_SYNC, KIND_PREVIEW = "sync", "preview"
+# Who started a run: an admin (Sync now / Preview) or the schedule (webapp.schedule.tick).
+TRIGGER_MANUAL, TRIGGER_AUTOMATIC = "manual", "automatic"
 
 # Change actions recorded per run.
 ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reinstate", "skip", "keep"
@@ -39,6 +41,8 @@ class SyncRun(db.Model):
     # "one sync per organisation" hold across every web and worker process.
     active_slot = db.Column(db.Integer, unique=True)
     kind = db.Column(db.String(16), nullable=False, default=KIND_SYNC)
+    trigger = db.Column(db.String(16), nullable=False, default=TRIGGER_MANUAL,
+                        server_default=TRIGGER_MANUAL)
     # Set when an admin answers Apply removals: the job then applies this run's stored plan.
     approved = db.Column(db.Boolean, nullable=False, default=False)
     reviewed_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
@@ -67,6 +71,10 @@ class SyncRun(db.Model):
 
     started_by = db.relationship("User", foreign_keys=[started_by_user_id])
     reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_user_id])
+
+    @property
+    def is_automatic(self):
+        return self.trigger == TRIGGER_AUTOMATIC
 
     @property
     def is_active(self):

@@ -9,6 +9,7 @@ from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.schedule import services as schedule
 from webapp.user_sync import explain as why, filters, history, people, runs, summary
 from webapp.user_sync.settings import InvalidSettings, save_settings, settings_for
 
@@ -33,10 +34,13 @@ def people_context():
 
 def index_page(settings=None, settings_errors=None):
     queue_notice = runs.sweep_stale_runs(g.organisation.id)
+    card = schedule.card_context(g.organisation)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings or settings_for(g.organisation.id),
                            settings_errors=settings_errors or {}, queue_notice=queue_notice,
-                           **people_context())
+                           suggest_schedule=schedule.take_suggestion(g.organisation.id,
+                                                                     card["schedule"]),
+                           **card, **people_context())
 
 
 @bp.route("/")
@@ -142,8 +146,9 @@ def cancel_review(sync_run_id):
 @bp.route("/history")
 @admin_required
 def history_page():
-    return render_template("user_sync/history.html",
-                           runs=runs.recent_runs(g.organisation.id, limit=200))
+    trigger = request.args.get("trigger", "")
+    return render_template("user_sync/history.html", trigger=trigger,
+                           runs=history.recent_runs(g.organisation.id, trigger, limit=200))
 
 
 @bp.route("/runs/<int:sync_run_id>")

@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.redis_conn import enqueue, get_redis, redis_key
 from webapp.user_sync import models as m
+from webapp.user_sync.signals import announce_finished
 
 RUNS = m.SyncRun.__table__
 NOTHING_CHANGED = "Nothing was changed."
@@ -63,10 +64,11 @@ def pending_review(organisation_id):
         .order_by(m.SyncRun.id.desc()).limit(1))
 
 
-def start_run(organisation, user, kind=m.KIND_SYNC):
+def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL):
     """Queues a sync (or preview) for the organisation; returns (run, started_now).
 
-    If one is already queued or running, that run is returned instead.
+    If one is already queued or running, that run is returned instead. trigger: an admin's
+    Sync now, or the schedule's tick (whose claim commits with the run, see schedule.tick).
     """
     sweep_stale_runs(organisation.id)
     running = active_run(organisation.id)
@@ -76,7 +78,7 @@ def start_run(organisation, user, kind=m.KIND_SYNC):
     if connection_for_organisation(organisation) is None or choice is None:
         raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
     run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
-                    started_by_user_id=user.id if user else None, group_id=choice.group_id,
+                    trigger=trigger, started_by_user_id=user.id if user else None, group_id=choice.group_id,
                     group_name=choice.display_name, rq_job_id=uuid.uuid4().hex)
     db.session.add(run)
     try:
@@ -133,15 +135,21 @@ def cancel_review(organisation, run_id, user):
 
 
 def _enqueue(run):
-    from jobs.sync import run_sync_job
     try:  # the sync queue's time limit and TTLs come from JOB_* settings (README: Deploying)
-        enqueue("sync", run_sync_job, run.id, job_id=run.rq_job_id,
-                description=f"sync run {run.id} of organisation {run.organisation_id}")
+        enqueue_run_job(run)
     except Exception as error:  # Redis unreachable: say so rather than leave a run queued forever
         finish_run(run.id, m.FAILED, reason=f"The sync could not be queued ({type(error).__name__}: "
                    "the job queue is unreachable). Try again in a minute; if it keeps "
                    f"happening, contact support. {NOTHING_CHANGED}")
         db.session.refresh(run)
+
+
+def enqueue_run_job(run):
+    """unique=True: the tick re-enqueues a queued run whose job Redis lost under the same id, so
+    a job that still exists is never doubled (RQ raises DuplicateJobError instead)."""
+    from jobs.sync import run_sync_job
+    return enqueue("sync", run_sync_job, run.id, job_id=run.rq_job_id, unique=True,
+                   description=f"sync run {run.id} of organisation {run.organisation_id}")
 
 
 def mark_running(run_id, pid):
@@ -181,6 +189,8 @@ def finish_run(run_id, status, reason=None, counts=None, only_if_active=True):
         stmt = stmt.where(RUNS.c.status.in_(m.ACTIVE_STATES))
     result = db.session.execute(stmt.values(**finish_values(status, reason, counts)))
     db.session.commit()
+    if result.rowcount == 1:
+        announce_finished(run_id)
     return result.rowcount == 1
 
 
@@ -287,13 +297,6 @@ def sweep_stale_runs(organisation_id):
         finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} Press Sync now to try again.")
         db.session.expire(run)
     return None
-
-
-def recent_runs(organisation_id, limit=20, before_id=None):
-    stmt = select(m.SyncRun).where(m.SyncRun.organisation_id == organisation_id)
-    if before_id:
-        stmt = stmt.where(m.SyncRun.id < before_id)
-    return db.session.scalars(stmt.order_by(m.SyncRun.id.desc()).limit(limit)).all()
 
 
 def get_run(organisation, run_id):

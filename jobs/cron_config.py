@@ -1,0 +1,21 @@
+"""The clock's one registration, read by RQ's CronScheduler (`python -m jobs.clock`, or
+`rq cron jobs.cron_config --url redis://...` where the Redis URL needs no TLS options).
+
+Every CLOCK_INTERVAL_SECONDS it enqueues the tick job on the quick queue. The schedule itself
+(daily times in each school's time zone) lives in the database and is computed by our code, so
+RQ's cron strings (UTC) are not used, and a second clock process only enqueues a second tick,
+which finds nothing left to claim.
+"""
+from rq import cron
+
+from jobs.schedule import enqueue_due_job
+from webapp.config import config_from_env
+
+_config = config_from_env()
+cron.register(enqueue_due_job, queue_name=_config.QUEUE_QUICK,
+              interval=_config.CLOCK_INTERVAL_SECONDS,
+              job_timeout=_config.JOB_TIMEOUT_QUICK_SECONDS,
+              result_ttl=_config.JOB_RESULT_TTL_SECONDS,
+              failure_ttl=_config.JOB_FAILURE_TTL_SECONDS,
+              # A tick nobody ran within the interval is replaced by the next one.
+              ttl=max(_config.CLOCK_INTERVAL_SECONDS, 60))

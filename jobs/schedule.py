@@ -1,0 +1,10 @@
+"""The tick job, enqueued every minute by the clock process (jobs/cron_config.py)."""
+from jobs.context import with_app_context
+
+
+@with_app_context
+def enqueue_due_job():
+    from webapp.auth.models import utcnow
+    from webapp.schedule.tick import tick
+    lines = tick(utcnow())
+    return [line.text for line in lines]

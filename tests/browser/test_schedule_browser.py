@@ -1,0 +1,67 @@
+"""An admin sets Every day at a time in Chromium, sees Next automatic sync, a tick runs with
+--as-of (the CLI, as a real process), and the history marks the run Automatic."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.conftest import worker_environment
+from tests.microsoft_flow import simulator_config
+from tests.schedule_helpers import due_moment, runs_of
+from tests.sync_helpers import FAST_RETRIES, connected_school
+from webapp.user_sync import models as m
+
+pytestmark = pytest.mark.backends("postgresql")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app_config_overrides(microsoft):
+    return {**simulator_config(microsoft), **FAST_RETRIES}
+
+
+def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
+        app, factory, client, microsoft, live_server, browser_page, start_worker):
+    school = connected_school(factory, client, microsoft)
+    page = browser_page
+    sign_in(page, live_server, school.admin.email)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    card = page.get_by_role("region", name="Automatic sync")
+    expect(card).to_contain_text("Next automatic sync: none, automatic sync is off.")
+
+    card.get_by_label("Sync automatically").select_option(label="Every day")
+    card.get_by_label("Time of day").fill("25:00")
+    card.get_by_role("button", name="Save schedule").click()
+    expect(card.get_by_text("25:00 is not a time of day: use 00:00 to 23:59.")).to_be_visible()
+    expect(card.get_by_label("Time of day")).to_have_attribute("aria-invalid", "true")
+
+    card.get_by_label("Time of day").fill("02:00")
+    card.get_by_role("button", name="Save schedule").click()
+    expect(card.get_by_text("Schedule saved.")).to_be_visible()
+    expect(card).to_contain_text(re.compile(
+        r"Next automatic sync:\s+\w+day \d+ \w+ \d{4} at 02:[0-2]\d \(Europe/London\)"))
+    expect(card.get_by_text("Europe/London (used for Every day)")).to_be_visible()
+
+    tick = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "sync", "enqueue-due", "--as-of",
+         due_moment(school.org).isoformat()], cwd=ROOT, env=worker_environment(app),
+        capture_output=True, text=True, timeout=120)
+    assert tick.returncode == 0 and "queued an automatic sync" in tick.stdout, tick.stdout
+    worker = start_worker({key: str(value) for key, value in FAST_RETRIES.items()}, burst=True)
+    assert worker.wait(timeout=120) == 0
+    assert runs_of(school.org)[-1].status == m.COMPLETE
+
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/history")
+    runs = page.get_by_role("table", name="Sync runs")
+    expect(runs.get_by_role("cell", name="Automatic", exact=True)).to_be_visible()
+    page.get_by_label("Show").select_option(label="Automatic")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"trigger=automatic"))
+    expect(runs.get_by_role("cell", name="Automatic", exact=True)).to_have_count(1)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    expect(page.get_by_role("region", name="Automatic sync")).to_contain_text(
+        re.compile(r"Next automatic sync:\s+\w+day"))

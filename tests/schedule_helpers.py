@@ -1,0 +1,49 @@
+"""Automatic sync for tests: save a schedule through the real form, run a tick as of a moment."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.factory import csrf_token_from
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+from webapp.schedule.models import SyncSchedule
+from webapp.user_sync import models as m
+
+HTMX = {"HX-Request": "true"}
+
+
+def sync_page(school):
+    return school.client.get(f"/o/{school.org.id}/settings/user-sync/")
+
+
+def save_schedule(school, frequency, time_of_day="", htmx=True):
+    page = sync_page(school)
+    return school.client.post(f"/o/{school.org.id}/settings/user-sync/schedule/",
+                              headers=HTMX if htmx else {},
+                              data={"csrf_token": csrf_token_from(page.text),
+                                    "frequency": frequency, "time_of_day": time_of_day})
+
+
+def schedule_of(org):
+    db.session.expire_all()
+    return db.session.scalar(select(SyncSchedule).where(SyncSchedule.organisation_id == org.id))
+
+
+def run_tick(app, as_of):
+    """`flask sync enqueue-due --as-of`, through the real command line parser."""
+    result = app.test_cli_runner().invoke(args=["sync", "enqueue-due", "--as-of",
+                                                as_of.isoformat()])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output
+
+
+def due_moment(org):
+    """The school's next due moment, plus a second so a tick as of it finds the school due."""
+    return schedule_of(org).next_due_at.replace(tzinfo=utcnow().tzinfo) + timedelta(seconds=1)
+
+
+def runs_of(org):
+    db.session.expire_all()
+    return db.session.scalars(select(m.SyncRun).where(m.SyncRun.organisation_id == org.id)
+                              .order_by(m.SyncRun.id)).all()

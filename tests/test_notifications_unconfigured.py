@@ -1,0 +1,21 @@
+"""No MAIL_SERVER (demo mode, make run): emails go to the log and the page says so."""
+import logging
+
+from tests.sync_helpers import app_config_overrides, school  # noqa: F401
+from webapp.auth.models import utcnow
+from webapp.notifications import events
+from webapp.notifications.delivery import deliver
+from webapp.notifications.models import LOGGED
+
+
+def test_without_a_mail_server_mails_are_logged_and_the_notifications_page_says_so(
+        app, school, caplog):
+    page = school.client.get(f"/o/{school.org.id}/settings/notifications/")
+    assert "Email is not configured on this platform" in page.text
+    row = events.raise_event(school.org.id, events.RECONNECT_NEEDED, events.RECONNECT_NEEDED,
+                             utcnow().date(), {"reason": "Microsoft refused the token."})
+    with caplog.at_level(logging.INFO, logger="webapp.notifications.mailer"):
+        assert deliver(row.id, utcnow()) == LOGGED
+    logged = [record for record in caplog.records if record.name == "webapp.notifications.mailer"]
+    assert logged and "Microsoft refused rostersync's access" in logged[0].getMessage()
+    assert logged[0].mail_to == school.admin.email

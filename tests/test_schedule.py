@@ -1,0 +1,143 @@
+"""Automatic sync: the card, its validation, the tick and CLI, pauses, retries, and history."""
+from datetime import timedelta
+
+import pytest
+
+from tests.schedule_helpers import (
+    HTMX, due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
+from tests.sync_helpers import app_config_overrides, school, sync_in_process  # noqa: F401
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+from webapp.microsoft.models import GroupChoice, RECONNECT_NEEDED
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import run_sync
+from webapp.user_sync.settings import save_settings
+
+
+def test_every_day_at_a_time_shows_the_next_automatic_sync_in_the_schools_time_zone(school):
+    response = save_schedule(school, "daily", "02:00")
+    assert response.status_code == 200
+    assert "Schedule saved." in response.text and "Next automatic sync:" in response.text
+    saved = schedule_of(school.org)
+    local = saved.next_due_at.replace(tzinfo=utcnow().tzinfo).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/London"))
+    assert (local.hour, 0 <= local.minute < 30) == (2, True)
+    assert f"at {local:%H:%M} (Europe/London)" in sync_page(school).text
+
+
+@pytest.mark.parametrize("frequency,time_of_day,field,words", [
+    ("weekly", "", "schedule-frequency-error", "Choose Off, Every day"),
+    ("daily", "2am", "schedule-time-error", "HH:MM"),
+    ("daily", "25:00", "schedule-time-error", "not a time of day"),
+    ("daily", "", "schedule-time-error", "HH:MM"),
+])
+def test_a_bad_choice_answers_the_form_with_the_problem_next_to_it_and_saves_nothing(
+        school, frequency, time_of_day, field, words):
+    for htmx in (True, False):
+        response = save_schedule(school, frequency, time_of_day, htmx=htmx)
+        assert response.status_code == (200 if htmx else 422)
+        error = response.text.split(f'id="{field}">', 1)[1].split("</p>", 1)[0]
+        assert words in error
+        assert 'aria-invalid="true"' in response.text
+    assert schedule_of(school.org) is None
+
+
+def test_automatic_sync_needs_a_group_and_says_so_when_it_is_gone(school):
+    save_schedule(school, "4h")
+    db.session.query(GroupChoice).delete()
+    db.session.commit()
+    assert "none, no group is chosen" in sync_page(school).text
+    response = save_schedule(school, "daily", "06:00")
+    assert "Choose the group to sync in Import settings" in response.text
+    assert schedule_of(school.org).frequency == "4h"  # nothing saved
+
+
+def test_the_tick_queues_a_due_school_once_and_history_marks_it_automatic(app, school):
+    sync_in_process(school)  # Sync now by the admin
+    save_schedule(school, "daily", "03:15")
+    as_of = due_moment(school.org)
+    output = run_tick(app, as_of - timedelta(seconds=2))
+    assert "0 queued, 0 skipped" in output  # not due yet
+    output = run_tick(app, as_of)
+    automatic = runs_of(school.org)[-1]
+    assert automatic.trigger == m.TRIGGER_AUTOMATIC and automatic.status == m.QUEUED
+    assert f"Northfield Academy: queued an automatic sync (run {automatic.id})." in output
+    again = run_tick(app, as_of)  # a second tick as of the same moment finds nothing due
+    assert "0 queued, 0 skipped" in again and len(runs_of(school.org)) == 2
+    assert run_sync(automatic.id).status == m.COMPLETE
+    history = school.client.get(f"/o/{school.org.id}/settings/user-sync/history").text
+    assert "Automatic" in history and f"Sync now by {school.admin.name_or_email}" in history
+    only_automatic = school.client.get(
+        f"/o/{school.org.id}/settings/user-sync/history?trigger=automatic").text
+    assert "Automatic" in only_automatic and "Sync now by" not in only_automatic
+    only_manual = school.client.get(
+        f"/o/{school.org.id}/settings/user-sync/history?trigger=manual").text
+    assert "Sync now by" in only_manual and ">Automatic</td>" not in only_manual
+
+
+def test_after_six_hours_down_each_due_school_syncs_once(app, school):
+    save_schedule(school, "1h")
+    back = due_moment(school.org) + timedelta(hours=6)
+    run_tick(app, back)
+    run_tick(app, back + timedelta(seconds=30))
+    assert [run.trigger for run in runs_of(school.org)] == [m.TRIGGER_AUTOMATIC]
+    assert schedule_of(school.org).next_due_at.replace(tzinfo=back.tzinfo) > back
+
+
+def test_a_running_sync_is_not_doubled_and_its_slot_is_consumed(app, school):
+    save_schedule(school, "daily", "04:00")
+    from webapp.user_sync import runs
+    running, _ = runs.start_run(school.org, school.admin)
+    output = run_tick(app, due_moment(school.org))
+    assert "skipped, a sync is already running" in output
+    assert len(runs_of(school.org)) == 1 and running.trigger == m.TRIGGER_MANUAL
+
+
+def test_reconnect_needed_pauses_the_schedule_without_calling_microsoft(app, school, microsoft):
+    save_schedule(school, "2h")
+    school.connection.status = RECONNECT_NEEDED
+    db.session.commit()
+    assert "paused until someone" in sync_page(school).text
+    microsoft.control.clear_request_log()
+    output = run_tick(app, due_moment(school.org))
+    assert "skipped, paused until someone reconnects to Microsoft" in output
+    assert runs_of(school.org) == [] and microsoft.control.request_log() == []
+
+
+def test_an_automatic_sync_stops_for_review_over_the_removal_limit_and_pauses(app, school,
+                                                                               microsoft):
+    sync_in_process(school)
+    save_settings(school.org.id, False, 0, 0)  # any removal needs review
+    leaver = next(p for p in __import__("tests.sync_helpers", fromlist=["people"]).people(
+        school.org, status="active"))
+    assert microsoft.control.remove_member(__import__("tests.sync_helpers",
+                                                      fromlist=["NORTHFIELD"]).NORTHFIELD,
+                                           leaver.microsoft_id)
+    save_schedule(school, "1h")
+    run_tick(app, due_moment(school.org))
+    automatic = runs_of(school.org)[-1]
+    assert run_sync(automatic.id).status == m.NEEDS_REVIEW
+    assert "paused while a review waits" in sync_page(school).text
+    output = run_tick(app, due_moment(school.org))
+    assert "skipped, paused while a review waits" in output
+
+
+def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, microsoft):
+    save_schedule(school, "daily", "05:00")
+    regular = due_moment(school.org)
+    microsoft.control.delete_group(__import__("tests.sync_helpers", fromlist=["NORTHFIELD"]).NORTHFIELD)
+    run_tick(app, regular)
+    failed = run_sync(runs_of(school.org)[-1].id)
+    assert failed.status == m.FAILED
+    schedule = schedule_of(school.org)
+    finished = failed.finished_at.replace(tzinfo=regular.tzinfo)
+    assert schedule.failures == 1
+    assert schedule.next_due_at.replace(tzinfo=regular.tzinfo) == finished + timedelta(minutes=15)
+    assert "The last 1 automatic sync failed" in sync_page(school).text
+
+
+def test_the_suggestion_to_turn_automatic_sync_on_appears_once_after_the_first_sync(school):
+    assert "Turn on" not in sync_page(school).text
+    sync_in_process(school)
+    assert "Your first sync is done" in sync_page(school).text
+    assert "Your first sync is done" not in sync_page(school).text

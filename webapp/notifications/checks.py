@@ -1,0 +1,47 @@
+"""Events that come from time passing rather than from a run: checked by every tick."""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import exists, select
+
+from webapp.extensions import db
+from webapp.microsoft.client_secret import secret_expiry_notice
+from webapp.notifications import delivery, events
+from webapp.notifications.models import NotificationEvent
+from webapp.schedule.models import SyncSchedule
+from webapp.user_sync import models as m
+
+STALE_AFTER = timedelta(hours=48)
+
+
+def run_checks(now):
+    raise_no_recent_success(now)
+    raise_secret_expiry(now)
+    delivery.resend_due(now)
+
+
+def raise_no_recent_success(now):
+    """Automatic sync on for 48 hours and no sync completed in those 48 hours."""
+    cutoff, day = now - STALE_AFTER, now.date()
+    completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
+                               m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,
+                               m.SyncRun.finished_at >= cutoff)
+    already = exists().where(NotificationEvent.organisation_id == SyncSchedule.organisation_id,
+                             NotificationEvent.event == events.NO_RECENT_SUCCESS,
+                             NotificationEvent.day == day)
+    for organisation_id in db.session.scalars(select(SyncSchedule.organisation_id).where(
+            SyncSchedule.frequency != "off", SyncSchedule.enabled_at <= cutoff,
+            ~completed, ~already)):
+        events.raise_event(organisation_id, events.NO_RECENT_SUCCESS, events.NO_RECENT_SUCCESS,
+                           day, {})
+
+
+def raise_secret_expiry(now):
+    """To OPERATIONS_EMAIL, once when the warning window opens, once a week before, once expired."""
+    config = current_app.config
+    notice = secret_expiry_notice(config, today=now.date())
+    if notice is None or not config["OPERATIONS_EMAIL"]:
+        return
+    stage = "expired" if notice.expired else ("week" if notice.days_left <= 7 else "window")
+    events.raise_event(None, events.SECRET_EXPIRY, f"{events.SECRET_EXPIRY}:{stage}",
+                       notice.expires, {"message": notice.message})

@@ -1,0 +1,97 @@
+"""Which events need a person, and raising one: at most once per scope, key and day.
+
+A raised event is a row in notification_events (committed, so a restart never resends) and a
+job on the quick queue that sends it. The sync never waits for either: everything here runs
+after the run's outcome is committed, and a Redis outage only delays the mail to the next tick.
+"""
+import hashlib
+import json
+import logging
+import re
+from datetime import timezone
+
+from rq.exceptions import DuplicateJobError
+from sqlalchemy.exc import IntegrityError
+
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+from webapp.notifications.models import NotificationEvent
+from webapp.redis_conn import enqueue, redis_key
+from webapp.user_sync import models as m
+
+SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
+NO_RECENT_SUCCESS, RECOVERED, SECRET_EXPIRY = "no_recent_success", "recovered", "client_secret"
+# The kinds each admin can turn off on the Notifications page, in the order shown there.
+ADMIN_EVENTS = {
+    SYNC_FAILED: "An automatic sync failed",
+    NEEDS_REVIEW: "An automatic sync needs review before it removes people",
+    RECONNECT_NEEDED: "Microsoft needs reconnecting",
+    NO_RECENT_SUCCESS: "No successful sync for 48 hours while automatic sync is on",
+    RECOVERED: "Syncing again after failures",
+}
+OPERATIONS = "operations"
+log = logging.getLogger(__name__)
+
+
+def after_run(run, previous_failures, reconnect_needed):
+    """Raises the events an automatic run's outcome calls for (Sync now is watched on screen)."""
+    day = (run.finished_at or utcnow()).date()
+    if run.status == m.COMPLETE and previous_failures > 0:
+        raise_event(run.organisation_id, RECOVERED, RECOVERED, day, {"run_id": run.id})
+    if not run.is_automatic:
+        return
+    if run.status == m.FAILED and reconnect_needed:
+        raise_event(run.organisation_id, RECONNECT_NEEDED, RECONNECT_NEEDED, day,
+                    {"run_id": run.id, "reason": run.reason})
+    elif run.status == m.FAILED:
+        raise_event(run.organisation_id, SYNC_FAILED, f"{SYNC_FAILED}:{reason_digest(run.reason)}",
+                    day, {"run_id": run.id, "reason": run.reason})
+    elif run.status == m.NEEDS_REVIEW:
+        raise_event(run.organisation_id, NEEDS_REVIEW, NEEDS_REVIEW, day, {
+            "run_id": run.id, "suspend": run.suspended, "add": run.added,
+            "update": run.updated, "reinstate": run.reinstated})
+
+
+def reason_digest(reason):
+    """The same failure with another run number is the same reason: a reminder, not news."""
+    return hashlib.sha256(re.sub(r"\d+", "#", reason or "").encode()).hexdigest()[:16]
+
+
+def raise_event(organisation_id, event, dedupe_key, day, payload):
+    """Records the event once; returns its row, or None if it was already raised that day."""
+    row = NotificationEvent(organisation_id=organisation_id, event=event, dedupe_key=dedupe_key,
+                            day=day, payload=json.dumps(payload),
+                            scope=f"org:{organisation_id}" if organisation_id else OPERATIONS)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    enqueue_delivery(row)
+    return row
+
+
+def delivery_job_id(row):
+    """One id per attempt of one event: RQ's unique=True then refuses a second copy. The
+    creation time keeps ids apart if a database is ever reset under the same Redis."""
+    created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(
+        tzinfo=timezone.utc)  # SQLite hands datetimes back without their (UTC) offset
+    created = int(created_at.timestamp() * 1_000_000)
+    key = redis_key("notification", row.id, created, row.attempts)
+    return re.sub(r"[^A-Za-z0-9_-]", "-", key)  # RQ allows letters, digits, - and _
+
+
+def enqueue_delivery(row, as_of=None):
+    from jobs.notifications import send_notification_job
+    try:
+        enqueue("quick", send_notification_job, row.id,
+                (as_of or utcnow()).isoformat(),
+                # Namespaced like every key of this app; RQ allows letters, digits, - and _.
+                job_id=delivery_job_id(row),
+                unique=True, description=f"email {row.event} ({row.scope})")
+    except DuplicateJobError:
+        pass  # this attempt is already queued
+    except Exception as error:  # Redis down: the row stays pending and the next tick sends it
+        log.warning("email %s (%s) not queued (%s); the next tick retries", row.id, row.event,
+                    type(error).__name__)

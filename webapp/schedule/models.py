@@ -1,0 +1,31 @@
+"""An organisation's automatic sync schedule: what the admin chose and when it is next due."""
+from webapp.auth.models import utcnow
+from webapp.extensions import db
+
+OFF = "off"
+
+
+class SyncSchedule(db.Model):
+    __tablename__ = "sync_schedules"
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False, unique=True)
+    # A code of webapp.schedule.due.FREQUENCIES: "off", "daily", "1h", "2h", "4h", "6h", "12h".
+    frequency = db.Column(db.String(8), nullable=False, default=OFF)
+    # Daily only: minutes after local midnight in the organisation's time zone.
+    minute_of_day = db.Column(db.Integer)
+    # The one moment the tick looks at; a tick claims a school by moving it forward with a
+    # conditional UPDATE, so two ticks can never both queue the same slot.
+    next_due_at = db.Column(db.DateTime(timezone=True), index=True)
+    # Automatic syncs that failed in a row (drives the retry back-off and the recovery mail).
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    enabled_at = db.Column(db.DateTime(timezone=True))
+    # The one-time "turn automatic sync on" suggestion was shown.
+    suggested_at = db.Column(db.DateTime(timezone=True))
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow,
+                           onupdate=utcnow)
+
+    @property
+    def is_on(self):
+        return self.frequency != OFF

@@ -1,0 +1,141 @@
+"""The Automatic sync card's rules: saving a choice, and what "Next automatic sync" says."""
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from webapp.auth.models import utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.schedule import due
+from webapp.schedule.models import SyncSchedule
+from webapp.schedule.zones import organisation_zone
+from webapp.user_sync import models as m, runs
+
+# Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
+OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
+    "off", "no_group", "not_connected", "reconnect", "review")
+RUNNING, TAKEN, GONE = "running", "taken", "gone"
+REASON_WORDS = {
+    OFF: "automatic sync is off",
+    NO_GROUP: "no group is chosen (choose one in Import settings)",
+    NOT_CONNECTED: "not connected to Microsoft",
+    RECONNECT: "paused until someone reconnects to Microsoft",
+    REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
+    RUNNING: "a sync is already running or waiting for a worker",
+    TAKEN: "already queued by another tick",
+    GONE: "the school no longer exists",
+}
+
+
+class ScheduleInvalid(ServiceError):
+    """Bad input on the Automatic sync form; `field` is the control the message belongs to."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def schedule_for(organisation_id):
+    """The saved schedule, or an unsaved Off one (reading writes nothing)."""
+    found = db.session.scalar(select(SyncSchedule).where(
+        SyncSchedule.organisation_id == organisation_id))
+    return found or SyncSchedule(organisation_id=organisation_id, frequency=due.OFF, failures=0)
+
+
+def validate_choice(organisation, frequency, time_text):
+    """Returns (frequency, minute_of_day) or raises ScheduleInvalid naming the control."""
+    if frequency not in due.FREQUENCIES:
+        raise ScheduleInvalid("frequency", "Choose Off, Every day or one of the listed intervals.")
+    minute_of_day = None
+    if frequency == due.DAILY:
+        try:
+            minute_of_day = due.parse_time_of_day(time_text)
+        except ValueError as error:
+            raise ScheduleInvalid("time_of_day", str(error)) from None
+    if frequency != due.OFF and group_choice_for(organisation) is None:
+        raise ScheduleInvalid("frequency", "Choose the group to sync in Import settings before "
+                              "turning automatic sync on.")
+    return frequency, minute_of_day
+
+
+def save_schedule(organisation, frequency, time_text, now=None):
+    """Validates, then saves the choice and its next due moment; nothing is saved on error."""
+    frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
+    now = now or utcnow()
+    schedule = schedule_for(organisation.id)
+    if frequency != due.OFF and not schedule.is_on:
+        schedule.enabled_at = now
+    schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
+    schedule.next_due_at = next_regular_slot(schedule, organisation, now)
+    db.session.add(schedule)
+    db.session.commit()
+    return schedule
+
+
+def next_regular_slot(schedule, organisation, after):
+    return due.next_slot(schedule.frequency, schedule.minute_of_day,
+                         organisation_zone(organisation.time_zone), organisation.id, after)
+
+
+@dataclass
+class NextSync:
+    at: object = None       # aware datetime in the organisation's zone, or None
+    reason: str = ""         # why there is none: one of the codes above
+    zone_name: str = ""
+
+
+def paused_reason(connection, choice, review_pending):
+    """The one rule for "automatic sync cannot run now" (the card and the tick both ask it)."""
+    if choice is None:
+        return NO_GROUP
+    if connection is None:
+        return NOT_CONNECTED
+    if connection.needs_reconnect:
+        return RECONNECT
+    return REVIEW if review_pending else None
+
+
+def next_sync(organisation, schedule=None):
+    schedule = schedule or schedule_for(organisation.id)
+    zone = organisation_zone(organisation.time_zone)
+    if not schedule.is_on:
+        return NextSync(reason=OFF, zone_name=zone.key)
+    reason = paused_reason(connection_for_organisation(organisation), group_choice_for(organisation),
+                           runs.pending_review(organisation.id) is not None)
+    if reason or schedule.next_due_at is None:
+        return NextSync(reason=reason or OFF, zone_name=zone.key)
+    return NextSync(at=due.as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)
+
+
+def take_suggestion(organisation_id, schedule):
+    """True once: after the first complete sync, while automatic sync is off."""
+    if schedule.is_on or schedule.suggested_at is not None:
+        return False
+    if runs.last_complete_run(organisation_id) is None:
+        return False
+    if schedule.id is None:
+        db.session.add(schedule)
+        schedule.suggested_at = utcnow()
+        db.session.commit()
+        return True
+    result = db.session.execute(update(SyncSchedule).where(
+        SyncSchedule.id == schedule.id, SyncSchedule.suggested_at.is_(None))
+        .values(suggested_at=utcnow()))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def card_context(organisation, errors=None, form=None):
+    """Everything templates/schedule/_card.html needs."""
+    schedule = schedule_for(organisation.id)
+    return {"schedule": schedule, "next_sync": next_sync(organisation, schedule),
+            "schedule_errors": errors or {}, "schedule_form": form or {
+                "frequency": schedule.frequency,
+                "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00"},
+            "frequency_labels": FREQUENCY_LABELS, "trigger_automatic": m.TRIGGER_AUTOMATIC}
+
+
+FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",
+                    "2h": "Every 2 hours", "4h": "Every 4 hours", "6h": "Every 6 hours",
+                    "12h": "Every 12 hours"}
