@@ -49,7 +49,7 @@ def test_csv_timestamps_are_iso_8601_with_their_offset(app, moment, stamp):
     ("Asia/Dubai", "2 Jul 2026, 18:05 UTC+04", "2 Dec 2026, 18:05 UTC+04"),
     ("UTC", "2 Jul 2026, 14:05 UTC", "2 Dec 2026, 14:05 UTC")])
 @pytest.mark.backends("sqlite")
-def test_default_time_zone_sets_the_zone_of_every_organisation(factory, app, zone, summer, winter):
+def test_default_time_zone_is_the_zone_new_organisations_start_in(factory, app, zone, summer, winter):
     app.config["DEFAULT_TIME_ZONE"] = zone
     org = factory.organisation()
     assert zone_for(org).key == zone

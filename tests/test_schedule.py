@@ -1,11 +1,13 @@
 """Automatic sync: the card, its validation, the tick and CLI, pauses, retries, and history."""
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.schedule_helpers import (
     HTMX, due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
-from tests.sync_helpers import app_config_overrides, school, sync_in_process  # noqa: F401
+from tests.sync_helpers import (  # noqa: F401  (fixtures)
+    NORTHFIELD, app_config_overrides, people, school, sync_in_process)
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, RECONNECT_NEEDED
@@ -20,7 +22,7 @@ def test_every_day_at_a_time_shows_the_next_automatic_sync_in_the_schools_time_z
     assert "Schedule saved." in response.text and "Next automatic sync:" in response.text
     saved = schedule_of(school.org)
     local = saved.next_due_at.replace(tzinfo=utcnow().tzinfo).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/London"))
+        ZoneInfo("Europe/London"))
     assert (local.hour, 0 <= local.minute < 30) == (2, True)
     assert f"at {local:%H:%M} (Europe/London)" in sync_page(school).text
 
@@ -107,12 +109,9 @@ def test_reconnect_needed_pauses_the_schedule_without_calling_microsoft(app, sch
 def test_an_automatic_sync_stops_for_review_over_the_removal_limit_and_pauses(app, school,
                                                                                microsoft):
     sync_in_process(school)
-    save_settings(school.org.id, False, 0, 0)  # any removal needs review
-    leaver = next(p for p in __import__("tests.sync_helpers", fromlist=["people"]).people(
-        school.org, status="active"))
-    assert microsoft.control.remove_member(__import__("tests.sync_helpers",
-                                                      fromlist=["NORTHFIELD"]).NORTHFIELD,
-                                           leaver.microsoft_id)
+    save_settings(school.org.id, False, 1, 1)  # more than one removal needs review
+    for leaver in people(school.org, status="active")[:2]:
+        assert microsoft.control.remove_member(NORTHFIELD, leaver.microsoft_id)
     save_schedule(school, "1h")
     run_tick(app, due_moment(school.org))
     automatic = runs_of(school.org)[-1]
@@ -125,7 +124,7 @@ def test_an_automatic_sync_stops_for_review_over_the_removal_limit_and_pauses(ap
 def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, microsoft):
     save_schedule(school, "daily", "05:00")
     regular = due_moment(school.org)
-    microsoft.control.delete_group(__import__("tests.sync_helpers", fromlist=["NORTHFIELD"]).NORTHFIELD)
+    microsoft.control.delete_group(NORTHFIELD)
     run_tick(app, regular)
     failed = run_sync(runs_of(school.org)[-1].id)
     assert failed.status == m.FAILED

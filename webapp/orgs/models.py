@@ -1,4 +1,6 @@
 """Trusts, organisations (schools) and the memberships that tie people to them."""
+from flask import current_app, has_app_context
+
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 
@@ -17,6 +19,11 @@ class Trust(db.Model):
     organisations = db.relationship("Organisation", back_populates="trust")
 
 
+def platform_time_zone():
+    """New organisations start in the platform's DEFAULT_TIME_ZONE."""
+    return current_app.config["DEFAULT_TIME_ZONE"] if has_app_context() else "Europe/London"
+
+
 class Organisation(db.Model):
     __tablename__ = "organisations"
 
@@ -24,7 +31,7 @@ class Organisation(db.Model):
     name = db.Column(db.String(255), nullable=False, unique=True)
     trust_id = db.Column(db.Integer, db.ForeignKey("trusts.id"), index=True)
     # IANA name; daily sync times and dates shown to the school are in this zone.
-    time_zone = db.Column(db.String(64), nullable=False, default="Europe/London",
+    time_zone = db.Column(db.String(64), nullable=False, default=platform_time_zone,
                           server_default="Europe/London")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
