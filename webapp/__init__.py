@@ -65,6 +65,10 @@ def _register_blueprints(app):
     from webapp.troubleshooting.routes import bp as troubleshooting_bp
     for blueprint in (microsoft_bp, microsoft_callback_bp, troubleshooting_bp):
         app.register_blueprint(blueprint)
+    from webapp.audit.routes import bp as audit_bp
+    from webapp.privacy.routes import bp as privacy_bp
+    for blueprint in (audit_bp, privacy_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_error_pages(app):

@@ -4,3 +4,5 @@ from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
 from webapp.user_sync.models import SyncChange, SyncRun, SyncSettings, SyncedPerson  # noqa: F401
+from webapp.audit.models import AuditEntry  # noqa: F401
+from webapp.privacy.models import PrivacySettings  # noqa: F401

@@ -2,6 +2,8 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
@@ -58,8 +60,9 @@ def people_table():
 @admin_required
 def export_csv():
     filters = people_args()
-    rows = people.csv_rows(g.organisation.id, last_run_at=summary.last_seen_reference(
-        g.organisation.id), **filters)
+    rows = list(people.csv_rows(g.organisation.id, last_run_at=summary.last_seen_reference(
+        g.organisation.id), **filters))
+    audit.record(actions.CSV_EXPORTED, g.organisation.id, after={"export": "synced people", **filters}, commit=True)
     # Built whole (about 5 MB at 50,000 people) so the database work ends with the request.
     return Response("".join(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="synced-people-{g.organisation.id}.csv"'})
