@@ -135,5 +135,6 @@ def _utc(moment):
 
 def prune_entries_before(cutoff):
     """Removes entries older than the configured retention (run by the erasure job only)."""
-    result = db.session.execute(delete(AuditEntry).where(AuditEntry.created_at < cutoff))
+    result = db.session.execute(delete(AuditEntry).where(AuditEntry.created_at < cutoff),
+                                execution_options={"synchronize_session": False})
     return result.rowcount

@@ -30,6 +30,8 @@ ERASED = "[erased]"
 # erase_due outcomes
 KEPT_FOREVER, SYNC_RUNNING, ERASED_NOBODY, ERASED_SOME = "never", "sync_running", "nobody", "erased"
 CHUNK = 500
+# Bulk statements; the session is expired afterwards rather than patched object by object.
+UNSYNCHRONISED = {"synchronize_session": False}
 
 
 def chunks(items):
@@ -69,7 +71,9 @@ def erase_due(organisation_id, as_of=None):
     counts = {"people": len(people), **_scrub_history(organisation_id, people)}
     counts.update(_remove_accounts(organisation_id, people))
     for part in chunks(p.id for p in people):
-        db.session.execute(delete(SyncedPerson).where(SyncedPerson.id.in_(part)))
+        db.session.execute(delete(SyncedPerson).where(SyncedPerson.id.in_(part)),
+                           execution_options=UNSYNCHRONISED)
+    db.session.expire_all()
     audit.record(actions.ERASURE_RUN, organisation_id, after={**counts, "as_of": as_of.isoformat(),
                  "suspended_before": cutoff.isoformat()})
     db.session.commit()
@@ -93,7 +97,7 @@ def _scrub_history(organisation_id, people):
         changes += db.session.execute(update(SyncChange).where(
             SyncChange.run_id.in_(runs), or_(SyncChange.synced_person_id.in_(id_part),
                                              SyncChange.microsoft_id.in_(ms_part)))
-            .values(**scrubbed), execution_options={"synchronize_session": False}).rowcount
+            .values(**scrubbed), execution_options=UNSYNCHRONISED).rowcount
     return {"history_entries": changes}
 
 
@@ -103,12 +107,13 @@ def _remove_accounts(organisation_id, people):
     user_ids = [m.user_id for m in memberships if m is not None]
     _scrub_audit_subjects(organisation_id, [p.id for p in people], user_ids)
     for part in chunks(membership_ids):
-        db.session.execute(delete(Membership).where(Membership.id.in_(part)))
+        db.session.execute(delete(Membership).where(Membership.id.in_(part)),
+                           execution_options=UNSYNCHRONISED)
     deletable = [uid for uid in user_ids if _only_this_sync_uses(uid)]
     for part in chunks(deletable):
         db.session.execute(update(AuditEntry).where(AuditEntry.actor_user_id.in_(part))
-                           .values(actor_email=ERASED))
-        db.session.execute(delete(User).where(User.id.in_(part)))
+                           .values(actor_email=ERASED), execution_options=UNSYNCHRONISED)
+        db.session.execute(delete(User).where(User.id.in_(part)), execution_options=UNSYNCHRONISED)
     db.session.expire_all()
     return {"memberships_removed": len(membership_ids), "accounts_deleted": len(deletable),
             "accounts_kept": len(user_ids) - len(deletable)}
@@ -120,7 +125,7 @@ def _scrub_audit_subjects(organisation_id, person_ids, user_ids):
         for part in chunks(ids):
             db.session.execute(update(AuditEntry).where(
                 AuditEntry.organisation_id == organisation_id, column.in_(part))
-                .values(subject_label=ERASED))
+                .values(subject_label=ERASED), execution_options=UNSYNCHRONISED)
 
 
 def _only_this_sync_uses(user_id):
