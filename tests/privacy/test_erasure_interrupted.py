@@ -8,16 +8,14 @@ as in tests/faults/test_worker_killed_mid_apply.py (which explains the two locks
 """
 import os
 import sqlite3
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 
 from sqlalchemy import select
 
 from tests.faults.helpers import WORKER_ENV, wait_for
 from tests.faults.test_worker_killed_mid_apply import (
-    blocked_backend, kill_worker_groups, postgres_url, sqlite_path, tables_written_by,
+    blocked_backend, kill_worker_groups, leaver_row_locked, sqlite_path, tables_written_by,
     watcher_sees_gone, writer_waiting_to_commit)
 from tests.privacy.audit_helpers import entries
 from tests.privacy.erasure_helpers import (LEAVER, LEAVER_EMAIL, N, days_after, erase_due,
@@ -36,22 +34,8 @@ def work_horse_pid(worker):
     return int(children[0]) if children else None
 
 
-@contextmanager
-def leaver_row_locked(app, school):
-    with psycopg.connect(postgres_url(app)) as locker, \
-            psycopg.connect(postgres_url(app), autocommit=True) as watcher:
-        locked = locker.execute(
-            "SELECT id FROM synced_people WHERE organisation_id = %s AND microsoft_id = %s "
-            "FOR UPDATE", (school.org.id, LEAVER)).fetchall()
-        assert len(locked) == 1
-        try:
-            yield watcher
-        finally:
-            locker.rollback()
-
-
 def kill_mid_erasure_postgresql(app, school, worker):
-    with leaver_row_locked(app, school) as watcher:
+    with leaver_row_locked(app, school, LEAVER) as watcher:
         backend_pid, query = wait_for(lambda: blocked_backend(watcher), timeout=90,
                                       what="the erasure to wait for the leaver's row")
         # Deleting the membership sets the locked row's membership_id to NULL (ON DELETE SET NULL)

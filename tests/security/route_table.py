@@ -99,10 +99,6 @@ ROUTES.update({
     ("audit.export_csv", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
     ("privacy.retention_page", "GET"): Route(ADMIN),
     ("privacy.save_retention", "POST"): Route(ADMIN, form={"mode": "days", "days": "30"}),
-    ("privacy.member_data_json", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
-    ("privacy.member_data_html", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
-    ("privacy.synced_person_data_json", "GET"): Route(ADMIN, html=False,
-                                                      mutating_get=EXPORT_RECORDED),
-    ("privacy.synced_person_data_html", "GET"): Route(ADMIN, html=False,
-                                                      mutating_get=EXPORT_RECORDED),
+    ("privacy.member_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
+    ("privacy.synced_person_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
 })

@@ -19,25 +19,17 @@ def _download(subject, kind):
         "Content-Disposition": f'attachment; filename="{name}.{kind}"'})
 
 
-@bp.route("/members/<int:membership_id>/data.json")
+@bp.route("/members/<int:membership_id>/data.json", defaults={"kind": "json"})
+@bp.route("/members/<int:membership_id>/data.html", defaults={"kind": "html"})
 @admin_required
-def member_data_json(membership_id):
-    return _download(subject_access.subject_for_membership(g.organisation, membership_id), "json")
+def member_data(membership_id, kind):
+    """From Manage users: the person behind one membership of this organisation."""
+    return _download(subject_access.subject_for_membership(g.organisation, membership_id), kind)
 
 
-@bp.route("/members/<int:membership_id>/data.html")
+@bp.route("/synced-people/<int:person_id>/data.json", defaults={"kind": "json"})
+@bp.route("/synced-people/<int:person_id>/data.html", defaults={"kind": "html"})
 @admin_required
-def member_data_html(membership_id):
-    return _download(subject_access.subject_for_membership(g.organisation, membership_id), "html")
-
-
-@bp.route("/synced-people/<int:person_id>/data.json")
-@admin_required
-def synced_person_data_json(person_id):
-    return _download(subject_access.subject_for_synced_person(g.organisation, person_id), "json")
-
-
-@bp.route("/synced-people/<int:person_id>/data.html")
-@admin_required
-def synced_person_data_html(person_id):
-    return _download(subject_access.subject_for_synced_person(g.organisation, person_id), "html")
+def synced_person_data(person_id, kind):
+    """From the synced-people table (someone the sync manages, with or without an account)."""
+    return _download(subject_access.subject_for_synced_person(g.organisation, person_id), kind)
