@@ -5,9 +5,14 @@ Every CLOCK_INTERVAL_SECONDS it enqueues the tick job on the quick queue. The sc
 (daily times in each school's time zone) lives in the database and is computed by our code, so
 RQ's cron strings (UTC) are not used, and a second clock process only enqueues a second tick,
 which finds nothing left to claim.
+
+Once a day (03:17 UTC, a quiet hour for UK schools) it also enqueues the data-protection job
+that erases due leavers and prunes the audit log; it is idempotent, so a second clock's copy
+erases nothing more.
 """
 from rq import cron
 
+from jobs.privacy import erase_due_job
 from jobs.schedule import enqueue_due_job
 from webapp.config import config_from_env
 
@@ -19,3 +24,7 @@ cron.register(enqueue_due_job, queue_name=_config.QUEUE_QUICK,
               failure_ttl=_config.JOB_FAILURE_TTL_SECONDS,
               # A tick nobody ran within the interval is replaced by the next one.
               ttl=max(_config.CLOCK_INTERVAL_SECONDS, 60))
+cron.register(erase_due_job, queue_name=_config.QUEUE_QUICK, cron="17 3 * * *",
+              job_timeout=_config.JOB_TIMEOUT_QUICK_SECONDS,
+              result_ttl=_config.JOB_RESULT_TTL_SECONDS,
+              failure_ttl=_config.JOB_FAILURE_TTL_SECONDS)

@@ -68,9 +68,11 @@ def _register_blueprints(app):
     from webapp.troubleshooting.routes import bp as troubleshooting_bp
     for blueprint in (microsoft_bp, microsoft_callback_bp, troubleshooting_bp):
         app.register_blueprint(blueprint)
+    from webapp.audit.routes import bp as audit_bp
     from webapp.notifications.routes import bp as notifications_bp
+    from webapp.privacy.routes import bp as privacy_bp
     from webapp.schedule.routes import bp as schedule_bp
-    for blueprint in (schedule_bp, notifications_bp):
+    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp):
         app.register_blueprint(blueprint)
 
 

@@ -126,6 +126,8 @@ class Config:
     GRAPH_BASE_BACKOFF_SECONDS = float(os.environ.get("GRAPH_BASE_BACKOFF_SECONDS", "1"))
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
+    # Audit log entries older than this are removed by the daily erasure job (two years).
+    AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
     # Dates and times are shown in this zone (an IANA name), with the zone named.
     DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE") or "Europe/London"

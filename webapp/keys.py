@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.extensions import db
 from webapp.microsoft import tokens
 from webapp.microsoft.identity import token_lock
@@ -67,6 +69,8 @@ def rotate_token_cache_command():
     """Re-encrypt every stored Microsoft token cache with the first TOKEN_ENCRYPTION_KEY."""
     tokens.fernet_from_config()  # a missing or malformed key stops here, with its own message
     done, unreadable = reencrypt_all_token_caches()
+    audit.record(actions.KEYS_ROTATED, after={"re_encrypted": done, "unreadable": len(unreadable)},
+                 commit=True)
     click.echo(f"Re-encrypted {done} Microsoft token cache(s) with the first TOKEN_ENCRYPTION_KEY.")
     if unreadable:
         click.echo(

@@ -76,13 +76,13 @@ def postgres_url(app):
 
 
 @contextmanager
-def leaver_row_locked(app, school):
+def leaver_row_locked(app, school, microsoft_id=LEAVER):
     """Holds the leaver's synced_people row; yields an autocommit connection to watch with."""
     with psycopg.connect(postgres_url(app)) as locker, \
             psycopg.connect(postgres_url(app), autocommit=True) as watcher:
         locked = locker.execute(
             "SELECT id FROM synced_people WHERE organisation_id = %s AND microsoft_id = %s "
-            "FOR UPDATE", (school.org.id, LEAVER)).fetchall()
+            "FOR UPDATE", (school.org.id, microsoft_id)).fetchall()
         assert len(locked) == 1
         try:
             yield watcher

@@ -72,7 +72,7 @@ ROUTES.update({
 ROUTES.update({
     ("user_sync.people_table", "GET"): Route(ADMIN),
     ("user_sync.connection_summary", "GET"): Route(ADMIN),
-    ("user_sync.export_csv", "GET"): Route(ADMIN, html=False),
+    ("user_sync.export_csv", "GET"): Route(ADMIN, html=False, mutating_get="records the export in the audit log"),
     ("user_sync.sync_now", "POST"): Route(ADMIN),
     ("user_sync.preview", "POST"): Route(ADMIN),
     ("user_sync.run_status", "GET"): Route(ADMIN),
@@ -89,4 +89,16 @@ ROUTES.update({
         "include_guests": "1", "removal_threshold_percent": "20",
         "removal_threshold_minimum": "3"}),
     ("user_sync.why_not", "GET"): Route(ADMIN),
+})
+
+# Data protection: the Activity page (audit log), leaver retention, a person's data on request.
+# Exports record themselves in the audit log, so those GETs add exactly one audit entry.
+EXPORT_RECORDED = "records the export in the audit log"
+ROUTES.update({
+    ("audit.index", "GET"): Route(ADMIN),
+    ("audit.export_csv", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
+    ("privacy.retention_page", "GET"): Route(ADMIN),
+    ("privacy.save_retention", "POST"): Route(ADMIN, form={"mode": "days", "days": "30"}),
+    ("privacy.member_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
+    ("privacy.synced_person_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
 })

@@ -53,6 +53,7 @@ FILLERS = {
     "run_id": troubleshooting_run_id,
     "sync_run_id": sync_run_id,
     "person_id": synced_person_id,
+    "kind": lambda world: "json",  # a person's data held: the JSON file (HTML is the same view)
 }
 
 

@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     job_title = db.Column(db.String(255))
     department = db.Column(db.String(255))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # True for an account the user sync created: the erasure of a leaver may delete it.
+    created_by_sync = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     memberships = db.relationship("Membership", back_populates="user", cascade="all, delete-orphan")
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -137,6 +139,9 @@ def choose_group(organisation, user, group_id, graph_client):
         raise ServiceError(f'“{group.get("displayName")}” is a Microsoft 365 group. Only Security '
                            "and Distribution groups can be synced. Choose another group.")
     choice = group_choice_for(organisation) or GroupChoice(organisation_id=organisation.id)
+    audit.record(actions.GROUP_CHANGED, organisation.id, actor=user,
+                 before={"group": choice.display_name, "group_id": choice.group_id},
+                 after={"group": group["displayName"], "group_id": group["id"]})
     choice.group_id, choice.display_name, choice.kind = group["id"], group["displayName"], kind
     choice.chosen_by_user_id, choice.chosen_at = user.id, utcnow()
     db.session.add(choice)

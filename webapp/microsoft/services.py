@@ -6,6 +6,8 @@ bound to a connection's (encrypted, silently refreshed) tokens.
 from flask import current_app
 from sqlalchemy import delete, select
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphClient
@@ -49,6 +51,8 @@ def finish_attempt(attempt_id, outcome, detail=None, account=None, tenant_id=Non
     attempt.returned_account = account or attempt.returned_account
     attempt.returned_tenant_id = tenant_id or attempt.returned_tenant_id
     attempt.finished_at = utcnow()
+    if outcome != OUTCOME_CONNECTED:
+        audit.record(actions.MICROSOFT_CONNECT_FAILED, attempt.organisation_id, after={"outcome": outcome})
     db.session.commit()
     return attempt
 
@@ -68,6 +72,7 @@ def recent_attempts_for(organisation, limit=10):
 def save_connection(organisation, user, identity, cache_encrypted):
     """Creates or replaces the trust's connection; a different tenant forgets old group choices."""
     connection = connection_for_organisation(organisation)
+    previous = _described(connection)
     if connection is None:
         connection = MicrosoftConnection(trust_id=organisation.trust_id,
                                          organisation_id=None if organisation.trust_id else organisation.id)
@@ -83,8 +88,17 @@ def save_connection(organisation, user, identity, cache_encrypted):
     connection.token_cache_encrypted = cache_encrypted
     connection.status, connection.status_reason = CONNECTED, None
     connection.connected_at = utcnow()
+    audit.record(actions.MICROSOFT_RECONNECTED if previous else actions.MICROSOFT_CONNECTED,
+                 organisation.id, actor=user, before=previous, after=_described(connection))
     db.session.commit()
     return connection
+
+
+def _described(connection):
+    """What the audit log keeps of a connection: who and which tenant, never a token."""
+    if connection is None:
+        return None
+    return {"account": connection.account_email, "tenant_id": connection.tenant_id}
 
 
 def _forget_group_choices(organisation):
@@ -100,6 +114,7 @@ def disconnect(organisation):
     # SQLite does not enforce ON DELETE CASCADE unless asked, so children go explicitly.
     for model in (SnapshotGroup, GroupSnapshot):
         db.session.execute(delete(model).where(model.connection_id == connection.id))
+    audit.record(actions.MICROSOFT_DISCONNECTED, organisation.id, before=_described(connection))
     db.session.delete(connection)
     db.session.commit()
     return True

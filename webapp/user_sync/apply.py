@@ -73,7 +73,7 @@ def _apply_suspensions(suspends, now):
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in suspends], "suspended", now)
     for reason in {reason for _, _, reason in suspends}:
         ids = [row.id for row, _, r in suspends if r == reason]
-        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason})
+        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason, "suspended_at": now})
 
 
 def _apply_presence(presence, last_seen):
@@ -97,7 +97,8 @@ def _apply_adds(organisation_id, adds, now):
     new_people = [p for p in people if p.email_normalised not in user_ids]
     bulk_insert(USERS, [{"email": p.email, "email_normalised": p.email_normalised,
                          "display_name": p.display_name, "job_title": p.job_title,
-                         "department": p.department, "created_at": now} for p in new_people])
+                         "department": p.department, "created_at": now, "created_by_sync": True}
+                        for p in new_people])
     existing_users = set(user_ids.values())
     if new_people:
         user_ids.update(user_ids_inserted_after(first_new, (p.email_normalised for p in new_people)))

@@ -131,6 +131,7 @@ class SyncedPerson(db.Model):
     in_group = db.Column(db.Boolean, nullable=False, default=True)
     last_seen_at = db.Column(db.DateTime(timezone=True))
     suspended_reason = db.Column(db.String(32))
+    suspended_at = db.Column(db.DateTime(timezone=True))  # leaver retention counts from here
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
 

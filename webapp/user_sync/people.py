@@ -10,6 +10,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
 
 from webapp.dates import iso_timestamp
+from webapp import audit
+from webapp.audit import actions
+from webapp.csv_safety import safe_cell as _safe_cell
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import Membership
@@ -100,12 +103,6 @@ def forget_status_counts(organisation_id):
         pass
 
 
-def _safe_cell(value):
-    """Spreadsheet apps run cells starting with = + - @ as formulas; names come from outside."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def last_seen(person, last_run_at):
     return last_run_at if person.in_group else person.last_seen_at
 
@@ -141,6 +138,9 @@ def get_person(organisation, person_id):
 def set_excluded(organisation, person_id, excluded):
     """Excluded people are never added or changed by a sync until included again."""
     person = get_person(organisation, person_id)
+    audit.record(actions.PERSON_EXCLUDED if excluded else actions.PERSON_INCLUDED, organisation.id,
+                 subject_synced_person_id=person.id, subject_label=person.email,
+                 before={"status": person.status})
     if excluded:
         person.excluded, person.status = True, "excluded"
     elif person.membership_id is None:
@@ -168,6 +168,9 @@ def exclude_microsoft_user(organisation, microsoft_id, email, display_name):
                           sort_name=(display_name or email).lower()[:255], status="excluded",
                           excluded=True, in_group=False)
     db.session.add(person)
+    db.session.flush()
+    audit.record(actions.PERSON_EXCLUDED, organisation.id, subject_synced_person_id=person.id,
+                 subject_label=person.email, before={"status": "not synced"})
     db.session.commit()
     forget_status_counts(organisation.id)
     return person

@@ -16,6 +16,8 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.models import utcnow
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
@@ -81,6 +83,8 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL):
                     trigger=trigger, started_by_user_id=user.id if user else None, group_id=choice.group_id,
                     group_name=choice.display_name, rq_job_id=uuid.uuid4().hex)
     db.session.add(run)
+    audit.record(actions.PREVIEW_STARTED if kind == m.KIND_PREVIEW else actions.SYNC_STARTED,
+                 organisation.id, actor=user, after={"group": choice.display_name})
     try:
         db.session.commit()
     except IntegrityError:
@@ -116,6 +120,7 @@ def approve_review(organisation, run_id, user):
         raise ServiceError("Another sync is running. Wait for it to finish, then review again.")
     if result.rowcount != 1:
         raise ServiceError("This review has already been answered or replaced by a newer sync.")
+    audit.record(actions.REVIEW_APPROVED, organisation.id, actor=user, after={"run": run_id}, commit=True)
     run = db.session.get(m.SyncRun, run_id)
     db.session.refresh(run)
     _enqueue(run)
@@ -132,6 +137,7 @@ def cancel_review(organisation, run_id, user):
     db.session.commit()
     if result.rowcount != 1:
         raise ServiceError("This review has already been answered or replaced by a newer sync.")
+    audit.record(actions.REVIEW_CANCELLED, organisation.id, actor=user, after={"run": run_id}, commit=True)
 
 
 def _enqueue(run):

@@ -1,6 +1,8 @@
 """Per-organisation sync settings: include guests, and the removal safety threshold."""
 from sqlalchemy import select
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.user_sync.models import SyncSettings
@@ -54,9 +56,12 @@ def save_settings(organisation_id, include_guests, percent, minimum):
     if errors:
         raise InvalidSettings(errors)
     settings = settings_for(organisation_id)
+    before = {name: getattr(settings, name) for name in DEFAULTS}
     settings.include_guests = bool(include_guests)
     settings.removal_threshold_percent = int(_typed(percent))
     settings.removal_threshold_minimum = int(_typed(minimum))
     db.session.add(settings)
+    audit.record(actions.SYNC_SETTINGS_CHANGED, organisation_id, before=before,
+                 after={name: getattr(settings, name) for name in DEFAULTS})
     db.session.commit()
     return settings

@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.models import User
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
@@ -55,6 +57,9 @@ def add_person(organisation, email, display_name, role):
     if existing is not None and existing.status == "active":
         raise ServiceError(f"{user.email} is already in {organisation.name}.")
     membership = add_membership(user, organisation, role=role, source="manual")
+    db.session.flush()  # a new account's id, for the audit entry
+    audit.record(actions.PERSON_ADDED, organisation.id, subject_user_id=user.id,
+                 subject_label=user.email, after={"role": role})
     db.session.commit()
     return membership
 
@@ -72,6 +77,9 @@ def change_role(organisation, membership_id, role):
     membership = get_membership(organisation, membership_id)
     if membership.role == "admin" and role != "admin":
         ensure_not_last_admin(membership)
+    audit.record(actions.ROLE_CHANGED, organisation.id, subject_user_id=membership.user_id,
+                 subject_label=membership.user.email, before={"role": membership.role},
+                 after={"role": role})
     membership.role = role
     db.session.commit()
     return membership
@@ -81,6 +89,8 @@ def remove_person(organisation, membership_id):
     membership = get_membership(organisation, membership_id)
     ensure_not_last_admin(membership)
     name = membership.user.name_or_email
+    audit.record(actions.PERSON_REMOVED, organisation.id, subject_user_id=membership.user_id,
+                 subject_label=membership.user.email, before={"role": membership.role})
     db.session.delete(membership)
     db.session.commit()
     return name

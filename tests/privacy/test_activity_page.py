@@ -1,0 +1,139 @@
+"""Settings › Activity: the audit log for admins; filters, pages, CSV; append-only; retention
+choice recorded (a refused one not); key rotation from the command line recorded."""
+import csv
+import io
+from datetime import datetime, timezone
+
+from tests.factory import csrf_token_from
+from tests.privacy.audit_helpers import entries, only_entry, values
+from webapp import audit
+from webapp.audit import actions
+from webapp.audit.models import AuditEntry
+from webapp.extensions import db
+from webapp.privacy.retention import retention_for
+
+HTMX = {"HX-Request": "true"}
+
+
+def activity_url(org, query=""):
+    return f"/o/{org.id}/settings/activity/{query}"
+
+
+def save_retention(client, org, data, headers=None):
+    page = client.get(f"/o/{org.id}/settings/user-sync/")
+    return client.post(f"/o/{org.id}/settings/privacy/retention", headers=headers or {},
+                       data={"csrf_token": csrf_token_from(page.text), **data})
+
+
+def test_the_audit_log_has_no_route_that_changes_or_deletes_an_entry(app):
+    audit_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")]
+    assert {rule.endpoint for rule in audit_rules} == {"audit.index", "audit.export_csv"}
+    for rule in app.url_map.iter_rules():
+        writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
+        if writes:
+            assert "activity" not in rule.rule and "audit" not in rule.rule, rule.rule
+            assert not ({"PUT", "PATCH", "DELETE"} & writes), rule.rule
+
+
+def test_retention_change_is_recorded_and_shown_on_the_activity_page(admin_client, admin):
+    response = save_retention(admin_client, admin.org, {"mode": "days", "days": "30"})
+    assert response.status_code == 303
+    entry = only_entry(actions.RETENTION_CHANGED, admin.org.id)
+    assert values(entry.before) == {"erase_leavers_after_days": 90}
+    assert values(entry.after) == {"erase_leavers_after_days": 30}
+    page = admin_client.get(activity_url(admin.org)).text
+    assert "Leaver retention changed</td>" in page and "Signed in</td>" in page
+    assert admin.user.email in page
+
+
+def test_a_refused_retention_leaves_no_entry_and_says_why_next_to_the_field(admin_client, admin):
+    for days in ("3", "4000", "ninety", ""):
+        response = save_retention(admin_client, admin.org, {"mode": "days", "days": days})
+        assert response.status_code == 422
+        assert 'id="retention-days-error"' in response.text and "from 7 to 3650" in response.text
+        assert 'aria-describedby="retention-days-error"' in response.text
+    partial = save_retention(admin_client, admin.org, {"mode": "days", "days": "2"}, HTMX)
+    assert partial.status_code == 200 and "retention-days-error" in partial.text
+    assert "<html" not in partial.text
+    assert entries(actions.RETENTION_CHANGED) == []
+    assert retention_for(admin.org.id).id is None  # nothing saved
+
+
+def test_never_is_a_choice(admin_client, admin):
+    save_retention(admin_client, admin.org, {"mode": "never", "days": ""})
+    db.session.expire_all()
+    assert retention_for(admin.org.id).erase_leavers_after_days is None
+    assert values(only_entry(actions.RETENTION_CHANGED).after) == {"erase_leavers_after_days": "never"}
+
+
+def test_key_rotation_from_the_command_line_is_recorded(app, admin_client, admin):
+    result = app.test_cli_runner().invoke(args=["keys", "rotate-token-cache"])
+    assert result.exit_code == 0, result.output
+    entry = only_entry(actions.KEYS_ROTATED)
+    assert entry.origin == "cli" and entry.actor_user_id is None and entry.organisation_id is None
+    assert values(entry.after) == {"re_encrypted": 0, "unreadable": 0}
+    assert "Token encryption key rotated" in admin_client.get(activity_url(admin.org)).text
+
+
+def add_entries(org, count, action=actions.SYNC_STARTED, when=None, **fields):
+    for _ in range(count):
+        entry = audit.record(action, org.id, **fields)
+        if when:
+            entry.created_at = when
+    db.session.commit()
+
+
+def test_filter_by_action_and_date_and_pages(admin_client, admin):
+    long_ago = datetime(2025, 1, 10, 12, tzinfo=timezone.utc)
+    add_entries(admin.org, 60, actions.SYNC_STARTED)
+    add_entries(admin.org, 3, actions.PREVIEW_STARTED, when=long_ago)
+    first = admin_client.get(activity_url(admin.org, "?action=sync.started")).text
+    assert "60 entries" in first and "Page 1 of 2" in first and "Preview started</td>" not in first
+    second = admin_client.get(activity_url(admin.org, "?action=sync.started&page=2")).text
+    assert "Page 2 of 2" in second
+    dated = admin_client.get(activity_url(admin.org, "?from=2025-01-10&to=2025-01-10")).text
+    assert "3 entries" in dated and "Preview started" in dated
+    before = admin_client.get(activity_url(admin.org, "?to=2025-01-09")).text
+    assert "0 entries" in before
+
+
+def test_another_schools_activity_is_not_shown(admin_client, admin, factory):
+    other = factory.organisation("Elsewhere School")
+    add_entries(other, 1, actions.SYNC_SETTINGS_CHANGED)
+    page = admin_client.get(activity_url(admin.org)).text
+    assert "Sync settings changed</td>" not in page and "1 entry" in page  # its own sign-in
+
+
+def test_csv_export_neutralises_formulas_and_is_recorded(admin_client, admin):
+    add_entries(admin.org, 1, actions.PERSON_EXCLUDED, subject_label="=HYPERLINK(\"http://x\")")
+    response = admin_client.get(activity_url(admin.org, "activity.csv?action=person.excluded"))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:3] == ["time_utc", "action", "who"]
+    assert len(rows) == 2 and rows[1][4] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][1] == "Person excluded from sync"
+    entry = only_entry(actions.CSV_EXPORTED, admin.org.id)
+    assert values(entry.after) == {"action": "person.excluded", "export": "activity",
+                                   "from": None, "to": None}
+
+
+def test_secret_looking_values_never_reach_the_log(app, admin):
+    entry = audit.record(actions.SYNC_SETTINGS_CHANGED, admin.org.id, commit=True,
+                         after={"client_secret": "s3cr3t", "password": "pw", "note":
+                                "Bearer abcdefghijklmnop", "percent": 5})
+    db.session.expire_all()
+    stored = db.session.get(AuditEntry, entry.id).after
+    assert "s3cr3t" not in stored and "pw" not in values(stored).values()
+    assert "abcdefghijklmnop" not in stored and values(stored)["percent"] == 5
+
+
+def test_an_existing_school_is_asked_to_choose(admin_client, admin):
+    from webapp.privacy.models import PrivacySettings
+    db.session.add(PrivacySettings(organisation_id=admin.org.id, erase_leavers_after_days=None,
+                                   needs_choice=True))
+    db.session.commit()
+    page = admin_client.get(f"/o/{admin.org.id}/settings/user-sync/").text
+    assert "Choose how long to keep leavers" in page
+    save_retention(admin_client, admin.org, {"mode": "days", "days": "365"})
+    page = admin_client.get(f"/o/{admin.org.id}/settings/user-sync/").text
+    assert "Choose how long to keep leavers" not in page and 'value="365"' in page

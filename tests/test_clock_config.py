@@ -1,0 +1,21 @@
+"""The clock's registrations (jobs/cron_config.py), as RQ's CronScheduler loads them."""
+import pytest
+from rq.cron import CronScheduler
+
+from jobs.privacy import erase_due_job
+from jobs.schedule import enqueue_due_job
+from webapp.config import config_from_env
+
+
+@pytest.mark.backends("sqlite")
+def test_the_clock_ticks_every_interval_and_erases_due_leavers_once_a_day(app):
+    from webapp.redis_conn import get_redis
+    scheduler = CronScheduler(connection=get_redis())
+    scheduler.load_config_from_file("jobs.cron_config")
+    by_function = {job.func: job for job in scheduler.get_jobs()}
+    assert set(by_function) == {enqueue_due_job, erase_due_job}
+    tick, erasure = by_function[enqueue_due_job], by_function[erase_due_job]
+    config = config_from_env()  # the clock process reads its settings from the environment
+    assert tick.interval == config.CLOCK_INTERVAL_SECONDS and tick.cron is None
+    assert erasure.cron == "17 3 * * *" and erasure.interval is None
+    assert {tick.queue_name, erasure.queue_name} == {config.QUEUE_QUICK}

@@ -1,0 +1,61 @@
+"""The audit log's action codes and the words the Activity page shows for them.
+
+Compare codes, render labels. A new admin action adds a row here and one `audit.record(...)`
+call where the action happens.
+"""
+SIGN_IN = "sign_in.succeeded"
+SIGN_IN_FAILED = "sign_in.failed"
+MICROSOFT_CONNECTED = "microsoft.connected"
+MICROSOFT_RECONNECTED = "microsoft.reconnected"
+MICROSOFT_CONNECT_FAILED = "microsoft.connect_failed"
+MICROSOFT_DISCONNECTED = "microsoft.disconnected"
+GROUP_CHANGED = "group.changed"
+SYNC_SETTINGS_CHANGED = "sync_settings.changed"
+SCHEDULE_CHANGED = "schedule.changed"  # recorded by automatic sync's settings
+SYNC_STARTED = "sync.started"
+PREVIEW_STARTED = "sync.preview_started"
+REVIEW_APPROVED = "review.approved"
+REVIEW_CANCELLED = "review.cancelled"
+PERSON_EXCLUDED = "person.excluded"
+PERSON_INCLUDED = "person.included"
+PERSON_ADDED = "person.added"
+ROLE_CHANGED = "person.role_changed"
+PERSON_REMOVED = "person.removed"
+CSV_EXPORTED = "csv.exported"
+RETENTION_CHANGED = "retention.changed"
+ERASURE_RUN = "erasure.run"
+KEYS_ROTATED = "keys.token_cache_rotated"
+SUBJECT_ACCESS_EXPORTED = "subject_access.exported"
+
+# Recorded without an organisation and shown on every organisation's Activity page.
+INSTALLATION_ACTIONS = (KEYS_ROTATED,)
+
+LABELS = {
+    SIGN_IN: "Signed in",
+    SIGN_IN_FAILED: "Sign-in failed",
+    MICROSOFT_CONNECTED: "Connected to Microsoft",
+    MICROSOFT_RECONNECTED: "Reconnected to Microsoft",
+    MICROSOFT_CONNECT_FAILED: "Connecting to Microsoft failed",
+    MICROSOFT_DISCONNECTED: "Disconnected from Microsoft",
+    GROUP_CHANGED: "Group to sync changed",
+    SYNC_SETTINGS_CHANGED: "Sync settings changed",
+    SCHEDULE_CHANGED: "Sync schedule changed",
+    SYNC_STARTED: "Sync started",
+    PREVIEW_STARTED: "Preview started",
+    REVIEW_APPROVED: "Removals approved after review",
+    REVIEW_CANCELLED: "Sync cancelled after review",
+    PERSON_EXCLUDED: "Person excluded from sync",
+    PERSON_INCLUDED: "Person included in sync again",
+    PERSON_ADDED: "Person added",
+    ROLE_CHANGED: "Role changed",
+    PERSON_REMOVED: "Person removed",
+    CSV_EXPORTED: "CSV exported",
+    RETENTION_CHANGED: "Leaver retention changed",
+    ERASURE_RUN: "Leavers erased",
+    KEYS_ROTATED: "Token encryption key rotated",
+    SUBJECT_ACCESS_EXPORTED: "A person's data downloaded",
+}
+
+
+def label(action):
+    return LABELS.get(action, action)

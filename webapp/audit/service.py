@@ -1,0 +1,140 @@
+"""Writing audit entries (record) and reading them back for the Activity page and its CSV.
+
+record() adds the entry to the caller's transaction, so the entry and the change it describes
+commit (or roll back) together; commit=True is for callers with nothing else to commit.
+"""
+import csv
+import io
+import json
+import re
+from datetime import datetime, time, timedelta, timezone
+
+from flask import g, has_request_context, request
+from sqlalchemy import delete, exists, or_, select
+
+from webapp.audit.actions import INSTALLATION_ACTIONS, label
+from webapp.audit.models import ORIGIN_CLI, ORIGIN_JOB, ORIGIN_WEB, AuditEntry
+from webapp.csv_safety import safe_cell
+from webapp.extensions import db
+from webapp.logs import job_id_var, redact, request_id_var
+from webapp.orgs.models import Membership
+
+SECRET_NAME = re.compile(r"(?i)password|secret|token|assertion|authorization|cookie|key")
+PER_PAGE = 50
+CSV_HEADER = ("time_utc", "action", "who", "who_user_id", "about", "before", "after",
+              "request_id", "ip", "origin")
+
+
+def record(action, organisation_id=None, *, before=None, after=None, actor=None,
+           actor_email=None, subject_user_id=None, subject_synced_person_id=None,
+           subject_label=None, commit=False):
+    """Adds one audit entry. actor: the User acting (default: the signed-in user, if any)."""
+    actor = actor if actor is not None else _current_actor()
+    entry = AuditEntry(
+        organisation_id=organisation_id, action=action,
+        actor_user_id=getattr(actor, "id", None),
+        actor_email=(actor_email or getattr(actor, "email", None) or None),
+        origin=_origin(), subject_user_id=subject_user_id,
+        subject_synced_person_id=subject_synced_person_id,
+        subject_label=(subject_label or None) and subject_label[:512],
+        before=_as_json(before), after=_as_json(after),
+        request_id=request_id_var.get() or job_id_var.get(),
+        ip=request.remote_addr if has_request_context() else None)
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry
+
+
+def _current_actor():
+    if not has_request_context():
+        return None
+    from flask_login import current_user
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _origin():
+    if has_request_context():
+        return ORIGIN_WEB
+    return ORIGIN_JOB if job_id_var.get() else ORIGIN_CLI
+
+
+def _as_json(values):
+    """Values with secret-looking names are dropped and strings masked, whoever passes them."""
+    if values is None:
+        return None
+    clean = {key: redact(value) if isinstance(value, str) else value
+             for key, value in values.items() if not SECRET_NAME.search(str(key))}
+    return json.dumps(clean, sort_keys=True, default=str)
+
+
+def decoded(text):
+    return json.loads(text) if text else None
+
+
+# ----- reading -----
+
+def parse_day(text):
+    """An ISO date (YYYY-MM-DD) or None; anything else is ignored rather than guessed."""
+    try:
+        return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def entries_for(organisation_id, action="", day_from=None, day_to=None):
+    """This organisation's entries, its members' sign-ins (those carry no organisation), and
+    actions on the whole installation (the token encryption key rotated)."""
+    members = select(Membership.id).where(Membership.organisation_id == organisation_id,
+                                          Membership.user_id == AuditEntry.actor_user_id)
+    unscoped = AuditEntry.organisation_id.is_(None)
+    stmt = select(AuditEntry).where(or_(
+        AuditEntry.organisation_id == organisation_id,
+        unscoped & AuditEntry.action.in_(INSTALLATION_ACTIONS),
+        unscoped & exists(members)))
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if day_from:
+        stmt = stmt.where(AuditEntry.created_at >= _start_of(day_from))
+    if day_to:
+        stmt = stmt.where(AuditEntry.created_at < _start_of(day_to) + timedelta(days=1))
+    return stmt
+
+
+def _start_of(day):
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def page_of_entries(organisation_id, page=1, per_page=PER_PAGE, **filters):
+    from sqlalchemy import func
+    from webapp.users.services import Page
+    stmt = entries_for(organisation_id, **filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = db.session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(per_page)
+                              .offset((page - 1) * per_page)).all()
+    return Page(items=rows, page=page, per_page=per_page, total=total)
+
+
+def csv_text(organisation_id, **filters):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    stmt = entries_for(organisation_id, **filters).order_by(AuditEntry.id.desc())
+    for entry in db.session.scalars(stmt.execution_options(yield_per=2000)):
+        writer.writerow([safe_cell(value) for value in (
+            _utc(entry.created_at).isoformat(), label(entry.action), entry.actor_email or "",
+            entry.actor_user_id or "", entry.subject_label or "", entry.before or "",
+            entry.after or "", entry.request_id or "", entry.ip or "", entry.origin)])
+    return buffer.getvalue()
+
+
+def _utc(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def prune_entries_before(cutoff):
+    """Removes entries older than the configured retention (run by the erasure job only)."""
+    result = db.session.execute(delete(AuditEntry).where(AuditEntry.created_at < cutoff),
+                                execution_options={"synchronize_session": False})
+    return result.rowcount

@@ -1,0 +1,61 @@
+"""Erase leavers after N days (7 to 3650) or Never: reading, validating and saving the choice."""
+from sqlalchemy import select
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.extensions import db
+from webapp.privacy.models import PrivacySettings
+
+NEW_SCHOOL_DAYS = 90
+MIN_DAYS, MAX_DAYS = 7, 3650
+NEVER = "never"
+FIELD = "erase_leavers_after_days"
+
+
+class RetentionInvalid(Exception):
+    """Bad input for one field; .field names it and str() says what to enter instead."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def retention_for(organisation_id):
+    """The saved choice, or an unsaved default of 90 days for a school created since."""
+    found = db.session.scalar(select(PrivacySettings).where(
+        PrivacySettings.organisation_id == organisation_id))
+    return found or PrivacySettings(organisation_id=organisation_id,
+                                    erase_leavers_after_days=NEW_SCHOOL_DAYS, needs_choice=False)
+
+
+def parse_days(mode, days):
+    """mode "never" or "days"; returns None (Never) or a whole number of days in range."""
+    if mode == NEVER:
+        return None
+    text = (days or "").strip()
+    if not text.isdigit():
+        raise RetentionInvalid(FIELD, f"Enter a whole number of days from {MIN_DAYS} to "
+                                      f"{MAX_DAYS}, or choose Never.")
+    value = int(text)
+    if not MIN_DAYS <= value <= MAX_DAYS:
+        raise RetentionInvalid(FIELD, f"Enter a number of days from {MIN_DAYS} to {MAX_DAYS} "
+                                      f"(you entered {value}), or choose Never.")
+    return value
+
+
+def save_retention(organisation_id, mode, days):
+    """Validates, then saves and records the change in one transaction; nothing on bad input."""
+    value = parse_days(mode, days)
+    settings = retention_for(organisation_id)
+    before = {"erase_leavers_after_days": describe(settings)}
+    settings.erase_leavers_after_days, settings.needs_choice = value, False
+    db.session.add(settings)
+    audit.record(actions.RETENTION_CHANGED, organisation_id, before=before,
+                 after={"erase_leavers_after_days": describe(settings)})
+    db.session.commit()
+    return settings
+
+
+def describe(settings):
+    days = settings.erase_leavers_after_days
+    return "never" if days is None else days
