@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.factory import csrf_token_from, post_form, sign_in
 from tests.microsoft_flow import connect_organisation, demo, start_connect
 from tests.privacy.audit_helpers import entries, only_entry, values
+from tests.schedule_helpers import save_schedule
 from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import NORTHFIELD, person, sync_in_process
 from webapp.audit import actions
@@ -101,6 +102,18 @@ def test_saving_sync_settings_is_recorded_and_a_refused_save_is_not(school):
                                    "removal_threshold_minimum": 3}
     post(school, "settings", {"removal_threshold_percent": "250", "removal_threshold_minimum": "3"})
     assert len(entries(actions.SYNC_SETTINGS_CHANGED)) == 1
+
+
+def test_a_schedule_change_is_recorded_and_a_refused_one_is_not(school):
+    save_schedule(school, "daily", "02:00")
+    entry = only_entry(actions.SCHEDULE_CHANGED, school.org.id)
+    assert_web_entry(entry, school)
+    assert values(entry.before) == {"frequency": "off", "minute_of_day": None,
+                                    "time_zone": "Europe/London"}
+    assert values(entry.after) == {"frequency": "daily", "minute_of_day": 120,
+                                   "time_zone": "Europe/London"}
+    save_schedule(school, "daily", "25:61")
+    assert len(entries(actions.SCHEDULE_CHANGED)) == 1
 
 
 def test_sync_now_and_preview_are_recorded(school):

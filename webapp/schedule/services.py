@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from webapp import audit
+from webapp.audit import actions
 from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -64,13 +66,22 @@ def save_schedule(organisation, frequency, time_text, now=None):
     frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
     now = now or utcnow()
     schedule = schedule_for(organisation.id)
+    before = schedule_values(schedule, organisation)
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
+    audit.record(actions.SCHEDULE_CHANGED, organisation.id, before=before,
+                 after=schedule_values(schedule, organisation))
     db.session.commit()
     return schedule
+
+
+def schedule_values(schedule, organisation):
+    """What the audit log keeps of a schedule: the admin's choice, not the computed moments."""
+    return {"frequency": schedule.frequency or due.OFF, "minute_of_day": schedule.minute_of_day,
+            "time_zone": organisation.time_zone}
 
 
 def next_regular_slot(schedule, organisation, after):
