@@ -90,3 +90,11 @@ ROUTES.update({
         "removal_threshold_minimum": "3"}),
     ("user_sync.why_not", "GET"): Route(ADMIN),
 })
+
+# Automatic sync and the Notifications page.
+ROUTES.update({
+    ("schedule.save", "POST"): Route(ADMIN, form={"frequency": "off", "time_of_day": ""}),
+    ("schedule.dismiss_suggestion", "POST"): Route(ADMIN),
+    ("notifications.preferences", "GET"): Route(ADMIN),
+    ("notifications.save_preferences", "POST"): Route(ADMIN, form={"events": "sync_failed"}),
+})

@@ -36,8 +36,8 @@ def index():
     card = schedule.card_context(g.organisation)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings_for(g.organisation.id), queue_notice=queue_notice,
-                           suggest_schedule=schedule.take_suggestion(g.organisation.id,
-                                                                     card["schedule"]),
+                           suggest_schedule=schedule.shows_suggestion(g.organisation.id,
+                                                                      card["schedule"]),
                            **card, **people_context())
 
 
