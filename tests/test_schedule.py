@@ -135,8 +135,21 @@ def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, m
     assert "The last 1 automatic sync failed" in sync_page(school).text
 
 
-def test_the_suggestion_to_turn_automatic_sync_on_appears_once_after_the_first_sync(school):
-    assert "Turn on" not in sync_page(school).text
+def test_the_suggestion_to_turn_automatic_sync_on_appears_after_the_first_sync_until_answered(
+        school):
+    from tests.factory import csrf_token_from
+    assert "Your first sync is done" not in sync_page(school).text
     sync_in_process(school)
-    assert "Your first sync is done" in sync_page(school).text
+    page = sync_page(school)
+    assert "Your first sync is done" in page.text
+    assert "Your first sync is done" in sync_page(school).text  # reading changes nothing
+    school.client.post(f"/o/{school.org.id}/settings/user-sync/schedule/suggestion",
+                       data={"csrf_token": csrf_token_from(page.text)})
+    assert "Your first sync is done" not in sync_page(school).text
+
+
+def test_turning_automatic_sync_on_answers_the_suggestion_for_good(school):
+    sync_in_process(school)
+    save_schedule(school, "4h")
+    save_schedule(school, "off")
     assert "Your first sync is done" not in sync_page(school).text

@@ -31,7 +31,7 @@ def upgrade():
         sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('enabled_at', sa.DateTime(timezone=True), nullable=True),
-        sa.Column('suggested_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('suggestion_answered_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),

@@ -102,3 +102,11 @@ ROUTES.update({
     ("privacy.member_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
     ("privacy.synced_person_data", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
 })
+
+# Automatic sync and the Notifications page.
+ROUTES.update({
+    ("schedule.save", "POST"): Route(ADMIN, form={"frequency": "off", "time_of_day": ""}),
+    ("schedule.dismiss_suggestion", "POST"): Route(ADMIN),
+    ("notifications.preferences", "GET"): Route(ADMIN),
+    ("notifications.save_preferences", "POST"): Route(ADMIN, form={"events": "sync_failed"}),
+})

@@ -21,8 +21,9 @@ class SyncSchedule(db.Model):
     # Automatic syncs that failed in a row (drives the retry back-off and the recovery mail).
     failures = db.Column(db.Integer, nullable=False, default=0)
     enabled_at = db.Column(db.DateTime(timezone=True))
-    # The one-time "turn automatic sync on" suggestion was shown.
-    suggested_at = db.Column(db.DateTime(timezone=True))
+    # The one-time "turn automatic sync on" suggestion was answered (Not now, or a schedule
+    # saved): it is not shown again. Shown until then, because a GET never writes.
+    suggestion_answered_at = db.Column(db.DateTime(timezone=True))
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow,
                            onupdate=utcnow)
 

@@ -26,3 +26,10 @@ def save():
                                **services.card_context(g.organisation))
     flash("Schedule saved.", "success")
     return redirect(url_for("user_sync.index"), 303)
+
+
+@bp.route("/suggestion", methods=["POST"])
+@admin_required
+def dismiss_suggestion():
+    services.answer_suggestion(g.organisation.id)
+    return redirect(url_for("user_sync.index"), 303)

@@ -1,7 +1,7 @@
 """The Automatic sync card's rules: saving a choice, and what "Next automatic sync" says."""
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp import audit
 from webapp.audit import actions
@@ -12,7 +12,7 @@ from webapp.microsoft.models import connection_for_organisation, group_choice_fo
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import organisation_zone
-from webapp.user_sync import models as m, runs
+from webapp.user_sync import runs
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
@@ -70,6 +70,7 @@ def save_schedule(organisation, frequency, time_text, now=None):
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
+    schedule.suggestion_answered_at = schedule.suggestion_answered_at or now
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
     audit.record(actions.SCHEDULE_CHANGED, organisation.id, before=before,
@@ -119,22 +120,19 @@ def next_sync(organisation, schedule=None):
     return NextSync(at=due.as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)
 
 
-def take_suggestion(organisation_id, schedule):
-    """True once: after the first complete sync, while automatic sync is off."""
-    if schedule.is_on or schedule.suggested_at is not None:
+def shows_suggestion(organisation_id, schedule):
+    """The one-time suggestion: after the first complete sync, while automatic sync is off,
+    until the admin answers it."""
+    if schedule.is_on or schedule.suggestion_answered_at is not None:
         return False
-    if runs.last_complete_run(organisation_id) is None:
-        return False
-    if schedule.id is None:
-        db.session.add(schedule)
-        schedule.suggested_at = utcnow()
-        db.session.commit()
-        return True
-    result = db.session.execute(update(SyncSchedule).where(
-        SyncSchedule.id == schedule.id, SyncSchedule.suggested_at.is_(None))
-        .values(suggested_at=utcnow()))
+    return runs.last_complete_run(organisation_id) is not None
+
+
+def answer_suggestion(organisation_id):
+    schedule = schedule_for(organisation_id)
+    schedule.suggestion_answered_at = schedule.suggestion_answered_at or utcnow()
+    db.session.add(schedule)
     db.session.commit()
-    return result.rowcount == 1
 
 
 def card_context(organisation, errors=None, form=None):
@@ -144,7 +142,7 @@ def card_context(organisation, errors=None, form=None):
             "schedule_errors": errors or {}, "schedule_form": form or {
                 "frequency": schedule.frequency,
                 "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00"},
-            "frequency_labels": FREQUENCY_LABELS, "trigger_automatic": m.TRIGGER_AUTOMATIC}
+            "frequency_labels": FREQUENCY_LABELS}
 
 
 FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",

@@ -40,8 +40,8 @@ def index_page(settings=None, settings_errors=None):
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings or settings_for(g.organisation.id),
                            settings_errors=settings_errors or {}, queue_notice=queue_notice,
-                           suggest_schedule=schedule.take_suggestion(g.organisation.id,
-                                                                     card["schedule"]),
+                           suggest_schedule=schedule.shows_suggestion(g.organisation.id,
+                                                                      card["schedule"]),
                            **card, **people_context())
 
 
