@@ -15,8 +15,9 @@ from webapp.extensions import db
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
 
 NORTHFIELD = demo.NORTHFIELD_STAFF_GROUP_ID
 # Northfield Staff, nested TAs included: 31 users; a guest, a disabled account and the two
@@ -49,7 +50,7 @@ def connected_school(factory, client, sim, group_id=NORTHFIELD):
 
 
 def sync_in_process(school, kind=m.KIND_SYNC):
-    run, started = runs.start_run(school.org, school.admin, kind)
+    run, started = lifecycle.start_run(school.org, school.admin, kind)
     assert started, f"a run was already active: {run.id} {run.status}"
     return run_sync(run.id)
 

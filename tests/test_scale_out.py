@@ -20,8 +20,9 @@ from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.redis_conn import enqueue
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
 
 pytestmark = pytest.mark.backends("postgresql")
 WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
@@ -84,12 +85,12 @@ def test_two_workers_sync_several_schools_at_once_one_run_per_school(
     microsoft.control.reset(users=600)
     schools, admin = connected_trust(factory, client, microsoft)
     microsoft.control.set_faults(latency_ms=250)  # every Graph page takes a while: runs overlap
-    started = [runs.start_run(school, admin) for school in schools]
+    started = [lifecycle.start_run(school, admin) for school in schools]
     assert all(new for _, new in started)
     run_ids = [run.id for run, _ in started]
     # Pressing Sync now again, anywhere, joins the run in progress instead of starting one.
     for school, run_id in zip(schools, run_ids):
-        again, new = runs.start_run(school, admin)
+        again, new = lifecycle.start_run(school, admin)
         assert (again.id, new) == (run_id, False)
     # A job delivered twice (a retry, a duplicate enqueue) must not run the school twice.
     duplicate = enqueue("sync", run_sync_job, run_ids[0], job_id="duplicate-delivery")
@@ -113,7 +114,7 @@ def test_two_workers_sync_several_schools_at_once_one_run_per_school(
     # The parallel results are the truth: a quiet sync afterwards finds nothing to change.
     microsoft.control.clear_faults()
     for school in schools:
-        again, _ = runs.start_run(school, admin)
+        again, _ = lifecycle.start_run(school, admin)
         result = run_sync(again.id)
         assert result.status == m.COMPLETE, result.reason
         assert (result.added, result.updated, result.suspended) == (0, 0, 0), school.name

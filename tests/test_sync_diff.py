@@ -1,6 +1,6 @@
 """The sync's decision rules as a pure function (no database, no Microsoft)."""
 from webapp.user_sync import models as m
-from webapp.user_sync.diff import (Existing, MicrosoftUser, needs_review, plan_changes,
+from webapp.user_sync.engine.diff import (Existing, MicrosoftUser, needs_review, plan_changes,
                                    removal_limit)
 
 

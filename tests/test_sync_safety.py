@@ -12,8 +12,9 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.orgs.models import Membership
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle, queries
+from webapp.user_sync.engine.run import run_sync
 
 GENERATED = 2500  # three pages of 999
 GENERATED_SKIPPED = 12  # accounts disabled by the generator (every 211th)
@@ -113,14 +114,14 @@ def test_too_many_removals_stop_as_needs_review_with_everything_waiting(school):
     assert [c.microsoft_id for c in changes(run, m.ADD)] == [newcomer]
     assert_nobody_changed(school, NORTHFIELD_ADDED)
     assert person(school.org, newcomer) is None
-    assert runs.active_run(school.org.id) is None
+    assert queries.active_run(school.org.id) is None
 
 
 def test_apply_removals_applies_the_reviewed_run(school):
     sync_in_process(school)
     leavers, newcomer = remove_six_and_add_one(school)
     review = sync_in_process(school)
-    runs.approve_review(school.org, review.id, school.admin)
+    lifecycle.approve_review(school.org, review.id, school.admin)
     run = run_sync(review.id)
     assert run.status == m.COMPLETE and (run.suspended, run.added) == (6, 1)
     assert run.reviewed_by_user_id == school.admin.id
@@ -128,14 +129,14 @@ def test_apply_removals_applies_the_reviewed_run(school):
     assert {p.microsoft_id for p in people(school.org, status="suspended")} == set(leavers)
     assert person(school.org, newcomer).status == "active"
     with pytest.raises(ServiceError):
-        runs.approve_review(school.org, review.id, school.admin)
+        lifecycle.approve_review(school.org, review.id, school.admin)
 
 
 def test_cancel_leaves_everyone_and_a_newer_sync_replaces_a_review(school):
     sync_in_process(school)
     remove_six_and_add_one(school)
     review = sync_in_process(school)
-    runs.cancel_review(school.org, review.id, school.admin)
+    lifecycle.cancel_review(school.org, review.id, school.admin)
     db.session.expire_all()
     assert db.session.get(m.SyncRun, review.id).status == m.CANCELLED
     assert_nobody_changed(school, NORTHFIELD_ADDED)

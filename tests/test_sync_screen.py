@@ -11,7 +11,7 @@ from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_pr
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync.engine.run import run_sync
 
 HTMX = {"HX-Request": "true"}
 
@@ -76,10 +76,10 @@ def test_the_connection_card_shows_the_finished_run_when_the_sync_ends(school):
 
 
 def test_a_running_sync_shows_a_determinate_bar(school):
-    from webapp.user_sync import runs
-    run, _ = runs.start_run(school.org, school.admin)
-    runs.mark_running(run.id, 1)
-    runs.report_progress(run.id, "Fetching members from Microsoft", 4000, 12400)
+    from webapp.user_sync.engine import lifecycle
+    run, _ = lifecycle.start_run(school.org, school.admin)
+    lifecycle.mark_running(run.id, 1)
+    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 4000, 12400)
     status = school.client.get(url(school, f"runs/{run.id}/status"), headers=HTMX)
     assert "Fetched 4,000 of 12,400" in status.text
     assert '<progress id="sync-progress-' in status.text and 'max="12400" value="4000"' in status.text
@@ -139,7 +139,7 @@ def test_people_table_searches_filters_sorts_and_pages(school):
 
 
 def test_people_table_pages_fifty_at_a_time(school):
-    from webapp.user_sync.store import PEOPLE, bulk_insert
+    from webapp.user_sync.engine.store import PEOPLE, bulk_insert
     bulk_insert(PEOPLE, [{"organisation_id": school.org.id, "microsoft_id": f"id-{i:03d}",
                           "email": f"p{i:03d}@x.example", "email_normalised": f"p{i:03d}@x.example",
                           "display_name": f"Person {i:03d}", "sort_name": f"person {i:03d}",

@@ -13,7 +13,8 @@ from tests.sync_helpers import app_config_overrides  # noqa: F401 (fixtures)
 from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD_ADDED, connected_school, people,
                                 person, sync_in_process)
 from webapp.extensions import db
-from webapp.user_sync import models as m, runs
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle, queries
 
 HTMX = {"HX-Request": "true"}
 WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
@@ -65,7 +66,7 @@ def test_concurrent_clicks_and_two_workers_make_exactly_one_run(app, factory, cl
     def press():
         try:
             with app.app_context():
-                run, new = runs.start_run(school.org, school.admin)
+                run, new = lifecycle.start_run(school.org, school.admin)
                 started.append((run.id, new))
         except Exception as error:  # surfaced below
             errors.append(error)
@@ -104,6 +105,6 @@ def test_a_worker_killed_mid_fetch_fails_the_run_and_applies_nothing(
     text = wait_for(lambda: "Sync failed" in (t := status_of(school, run.id)) and t, timeout=30,
                     interval=0.5)
     assert "Nothing was changed" in text
-    assert fresh_run(run.id).status == m.FAILED and runs.active_run(school.org.id) is None
+    assert fresh_run(run.id).status == m.FAILED and queries.active_run(school.org.id) is None
     assert len(people(school.org, status="active")) == synced
     assert person(school.org, leaver).status == "active"

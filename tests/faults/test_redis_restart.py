@@ -97,10 +97,10 @@ def test_a_run_whose_worker_died_with_redis_is_failed_after_the_grace(school, mi
 def test_the_liveness_beat_outlasts_a_redis_outage(app, private_redis, caplog):
     """Longer than the Redis client's own retries: the beat keeps trying, and the key comes back
     with Redis instead of the run being declared dead while its worker is working."""
-    from webapp.redis_conn import get_redis
-    from webapp.user_sync import runs
-    conn, key = get_redis(app), runs.redis_key("sync-alive", 4242)
-    with runs.liveness(4242):
+    from webapp.redis_conn import get_redis, redis_key
+    from webapp.user_sync.engine import liveness
+    conn, key = get_redis(app), redis_key("sync-alive", 4242)
+    with liveness.liveness(4242):
         private_redis.stop()
         wait_for(lambda: "liveness not recorded" in caplog.text, timeout=90, what="a failed beat")
         private_redis.start()  # empty: the key is gone until the next beat

@@ -7,9 +7,10 @@ from webapp.extensions import db
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.diff import MicrosoftUser, email_of, is_guest
-from webapp.user_sync.fetch import SELECT, members_path
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import queries
+from webapp.user_sync.engine.diff import MicrosoftUser, email_of, is_guest
+from webapp.user_sync.engine.fetch import SELECT, members_path
 from webapp.user_sync.reasons import reason_text
 
 NOT_IN_GROUP, NOT_IN_TENANT, SYNCED, NOT_YET, UNKNOWN = (
@@ -60,7 +61,7 @@ def _synced_answer(person):
 
 
 def _from_last_run(organisation, query):
-    run = runs.last_recorded_run(organisation.id)
+    run = queries.last_recorded_run(organisation.id)
     if run is None:
         return []
     found = db.session.scalars(select(m.SyncChange).where(

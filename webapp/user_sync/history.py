@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
-from webapp.user_sync.record import PRESENCE
+from webapp.user_sync.engine.record import PRESENCE
 from webapp.users.services import Page
 
 PER_PAGE = 100

@@ -2,7 +2,7 @@
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 
-# Run states. QUEUED and RUNNING hold the organisation's one sync slot (see runs.claim_slot).
+# Run states. QUEUED and RUNNING hold the organisation's one sync slot (see engine.lifecycle.start_run).
 QUEUED, RUNNING = "queued", "running"
 NEEDS_REVIEW, COMPLETE, FAILED, CANCELLED = "needs_review", "complete", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)

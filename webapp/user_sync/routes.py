@@ -6,7 +6,8 @@ from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
-from webapp.user_sync import explain as why, filters, history, people, runs, summary
+from webapp.user_sync import explain as why, filters, history, people, summary
+from webapp.user_sync.engine import lifecycle, queries
 from webapp.user_sync.settings import save_settings, settings_for
 
 bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))
@@ -31,7 +32,7 @@ def people_context():
 @bp.route("/")
 @admin_required
 def index():
-    queue_notice = runs.sweep_stale_runs(g.organisation.id)
+    queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings_for(g.organisation.id), queue_notice=queue_notice,
                            **people_context())
@@ -75,7 +76,7 @@ def _status_response(run, started=None):
 
 def _start(kind):
     try:
-        run, started = runs.start_run(g.organisation, current_user, kind)
+        run, started = lifecycle.start_run(g.organisation, current_user, kind)
     except ServiceError as error:
         if is_htmx_request():
             return render_template("user_sync/_sync_status.html", run=None, error=str(error))
@@ -100,8 +101,8 @@ def preview():
 @admin_required
 def run_status(sync_run_id):
     """The progress partial; it polls itself while the run is active."""
-    queue_notice = runs.sweep_stale_runs(g.organisation.id)
-    run = runs.get_run(g.organisation, sync_run_id)
+    queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
+    run = queries.get_run(g.organisation, sync_run_id)
     if not is_htmx_request():
         return redirect(url_for("user_sync.run_detail", sync_run_id=run.id))
     response = render_template("user_sync/_sync_status.html", run=run, queue_notice=queue_notice)
@@ -113,7 +114,7 @@ def run_status(sync_run_id):
 @admin_required
 def apply_removals(sync_run_id):
     try:
-        run = runs.approve_review(g.organisation, sync_run_id, current_user)
+        run = lifecycle.approve_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("user_sync.index"), 303)
@@ -124,7 +125,7 @@ def apply_removals(sync_run_id):
 @admin_required
 def cancel_review(sync_run_id):
     try:
-        runs.cancel_review(g.organisation, sync_run_id, current_user)
+        lifecycle.cancel_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
     else:
@@ -136,13 +137,13 @@ def cancel_review(sync_run_id):
 @admin_required
 def history_page():
     return render_template("user_sync/history.html",
-                           runs=runs.recent_runs(g.organisation.id, limit=200))
+                           runs=queries.recent_runs(g.organisation.id, limit=200))
 
 
 @bp.route("/runs/<int:sync_run_id>")
 @admin_required
 def run_detail(sync_run_id):
-    run = runs.get_run(g.organisation, sync_run_id)
+    run = queries.get_run(g.organisation, sync_run_id)
     return render_template("user_sync/run.html", run=run,
                            **history.detail_context(run, request.args))
 

@@ -1,7 +1,7 @@
 """Fetching a group's transitive user members from Microsoft Graph, page by page."""
 from operator import itemgetter
 
-from webapp.user_sync.diff import MicrosoftUser
+from webapp.user_sync.engine.diff import MicrosoftUser
 
 SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle", "department",
           "accountEnabled", "userType")

@@ -19,14 +19,17 @@ from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.orgs.models import Organisation
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.apply import apply_plan, resolve_accounts
-from webapp.user_sync.diff import needs_review, plan_changes
-from webapp.user_sync.fetch import fetch_group_users
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.apply import apply_plan, resolve_accounts
+from webapp.user_sync.engine.diff import needs_review, plan_changes
+from webapp.user_sync.engine.fetch import fetch_group_users
+from webapp.user_sync.engine.liveness import liveness
+from webapp.user_sync.engine.queries import last_complete_run
+from webapp.user_sync.engine.record import load_plan, record_changes
+from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
-from webapp.user_sync.record import load_plan, record_changes
 from webapp.user_sync.settings import settings_for
-from webapp.user_sync.store import load_existing, protected_memberships
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +40,24 @@ class SyncFailed(Exception):
 
 def run_sync(run_id):
     """Runs one queued run to its outcome. Never raises for a sync problem: it records it."""
-    if not runs.mark_running(run_id, os.getpid()):
+    if not lifecycle.mark_running(run_id, os.getpid()):
         return None  # already taken, cancelled or failed by a sweep
     run = db.session.get(m.SyncRun, run_id)
     try:
-        with runs.liveness(run_id):
+        with liveness(run_id):
             if run.approved:
                 _apply_reviewed(run)
             else:
                 _fetch_and_decide(run)
     except SyncFailed as failure:
         db.session.rollback()
-        runs.finish_run(run_id, m.FAILED, reason=f"{failure} {runs.NOTHING_CHANGED}")
+        lifecycle.finish_run(run_id, m.FAILED, reason=f"{failure} {lifecycle.NOTHING_CHANGED}")
     except Exception:
         db.session.rollback()
         log.exception("sync run %s stopped by an unexpected error", run_id)
-        runs.finish_run(run_id, m.FAILED, reason=(
+        lifecycle.finish_run(run_id, m.FAILED, reason=(
             f"An unexpected error stopped the sync (reference: run {run_id}). "
-            f"{runs.NOTHING_CHANGED} Try again; if it happens again, contact support."))
+            f"{lifecycle.NOTHING_CHANGED} Try again; if it happens again, contact support."))
     db.session.expire_all()
     return db.session.get(m.SyncRun, run_id)
 
@@ -65,7 +68,7 @@ def _fetch_and_decide(run):
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
     fetched = fetch_everyone(run, connection)
-    runs.report_progress(run.id, "Comparing with the people already synced", len(fetched),
+    lifecycle.report_progress(run.id, "Comparing with the people already synced", len(fetched),
                          fetched_at=utcnow())
     settings = settings_for(organisation.id)
     existing = load_existing(organisation.id)
@@ -114,8 +117,8 @@ def fetch_everyone(run, connection):
         # A commit per page would cost more than the page on SQLite: twice a second is plenty.
         if time.monotonic() - last["at"] >= 0.5:
             last["at"] = time.monotonic()
-            runs.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
-    runs.report_progress(run.id, "Fetching members from Microsoft", 0)
+            lifecycle.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
+    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 0)
     try:
         users, _ = fetch_group_users(sync_graph_client(connection), run.group_id, progress)
     except GraphNotFound:
@@ -138,37 +141,30 @@ def fetch_everyone(run, connection):
 def _finish_recorded(run, plan, status, reason=None):
     """Preview and review: record the plan as the run's changes; the people stay untouched."""
     record_changes(run.id, plan)
-    values = runs.finish_values(status, reason, plan.counts())
-    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id,
-                                                runs.RUNS.c.status == m.RUNNING).values(**values))
-    db.session.commit()
+    lifecycle.finish_run(run.id, status, reason, plan.counts())
 
 
 def _apply_and_finish(run, plan):
     """One transaction: the run's ownership check, every people write, the history, the outcome."""
-    if not runs.claim_for_apply(run.id):
+    if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
-    previous = runs.last_complete_run(run.organisation_id, before_id=run.id)
+    previous = last_complete_run(run.organisation_id, before_id=run.id)
     previous_at = previous.finished_at if previous is not None else None
     if plan.has_changes:
         apply_plan(run.organisation_id, plan, utcnow(), previous_at)
     record_changes(run.id, plan)
-    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
-        **runs.finish_values(m.COMPLETE, None, plan.counts())))
-    db.session.commit()
-    forget_status_counts(run.organisation_id)
+    if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
+        forget_status_counts(run.organisation_id)
 
 
 def _apply_reviewed(run):
-    runs.report_progress(run.id, "Applying reviewed changes")
+    lifecycle.report_progress(run.id, "Applying reviewed changes")
     plan = load_plan(run.id, load_existing(run.organisation_id))
-    if not runs.claim_for_apply(run.id):
+    if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
     if plan.has_changes:
         apply_plan(run.organisation_id, plan, utcnow())
-    db.session.execute(runs.RUNS.update().where(runs.RUNS.c.id == run.id).values(
-        **runs.finish_values(m.COMPLETE, None, plan.counts())))
-    db.session.commit()
-    forget_status_counts(run.organisation_id)
+    if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
+        forget_status_counts(run.organisation_id)

@@ -3,7 +3,7 @@ from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
-from webapp.user_sync.store import (
+from webapp.user_sync.engine.store import (
     MEMBERSHIPS, PEOPLE, USERS, bulk_insert, max_id, one_of, parts, memberships_by_user,
     memberships_inserted_after, set_status, sort_name, update_people_rows, update_user_rows,
     user_ids_by_email, user_ids_inserted_after)

@@ -11,7 +11,7 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
-from webapp.user_sync.diff import Existing
+from webapp.user_sync.engine.diff import Existing
 
 USERS, MEMBERSHIPS = User.__table__, Membership.__table__
 PEOPLE = m.SyncedPerson.__table__

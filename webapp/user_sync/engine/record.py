@@ -3,8 +3,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
-from webapp.user_sync.diff import Person, Plan
-from webapp.user_sync.store import bulk_insert
+from webapp.user_sync.engine.diff import Person, Plan
+from webapp.user_sync.engine.store import bulk_insert
 
 PRESENCE = "presence"  # an in-group flag change; kept for replaying a plan, not shown as a change
 
