@@ -1,7 +1,7 @@
 """The sync's decision rules as a pure function (no database, no Microsoft)."""
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.diff import (Existing, MicrosoftUser, needs_review, plan_changes,
-                                   removal_limit)
+from webapp.user_sync.engine.diff import (Existing, MicrosoftUser, counted_emails, decide,
+                                          needs_review, plan_changes, removal_limit)
 
 
 def user(uid, mail=None, upn=None, name="Person", enabled=True, user_type="Member", title=None):
@@ -69,3 +69,22 @@ def test_the_removal_limit_is_a_share_but_never_below_the_minimum():
     assert len(seven_leave.suspends) == 7
     assert needs_review(seven_leave, 60, 10, 5)  # limit: 10% of 60 = 6
     assert not needs_review(seven_leave, 60, 10, 7)
+
+
+def test_a_person_with_neither_a_mailbox_nor_a_sign_in_name_is_skipped_not_added():
+    nameless = MicrosoftUser("x", "No Address", None, None, None, None, True, "Member")
+    plan = plan_changes([nameless, user("y", mail="y@t.example")], [], {})
+    assert [(p.microsoft_id, reason) for p, reason, _ in plan.skips] == [("x", m.NO_EMAIL)]
+    assert [p.microsoft_id for p, _ in plan.adds] == ["y"]
+
+
+def test_one_persons_decision_is_the_one_the_plan_records():
+    rows = [existing(1, "a", "a@t", status="suspended"), existing(2, "b", "b@t")]
+    fetched = [user("a", mail="a@t"), user("b", mail="b2@t"), user("c", mail="c@t", enabled=False)]
+    emails = counted_emails(fetched)
+    decided = {u.id: decide(u, {r.microsoft_id: r for r in rows}.get(u.id), {}, False,
+                            emails[u.mail]).action for u in fetched}
+    assert decided == {"a": m.REINSTATE, "b": m.UPDATE, "c": m.SKIP}
+    plan = plan_changes(fetched, rows, {})
+    assert ([r.id for r, _, _ in plan.reinstates], [r.id for r, _, _ in plan.updates],
+            [p.microsoft_id for p, _, _ in plan.skips]) == ([1], [2], ["c"])

@@ -12,8 +12,8 @@ KIND_SYNC, KIND_PREVIEW = "sync", "preview"
 ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reinstate", "skip", "keep"
 
 # Why a person was skipped (or kept); the words shown to admins live in webapp.user_sync.reasons.
-GUEST, DISABLED, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
-    "guest", "disabled", "duplicate_email", "excluded", "email_taken")
+GUEST, DISABLED, NO_EMAIL, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
+    "guest", "disabled", "no_email", "duplicate_email", "excluded", "email_taken")
 LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
 
 

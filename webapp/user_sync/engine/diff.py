@@ -17,7 +17,10 @@ Person = namedtuple("Person", "microsoft_id email email_normalised display_name 
 Existing = namedtuple("Existing", "id microsoft_id membership_id user_id role email_normalised "
                                   "display_name job_title department status excluded in_group")
 
-FIELDS = ("email", "display_name", "job_title", "department")
+# What happens to one fetched person: action is an m.ADD / m.UPDATE / ... code or UNCHANGED;
+# reason (a skip, keep or suspension) and changed (field names) only where they apply.
+Decision = namedtuple("Decision", "action person reason changed")
+UNCHANGED = "unchanged"
 
 
 @dataclass
@@ -81,58 +84,80 @@ def changed_fields(row, person):
     return tuple(changed)
 
 
+def counted_emails(users, include_guests=False):
+    """{email: how many of these users have it}, counting only the people a sync could add
+    (in scope and enabled): two such people sharing an address are both skipped."""
+    return Counter(email_of(u).lower() for u in users
+                   if u.enabled is not False and (include_guests or not is_guest(u)))
+
+
+def decide(user, row, protected, include_guests, sharing_email):
+    """One fetched person's fate: the rule plan_changes applies to every member of the group,
+    and the why-not answer to one. row: their Existing row or None; sharing_email: how many
+    members of the group have their address in counted_emails (themselves included)."""
+    person = person_from(user)
+    if row is not None and row.excluded:
+        return Decision(m.SKIP, person, m.EXCLUDED, ())
+    if is_guest(user) and not include_guests:
+        return Decision(m.SKIP, person, m.GUEST, ())
+    if user.enabled is False:
+        return _decide_disabled(row, person, protected)
+    if not person.email_normalised:
+        return Decision(m.SKIP, person, m.NO_EMAIL, ())
+    if sharing_email > 1:
+        return Decision(m.SKIP, person, m.DUPLICATE_EMAIL, ())
+    if row is None or row.user_id is None:  # never added, or removed by hand since
+        return Decision(m.ADD, person, None, ())
+    changed = changed_fields(row, person)
+    if row.status == "suspended":
+        return Decision(m.REINSTATE, person, None, changed)
+    return Decision(m.UPDATE if changed else UNCHANGED, person, None, changed)
+
+
+def _decide_disabled(row, person, protected):
+    if row is None or row.user_id is None:
+        return Decision(m.SKIP, person, m.DISABLED, ())
+    if row.status != "active":
+        return Decision(UNCHANGED, person, None, ())
+    if row.membership_id in protected:
+        return Decision(m.KEEP, person, protected[row.membership_id], ())
+    return Decision(m.SUSPEND, person, m.DISABLED, ())
+
+
 def plan_changes(fetched, existing, protected, include_guests=False):
     """fetched: MicrosoftUsers of a COMPLETE fetch; existing: Existing rows of the organisation;
     protected: {membership_id: reason} that no sync may suspend (admins, the connecting account).
     """
     by_id = {row.microsoft_id: row for row in existing}
     users = list({user.id: user for user in fetched}.values())
-    in_scope = [u for u in users if include_guests or not is_guest(u)]
-    emails = Counter(email_of(u).lower() for u in in_scope if u.enabled is not False)
+    emails = counted_emails(users, include_guests)
     plan, seen = Plan(), set()
     for user in users:
         seen.add(user.id)
-        _plan_one(plan, user, by_id.get(user.id), protected, include_guests, emails)
+        row = by_id.get(user.id)
+        decision = decide(user, row, protected, include_guests, emails[email_of(user).lower()])
+        _place(plan, decision, row)
     for row in existing:
         if row.microsoft_id not in seen:
             _plan_absent(plan, row, protected)
     return plan
 
 
-def _plan_one(plan, user, row, protected, include_guests, emails):
-    person = person_from(user)
+def _place(plan, decision, row):
+    action, person, reason, changed = decision
+    row_id = row.id if row is not None else None
     if row is not None and not row.in_group:
         plan.presence[row.id] = True
-    row_id = row.id if row is not None else None
-    if row is not None and row.excluded:
-        plan.skips.append((person, m.EXCLUDED, row_id))
-    elif is_guest(user) and not include_guests:
-        plan.skips.append((person, m.GUEST, row_id))
-    elif user.enabled is False:
-        _plan_disabled(plan, user, row, person, protected)
-    elif emails[person.email_normalised] > 1:
-        plan.skips.append((person, m.DUPLICATE_EMAIL, row_id))
-    elif row is None or row.user_id is None:  # never added, or removed by hand since
+    if action == m.SKIP:
+        plan.skips.append((person, reason, row_id))
+    elif action == m.ADD:
         plan.adds.append((person, row_id))
+    elif action in (m.UPDATE, m.REINSTATE):
+        (plan.updates if action == m.UPDATE else plan.reinstates).append((row, person, changed))
+    elif action in (m.SUSPEND, m.KEEP):
+        (plan.suspends if action == m.SUSPEND else plan.keeps).append((row, person, reason))
     else:
-        changed = changed_fields(row, person)
-        if row.status == "suspended":
-            plan.reinstates.append((row, person, changed))
-        elif changed:
-            plan.updates.append((row, person, changed))
-        else:
-            plan.unchanged += 1
-
-
-def _plan_disabled(plan, user, row, person, protected):
-    if row is None or row.user_id is None:
-        plan.skips.append((person, m.DISABLED, row.id if row else None))
-    elif row.status != "active":
         plan.unchanged += 1
-    elif row.membership_id in protected:
-        plan.keeps.append((row, person, protected[row.membership_id]))
-    else:
-        plan.suspends.append((row, person, m.DISABLED))
 
 
 def _plan_absent(plan, row, protected):

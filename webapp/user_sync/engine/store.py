@@ -28,14 +28,17 @@ def sort_name(person):
     return (person.display_name or person.email).lower()[:255]
 
 
-def load_existing(organisation_id):
-    """Every synced person of the organisation, in one query, as compact tuples."""
+def load_existing(organisation_id, microsoft_id=None):
+    """Every synced person of the organisation (or the one with that Microsoft id), in one
+    query, as compact tuples."""
     stmt = (select(PEOPLE.c.id, PEOPLE.c.microsoft_id, PEOPLE.c.membership_id,
                    MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.role, PEOPLE.c.email_normalised,
                    PEOPLE.c.display_name, PEOPLE.c.job_title, PEOPLE.c.department,
                    PEOPLE.c.status, PEOPLE.c.excluded, PEOPLE.c.in_group)
             .select_from(PEOPLE.outerjoin(MEMBERSHIPS, MEMBERSHIPS.c.id == PEOPLE.c.membership_id))
             .where(PEOPLE.c.organisation_id == organisation_id))
+    if microsoft_id is not None:
+        stmt = stmt.where(PEOPLE.c.microsoft_id == microsoft_id)
     return [Existing(*row) for row in db.session.execute(stmt)]
 
 
