@@ -8,7 +8,6 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-import msal
 import requests
 from flask import current_app
 
@@ -118,7 +117,7 @@ def _check_account(organisation, user, result, cache):
                        missing_organisations=missing, detail=_failure_detail(failures, account, missing))
     connection = services.save_connection(organisation, user, {
         "account": account, "object_id": claims.get("oid") or profile.get("id"),
-        "tenant_id": tenant_id, "home_account_id": _home_account_id(cache),
+        "tenant_id": tenant_id, "home_account_id": identity.home_account_id(cache),
         "scopes": result.get("scope", "")}, tokens.encrypt_cache(cache.serialize()))
     return Outcome(CONNECTED, account=account, tenant_id=tenant_id, connection=connection)
 
@@ -165,11 +164,6 @@ def _failure_detail(failures, account, missing):
              MISSING_ORGANISATIONS: "missing from " + ", ".join(o.name for o in missing),
              ACCOUNT_DISABLED: f"{account} is disabled in Microsoft"}
     return "; ".join(parts[f] for f in failures)
-
-
-def _home_account_id(cache):
-    accounts = list(cache.search(msal.TokenCache.CredentialType.ACCOUNT))
-    return accounts[0]["home_account_id"] if accounts else ""
 
 
 def _error_outcome(response):

@@ -16,6 +16,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
                                      GroupChoice, GroupSnapshot, MicrosoftConnection,
                                      SnapshotGroup, connection_for_organisation, group_choice_for)
+from webapp.redis_conn import enqueue
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
     "security", "mail_security", "distribution", "microsoft365")
@@ -59,6 +60,13 @@ def begin_snapshot(connection):
     snapshot.started_at, snapshot.finished_at = now, None
     db.session.commit()
     return True
+
+
+def request_snapshot(connection):
+    """Queues a group snapshot unless one is already running for this connection."""
+    if begin_snapshot(connection):
+        enqueue("quick", "jobs.microsoft.snapshot_groups", connection.id,
+                description=f"group snapshot of connection {connection.id}")
 
 
 def _aware(moment):
