@@ -129,7 +129,7 @@ def test_worker_check_passes_when_a_worker_is_listening(app, oak, oak_client, st
 
 
 def test_last_sync_outcome_and_error_are_shown(app, db, oak, oak_client):
-    from webapp.auth.models import utcnow
+    from webapp.clock import utcnow
     from webapp.user_sync.models import COMPLETE, FAILED, SyncRun
     db.session.add(SyncRun(organisation_id=oak.north.id, status=COMPLETE, added=25, updated=1,
                            suspended=0, skipped=3, finished_at=utcnow()))

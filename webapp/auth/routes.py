@@ -1,20 +1,11 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth.services import SignInRefused, TooManyAttempts, authenticate
 from webapp.orgs.context import default_organisation_id
+from webapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next_url(target):
-    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

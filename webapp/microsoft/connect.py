@@ -13,6 +13,7 @@ from flask import current_app
 
 from webapp.microsoft import identity, services, tokens
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
+from webapp.microsoft.models import CONNECTED
 from webapp.orgs.services import membership_for
 from webapp.redis_conn import get_redis, redis_key
 
@@ -20,8 +21,8 @@ FLOW_TTL_SECONDS = 15 * 60
 ADMIN_CONSENT_CODES = {"AADSTS65001", "AADSTS90094", "AADSTS90095", "AADSTS90008"}
 PROFILE_FIELDS = "id,userPrincipalName,mail,accountEnabled"
 
-# Outcome codes (stored on ConnectAttempt.outcome; each has a page section in outcome.html).
-CONNECTED = "connected"
+# Outcome codes (stored on ConnectAttempt.outcome; each has a page section in outcome.html,
+# which compares these codes). An attempt that worked ends CONNECTED, the connection's status.
 CANCELLED = "cancelled"
 ADMIN_CONSENT_NEEDED = "admin_consent_needed"
 STATE_MISMATCH = "state_mismatch"

@@ -26,7 +26,8 @@ def picker_context(connection):
     results, total = groups.search_groups(connection, query)
     return dict(connection=connection, snapshot=groups.snapshot_for(connection), query=query,
                 results=results, total=total, snapshot_size=groups.snapshot_size(connection),
-                choice=group_choice_for(g.organisation), g_=groups)
+                choice=group_choice_for(g.organisation),
+                supported_kinds=groups.SUPPORTED_KINDS, group_types_url=groups.GROUP_TYPES_URL)
 
 
 @bp.route("/microsoft/groups")

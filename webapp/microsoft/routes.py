@@ -59,7 +59,7 @@ def disconnect():
 
 
 def render_outcome(outcome):
-    return render_template("microsoft/outcome.html", outcome=outcome, c=connect,
+    return render_template("microsoft/outcome.html", outcome=outcome,
                            consent_url=identity.admin_consent_url(callback_url()))
 
 

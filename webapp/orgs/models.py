@@ -1,9 +1,8 @@
 """Trusts, organisations (schools) and the memberships that tie people to them."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 ROLES = ("admin", "member")
-SOURCES = ("manual", "microsoft")
 STATUSES = ("active", "suspended")
 
 

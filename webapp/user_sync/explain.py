@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from webapp.extensions import db
+from webapp.listing import starts_with
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
@@ -40,8 +41,7 @@ def explain(organisation, query):
 
 def _matches(lowered_name_column, email_column, query):
     lowered = query.lower()
-    return or_(email_column == lowered, lowered_name_column == lowered,
-               lowered_name_column.like(lowered.replace("%", "").replace("_", "") + "%"))
+    return or_(email_column == lowered, starts_with(lowered_name_column, lowered))
 
 
 def _from_synced_people(organisation, query):

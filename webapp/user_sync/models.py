@@ -1,5 +1,5 @@
 """What user sync remembers: settings, runs, the people it manages and each run's changes."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 # Run states. QUEUED and RUNNING hold the organisation's one sync slot (see engine.lifecycle.start_run).
@@ -15,6 +15,11 @@ ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reins
 GUEST, DISABLED, NO_EMAIL, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
     "guest", "disabled", "no_email", "duplicate_email", "excluded", "email_taken")
 LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
+
+
+def sort_name(display_name, email):
+    """What the people table sorts and searches names by (SyncedPerson.sort_name)."""
+    return (display_name or email or "").lower()[:255]
 
 
 class SyncSettings(db.Model):
@@ -124,6 +129,10 @@ class SyncedPerson(db.Model):
     last_seen_at = db.Column(db.DateTime(timezone=True))
     suspended_reason = db.Column(db.String(32))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @property
+    def name_or_email(self):
+        return self.display_name or self.email
 
 
 class SyncChange(db.Model):

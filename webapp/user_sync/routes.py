@@ -2,10 +2,10 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.security import safe_next_url
 from webapp.user_sync import explain as why, filters, history, people, summary
 from webapp.user_sync.engine import lifecycle, queries
 from webapp.user_sync.settings import save_settings, settings_for
@@ -152,7 +152,7 @@ def run_detail(sync_run_id):
 @admin_required
 def exclude(person_id):
     person = people.set_excluded(g.organisation, person_id, True)
-    flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+    flash(f"{person.name_or_email} is excluded from sync.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
 
 
@@ -160,7 +160,7 @@ def exclude(person_id):
 @admin_required
 def include(person_id):
     person = people.get_person(g.organisation, person_id)
-    name = person.display_name or person.email
+    name = person.name_or_email
     people.set_excluded(g.organisation, person_id, False)
     flash(f"{name} is included in sync again; the next sync updates them.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
@@ -176,7 +176,7 @@ def exclude_microsoft_user():
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+        flash(f"{person.name_or_email} is excluded from sync.", "success")
     return redirect(url_for("user_sync.index"), 303)
 
 

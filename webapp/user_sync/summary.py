@@ -2,11 +2,14 @@
 from dataclasses import dataclass
 
 from webapp.microsoft.groups import KIND_LABELS
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import (CONNECTED, RECONNECT_NEEDED, connection_for_organisation,
+                                     group_choice_for)
 from webapp.user_sync.engine import queries
 
-NOT_CONNECTED, RECONNECT_NEEDED, NO_GROUP, CONNECTED = (
-    "Not connected", "Reconnect needed", "No group chosen", "Connected")
+# The state codes (templates compare these) and the words shown for them.
+NOT_CONNECTED, NO_GROUP = "not_connected", "no_group"
+STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect needed",
+                NO_GROUP: "No group chosen", CONNECTED: "Connected"}
 
 
 @dataclass
@@ -22,6 +25,10 @@ class Summary:
     @property
     def can_sync(self):
         return self.state == CONNECTED
+
+    @property
+    def state_label(self):
+        return STATE_LABELS[self.state]
 
 
 def connection_state(connection, choice):

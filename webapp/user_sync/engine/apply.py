@@ -5,7 +5,7 @@ from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.store import (
     MEMBERSHIPS, PEOPLE, USERS, bulk_insert, max_id, one_of, parts, memberships_by_user,
-    memberships_inserted_after, set_status, sort_name, update_people_rows, update_user_rows,
+    memberships_inserted_after, set_status, update_people_rows, update_user_rows,
     user_ids_by_email, user_ids_inserted_after)
 
 
@@ -129,6 +129,6 @@ def _new_person_row(organisation_id, person, membership_id, now):
     return {"organisation_id": organisation_id, "microsoft_id": person.microsoft_id,
             "membership_id": membership_id, "email": person.email,
             "email_normalised": person.email_normalised, "display_name": person.display_name,
-            "sort_name": sort_name(person), "job_title": person.job_title,
-            "department": person.department, "status": "active", "excluded": False,
+            "sort_name": m.sort_name(person.display_name, person.email),
+            "job_title": person.job_title, "department": person.department, "status": "active", "excluded": False,
             "in_group": True, "last_seen_at": now, "created_at": now}

@@ -2,14 +2,13 @@
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import timezone
 
 from flask import current_app
 from redis.exceptions import RedisError, ResponseError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from webapp.auth.models import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.redis_conn import get_redis, redis_key
 from webapp.user_sync import models as m
 
@@ -71,7 +70,7 @@ def stale_reason(run):
     record adds what RQ saw. Raises RedisError when Redis cannot be asked."""
     conn, grace = get_redis(), current_app.config["SYNC_LIVENESS_SECONDS"]
     job = _job(run, conn)
-    age = (utcnow() - _aware(run.started_at or run.created_at)).total_seconds()
+    age = (utcnow() - as_utc(run.started_at or run.created_at)).total_seconds()
     if job is not None and (job.get_status() in JOB_GONE_STATES
                             or (job.get_status() == JobStatus.FINISHED and run.is_active)):
         return "The worker running this sync stopped before it finished."
@@ -87,8 +86,3 @@ def stale_reason(run):
         return ("The sync job disappeared from the job queue before a worker started it (the "
                 "queue may have been restarted).")
     return None
-
-
-def _aware(moment):
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

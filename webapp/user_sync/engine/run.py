@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)

@@ -24,10 +24,6 @@ def chunks(items, size=CHUNK):
         yield items[start:start + size]
 
 
-def sort_name(person):
-    return (person.display_name or person.email).lower()[:255]
-
-
 def load_existing(organisation_id, microsoft_id=None):
     """Every synced person of the organisation (or the one with that Microsoft id), in one
     query, as compact tuples."""
@@ -124,8 +120,8 @@ def update_people_rows(rows, now, relink=False):
         values.update(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
                       in_group=True)
     params = [{"_id": row_id, "_email": p.email, "_norm": p.email_normalised,
-               "_name": p.display_name, "_sort": sort_name(p), "_title": p.job_title,
-               "_dept": p.department, **({"_msid": p.microsoft_id, "_mid": mid} if relink else {})}
+               "_name": p.display_name, "_sort": m.sort_name(p.display_name, p.email),
+               "_title": p.job_title, "_dept": p.department, **({"_msid": p.microsoft_id, "_mid": mid} if relink else {})}
               for row_id, p, mid in rows]
     db.session.execute(update(PEOPLE).where(PEOPLE.c.id == bindparam("_id")).values(**values),
                        params)
