@@ -1,12 +1,15 @@
 """Troubleshooting: local checks at once, Microsoft checks from a job, each with its fix."""
 import re
 
+import pytest
+
 from tests.factory import csrf_token_from, sign_in
-from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  run_quick_jobs)
+from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
+
+pytestmark = pytest.mark.usefixtures("microsoft")  # every page here may ask the simulator
 
 
 def page_url(org):

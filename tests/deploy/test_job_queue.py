@@ -5,19 +5,18 @@ from pathlib import Path
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import simulator_config
-from tests.sync_helpers import FAST_RETRIES, connected_school
+from tests.sync_helpers import connected_school
 from webapp.redis_conn import get_queue
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"JOB_TIMEOUT_QUICK_SECONDS": 123, "JOB_TIMEOUT_SYNC_SECONDS": 4567,
             "JOB_RESULT_TTL_SECONDS": 89, "JOB_FAILURE_TTL_SECONDS": 1011}
 pytestmark = pytest.mark.backends("sqlite")
 
 
 @pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES, **SETTINGS}
+def extra_config():
+    return SETTINGS
 
 
 def post(client, page, path):

@@ -13,7 +13,7 @@ APPLICATION_NAME = f"rostersync-pool-test-{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture
-def app_config_overrides():
+def extra_config():
     return {"DB_APPLICATION_NAME": APPLICATION_NAME}
 
 

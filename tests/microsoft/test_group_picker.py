@@ -2,8 +2,7 @@
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  run_quick_jobs)
+from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import classify
 from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choice_for
 

@@ -5,7 +5,6 @@ Each failure is injected by the Microsoft simulator over HTTPS; the engine runs 
 import pytest
 
 from tests.microsoft_flow import demo
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 connected_school, count, people, person, sync_in_process)
 from webapp.errors import ServiceError

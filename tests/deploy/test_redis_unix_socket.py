@@ -29,7 +29,7 @@ def unix_socket_redis(tmp_path_factory):
 
 
 @pytest.fixture
-def app_config_overrides(unix_socket_redis):
+def extra_config(unix_socket_redis):
     return {"REDIS_URL": unix_socket_redis}
 
 

@@ -29,7 +29,7 @@ def expiring_in(days):
 
 
 @pytest.fixture
-def app_config_overrides():
+def extra_config():
     return {"MICROSOFT_CLIENT_SECRET_EXPIRES": expiring_in(12)}
 
 

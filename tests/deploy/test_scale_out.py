@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from jobs.sync import run_sync_job
 from tests.factory import sign_in
-from tests.microsoft_flow import (  # noqa: F401  (fixtures)
-    connect_organisation, demo, microsoft, simulator, simulator_config)
-from tests.sync_helpers import FAST_RETRIES, NORTHFIELD_ADDED, people
+from tests.microsoft_flow import FAST_WORKER_ENV, connect_organisation, demo
+from tests.sync_helpers import NORTHFIELD_ADDED, people
 from webapp.extensions import db
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
@@ -25,18 +24,12 @@ from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.run import run_sync
 
 pytestmark = pytest.mark.backends("postgresql")
-WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
 # Four schools of one trust, each syncing its own group; the teaching assistants are also in
 # Northfield Staff, so the same people are written by two concurrent syncs.
 GROUPS = {"Northfield Academy": demo.NORTHFIELD_STAFF_GROUP_ID,
           "Southfield Primary": demo.SOUTHFIELD_STAFF_GROUP_ID,
           "Oak Sixth Form": demo.NORTHFIELD_TA_GROUP_ID,
           "Oak Training Centre": demo.GENERATED_STAFF_GROUP_ID}
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 def connected_trust(factory, client, sim):
@@ -95,7 +88,7 @@ def test_two_workers_sync_several_schools_at_once_one_run_per_school(
     # A job delivered twice (a retry, a duplicate enqueue) must not run the school twice.
     duplicate = enqueue("sync", run_sync_job, run_ids[0], job_id="duplicate-delivery")
 
-    workers = [start_worker(WORKER_ENV), start_worker(WORKER_ENV)]
+    workers = [start_worker(FAST_WORKER_ENV), start_worker(FAST_WORKER_ENV)]
     finished = wait_until_finished(run_ids)
     duplicate_status = duplicate.get_status(refresh=True)
     ran = jobs_by_worker(workers)

@@ -6,7 +6,6 @@ then a preview runs and its change for that person must say the same thing.
 import pytest
 
 from tests.microsoft_flow import demo
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import NORTHFIELD, changes, sync_in_process
 from webapp.user_sync import models as m
 from webapp.user_sync.explain import NOT_IN_GROUP, NOT_YET, explain

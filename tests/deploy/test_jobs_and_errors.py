@@ -14,7 +14,7 @@ from webapp.error_reporting import init_error_reporting
 from webapp.redis_conn import enqueue, get_queue
 
 pytestmark = pytest.mark.backends("sqlite")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sync_jobs_get_at_least_an_hour_and_keep_results_and_failures(app):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests import services
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_fresh_heroku_style_deployment_walkthrough_passes(tmp_path):

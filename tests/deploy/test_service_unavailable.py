@@ -5,15 +5,14 @@ import pytest
 from scripts.tls_redis import free_port
 from tests.conftest import make_test_config
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import simulator_config
 from webapp import create_app
 
 REDIS_DOWN = "rostersync could not reach its job queue (Redis)"
 
 
 @pytest.fixture
-def app_config_overrides(microsoft, private_redis):
-    return {**simulator_config(microsoft), "REDIS_URL": private_redis.url}
+def extra_config(microsoft, private_redis):
+    return {"REDIS_URL": private_redis.url}
 
 
 def post_while_redis_is_down(client, private_redis, page_url, post_url, data):

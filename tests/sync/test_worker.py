@@ -3,21 +3,19 @@ and a worker killed mid-fetch leaving the run failed with nothing applied."""
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import demo
-from tests.sync_helpers import app_config_overrides  # noqa: F401 (fixtures)
-from tests.sync_helpers import (FAST_RETRIES, NORTHFIELD_ADDED, connected_school, people,
+from tests.faults.helpers import wait_for
+from tests.microsoft_flow import FAST_WORKER_ENV, demo
+from tests.sync_helpers import (NORTHFIELD_ADDED, connected_school, people,
                                 person, sync_in_process)
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, queries
 
 HTMX = {"HX-Request": "true"}
-WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
 
 
 def click_sync_now(school):
@@ -31,16 +29,6 @@ def status_of(school, run_id):
                              headers=HTMX).text
 
 
-def wait_for(condition, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out waiting")
-
-
 def fresh_run(run_id):
     db.session.expire_all()
     return db.session.get(m.SyncRun, run_id)
@@ -51,7 +39,7 @@ def test_sync_now_runs_on_a_real_worker_and_the_screen_shows_sync_complete(
     school = connected_school(factory, client, microsoft)
     click_sync_now(school)
     run = db.session.query(m.SyncRun).one()
-    worker = start_worker(WORKER_ENV, burst=True)
+    worker = start_worker(FAST_WORKER_ENV, burst=True)
     assert worker.wait(timeout=90) == 0, worker.stdout.read().decode()
     assert fresh_run(run.id).status == m.COMPLETE, fresh_run(run.id).reason
     assert "Sync complete" in status_of(school, run.id)
@@ -78,7 +66,7 @@ def test_concurrent_clicks_and_two_workers_make_exactly_one_run(app, factory, cl
     assert errors == []
     assert len({run_id for run_id, _ in started}) == 1
     assert [new for _, new in started].count(True) == 1
-    workers = [start_worker(WORKER_ENV, burst=True) for _ in range(2)]
+    workers = [start_worker(FAST_WORKER_ENV, burst=True) for _ in range(2)]
     for worker in workers:
         worker.wait(timeout=90)
     assert db.session.query(m.SyncRun).count() == 1
@@ -97,7 +85,7 @@ def test_a_worker_killed_mid_fetch_fails_the_run_and_applies_nothing(
     microsoft.control.set_faults(latency_ms=1500)  # every page now takes a while
     click_sync_now(school)
     run = db.session.query(m.SyncRun).order_by(m.SyncRun.id.desc()).first()
-    worker = start_worker(WORKER_ENV)
+    worker = start_worker(FAST_WORKER_ENV)
     running = wait_for(lambda: (r := fresh_run(run.id)).fetched >= 999 and r, timeout=60)
     if kill_whole_worker:
         worker.kill()  # the whole dyno goes: nobody is left to tell RQ

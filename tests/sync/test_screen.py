@@ -6,7 +6,6 @@ import pytest
 
 from tests.factory import csrf_token_from
 from tests.microsoft_flow import demo
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_process)
 from webapp.extensions import db
 from webapp.redis_conn import get_queue

@@ -3,7 +3,7 @@ import json
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Set by the platform or the add-ons, or kept only for old deployments: not in app.json.
 NOT_IN_MANIFEST = {"DATABASE_URL", "REDIS_URL", "PORT", "FLASK_ENV", "SYNC_JOB_TIMEOUT_SECONDS"}
 ENV_READ = re.compile(r"""(?:environ\.get|env_int|env_flag|env_list|getenv)\(\s*["']([A-Z][A-Z0-9_]+)""")

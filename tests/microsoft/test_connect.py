@@ -7,8 +7,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from tests.factory import sign_in
-from tests.microsoft_flow import (MicrosoftBrowser, app_config_overrides,  # noqa: F401
-                                  connect_organisation, demo, return_to_app,
+from tests.microsoft_flow import (MicrosoftBrowser, connect_organisation, demo, return_to_app,
                                   run_quick_jobs, sign_in_at_microsoft, start_connect)
 from webapp.microsoft.identity import ReconnectNeeded, access_token_for
 from webapp.microsoft.models import ConnectAttempt, connection_for_organisation

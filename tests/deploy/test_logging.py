@@ -1,11 +1,11 @@
 """Structured logs: one JSON line per request with its id; tokens and passwords never appear."""
-import io
 import json
 import logging
 
 import pytest
 
-from webapp.logs import JsonFormatter, redact
+from tests.json_log import captured_json_log
+from webapp.logs import redact
 
 pytestmark = pytest.mark.backends("sqlite")
 SECRET_BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0LXN1YmplY3QifQ.c2lnbmF0dXJlLXZhbHVl"
@@ -13,12 +13,8 @@ SECRET_BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0LXN1YmplY3QifQ.c2lnbmF0dXJ
 
 @pytest.fixture
 def log_lines():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logging.getLogger().removeHandler(handler)
+    with captured_json_log() as stream:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def test_each_request_logs_one_line_with_its_own_request_id(client, admin, sign_in, log_lines):

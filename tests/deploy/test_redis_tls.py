@@ -24,7 +24,7 @@ def bare_app(config):
 
 
 @pytest.fixture
-def app_config_overrides(tls_redis):
+def extra_config(tls_redis):
     return {"REDIS_URL": tls_redis.url, "REDIS_TLS_CA_CERT": tls_redis.ca_file}
 
 

@@ -2,7 +2,6 @@
 from sqlalchemy import select
 
 from tests.microsoft_flow import demo
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 count, people, person, sync_in_process)
 from webapp.auth.models import User
