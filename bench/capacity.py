@@ -99,10 +99,10 @@ def start_runs(app, org_ids, admin_id):
     from webapp.auth.models import User
     from webapp.extensions import db
     from webapp.orgs.models import Organisation
-    from webapp.user_sync import runs
+    from webapp.user_sync.engine import lifecycle
     with app.app_context():
         admin = db.session.get(User, admin_id)
-        started = [runs.start_run(db.session.get(Organisation, org_id), admin) for org_id in org_ids]
+        started = [lifecycle.start_run(db.session.get(Organisation, org_id), admin) for org_id in org_ids]
         assert all(new for _, new in started), "a school already had a run in progress"
         return [run.id for run, _ in started]
 

@@ -33,7 +33,7 @@ def prepare_ours(graph_url, token, ca_path):
     client = GraphClient(graph_url, lambda force_refresh=False: token, session=session)
 
     try:
-        from webapp.user_sync.fetch import fetch_group_users
+        from webapp.user_sync.engine.fetch import fetch_group_users
     except ImportError:  # before the sync engine landed: the same query through GraphClient
         fetch_group_users = iter_pages_fetch
     return lambda group_id: fetch_group_users(client, group_id)[0]

@@ -35,7 +35,7 @@ def snapshot_in_worker(app, org_id):
     from webapp.extensions import db
     from webapp.microsoft import groups
     from webapp.microsoft.models import SNAPSHOT_FINISHED, connection_for_organisation
-    from webapp.microsoft.routes import request_snapshot
+    from webapp.microsoft.groups import request_snapshot
     from webapp.orgs.models import Organisation
     from webapp.redis_conn import get_queue, get_redis
     with app.app_context():

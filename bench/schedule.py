@@ -58,7 +58,7 @@ def measure_tick(now):
 
 
 def rows(sim, schools=10_000, due=1_000):
-    from webapp.auth.models import utcnow
+    from webapp.clock import utcnow
     found = []
     with sync_setup.database("postgresql") as url:
         app = sync_setup.bench_app(url, sim)

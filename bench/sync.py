@@ -52,9 +52,10 @@ def load(org_id, admin_id):
 
 def first_sync(app, org_id, admin_id):
     from webapp.extensions import db
-    from webapp.user_sync import models as m, runs
+    from webapp.user_sync import models as m
+    from webapp.user_sync.engine import lifecycle
     with app.app_context():
-        run, _ = runs.start_run(*load(org_id, admin_id))
+        run, _ = lifecycle.start_run(*load(org_id, admin_id))
         run_id = run.id
     peak = run_in_worker(app, run_id)
     with app.app_context():
@@ -70,8 +71,8 @@ def quiet_resync(app, org_id, admin_id):
     """A re-sync with nothing changed, in this process, counting writes to people tables."""
     from sqlalchemy import event
     from webapp.extensions import db
-    from webapp.user_sync import runs
-    from webapp.user_sync.engine import run_sync
+    from webapp.user_sync.engine import lifecycle
+    from webapp.user_sync.engine.run import run_sync
     writes = []
 
     def spy(conn, cursor, statement, parameters, context, executemany):
@@ -80,7 +81,7 @@ def quiet_resync(app, org_id, admin_id):
                 f" {table}" in head for table in PEOPLE_TABLES):
             writes.append(head)
     with app.app_context():
-        run, _ = runs.start_run(*load(org_id, admin_id))
+        run, _ = lifecycle.start_run(*load(org_id, admin_id))
         event.listen(db.engine, "before_cursor_execute", spy)
         try:
             started = time.perf_counter()

@@ -95,7 +95,7 @@ def connect(sim, org, admin, group_id=demo.GENERATED_STAFF_GROUP_ID, group_name=
 def add_synthetic_people(org, count):
     """A second school whose people table holds `count` rows (the 500-person comparison)."""
     from webapp.extensions import db
-    from webapp.user_sync.store import PEOPLE, bulk_insert
+    from webapp.user_sync.engine.store import PEOPLE, bulk_insert
     statuses = ("active",) * 8 + ("suspended", "excluded")
     bulk_insert(PEOPLE, [{
         "organisation_id": org.id, "microsoft_id": f"synthetic-{i}",

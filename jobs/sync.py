@@ -4,6 +4,6 @@ from jobs.context import with_app_context
 
 @with_app_context
 def run_sync_job(run_id):
-    from webapp.user_sync.engine import run_sync
+    from webapp.user_sync.engine.run import run_sync
     run = run_sync(run_id)
     return run.status if run is not None else None

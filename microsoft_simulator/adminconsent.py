@@ -4,8 +4,8 @@ import secrets
 from flask import Blueprint, request
 
 from . import demo, pages
-from .signin import (_action, _client, _error_page, _error_redirect, _page, _registered_client,
-                     _remembered_user, _respond, _sign_in_page, _state, _transaction)
+from .browser_flow import (client_of, error_page, error_redirect, page_response, registered_client,
+                           remembered_user, respond, sign_in_page, sim_state, step_url, transaction)
 from .tokens import GRAPH_SCOPES, short_scope
 
 bp = Blueprint("adminconsent", __name__)
@@ -13,8 +13,8 @@ bp = Blueprint("adminconsent", __name__)
 
 @bp.get("/<tenant>/v2.0/adminconsent")
 def adminconsent(tenant):
-    state, args = _state(), request.args
-    client, refusal = _registered_client(state, tenant, args)
+    state, args = sim_state(), request.args
+    client, refusal = registered_client(state, tenant, args)
     if refusal is not None:
         return refusal
     requested = [short_scope(s) for s in args.get("scope", "").split() if s]
@@ -22,30 +22,30 @@ def adminconsent(tenant):
     tx = dict(kind="adminconsent", id=secrets.token_urlsafe(24), tenant=tenant, scopes=scopes,
               client_id=args["client_id"], redirect_uri=args["redirect_uri"], state=args.get("state"))
     state.remember_transaction(tx)
-    user = _remembered_user()
+    user = remembered_user()
     if user is None or not user.get("_admin"):
-        return _sign_in_page(tx)
+        return sign_in_page(tx)
     return admin_consent_step(tx, user)
 
 
 def admin_consent_step(tx, user):
     if not user.get("_admin"):
-        _state().transactions.pop(tx["id"], None)
-        return _error_redirect(tx, "access_denied", 90094)
+        sim_state().transactions.pop(tx["id"], None)
+        return error_redirect(tx, "access_denied", 90094)
     tx["user_id"] = user["id"]
-    return _page(pages.admin_consent(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
-                                     scopes=tx["scopes"], action=_action(tx, "admin-consent"),
-                                     tx=tx["id"]))
+    return page_response(pages.admin_consent(
+        demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"], scopes=tx["scopes"],
+        action=step_url(tx, "admin-consent"), tx=tx["id"]))
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/admin-consent")
 def decide(tenant):
-    tx = _transaction()
+    tx = transaction()
     if tx is None or tx.get("kind") != "adminconsent" or "user_id" not in tx:
-        return _error_page(9002313)
-    _state().transactions.pop(tx["id"], None)
+        return error_page(9002313)
+    sim_state().transactions.pop(tx["id"], None)
     if request.form.get("decision") != "accept":
-        return _error_redirect(tx, "access_denied", 65004, subcode="cancel")
-    _state().tokens.grant_tenant_consent(tx["client_id"], tx["scopes"])
-    return _respond(tx, {"admin_consent": "True", "tenant": demo.TENANT_ID,
-                         "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in tx["scopes"])})
+        return error_redirect(tx, "access_denied", 65004, subcode="cancel")
+    sim_state().tokens.grant_tenant_consent(tx["client_id"], tx["scopes"])
+    return respond(tx, {"admin_consent": "True", "tenant": demo.TENANT_ID,
+                        "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in tx["scopes"])})

@@ -5,7 +5,7 @@ import uuid
 from flask import Flask, g, request
 
 from . import adminconsent, control_api, delta, faults, graph, identity, odata, signin
-from .errors import graph_error
+from .errors import GraphError, graph_error, graph_error_response
 
 LOGGED_HEADERS = ("ConsistencyLevel", "client-request-id", "Prefer", "User-Agent")
 
@@ -20,8 +20,8 @@ def create_app(state):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
-    app.register_error_handler(graph.GraphError, graph.graph_error_response)
-    app.register_error_handler(odata.QueryError, graph.query_error_response)
+    app.register_error_handler(GraphError, graph_error_response)
+    app.register_error_handler(odata.QueryError, graph_error_response)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
     return app

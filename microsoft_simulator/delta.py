@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import odata
 from .directory import USER_TYPE
-from .graph import GROUPS_SCOPES, USERS_SCOPES, GraphError, authenticate, project
+from .errors import GraphError
+from .graph import GROUPS_SCOPES, USERS_SCOPES, authenticate, project
 
 bp = Blueprint("delta", __name__, url_prefix="/v1.0")
 PAGE_SIZE = 100

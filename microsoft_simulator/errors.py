@@ -65,3 +65,16 @@ def graph_error(status, code, message, headers=None):
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+class GraphError(Exception):
+    """Raised anywhere in a Graph request; the app turns it into Graph's error body."""
+
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def graph_error_response(exc):
+    """The error handler for GraphError and odata.QueryError (which has no headers)."""
+    return graph_error(exc.status, exc.code, exc.message, getattr(exc, "headers", None))

@@ -9,7 +9,7 @@ import time
 
 from flask import Response, current_app, request
 
-from .errors import graph_error
+from .errors import GraphError, graph_error
 
 STATUS_CODES = {429: "TooManyRequests", 500: "generalException", 502: "badGateway",
                 503: "serviceNotAvailable", 504: "timeout"}
@@ -79,7 +79,6 @@ def page_fault(page_number):
         if faults.fail_on_page != page_number or not _take(faults, "fail_count"):
             return
         state.counters["faults_page"] += 1
-    from .graph import GraphError
     raise GraphError(faults.fail_status, STATUS_CODES.get(faults.fail_status, "UnknownError"),
                      STATUS_MESSAGES.get(faults.fail_status, "An error has occurred."))
 

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import odata
 from .directory import GROUP_TYPE, USER_TYPE
-from .errors import graph_error
+from .errors import GraphError
+from .faults import page_fault
 from .tokens import GRAPH_AUDIENCES
 
 bp = Blueprint("graph", __name__, url_prefix="/v1.0")
@@ -28,20 +29,6 @@ CASTS = {"microsoft.graph.user": USER_TYPE, "microsoft.graph.group": GROUP_TYPE,
 ME_SCOPES = ("User.Read", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 USERS_SCOPES = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 GROUPS_SCOPES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
-
-
-class GraphError(Exception):
-    def __init__(self, status, code, message, headers=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
-
-
-def graph_error_response(exc):
-    return graph_error(exc.status, exc.code, exc.message, exc.headers)
-
-
-def query_error_response(exc):
-    return graph_error(exc.status, exc.code, exc.message)
 
 
 def _state():
@@ -139,7 +126,6 @@ def _resolved_ids(base_key, base_ids, cast, args):
 
 
 def list_response(base_key, base_ids, entity_set, is_member_list=False, cast=None, known=None, type_name=None):
-    from .faults import page_fault
     args = request.args
     eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
     top = odata.parse_top(args)

@@ -6,85 +6,23 @@ silently reuse the last Microsoft account, as real browsers do.
 """
 import hmac
 import secrets
-import urllib.parse
 
-from flask import Blueprint, current_app, make_response, redirect, request
+from flask import Blueprint, redirect, request
 
 from . import demo, pages
+from .adminconsent import admin_consent_step
+from .browser_flow import (ACCOUNTS_COOKIE, REMEMBERED_COOKIE, client_of, error_page,
+                           error_redirect, page_response, redirect_uri_allowed, registered_client,
+                           remembered_user, respond, sign_in_page, sim_state, step_url, transaction)
 from .errors import aadsts_description
 from .tokens import GRAPH_SCOPES, OIDC_SCOPES, short_scope
 
 bp = Blueprint("signin", __name__)
-REMEMBERED_COOKIE = "sim_remembered"
-ACCOUNTS_COOKIE = "sim_accounts"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def _state():
-    return current_app.config["SIM_STATE"]
-
-
-def _page(html, status=200):
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _error_page(code, **details):
-    return _page(pages.error(demo.TENANT_NAME, aadsts_description(code, **details)[0]), 400)
-
-
-def _redirect_uri_allowed(client, uri):
-    parsed = urllib.parse.urlparse(uri or "")
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme not in ("http", "https") or parsed.fragment:
-        return False
-    return host in LOCAL_HOSTS or host.endswith(".localhost") or uri in client["redirect_uris"]
-
-
-def _registered_client(state, tenant, args):
-    """(client, None) for a known tenant, client and redirect URI; else (None, error page)."""
-    if not state.is_known_tenant(tenant):
-        return None, _error_page(90002, tenant=tenant)
-    client = state.clients.get(args.get("client_id", ""))
-    if client is None:
-        return None, _error_page(700016, client_id=args.get("client_id", ""),
-                                 tenant=demo.TENANT_ID)
-    if not _redirect_uri_allowed(client, args.get("redirect_uri")):
-        return None, _error_page(50011, redirect_uri=args.get("redirect_uri", ""),
-                                 client_id=args["client_id"])
-    return client, None
-
-
-def _respond(tx, fields):
-    fields = {**fields, "state": tx["state"]} if tx.get("state") is not None else fields
-    if tx.get("response_mode") == "form_post":
-        return _page(pages.form_post(demo.TENANT_NAME, tx["redirect_uri"], fields))
-    joiner = "&" if "?" in tx["redirect_uri"] else "?"
-    return redirect(tx["redirect_uri"] + joiner + urllib.parse.urlencode(fields), 302)
-
-
-def _error_redirect(tx, error, code, subcode=None, **details):
-    description = aadsts_description(code, client_id=tx["client_id"], client_name=_client(tx)["name"],
-                                     **details)[0]
-    fields = {"error": error, "error_description": description}
-    if subcode:
-        fields["error_subcode"] = subcode
-    return _respond(tx, fields)
-
-
-def _client(tx):
-    return _state().clients[tx["client_id"]]
-
-
-def _remembered_user():
-    user = _state().directory.get_user(request.cookies.get(REMEMBERED_COOKIE, ""))
-    return user if user and user.get("accountEnabled", True) else None
 
 
 def _known_accounts():
     ids = [i for i in request.cookies.get(ACCOUNTS_COOKIE, "").split(".") if i]
-    users = [_state().directory.get_user(i) for i in ids]
+    users = [sim_state().directory.get_user(i) for i in ids]
     return [u for u in users if u]
 
 
@@ -100,10 +38,10 @@ def _remember(response, user):
 def logout(tenant):
     """Signs the browser out of every remembered account, as Entra's end_session_endpoint does."""
     target = request.args.get("post_logout_redirect_uri")
-    if target and _redirect_uri_allowed(next(iter(_state().clients.values())), target):
+    if target and redirect_uri_allowed(next(iter(sim_state().clients.values())), target):
         response = redirect(target, 302)
     else:
-        response = _page(pages.signed_out(demo.TENANT_NAME))
+        response = page_response(pages.signed_out(demo.TENANT_NAME))
     response.delete_cookie(REMEMBERED_COOKIE, secure=True, httponly=True, samesite="None")
     response.delete_cookie(ACCOUNTS_COOKIE, secure=True, httponly=True, samesite="None")
     return response
@@ -111,8 +49,8 @@ def logout(tenant):
 
 @bp.get("/<tenant>/oauth2/v2.0/authorize")
 def authorize(tenant):
-    state, args = _state(), request.args
-    client, refusal = _registered_client(state, tenant, args)
+    state, args = sim_state(), request.args
+    client, refusal = registered_client(state, tenant, args)
     if refusal is not None:
         return refusal
     tx = {key: args.get(key) for key in ("client_id", "redirect_uri", "state", "nonce", "prompt",
@@ -122,76 +60,61 @@ def authorize(tenant):
               scopes=[short_scope(s) for s in args.get("scope", "").split() if s])
     unknown = [s for s in tx["scopes"] if s not in GRAPH_SCOPES | OIDC_SCOPES]
     if args.get("response_type") != "code":
-        return _error_redirect(tx, "unsupported_response_type", 9002313)
+        return error_redirect(tx, "unsupported_response_type", 9002313)
     if unknown or not tx["scopes"]:
-        return _error_redirect(tx, "invalid_scope", 70011, scope=" ".join(unknown))
+        return error_redirect(tx, "invalid_scope", 70011, scope=" ".join(unknown))
     state.remember_transaction(tx)
     return _start(tx)
 
 
 def _start(tx):
-    prompt, remembered, hint = tx.get("prompt"), _remembered_user(), (tx.get("login_hint") or "").lower()
+    prompt, remembered, hint = tx.get("prompt"), remembered_user(), (tx.get("login_hint") or "").lower()
     hint_matches = remembered and (not hint or hint == remembered["userPrincipalName"].lower())
     if prompt == "none":
         if not hint_matches:
-            return _error_redirect(tx, "login_required", 50058)
+            return error_redirect(tx, "login_required", 50058)
         return _signed_in(tx, remembered)
     if prompt == "login":
-        return _sign_in_page(tx)
+        return sign_in_page(tx)
     if prompt == "select_account":
         return _picker_page(tx)
     if hint_matches:
         return _signed_in(tx, remembered)
-    return _sign_in_page(tx)
-
-
-def _action(tx, step):
-    return f"/{tx['tenant']}/oauth2/v2.0/authorize/{step}"
-
-
-def _sign_in_page(tx, error=None, error_code="", login=None, status=200):
-    html = pages.sign_in(demo.TENANT_NAME, action=_action(tx, "login"), tx=tx["id"], error=error,
-                         error_code=error_code, login=login if login is not None else tx.get("login_hint") or "")
-    return _page(html, status)
+    return sign_in_page(tx)
 
 
 def _picker_page(tx):
-    html = pages.picker(demo.TENANT_NAME, action=_action(tx, "pick"), tx=tx["id"], accounts=_known_accounts())
-    return _page(html)
-
-
-def _transaction():
-    tx = _state().transactions.get(request.form.get("tx", ""))
-    return tx
+    html = pages.picker(demo.TENANT_NAME, action=step_url(tx, "pick"), tx=tx["id"], accounts=_known_accounts())
+    return page_response(html)
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/login")
 def login(tenant):
-    tx = _transaction()
+    tx = transaction()
     if tx is None:
-        return _error_page(9002313)
+        return error_page(9002313)
     login_name = request.form.get("login", "").strip()
-    user = _state().directory.get_user(login_name)
+    user = sim_state().directory.get_user(login_name)
     if user is None:
         code_text = aadsts_description(50034, login=login_name, tenant=demo.TENANT_DOMAIN)[0]
-        return _sign_in_page(tx, "This username may be incorrect. Make sure you typed it correctly.",
+        return sign_in_page(tx, "This username may be incorrect. Make sure you typed it correctly.",
                              code_text, login_name, 200)
     if not hmac.compare_digest(request.form.get("passwd", ""), user.get("_password", demo.PASSWORD)):
         code_text = aadsts_description(50126)[0]
-        return _sign_in_page(tx, "Your account or password is incorrect.", code_text, login_name)
+        return sign_in_page(tx, "Your account or password is incorrect.", code_text, login_name)
     response = _signed_in(tx, user)
     return _remember(response, user) if user.get("accountEnabled", True) else response
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/pick")
 def pick(tenant):
-    tx = _transaction()
+    tx = transaction()
     if tx is None:
-        return _error_page(9002313)
+        return error_page(9002313)
     chosen = request.form.get("account")
     user = next((u for u in _known_accounts() if u["id"] == chosen), None)
     if user is None:
-        return _sign_in_page(tx)
+        return sign_in_page(tx)
     return _remember(_signed_in(tx, user), user)
 
 
@@ -199,61 +122,61 @@ def _signed_in(tx, user):
     """Credentials are settled: check the account, then consent, then issue a code."""
     if not user.get("accountEnabled", True):
         if tx.get("prompt") == "none":
-            return _error_redirect(tx, "interaction_required", 50057)
-        return _sign_in_page(tx, "Your account has been locked. Contact your support person.",
+            return error_redirect(tx, "interaction_required", 50057)
+        return sign_in_page(tx, "Your account has been locked. Contact your support person.",
                              aadsts_description(50057)[0], user["userPrincipalName"])
-    state, tx["user_id"] = _state(), user["id"]
+    state, tx["user_id"] = sim_state(), user["id"]
     if tx.get("kind") == "adminconsent":
-        from .adminconsent import admin_consent_step
         return admin_consent_step(tx, user)
     graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
     needs_admin = state.tenant.admin_consent_required and state.tokens.needs_admin(tx["client_id"], graph_scopes)
     if needs_admin and not user.get("_admin"):
         if tx.get("prompt") == "none":
-            return _error_redirect(tx, "consent_required", 65001)
-        return _page(pages.admin_approval(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
-                                          action=_action(tx, "admin-approval"), tx=tx["id"]))
+            return error_redirect(tx, "consent_required", 65001)
+        return page_response(pages.admin_approval(
+            demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"],
+            action=step_url(tx, "admin-approval"), tx=tx["id"]))
     consented = state.tokens.has_consent(user["id"], tx["client_id"], graph_scopes)
     if tx.get("prompt") == "consent" or not consented:
         if tx.get("prompt") == "none":
-            return _error_redirect(tx, "consent_required", 65001)
-        return _page(pages.consent(demo.TENANT_NAME, user=user, client_name=_client(tx)["name"],
-                                   scopes=tx["scopes"], action=_action(tx, "consent"), tx=tx["id"],
-                                   is_admin=bool(user.get("_admin"))))
+            return error_redirect(tx, "consent_required", 65001)
+        return page_response(pages.consent(
+            demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"], scopes=tx["scopes"],
+            action=step_url(tx, "consent"), tx=tx["id"], is_admin=bool(user.get("_admin"))))
     return _issue_code(tx, user)
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/consent")
 def consent(tenant):
-    tx = _transaction()
+    tx = transaction()
     if tx is None or "user_id" not in tx:
-        return _error_page(9002313)
+        return error_page(9002313)
     if request.form.get("decision") != "accept":
-        _state().transactions.pop(tx["id"], None)
-        return _error_redirect(tx, "access_denied", 65004, subcode="cancel")
-    user = _state().directory.get_user(tx["user_id"])
-    _state().tokens.grant_consent(user["id"], tx["client_id"], tx["scopes"])
+        sim_state().transactions.pop(tx["id"], None)
+        return error_redirect(tx, "access_denied", 65004, subcode="cancel")
+    user = sim_state().directory.get_user(tx["user_id"])
+    sim_state().tokens.grant_consent(user["id"], tx["client_id"], tx["scopes"])
     if user.get("_admin") and request.form.get("org_consent"):
         graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
-        _state().tokens.grant_tenant_consent(tx["client_id"], graph_scopes)
+        sim_state().tokens.grant_tenant_consent(tx["client_id"], graph_scopes)
     return _issue_code(tx, user)
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/admin-approval")
 def admin_approval(tenant):
-    tx = _transaction()
+    tx = transaction()
     if tx is None:
-        return _error_page(9002313)
-    _state().transactions.pop(tx["id"], None)
-    return _error_redirect(tx, "access_denied", 90094)
+        return error_page(9002313)
+    sim_state().transactions.pop(tx["id"], None)
+    return error_redirect(tx, "access_denied", 90094)
 
 
 def _issue_code(tx, user):
-    state = _state()
+    state = sim_state()
     state.transactions.pop(tx["id"], None)
     code = state.tokens.new_code(
         client_id=tx["client_id"], redirect_uri=tx["redirect_uri"], scopes=tx["scopes"],
         nonce=tx.get("nonce"), code_challenge=tx.get("code_challenge"),
         code_challenge_method=tx.get("code_challenge_method") or "plain", user_id=user["id"])
     state.counters["codes_issued"] += 1
-    return _respond(tx, {"code": code, "session_state": secrets.token_hex(16)})
+    return respond(tx, {"code": code, "session_state": secrets.token_hex(16)})

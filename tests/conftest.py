@@ -2,6 +2,11 @@
 
 Tests that take `app` run once on SQLite and once on PostgreSQL. Mark a test (or module) with
 `@pytest.mark.backends("postgresql")` to run it on fewer backends.
+
+Fixtures used across folders are registered here once: the Microsoft simulator (`simulator`,
+`microsoft`) and the demo trust (`oak`, `oak_client`) from tests/microsoft_flow.py, and a
+private redis-server (`private_redis`). A folder's own fixtures live in its conftest.py
+(tests/sync: `school`; tests/faults: a school with a leaver; tests/browser: Chromium).
 """
 import contextvars
 import uuid
@@ -14,6 +19,8 @@ from tests import services
 from webapp import create_app
 from webapp.config import Config
 from webapp.extensions import db as _db
+
+pytest_plugins = ("tests.microsoft_flow", "tests.faults.private_redis", "tests.mail_helpers")
 
 RUN_ID = uuid.uuid4().hex[:8]
 # This run's keys and queues in the shared Redis, so parallel runs never see each other's jobs.
@@ -87,9 +94,21 @@ _schemas_created = set()
 
 
 @pytest.fixture
-def app_config_overrides():
-    """Override in a test module to change settings: return a dict."""
+def extra_config():
+    """Override in a test module (or folder) to add settings: return a dict."""
     return {}
+
+
+@pytest.fixture
+def app_config_overrides(request, extra_config):
+    """The test app's settings beyond make_test_config's. A test that uses the Microsoft
+    simulator (the `microsoft` fixture, directly or through another fixture) gets an app
+    pointed at it, with retries fast enough for tests; then `extra_config` is added."""
+    from tests.microsoft_flow import FAST_RETRIES, simulator_config  # a plugin: loaded after us
+    overrides = {}
+    if "microsoft" in request.fixturenames:
+        overrides.update(simulator_config(request.getfixturevalue("microsoft")), **FAST_RETRIES)
+    return {**overrides, **extra_config}
 
 
 @pytest.fixture
@@ -145,6 +164,15 @@ def sign_in():
     """sign_in(client, email, password="password") posts the real login form."""
     from tests.factory import sign_in as _sign_in
     return _sign_in
+
+
+@pytest.fixture
+def school(app, factory, client, microsoft):
+    """Northfield Academy connected to the simulator, Northfield Staff chosen, its admin signed
+    in (tests/sync_helpers.py has the helpers that go with it; the fault tests' own school has
+    2,500 people and a leaver)."""
+    from tests.sync_helpers import connected_school
+    return connected_school(factory, client, microsoft)
 
 
 @pytest.fixture
@@ -208,11 +236,3 @@ def start_worker(app):
                 process.kill()
                 process.wait()
 
-
-# The Microsoft simulator fixtures (`simulator`: one process per session; `microsoft`: reset for
-# each test) and the demo trust (`oak`, `oak_client`: its schools and signed-in admin). Defined
-# here once so every module shares the one simulator process; a module points the app at it
-# with `from tests.microsoft_flow import app_config_overrides`.
-from tests.microsoft_flow import microsoft, oak, oak_client, simulator  # noqa: E402,F401
-from tests.faults.private_redis import private_redis  # noqa: E402,F401
-from tests.mail_helpers import smtp_server  # noqa: E402,F401

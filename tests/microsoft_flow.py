@@ -3,15 +3,14 @@
 The app runs in-process (Flask test client); the simulator's sign-in pages are driven over
 HTTPS with `requests`, as a browser would, and real MSAL redeems the code inside the app.
 
-    from tests.microsoft_flow import app_config_overrides  # the app talks to the simulator
-    def test_x(client, microsoft, ...):
+    def test_x(client, microsoft, ...):                          # the app talks to the simulator
         response = connect_organisation(client, org, microsoft)  # the callback's response
         assert response.status_code == 302                        # -> the group picker
 
-Fixtures (tests/conftest.py re-exports the first two, so there is one simulator process per
-session): `simulator` (the process; sets REQUESTS_CA_BUNDLE), `microsoft` (the same, reset to
-the demo tenant for this test), and `app_config_overrides` (points the app at the simulator;
-import it into a test module to use it).
+Fixtures (registered for every test by tests/conftest.py, so there is one simulator process
+per session): `simulator` (the process; sets REQUESTS_CA_BUNDLE), `microsoft` (the same, reset
+to the demo tenant for this test; a test that uses it gets an app pointed at the simulator),
+`oak` and `oak_client` (the demo trust and its signed-in admin).
 """
 import html.parser
 import os
@@ -30,6 +29,9 @@ except ImportError:  # pragma: no cover - the simulator is part of this reposito
     demo = SimulatorProcess = None
 
 CALLBACK_PATH = "/microsoft/callback"
+# With the simulator, Graph retries and the sync's liveness grace need not take real-world time.
+FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
+FAST_WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}  # for a real worker
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +59,6 @@ def simulator_config(sim):
     return {name: sim.env[name] for name in (
         "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL", "MICROSOFT_CLIENT_ID",
         "MICROSOFT_CLIENT_SECRET")}
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return simulator_config(microsoft)
 
 
 class Page(html.parser.HTMLParser):

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.factory import csrf_token_from
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.schedule.models import SyncSchedule
 from webapp.user_sync import models as m

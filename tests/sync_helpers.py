@@ -1,40 +1,26 @@
 """A connected school, ready to sync, for the user-sync tests.
 
-    from tests.microsoft_flow import app_config_overrides, microsoft, simulator  # fixtures
     school = connected_school(factory, client, microsoft)        # Northfield Staff chosen
     run = sync_in_process(school)                                 # the engine, no worker
 """
 from types import SimpleNamespace
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.factory import sign_in
-from tests.microsoft_flow import connect_organisation, demo, oak_trust, simulator_config
+from tests.microsoft_flow import connect_organisation, demo, oak_trust
 from webapp.extensions import db
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
 
 NORTHFIELD = demo.NORTHFIELD_STAFF_GROUP_ID
 # Northfield Staff, nested TAs included: 31 users; a guest, a disabled account and the two
 # people sharing one email are skipped, so a first sync adds 27.
 NORTHFIELD_ADDED = 27
-FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    """Import into a sync test module: the simulator, and retries fast enough for tests."""
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
-def school(app, factory, client, microsoft):
-    """Import into a sync test module: Northfield Academy connected, Northfield Staff chosen."""
-    return connected_school(factory, client, microsoft)
 
 
 def connected_school(factory, client, sim, group_id=NORTHFIELD):
@@ -49,7 +35,7 @@ def connected_school(factory, client, sim, group_id=NORTHFIELD):
 
 
 def sync_in_process(school, kind=m.KIND_SYNC):
-    run, started = runs.start_run(school.org, school.admin, kind)
+    run, started = lifecycle.start_run(school.org, school.admin, kind)
     assert started, f"a run was already active: {run.id} {run.status}"
     return run_sync(run.id)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.sync_helpers import app_config_overrides, school, sync_in_process  # noqa: F401
+from tests.sync_helpers import sync_in_process
 from webapp.dates import local_time
 from webapp.downloads import download_name, slug
 from webapp.user_sync.filters import counts_text

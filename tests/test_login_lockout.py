@@ -31,7 +31,7 @@ def redis_under_test(request, redis_url, embedded_redis):
 
 
 @pytest.fixture
-def app_config_overrides(redis_under_test):
+def extra_config(redis_under_test):
     return {"REDIS_URL": redis_under_test[0], "LOGIN_FAILURES_PER_ACCOUNT": LIMIT,
             "LOGIN_FAILURE_WINDOW_SECONDS": WINDOW}
 

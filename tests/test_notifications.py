@@ -7,26 +7,25 @@ import pytest
 from sqlalchemy import select
 
 from tests.factory import csrf_token_from
-from tests.microsoft_flow import simulator_config
+from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule
 from tests.mail_helpers import bodies
-from tests.sync_helpers import FAST_RETRIES, NORTHFIELD, school, sync_in_process  # noqa: F401
-from webapp.auth.models import utcnow
+from tests.sync_helpers import NORTHFIELD, sync_in_process
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.notifications import events
 from webapp.notifications.models import LOGGED, PENDING, SENT, NotificationEvent
 from webapp.orgs.services import add_membership, get_or_create_user
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync.engine.run import run_sync
 
 OPERATIONS = "ops@platform.test"
-WORKER_ENV = {"OPERATIONS_EMAIL": OPERATIONS, **{k: str(v) for k, v in FAST_RETRIES.items()}}
+WORKER_ENV = {"OPERATIONS_EMAIL": OPERATIONS, **FAST_WORKER_ENV}
 
 
 @pytest.fixture
-def app_config_overrides(microsoft, smtp_server):
-    return {**simulator_config(microsoft), **FAST_RETRIES, **smtp_server.config(),
-            "OPERATIONS_EMAIL": [OPERATIONS]}
+def extra_config(smtp_server):
+    return {**smtp_server.config(), "OPERATIONS_EMAIL": [OPERATIONS]}
 
 
 def events_of(event=None):

@@ -1,8 +1,7 @@
 """No MAIL_SERVER (demo mode, make run): emails go to the log and the page says so."""
 import logging
 
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.notifications import events
 from webapp.notifications.delivery import deliver
 from webapp.notifications.models import LOGGED

@@ -6,13 +6,12 @@ import pytest
 
 from tests.schedule_helpers import (
     HTMX, due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
-from tests.sync_helpers import (  # noqa: F401  (fixtures)
-    NORTHFIELD, app_config_overrides, people, school, sync_in_process)
-from webapp.auth.models import utcnow
+from tests.sync_helpers import NORTHFIELD, people, sync_in_process
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, RECONNECT_NEEDED
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.settings import save_settings
 
 
@@ -88,8 +87,8 @@ def test_after_six_hours_down_each_due_school_syncs_once(app, school):
 
 def test_a_running_sync_is_not_doubled_and_its_slot_is_consumed(app, school):
     save_schedule(school, "daily", "04:00")
-    from webapp.user_sync import runs
-    running, _ = runs.start_run(school.org, school.admin)
+    from webapp.user_sync.engine import lifecycle
+    running, _ = lifecycle.start_run(school.org, school.admin)
     output = run_tick(app, due_moment(school.org))
     assert "skipped, a sync is already running" in output
     assert len(runs_of(school.org)) == 1 and running.trigger == m.TRIGGER_MANUAL

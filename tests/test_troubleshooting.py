@@ -1,12 +1,15 @@
 """Troubleshooting: local checks at once, Microsoft checks from a job, each with its fix."""
 import re
 
+import pytest
+
 from tests.factory import csrf_token_from, sign_in
-from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
-                                  run_quick_jobs)
+from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
+
+pytestmark = pytest.mark.usefixtures("microsoft")  # every page here may ask the simulator
 
 
 def page_url(org):
@@ -129,7 +132,7 @@ def test_worker_check_passes_when_a_worker_is_listening(app, oak, oak_client, st
 
 
 def test_last_sync_outcome_and_error_are_shown(app, db, oak, oak_client):
-    from webapp.auth.models import utcnow
+    from webapp.clock import utcnow
     from webapp.user_sync.models import COMPLETE, FAILED, SyncRun
     db.session.add(SyncRun(organisation_id=oak.north.id, status=COMPLETE, added=25, updated=1,
                            suspended=0, skipped=3, finished_at=utcnow()))

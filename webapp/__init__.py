@@ -64,7 +64,8 @@ def _register_blueprints(app):
     from webapp.user_sync.routes import bp as user_sync_bp
     for blueprint in (auth_bp, health_bp, main_bp, org_home_bp, users_bp, user_sync_bp):
         app.register_blueprint(blueprint)
-    from webapp.microsoft.routes import bp as microsoft_bp, callback_bp as microsoft_callback_bp
+    from webapp.microsoft import picker_routes, routes  # noqa: F401  (their views, on one blueprint)
+    from webapp.microsoft.blueprint import bp as microsoft_bp, callback_bp as microsoft_callback_bp
     from webapp.troubleshooting.routes import bp as troubleshooting_bp
     for blueprint in (microsoft_bp, microsoft_callback_bp, troubleshooting_bp):
         app.register_blueprint(blueprint)

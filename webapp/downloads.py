@@ -4,7 +4,7 @@ import unicodedata
 
 from flask import Response
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.dates import local_time
 
 # Excel opens a CSV as the machine's legacy code page unless it starts with a byte-order mark:

@@ -1,4 +1,5 @@
-"""Response headers every page carries."""
+"""Response headers every page carries, and where a form may send the browser next."""
+from urllib.parse import urlsplit
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -10,6 +11,14 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'self'",
     "object-src 'none'",
 ])
+
+
+def safe_next_url(target):
+    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def add_security_headers(response):

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.microsoft_flow import app_config_overrides, demo, oak_trust  # noqa: F401
+from tests.microsoft_flow import demo, oak_trust
 from webapp.microsoft.models import group_choice_for
 
 pytestmark = pytest.mark.backends("postgresql")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import app_config_overrides, connected_school  # noqa: F401 (fixture)
+from tests.sync_helpers import connected_school
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m

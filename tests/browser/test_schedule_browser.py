@@ -10,18 +10,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import worker_environment
-from tests.microsoft_flow import simulator_config
+from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import due_moment, runs_of
-from tests.sync_helpers import FAST_RETRIES, connected_school
+from tests.sync_helpers import connected_school
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
@@ -51,7 +46,7 @@ def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
          due_moment(school.org).isoformat()], cwd=ROOT, env=worker_environment(app),
         capture_output=True, text=True, timeout=120)
     assert tick.returncode == 0 and "queued an automatic sync" in tick.stdout, tick.stdout
-    worker = start_worker({key: str(value) for key, value in FAST_RETRIES.items()}, burst=True)
+    worker = start_worker(FAST_WORKER_ENV, burst=True)
     assert worker.wait(timeout=120) == 0
     assert runs_of(school.org)[-1].status == m.COMPLETE
 

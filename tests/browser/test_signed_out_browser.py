@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import app_config_overrides, connected_school  # noqa: F401 (fixture)
+from tests.sync_helpers import connected_school
 from webapp.auth.signed_out import SIGNED_OUT
 from webapp.user_sync import models as m
 

@@ -5,16 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.microsoft_flow import demo, simulator_config
-from tests.sync_helpers import FAST_RETRIES, connected_school
+from tests.microsoft_flow import FAST_WORKER_ENV, demo
+from tests.sync_helpers import connected_school
 
 pytestmark = pytest.mark.backends("postgresql")
 USERS = 3000  # four pages of up to 999
-
-
-@pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
 
 
 def test_sync_now_shows_progress_then_the_people(app, factory, client, microsoft, live_server,
@@ -22,7 +17,7 @@ def test_sync_now_shows_progress_then_the_people(app, factory, client, microsoft
     microsoft.control.reset(users=USERS)
     school = connected_school(factory, client, microsoft, demo.GENERATED_STAFF_GROUP_ID)
     microsoft.control.set_faults(latency_ms=700)  # slow enough to watch the bar move
-    start_worker({key: str(value) for key, value in FAST_RETRIES.items()})
+    start_worker(FAST_WORKER_ENV)
     page = browser_page
     sign_in(page, live_server, school.admin.email)
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")

@@ -5,8 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import NORTHFIELD, app_config_overrides, connected_school, people, \
-    sync_in_process  # noqa: F401 (fixture)
+from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
 from webapp.user_sync import people as synced_people
 
 pytestmark = pytest.mark.backends("postgresql")

@@ -3,7 +3,6 @@
 import pytest
 
 from tests.faults.helpers import school_with_a_leaver
-from tests.sync_helpers import app_config_overrides  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.factory import csrf_token_from
 from tests.microsoft_flow import demo
-from tests.sync_helpers import FAST_RETRIES, connected_school, sync_in_process
+from tests.sync_helpers import connected_school, sync_in_process
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
@@ -23,7 +23,6 @@ SYNCED = GENERATED - 12  # the generator disables every 211th account; disabled 
 TEAM_ONE = "f1000000-0000-4000-8000-000000000001"
 LEAVER = "f0000000-0000-4000-8000-000000000001"
 HTMX = {"HX-Request": "true"}
-WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}
 
 
 def school_with_a_leaver(factory, client, microsoft):

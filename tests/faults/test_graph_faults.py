@@ -9,7 +9,8 @@ from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unha
                                   suspended_ids)
 from tests.microsoft_flow import connect_organisation, demo
 from tests.sync_helpers import sync_in_process
-from webapp.user_sync import models as m, runs
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
 
 pytestmark = pytest.mark.backends("postgresql")  # production's database; the engine is shared
 
@@ -39,14 +40,14 @@ def test_transient_faults_are_absorbed_and_the_run_completes(school, microsoft, 
 
 def after_the_first_page(monkeypatch, action):
     """Runs `action` once, as soon as the first page of members has been fetched."""
-    real, done = runs.report_progress, []
+    real, done = lifecycle.report_progress, []
 
     def report(run_id, phase, fetched=None, total=None, fetched_at=None):
         real(run_id, phase, fetched, total, fetched_at)
         if fetched and not done:
             done.append(True)
             action()
-    monkeypatch.setattr(runs, "report_progress", report)
+    monkeypatch.setattr(lifecycle, "report_progress", report)
     return done
 
 

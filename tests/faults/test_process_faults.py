@@ -6,8 +6,9 @@ import signal
 import psycopg
 import pytest
 
-from tests.faults.helpers import (WORKER_ENV, assert_next_run_completes, assert_unharmed,
+from tests.faults.helpers import (assert_next_run_completes, assert_unharmed,
                                   click_sync_now, fresh, status_panel, wait_for)
+from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.services import POSTGRES_URL
 from webapp.extensions import db
 from webapp.user_sync import models as m
@@ -40,7 +41,7 @@ def wait_until_failed_on_screen(school, run_id):
 
 
 def next_run_on_a_new_worker(school, start_worker):
-    worker = start_worker(WORKER_ENV, burst=True)
+    worker = start_worker(FAST_WORKER_ENV, burst=True)
     run = click_sync_now(school)
     assert worker.wait(timeout=120) == 0
     return assert_next_run_completes(school, fresh(run.id))
@@ -49,7 +50,7 @@ def next_run_on_a_new_worker(school, start_worker):
 def test_a_worker_killed_mid_fetch(school, microsoft, start_worker):
     microsoft.control.set_faults(latency_ms=700)  # slow pages: time to kill it mid-fetch
     run = click_sync_now(school)
-    worker = start_worker(WORKER_ENV)
+    worker = start_worker(FAST_WORKER_ENV)
     wait_for(lambda: fresh(run.id).fetched >= 999, what="the first page")
     kill_worker_and_job(worker, run.id)
     text = wait_until_failed_on_screen(school, run.id)
@@ -62,7 +63,7 @@ def test_a_worker_killed_mid_fetch(school, microsoft, start_worker):
 def test_postgresql_connections_dropped_mid_run(school, microsoft, start_worker, admin_sql):
     microsoft.control.set_faults(latency_ms=500)
     run = click_sync_now(school)
-    worker = start_worker(WORKER_ENV)
+    worker = start_worker(FAST_WORKER_ENV)
     wait_for(lambda: fresh(run.id).fetched >= 999, what="the first page")
     db.session.commit()  # hand our connection back; it is dropped with the rest
     dropped = admin_sql.execute(

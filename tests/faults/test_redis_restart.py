@@ -11,11 +11,10 @@ restart. Either way nobody is wrongly suspended or duplicated, and Sync now work
 import pytest
 import redis
 
-from tests.faults.helpers import (LEAVER, WORKER_ENV, assert_next_run_completes, assert_unharmed,
+from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed,
                                   click_sync_now, fresh, status_panel, suspended_ids, wait_for)
 from tests.faults.test_worker_killed_mid_apply import kill_worker_groups
-from tests.microsoft_flow import simulator_config
-from tests.sync_helpers import FAST_RETRIES
+from tests.microsoft_flow import FAST_RETRIES, FAST_WORKER_ENV
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
@@ -24,14 +23,14 @@ UNREACHABLE = "cannot be reached right now"
 
 
 @pytest.fixture
-def app_config_overrides(microsoft, private_redis):
-    return {**simulator_config(microsoft), **FAST_RETRIES, "REDIS_URL": private_redis.url}
+def extra_config(private_redis):
+    return {"REDIS_URL": private_redis.url}
 
 
 def start_fetching(school, microsoft, start_worker, **worker_options):
     microsoft.control.set_faults(latency_ms=PAGE_DELAY_MS)
     run = click_sync_now(school)
-    worker = start_worker(WORKER_ENV, **worker_options)
+    worker = start_worker(FAST_WORKER_ENV, **worker_options)
     wait_for(lambda: fresh(run.id).fetched >= 999, what="the first page")
     return run, worker
 
@@ -88,7 +87,7 @@ def test_a_run_whose_worker_died_with_redis_is_failed_after_the_grace(school, mi
     assert "job queue (Redis) was restarted" in text and "Nothing was changed" in text, text
     assert_unharmed(school)
     microsoft.control.clear_faults()
-    worker = start_worker(WORKER_ENV, burst=True)
+    worker = start_worker(FAST_WORKER_ENV, burst=True)
     next_run = click_sync_now(school)
     assert worker.wait(timeout=120) == 0
     assert_next_run_completes(school, fresh(next_run.id))
@@ -97,10 +96,10 @@ def test_a_run_whose_worker_died_with_redis_is_failed_after_the_grace(school, mi
 def test_the_liveness_beat_outlasts_a_redis_outage(app, private_redis, caplog):
     """Longer than the Redis client's own retries: the beat keeps trying, and the key comes back
     with Redis instead of the run being declared dead while its worker is working."""
-    from webapp.redis_conn import get_redis
-    from webapp.user_sync import runs
-    conn, key = get_redis(app), runs.redis_key("sync-alive", 4242)
-    with runs.liveness(4242):
+    from webapp.redis_conn import get_redis, redis_key
+    from webapp.user_sync.engine import liveness
+    conn, key = get_redis(app), redis_key("sync-alive", 4242)
+    with liveness.liveness(4242):
         private_redis.stop()
         wait_for(lambda: "liveness not recorded" in caplog.text, timeout=90, what="a failed beat")
         private_redis.start()  # empty: the key is gone until the next beat

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from tests.conftest import worker_environment
 from tests.faults.helpers import wait_for
 from tests.mail_helpers import bodies
-from tests.microsoft_flow import demo, simulator_config
+from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule, schedule_of
 from tests.services import POSTGRES_URL
-from tests.sync_helpers import FAST_RETRIES, NORTHFIELD, connected_school
-from webapp.auth.models import utcnow
+from tests.sync_helpers import NORTHFIELD, connected_school
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, MicrosoftConnection
 from webapp.orgs.services import create_organisation
@@ -33,8 +33,8 @@ SCHOOLS = 12
 
 
 @pytest.fixture
-def app_config_overrides(microsoft, smtp_server):
-    return {**simulator_config(microsoft), **FAST_RETRIES, **smtp_server.config()}
+def extra_config(smtp_server):
+    return smtp_server.config()
 
 
 @pytest.fixture
@@ -129,8 +129,7 @@ def test_a_revoked_token_sends_one_mail_pauses_and_calls_microsoft_no_more(
     microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
     microsoft.control.set_faults(fail_on_page=1, fail_status=401, fail_count=50)
     run_tick(app, due_moment(school.org))
-    env = {key: str(value) for key, value in FAST_RETRIES.items()}
-    assert start_worker(env, burst=True).wait(timeout=120) == 0
+    assert start_worker(FAST_WORKER_ENV, burst=True).wait(timeout=120) == 0
     failed = runs_of(school.org)[-1]
     assert failed.status == m.FAILED and "Reconnect" in failed.reason
     assert start_worker(env, burst=True).wait(timeout=120) == 0  # the mail job

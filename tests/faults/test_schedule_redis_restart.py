@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from tests.faults.test_schedule_faults import (  # noqa: F401 (fixture)
     automatic_runs_per_school, school, trust_of_due_schools)
-from tests.microsoft_flow import simulator_config
 from tests.schedule_helpers import run_tick
-from tests.sync_helpers import FAST_RETRIES
+from tests.microsoft_flow import FAST_WORKER_ENV
 from webapp.extensions import db
 from webapp.user_sync import models as m
 
@@ -17,8 +16,8 @@ pytestmark = pytest.mark.backends("postgresql")
 
 
 @pytest.fixture
-def app_config_overrides(microsoft, private_redis):
-    return {**simulator_config(microsoft), **FAST_RETRIES, "REDIS_URL": private_redis.url}
+def extra_config(private_redis):
+    return {"REDIS_URL": private_redis.url}
 
 
 def test_redis_restarted_between_ticks_the_database_brings_every_school_back(
@@ -29,8 +28,7 @@ def test_redis_restarted_between_ticks_the_database_brings_every_school_back(
     private_redis.restart()  # every queued job is gone
     output = run_tick(app, as_of + timedelta(minutes=1))
     assert output.count("queued run") == 4 and "again" in output, output
-    worker = start_worker({"REDIS_URL": private_redis.url, **{
-        key: str(value) for key, value in FAST_RETRIES.items()}}, burst=True)
+    worker = start_worker({"REDIS_URL": private_redis.url, **FAST_WORKER_ENV}, burst=True)
     assert worker.wait(timeout=180) == 0
     db.session.expire_all()
     statuses = db.session.scalars(select(m.SyncRun.status).where(

@@ -32,8 +32,9 @@ from contextlib import contextmanager
 import psycopg
 from sqlalchemy import func, select
 
-from tests.faults.helpers import (LEAVER, WORKER_ENV, assert_next_run_completes, assert_unharmed,
+from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed,
                                   click_sync_now, fresh, status_panel, wait_for)
+from tests.microsoft_flow import FAST_WORKER_ENV
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
@@ -183,7 +184,7 @@ def kill_mid_apply_sqlite(app, school, worker, run):
 def test_a_worker_killed_inside_the_apply_transaction(app, school, start_worker):
     before = database_counts()
     run = click_sync_now(school)
-    worker = start_worker(WORKER_ENV, own_group=True)
+    worker = start_worker(FAST_WORKER_ENV, own_group=True)
     if db.engine.dialect.name == "postgresql":
         kill_mid_apply_postgresql(app, school, worker, run)
     else:
@@ -196,7 +197,7 @@ def test_a_worker_killed_inside_the_apply_transaction(app, school, start_worker)
     assert database_counts() == before  # the transaction rolled back whole: no partial writes
     assert_unharmed(school)
 
-    worker = start_worker(WORKER_ENV, burst=True)
+    worker = start_worker(FAST_WORKER_ENV, burst=True)
     next_run = click_sync_now(school)
     assert worker.wait(timeout=120) == 0
     assert_next_run_completes(school, fresh(next_run.id))

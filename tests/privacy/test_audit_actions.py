@@ -7,7 +7,6 @@ from tests.factory import csrf_token_from, post_form, sign_in
 from tests.microsoft_flow import connect_organisation, demo, start_connect
 from tests.privacy.audit_helpers import entries, only_entry, values
 from tests.schedule_helpers import save_schedule
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import NORTHFIELD, person, sync_in_process
 from webapp.audit import actions
 from webapp.extensions import db

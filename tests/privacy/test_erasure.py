@@ -9,7 +9,6 @@ from tests.factory import post_form
 from tests.privacy.audit_helpers import entries, only_entry, values
 from tests.privacy.erasure_helpers import (LEAVER, LEAVER_EMAIL, LEAVER_NAME, N, days_after,
                                            erase_due, places_holding, with_a_leaver)
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, count, person, sync_in_process
 from webapp import audit
 from webapp.audit import actions

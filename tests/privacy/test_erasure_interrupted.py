@@ -13,14 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.faults.helpers import WORKER_ENV, wait_for
+from tests.faults.helpers import wait_for
+from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.faults.test_worker_killed_mid_apply import (
     blocked_backend, kill_worker_groups, leaver_row_locked, sqlite_path, tables_written_by,
     watcher_sees_gone, writer_waiting_to_commit)
 from tests.privacy.audit_helpers import entries
 from tests.privacy.erasure_helpers import (LEAVER, LEAVER_EMAIL, N, days_after, erase_due,
                                            places_holding, with_a_leaver)
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import person
 from webapp.audit import actions
 from webapp.extensions import db
@@ -69,7 +69,7 @@ def test_an_erasure_killed_mid_transaction_changes_nothing_and_the_rerun_finishe
     leaver = with_a_leaver(school)
     as_of, leaver_id = days_after(leaver, N + 1), leaver.id
     held_before = places_holding(LEAVER_EMAIL)
-    worker = start_worker(WORKER_ENV, own_group=True)
+    worker = start_worker(FAST_WORKER_ENV, own_group=True)
 
     def start_job():
         from jobs.privacy import erase_due_job

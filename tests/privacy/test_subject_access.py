@@ -7,7 +7,6 @@ from sqlalchemy import false, or_, select
 from tests.factory import post_form
 from tests.privacy.audit_helpers import only_entry, values
 from tests.privacy.erasure_helpers import LEAVER, LEAVER_EMAIL, places_holding
-from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtures)
 from tests.sync_helpers import person, sync_in_process
 from webapp.audit import actions
 from webapp.extensions import db

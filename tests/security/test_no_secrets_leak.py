@@ -1,7 +1,6 @@
 """No token, secret or password in logs, pages or RQ job data, after a whole day's work:
 sign in, connect (real MSAL), group snapshot, sync on a real worker, Troubleshooting, and a
 refused refresh token."""
-import io
 import json
 import logging
 import time
@@ -10,11 +9,10 @@ import zlib
 import pytest
 
 from tests.factory import csrf_token_from, sign_in
-from tests.microsoft_flow import (connect_organisation, demo, oak_trust, run_quick_jobs,
-                                  simulator_config)
-from tests.sync_helpers import FAST_RETRIES
+from tests.json_log import captured_json_log
+from tests.microsoft_flow import (FAST_WORKER_ENV, connect_organisation, demo, oak_trust,
+                                  run_quick_jobs)
 from webapp.extensions import db
-from webapp.logs import JsonFormatter
 from webapp.microsoft import tokens
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
@@ -26,23 +24,10 @@ PASSWORD = "Unique-Staffroom-Kettle-8841"
 
 
 @pytest.fixture
-def app_config_overrides(microsoft):
-    return {**simulator_config(microsoft), **FAST_RETRIES}
-
-
-@pytest.fixture
 def app_log():
     """What production writes: every record at DEBUG through the app's JSON formatter."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(previous)
+    with captured_json_log(logging.DEBUG) as stream:
+        yield stream
 
 
 def token_strings(connection):
@@ -113,7 +98,7 @@ def test_no_secret_reaches_logs_pages_or_job_data(app, factory, client, microsof
     page = client.get(f"/o/{oak.north.id}/settings/user-sync/")
     client.post(f"/o/{oak.north.id}/settings/user-sync/sync",
                 data={"csrf_token": csrf_token_from(page.text)})
-    worker = start_worker({**{k: str(v) for k, v in FAST_RETRIES.items()}, "LOG_LEVEL": "DEBUG"},
+    worker = start_worker({**FAST_WORKER_ENV, "LOG_LEVEL": "DEBUG"},
                           burst=True)
     assert worker.wait(timeout=120) == 0
     run = db.session.query(m.SyncRun).one()
@@ -133,7 +118,7 @@ def test_no_secret_reaches_logs_pages_or_job_data(app, factory, client, microsof
     page = client.get(f"/o/{oak.north.id}/settings/user-sync/")
     client.post(f"/o/{oak.north.id}/settings/user-sync/sync",
                 data={"csrf_token": csrf_token_from(page.text)})
-    failing = start_worker({**{k: str(v) for k, v in FAST_RETRIES.items()}, "LOG_LEVEL": "DEBUG"},
+    failing = start_worker({**FAST_WORKER_ENV, "LOG_LEVEL": "DEBUG"},
                            burst=True)
     assert failing.wait(timeout=120) == 0
     failed = db.session.query(m.SyncRun).order_by(m.SyncRun.id.desc()).first()

@@ -5,7 +5,7 @@ import pytest
 
 from tests.factory import csrf_token_from
 from tests.security.test_authorization_matrix import build_world_with_ids
-from webapp.auth.routes import safe_next_url
+from webapp.security import safe_next_url
 
 HOSTILE_NEXT = [
     "https://evil.example/", "http://evil.example", "//evil.example", "///evil.example",

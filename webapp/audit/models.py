@@ -3,7 +3,7 @@
 No foreign keys: an entry outlives the account and the organisation it names (the erasure
 service scrubs a leaver's details from it, see webapp.privacy.erasure).
 """
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 # Where an action came from: a web request, an RQ job, or a command line.

@@ -107,7 +107,7 @@ def _start_of(day):
 
 def page_of_entries(organisation_id, page=1, per_page=PER_PAGE, **filters):
     from sqlalchemy import func
-    from webapp.users.services import Page
+    from webapp.listing import Page
     stmt = entries_for(organisation_id, **filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))

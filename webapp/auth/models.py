@@ -1,15 +1,10 @@
 """Platform accounts."""
-from datetime import datetime, timezone
-
 from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.clock import utcnow
 from webapp.extensions import db
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def normalise_email(email):

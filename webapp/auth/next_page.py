@@ -4,14 +4,7 @@ from urllib.parse import urlsplit
 from flask import request
 
 from webapp.htmx import came_from_htmx
-
-
-def safe_next_url(target):
-    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+from webapp.security import safe_next_url
 
 
 def same_site_path(url):

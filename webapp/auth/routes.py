@@ -3,9 +3,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp import demo
-from webapp.auth.next_page import safe_next_url
 from webapp.auth.services import SignInRefused, TooManyAttempts, authenticate
 from webapp.orgs.context import default_organisation_id
+from webapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__)
 

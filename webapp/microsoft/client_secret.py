@@ -10,6 +10,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from webapp.clock import utcnow
 from webapp.config import ConfigError
 from webapp.dates import format_moment
 
@@ -52,7 +53,7 @@ def secret_expiry_notice(config, today=None):
     expires = secret_expiry_date(config)
     if expires is None:
         return None
-    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    today = today or utcnow().date()
     days_left = (expires - today).days
     if days_left > int(config.get("MICROSOFT_CLIENT_SECRET_WARN_DAYS", 30)):
         return None

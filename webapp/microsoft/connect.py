@@ -8,12 +8,12 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-import msal
 import requests
 from flask import current_app
 
 from webapp.microsoft import identity, services, tokens
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
+from webapp.microsoft.models import CONNECTED
 from webapp.orgs.services import membership_for
 from webapp.redis_conn import get_redis, redis_key
 
@@ -21,8 +21,8 @@ FLOW_TTL_SECONDS = 15 * 60
 ADMIN_CONSENT_CODES = {"AADSTS65001", "AADSTS90094", "AADSTS90095", "AADSTS90008"}
 PROFILE_FIELDS = "id,userPrincipalName,mail,accountEnabled"
 
-# Outcome codes (stored on ConnectAttempt.outcome; each has a page section in outcome.html).
-CONNECTED = "connected"
+# Outcome codes (stored on ConnectAttempt.outcome; each has a page section in outcome.html,
+# which compares these codes). An attempt that worked ends CONNECTED, the connection's status.
 CANCELLED = "cancelled"
 ADMIN_CONSENT_NEEDED = "admin_consent_needed"
 STATE_MISMATCH = "state_mismatch"
@@ -118,7 +118,7 @@ def _check_account(organisation, user, result, cache):
                        missing_organisations=missing, detail=_failure_detail(failures, account, missing))
     connection = services.save_connection(organisation, user, {
         "account": account, "object_id": claims.get("oid") or profile.get("id"),
-        "tenant_id": tenant_id, "home_account_id": _home_account_id(cache),
+        "tenant_id": tenant_id, "home_account_id": identity.home_account_id(cache),
         "scopes": result.get("scope", "")}, tokens.encrypt_cache(cache.serialize()))
     return Outcome(CONNECTED, account=account, tenant_id=tenant_id, connection=connection)
 
@@ -165,11 +165,6 @@ def _failure_detail(failures, account, missing):
              MISSING_ORGANISATIONS: "missing from " + ", ".join(o.name for o in missing),
              ACCOUNT_DISABLED: f"{account} is disabled in Microsoft"}
     return "; ".join(parts[f] for f in failures)
-
-
-def _home_account_id(cache):
-    accounts = list(cache.search(msal.TokenCache.CredentialType.ACCOUNT))
-    return accounts[0]["home_account_id"] if accounts else ""
 
 
 def _error_outcome(response):

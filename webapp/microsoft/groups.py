@@ -10,14 +10,16 @@ from sqlalchemy import delete, func, select
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth.models import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.listing import contains
 from webapp.microsoft.graph import GraphError, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
-                                     GroupChoice, GroupSnapshot, MicrosoftConnection,
-                                     SnapshotGroup, connection_for_organisation, group_choice_for)
+                                     GroupChoice, GroupSnapshot, SnapshotGroup,
+                                     connection_for_organisation, group_choice_for)
+from webapp.redis_conn import enqueue
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
     "security", "mail_security", "distribution", "microsoft365")
@@ -51,7 +53,7 @@ def begin_snapshot(connection):
     """Marks a snapshot as running; returns False when one is already under way."""
     snapshot = snapshot_for(connection)
     now = utcnow()
-    if snapshot is not None and snapshot.running and _aware(snapshot.started_at) > now - STALE_RUN:
+    if snapshot is not None and snapshot.running and as_utc(snapshot.started_at) > now - STALE_RUN:
         return False
     if snapshot is None:
         snapshot = GroupSnapshot(connection_id=connection.id)
@@ -63,9 +65,11 @@ def begin_snapshot(connection):
     return True
 
 
-def _aware(moment):
-    # SQLite hands back naive datetimes even for timezone=True columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+def request_snapshot(connection):
+    """Queues a group snapshot unless one is already running for this connection."""
+    if begin_snapshot(connection):
+        enqueue("quick", "jobs.microsoft.snapshot_groups", connection.id,
+                description=f"group snapshot of connection {connection.id}")
 
 
 def take_snapshot(connection_id, graph_client):
@@ -118,8 +122,7 @@ def search_groups(connection, query, limit=SEARCH_LIMIT):
     clause = [SnapshotGroup.connection_id == connection.id]
     query = (query or "").strip().lower()
     if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clause.append(SnapshotGroup.name_lower.like(f"%{escaped}%", escape="\\"))
+        clause.append(contains(SnapshotGroup.name_lower, query))
     total = db.session.scalar(select(func.count(SnapshotGroup.id)).where(*clause))
     rows = db.session.scalars(select(SnapshotGroup).where(*clause)
                               .order_by(SnapshotGroup.name_lower, SnapshotGroup.id).limit(limit)).all()
@@ -180,7 +183,3 @@ def _remember_member_count(organisation, group_id, graph_client):
     if row is not None:
         row.member_count = count
         db.session.commit()
-
-
-def connection_by_id(connection_id):
-    return db.session.get(MicrosoftConnection, connection_id)

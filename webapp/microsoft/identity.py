@@ -1,14 +1,15 @@
 """The one module that talks to MSAL: building the client, the auth-code flow, token caches.
 
-No Flask request in here: web routes, RQ jobs and tests call the same functions. Every
-token for Graph comes from `access_token_for(connection_id)`.
+Nothing here needs a Flask request (except callback_url, which names this app's address):
+web routes, RQ jobs and tests call the same functions. Every token for Graph comes from
+`access_token_for(connection_id)`; connect.py judges what a sign-in returned.
 """
 import warnings
 from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import msal
-from flask import current_app
+from flask import current_app, url_for
 
 from webapp.extensions import db
 from webapp.microsoft import tokens
@@ -31,6 +32,11 @@ REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required",
 
 class ReconnectNeeded(Exception):
     """Tokens no longer refresh; an admin must connect again. str() is safe to show."""
+
+
+def callback_url():
+    """The redirect URI registered in Entra: the one fixed callback, as an absolute URL."""
+    return url_for("microsoft_callback.callback", _external=True)
 
 
 def is_microsoft_cloud(authority):
@@ -102,6 +108,12 @@ def finish_auth_code_flow(flow, auth_response):
     result = build_msal_app(cache).acquire_token_by_auth_code_flow(flow, auth_response,
                                                                   scopes=SCOPES)
     return result, cache
+
+
+def home_account_id(cache):
+    """The account MSAL keyed the new tokens under (silent refreshes look it up by this)."""
+    accounts = list(cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+    return accounts[0]["home_account_id"] if accounts else ""
 
 
 def admin_consent_url(redirect_uri, tenant=None, config=None):

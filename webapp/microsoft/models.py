@@ -1,11 +1,13 @@
 """The Microsoft connection a trust shares, the connect attempts made, and each school's group."""
 from sqlalchemy import select
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
+# A connection's status; CONNECTED is also the outcome code of the attempt that made it work.
 CONNECTED = "connected"
 RECONNECT_NEEDED = "reconnect_needed"
+ATTEMPT_STARTED = "started"  # a ConnectAttempt's outcome until the attempt ends (see connect.py)
 
 
 class MicrosoftConnection(db.Model):
@@ -56,7 +58,7 @@ class ConnectAttempt(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     started_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     finished_at = db.Column(db.DateTime(timezone=True))
-    outcome = db.Column(db.String(64), nullable=False, default="started")
+    outcome = db.Column(db.String(64), nullable=False, default=ATTEMPT_STARTED)
     returned_account = db.Column(db.String(320))
     returned_tenant_id = db.Column(db.String(64))
     detail = db.Column(db.Text)

@@ -1,4 +1,4 @@
-"""The group picker pages (part of the `microsoft` blueprint)."""
+"""The group picker pages (views of the `microsoft` blueprint, beside the connect views)."""
 import requests
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -6,10 +6,10 @@ from flask_login import current_user
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request
 from webapp.microsoft import groups
+from webapp.microsoft.blueprint import bp
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.microsoft.routes import bp, request_snapshot
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
 
@@ -26,7 +26,8 @@ def picker_context(connection):
     results, total = groups.search_groups(connection, query)
     return dict(connection=connection, snapshot=groups.snapshot_for(connection), query=query,
                 results=results, total=total, snapshot_size=groups.snapshot_size(connection),
-                choice=group_choice_for(g.organisation), g_=groups)
+                choice=group_choice_for(g.organisation),
+                supported_kinds=groups.SUPPORTED_KINDS, group_types_url=groups.GROUP_TYPES_URL)
 
 
 @bp.route("/microsoft/groups")
@@ -49,7 +50,7 @@ def refresh_groups():
     connection = _connection_or_redirect()
     if connection is None:
         return redirect(url_for("microsoft.import_microsoft"))
-    request_snapshot(connection)
+    groups.request_snapshot(connection)
     return redirect(url_for("microsoft.groups_page"))
 
 

@@ -3,35 +3,21 @@
 The callback lives at one fixed URL, /microsoft/callback (Entra needs an exact redirect URI);
 the organisation travels in the stored flow, never in the URL.
 """
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.microsoft import connect, groups, identity, services
+from webapp.microsoft.blueprint import bp, callback_bp
+from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.context import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
-from webapp.redis_conn import get_queue
 
-bp = org_scoped(Blueprint("microsoft", __name__,
-                          url_prefix="/o/<int:org_id>/settings/user-sync/import"))
-callback_bp = Blueprint("microsoft_callback", __name__)
 FLOW_SESSION_KEY = "microsoft_flow_id"
 # Provider tabs on Import settings; another provider adds a row and its own tab template.
 PROVIDERS = [("microsoft", "Microsoft", "microsoft.import_microsoft")]
-
-
-def callback_url():
-    return url_for("microsoft_callback.callback", _external=True)
-
-
-def request_snapshot(connection):
-    """Queues a group snapshot unless one is already running for this connection."""
-    if groups.begin_snapshot(connection):
-        get_queue("quick").enqueue("jobs.microsoft.snapshot_groups", connection.id,
-                                   job_timeout=1800)
 
 
 @bp.route("/")
@@ -73,7 +59,7 @@ def disconnect():
 
 
 def render_outcome(outcome):
-    return render_template("microsoft/outcome.html", outcome=outcome, c=connect,
+    return render_template("microsoft/outcome.html", outcome=outcome,
                            consent_url=identity.admin_consent_url(callback_url()))
 
 
@@ -89,7 +75,7 @@ def callback():
     organisation = _admin_organisation(stored["organisation_id"])
     outcome = connect.complete_connect(stored, organisation, current_user, request.args.to_dict())
     if outcome.connected:
-        request_snapshot(outcome.connection)
+        groups.request_snapshot(outcome.connection)
         flash(f"Connected to Microsoft as {outcome.account}. Now choose the group to sync.",
               "success")
         return redirect(url_for("microsoft.groups_page"))
@@ -129,6 +115,3 @@ def microsoft_status():
 @bp.app_template_filter("group_kind")
 def group_kind_label(kind):
     return groups.KIND_LABELS.get(kind, kind)
-
-
-from webapp.microsoft import picker_routes  # noqa: E402,F401  (adds the picker views to bp)

@@ -8,16 +8,13 @@ from sqlalchemy import delete, select
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphClient
 from webapp.microsoft.identity import access_token_for
-from webapp.microsoft.models import (CONNECTED, ConnectAttempt, GroupChoice, GroupSnapshot,
-                                     MicrosoftConnection, SnapshotGroup, connection_for_organisation)
-
-# Outcomes of a connect attempt, as stored on ConnectAttempt.outcome.
-OUTCOME_STARTED = "started"
-OUTCOME_CONNECTED = "connected"
+from webapp.microsoft.models import (ATTEMPT_STARTED, CONNECTED, ConnectAttempt, GroupChoice,
+                                     GroupSnapshot, MicrosoftConnection, SnapshotGroup,
+                                     connection_for_organisation)
 
 
 def graph_client_for(connection, **options):
@@ -31,13 +28,13 @@ def graph_client_for(connection, **options):
     return GraphClient(current_app.config["MICROSOFT_GRAPH_URL"], token_provider, **options)
 
 
-def trust_organisations(organisation):
-    return organisation.trust_organisations()
+def _trust_ids(organisation):
+    return [org.id for org in organisation.trust_organisations()]
 
 
 def record_attempt_start(organisation, user):
     attempt = ConnectAttempt(organisation_id=organisation.id, user_id=user.id,
-                             outcome=OUTCOME_STARTED)
+                             outcome=ATTEMPT_STARTED)
     db.session.add(attempt)
     db.session.commit()
     return attempt
@@ -57,16 +54,18 @@ def finish_attempt(attempt_id, outcome, detail=None, account=None, tenant_id=Non
     return attempt
 
 
+def _newest_attempts(organisation, limit):
+    """Connect attempts made from any school of the trust, newest first."""
+    return (select(ConnectAttempt).where(ConnectAttempt.organisation_id.in_(_trust_ids(organisation)))
+            .order_by(ConnectAttempt.id.desc()).limit(limit))
+
+
 def last_attempt_for(organisation):
-    ids = [org.id for org in trust_organisations(organisation)]
-    return db.session.scalar(select(ConnectAttempt).where(ConnectAttempt.organisation_id.in_(ids))
-                             .order_by(ConnectAttempt.id.desc()).limit(1))
+    return db.session.scalar(_newest_attempts(organisation, 1))
 
 
 def recent_attempts_for(organisation, limit=10):
-    ids = [org.id for org in trust_organisations(organisation)]
-    return db.session.scalars(select(ConnectAttempt).where(ConnectAttempt.organisation_id.in_(ids))
-                              .order_by(ConnectAttempt.id.desc()).limit(limit)).all()
+    return db.session.scalars(_newest_attempts(organisation, limit)).all()
 
 
 def save_connection(organisation, user, identity, cache_encrypted):
@@ -102,8 +101,8 @@ def _described(connection):
 
 
 def _forget_group_choices(organisation):
-    ids = [org.id for org in trust_organisations(organisation)]
-    db.session.execute(delete(GroupChoice).where(GroupChoice.organisation_id.in_(ids)))
+    db.session.execute(delete(GroupChoice).where(
+        GroupChoice.organisation_id.in_(_trust_ids(organisation))))
 
 
 def disconnect(organisation):

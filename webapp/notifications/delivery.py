@@ -13,7 +13,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from webapp.auth.models import User, utcnow
+from webapp.auth.models import User
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.notifications import events, mailer, messages
 from webapp.notifications.models import (

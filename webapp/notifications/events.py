@@ -13,7 +13,7 @@ from datetime import timezone
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
 from webapp.redis_conn import enqueue, redis_key

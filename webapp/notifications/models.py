@@ -1,5 +1,5 @@
 """Emails the product sends: one row per event (the dedupe key and the outbox), and opt-outs."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 PENDING, SENT, LOGGED, NO_RECIPIENTS = "pending", "sent", "logged", "no_recipients"

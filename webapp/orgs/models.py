@@ -1,11 +1,10 @@
 """Trusts, organisations (schools) and the memberships that tie people to them."""
 from flask import current_app, has_app_context
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 ROLES = ("admin", "member")
-SOURCES = ("manual", "microsoft")
 STATUSES = ("active", "suspended")
 
 

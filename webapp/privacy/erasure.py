@@ -19,7 +19,8 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.audit.service import prune_entries_before
-from webapp.auth.models import User, utcnow
+from webapp.auth.models import User
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice, MicrosoftConnection
 from webapp.orgs.models import Membership, Organisation

@@ -1,5 +1,5 @@
 """Per-organisation data-protection settings: how long leavers' details are kept."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 

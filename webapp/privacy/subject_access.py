@@ -11,7 +11,8 @@ from sqlalchemy import inspect, or_, select
 from webapp import audit
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
-from webapp.auth.models import User, utcnow
+from webapp.auth.models import User
+from webapp.clock import utcnow
 from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice

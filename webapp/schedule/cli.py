@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import click
 from flask.cli import AppGroup
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 
 sync_cli = AppGroup("sync", help="Automatic sync.")
 

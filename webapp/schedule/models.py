@@ -1,5 +1,5 @@
 """An organisation's automatic sync schedule: what the admin chose and when it is next due."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 OFF = "off"

@@ -5,14 +5,14 @@ from sqlalchemy import select
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import organisation_zone
-from webapp.user_sync import runs
+from webapp.user_sync.engine import queries
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
@@ -114,7 +114,7 @@ def next_sync(organisation, schedule=None):
     if not schedule.is_on:
         return NextSync(reason=OFF, zone_name=zone.key)
     reason = paused_reason(connection_for_organisation(organisation), group_choice_for(organisation),
-                           runs.pending_review(organisation.id) is not None)
+                           queries.pending_review(organisation.id) is not None)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
     return NextSync(at=due.as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)
@@ -125,7 +125,7 @@ def shows_suggestion(organisation_id, schedule):
     until the admin answers it."""
     if schedule.is_on or schedule.suggestion_answered_at is not None:
         return False
-    return runs.last_complete_run(organisation_id) is not None
+    return queries.last_complete_run(organisation_id) is not None
 
 
 def answer_suggestion(organisation_id):

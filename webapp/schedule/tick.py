@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import select, update
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, MicrosoftConnection
@@ -27,7 +27,8 @@ from webapp.orgs.models import Organisation
 from webapp.schedule import due, services
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import organisation_zone
-from webapp.user_sync import models as m, runs
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
 
 QUEUED, SKIPPED, REQUEUED = "queued", "skipped", "requeued"
 # A run younger than this may still be between its commit and its enqueue in another tick.
@@ -132,7 +133,7 @@ def _handle(row, context, now):
         return line
     organisation = db.session.get(Organisation, row.organisation_id)
     try:
-        run, started = runs.start_run(organisation, None, m.KIND_SYNC, m.TRIGGER_AUTOMATIC)
+        run, started = lifecycle.start_run(organisation, None, m.KIND_SYNC, m.TRIGGER_AUTOMATIC)
     except ServiceError:  # disconnected or group removed since the context was loaded
         db.session.rollback()
         line.reason = services.NOT_CONNECTED if _claim(row, now, commit=True) else services.TAKEN
@@ -168,7 +169,7 @@ def requeue_lost_runs(now):
         m.SyncRun.created_at <= now - ENQUEUE_GRACE)).all()
     for run in waiting:
         try:
-            runs.enqueue_run_job(run)
+            lifecycle.enqueue_run_job(run)
         except DuplicateJobError:
             continue  # its job is still there: a worker will take it
         except RedisError as error:

@@ -132,15 +132,16 @@ def _alive(worker):
 
 
 def last_sync(organisation):
-    from webapp.user_sync import models as sync, runs
+    from webapp.user_sync import models as sync
+    from webapp.user_sync.engine import liveness, queries
     title = "The last sync finished"
-    run = runs.latest_run(organisation.id)
+    run = queries.latest_run(organisation.id)
     if run is None:
         return check(title, UNKNOWN, "Unknown: no sync has run yet.", "Press Sync now on Manage "
                      "user sync once a group is chosen.", ["user_sync"])
     when = format_moment(run.finished_at or run.started_at or run.created_at, organisation)
     if run.is_active:
-        stale = runs.stale_reason(run)
+        stale = liveness.stale_reason(run)
         if stale:
             return check(title, FAIL, stale, "Make sure a worker is running, then press Sync now "
                          "again.", ["user_sync"])

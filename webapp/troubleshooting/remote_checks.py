@@ -12,7 +12,7 @@ from webapp.microsoft.identity import ReconnectNeeded, token_result_for
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
-from webapp.redis_conn import get_queue, get_redis, redis_key
+from webapp.redis_conn import enqueue, get_redis, redis_key
 from webapp.troubleshooting.checks import FAIL, PASS, UNKNOWN, check
 
 RESULT_TTL_SECONDS = 3600
@@ -25,8 +25,8 @@ def start(organisation, user):
     run_id = uuid.uuid4().hex
     _save(run_id, {"status": "queued", "organisation_id": organisation.id, "user_id": user.id,
                    "checks": []})
-    get_queue("quick").enqueue("jobs.microsoft.run_troubleshooting_checks", organisation.id,
-                               user.id, run_id, job_timeout=300)
+    enqueue("quick", "jobs.microsoft.run_troubleshooting_checks", organisation.id, user.id, run_id,
+            description=f"troubleshooting checks {run_id} of organisation {organisation.id}")
     return run_id
 
 

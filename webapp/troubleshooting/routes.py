@@ -4,8 +4,7 @@ from flask_login import current_user
 
 from webapp.htmx import is_htmx_request
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.routes import callback_url
-from webapp.microsoft.identity import admin_consent_url
+from webapp.microsoft.identity import admin_consent_url, callback_url
 from webapp.microsoft.services import recent_attempts_for
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.troubleshooting import checks, remote_checks

@@ -4,13 +4,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from webapp.extensions import db
+from webapp.listing import starts_with
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.user_sync import models as m, runs
-from webapp.user_sync.diff import MicrosoftUser, email_of, is_guest
-from webapp.user_sync.fetch import SELECT, members_path
+from webapp.microsoft.services import graph_client_for
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import queries
+from webapp.user_sync.engine.diff import MicrosoftUser, counted_emails, decide, email_of
+from webapp.user_sync.engine.fetch import SELECT, members_path
+from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.reasons import reason_text
+from webapp.user_sync.settings import settings_for
 
 NOT_IN_GROUP, NOT_IN_TENANT, SYNCED, NOT_YET, UNKNOWN = (
     "not_in_group", "not_in_tenant", "synced", "not_synced_yet", "unknown")
@@ -36,8 +41,7 @@ def explain(organisation, query):
 
 def _matches(lowered_name_column, email_column, query):
     lowered = query.lower()
-    return or_(email_column == lowered, lowered_name_column == lowered,
-               lowered_name_column.like(lowered.replace("%", "").replace("_", "") + "%"))
+    return or_(email_column == lowered, starts_with(lowered_name_column, lowered))
 
 
 def _from_synced_people(organisation, query):
@@ -60,7 +64,7 @@ def _synced_answer(person):
 
 
 def _from_last_run(organisation, query):
-    run = runs.last_recorded_run(organisation.id)
+    run = queries.last_recorded_run(organisation.id)
     if run is None:
         return []
     found = db.session.scalars(select(m.SyncChange).where(
@@ -76,47 +80,82 @@ def _from_tenant(organisation, query):
     if connection is None or choice is None:
         return [Answer(UNKNOWN, "Connect to Microsoft and choose a group first; then this can "
                                 "check your tenant.")]
-    from webapp.microsoft.services import graph_client_for
     client = graph_client_for(connection, max_attempts=3, max_total_wait=10)
     try:
         users = _search_tenant(client, query)
         if not users:
             return [Answer(NOT_IN_TENANT, f"No such person in your Microsoft tenant: nobody "
                                           f"matches “{query}”.")]
-        return [_tenant_answer(client, choice, user) for user in users]
+        rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
+                           protected_memberships(organisation.id, connection))
+        return [_tenant_answer(client, choice, rules, user) for user in users]
     except ReconnectNeeded as error:
         return [Answer(UNKNOWN, f"{error} Then ask again.")]
     except GraphError as error:
         return [Answer(UNKNOWN, f"Microsoft could not answer just now ({error}). Try again.")]
 
 
+@dataclass
+class _SyncRules:
+    """What the sync would weigh for this organisation besides the person themselves."""
+    organisation_id: int
+    include_guests: bool
+    protected: dict
+
+
 def _search_tenant(client, query):
     params = {"$select": ",".join(SELECT), "$top": str(LIMIT), "$count": "true"}
     if "@" in query:
-        quoted = query.replace("'", "''")
-        params["$filter"] = f"mail eq '{quoted}' or userPrincipalName eq '{quoted}'"
+        params["$filter"] = _address_filter(query)
     else:
         params["$search"] = '"displayName:' + query.replace('"', "") + '"'
     page = client.get_json("/users", params=params, headers={"ConsistencyLevel": "eventual"})
+    return _users(page)
+
+
+def _address_filter(address):
+    quoted = address.replace("'", "''")
+    return f"mail eq '{quoted}' or userPrincipalName eq '{quoted}'"
+
+
+def _users(page):
     return [MicrosoftUser(*(item.get(name) for name in SELECT)) for item in page.get("value", ())]
 
 
-def _in_group(client, group_id, user_id):
+def _group_members(client, group_id, odata_filter, limit=LIMIT):
     page = client.get_json(members_path(group_id), params={
-        "$filter": f"id eq '{user_id}'", "$count": "true", "$select": "id"},
+        "$filter": odata_filter, "$count": "true", "$select": ",".join(SELECT), "$top": str(limit)},
         headers={"ConsistencyLevel": "eventual"})
-    return bool(page.get("value"))
+    return _users(page)
 
 
-def _tenant_answer(client, choice, user):
+def _sharing_email(client, group_id, user, include_guests):
+    """How many members of the group the sync counts for this user's address (them included)."""
+    email = email_of(user).lower()
+    if not email:
+        return 0
+    same = {u.id: u for u in _group_members(client, group_id, _address_filter(email))}
+    same[user.id] = user
+    return counted_emails(same.values(), include_guests)[email]
+
+
+def _tenant_answer(client, choice, rules, user):
+    """The sync's own decision for this person (diff.decide), put into words."""
     answer = Answer(NOT_YET, "", user.display_name or "", email_of(user), user.id)
-    if not _in_group(client, choice.group_id, user.id):
+    if not _group_members(client, choice.group_id, f"id eq '{user.id}'", limit=1):
         answer.code, answer.text = NOT_IN_GROUP, f"Not in the group “{choice.display_name}” " \
                                                  "(nor in any group nested inside it)."
-    elif is_guest(user):
-        answer.code, answer.text = m.GUEST, reason_text(m.GUEST)
-    elif user.enabled is False:
-        answer.code, answer.text = m.DISABLED, reason_text(m.DISABLED)
-    else:
-        answer.text = "In the group, but not synced yet. Press Sync now."
+        return answer
+    rows = load_existing(rules.organisation_id, microsoft_id=user.id)
+    decision = decide(user, rows[0] if rows else None, rules.protected, rules.include_guests,
+                      _sharing_email(client, choice.group_id, user, rules.include_guests))
+    answer.code, answer.text = _decision_words(decision)
     return answer
+
+
+def _decision_words(decision):
+    if decision.action in (m.SKIP, m.KEEP):
+        return decision.reason, reason_text(decision.reason)
+    if decision.action == m.SUSPEND:
+        return decision.reason, f"The next sync suspends them: {reason_text(decision.reason)}"
+    return NOT_YET, "In the group, but not synced yet. Press Sync now."

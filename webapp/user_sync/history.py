@@ -2,9 +2,9 @@
 from sqlalchemy import func, select
 
 from webapp.extensions import db
+from webapp.listing import Page, page_within
 from webapp.user_sync import models as m
-from webapp.user_sync.record import PRESENCE
-from webapp.users.services import Page
+from webapp.user_sync.engine.record import PRESENCE
 
 PER_PAGE = 100
 ACTIONS = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND, m.SKIP, m.KEEP)
@@ -37,7 +37,7 @@ def run_changes(run, action="", page=1, per_page=PER_PAGE):
         stmt = stmt.where(m.SyncChange.action != PRESENCE)
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(m.SyncChange.id).subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = page_within(page, total, per_page)
     items = db.session.scalars(stmt.order_by(m.SyncChange.id).limit(per_page)
                                .offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total)

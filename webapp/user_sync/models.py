@@ -1,8 +1,8 @@
 """What user sync remembers: settings, runs, the people it manages and each run's changes."""
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
-# Run states. QUEUED and RUNNING hold the organisation's one sync slot (see runs.claim_slot).
+# Run states. QUEUED and RUNNING hold the organisation's one sync slot (see engine.lifecycle.start_run).
 QUEUED, RUNNING = "queued", "running"
 NEEDS_REVIEW, COMPLETE, FAILED, CANCELLED = "needs_review", "complete", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
@@ -14,9 +14,14 @@ TRIGGER_MANUAL, TRIGGER_AUTOMATIC = "manual", "automatic"
 ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reinstate", "skip", "keep"
 
 # Why a person was skipped (or kept); the words shown to admins live in webapp.user_sync.reasons.
-GUEST, DISABLED, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
-    "guest", "disabled", "duplicate_email", "excluded", "email_taken")
+GUEST, DISABLED, NO_EMAIL, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
+    "guest", "disabled", "no_email", "duplicate_email", "excluded", "email_taken")
 LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
+
+
+def sort_name(display_name, email):
+    """What the people table sorts and searches names by (SyncedPerson.sort_name)."""
+    return (display_name or email or "").lower()[:255]
 
 
 class SyncSettings(db.Model):
@@ -133,6 +138,10 @@ class SyncedPerson(db.Model):
     suspended_reason = db.Column(db.String(32))
     suspended_at = db.Column(db.DateTime(timezone=True))  # leaver retention counts from here
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @property
+    def name_or_email(self):
+        return self.display_name or self.email
 
 
 class SyncChange(db.Model):

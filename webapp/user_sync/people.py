@@ -15,10 +15,10 @@ from webapp.audit import actions
 from webapp.csv_safety import safe_cell as _safe_cell
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
+from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import Membership
 from webapp.redis_conn import get_redis, redis_key
-from webapp.user_sync.models import SyncedPerson
-from webapp.users.services import Page
+from webapp.user_sync.models import SyncedPerson, sort_name
 
 PER_PAGE = 50
 STATUSES = ("active", "suspended", "excluded")
@@ -33,19 +33,14 @@ CSV_HEADER = ("email", "display_name", "job_title", "department", "status", "las
               "microsoft_id")
 
 
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filtered(organisation_id, query="", status=""):
     stmt = select(SyncedPerson).where(SyncedPerson.organisation_id == organisation_id)
     if status in STATUSES:
         stmt = stmt.where(SyncedPerson.status == status)
     query = (query or "").strip().lower()
     if query:
-        like = f"%{_escape_like(query)}%"
-        stmt = stmt.where(or_(SyncedPerson.sort_name.like(like, escape="\\"),
-                              SyncedPerson.email_normalised.like(like, escape="\\")))
+        stmt = stmt.where(or_(contains(SyncedPerson.sort_name, query),
+                              contains(SyncedPerson.email_normalised, query)))
     return stmt
 
 
@@ -64,7 +59,7 @@ def list_synced_people(organisation_id, query="", status="", sort="name", descen
     else:
         total = db.session.scalar(select(func.count()).select_from(
             stmt.with_only_columns(SyncedPerson.id).subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = page_within(page, total, per_page)
     rows = db.session.scalars(ordered(stmt, sort, descending).limit(per_page)
                               .offset((page - 1) * per_page)).all()
     return Page(items=rows, page=page, per_page=per_page, total=total)
@@ -165,7 +160,7 @@ def exclude_microsoft_user(organisation, microsoft_id, email, display_name):
     email = (email or "").strip()
     person = SyncedPerson(organisation_id=organisation.id, microsoft_id=microsoft_id, email=email,
                           email_normalised=email.lower(), display_name=display_name or "",
-                          sort_name=(display_name or email).lower()[:255], status="excluded",
+                          sort_name=sort_name(display_name, email), status="excluded",
                           excluded=True, in_group=False)
     db.session.add(person)
     db.session.flush()

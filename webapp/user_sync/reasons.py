@@ -4,6 +4,8 @@ from webapp.user_sync import models as m
 SKIP_REASONS = {
     m.GUEST: "Guest account: guests are skipped unless Include guests is on in Sync settings.",
     m.DISABLED: "Account disabled in Microsoft.",
+    m.NO_EMAIL: "No email address in Microsoft (neither a mailbox nor a sign-in name), so "
+                "there is nothing to sign in with.",
     m.DUPLICATE_EMAIL: "Duplicate email: another Microsoft user in the group has the same "
                        "address, so both are skipped until each has their own.",
     m.EXCLUDED: "Excluded from sync by an admin.",

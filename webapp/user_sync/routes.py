@@ -6,13 +6,14 @@ from flask_login import current_user
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth.routes import safe_next_url
 from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.schedule import services as schedule
-from webapp.user_sync import explain as why, filters, history, people, runs, summary
+from webapp.security import safe_next_url
+from webapp.user_sync import explain as why, filters, history, people, summary
+from webapp.user_sync.engine import lifecycle, queries
 from webapp.user_sync.settings import InvalidSettings, save_settings, settings_for
 
 bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))
@@ -35,7 +36,7 @@ def people_context():
 
 
 def index_page(settings=None, settings_errors=None):
-    queue_notice = runs.sweep_stale_runs(g.organisation.id)
+    queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
     card = schedule.card_context(g.organisation)
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
                            settings=settings or settings_for(g.organisation.id),
@@ -90,7 +91,7 @@ def _status_response(run, started=None):
 
 def _start(kind):
     try:
-        run, started = runs.start_run(g.organisation, current_user, kind)
+        run, started = lifecycle.start_run(g.organisation, current_user, kind)
     except ServiceError as error:
         if is_htmx_request():
             return render_template("user_sync/_sync_status.html", run=None, error=str(error))
@@ -115,8 +116,8 @@ def preview():
 @admin_required
 def run_status(sync_run_id):
     """The progress partial; it polls itself while the run is active."""
-    queue_notice = runs.sweep_stale_runs(g.organisation.id)
-    run = runs.get_run(g.organisation, sync_run_id)
+    queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
+    run = queries.get_run(g.organisation, sync_run_id)
     if not is_htmx_request():
         return redirect(url_for("user_sync.run_detail", sync_run_id=run.id))
     response = render_template("user_sync/_sync_status.html", run=run, queue_notice=queue_notice)
@@ -128,7 +129,7 @@ def run_status(sync_run_id):
 @admin_required
 def apply_removals(sync_run_id):
     try:
-        run = runs.approve_review(g.organisation, sync_run_id, current_user)
+        run = lifecycle.approve_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("user_sync.index"), 303)
@@ -139,7 +140,7 @@ def apply_removals(sync_run_id):
 @admin_required
 def cancel_review(sync_run_id):
     try:
-        runs.cancel_review(g.organisation, sync_run_id, current_user)
+        lifecycle.cancel_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         flash(str(error), "error")
     else:
@@ -158,7 +159,7 @@ def history_page():
 @bp.route("/runs/<int:sync_run_id>")
 @admin_required
 def run_detail(sync_run_id):
-    run = runs.get_run(g.organisation, sync_run_id)
+    run = queries.get_run(g.organisation, sync_run_id)
     return render_template("user_sync/run.html", run=run,
                            **history.detail_context(run, request.args))
 
@@ -167,7 +168,7 @@ def run_detail(sync_run_id):
 @admin_required
 def exclude(person_id):
     person = people.set_excluded(g.organisation, person_id, True)
-    flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+    flash(f"{person.name_or_email} is excluded from sync.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
 
 
@@ -175,7 +176,7 @@ def exclude(person_id):
 @admin_required
 def include(person_id):
     person = people.get_person(g.organisation, person_id)
-    name = person.display_name or person.email
+    name = person.name_or_email
     people.set_excluded(g.organisation, person_id, False)
     flash(f"{name} is included in sync again; the next sync updates them.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("user_sync.index"), 303)
@@ -191,7 +192,7 @@ def exclude_microsoft_user():
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(f"{person.display_name or person.email} is excluded from sync.", "success")
+        flash(f"{person.name_or_email} is excluded from sync.", "success")
     return redirect(url_for("user_sync.index"), 303)
 
 

@@ -2,11 +2,14 @@
 from dataclasses import dataclass
 
 from webapp.microsoft.groups import KIND_LABELS
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.user_sync import runs
+from webapp.microsoft.models import (CONNECTED, RECONNECT_NEEDED, connection_for_organisation,
+                                     group_choice_for)
+from webapp.user_sync.engine import queries
 
-NOT_CONNECTED, RECONNECT_NEEDED, NO_GROUP, CONNECTED = (
-    "Not connected", "Reconnect needed", "No group chosen", "Connected")
+# The state codes (templates compare these) and the words shown for them.
+NOT_CONNECTED, NO_GROUP = "not_connected", "no_group"
+STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect needed",
+                NO_GROUP: "No group chosen", CONNECTED: "Connected"}
 
 
 @dataclass
@@ -23,6 +26,10 @@ class Summary:
     def can_sync(self):
         return self.state == CONNECTED
 
+    @property
+    def state_label(self):
+        return STATE_LABELS[self.state]
+
 
 def connection_state(connection, choice):
     if connection is None:
@@ -38,12 +45,12 @@ def for_organisation(organisation):
     return Summary(connection=connection, choice=choice,
                    state=connection_state(connection, choice),
                    kind_label=KIND_LABELS.get(choice.kind, choice.kind) if choice else "",
-                   latest=runs.latest_run(organisation.id, kinds=("sync", "preview")),
-                   active=runs.active_run(organisation.id),
-                   review=runs.pending_review(organisation.id))
+                   latest=queries.latest_run(organisation.id, kinds=("sync", "preview")),
+                   active=queries.active_run(organisation.id),
+                   review=queries.pending_review(organisation.id))
 
 
 def last_seen_reference(organisation_id):
     """People still in the group were last seen by the newest completed sync."""
-    run = runs.last_complete_run(organisation_id)
+    run = queries.last_complete_run(organisation_id)
     return run.finished_at if run is not None else None

@@ -1,6 +1,4 @@
 """Manage users: listing, adding, changing roles and removing people from an organisation."""
-from dataclasses import dataclass
-
 from sqlalchemy import func, or_, select
 
 from webapp import audit
@@ -8,6 +6,7 @@ from webapp.audit import actions
 from webapp.auth.models import User
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
+from webapp.listing import Page, contains
 from webapp.orgs.models import ROLES, Membership
 from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
     membership_for
@@ -15,33 +14,13 @@ from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_c
 PAGE_SIZE = 25
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self):
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
-
-
 def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
     stmt = (select(Membership).join(Membership.user)
             .where(Membership.organisation_id == organisation.id))
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.display_name).like(like),
-                              User.email_normalised.like(like)))
+        query = query.strip().lower()
+        stmt = stmt.where(or_(contains(func.lower(User.display_name), query),
+                              contains(User.email_normalised, query)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
     rows = db.session.scalars(stmt.order_by(func.lower(User.display_name), User.email_normalised)

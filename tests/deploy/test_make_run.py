@@ -1,0 +1,105 @@
+"""The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
+embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn, a worker and the
+clock, all up together and all stopped together. A worker that crashed at start-up once stopped it
+all, and a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2)."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import requests
+
+from scripts.tls_redis import free_port
+from tests.faults.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+# Settings a developer or this test session may have set; `make run` must not need any of them.
+CLEARED = ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "MICROSOFT_CLIENT_ID",
+           "MICROSOFT_CLIENT_SECRET", "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL",
+           "REQUESTS_CA_BUNDLE", "ROSTERSYNC_ENV", "LOGIN_FAILURE_WINDOW_SECONDS")
+DEMO_EMAIL, DEMO_PASSWORD = "it-sync@oaklearning.example", "demo-password"
+FAILURES_ALLOWED = 3
+
+
+def project_copy(tmp_path):
+    copy = tmp_path / "rostersync"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "instance", "__pycache__", ".pytest_cache", "docs"))
+    return copy
+
+
+def collect(stream, lines):
+    for line in stream:
+        lines.append(line)
+
+
+def healthy(base_url):
+    try:
+        answer = requests.get(f"{base_url}/healthz", timeout=2)
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200
+
+
+def sign_in(session, base_url, password):
+    page = session.get(f"{base_url}/login", timeout=10)
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return session.post(f"{base_url}/login", timeout=10, allow_redirects=False, data={
+        "email": DEMO_EMAIL, "password": password, "csrf_token": token})
+
+
+def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in CLEARED}
+    port = free_port()
+    env.update(PORT=str(port), SIMULATOR_PORT=str(free_port()), PYTHONUNBUFFERED="1",
+               LOGIN_FAILURES_PER_ACCOUNT=str(FAILURES_ALLOWED))
+    process = subprocess.Popen([sys.executable, "-m", "scripts.run_local"],
+                               cwd=project_copy(tmp_path), env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    lines = []
+    threading.Thread(target=collect, args=(process.stdout, lines), daemon=True).start()
+    base_url = f"http://127.0.0.1:{port}"
+    output = lambda: "".join(lines)  # noqa: E731
+    try:
+        wait_for(lambda: healthy(base_url) or process.poll() is not None, timeout=180,
+                 what="make run's web process")
+        wait_for(lambda: "Listening on" in output() or process.poll() is not None, timeout=60,
+                 what="make run's worker")
+        wait_for(lambda: "clock started" in output() or process.poll() is not None, timeout=60,
+                 what="make run's clock")
+        wait_for(lambda: "jobs.schedule.enqueue_due_job" in output() or process.poll() is not None,
+                 timeout=60, what="the clock's first tick, run by the worker")
+        assert process.poll() is None, output()
+        assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
+        sign_in_page = requests.get(f"{base_url}/login", timeout=10).text
+        assert f"Sign in as <strong>{DEMO_EMAIL}</strong> with the password " \
+            f"<strong>{DEMO_PASSWORD}</strong>" in sign_in_page  # demo mode says how
+        mistyped = sign_in(requests.Session(), base_url, "demo-pasword")
+        assert mistyped.status_code == 401, output()
+        assert "That email and password don&#39;t match an active account." in mistyped.text
+        signed_in = sign_in(requests.Session(), base_url, DEMO_PASSWORD)
+        assert signed_in.status_code == 302, output()
+        assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
+            "database": {"ok": True}, "redis": {"ok": True}}
+        for _ in range(FAILURES_ALLOWED):
+            assert sign_in(requests.Session(), base_url, "guess").status_code == 401, output()
+        locked = sign_in(requests.Session(), base_url, DEMO_PASSWORD)
+        assert locked.status_code == 429, output()
+        assert "Too many failed sign-in attempts. Wait 15 minutes" in locked.text
+        assert process.poll() is None, output()  # the worker is still up, so everything is
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # what Ctrl-C does
+        try:
+            process.wait(timeout=60)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # anything left behind
+            except ProcessLookupError:
+                pass
+    assert "Stopped everything `make run` started." in output()
+    assert process.returncode == 0, output()  # Ctrl-C is a clean stop; a crash exits 1

@@ -1,0 +1,226 @@
+"""Connect with Microsoft: the whole flow with real MSAL against the simulator over HTTPS."""
+import json
+import urllib.parse
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from tests.factory import sign_in
+from tests.microsoft_flow import (MicrosoftBrowser, connect_organisation, demo, return_to_app,
+                                  run_quick_jobs, sign_in_at_microsoft, start_connect)
+from webapp.microsoft.identity import ReconnectNeeded, access_token_for
+from webapp.microsoft.models import ConnectAttempt, connection_for_organisation
+
+
+def attempts(db):
+    return db.session.query(ConnectAttempt).order_by(ConnectAttempt.id).all()
+
+
+def test_connect_stores_one_connection_for_the_trust_and_opens_the_group_picker(app, db, oak, oak_client, microsoft):
+    response = connect_organisation(oak_client, oak.north, microsoft)
+    assert response.status_code == 302, response.text
+    assert response.headers["Location"].endswith(
+        f"/o/{oak.north.id}/settings/user-sync/import/microsoft/groups")
+    connection = connection_for_organisation(oak.north)
+    assert connection.trust_id == oak.trust.id
+    assert connection_for_organisation(oak.south).id == connection.id  # one for the whole trust
+    assert (connection.account_email, connection.tenant_id) == (demo.ADMIN_UPN, demo.TENANT_ID)
+    assert connection.status == "connected"
+    assert {"GroupMember.Read.All", "User.Read.All", "User.Read"} <= set(connection.granted_scopes.split())
+    [attempt] = attempts(db)
+    assert (attempt.outcome, attempt.returned_account, attempt.returned_tenant_id) == (
+        "connected", demo.ADMIN_UPN, demo.TENANT_ID)
+    assert attempt.user_id == oak.admin.id and attempt.finished_at is not None
+    settings = oak_client.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
+    assert f"as <strong>{demo.ADMIN_UPN}</strong>" in settings.text
+    for button in ("Reconnect", "Connect with a different Microsoft account", "Disconnect"):
+        assert f">{button}</button>" in settings.text
+
+
+def test_sign_in_request_asks_which_account_and_hints_the_signed_in_address(app, oak, oak_client, microsoft):
+    auth_uri = start_connect(oak_client, oak.north)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(auth_uri).query))
+    assert query["prompt"] == "select_account" and query["login_hint"] == demo.ADMIN_UPN
+    assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
+    assert query["redirect_uri"] == "http://localhost/microsoft/callback"  # one fixed URL
+    assert query["response_mode"] == "query"  # SameSite=Lax: a cross-site form_post would lose the session
+    assert {"User.Read", "GroupMember.Read.All", "User.Read.All"} <= set(query["scope"].split())
+    different = start_connect(oak_client, oak.north, different_account=True)
+    assert "prompt=login" in different
+
+
+def test_tokens_are_encrypted_at_rest_and_never_in_the_session(app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    raw = db.session.execute(text("SELECT token_cache_encrypted FROM microsoft_connections")).scalar()
+    raw = bytes(raw)
+    cache = json.loads(Fernet(app.config["TOKEN_ENCRYPTION_KEY"]).decrypt(raw))
+    assert cache["RefreshToken"] and cache["AccessToken"]
+    # Each token's own text is absent (a bare "eyJ" can occur by chance in random ciphertext).
+    secrets = [entry["secret"] for kind in ("AccessToken", "RefreshToken", "IdToken")
+               for entry in cache.get(kind, {}).values()]
+    assert secrets and not any(secret.encode() in raw for secret in secrets)
+    assert b"RefreshToken" not in raw and b"refresh_token" not in raw
+    cookie = oak_client.get_cookie("session")
+    assert cookie is None or "eyJ" not in cookie.value and len(cookie.value) < 1000
+
+
+def test_cancelled_sign_in_says_so_and_keeps_nothing(app, db, oak, oak_client, microsoft):
+    browser, page = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north),
+                                         accept_consent=False)
+    response = return_to_app(oak_client, browser.click("Cancel"))
+    assert response.status_code == 200
+    assert "Connection cancelled" in response.text and "Troubleshooting" in response.text
+    assert connection_for_organisation(oak.north) is None
+    assert attempts(db)[-1].outcome == "cancelled"
+
+
+def test_admin_approval_needed_gives_a_consent_link_that_works(app, db, factory, client, microsoft):
+    school = factory.organisation("Jo's School")
+    factory.user(demo.PERSONAL_UPN, [school], role="admin")
+    sign_in(client, demo.PERSONAL_UPN)
+    microsoft.control.set_tenant(admin_consent_required=True)
+    browser, page = sign_in_at_microsoft(microsoft, start_connect(client, school),
+                                         account=demo.PERSONAL_UPN)
+    assert "Need admin approval" in page.text
+    response = return_to_app(client, browser.click("Return to the application without granting consent"))
+    assert "An administrator must approve rostersync first" in response.text
+    assert "Send this link to your Microsoft 365 administrator" in response.text.replace("send", "Send")
+    assert attempts(db)[-1].outcome == "admin_consent_needed"
+    consent_url = _input_value(response.text, "consent-link")
+    assert "/v2.0/adminconsent?" in consent_url and demo.CLIENT_ID in consent_url
+
+    it_admin = MicrosoftBrowser(microsoft)  # the IT team, in their own browser
+    it_admin.open(consent_url)
+    it_admin.sign_in_as(demo.ADMIN_UPN, accept_consent=False)
+    done = return_to_app(client, it_admin.click("Accept"))
+    assert "rostersync is approved for your organisation" in done.text
+
+    response = connect_organisation(client, school, microsoft, account=demo.PERSONAL_UPN)
+    assert response.status_code == 302 and connection_for_organisation(school) is not None
+
+
+def _input_value(html, element_id):
+    marker = f'id="{element_id}"'
+    start = html.index(marker)
+    value = html[start:].split('value="', 1)[1].split('"', 1)[0]
+    return value.replace("&amp;", "&")
+
+
+def test_state_mismatch_stops_and_says_start_again(app, db, oak, oak_client, microsoft):
+    browser, callback = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north))
+    forged = callback.replace("state=", "state=forged")
+    response = return_to_app(oak_client, forged)
+    assert "This sign-in did not match" in response.text and "start again" in response.text
+    assert connection_for_organisation(oak.north) is None
+    assert attempts(db)[-1].outcome == "state_mismatch"
+
+
+def test_a_reused_callback_is_refused_with_a_way_to_start_again(app, oak, oak_client, microsoft):
+    browser, callback = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north))
+    assert return_to_app(oak_client, callback).status_code == 302
+    again = return_to_app(oak_client, callback)
+    assert again.status_code == 400
+    assert "already been used or has expired" in again.text and "Import settings" in again.text
+
+
+def test_microsoft_unreachable_when_redeeming_the_code(app, db, oak, oak_client, microsoft):
+    browser, callback = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north))
+    microsoft.control.set_faults(drop_connection_count=5, include_token_endpoint=True)
+    response = return_to_app(oak_client, callback)
+    assert "We could not reach Microsoft" in response.text
+    assert connection_for_organisation(oak.north) is None
+    assert attempts(db)[-1].outcome == "unreachable"
+
+
+def test_wrong_account_chosen_in_the_account_picker(app, db, oak, oak_client, microsoft):
+    response = connect_organisation(oak_client, oak.north, microsoft, account=demo.PERSONAL_UPN)
+    assert response.status_code == 200
+    assert (f"You are signed in here as <strong>{demo.ADMIN_UPN}</strong>, but Microsoft "
+            f"connected <strong>{demo.PERSONAL_UPN}</strong>") in response.text
+    assert ">Connect with a different Microsoft account</button>" in response.text
+    assert connection_for_organisation(oak.north) is None
+    attempt = attempts(db)[-1]
+    assert (attempt.outcome, attempt.returned_account) == ("wrong_account", demo.PERSONAL_UPN)
+
+
+def test_browser_remembered_account_is_offered_not_used_silently_and_caught(app, db, oak, oak_client, microsoft):
+    browser = MicrosoftBrowser(microsoft)  # this browser signed in to Microsoft as Jo before
+    connect_organisation(oak_client, oak.north, microsoft, account=demo.PERSONAL_UPN, browser=browser)
+    assert any(c.name == "sim_remembered" for c in browser.session.cookies)
+    page = browser.open(start_connect(oak_client, oak.north))
+    assert "Pick an account" in page.text and page.has_button(demo.PERSONAL_UPN)
+    response = return_to_app(oak_client, browser.click(demo.PERSONAL_UPN))
+    assert f"but Microsoft connected <strong>{demo.PERSONAL_UPN}</strong>" in response.text
+    # The fix the page offers: a different account, with the password asked for again.
+    page = browser.open(start_connect(oak_client, oak.north, different_account=True))
+    assert page.forms[0]["inputs"]["login"] == demo.ADMIN_UPN
+    response = return_to_app(oak_client, browser.sign_in_as(demo.ADMIN_UPN))
+    assert response.status_code == 302 and connection_for_organisation(oak.north) is not None
+
+
+def test_account_missing_from_a_school_of_the_trust_names_it(app, db, factory, client, microsoft):
+    north = factory.organisation("Northfield Academy", "Oak Learning Trust")
+    factory.organisation("Southfield Primary", "Oak Learning Trust")
+    factory.user(demo.ADMIN_UPN, [north], role="admin")
+    sign_in(client, demo.ADMIN_UPN)
+    response = connect_organisation(client, north, microsoft)
+    assert "It is missing from:" in response.text and "<li>Southfield Primary</li>" in response.text
+    assert f'href="/o/{north.id}/settings/users/"' in response.text
+    assert connection_for_organisation(north) is None
+    assert attempts(db)[-1].outcome == "missing_organisations"
+
+
+def test_disabled_microsoft_account_is_explained(app, db, oak, oak_client, microsoft):
+    browser, callback = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north))
+    microsoft.control.update_user(demo.ADMIN_UPN, accountEnabled=False)
+    response = return_to_app(oak_client, callback)
+    assert "The Microsoft account is disabled" in response.text
+    assert attempts(db)[-1].outcome == "account_disabled"
+
+
+def test_revoked_refresh_token_marks_reconnect_needed_everywhere(app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    assert access_token_for(connection.id, force_refresh=True)
+    microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
+    with pytest.raises(ReconnectNeeded):
+        access_token_for(connection.id, force_refresh=True)
+    db.session.refresh(connection)
+    assert connection.status == "reconnect_needed" and "Reconnect" in connection.status_reason
+    for path in ("/", f"/o/{oak.south.id}/settings/users/", f"/o/{oak.north.id}/settings/user-sync/"):
+        page = oak_client.get(path, follow_redirects=True)
+        assert "Reconnect needed" in page.text, path
+    response = connect_organisation(oak_client, oak.north, microsoft)  # Reconnect fixes it
+    assert response.status_code == 302
+    db.session.refresh(connection)
+    assert connection.status == "connected"
+
+
+def test_disconnect_deletes_tokens_and_keeps_people(app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    run_quick_jobs(app)
+    page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
+    from tests.factory import csrf_token_from
+    response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/disconnect",
+                               data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+    assert "Disconnected from Microsoft" in response.text and ">Connect with Microsoft</button>" in response.text
+    assert db.session.execute(text("SELECT count(*) FROM microsoft_connections")).scalar() == 0
+    assert oak.admin.active_memberships()  # people stay
+
+
+def test_only_admins_can_connect(app, factory, client, oak, microsoft):
+    factory.user("teacher@oaklearning.example", [oak.north])
+    sign_in(client, "teacher@oaklearning.example")
+    assert client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft").status_code == 404
+    assert client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/connect").status_code in (400, 404)
+
+
+def test_microsoft_unreachable_when_starting_says_so(app, db, oak, oak_client, microsoft):
+    app.config["MICROSOFT_AUTHORITY"] = "https://127.0.0.1:9/organizations"  # nothing listens
+    from tests.factory import csrf_token_from
+    page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
+    response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/connect",
+                               data={"csrf_token": csrf_token_from(page.text)})
+    assert response.status_code == 502 and "We could not reach Microsoft" in response.text
+    assert attempts(db)[-1].outcome == "unreachable"

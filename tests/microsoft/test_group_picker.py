@@ -1,0 +1,139 @@
+"""The group picker: snapshot job, server-side search, kinds, and a choice Graph confirms."""
+import pytest
+
+from tests.factory import csrf_token_from
+from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
+from webapp.microsoft.groups import classify
+from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choice_for
+
+
+@pytest.fixture
+def connected(app, oak_client, oak, microsoft):
+    assert connect_organisation(oak_client, oak.north, microsoft).status_code == 302
+    return oak_client
+
+
+def groups_url(org):
+    return f"/o/{org.id}/settings/user-sync/import/microsoft/groups"
+
+
+def save(client, org, group_id):
+    page = client.get(groups_url(org))
+    return client.post(groups_url(org), data={"csrf_token": csrf_token_from(page.text),
+                                              "group_id": group_id}, follow_redirects=True)
+
+
+@pytest.mark.parametrize("group, kind, dynamic", [
+    ({"groupTypes": [], "securityEnabled": True, "mailEnabled": False}, "security", False),
+    ({"groupTypes": [], "securityEnabled": True, "mailEnabled": True}, "mail_security", False),
+    ({"groupTypes": [], "securityEnabled": False, "mailEnabled": True}, "distribution", False),
+    ({"groupTypes": ["Unified"], "securityEnabled": False, "mailEnabled": True}, "microsoft365", False),
+    ({"groupTypes": ["DynamicMembership"], "securityEnabled": True, "mailEnabled": False}, "security", True),
+])
+def test_group_kinds_follow_graph_flags(group, kind, dynamic):
+    assert classify(group) == (kind, dynamic)
+
+
+def test_picker_shows_progress_while_the_snapshot_job_is_queued(app, oak, connected):
+    page = connected.get(groups_url(oak.north))
+    assert "Fetching your groups from Microsoft" in page.text and "hx-trigger=\"load delay:1s\"" in page.text
+    partial = connected.get(groups_url(oak.north), headers={"HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<section id="group-picker"')
+
+
+def test_snapshot_pages_through_every_group_with_top_999_and_a_narrow_select(app, db, oak, connected, microsoft):
+    microsoft.control.clear_request_log()
+    run_quick_jobs(app)
+    requests_made = [r for r in microsoft.control.request_log() if r["route"].endswith("groups")
+                     or "/groups?" in r["path"]]
+    assert requests_made and all(r["query"].get("$top") == "999" for r in requests_made)
+    assert requests_made[0]["query"]["$select"] == "id,displayName,groupTypes,mailEnabled,securityEnabled"
+    assert db.session.query(SnapshotGroup).count() == 156
+    page = connected.get(groups_url(oak.north))
+    assert "All 156 groups" in page.text and "showing the first 50" in page.text
+
+
+def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
+    run_quick_jobs(app)
+    results = connected.get(groups_url(oak.north) + "?part=results&q=oak",
+                            headers={"HX-Request": "true"})
+    text = results.text
+    assert text.lstrip().startswith('<fieldset class="group-list">')
+    assert "Oak Mail-enabled Security</label>" in text and "Mail-enabled security" in text
+    assert "Oak Trust Everyone</label>" in text and "Microsoft 365 groups are not supported" in text
+    assert "dynamic membership" in text
+    everyone = text.split("Oak Trust Everyone</label>")[0].rsplit("<input", 1)[1]
+    assert "disabled" in everyone  # listed, not choosable
+    assert "learn.microsoft.com" in text
+    none = connected.get(groups_url(oak.north) + "?part=results&q=zzz-nothing",
+                         headers={"HX-Request": "true"})
+    assert "No group's name contains" in none.text
+
+
+def test_saving_a_group_rechecks_it_with_graph_and_records_member_count(app, db, oak, connected):
+    run_quick_jobs(app)
+    response = save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    assert 'will sync the group “Northfield Staff”' in response.text
+    choice = group_choice_for(oak.north)
+    assert (choice.group_id, choice.display_name, choice.kind) == (
+        demo.NORTHFIELD_STAFF_GROUP_ID, "Northfield Staff", "security")
+    row = db.session.query(SnapshotGroup).filter_by(group_id=demo.NORTHFIELD_STAFF_GROUP_ID).one()
+    assert row.member_count == 31
+    page = connected.get(groups_url(oak.north) + "?q=northfield+staff")
+    assert "31 members" in page.text and "checked" in page.text
+
+
+@pytest.mark.parametrize("forged", [demo.EVERYONE_GROUP_ID, "b0000000-0000-4000-8000-00000000dead",
+                                    "../users", "", "x" * 100])
+def test_forged_group_choices_are_refused(app, db, oak, connected, forged):
+    run_quick_jobs(app)
+    response = save(connected, oak.north, forged)
+    assert response.status_code == 200
+    assert "will sync the group" not in response.text
+    assert 'class="flash flash-error"' in response.text
+    assert db.session.query(GroupChoice).count() == 0
+
+
+def test_each_school_in_the_trust_keeps_its_own_choice(app, oak, connected):
+    run_quick_jobs(app)
+    save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    save(connected, oak.south, demo.SOUTHFIELD_STAFF_GROUP_ID)
+    assert group_choice_for(oak.north).display_name == "Northfield Staff"
+    assert group_choice_for(oak.south).kind == "distribution"
+    south = connected.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
+    assert "<strong>Southfield Staff</strong> (Distribution group)" in south.text
+
+
+def test_refresh_groups_failure_is_shown_not_hidden(app, db, oak, connected, microsoft):
+    microsoft.control.set_faults(error_status=503, error_count=50)  # Microsoft keeps failing
+    from webapp.microsoft import groups
+    from webapp.microsoft.services import graph_client_for
+    connection = connection_for_organisation(oak.north)
+    client = graph_client_for(connection, max_attempts=2, base_backoff=0.01)
+    assert groups.take_snapshot(connection.id, client) is False
+    page = connected.get(groups_url(oak.north))
+    assert "We could not fetch your groups" in page.text
+    assert "Microsoft did not give us the list of groups" in page.text and "Troubleshooting" in page.text
+
+
+def test_snapshot_runs_in_a_real_worker_process(app, db, oak, connected, start_worker):
+    start_worker(burst=True).wait(timeout=60)
+    db.session.expire_all()
+    assert db.session.query(SnapshotGroup).count() == 156
+    assert "All 156 groups" in connected.get(groups_url(oak.north)).text
+
+
+def test_refresh_groups_queues_one_snapshot_and_shows_progress(app, db, oak, connected):
+    from rq import Queue
+    from webapp.redis_conn import get_queue
+    run_quick_jobs(app)
+    page = connected.get(groups_url(oak.north))
+    token = csrf_token_from(page.text)
+    for _ in range(2):  # a second press while one runs does not queue another
+        response = connected.post(groups_url(oak.north) + "/refresh", data={"csrf_token": token})
+        assert response.status_code == 302
+    queue: Queue = get_queue("quick")
+    assert queue.count == 1
+    assert "Fetching your groups from Microsoft" in connected.get(groups_url(oak.north)).text
+    run_quick_jobs(app)
+    assert "All 156 groups" in connected.get(groups_url(oak.north)).text

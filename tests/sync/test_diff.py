@@ -1,0 +1,90 @@
+"""The sync's decision rules as a pure function (no database, no Microsoft)."""
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.diff import (Existing, MicrosoftUser, counted_emails, decide,
+                                          needs_review, plan_changes, removal_limit)
+
+
+def user(uid, mail=None, upn=None, name="Person", enabled=True, user_type="Member", title=None):
+    return MicrosoftUser(uid, name, mail, upn or f"{uid}@tenant.example", title, None, enabled,
+                         user_type)
+
+
+def existing(row_id, uid, email, status="active", excluded=False, in_group=True, membership_id=None,
+             name="Person", role="member"):
+    membership_id = membership_id or row_id + 100
+    return Existing(row_id, uid, membership_id, row_id + 1000, role, email, name, None, None,
+                    status, excluded, in_group)
+
+
+def test_email_falls_back_to_the_sign_in_name_and_guests_are_skipped_by_either_sign():
+    plan = plan_changes([user("a", upn="a@t.example"),
+                         user("g1", mail="g@x.example", user_type="Guest"),
+                         user("g2", mail="h@x.example", upn="h_x.example#EXT#@t.example")], [], {})
+    assert [(p.email, row) for p, row in plan.adds] == [("a@t.example", None)]
+    assert {(p.microsoft_id, reason) for p, reason, _ in plan.skips} == {
+        ("g1", m.GUEST), ("g2", m.GUEST)}
+    with_guests = plan_changes([user("g1", mail="g@x.example", user_type="Guest")], [], {},
+                               include_guests=True)
+    assert len(with_guests.adds) == 1
+
+
+def test_two_people_with_one_email_are_both_skipped_but_a_disabled_twin_does_not_count():
+    plan = plan_changes([user("a", mail="Office@t.example"), user("b", mail="office@t.example")],
+                        [], {})
+    assert [reason for _, reason, _ in plan.skips] == [m.DUPLICATE_EMAIL, m.DUPLICATE_EMAIL]
+    plan = plan_changes([user("old", mail="jo@t.example", enabled=False),
+                         user("new", mail="jo@t.example")], [], {})
+    assert [p.microsoft_id for p, _ in plan.adds] == ["new"]
+    assert [(p.microsoft_id, r) for p, r, _ in plan.skips] == [("old", m.DISABLED)]
+
+
+def test_keyed_by_microsoft_id_a_changed_email_is_an_update_not_a_new_person():
+    plan = plan_changes([user("a", mail="new@t.example", name="Person")],
+                        [existing(1, "a", "old@t.example")], {})
+    assert plan.adds == [] and [(row.id, changed) for row, _, changed in plan.updates] == [
+        (1, ("email",))]
+
+
+def test_leavers_are_suspended_unless_protected_excluded_or_already_suspended():
+    rows = [existing(1, "a", "a@t"), existing(2, "b", "b@t"), existing(3, "c", "c@t", excluded=True),
+            existing(4, "d", "d@t", status="suspended", in_group=False)]
+    plan = plan_changes([], rows, {102: m.PROTECTED_ADMIN})
+    assert [(row.id, reason) for row, _, reason in plan.suspends] == [(1, m.LEFT_GROUP)]
+    assert [(row.id, reason) for row, _, reason in plan.keeps] == [(2, m.PROTECTED_ADMIN)]
+    assert plan.presence == {1: False, 2: False, 3: False}
+
+
+def test_a_returning_person_is_reinstated_and_a_same_again_person_is_unchanged():
+    rows = [existing(1, "a", "a@t", status="suspended", in_group=False), existing(2, "b", "b@t")]
+    plan = plan_changes([user("a", mail="a@t"), user("b", mail="b@t")], rows, {})
+    assert [row.id for row, _, _ in plan.reinstates] == [1]
+    assert plan.unchanged == 1 and plan.presence == {1: True}
+    assert not plan_changes([user("b", mail="b@t")], [rows[1]], {}).has_changes
+
+
+def test_the_removal_limit_is_a_share_but_never_below_the_minimum():
+    assert removal_limit(20, 10, 5) == 5 and removal_limit(1000, 10, 5) == 100
+    rows = [existing(i, f"u{i}", f"u{i}@t") for i in range(1, 61)]
+    seven_leave = plan_changes([user(f"u{i}", mail=f"u{i}@t") for i in range(8, 61)], rows, {})
+    assert len(seven_leave.suspends) == 7
+    assert needs_review(seven_leave, 60, 10, 5)  # limit: 10% of 60 = 6
+    assert not needs_review(seven_leave, 60, 10, 7)
+
+
+def test_a_person_with_neither_a_mailbox_nor_a_sign_in_name_is_skipped_not_added():
+    nameless = MicrosoftUser("x", "No Address", None, None, None, None, True, "Member")
+    plan = plan_changes([nameless, user("y", mail="y@t.example")], [], {})
+    assert [(p.microsoft_id, reason) for p, reason, _ in plan.skips] == [("x", m.NO_EMAIL)]
+    assert [p.microsoft_id for p, _ in plan.adds] == ["y"]
+
+
+def test_one_persons_decision_is_the_one_the_plan_records():
+    rows = [existing(1, "a", "a@t", status="suspended"), existing(2, "b", "b@t")]
+    fetched = [user("a", mail="a@t"), user("b", mail="b2@t"), user("c", mail="c@t", enabled=False)]
+    emails = counted_emails(fetched)
+    decided = {u.id: decide(u, {r.microsoft_id: r for r in rows}.get(u.id), {}, False,
+                            emails[u.mail]).action for u in fetched}
+    assert decided == {"a": m.REINSTATE, "b": m.UPDATE, "c": m.SKIP}
+    plan = plan_changes(fetched, rows, {})
+    assert ([r.id for r, _, _ in plan.reinstates], [r.id for r, _, _ in plan.updates],
+            [p.microsoft_id for p, _, _ in plan.skips]) == ([1], [2], ["c"])

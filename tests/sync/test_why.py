@@ -1,0 +1,85 @@
+"""'Why isn't this person synced?' asks the sync's own rule, so it never contradicts the sync.
+
+Each case is asked before any sync (so the answer comes from the tenant, not from a past run),
+then a preview runs and its change for that person must say the same thing.
+"""
+import pytest
+
+from tests.microsoft_flow import demo
+from tests.sync_helpers import NORTHFIELD, changes, sync_in_process
+from webapp.user_sync import models as m
+from webapp.user_sync.explain import NOT_IN_GROUP, NOT_YET, explain
+from webapp.user_sync.people import exclude_microsoft_user
+from webapp.user_sync.settings import save_settings
+
+USERS, _, TEACHING_ASSISTANTS, _, _ = demo.demo_users()
+EMAILS = {user["id"]: user["mail"] or user["userPrincipalName"] for user in USERS}
+NESTED_TA = TEACHING_ASSISTANTS[0]  # in Northfield Staff through the nested TA group only
+ASKED = {  # who, and how an admin would type them
+    demo.GUEST_ID: "sam.visitor@partner.example",
+    demo.DISABLED_ID: "Dana Departed",
+    demo.NO_MAILBOX_ID: demo.NO_MAILBOX_UPN,
+    demo.DUPLICATE_MAIL_IDS[0]: "Pat Office",
+    demo.DUPLICATE_MAIL_IDS[1]: "chris.office@oaklearning.example",
+    demo.RTL_ID: "layla.haddad@oaklearning.example",
+    NESTED_TA: EMAILS[NESTED_TA],
+    demo.PERSONAL_ID: demo.PERSONAL_UPN,
+}
+
+
+def answers_for(org):
+    found = {}
+    for microsoft_id, query in ASKED.items():
+        mine = [a for a in explain(org, query) if a.microsoft_id in ("", microsoft_id)]
+        assert len(mine) == 1, (query, mine)
+        found[microsoft_id] = mine[0]
+    return found
+
+
+def sync_outcome(run, microsoft_id):
+    """What the sync itself decided for the person: a reason code, NOT_YET for an add, or
+    NOT_IN_GROUP when the run never saw them."""
+    mine = [c for c in changes(run) if c.microsoft_id == microsoft_id]
+    if not mine:
+        return NOT_IN_GROUP
+    assert len(mine) == 1, mine
+    return NOT_YET if mine[0].action == m.ADD else mine[0].reason
+
+
+def assert_answers_agree_with_the_sync(school):
+    answers = answers_for(school.org)
+    preview = sync_in_process(school, m.KIND_PREVIEW)
+    assert preview.status == m.COMPLETE, preview.reason
+    told = {who: answer.code for who, answer in answers.items()}
+    did = {who: sync_outcome(preview, who) for who in ASKED}
+    assert told == did
+    return told
+
+
+def test_every_answer_matches_what_the_sync_does_for_that_person(school):
+    exclude_microsoft_user(school.org, demo.RTL_ID, EMAILS[demo.RTL_ID], "ليلى حداد")
+    told = assert_answers_agree_with_the_sync(school)
+    assert told == {
+        demo.GUEST_ID: m.GUEST, demo.DISABLED_ID: m.DISABLED, demo.NO_MAILBOX_ID: NOT_YET,
+        demo.DUPLICATE_MAIL_IDS[0]: m.DUPLICATE_EMAIL, demo.DUPLICATE_MAIL_IDS[1]: m.DUPLICATE_EMAIL,
+        demo.RTL_ID: m.EXCLUDED, NESTED_TA: NOT_YET, demo.PERSONAL_ID: NOT_IN_GROUP}
+
+
+def test_with_include_guests_on_a_guest_is_not_yet_synced_rather_than_skipped(school):
+    save_settings(school.org.id, True, 10, 5)
+    told = assert_answers_agree_with_the_sync(school)
+    assert told[demo.GUEST_ID] == NOT_YET
+    assert "Guest account" not in explain(school.org, ASKED[demo.GUEST_ID])[0].text
+
+
+def test_once_one_twin_is_disabled_the_other_is_no_longer_a_duplicate(school):
+    school.sim.control.update_user(demo.DUPLICATE_MAIL_IDS[1], accountEnabled=False)
+    told = assert_answers_agree_with_the_sync(school)
+    assert told[demo.DUPLICATE_MAIL_IDS[0]] == NOT_YET
+    assert told[demo.DUPLICATE_MAIL_IDS[1]] == m.DISABLED
+
+
+@pytest.mark.backends("sqlite")
+def test_a_person_taken_out_of_the_group_is_answered_not_in_the_group(school):
+    school.sim.control.remove_member(NORTHFIELD, demo.NO_MAILBOX_ID)
+    assert assert_answers_agree_with_the_sync(school)[demo.NO_MAILBOX_ID] == NOT_IN_GROUP

@@ -1,0 +1,135 @@
+"""Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
+from sqlalchemy import update
+
+from webapp.extensions import db
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.store import (
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, max_id, one_of, parts, memberships_by_user,
+    memberships_inserted_after, set_status, update_people_rows, update_user_rows,
+    user_ids_by_email, user_ids_inserted_after)
+
+
+def resolve_accounts(plan, existing):
+    """Settles email clashes with other platform accounts before anything is written.
+
+    A new Microsoft account whose email belongs to someone this sync already manages, and who
+    left the group, is the same person with a re-created account: relink, don't duplicate.
+    An email held by any other account is skipped and reported rather than stolen.
+    """
+    changing = [(row, p, c) for row, p, c in plan.updates + plan.reinstates if "email" in c]
+    emails = [p.email_normalised for p, _ in plan.adds] + [p.email_normalised for _, p, _ in changing]
+    if not emails:
+        return plan
+    owners = user_ids_by_email(emails)
+    leaving = {row.user_id for row, _, _ in changing}
+    _skip_taken_emails(plan, owners, leaving)
+    _resolve_adds(plan, owners, leaving, {row.user_id: row for row in existing if row.user_id})
+    return plan
+
+
+def _skip_taken_emails(plan, owners, leaving):
+    for name in ("updates", "reinstates"):
+        kept = []
+        for row, person, changed in getattr(plan, name):
+            owner = owners.get(person.email_normalised)
+            if "email" in changed and owner not in (None, row.user_id) and owner not in leaving:
+                plan.skips.append((person, m.EMAIL_TAKEN, row.id))
+            else:
+                kept.append((row, person, changed))
+        setattr(plan, name, kept)
+
+
+def _resolve_adds(plan, owners, leaving, rows_by_user):
+    departing = {row.id: i for i, (row, _, reason) in enumerate(plan.suspends)
+                 if reason == m.LEFT_GROUP}
+    adds, dropped = [], set()
+    for person, row_id in plan.adds:
+        owner = owners.get(person.email_normalised)
+        linked = rows_by_user.get(owner) if owner not in leaving else None
+        if linked is None or linked.microsoft_id == person.microsoft_id:
+            adds.append((person, row_id))
+        elif linked.id in departing and row_id is None:
+            dropped.add(departing[linked.id])
+            plan.presence[linked.id] = True
+            adds.append((person, linked.id))
+        else:
+            plan.skips.append((person, m.EMAIL_TAKEN, row_id))
+    plan.adds = adds
+    plan.suspends = [s for i, s in enumerate(plan.suspends) if i not in dropped]
+
+
+def apply_plan(organisation_id, plan, now, previous_run_at=None):
+    """Writes the plan with bulk statements; the caller commits (or rolls back) once."""
+    _apply_suspensions(plan.suspends, now)
+    changed = plan.updates + plan.reinstates
+    update_user_rows([(row.user_id, p) for row, p, c in changed if c])
+    update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
+    set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
+    _apply_adds(organisation_id, plan.adds, now)
+    _apply_presence(plan.presence, previous_run_at or now)
+
+
+def _apply_suspensions(suspends, now):
+    set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in suspends], "suspended", now)
+    for reason in {reason for _, _, reason in suspends}:
+        ids = [row.id for row, _, r in suspends if r == reason]
+        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason, "suspended_at": now})
+
+
+def _apply_presence(presence, last_seen):
+    arrived = [row_id for row_id, present in presence.items() if present]
+    departed = [row_id for row_id, present in presence.items() if not present]
+    for part in parts(arrived):
+        db.session.execute(update(PEOPLE).where(one_of(PEOPLE.c.id, part)).values(in_group=True))
+    for part in parts(departed):
+        db.session.execute(update(PEOPLE).where(one_of(PEOPLE.c.id, part))
+                           .values(in_group=False, last_seen_at=last_seen))
+
+
+def _apply_adds(organisation_id, adds, now):
+    if not adds:
+        return
+    people = [p for p, _ in adds]
+    user_ids = user_ids_by_email(p.email_normalised for p in people)
+    update_user_rows([(user_ids[p.email_normalised], p) for p in people
+                      if p.email_normalised in user_ids])
+    first_new = max_id(USERS)
+    new_people = [p for p in people if p.email_normalised not in user_ids]
+    bulk_insert(USERS, [{"email": p.email, "email_normalised": p.email_normalised,
+                         "display_name": p.display_name, "job_title": p.job_title,
+                         "department": p.department, "created_at": now, "created_by_sync": True}
+                        for p in new_people])
+    existing_users = set(user_ids.values())
+    if new_people:
+        user_ids.update(user_ids_inserted_after(first_new, (p.email_normalised for p in new_people)))
+    memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
+    rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
+    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)
+                         for p, row_id, membership_id in rows if row_id is None])
+    update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
+                        if row_id is not None], now, relink=True)
+
+
+def _ensure_memberships(organisation_id, user_ids, existing_users, now):
+    """{user_id: membership_id}: links existing memberships, creates the missing ones.
+    Accounts created by this sync cannot have one yet, so only existing ones are looked up."""
+    found = memberships_by_user(organisation_id, existing_users)
+    first_new = max_id(MEMBERSHIPS)
+    set_status(MEMBERSHIPS, [mid for mid, status in found.values() if status != "active"],
+               "active", now)
+    bulk_insert(MEMBERSHIPS, [{"user_id": uid, "organisation_id": organisation_id,
+                               "role": "member", "source": "microsoft", "status": "active",
+                               "created_at": now, "updated_at": now}
+                              for uid in user_ids if uid not in found])
+    if len(found) < len(user_ids):
+        found.update(memberships_inserted_after(organisation_id, first_new))
+    return {uid: mid for uid, (mid, _) in found.items()}
+
+
+def _new_person_row(organisation_id, person, membership_id, now):
+    return {"organisation_id": organisation_id, "microsoft_id": person.microsoft_id,
+            "membership_id": membership_id, "email": person.email,
+            "email_normalised": person.email_normalised, "display_name": person.display_name,
+            "sort_name": m.sort_name(person.display_name, person.email),
+            "job_title": person.job_title, "department": person.department, "status": "active", "excluded": False,
+            "in_group": True, "last_seen_at": now, "created_at": now}

@@ -1,0 +1,193 @@
+"""A run's life and its guards: queued -> running -> complete | needs review | failed | cancelled.
+
+Every change of a run's state goes through `_move`, whose WHERE clause is the guard: a run moves
+only from the states listed, so a worker, a sweep and an admin racing each other cannot both win.
+The slot is a unique column (sync_runs.active_slot = organisation id while a run is queued or
+running), so two clicks, two tabs, two admins or two web processes can never start two syncs.
+
+    start_run        (none) -> queued            approve_review  needs review -> queued
+    mark_running     queued -> running           cancel_review   needs review -> cancelled
+    claim_for_apply  running -> running (applying)
+    finish_run       queued | running -> complete | needs review | failed (the one way a run ends)
+"""
+import logging
+import uuid
+
+from redis.exceptions import RedisError
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.clock import utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.redis_conn import enqueue
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.liveness import stale_reason
+from webapp.user_sync.engine.queries import active_run, get_run
+from webapp.user_sync.signals import announce_finished
+
+RUNS = m.SyncRun.__table__
+NOTHING_CHANGED = "Nothing was changed."
+ANSWERED = "This review has already been answered or replaced by a newer sync."
+QUEUE_UNREACHABLE = ("The job queue (Redis) cannot be reached right now, so this page cannot tell "
+                     "whether the sync is still running. It updates by itself when the queue is back.")
+PHASE_WHEN_ENDED = {m.COMPLETE: "Finished", m.NEEDS_REVIEW: "Waiting for review"}
+log = logging.getLogger(__name__)
+
+
+def _move(run_id, from_states, **values):
+    """UPDATE the run if it is in one of from_states; True if it was. The caller commits."""
+    result = db.session.execute(update(RUNS).where(RUNS.c.id == run_id,
+                                                   RUNS.c.status.in_(from_states)).values(**values))
+    return result.rowcount == 1
+
+
+def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL):
+    """Queues a sync (or preview) for the organisation; returns (run, started_now).
+
+    If one is already queued or running, that run is returned instead. trigger: an admin's
+    Sync now, or the schedule's tick (whose claim commits with the run, see schedule.tick).
+    """
+    sweep_stale_runs(organisation.id)
+    running = active_run(organisation.id)
+    if running is not None:
+        return running, False
+    choice = group_choice_for(organisation)
+    if connection_for_organisation(organisation) is None or choice is None:
+        raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
+    run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
+                    trigger=trigger, started_by_user_id=user.id if user else None,
+                    group_id=choice.group_id, group_name=choice.display_name,
+                    rq_job_id=uuid.uuid4().hex)
+    db.session.add(run)
+    audit.record(actions.PREVIEW_STARTED if kind == m.KIND_PREVIEW else actions.SYNC_STARTED,
+                 organisation.id, actor=user, after={"group": choice.display_name})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return active_run(organisation.id), False
+    if kind == m.KIND_SYNC:
+        _supersede_reviews(organisation.id, run.id)
+    _enqueue(run)
+    return run, True
+
+
+def _supersede_reviews(organisation_id, new_run_id):
+    db.session.execute(update(RUNS).where(
+        RUNS.c.organisation_id == organisation_id, RUNS.c.status == m.NEEDS_REVIEW,
+        RUNS.c.id != new_run_id).values(status=m.CANCELLED, reason=(
+            f"Replaced by a newer sync (run {new_run_id}). {NOTHING_CHANGED}")))
+    db.session.commit()
+
+
+def approve_review(organisation, run_id, user):
+    """Apply removals: the reviewed run takes the slot again and a worker applies its plan."""
+    get_run(organisation, run_id)  # another organisation's run is a 404, not a message
+    # started_at restarts so the stale-run sweep times the wait for a worker from now.
+    try:
+        moved = _move(run_id, (m.NEEDS_REVIEW,), status=m.QUEUED, active_slot=organisation.id,
+                      approved=True, started_at=utcnow(), reviewed_by_user_id=user.id,
+                      phase="Waiting for a worker", rq_job_id=uuid.uuid4().hex)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError("Another sync is running. Wait for it to finish, then review again.")
+    if not moved:
+        raise ServiceError(ANSWERED)
+    audit.record(actions.REVIEW_APPROVED, organisation.id, actor=user, after={"run": run_id},
+                 commit=True)
+    run = db.session.get(m.SyncRun, run_id)
+    db.session.refresh(run)
+    _enqueue(run)
+    return run
+
+
+def cancel_review(organisation, run_id, user):
+    get_run(organisation, run_id)
+    moved = _move(run_id, (m.NEEDS_REVIEW,), status=m.CANCELLED, reviewed_by_user_id=user.id,
+                  finished_at=utcnow(),
+                  reason=f"Cancelled by {user.email} after review. {NOTHING_CHANGED}")
+    db.session.commit()
+    if not moved:
+        raise ServiceError(ANSWERED)
+    audit.record(actions.REVIEW_CANCELLED, organisation.id, actor=user, after={"run": run_id},
+                 commit=True)
+
+
+def _enqueue(run):
+    try:  # the sync queue's time limit and TTLs come from JOB_* settings (README: Deploying)
+        enqueue_run_job(run)
+    except Exception as error:  # Redis unreachable: say so rather than leave a run queued forever
+        finish_run(run.id, m.FAILED, reason=f"The sync could not be queued ({type(error).__name__}: "
+                   "the job queue is unreachable). Try again in a minute; if it keeps "
+                   f"happening, contact support. {NOTHING_CHANGED}")
+        db.session.refresh(run)
+
+
+def enqueue_run_job(run):
+    """unique=True: the tick re-enqueues a queued run whose job Redis lost under the same id, so
+    a job that still exists is never doubled (RQ raises DuplicateJobError instead)."""
+    return enqueue("sync", "jobs.sync.run_sync_job", run.id, job_id=run.rq_job_id, unique=True,
+                   description=f"sync run {run.id} of organisation {run.organisation_id}")
+
+
+def mark_running(run_id, pid):
+    moved = _move(run_id, (m.QUEUED,), status=m.RUNNING, started_at=utcnow(), worker_pid=pid,
+                  phase="Starting")
+    db.session.commit()
+    return moved
+
+
+def report_progress(run_id, phase, fetched=None, total=None, fetched_at=None):
+    """fetched_at: when the last page arrived, given once the fetch is complete."""
+    values = {"phase": phase}
+    if fetched_at is not None:
+        values["fetched_at"] = fetched_at
+    if fetched is not None:
+        values["fetched"] = fetched
+    if total is not None:
+        values["total"] = total
+    _move(run_id, (m.RUNNING,), **values)
+    db.session.commit()
+
+
+def claim_for_apply(run_id):
+    """Inside the apply transaction: proves the run was not failed by a sweep meanwhile."""
+    return _move(run_id, (m.RUNNING,), phase="Applying changes", applying_at=utcnow())
+
+
+def finish_run(run_id, status, reason=None, counts=None):
+    """The one way a run ends. It commits whatever the caller wrote in the same transaction
+    (the people, the run's changes) together with the outcome; if the run had already ended
+    (a sweep failed it meanwhile), it rolls all of that back and returns False."""
+    values = {"status": status, "active_slot": None, "finished_at": utcnow(), "reason": reason,
+              "phase": PHASE_WHEN_ENDED.get(status, "Stopped"), **(counts or {})}
+    if not _move(run_id, m.ACTIVE_STATES, **values):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    announce_finished(run_id)
+    return True
+
+
+def sweep_stale_runs(organisation_id):
+    """Fails queued/running runs whose worker is gone. Called when a sync starts and when the
+    screen polls, so a killed worker never leaves a run 'running' for ever. Returns a sentence
+    for the admin when Redis cannot be reached (the run is then left as it is), else None."""
+    run = active_run(organisation_id)
+    if run is None:
+        return None
+    try:
+        reason = stale_reason(run)
+    except RedisError as error:
+        log.warning("stale-run check for run %s skipped: Redis unreachable (%s)", run.id,
+                    type(error).__name__)
+        return QUEUE_UNREACHABLE
+    if reason is not None:
+        finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} Press Sync now to try again.")
+        db.session.expire(run)
+    return None

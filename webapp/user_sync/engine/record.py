@@ -1,0 +1,70 @@
+"""A run's changes as sync_changes rows: its history, and for a run in review, its plan."""
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.diff import Person, Plan
+from webapp.user_sync.engine.store import bulk_insert
+
+PRESENCE = "presence"  # an in-group flag change; kept for replaying a plan, not shown as a change
+
+
+def _row(run_id, action, person, reason=None, person_id=None, detail=None):
+    return {"run_id": run_id, "action": action, "reason": reason, "synced_person_id": person_id,
+            "microsoft_id": person.microsoft_id, "email": person.email,
+            "display_name": person.display_name, "job_title": person.job_title,
+            "department": person.department, "detail": detail}
+
+
+def change_rows(run_id, plan):
+    rows = [_row(run_id, m.ADD, p, person_id=row_id) for p, row_id in plan.adds]
+    rows += [_row(run_id, m.UPDATE, p, person_id=r.id, detail=",".join(c))
+             for r, p, c in plan.updates]
+    rows += [_row(run_id, m.REINSTATE, p, person_id=r.id, detail=",".join(c))
+             for r, p, c in plan.reinstates]
+    rows += [_row(run_id, m.SUSPEND, p, reason, r.id) for r, p, reason in plan.suspends]
+    rows += [_row(run_id, m.SKIP, p, reason, row_id) for p, reason, row_id in plan.skips]
+    rows += [_row(run_id, m.KEEP, p, reason, r.id) for r, p, reason in plan.keeps]
+    nobody = Person("", None, None, None, None, None)
+    rows += [_row(run_id, PRESENCE, nobody, person_id=row_id, detail="in" if present else "out")
+             for row_id, present in plan.presence.items()]
+    return rows
+
+
+def record_changes(run_id, plan):
+    bulk_insert(m.SyncChange.__table__, change_rows(run_id, plan))
+
+
+def load_plan(run_id, existing):
+    """Rebuilds a reviewed run's plan against the people as they are now.
+
+    People an admin excluded since the review are left alone.
+    """
+    by_id = {row.id: row for row in existing}
+    plan = Plan()
+    table = m.SyncChange.__table__
+    for change in db.session.execute(select(table).where(table.c.run_id == run_id)
+                                     .order_by(table.c.id)):
+        _replay(plan, change, by_id)
+    return plan
+
+
+def _replay(plan, change, by_id):
+    person = Person(change.microsoft_id, change.email or "", (change.email or "").lower(),
+                    change.display_name or "", change.job_title, change.department)
+    row = by_id.get(change.synced_person_id)
+    if row is not None and row.excluded and change.action != m.SKIP:
+        return
+    if change.action == m.ADD:
+        plan.adds.append((person, change.synced_person_id if row is not None else None))
+    elif change.action in (m.UPDATE, m.REINSTATE) and row is not None:
+        target = plan.updates if change.action == m.UPDATE else plan.reinstates
+        target.append((row, person, tuple(filter(None, (change.detail or "").split(",")))))
+    elif change.action == m.SUSPEND and row is not None and row.status == "active":
+        plan.suspends.append((row, person, change.reason))
+    elif change.action == m.SKIP:
+        plan.skips.append((person, change.reason, change.synced_person_id))
+    elif change.action == m.KEEP and row is not None:
+        plan.keeps.append((row, person, change.reason))
+    elif change.action == PRESENCE and row is not None:
+        plan.presence[row.id] = change.detail == "in"
