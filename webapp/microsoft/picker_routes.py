@@ -12,6 +12,7 @@ from webapp.microsoft.models import connection_for_organisation, group_choice_fo
 from webapp.microsoft.routes import bp, request_snapshot
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
+from webapp.search import search_from
 
 
 def _connection_or_redirect():
@@ -22,10 +23,11 @@ def _connection_or_redirect():
 
 
 def picker_context(connection):
-    query = request.args.get("q", "").strip()
-    results, total = groups.search_groups(connection, query)
-    return dict(connection=connection, snapshot=groups.snapshot_for(connection), query=query,
-                results=results, total=total, snapshot_size=groups.snapshot_size(connection),
+    search = search_from(request.args)
+    results, total = ([], 0) if search.error else groups.search_groups(connection, search.text)
+    return dict(connection=connection, snapshot=groups.snapshot_for(connection),
+                query=search.text, search=search, results=results, total=total,
+                snapshot_size=groups.snapshot_size(connection),
                 choice=group_choice_for(g.organisation), g_=groups)
 
 

@@ -6,6 +6,7 @@ from webapp.auth.routes import safe_next_url
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.search import search_from
 from webapp.user_sync import explain as why, filters, history, people, runs, summary
 from webapp.user_sync.settings import save_settings, settings_for
 
@@ -15,16 +16,17 @@ filters.register(bp)
 
 def people_args():
     args = request.args
-    return dict(query=args.get("q", "").strip(), status=args.get("status", ""),
+    return dict(query=search_from(args).text, status=args.get("status", ""),
                 sort=args.get("sort", "name"), descending=args.get("dir") == "desc")
 
 
 def people_context():
-    filters = people_args()
+    """The people table's state comes from the address alone, so Back and Reload keep it."""
+    filters, search = people_args(), search_from(request.args)
     counts = people.status_counts(g.organisation.id)
-    page = people.list_synced_people(g.organisation.id, page=request.args.get("page", 1, type=int),
-                                     counts=counts, **filters)
-    return dict(people_page=page, filters=filters, status_counts=counts,
+    page = None if search.error else people.list_synced_people(
+        g.organisation.id, page=request.args.get("page", 1, type=int), counts=counts, **filters)
+    return dict(people_page=page, filters=filters, search=search, status_counts=counts,
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
@@ -57,6 +59,9 @@ def people_table():
 @bp.route("/people.csv")
 @admin_required
 def export_csv():
+    refused = search_from(request.args).error
+    if refused:
+        return Response(refused, 400, mimetype="text/plain")
     filters = people_args()
     rows = people.csv_rows(g.organisation.id, last_run_at=summary.last_seen_reference(
         g.organisation.id), **filters)
@@ -196,6 +201,6 @@ def update_settings():
 @bp.route("/why")
 @admin_required
 def why_not():
-    query = request.args.get("q", "")
-    return render_page_or_partial("user_sync/why.html", "user_sync/_why.html", query=query,
-                                  answers=why.explain(g.organisation, query))
+    search = search_from(request.args)
+    return render_page_or_partial("user_sync/why.html", "user_sync/_why.html", search=search,
+                                  query=search.text, answers=why.explain(g.organisation, search.text))
