@@ -74,5 +74,6 @@ def save_group():
         flash(f"Microsoft could not confirm the group, so nothing was saved: {error} "
               "Try again in a minute, or see Troubleshooting.", "error")
         return redirect(url_for("microsoft.groups_page")), 303
-    flash(f"{g.organisation.name} will sync the group “{choice.display_name}”.", "success")
+    flash(f"{g.organisation.name} will sync the group “{choice.display_name}”. Press Sync now "
+          "to start the first sync.", "success")
     return redirect(url_for("microsoft.import_microsoft"))

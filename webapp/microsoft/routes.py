@@ -14,6 +14,7 @@ from webapp.orgs.context import admin_required, org_scoped
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
 from webapp.redis_conn import get_queue
+from webapp.user_sync.summary import CONNECTED as SYNCABLE, connection_state
 
 bp = org_scoped(Blueprint("microsoft", __name__,
                           url_prefix="/o/<int:org_id>/settings/user-sync/import"))
@@ -44,9 +45,10 @@ def index():
 @admin_required
 def import_microsoft():
     connection = connection_for_organisation(g.organisation)
+    choice = group_choice_for(g.organisation)
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
-                           active_provider="microsoft", connection=connection,
-                           choice=group_choice_for(g.organisation),
+                           active_provider="microsoft", connection=connection, choice=choice,
+                           can_sync=connection_state(connection, choice) == SYNCABLE,
                            last_attempt=services.last_attempt_for(g.organisation))
 
 
