@@ -35,8 +35,9 @@ def test_connect_stores_one_connection_for_the_trust_and_opens_the_group_picker(
     assert attempt.user_id == oak.admin.id and attempt.finished_at is not None
     settings = oak_client.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
     assert f"as <strong>{demo.ADMIN_UPN}</strong>" in settings.text
-    for button in ("Reconnect", "Connect with a different Microsoft account", "Disconnect"):
+    for button in ("Reconnect", "Connect with a different Microsoft account"):
         assert f">{button}</button>" in settings.text
+    assert ">Disconnect…</a>" in settings.text  # asks on its own page first
 
 
 def test_sign_in_request_asks_which_account_and_hints_the_signed_in_address(app, oak, oak_client, microsoft):
@@ -204,7 +205,8 @@ def test_disconnect_deletes_tokens_and_keeps_people(app, db, oak, oak_client, mi
     page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
     from tests.factory import csrf_token_from
     response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/disconnect",
-                               data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+                               data={"csrf_token": csrf_token_from(page.text), "confirmed": "1"},
+                               follow_redirects=True)
     assert "Disconnected from Microsoft" in response.text and ">Connect with Microsoft</button>" in response.text
     assert db.session.execute(text("SELECT count(*) FROM microsoft_connections")).scalar() == 0
     assert oak.admin.active_memberships()  # people stay

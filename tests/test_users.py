@@ -51,7 +51,7 @@ def test_admin_changes_a_role_and_removes_a_person(admin_client, admin, factory,
     membership_id = user.memberships[0].id
     post_form(admin_client, f"{users_url(admin.org)}{membership_id}/role", {"role": "admin"})
     assert db.session.get(Membership, membership_id).role == "admin"
-    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/remove")
+    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/remove", {"confirmed": "1"})
     assert db.session.get(Membership, membership_id) is None
 
 
@@ -61,7 +61,7 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, 
                         {"role": "member"}, follow_redirects=True)
     assert "last admin" in demoted.text
     removed = post_form(admin_client, f"{users_url(admin.org)}{membership.id}/remove",
-                        follow_redirects=True)
+                        {"confirmed": "1"}, follow_redirects=True)
     assert "last admin" in removed.text
     assert db.session.get(Membership, membership.id).role == "admin"
 
@@ -69,7 +69,8 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, 
 def test_a_membership_of_another_organisation_cannot_be_touched(admin_client, admin, factory, db):
     other = factory.school_with_admin("Elsewhere", trust="Another Trust")
     target = other.user.memberships[0]
-    response = post_form(admin_client, f"{users_url(admin.org)}{target.id}/remove")
+    response = post_form(admin_client, f"{users_url(admin.org)}{target.id}/remove",
+                         {"confirmed": "1"})
     assert response.status_code == 404
     assert db.session.get(Membership, target.id) is not None
 

@@ -65,9 +65,22 @@ def start_connect():
     return redirect(auth_uri)
 
 
+@bp.route("/microsoft/disconnect")
+@admin_required
+def confirm_disconnect():
+    """Disconnecting cuts off every school of the trust, so it is asked about on a page first."""
+    connection = connection_for_organisation(g.organisation)
+    if connection is None:
+        return redirect(url_for("microsoft.import_microsoft"))
+    return render_template("microsoft/disconnect.html", connection=connection,
+                           schools=services.trust_organisations(g.organisation))
+
+
 @bp.route("/microsoft/disconnect", methods=["POST"])
 @admin_required
 def disconnect():
+    if request.form.get("confirmed") != "1":  # an old page's one-click button: ask first
+        return redirect(url_for("microsoft.confirm_disconnect"), 303)
     if services.disconnect(g.organisation):
         flash("Disconnected from Microsoft. The saved Microsoft sign-in was deleted; people "
               "already synced stay as they are.", "success")

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from webapp.errors import ServiceError
 from webapp.htmx import render_page_or_partial
@@ -45,9 +45,19 @@ def change_role(membership_id):
     return redirect(url_for("users.index", q=request.form.get("q") or None))
 
 
+@bp.route("/<int:membership_id>/remove")
+@admin_required
+def confirm_remove(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    return render_template("users/remove.html", membership=membership,
+                           **services.removal_consequences(g.organisation, membership))
+
+
 @bp.route("/<int:membership_id>/remove", methods=["POST"])
 @admin_required
 def remove(membership_id):
+    if request.form.get("confirmed") != "1":  # an old page's one-click button: ask first
+        return redirect(url_for("users.confirm_remove", membership_id=membership_id), 303)
     try:
         name = services.remove_person(g.organisation, membership_id)
     except ServiceError as error:
