@@ -1,6 +1,8 @@
 """The Manage user sync screen: Sync now over HTMX, progress, review, people, CSV, history, why."""
 import csv
+import html as html_lib
 import io
+import re
 
 import pytest
 
@@ -10,7 +12,7 @@ from tests.sync_helpers import app_config_overrides, school  # noqa: F401 (fixtu
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_process)
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
-from webapp.user_sync import models as m
+from webapp.user_sync import models as m, runs
 from webapp.user_sync.engine import run_sync
 
 HTMX = {"HX-Request": "true"}
@@ -62,6 +64,28 @@ def test_progress_polls_itself_then_stops_on_sync_complete(school):
     assert "Sync complete" in status.text and "hx-trigger" not in status.text
     assert f"{NORTHFIELD_ADDED} added" in status.text
     assert status.headers["HX-Trigger"] == "sync-finished"
+
+
+def status_text(school, run):
+    html = school.client.get(url(school, f"runs/{run.id}/status"), headers=HTMX).text
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_progress_says_each_thing_once_in_plain_words(school):
+    post(school, "sync", htmx=True)
+    run = db.session.query(m.SyncRun).one()
+    queued = status_text(school, run)
+    assert queued.count("Waiting for a worker") == 1 and "Starting" not in queued
+    assert "starts as soon as a background worker is free" in queued and "Not started yet" in queued
+    runs.mark_running(run.id, 1)
+    runs.report_progress(run.id, "Fetching members from Microsoft", 0)
+    fetching = status_text(school, run)
+    assert "Syncing — Fetching members from Microsoft" in fetching and "Starting" not in fetching
+    assert "Asking Microsoft for the group's members" in fetching
+    runs.report_progress(run.id, "Fetching members from Microsoft", 1000)
+    assert "Fetched 1,000 people so far" in status_text(school, run)
+    runs.report_progress(run.id, "Fetching members from Microsoft", 1000, 3000)
+    assert "Fetched 1,000 of 3,000 people" in status_text(school, run)
 
 
 def test_the_connection_card_shows_the_finished_run_when_the_sync_ends(school):

@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.microsoft import tokens
 from webapp.microsoft.identity import token_lock
 from webapp.microsoft.models import MicrosoftConnection
+from webapp.words import counted
 
 keys_cli = AppGroup("keys", help="Generate secrets and rotate the token encryption key.")
 
@@ -67,11 +68,12 @@ def rotate_token_cache_command():
     """Re-encrypt every stored Microsoft token cache with the first TOKEN_ENCRYPTION_KEY."""
     tokens.fernet_from_config()  # a missing or malformed key stops here, with its own message
     done, unreadable = reencrypt_all_token_caches()
-    click.echo(f"Re-encrypted {done} Microsoft token cache(s) with the first TOKEN_ENCRYPTION_KEY.")
+    click.echo(f"Re-encrypted {counted(done, 'Microsoft token cache')} with the first "
+               "TOKEN_ENCRYPTION_KEY.")
     if unreadable:
         click.echo(
-            f"Error: {len(unreadable)} token cache(s) could not be decrypted with any configured "
-            f"key (connection ids: {', '.join(map(str, unreadable))}). Put the key they were "
+            f"Error: {counted(len(unreadable), 'token cache')} could not be decrypted with any "
+            f"configured key (connection ids: {', '.join(map(str, unreadable))}). Put the key they were "
             "encrypted with back into TOKEN_ENCRYPTION_KEY (after the new one) and run this "
             "again; otherwise those schools must reconnect to Microsoft.", err=True)
         raise SystemExit(1)

@@ -141,6 +141,11 @@ def microsoft_status():
             "microsoft_connection_banner": connection}
 
 
+@bp.app_template_filter("attempt_outcome")
+def attempt_outcome(attempt):
+    return connect.attempt_outcome_label(attempt)
+
+
 @bp.app_template_filter("group_kind")
 def group_kind_label(kind):
     return groups.KIND_LABELS.get(kind, kind)
