@@ -162,6 +162,53 @@ def test_people_table_searches_filters_sorts_and_pages(school):
     assert "&lt;b&gt;Ms&lt;/b&gt; Script" in school.client.get(url(school)).text
 
 
+def test_a_new_search_filter_sort_or_page_is_pushed_as_the_pages_address(school):
+    sync_in_process(school)
+    found = school.client.get(url(school, "people?q=ngstr&status=&sort=name&dir=asc"), headers=HTMX)
+    assert found.headers["HX-Push-Url"] == url(school, "?q=ngstr")
+    sorted_ = school.client.get(url(school, "people?status=active&sort=email&dir=desc&page=1"),
+                                headers=HTMX)
+    assert sorted_.headers["HX-Push-Url"] == url(school, "?status=active&sort=email&dir=desc")
+    # The table's own refresh when a sync ends keeps the address as it is.
+    refresh = school.client.get(url(school, "people?q=ngstr"),
+                                headers={**HTMX, "HX-Trigger": "people-table"})
+    assert "HX-Push-Url" not in refresh.headers
+    # ...and it asks for what is shown, not for what the page first showed.
+    assert f'hx-get="{url(school, "people")}?q=ngstr"' in found.text
+
+
+def test_reloading_the_pushed_address_shows_the_same_table(school):
+    sync_in_process(school)
+    page = school.client.get(url(school, "?q=a&status=active&sort=email&dir=desc")).text
+    assert 'value="a"' in page and '<option value="active" selected>' in page
+    assert 'name="sort" value="email" form="people-filters"' in page
+    assert 'name="dir" value="desc" form="people-filters"' in page
+    assert 'aria-sort="descending"' in page
+
+
+def test_column_headers_are_links_that_sort_and_toggle(school):
+    sync_in_process(school)
+    page = school.client.get(url(school, "?q=o")).text
+    email_header = page.split('id="sort-email"', 1)[1].split("</a>", 1)[0]
+    href = html_lib.unescape(re.search(r'href="([^"]+)"', email_header).group(1))
+    path, _, query = href.partition("?")
+    assert path == url(school) and sorted(query.split("&")) == ["q=o", "sort=email"]
+    assert 'hx-target="#people-table"' in email_header and "sort A to Z" in email_header
+    name_header = page.split('id="sort-name"', 1)[1].split("</a>", 1)[0]
+    assert "dir=desc" in name_header and "sort Z to A" in name_header  # sorted by name: toggles
+    by_email = school.client.get(url(school, "?sort=email")).text
+    emails = sorted(p.email_normalised for p in db.session.query(m.SyncedPerson).all()
+                    if p.status != "excluded")
+    assert by_email.index(emails[0]) < by_email.index(emails[-1])
+    assert 'aria-sort="ascending"' in by_email.split('id="sort-email"')[0].rsplit("<th", 1)[1]
+
+
+def test_back_after_a_cache_miss_gets_the_whole_page_not_a_fragment(admin_client, admin):
+    restored = admin_client.get(f"/o/{admin.org.id}/settings/users/?q=x", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text and "<h1>Manage users</h1>" in restored.text
+
+
 def test_people_table_pages_fifty_at_a_time(school):
     from webapp.user_sync.store import PEOPLE, bulk_insert
     bulk_insert(PEOPLE, [{"organisation_id": school.org.id, "microsoft_id": f"id-{i:03d}",

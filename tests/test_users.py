@@ -87,6 +87,39 @@ def test_person_in_several_organisations_switches_from_the_header(client, factor
     assert "Beta Academy" in client.get(f"/o/{second.id}/").text
 
 
+@pytest.mark.parametrize("on, lands_on", [
+    ("/o/{a}/settings/user-sync/", "/o/{b}/settings/user-sync/"),
+    ("/o/{a}/settings/user-sync/history", "/o/{b}/settings/user-sync/history"),
+    ("/o/{a}/settings/users/", "/o/{b}/settings/users/"),
+    ("/o/{a}/settings/user-sync/runs/12345", "/o/{b}/settings/user-sync/"),  # a's run only
+    ("/o/{a}/settings/users/999/remove", "/o/{b}/settings/users/"),
+    ("/login", "/o/{b}/"),
+    ("https://elsewhere.example/o/{a}/settings", "/o/{b}/"),
+])
+def test_the_organisation_switcher_keeps_the_same_page(client, factory, sign_in, on, lands_on):
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    factory.user("both@school.example", [first, second], role="admin")
+    sign_in(client, "both@school.example")
+    page = client.get(f"/o/{first.id}/settings/user-sync/").text
+    assert '<input type="hidden" name="next" value="/o/%d/settings/user-sync/">' % first.id in page
+    response = post_form(client, "/switch-organisation",
+                         {"org_id": second.id, "next": on.format(a=first.id)})
+    assert response.headers["Location"] == lands_on.format(b=second.id)
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_switching_to_a_school_where_one_is_no_admin_lands_on_its_home(client, factory, sign_in):
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    user = factory.user("half@school.example", [first], role="admin")
+    factory.user(user.email, [second], role="member")
+    sign_in(client, user.email)
+    response = post_form(client, "/switch-organisation",
+                         {"org_id": second.id, "next": f"/o/{first.id}/settings/users/"})
+    assert response.headers["Location"] == f"/o/{second.id}/"
+
+
 ROUTES = ["/o/{org}/", "/o/{org}/settings", "/o/{org}/settings/users/",
           "/o/{org}/settings/user-sync/"]
 ADMIN_ONLY = {"/o/{org}/settings", "/o/{org}/settings/users/", "/o/{org}/settings/user-sync/"}

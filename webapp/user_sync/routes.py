@@ -16,8 +16,9 @@ filters.register(bp)
 
 def people_args():
     args = request.args
+    sort = args.get("sort", "name")
     return dict(query=search_from(args).text, status=args.get("status", ""),
-                sort=args.get("sort", "name"), descending=args.get("dir") == "desc")
+                sort=sort if sort in people.SORTS else "name", descending=args.get("dir") == "desc")
 
 
 def people_context():
@@ -27,6 +28,7 @@ def people_context():
     page = None if search.error else people.list_synced_people(
         g.organisation.id, page=request.args.get("page", 1, type=int), counts=counts, **filters)
     return dict(people_page=page, filters=filters, search=search, status_counts=counts,
+                sort_labels=people.SORT_LABELS,
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
@@ -53,7 +55,18 @@ def connection_summary():
 def people_table():
     if not is_htmx_request():
         return redirect(url_for("user_sync.index", **request.args))
-    return render_template("user_sync/_people_table.html", **people_context())
+    response = render_template("user_sync/_people_table.html", **people_context())
+    if request.headers.get("HX-Trigger") == "people-table":  # its own refresh after a sync
+        return response
+    # A new search, filter, sort or page is a new address: Back and Reload come back to it.
+    return response, 200, {"HX-Push-Url": url_for("user_sync.index", **people_address_args())}
+
+
+def people_address_args():
+    """The table's state as the page's address keeps it: defaults left out."""
+    defaults = {"q": "", "status": "", "sort": "name", "dir": "asc", "page": "1"}
+    return {name: value for name, value in request.args.items()
+            if name in defaults and value.strip() and value != defaults[name]}
 
 
 @bp.route("/people.csv")
