@@ -1,4 +1,6 @@
 """The group picker: snapshot job, server-side search, kinds, and a choice Graph confirms."""
+import re
+
 import pytest
 
 from tests.factory import csrf_token_from
@@ -98,6 +100,26 @@ def test_after_save_group_import_settings_offers_sync_now_which_starts_the_sync(
     assert started.status_code == 303 and started.location.startswith(
         f"/o/{oak.north.id}/settings/user-sync/")
     assert db.session.query(SyncRun).filter_by(organisation_id=oak.north.id).count() == 1
+
+
+def checked_radios(html):
+    return re.findall(r'<input type="radio"[^>]*value="([^"]+)"[^>]*\bchecked\b', html)
+
+
+def test_the_picker_opens_with_the_current_group_selected(app, oak, connected):
+    run_quick_jobs(app)
+    first_fifty = connected.get(groups_url(oak.north)).text
+    assert f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in first_fifty  # past the first 50 A-Z
+    save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    page = connected.get(groups_url(oak.north)).text
+    assert checked_radios(page) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    assert page.count('type="radio"') == 50 and "All 156 groups" in page
+    narrowed = connected.get(groups_url(oak.north) + "?part=results&q=staff",
+                             headers={"HX-Request": "true"}).text
+    assert checked_radios(narrowed) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    other = connected.get(groups_url(oak.north) + "?part=results&q=everyone",
+                          headers={"HX-Request": "true"}).text
+    assert checked_radios(other) == [] and f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in other
 
 
 def test_import_settings_offers_no_sync_now_before_a_group_is_chosen(app, oak, connected):

@@ -66,6 +66,17 @@ def test_progress_polls_itself_then_stops_on_sync_complete(school):
     assert status.headers["HX-Trigger"] == "sync-finished"
 
 
+def test_progress_sits_in_a_live_region_that_sync_now_hands_focus_to(school):
+    page = school.client.get(url(school)).text
+    region = page.split('id="sync-live"', 1)[1].split(">", 1)[0]
+    assert 'role="status"' in region and 'aria-live="polite"' in region and 'tabindex="-1"' in region
+    assert page.index('id="sync-live"') < page.index('id="sync-status"')
+    sync_form = page.split(f'hx-post="{url(school, "sync")}"', 1)[1].split(">", 1)[0]
+    assert 'data-focus-after="#sync-live"' in sync_form
+    without_js = post(school, "sync")
+    assert without_js.status_code == 303 and without_js.location.endswith(url(school) + "#sync-live")
+
+
 def status_text(school, run):
     html = school.client.get(url(school, f"runs/{run.id}/status"), headers=HTMX).text
     return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())

@@ -54,3 +54,23 @@ document.addEventListener("htmx:sendError", function (event) {
   clearStaleResults(event);
   showRequestProblem("rostersync could not be reached. Check your internet connection, then reload the page.");
 });
+
+// After Sync now (or Apply removals) keyboard focus moves to the progress region, which keeps
+// it while the progress inside is swapped; otherwise it would fall back to the top of the page.
+document.addEventListener("htmx:afterRequest", function (event) {
+  var source = event.detail.elt;
+  var selector = source && source.getAttribute && source.getAttribute("data-focus-after");
+  var target = selector && document.querySelector(selector);
+  if (target && event.detail.successful) {
+    target.focus();
+  }
+});
+
+// Arriving at page#region where the region takes focus (Sync now pressed without JavaScript, or
+// from Import settings) puts focus there too, not only the scroll position.
+document.addEventListener("DOMContentLoaded", function () {
+  var target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target && target.hasAttribute("tabindex")) {
+    target.focus();
+  }
+});

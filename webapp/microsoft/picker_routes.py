@@ -23,12 +23,12 @@ def _connection_or_redirect():
 
 
 def picker_context(connection):
-    search = search_from(request.args)
-    results, total = ([], 0) if search.error else groups.search_groups(connection, search.text)
+    search, choice = search_from(request.args), group_choice_for(g.organisation)
+    results, total = ([], 0) if search.error else groups.search_groups(
+        connection, search.text, chosen_group_id=choice.group_id if choice else None)
     return dict(connection=connection, snapshot=groups.snapshot_for(connection),
                 query=search.text, search=search, results=results, total=total,
-                snapshot_size=groups.snapshot_size(connection),
-                choice=group_choice_for(g.organisation), g_=groups)
+                snapshot_size=groups.snapshot_size(connection), choice=choice, g_=groups)
 
 
 @bp.route("/microsoft/groups")

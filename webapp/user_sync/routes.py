@@ -88,7 +88,7 @@ def _status_response(run, started=None):
         return render_template("user_sync/_sync_status.html", run=run, started=started)
     if started is False:
         flash("A sync is already running for this organisation; showing its progress.", "info")
-    return redirect(url_for("user_sync.index"), 303)
+    return redirect(url_for("user_sync.index", _anchor="sync-live"), 303)
 
 
 def _start(kind):
