@@ -16,11 +16,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.microsoft_flow import demo, run_quick_jobs, simulator_config
-from tests.sync_helpers import FAST_RETRIES, connected_school, sync_in_process
+from tests.sync_helpers import FAST_RETRIES, NORTHFIELD, connected_school, people, sync_in_process
 from webapp.auth.models import utcnow
 from webapp.extensions import db
 from webapp.microsoft.connect import FLOW_TTL_SECONDS
 from webapp.microsoft.services import record_attempt_start
+from webapp.user_sync import runs
+from webapp.user_sync.engine import run_sync
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -107,6 +109,19 @@ def test_every_page_has_no_wcag_22_aa_violations(app, signed_in, page, live_serv
     page.get_by_role("link", name=re.compile("^Remove")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Remove")
     assert_accessible(page, "remove question")
+    # A sync waiting for a worker (its progress polls), then one stopped for review.
+    queued, _ = runs.start_run(signed_in.org, signed_in.admin, "sync")
+    page.goto(to["sync"])
+    expect(page.locator("#sync-live")).to_contain_text("Waiting for a worker")
+    assert_accessible(page, "manage user sync with a sync waiting for a worker")
+    run_sync(queued.id)
+    for row in people(signed_in.org)[:10]:
+        signed_in.sim.control.remove_member(NORTHFIELD, row.microsoft_id)
+    assert sync_in_process(signed_in).status == "needs_review"
+    page.goto(to["sync"])
+    expect(page.get_by_role("button", name="Apply removals")).to_be_visible()
+    assert_accessible(page, "manage user sync with a sync to review")
+    assert_fits_the_viewport(page, "manage user sync with a sync to review")
     # A form whose CSRF token went stale gets the "Please try again" page.
     page.goto(to["settings"])
     page.locator("form[action='/logout'] input[name=csrf_token]").evaluate("e => e.value = 'stale'")
