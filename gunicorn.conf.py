@@ -19,6 +19,10 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
 # repeat it without the request id. GUNICORN_ACCESS_LOG=- turns it back on.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn's own default (4094 bytes) answers a long address with a bare "URI Too Long" page; at
+# its maximum the app sees the request and answers a search that is too long on its own page.
+# The Heroku router refuses request lines over 8 KB itself.
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 logconfig_dict = {
     "version": 1,

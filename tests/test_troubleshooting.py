@@ -1,13 +1,17 @@
 """Troubleshooting: local checks at once, Microsoft checks from a job, each with its fix."""
 import re
+from datetime import timedelta
 
 import pytest
 
 from tests.factory import csrf_token_from, sign_in
+from tests.faults.helpers import wait_for
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
+from webapp.clock import utcnow
+from webapp.microsoft.connect import FLOW_TTL_SECONDS
 from webapp.microsoft.groups import choose_group
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.services import graph_client_for
+from webapp.microsoft.services import graph_client_for, record_attempt_start
 
 pytestmark = pytest.mark.usefixtures("microsoft")  # every page here may ask the simulator
 
@@ -62,7 +66,30 @@ def test_last_attempt_with_another_account_explains_the_remembered_browser_accou
     assert check_status(html, "The last Connect with Microsoft returned your account") == "fail"
     assert f"but Microsoft returned {demo.PERSONAL_UPN}" in html
     assert "another browser that is not signed in to Microsoft" in html
-    assert "wrong account" in html  # the attempts table
+    assert "Wrong Microsoft account" in html  # the attempts table
+
+
+def test_counts_read_as_plain_english(app, factory, oak, oak_client, start_worker):
+    html = oak_client.get(page_url(oak.north)).text
+    assert f"{oak.admin.email} is a member of both schools." in html and "(s)" not in html
+    worker = start_worker()
+    wait_for(lambda: "1 worker listening." in oak_client.get(page_url(oak.north)).text,
+             timeout=30, what="the worker to register")
+    factory.organisation("Westfield Infants", "Oak Learning Trust")
+    html = oak_client.get(page_url(oak.north)).text
+    assert "is missing from 1 of 3 schools." in html and "(s)" not in html
+    worker.terminate()
+
+
+def test_a_connect_attempt_never_finished_is_in_progress_then_abandoned(app, db, oak, oak_client):
+    attempt = record_attempt_start(oak.north, oak.admin)
+    html = oak_client.get(page_url(oak.north)).text
+    assert "In progress (not finished yet)" in html and "is still in progress" in html
+    attempt.started_at = utcnow() - timedelta(seconds=FLOW_TTL_SECONDS + 60)
+    db.session.commit()
+    html = oak_client.get(page_url(oak.north)).text
+    assert "Abandoned (not finished)" in html and "was abandoned before Microsoft sent it back" in html
+    assert ">started<" not in html and ": started" not in html
 
 
 def test_connected_tenant_passes_every_microsoft_check(app, oak, oak_client, microsoft):

@@ -51,7 +51,7 @@ def test_admin_changes_a_role_and_removes_a_person(admin_client, admin, factory,
     membership_id = user.memberships[0].id
     post_form(admin_client, f"{users_url(admin.org)}{membership_id}/role", {"role": "admin"})
     assert db.session.get(Membership, membership_id).role == "admin"
-    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/remove")
+    post_form(admin_client, f"{users_url(admin.org)}{membership_id}/remove", {"confirmed": "1"})
     assert db.session.get(Membership, membership_id) is None
 
 
@@ -61,7 +61,7 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, 
                         {"role": "member"}, follow_redirects=True)
     assert "last admin" in demoted.text
     removed = post_form(admin_client, f"{users_url(admin.org)}{membership.id}/remove",
-                        follow_redirects=True)
+                        {"confirmed": "1"}, follow_redirects=True)
     assert "last admin" in removed.text
     assert db.session.get(Membership, membership.id).role == "admin"
 
@@ -69,7 +69,8 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, 
 def test_a_membership_of_another_organisation_cannot_be_touched(admin_client, admin, factory, db):
     other = factory.school_with_admin("Elsewhere", trust="Another Trust")
     target = other.user.memberships[0]
-    response = post_form(admin_client, f"{users_url(admin.org)}{target.id}/remove")
+    response = post_form(admin_client, f"{users_url(admin.org)}{target.id}/remove",
+                         {"confirmed": "1"})
     assert response.status_code == 404
     assert db.session.get(Membership, target.id) is not None
 
@@ -84,6 +85,39 @@ def test_person_in_several_organisations_switches_from_the_header(client, factor
     response = post_form(client, "/switch-organisation", {"org_id": second.id})
     assert response.headers["Location"] == f"/o/{second.id}/"
     assert "Beta Academy" in client.get(f"/o/{second.id}/").text
+
+
+@pytest.mark.parametrize("on, lands_on", [
+    ("/o/{a}/settings/user-sync/", "/o/{b}/settings/user-sync/"),
+    ("/o/{a}/settings/user-sync/history", "/o/{b}/settings/user-sync/history"),
+    ("/o/{a}/settings/users/", "/o/{b}/settings/users/"),
+    ("/o/{a}/settings/user-sync/runs/12345", "/o/{b}/settings/user-sync/"),  # a's run only
+    ("/o/{a}/settings/users/999/remove", "/o/{b}/settings/users/"),
+    ("/login", "/o/{b}/"),
+    ("https://elsewhere.example/o/{a}/settings", "/o/{b}/"),
+])
+def test_the_organisation_switcher_keeps_the_same_page(client, factory, sign_in, on, lands_on):
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    factory.user("both@school.example", [first, second], role="admin")
+    sign_in(client, "both@school.example")
+    page = client.get(f"/o/{first.id}/settings/user-sync/").text
+    assert '<input type="hidden" name="next" value="/o/%d/settings/user-sync/">' % first.id in page
+    response = post_form(client, "/switch-organisation",
+                         {"org_id": second.id, "next": on.format(a=first.id)})
+    assert response.headers["Location"] == lands_on.format(b=second.id)
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_switching_to_a_school_where_one_is_no_admin_lands_on_its_home(client, factory, sign_in):
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    user = factory.user("half@school.example", [first], role="admin")
+    factory.user(user.email, [second], role="member")
+    sign_in(client, user.email)
+    response = post_form(client, "/switch-organisation",
+                         {"org_id": second.id, "next": f"/o/{first.id}/settings/users/"})
+    assert response.headers["Location"] == f"/o/{second.id}/"
 
 
 ROUTES = ["/o/{org}/", "/o/{org}/settings", "/o/{org}/settings/users/",

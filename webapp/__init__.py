@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env, engine_options
 from webapp.errors import NotFound
+from webapp.search import MAX_LENGTH as SEARCH_MAX_LENGTH
 from webapp.extensions import csrf, db, login_manager, migrate
 
 
@@ -129,4 +130,5 @@ def _register_template_context(app):
             "demo_mode": app.config["DEMO_MODE"],
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),
+            "search_max_length": SEARCH_MAX_LENGTH,
         }

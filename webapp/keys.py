@@ -17,6 +17,7 @@ from webapp.extensions import db
 from webapp.microsoft import tokens
 from webapp.microsoft.identity import token_lock
 from webapp.microsoft.models import MicrosoftConnection
+from webapp.words import counted
 
 keys_cli = AppGroup("keys", help="Generate secrets and rotate the token encryption key.")
 
@@ -71,11 +72,12 @@ def rotate_token_cache_command():
     done, unreadable = reencrypt_all_token_caches()
     audit.record(actions.KEYS_ROTATED, after={"re_encrypted": done, "unreadable": len(unreadable)},
                  commit=True)
-    click.echo(f"Re-encrypted {done} Microsoft token cache(s) with the first TOKEN_ENCRYPTION_KEY.")
+    click.echo(f"Re-encrypted {counted(done, 'Microsoft token cache')} with the first "
+               "TOKEN_ENCRYPTION_KEY.")
     if unreadable:
         click.echo(
-            f"Error: {len(unreadable)} token cache(s) could not be decrypted with any configured "
-            f"key (connection ids: {', '.join(map(str, unreadable))}). Put the key they were "
+            f"Error: {counted(len(unreadable), 'token cache')} could not be decrypted with any "
+            f"configured key (connection ids: {', '.join(map(str, unreadable))}). Put the key they were "
             "encrypted with back into TOKEN_ENCRYPTION_KEY (after the new one) and run this "
             "again; otherwise those schools must reconnect to Microsoft.", err=True)
         raise SystemExit(1)

@@ -11,9 +11,29 @@ document.addEventListener("change", function (event) {
 var REQUEST_PROBLEMS = {
   400: "This page was out of date, so nothing was changed. Reload the page and try again.",
   404: "That is no longer available to you (it may have been removed, or your role changed). Reload the page.",
+  414: "That was too long for rostersync to read. Shorten what you typed, then try again.",
   429: "Too many attempts in a short time. Wait a minute, then try again.",
   503: "rostersync could not reach a service it needs, so nothing was changed. Try again in a minute."
 };
+
+function describeProblem(status) {
+  if (REQUEST_PROBLEMS[status]) {
+    return REQUEST_PROBLEMS[status];
+  }
+  if (status >= 500) {
+    return "Something went wrong (error " + status + "), so nothing was changed. Try again in a minute.";
+  }
+  return "rostersync could not do that (error " + status + "), so nothing was changed. Reload the page and try again.";
+}
+
+// A failed search must not leave the previous search's results under the new words.
+function clearStaleResults(event) {
+  var source = event.detail.elt;
+  var target = event.detail.target;
+  if (target && source && source.closest && source.closest("[role=search]")) {
+    target.replaceChildren();
+  }
+}
 
 function showRequestProblem(message) {
   var box = document.getElementById("request-problem");
@@ -26,11 +46,31 @@ function showRequestProblem(message) {
 }
 
 document.addEventListener("htmx:responseError", function (event) {
-  var status = event.detail.xhr.status;
-  showRequestProblem(REQUEST_PROBLEMS[status] ||
-    "Something went wrong (error " + status + "), so nothing was changed. Try again in a minute.");
+  clearStaleResults(event);
+  showRequestProblem(describeProblem(event.detail.xhr.status));
 });
 
-document.addEventListener("htmx:sendError", function () {
+document.addEventListener("htmx:sendError", function (event) {
+  clearStaleResults(event);
   showRequestProblem("rostersync could not be reached. Check your internet connection, then reload the page.");
+});
+
+// After Sync now (or Apply removals) keyboard focus moves to the progress region, which keeps
+// it while the progress inside is swapped; otherwise it would fall back to the top of the page.
+document.addEventListener("htmx:afterRequest", function (event) {
+  var source = event.detail.elt;
+  var selector = source && source.getAttribute && source.getAttribute("data-focus-after");
+  var target = selector && document.querySelector(selector);
+  if (target && event.detail.successful) {
+    target.focus();
+  }
+});
+
+// Arriving at page#region where the region takes focus (Sync now pressed without JavaScript, or
+// from Import settings) puts focus there too, not only the scroll position.
+document.addEventListener("DOMContentLoaded", function () {
+  var target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target && target.hasAttribute("tabindex")) {
+    target.focus();
+  }
 });

@@ -37,7 +37,7 @@ def test_rotation_reencrypts_every_cache_so_the_new_key_alone_reads_them(app, db
     app.config["TOKEN_ENCRYPTION_KEY"] = f"{NEW_KEY},{OLD_KEY}"
     result = app.test_cli_runner().invoke(args=["keys", "rotate-token-cache"])
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 3 Microsoft token cache(s)" in result.output
+    assert "Re-encrypted 3 Microsoft token caches" in result.output
     db.session.expire_all()
     for connection_id in ids:
         stored = db.session.get(MicrosoftConnection, connection_id).token_cache_encrypted

@@ -34,8 +34,32 @@ def test_connect_stores_one_connection_for_the_trust_and_opens_the_group_picker(
     assert attempt.user_id == oak.admin.id and attempt.finished_at is not None
     settings = oak_client.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
     assert f"as <strong>{demo.ADMIN_UPN}</strong>" in settings.text
-    for button in ("Reconnect", "Connect with a different Microsoft account", "Disconnect"):
+    for button in ("Reconnect", "Connect with a different Microsoft account"):
         assert f">{button}</button>" in settings.text
+    assert ">Disconnect…</a>" in settings.text  # asks on its own page first
+
+
+def test_connect_reads_the_organisations_name_and_shows_it_with_the_tenant_id(app, db, oak,
+                                                                             oak_client, microsoft):
+    microsoft.control.clear_request_log()
+    connect_organisation(oak_client, oak.north, microsoft)
+    asked = [r for r in microsoft.control.request_log() if r["path"].startswith("/v1.0/organization")]
+    assert len(asked) == 1 and asked[0]["query"]["$select"] == "id,displayName"
+    connection = connection_for_organisation(oak.north)
+    assert (connection.tenant_name, connection.tenant_id) == (demo.TENANT_NAME, demo.TENANT_ID)
+    secondary = f'{demo.TENANT_NAME} <span class="muted">(tenant ID <code>{demo.TENANT_ID}</code>)'
+    for path in ("user-sync/import/microsoft", "user-sync/"):
+        assert secondary in oak_client.get(f"/o/{oak.north.id}/settings/{path}").text, path
+
+
+def test_a_connection_without_the_organisations_name_shows_the_tenant_id_alone(app, db, oak,
+                                                                               oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    connection.tenant_name = None  # connected before the name was read
+    db.session.commit()
+    page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/").text
+    assert f"<code>{demo.TENANT_ID}</code>" in page and "its name shows after the next Reconnect" in page
 
 
 def test_sign_in_request_asks_which_account_and_hints_the_signed_in_address(app, oak, oak_client, microsoft):
@@ -203,7 +227,8 @@ def test_disconnect_deletes_tokens_and_keeps_people(app, db, oak, oak_client, mi
     page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
     from tests.factory import csrf_token_from
     response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/disconnect",
-                               data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+                               data={"csrf_token": csrf_token_from(page.text), "confirmed": "1"},
+                               follow_redirects=True)
     assert "Disconnected from Microsoft" in response.text and ">Connect with Microsoft</button>" in response.text
     assert db.session.execute(text("SELECT count(*) FROM microsoft_connections")).scalar() == 0
     assert oak.admin.active_memberships()  # people stay

@@ -1,4 +1,6 @@
 """The group picker: snapshot job, server-side search, kinds, and a choice Graph confirms."""
+import re
+
 import pytest
 
 from tests.factory import csrf_token_from
@@ -81,6 +83,47 @@ def test_saving_a_group_rechecks_it_with_graph_and_records_member_count(app, db,
     assert row.member_count == 31
     page = connected.get(groups_url(oak.north) + "?q=northfield+staff")
     assert "31 members" in page.text and "checked" in page.text
+
+
+def test_after_save_group_import_settings_offers_sync_now_which_starts_the_sync(app, db, oak,
+                                                                              connected):
+    from webapp.user_sync.models import SyncRun
+    run_quick_jobs(app)
+    landed = save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    assert landed.request.path.endswith("/import/microsoft")
+    sync_url = f"/o/{oak.north.id}/settings/user-sync/sync"
+    form = landed.text.split(f'action="{sync_url}"', 1)[1].split("</form>", 1)[0]
+    assert ">Sync now</button>" in form
+    assert f'href="/o/{oak.north.id}/settings/user-sync/"' in landed.text  # Manage user sync
+    started = connected.post(sync_url, data={"csrf_token": csrf_token_from(landed.text)})
+    assert started.status_code == 303 and started.location.startswith(
+        f"/o/{oak.north.id}/settings/user-sync/")
+    assert db.session.query(SyncRun).filter_by(organisation_id=oak.north.id).count() == 1
+
+
+def checked_radios(html):
+    return re.findall(r'<input type="radio"[^>]*value="([^"]+)"[^>]*\bchecked\b', html)
+
+
+def test_the_picker_opens_with_the_current_group_selected(app, oak, connected):
+    run_quick_jobs(app)
+    first_fifty = connected.get(groups_url(oak.north)).text
+    assert f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in first_fifty  # past the first 50 A-Z
+    save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    page = connected.get(groups_url(oak.north)).text
+    assert checked_radios(page) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    assert page.count('type="radio"') == 50 and "All 156 groups" in page
+    narrowed = connected.get(groups_url(oak.north) + "?part=results&q=staff",
+                             headers={"HX-Request": "true"}).text
+    assert checked_radios(narrowed) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    other = connected.get(groups_url(oak.north) + "?part=results&q=everyone",
+                          headers={"HX-Request": "true"}).text
+    assert checked_radios(other) == [] and f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in other
+
+
+def test_import_settings_offers_no_sync_now_before_a_group_is_chosen(app, oak, connected):
+    page = connected.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
+    assert "Choose the group to sync" in page.text and ">Sync now</button>" not in page.text
 
 
 @pytest.mark.parametrize("forged", [demo.EVERYONE_GROUP_ID, "b0000000-0000-4000-8000-00000000dead",

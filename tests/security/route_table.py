@@ -46,7 +46,8 @@ ROUTES = {
     ("users.add", "POST"): Route(ADMIN, form={"email": "new.person@school.example",
                                               "display_name": "New Person", "role": "member"}),
     ("users.change_role", "POST"): Route(ADMIN, form={"role": "admin"}),
-    ("users.remove", "POST"): Route(ADMIN),
+    ("users.confirm_remove", "GET"): Route(ADMIN),
+    ("users.remove", "POST"): Route(ADMIN, form={"confirmed": "1"}),
     ("user_sync.index", "GET"): Route(ADMIN),
 }
 
@@ -55,7 +56,8 @@ ROUTES.update({
     ("microsoft.index", "GET"): Route(ADMIN),
     ("microsoft.import_microsoft", "GET"): Route(ADMIN),
     ("microsoft.start_connect", "POST"): Route(ADMIN),
-    ("microsoft.disconnect", "POST"): Route(ADMIN),
+    ("microsoft.confirm_disconnect", "GET"): Route(ADMIN),
+    ("microsoft.disconnect", "POST"): Route(ADMIN, form={"confirmed": "1"}),
     ("microsoft.groups_page", "GET"): Route(ADMIN),
     ("microsoft.refresh_groups", "POST"): Route(ADMIN),
     ("microsoft.save_group", "POST"): Route(ADMIN, form={"group_id": "not-a-group"}),

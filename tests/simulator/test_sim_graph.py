@@ -182,3 +182,24 @@ def test_response_headers(graph):
     response = get(graph, "/me", headers={"client-request-id": "abc-123"})
     assert response.headers["client-request-id"] == "abc-123" and response.headers["request-id"]
     assert response.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")
+
+
+def test_organization_is_a_collection_of_one_and_user_read_sees_only_three_properties(sim):
+    """learn.microsoft.com organization-list: User.Read reads id, displayName and verifiedDomains;
+    every other property comes back null."""
+    _, result = sign_in_with_msal(sim, Browser(sim), account=demo.PERSONAL_UPN, scopes=["User.Read"])
+    headers = {"Authorization": f"Bearer {result['access_token']}"}
+    body = requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/organization", headers=headers).json()
+    assert body["@odata.context"].endswith("/v1.0/$metadata#organization")
+    [organization] = body["value"]
+    assert (organization["id"], organization["displayName"]) == (demo.TENANT_ID, demo.TENANT_NAME)
+    assert organization["verifiedDomains"][0]["name"] == demo.TENANT_DOMAIN
+    assert organization["city"] is None and organization["technicalNotificationMails"] is None
+    selected = requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/organization", headers=headers,
+                            params={"$select": "id,displayName"}).json()
+    assert selected["value"] == [{"id": demo.TENANT_ID, "displayName": demo.TENANT_NAME}]
+    assert selected["@odata.context"].endswith("#organization(id,displayName)")
+    refused = requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/organization", headers=headers,
+                           params={"$select": "nonsense"})
+    assert refused.status_code == 400
+    assert requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/organization").status_code == 401

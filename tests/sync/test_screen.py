@@ -1,6 +1,8 @@
 """The Manage user sync screen: Sync now over HTMX, progress, review, people, CSV, history, why."""
 import csv
+import html as html_lib
 import io
+import re
 
 import pytest
 
@@ -10,6 +12,7 @@ from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_pr
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.run import run_sync
 
 HTMX = {"HX-Request": "true"}
@@ -61,6 +64,39 @@ def test_progress_polls_itself_then_stops_on_sync_complete(school):
     assert "Sync complete" in status.text and "hx-trigger" not in status.text
     assert f"{NORTHFIELD_ADDED} added" in status.text
     assert status.headers["HX-Trigger"] == "sync-finished"
+
+
+def test_progress_sits_in_a_live_region_that_sync_now_hands_focus_to(school):
+    page = school.client.get(url(school)).text
+    region = page.split('id="sync-live"', 1)[1].split(">", 1)[0]
+    assert 'role="status"' in region and 'aria-live="polite"' in region and 'tabindex="-1"' in region
+    assert page.index('id="sync-live"') < page.index('id="sync-status"')
+    sync_form = page.split(f'hx-post="{url(school, "sync")}"', 1)[1].split(">", 1)[0]
+    assert 'data-focus-after="#sync-live"' in sync_form
+    without_js = post(school, "sync")
+    assert without_js.status_code == 303 and without_js.location.endswith(url(school) + "#sync-live")
+
+
+def status_text(school, run):
+    html = school.client.get(url(school, f"runs/{run.id}/status"), headers=HTMX).text
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_progress_says_each_thing_once_in_plain_words(school):
+    post(school, "sync", htmx=True)
+    run = db.session.query(m.SyncRun).one()
+    queued = status_text(school, run)
+    assert queued.count("Waiting for a worker") == 1 and "Starting" not in queued
+    assert "starts as soon as a background worker is free" in queued and "Not started yet" in queued
+    lifecycle.mark_running(run.id, 1)
+    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 0)
+    fetching = status_text(school, run)
+    assert "Syncing — Fetching members from Microsoft" in fetching and "Starting" not in fetching
+    assert "Asking Microsoft for the group's members" in fetching
+    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 1000)
+    assert "Fetched 1,000 people so far" in status_text(school, run)
+    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 1000, 3000)
+    assert "Fetched 1,000 of 3,000 people" in status_text(school, run)
 
 
 def test_the_connection_card_shows_the_finished_run_when_the_sync_ends(school):
@@ -135,6 +171,53 @@ def test_people_table_searches_filters_sorts_and_pages(school):
     emails = [p.email_normalised for p in db.session.query(m.SyncedPerson).all()]
     assert by_email.text.index(max(emails)) < by_email.text.index(min(emails))
     assert "&lt;b&gt;Ms&lt;/b&gt; Script" in school.client.get(url(school)).text
+
+
+def test_a_new_search_filter_sort_or_page_is_pushed_as_the_pages_address(school):
+    sync_in_process(school)
+    found = school.client.get(url(school, "people?q=ngstr&status=&sort=name&dir=asc"), headers=HTMX)
+    assert found.headers["HX-Push-Url"] == url(school, "?q=ngstr")
+    sorted_ = school.client.get(url(school, "people?status=active&sort=email&dir=desc&page=1"),
+                                headers=HTMX)
+    assert sorted_.headers["HX-Push-Url"] == url(school, "?status=active&sort=email&dir=desc")
+    # The table's own refresh when a sync ends keeps the address as it is.
+    refresh = school.client.get(url(school, "people?q=ngstr"),
+                                headers={**HTMX, "HX-Trigger": "people-table"})
+    assert "HX-Push-Url" not in refresh.headers
+    # ...and it asks for what is shown, not for what the page first showed.
+    assert f'hx-get="{url(school, "people")}?q=ngstr"' in found.text
+
+
+def test_reloading_the_pushed_address_shows_the_same_table(school):
+    sync_in_process(school)
+    page = school.client.get(url(school, "?q=a&status=active&sort=email&dir=desc")).text
+    assert 'value="a"' in page and '<option value="active" selected>' in page
+    assert 'name="sort" value="email" form="people-filters"' in page
+    assert 'name="dir" value="desc" form="people-filters"' in page
+    assert 'aria-sort="descending"' in page
+
+
+def test_column_headers_are_links_that_sort_and_toggle(school):
+    sync_in_process(school)
+    page = school.client.get(url(school, "?q=o")).text
+    email_header = page.split('id="sort-email"', 1)[1].split("</a>", 1)[0]
+    href = html_lib.unescape(re.search(r'href="([^"]+)"', email_header).group(1))
+    path, _, query = href.partition("?")
+    assert path == url(school) and sorted(query.split("&")) == ["q=o", "sort=email"]
+    assert 'hx-target="#people-table"' in email_header and "sort A to Z" in email_header
+    name_header = page.split('id="sort-name"', 1)[1].split("</a>", 1)[0]
+    assert "dir=desc" in name_header and "sort Z to A" in name_header  # sorted by name: toggles
+    by_email = school.client.get(url(school, "?sort=email")).text
+    emails = sorted(p.email_normalised for p in db.session.query(m.SyncedPerson).all()
+                    if p.status != "excluded")
+    assert by_email.index(emails[0]) < by_email.index(emails[-1])
+    assert 'aria-sort="ascending"' in by_email.split('id="sort-email"')[0].rsplit("<th", 1)[1]
+
+
+def test_back_after_a_cache_miss_gets_the_whole_page_not_a_fragment(admin_client, admin):
+    restored = admin_client.get(f"/o/{admin.org.id}/settings/users/?q=x", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text and "<h1>Manage users</h1>" in restored.text
 
 
 def test_people_table_pages_fifty_at_a_time(school):

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
-from webapp.orgs.context import admin_required, default_organisation_id, org_scoped
+from webapp.orgs.context import admin_required, default_organisation_id, org_scoped, same_page_in
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
 
@@ -27,7 +27,7 @@ def switch_organisation():
     if membership is None or membership.status != "active":
         abort(404)
     session["org_id"] = organisation.id
-    return redirect(url_for("org_home.dashboard", org_id=organisation.id))
+    return redirect(same_page_in(membership, request.form.get("next")))
 
 
 @org_bp.route("/")

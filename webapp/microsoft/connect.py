@@ -5,18 +5,22 @@ cookie session holds; a callback takes it exactly once, so a reused callback fin
 Before any token is kept, the account checks run (the seed's troubleshooting items).
 """
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 
 import requests
 from flask import current_app
 
+from webapp.auth.models import utcnow
 from webapp.microsoft import identity, services, tokens
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
 from webapp.microsoft.models import CONNECTED
 from webapp.orgs.services import membership_for
 from webapp.redis_conn import get_redis, redis_key
 
+log = logging.getLogger(__name__)
 FLOW_TTL_SECONDS = 15 * 60
 ADMIN_CONSENT_CODES = {"AADSTS65001", "AADSTS90094", "AADSTS90095", "AADSTS90008"}
 PROFILE_FIELDS = "id,userPrincipalName,mail,accountEnabled"
@@ -32,6 +36,32 @@ MICROSOFT_ERROR = "microsoft_error"
 WRONG_ACCOUNT = "wrong_account"
 MISSING_ORGANISATIONS = "missing_organisations"
 ACCOUNT_DISABLED = "account_disabled"
+
+
+OUTCOME_LABELS = {
+    CONNECTED: "Connected", CANCELLED: "Cancelled at Microsoft",
+    ADMIN_CONSENT_NEEDED: "Needs an administrator's approval",
+    STATE_MISMATCH: "Stopped: the answer did not match the sign-in",
+    FLOW_MISSING: "Stopped: the sign-in had expired or was already used",
+    UNREACHABLE: "Microsoft could not be reached", MICROSOFT_ERROR: "Refused by Microsoft",
+    WRONG_ACCOUNT: "Wrong Microsoft account", MISSING_ORGANISATIONS: "Account missing from a school",
+    ACCOUNT_DISABLED: "Account disabled in Microsoft",
+}
+
+
+def attempt_outcome_label(attempt, now=None):
+    """How a connect attempt ended. One Microsoft never sent back is in progress while its
+    sign-in could still return (FLOW_TTL_SECONDS), and abandoned after that."""
+    if attempt.outcome == services.OUTCOME_STARTED:
+        return "In progress (not finished yet)" if attempt_may_return(attempt, now) \
+            else "Abandoned (not finished)"
+    return OUTCOME_LABELS.get(attempt.outcome, attempt.outcome)
+
+
+def attempt_may_return(attempt, now=None):
+    started = attempt.started_at
+    started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+    return (now or utcnow()) - started < timedelta(seconds=FLOW_TTL_SECONDS)
 
 
 class MicrosoftUnreachable(Exception):
@@ -118,17 +148,34 @@ def _check_account(organisation, user, result, cache):
                        missing_organisations=missing, detail=_failure_detail(failures, account, missing))
     connection = services.save_connection(organisation, user, {
         "account": account, "object_id": claims.get("oid") or profile.get("id"),
-        "tenant_id": tenant_id, "home_account_id": identity.home_account_id(cache),
+        "tenant_id": tenant_id, "tenant_name": fetch_organisation_name(result["access_token"]),
+        "home_account_id": identity.home_account_id(cache),
         "scopes": result.get("scope", "")}, tokens.encrypt_cache(cache.serialize()))
     return Outcome(CONNECTED, account=account, tenant_id=tenant_id, connection=connection)
 
 
+def _graph_for_token(access_token):
+    return GraphClient(current_app.config["MICROSOFT_GRAPH_URL"],
+                       lambda force_refresh=False: access_token,
+                       timeout=current_app.config["HTTP_TIMEOUT_SECONDS"], max_attempts=3,
+                       max_total_wait=10)
+
+
 def fetch_profile(access_token):
-    client = GraphClient(current_app.config["MICROSOFT_GRAPH_URL"],
-                         lambda force_refresh=False: access_token,
-                         timeout=current_app.config["HTTP_TIMEOUT_SECONDS"], max_attempts=3,
-                         max_total_wait=10)
-    return client.get_json("me", params={"$select": PROFILE_FIELDS})
+    return _graph_for_token(access_token).get_json("me", params={"$select": PROFILE_FIELDS})
+
+
+def fetch_organisation_name(access_token):
+    """The tenant's display name (User.Read may read it), shown beside its id. Only a label:
+    if Microsoft will not say, the connection is kept and pages show the id alone."""
+    try:
+        found = _graph_for_token(access_token).get_json(
+            "organization", params={"$select": "id,displayName"})
+    except (GraphError, requests.RequestException) as error:
+        log.warning("Microsoft did not give the organisation's name (%s)", type(error).__name__)
+        return None
+    organisations = found.get("value") or [{}]
+    return (organisations[0].get("displayName") or "").strip()[:255] or None
 
 
 def addresses_match(signed_in_email, account, profile_mail):

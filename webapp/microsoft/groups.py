@@ -117,8 +117,10 @@ def _plain_error(error):
     return f"Microsoft did not give us the list of groups: {error}"
 
 
-def search_groups(connection, query, limit=SEARCH_LIMIT):
-    """(groups matching the query anywhere in the name, total matches), names A-Z."""
+def search_groups(connection, query, limit=SEARCH_LIMIT, chosen_group_id=None):
+    """(groups matching the query anywhere in the name, total matches), names A-Z. The chosen
+    group, when it matches, is always among them (first if A-Z would leave it out), so the
+    picker opens with it selected."""
     clause = [SnapshotGroup.connection_id == connection.id]
     query = (query or "").strip().lower()
     if query:
@@ -126,6 +128,11 @@ def search_groups(connection, query, limit=SEARCH_LIMIT):
     total = db.session.scalar(select(func.count(SnapshotGroup.id)).where(*clause))
     rows = db.session.scalars(select(SnapshotGroup).where(*clause)
                               .order_by(SnapshotGroup.name_lower, SnapshotGroup.id).limit(limit)).all()
+    if chosen_group_id and all(row.group_id != chosen_group_id for row in rows):
+        chosen = db.session.scalar(select(SnapshotGroup).where(
+            *clause, SnapshotGroup.group_id == chosen_group_id))
+        if chosen is not None:
+            rows = [chosen] + rows[:limit - 1]
     return rows, total
 
 

@@ -12,6 +12,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
+from webapp.search import search_from
 
 
 def _connection_or_redirect():
@@ -22,11 +23,12 @@ def _connection_or_redirect():
 
 
 def picker_context(connection):
-    query = request.args.get("q", "").strip()
-    results, total = groups.search_groups(connection, query)
-    return dict(connection=connection, snapshot=groups.snapshot_for(connection), query=query,
-                results=results, total=total, snapshot_size=groups.snapshot_size(connection),
-                choice=group_choice_for(g.organisation),
+    search, choice = search_from(request.args), group_choice_for(g.organisation)
+    results, total = ([], 0) if search.error else groups.search_groups(
+        connection, search.text, chosen_group_id=choice.group_id if choice else None)
+    return dict(connection=connection, snapshot=groups.snapshot_for(connection),
+                query=search.text, search=search, results=results, total=total,
+                snapshot_size=groups.snapshot_size(connection), choice=choice,
                 supported_kinds=groups.SUPPORTED_KINDS, group_types_url=groups.GROUP_TYPES_URL)
 
 
@@ -73,5 +75,6 @@ def save_group():
         flash(f"Microsoft could not confirm the group, so nothing was saved: {error} "
               "Try again in a minute, or see Troubleshooting.", "error")
         return redirect(url_for("microsoft.groups_page")), 303
-    flash(f"{g.organisation.name} will sync the group “{choice.display_name}”.", "success")
+    flash(f"{g.organisation.name} will sync the group “{choice.display_name}”. Press Sync now "
+          "to start the first sync.", "success")
     return redirect(url_for("microsoft.import_microsoft"))

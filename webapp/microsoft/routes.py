@@ -10,10 +10,11 @@ from webapp.extensions import db
 from webapp.microsoft import connect, groups, identity, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import CONNECTED, connection_for_organisation, group_choice_for
 from webapp.orgs.context import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
+from webapp.user_sync.summary import connection_state
 
 FLOW_SESSION_KEY = "microsoft_flow_id"
 # Provider tabs on Import settings; another provider adds a row and its own tab template.
@@ -30,9 +31,10 @@ def index():
 @admin_required
 def import_microsoft():
     connection = connection_for_organisation(g.organisation)
+    choice = group_choice_for(g.organisation)
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
-                           active_provider="microsoft", connection=connection,
-                           choice=group_choice_for(g.organisation),
+                           active_provider="microsoft", connection=connection, choice=choice,
+                           can_sync=connection_state(connection, choice) == CONNECTED,
                            last_attempt=services.last_attempt_for(g.organisation))
 
 
@@ -49,9 +51,22 @@ def start_connect():
     return redirect(auth_uri)
 
 
+@bp.route("/microsoft/disconnect")
+@admin_required
+def confirm_disconnect():
+    """Disconnecting cuts off every school of the trust, so it is asked about on a page first."""
+    connection = connection_for_organisation(g.organisation)
+    if connection is None:
+        return redirect(url_for("microsoft.import_microsoft"))
+    return render_template("microsoft/disconnect.html", connection=connection,
+                           schools=services.trust_organisations(g.organisation))
+
+
 @bp.route("/microsoft/disconnect", methods=["POST"])
 @admin_required
 def disconnect():
+    if request.form.get("confirmed") != "1":  # an old page's one-click button: ask first
+        return redirect(url_for("microsoft.confirm_disconnect"), 303)
     if services.disconnect(g.organisation):
         flash("Disconnected from Microsoft. The saved Microsoft sign-in was deleted; people "
               "already synced stay as they are.", "success")
@@ -110,6 +125,11 @@ def microsoft_status():
     connection = connection_for_organisation(organisation)
     return {"microsoft_reconnect_needed": bool(connection and connection.needs_reconnect),
             "microsoft_connection_banner": connection}
+
+
+@bp.app_template_filter("attempt_outcome")
+def attempt_outcome(attempt):
+    return connect.attempt_outcome_label(attempt)
 
 
 @bp.app_template_filter("group_kind")

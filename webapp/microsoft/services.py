@@ -82,6 +82,7 @@ def save_connection(organisation, user, identity, cache_encrypted):
     connection.account_email = identity["account"]
     connection.account_object_id = identity["object_id"]
     connection.tenant_id = identity["tenant_id"]
+    connection.tenant_name = identity.get("tenant_name")
     connection.home_account_id = identity["home_account_id"]
     connection.granted_scopes = identity["scopes"]
     connection.token_cache_encrypted = cache_encrypted

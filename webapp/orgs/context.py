@@ -3,10 +3,12 @@
 Asking for an organisation you are not in, or an admin page without the admin role, is a 404
 so that nobody can learn which organisations exist.
 """
+import re
 from functools import wraps
 
-from flask import abort, g, session
+from flask import abort, current_app, g, session
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
@@ -57,4 +59,34 @@ def admin_required(view):
         if membership is None or not membership.is_admin:
             abort(404)
         return view(*args, **kwargs)
+    wrapped.admin_only = True
     return wrapped
+
+
+def same_page_in(membership, path):
+    """The page at `path` (a page of another organisation) in membership's organisation: the
+    same page where it exists there and the membership may open it, else the nearest page above
+    it (a run or a person belongs to one school only), else the organisation's home."""
+    prefix = f"/o/{membership.organisation_id}/"
+    if _ORG_PAGE.match(path or ""):
+        segments = _ORG_PAGE.sub("", path.split("?", 1)[0]).strip("/").split("/")
+        adapter = current_app.url_map.bind("localhost")
+        while segments and segments[0]:
+            candidate = prefix + "/".join(segments)
+            for url in (candidate, candidate + "/"):
+                if _opens_for(adapter, url, membership):
+                    return url
+            segments.pop()
+    return prefix
+
+
+_ORG_PAGE = re.compile(r"^/o/\d+/")
+
+
+def _opens_for(adapter, url, membership):
+    try:
+        endpoint, args = adapter.match(url, method="GET")
+    except HTTPException:  # not found, another method, or only a redirect to the slash form
+        return False
+    view = current_app.view_functions[endpoint]
+    return set(args) == {"org_id"} and (membership.is_admin or not getattr(view, "admin_only", False))

@@ -10,10 +10,12 @@ import socket
 from rq import Worker
 
 from webapp.dates import format_moment
-from webapp.microsoft.connect import addresses_match, missing_organisations
+from webapp.microsoft.connect import (addresses_match, attempt_may_return, attempt_outcome_label,
+                                      missing_organisations)
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.microsoft.services import last_attempt_for
+from webapp.microsoft.services import OUTCOME_STARTED, last_attempt_for
 from webapp.redis_conn import get_queue, get_redis
+from webapp.words import counted
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 
@@ -43,10 +45,16 @@ def member_everywhere(organisation, user):
     items = [f"{org.name}: {'missing' if org.id in missing else 'present'}" for org in orgs]
     if missing:
         return check(title, FAIL, f"{user.email} is missing from {len(missing)} of "
-                     f"{len(orgs)} school(s).", "An admin of each school listed as missing adds "
-                     f"{user.email} under Manage users, then you connect again.",
+                     f"{counted(len(orgs), 'school')}.", "An admin of each school listed as "
+                     f"missing adds {user.email} under Manage users, then you connect again.",
                      ["manage_users"], items)
-    return check(title, PASS, f"{user.email} is a member of all {len(orgs)} school(s).", items=items)
+    return check(title, PASS, f"{user.email} is a member of {_every_school(orgs)}.", items=items)
+
+
+def _every_school(orgs):
+    if len(orgs) == 1:
+        return orgs[0].name
+    return "both schools" if len(orgs) == 2 else f"all {counted(len(orgs), 'school')}"
 
 
 def same_account(user, connection):
@@ -69,9 +77,13 @@ def last_attempt_account(organisation, user):
     if attempt is None:
         return check(title, UNKNOWN, "Nobody has tried to connect yet.")
     who = attempt.user.email if attempt.user else "someone"
+    if attempt.outcome == OUTCOME_STARTED:
+        state = ("is still in progress" if attempt_may_return(attempt)
+                 else "was abandoned before Microsoft sent it back")
+        return check(title, UNKNOWN, f"The last attempt (by {who}) {state}.")
     if not attempt.returned_account:
         return check(title, UNKNOWN, f"The last attempt (by {who}) ended before Microsoft named "
-                     f"an account: {attempt.detail or attempt.outcome}.")
+                     f"an account: {attempt.detail or attempt_outcome_label(attempt)}.")
     if addresses_match(who, attempt.returned_account, None):
         return check(title, PASS, f"{who} connected as {attempt.returned_account}.")
     return check(title, FAIL, f"{who} started the last attempt, but Microsoft returned "
@@ -112,7 +124,7 @@ def worker_running():
                      "Check that Redis is running.", ["support"])
     workers = [worker for worker in workers if _alive(worker)]
     if workers:
-        return check(title, PASS, f"{len(workers)} worker(s) listening.")
+        return check(title, PASS, f"{counted(len(workers), 'worker')} listening.")
     return check(title, FAIL, "No worker is running, so syncs and checks wait forever.",
                  "Start the worker process (`python -m jobs.worker`, the Procfile's worker).",
                  ["support"])

@@ -32,3 +32,5 @@ def register(blueprint):
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
     blueprint.add_app_template_global(page_path, "page_path")
+    blueprint.add_app_template_filter(reasons.activity, "activity")
+    blueprint.add_app_template_filter(reasons.progress_label, "progress_label")

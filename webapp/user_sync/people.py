@@ -29,6 +29,8 @@ SORTS = {
     "department": (SyncedPerson.department,),
     "status": (SyncedPerson.status, SyncedPerson.sort_name),
 }
+SORT_LABELS = {"name": "Name", "email": "Email", "job_title": "Job title",
+               "department": "Department", "status": "Status"}
 CSV_HEADER = ("email", "display_name", "job_title", "department", "status", "last_seen",
               "microsoft_id")
 

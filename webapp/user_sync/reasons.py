@@ -39,6 +39,24 @@ def outcome(run):
     }.get(run.status, run.status)
 
 
+def activity(run):
+    """What an active run is doing, said after its outcome (so never the same words twice)."""
+    if run.status == m.QUEUED:
+        return "the sync starts as soon as a background worker is free."
+    return run.phase
+
+
+def progress_label(run):
+    """The words beside an active run's progress bar."""
+    if run.status == m.QUEUED:
+        return "Not started yet"
+    if run.total:
+        return f"Fetched {run.fetched or 0:,} of {run.total:,} people"
+    if run.fetched:
+        return f"Fetched {run.fetched:,} people so far"
+    return "Asking Microsoft for the group's members"
+
+
 def reason_text(code):
     return SKIP_REASONS.get(code, code or "")
 

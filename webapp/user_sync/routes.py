@@ -1,7 +1,7 @@
 """Manage user sync: Sync now, progress, review, the synced people, history, and 'why not?'."""
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp import audit
@@ -11,6 +11,7 @@ from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.schedule import services as schedule
+from webapp.search import search_from
 from webapp.security import safe_next_url
 from webapp.user_sync import explain as why, filters, history, people, summary
 from webapp.user_sync.engine import lifecycle, queries
@@ -22,16 +23,19 @@ filters.register(bp)
 
 def people_args():
     args = request.args
-    return dict(query=args.get("q", "").strip(), status=args.get("status", ""),
-                sort=args.get("sort", "name"), descending=args.get("dir") == "desc")
+    sort = args.get("sort", "name")
+    return dict(query=search_from(args).text, status=args.get("status", ""),
+                sort=sort if sort in people.SORTS else "name", descending=args.get("dir") == "desc")
 
 
 def people_context():
-    filters = people_args()
+    """The people table's state comes from the address alone, so Back and Reload keep it."""
+    filters, search = people_args(), search_from(request.args)
     counts = people.status_counts(g.organisation.id)
-    page = people.list_synced_people(g.organisation.id, page=request.args.get("page", 1, type=int),
-                                     counts=counts, **filters)
-    return dict(people_page=page, filters=filters, status_counts=counts,
+    page = None if search.error else people.list_synced_people(
+        g.organisation.id, page=request.args.get("page", 1, type=int), counts=counts, **filters)
+    return dict(people_page=page, filters=filters, search=search, status_counts=counts,
+                sort_labels=people.SORT_LABELS,
                 last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
@@ -66,12 +70,26 @@ def connection_summary():
 def people_table():
     if not is_htmx_request():
         return redirect(url_for("user_sync.index", **request.args))
-    return render_template("user_sync/_people_table.html", **people_context())
+    response = render_template("user_sync/_people_table.html", **people_context())
+    if request.headers.get("HX-Trigger") == "people-table":  # its own refresh after a sync
+        return response
+    # A new search, filter, sort or page is a new address: Back and Reload come back to it.
+    return response, 200, {"HX-Push-Url": url_for("user_sync.index", **people_address_args())}
+
+
+def people_address_args():
+    """The table's state as the page's address keeps it: defaults left out."""
+    defaults = {"q": "", "status": "", "sort": "name", "dir": "asc", "page": "1"}
+    return {name: value for name, value in request.args.items()
+            if name in defaults and value.strip() and value != defaults[name]}
 
 
 @bp.route("/people.csv")
 @admin_required
 def export_csv():
+    refused = search_from(request.args).error
+    if refused:
+        return Response(refused, 400, mimetype="text/plain")
     filters = people_args()
     rows = list(people.csv_rows(g.organisation, last_run_at=summary.last_seen_reference(
         g.organisation.id), **filters))
@@ -86,7 +104,7 @@ def _status_response(run, started=None):
         return render_template("user_sync/_sync_status.html", run=run, started=started)
     if started is False:
         flash("A sync is already running for this organisation; showing its progress.", "info")
-    return redirect(url_for("user_sync.index"), 303)
+    return redirect(url_for("user_sync.index", _anchor="sync-live"), 303)
 
 
 def _start(kind):
@@ -215,6 +233,6 @@ def update_settings():
 @bp.route("/why")
 @admin_required
 def why_not():
-    query = request.args.get("q", "")
-    return render_page_or_partial("user_sync/why.html", "user_sync/_why.html", query=query,
-                                  answers=why.explain(g.organisation, query))
+    search = search_from(request.args)
+    return render_page_or_partial("user_sync/why.html", "user_sync/_why.html", search=search,
+                                  query=search.text, answers=why.explain(g.organisation, search.text))

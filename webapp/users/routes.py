@@ -1,8 +1,9 @@
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from webapp.errors import ServiceError
 from webapp.htmx import render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.search import search_from
 from webapp.users import services
 
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
@@ -11,10 +12,11 @@ bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/setting
 @bp.route("/")
 @admin_required
 def index():
-    query = request.args.get("q", "").strip()
-    page = services.list_people(g.organisation, query, request.args.get("page", 1, type=int))
+    search = search_from(request.args)
+    page = None if search.error else services.list_people(
+        g.organisation, search.text, request.args.get("page", 1, type=int))
     return render_page_or_partial("users/index.html", "users/_people_table.html",
-                                  people=page, query=query)
+                                  people=page, query=search.text, search=search)
 
 
 @bp.route("/", methods=["POST"])
@@ -43,9 +45,19 @@ def change_role(membership_id):
     return redirect(url_for("users.index", q=request.form.get("q") or None))
 
 
+@bp.route("/<int:membership_id>/remove")
+@admin_required
+def confirm_remove(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    return render_template("users/remove.html", membership=membership,
+                           **services.removal_consequences(g.organisation, membership))
+
+
 @bp.route("/<int:membership_id>/remove", methods=["POST"])
 @admin_required
 def remove(membership_id):
+    if request.form.get("confirmed") != "1":  # an old page's one-click button: ask first
+        return redirect(url_for("users.confirm_remove", membership_id=membership_id), 303)
     try:
         name = services.remove_person(g.organisation, membership_id)
     except ServiceError as error:
