@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.schedule_helpers import (
-    HTMX, due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
+    due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db

@@ -2,7 +2,6 @@
 deleted or disconnected while due, a revoked token (Redis restarted between ticks: its own
 module, test_schedule_redis_restart.py).
 Real tick processes (the CLI), real RQ workers, PostgreSQL, Redis and the simulator."""
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from tests.conftest import worker_environment
 from tests.faults.helpers import wait_for
 from tests.mail_helpers import bodies
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
-from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule, schedule_of
+from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule
 from tests.services import POSTGRES_URL
 from tests.sync_helpers import NORTHFIELD, connected_school
 from webapp.clock import utcnow
@@ -132,7 +131,7 @@ def test_a_revoked_token_sends_one_mail_pauses_and_calls_microsoft_no_more(
     assert start_worker(FAST_WORKER_ENV, burst=True).wait(timeout=120) == 0
     failed = runs_of(school.org)[-1]
     assert failed.status == m.FAILED and "Reconnect" in failed.reason
-    assert start_worker(env, burst=True).wait(timeout=120) == 0  # the mail job
+    assert start_worker(FAST_WORKER_ENV, burst=True).wait(timeout=120) == 0  # the mail job
     (_, message), = smtp_server.wait_for(1)
     assert message["Subject"] == "Reconnect Northfield Academy to Microsoft"
     assert "paused" in bodies(message)[0]
@@ -140,7 +139,7 @@ def test_a_revoked_token_sends_one_mail_pauses_and_calls_microsoft_no_more(
     for hours in (1, 5, 24, 30):  # every retry slot and the next days' slots come and go
         output = run_tick(app, utcnow() + timedelta(hours=hours))
         assert "paused until someone reconnects to Microsoft" in output
-    assert start_worker(env, burst=True).wait(timeout=120) == 0
+    assert start_worker(FAST_WORKER_ENV, burst=True).wait(timeout=120) == 0
     assert microsoft.control.request_log() == [] and len(runs_of(school.org)) == 1
     assert len(smtp_server.messages) == 1
     assert "paused until someone" in school.client.get(

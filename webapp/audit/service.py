@@ -9,7 +9,7 @@ import json
 import re
 from datetime import datetime, time, timedelta, timezone
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import delete, exists, or_, select
 
 from webapp.audit.actions import INSTALLATION_ACTIONS, label

@@ -48,8 +48,9 @@ def finish_attempt(attempt_id, outcome, detail=None, account=None, tenant_id=Non
     attempt.returned_account = account or attempt.returned_account
     attempt.returned_tenant_id = tenant_id or attempt.returned_tenant_id
     attempt.finished_at = utcnow()
-    if outcome != OUTCOME_CONNECTED:
-        audit.record(actions.MICROSOFT_CONNECT_FAILED, attempt.organisation_id, after={"outcome": outcome})
+    if outcome != CONNECTED:
+        audit.record(actions.MICROSOFT_CONNECT_FAILED, attempt.organisation_id,
+                     after={"outcome": outcome})
     db.session.commit()
     return attempt
 

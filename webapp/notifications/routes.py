@@ -1,5 +1,5 @@
 """Notifications: each admin chooses which emails they get."""
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.notifications.events import ADMIN_EVENTS
