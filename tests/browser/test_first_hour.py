@@ -17,12 +17,12 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in
 from tests.microsoft_flow import FAST_WORKER_ENV, demo, run_quick_jobs
 from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.connect import FLOW_TTL_SECONDS
 from webapp.microsoft.services import record_attempt_start
-from webapp.user_sync import runs
-from webapp.user_sync.engine import run_sync
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -109,7 +109,7 @@ def test_every_page_has_no_wcag_22_aa_violations(app, signed_in, page, live_serv
     expect(page.get_by_role("heading", level=1)).to_contain_text("Remove")
     assert_accessible(page, "remove question")
     # A sync waiting for a worker (its progress polls), then one stopped for review.
-    queued, _ = runs.start_run(signed_in.org, signed_in.admin, "sync")
+    queued, _ = lifecycle.start_run(signed_in.org, signed_in.admin, "sync")
     page.goto(to["sync"])
     expect(page.locator("#sync-live")).to_contain_text("Waiting for a worker")
     assert_accessible(page, "manage user sync with a sync waiting for a worker")

@@ -13,10 +13,10 @@ from datetime import timedelta, timezone
 import requests
 from flask import current_app
 
-from webapp.auth.models import utcnow
+from webapp.clock import utcnow
 from webapp.microsoft import identity, services, tokens
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
-from webapp.microsoft.models import CONNECTED
+from webapp.microsoft.models import ATTEMPT_STARTED, CONNECTED
 from webapp.orgs.services import membership_for
 from webapp.redis_conn import get_redis, redis_key
 
@@ -52,7 +52,7 @@ OUTCOME_LABELS = {
 def attempt_outcome_label(attempt, now=None):
     """How a connect attempt ended. One Microsoft never sent back is in progress while its
     sign-in could still return (FLOW_TTL_SECONDS), and abandoned after that."""
-    if attempt.outcome == services.OUTCOME_STARTED:
+    if attempt.outcome == ATTEMPT_STARTED:
         return "In progress (not finished yet)" if attempt_may_return(attempt, now) \
             else "Abandoned (not finished)"
     return OUTCOME_LABELS.get(attempt.outcome, attempt.outcome)

@@ -13,7 +13,8 @@ from webapp.dates import format_moment
 from webapp.microsoft.connect import (addresses_match, attempt_may_return, attempt_outcome_label,
                                       missing_organisations)
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.microsoft.services import OUTCOME_STARTED, last_attempt_for
+from webapp.microsoft.models import ATTEMPT_STARTED
+from webapp.microsoft.services import last_attempt_for
 from webapp.redis_conn import get_queue, get_redis
 from webapp.words import counted
 
@@ -77,7 +78,7 @@ def last_attempt_account(organisation, user):
     if attempt is None:
         return check(title, UNKNOWN, "Nobody has tried to connect yet.")
     who = attempt.user.email if attempt.user else "someone"
-    if attempt.outcome == OUTCOME_STARTED:
+    if attempt.outcome == ATTEMPT_STARTED:
         state = ("is still in progress" if attempt_may_return(attempt)
                  else "was abandoned before Microsoft sent it back")
         return check(title, UNKNOWN, f"The last attempt (by {who}) {state}.")
