@@ -72,7 +72,8 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
     from webapp.audit.routes import bp as audit_bp
     from webapp.notifications.routes import bp as notifications_bp
-    from webapp.privacy.routes import bp as privacy_bp
+    from webapp.privacy import routes, subject_access_routes  # noqa: F401,F811  (their views)
+    from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.schedule.routes import bp as schedule_bp
     for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp):
         app.register_blueprint(blueprint)

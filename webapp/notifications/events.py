@@ -83,9 +83,8 @@ def delivery_job_id(row):
 
 
 def enqueue_delivery(row, as_of=None):
-    from jobs.notifications import send_notification_job
     try:
-        enqueue("quick", send_notification_job, row.id,
+        enqueue("quick", "jobs.notifications.send_notification_job", row.id,
                 (as_of or utcnow()).isoformat(),
                 # Namespaced like every key of this app; RQ allows letters, digits, - and _.
                 job_id=delivery_job_id(row),

@@ -1,11 +1,11 @@
 """Data protection pages: the leaver retention setting, and a person's data on request."""
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from webapp.htmx import is_htmx_request
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.context import admin_required
 from webapp.privacy import retention
+from webapp.privacy.blueprint import bp
 
-bp = org_scoped(Blueprint("privacy", __name__, url_prefix="/o/<int:org_id>/settings/privacy"))
 
 
 @bp.app_context_processor
@@ -48,5 +48,3 @@ def save_retention():
     flash("Leaver retention saved. The daily erasure uses it from its next run.", "success")
     return redirect(url_for("user_sync.index"), 303)
 
-
-from webapp.privacy import subject_access_routes  # noqa: E402,F401  (adds the download views)

@@ -5,7 +5,7 @@ from flask import Response, g, render_template
 
 from webapp.orgs.context import admin_required
 from webapp.privacy import subject_access
-from webapp.privacy.routes import bp
+from webapp.privacy.blueprint import bp
 
 
 def _download(subject, kind):
