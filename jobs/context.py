@@ -1,6 +1,7 @@
 """Gives a job an application context, whether or not the worker already pushed one."""
 import contextlib
 import functools
+import os
 
 from flask import has_app_context
 
@@ -22,6 +23,24 @@ def get_app():
         from webapp import create_app
         _app = create_app(worker_config())
     return _app
+
+
+@contextlib.contextmanager
+def process_app(process_name):
+    """A long-running process's start: logging, the app's context, and a reachable Redis, or
+    SystemExit saying why it cannot start. Yields the log level for RQ's own logging."""
+    from webapp.config import ConfigError
+    from webapp.logs import configure_logging
+    from webapp.redis_conn import check_redis
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    configure_logging(level)
+    app = get_app()
+    with app.app_context():
+        try:
+            check_redis(app)
+        except ConfigError as error:
+            raise SystemExit(f"rostersync {process_name} cannot start: {error}") from None
+        yield level
 
 
 def with_app_context(job):

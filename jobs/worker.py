@@ -10,14 +10,15 @@ import os
 import sys
 import time
 
+from flask import current_app
 from rq import Worker
 
 from jobs import context
 from webapp.config import ConfigError
 from webapp.extensions import db
-from webapp.logs import configure_logging, job_id_var
+from webapp.logs import job_id_var
 from webapp.microsoft.client_secret import log_client_secret_notice
-from webapp.redis_conn import check_redis, get_queue, get_redis
+from webapp.redis_conn import get_queue, get_redis
 
 job_log = logging.getLogger("rostersync.job")
 
@@ -53,16 +54,12 @@ def parse_arguments(argv):
 
 def main(argv=None):
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    configure_logging(level)
-    app = context.get_app()
-    with app.app_context():
+    with context.process_app("worker") as level:
         try:
-            check_redis(app)
             queues = [get_queue(kind) for kind in args.queues]
         except ConfigError as error:
             raise SystemExit(f"rostersync worker cannot start: {error}") from None
-        log_client_secret_notice(app.config)
+        log_client_secret_notice(current_app.config)
         engine = db.engine
         # RQ forks a work horse per job; a forked child must not reuse the parent's sockets.
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
