@@ -5,7 +5,7 @@ from tests.factory import csrf_token_from
 from tests.microsoft_flow import (app_config_overrides, connect_organisation, demo,  # noqa: F401
                                   run_quick_jobs)
 from webapp.microsoft.groups import classify
-from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choice_for
+from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choices_for
 
 
 @pytest.fixture
@@ -21,7 +21,8 @@ def groups_url(org):
 def save(client, org, group_id):
     page = client.get(groups_url(org))
     return client.post(groups_url(org), data={"csrf_token": csrf_token_from(page.text),
-                                              "group_id": group_id}, follow_redirects=True)
+                                              "sync": group_id, "action": "save"},
+                       follow_redirects=True)
 
 
 @pytest.mark.parametrize("group, kind, dynamic", [
@@ -51,7 +52,7 @@ def test_snapshot_pages_through_every_group_with_top_999_and_a_narrow_select(app
     assert requests_made[0]["query"]["$select"] == "id,displayName,groupTypes,mailEnabled,securityEnabled"
     assert db.session.query(SnapshotGroup).count() == 156
     page = connected.get(groups_url(oak.north))
-    assert "All 156 groups" in page.text and "showing the first 50" in page.text
+    assert "All 156 groups" in page.text and "showing 50 on page 1 of 4" in page.text
 
 
 def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
@@ -74,8 +75,8 @@ def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
 def test_saving_a_group_rechecks_it_with_graph_and_records_member_count(app, db, oak, connected):
     run_quick_jobs(app)
     response = save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
-    assert 'will sync the group “Northfield Staff”' in response.text
-    choice = group_choice_for(oak.north)
+    assert "Syncing: Northfield Staff." in response.text
+    [choice] = group_choices_for(oak.north)
     assert (choice.group_id, choice.display_name, choice.kind) == (
         demo.NORTHFIELD_STAFF_GROUP_ID, "Northfield Staff", "security")
     row = db.session.query(SnapshotGroup).filter_by(group_id=demo.NORTHFIELD_STAFF_GROUP_ID).one()
@@ -89,8 +90,8 @@ def test_saving_a_group_rechecks_it_with_graph_and_records_member_count(app, db,
 def test_forged_group_choices_are_refused(app, db, oak, connected, forged):
     run_quick_jobs(app)
     response = save(connected, oak.north, forged)
-    assert response.status_code == 200
-    assert "will sync the group" not in response.text
+    assert response.status_code == 422
+    assert "saved its groups" not in response.text
     assert 'class="flash flash-error"' in response.text
     assert db.session.query(GroupChoice).count() == 0
 
@@ -99,10 +100,10 @@ def test_each_school_in_the_trust_keeps_its_own_choice(app, oak, connected):
     run_quick_jobs(app)
     save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
     save(connected, oak.south, demo.SOUTHFIELD_STAFF_GROUP_ID)
-    assert group_choice_for(oak.north).display_name == "Northfield Staff"
-    assert group_choice_for(oak.south).kind == "distribution"
+    assert [c.display_name for c in group_choices_for(oak.north)] == ["Northfield Staff"]
+    assert [c.kind for c in group_choices_for(oak.south)] == ["distribution"]
     south = connected.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
-    assert "<strong>Southfield Staff</strong> (Distribution group)" in south.text
+    assert "Syncing: Southfield Staff." in south.text
 
 
 def test_refresh_groups_failure_is_shown_not_hidden(app, db, oak, connected, microsoft):

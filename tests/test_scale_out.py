@@ -16,7 +16,7 @@ from tests.microsoft_flow import (  # noqa: F401  (fixtures)
     connect_organisation, demo, microsoft, simulator, simulator_config)
 from tests.sync_helpers import FAST_RETRIES, NORTHFIELD_ADDED, people
 from webapp.extensions import db
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.redis_conn import enqueue

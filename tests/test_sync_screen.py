@@ -29,7 +29,7 @@ def post(school, path, data=None, htmx=False):
 def test_the_screen_summarises_the_connection_and_offers_sync_now(school):
     page = school.client.get(url(school))
     assert page.status_code == 200
-    for text in ("Connected", demo.ADMIN_UPN, "Northfield Staff", "Security group",
+    for text in ("Connected", demo.ADMIN_UPN, "Northfield Staff", "Syncing: Northfield Staff",
                  "Sync now", "Preview changes", "Export CSV", "Import settings",
                  "Troubleshooting", "Never synced"):
         assert text in page.text, text
@@ -219,7 +219,7 @@ def test_settings_are_saved_and_validated(school):
     ("Dana Departed", "Account disabled in Microsoft"),
     ("Pat Office", "Duplicate email"),
     ("nobody.here@oaklearning.example", "No such person in your Microsoft tenant"),
-    (demo.PERSONAL_UPN, "Not in the group “Northfield Staff”"),
+    (demo.PERSONAL_UPN, "In none of the chosen groups (Northfield Staff)"),
     ("Zoë Ångström", "Synced, status Active."),
 ])
 def test_why_isnt_this_person_synced_answers(school, query, expected):
@@ -231,7 +231,7 @@ def test_why_isnt_this_person_synced_answers(school, query, expected):
 def test_why_answers_excluded_suspended_and_not_synced_yet(school):
     from webapp.user_sync.people import set_excluded
     why = lambda q: school.client.get(url(school, "why"), query_string={"q": q}).text  # noqa: E731
-    assert "In the group, but not synced yet" in why("jose.nunez@oaklearning.example")
+    assert "In Northfield Staff, but not synced yet" in why("jose.nunez@oaklearning.example")
     sync_in_process(school)
     set_excluded(school.org, person(school.org, demo.RTL_ID).id, True)
     assert "Excluded from sync by an admin" in why("layla.haddad@oaklearning.example")

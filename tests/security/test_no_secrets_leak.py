@@ -16,7 +16,7 @@ from tests.sync_helpers import FAST_RETRIES
 from webapp.extensions import db
 from webapp.logs import JsonFormatter
 from webapp.microsoft import tokens
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.redis_conn import get_redis

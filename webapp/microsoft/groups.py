@@ -1,12 +1,12 @@
 """The group picker: a local snapshot of the tenant's groups, searched on the server.
 
 A job pages through every group into memory and only then replaces the snapshot, so the
-picker never shows half a tenant. Choosing a group re-checks it against Graph.
+picker never shows half a tenant. Choosing groups (selection.py) re-checks each against Graph.
 """
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
@@ -14,8 +14,8 @@ from webapp.extensions import db
 from webapp.microsoft.graph import GraphError, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
-                                     GroupChoice, GroupSnapshot, MicrosoftConnection,
-                                     SnapshotGroup, connection_for_organisation, group_choice_for)
+                                     GroupSnapshot, MicrosoftConnection,
+                                     SnapshotGroup, connection_for_organisation)
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
     "security", "mail_security", "distribution", "microsoft365")
@@ -111,17 +111,30 @@ def _plain_error(error):
     return f"Microsoft did not give us the list of groups: {error}"
 
 
-def search_groups(connection, query, limit=SEARCH_LIMIT):
-    """(groups matching the query anywhere in the name, total matches), names A-Z."""
+def search_groups(connection, query, limit=SEARCH_LIMIT, page=1, leave_out=()):
+    """(one page of the groups whose name contains the query, total matches), names A-Z.
+    leave_out: group ids not to list (the picker shows the chosen ones above the list)."""
     clause = [SnapshotGroup.connection_id == connection.id]
     query = (query or "").strip().lower()
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clause.append(SnapshotGroup.name_lower.like(f"%{escaped}%", escape="\\"))
+    if leave_out:
+        clause.append(SnapshotGroup.group_id.not_in(list(leave_out)))
     total = db.session.scalar(select(func.count(SnapshotGroup.id)).where(*clause))
     rows = db.session.scalars(select(SnapshotGroup).where(*clause)
-                              .order_by(SnapshotGroup.name_lower, SnapshotGroup.id).limit(limit)).all()
+                              .order_by(SnapshotGroup.name_lower, SnapshotGroup.id)
+                              .limit(limit).offset((max(1, page) - 1) * limit)).all()
     return rows, total
+
+
+def snapshot_groups(connection, group_ids):
+    """{group id: SnapshotGroup} for the ids this connection's snapshot holds."""
+    if not group_ids:
+        return {}
+    rows = db.session.scalars(select(SnapshotGroup).where(
+        SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id.in_(list(group_ids))))
+    return {row.group_id: row for row in rows}
 
 
 def snapshot_size(connection):
@@ -129,30 +142,15 @@ def snapshot_size(connection):
         SnapshotGroup.connection_id == connection.id))
 
 
-def choose_group(organisation, user, group_id, graph_client):
-    """Saves the organisation's group after asking Graph what it really is; refuses forgeries."""
-    group = _group_from_graph(graph_client, (group_id or "").strip())
-    kind, dynamic = classify(group)
-    if kind not in SUPPORTED_KINDS:
-        raise ServiceError(f'“{group.get("displayName")}” is a Microsoft 365 group. Only Security '
-                           "and Distribution groups can be synced. Choose another group.")
-    choice = group_choice_for(organisation) or GroupChoice(organisation_id=organisation.id)
-    choice.group_id, choice.display_name, choice.kind = group["id"], group["displayName"], kind
-    choice.chosen_by_user_id, choice.chosen_at = user.id, utcnow()
-    db.session.add(choice)
-    db.session.commit()
-    _remember_member_count(organisation, group["id"], graph_client)
-    return choice
-
-
-def _group_from_graph(graph_client, group_id):
+def group_from_graph(graph_client, group_id):
     if not GROUP_ID.fullmatch(group_id):  # Graph group ids are GUIDs; nothing else reaches a URL
         raise ServiceError("Choose a group from the list.")
     try:
         return graph_client.get_json(f"groups/{group_id}", params={"$select": GROUP_FIELDS})
     except GraphNotFound:
         raise ServiceError("That group is not in your organisation's Microsoft tenant (it may "
-                           "have been deleted). Refresh groups and choose again.") from None
+                           "have been deleted). Refresh groups and choose again. Nothing was "
+                           "saved.") from None
 
 
 def member_count(graph_client, group_id):
@@ -163,18 +161,18 @@ def member_count(graph_client, group_id):
     return page.get("@odata.count")
 
 
-def _remember_member_count(organisation, group_id, graph_client):
+def remember_member_counts(organisation, group_ids, graph_client):
     """Best effort: the count is shown where known, and a failure here must not undo the choice."""
     connection = connection_for_organisation(organisation)
-    try:
-        count = member_count(graph_client, group_id)
-    except (GraphError, ReconnectNeeded, ConnectionError):
-        return
-    row = db.session.scalar(select(SnapshotGroup).where(
-        SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id == group_id))
-    if row is not None:
-        row.member_count = count
-        db.session.commit()
+    for group_id in group_ids:
+        try:
+            count = member_count(graph_client, group_id)
+        except (GraphError, ReconnectNeeded, ConnectionError):
+            return
+        db.session.execute(update(SnapshotGroup).where(
+            SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id == group_id)
+            .values(member_count=count))
+    db.session.commit()
 
 
 def connection_by_id(connection_id):

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.microsoft import connect, groups, identity, services
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
@@ -46,7 +47,8 @@ def import_microsoft():
     connection = connection_for_organisation(g.organisation)
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
                            active_provider="microsoft", connection=connection,
-                           choice=group_choice_for(g.organisation),
+                           selection=saved_selection(g.organisation),
+                           selection_sentence=selection_sentence,
                            last_attempt=services.last_attempt_for(g.organisation))
 
 

@@ -10,7 +10,8 @@ import socket
 from rq import Worker
 
 from webapp.microsoft.connect import addresses_match, missing_organisations
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.microsoft.services import last_attempt_for
 from webapp.redis_conn import get_queue, get_redis
 
@@ -94,12 +95,12 @@ def connection_state(connection):
 
 def group_chosen(organisation, connection):
     title = f"{organisation.name} has chosen a group to sync"
-    choice = group_choice_for(organisation)
+    selection = saved_selection(organisation)
     if connection is None:
         return check(title, UNKNOWN, "Connect with Microsoft first.")
-    if choice is None:
+    if not selection.synced:
         return check(title, FAIL, "No group chosen yet.", "Choose a group.", ["groups"])
-    return check(title, PASS, f"{choice.display_name}.")
+    return check(title, PASS, f"{selection_sentence(selection)}.")
 
 
 def worker_running():

@@ -6,11 +6,13 @@ from sqlalchemy import func, or_, select
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
 from webapp.user_sync.engine.diff import MicrosoftUser, email_of, is_guest
 from webapp.user_sync.engine.fetch import SELECT, members_path
+from webapp.user_sync.engine.scope import scope_of
 from webapp.user_sync.reasons import reason_text
 
 NOT_IN_GROUP, NOT_IN_TENANT, SYNCED, NOT_YET, UNKNOWN = (
@@ -68,13 +70,13 @@ def _from_last_run(organisation, query):
         m.SyncChange.run_id == run.id, m.SyncChange.action == m.SKIP,
         _matches(func.lower(m.SyncChange.display_name), func.lower(m.SyncChange.email), query))
         .limit(LIMIT)).all()
-    return [Answer(c.reason, f"Skipped in the last sync: {reason_text(c.reason)}",
+    return [Answer(c.reason, f"Skipped in the last sync: {reason_text(c.reason, c.detail)}",
                    c.display_name or "", c.email or "", c.microsoft_id) for c in found]
 
 
 def _from_tenant(organisation, query):
-    connection, choice = connection_for_organisation(organisation), group_choice_for(organisation)
-    if connection is None or choice is None:
+    connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
+    if connection is None or not selection.synced:
         return [Answer(UNKNOWN, "Connect to Microsoft and choose a group first; then this can "
                                 "check your tenant.")]
     from webapp.microsoft.services import graph_client_for
@@ -84,7 +86,7 @@ def _from_tenant(organisation, query):
         if not users:
             return [Answer(NOT_IN_TENANT, f"No such person in your Microsoft tenant: nobody "
                                           f"matches “{query}”.")]
-        return [_tenant_answer(client, choice, user) for user in users]
+        return [_tenant_answer(client, selection, user) for user in users]
     except ReconnectNeeded as error:
         return [Answer(UNKNOWN, f"{error} Then ask again.")]
     except GraphError as error:
@@ -109,15 +111,29 @@ def _in_group(client, group_id, user_id):
     return bool(page.get("value"))
 
 
-def _tenant_answer(client, choice, user):
+def _memberships_of(client, selection, user_id):
+    """{group id: {user_id}} for each chosen group the user is in: what scope_of needs."""
+    return {group.id: {user_id} for group in selection.groups
+            if _in_group(client, group.id, user_id)}
+
+
+def _tenant_answer(client, selection, user):
     answer = Answer(NOT_YET, "", user.display_name or "", email_of(user), user.id)
-    if not _in_group(client, choice.group_id, user.id):
-        answer.code, answer.text = NOT_IN_GROUP, f"Not in the group “{choice.display_name}” " \
-                                                 "(nor in any group nested inside it)."
+    # --- group scope: the same rule as the sync (engine.scope.scope_of) ---------------------
+    scope = scope_of(user.id, _memberships_of(client, selection, user.id), selection)
+    if scope.excluding is not None:
+        answer.code, answer.text = m.EXCLUDED_GROUP, reason_text(m.EXCLUDED_GROUP,
+                                                                 scope.excluding.name)
+    elif not scope.in_scope:
+        answer.code, answer.text = NOT_IN_GROUP, (
+            f"In none of the chosen groups ({selection.names(selection.synced)}), nor in any "
+            "group nested inside them.")
+    # ------------------------------------------------------------------------------------------
     elif is_guest(user):
         answer.code, answer.text = m.GUEST, reason_text(m.GUEST)
     elif user.enabled is False:
         answer.code, answer.text = m.DISABLED, reason_text(m.DISABLED)
     else:
-        answer.text = "In the group, but not synced yet. Press Sync now."
+        answer.text = (f"In {selection.names(scope.synced_via)}, but not synced yet. "
+                       "Press Sync now.")
     return answer

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.record import PRESENCE
+from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 from webapp.users.services import Page
 
 PER_PAGE = 100
@@ -15,7 +15,7 @@ def run_changes(run, action="", page=1, per_page=PER_PAGE):
     if action in ACTIONS:
         stmt = stmt.where(m.SyncChange.action == action)
     else:
-        stmt = stmt.where(m.SyncChange.action != PRESENCE)
+        stmt = stmt.where(m.SyncChange.action.not_in(HIDDEN_ACTIONS))
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(m.SyncChange.id).subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))

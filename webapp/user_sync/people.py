@@ -26,7 +26,7 @@ SORTS = {
     "status": (SyncedPerson.status, SyncedPerson.sort_name),
 }
 CSV_HEADER = ("email", "display_name", "job_title", "department", "status", "last_seen",
-              "microsoft_id")
+              "microsoft_id", "synced_through")
 
 
 def _escape_like(text):
@@ -121,7 +121,8 @@ def csv_rows(organisation_id, query="", status="", sort="name", descending=False
         seen = last_seen(person, last_run_at)
         writer.writerow([_safe_cell(v) for v in (
             person.email, person.display_name, person.job_title, person.department,
-            person.status, seen.isoformat() if seen else "", person.microsoft_id)])
+            person.status, seen.isoformat() if seen else "", person.microsoft_id,
+            person.synced_via)])
         if number % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -9,6 +9,7 @@ SKIP_REASONS = {
     m.EXCLUDED: "Excluded from sync by an admin.",
     m.EMAIL_TAKEN: "Email already used by another account on the platform.",
     m.LEFT_GROUP: "Left the group.",
+    m.EXCLUDED_GROUP: "In a group whose members are never synced.",
     m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
     m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
                            "suspended.",
@@ -37,7 +38,10 @@ def outcome(run):
     }.get(run.status, run.status)
 
 
-def reason_text(code):
+def reason_text(code, group=None):
+    """group: the excluded group's name, recorded with an EXCLUDED_GROUP skip or suspension."""
+    if code == m.EXCLUDED_GROUP and group:
+        return f"In “{group}”, a group whose members are never synced."
     return SKIP_REASONS.get(code, code or "")
 
 

@@ -7,6 +7,7 @@ from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 
 from webapp.user_sync import models as m
+from webapp.user_sync.engine.scope import scope_of, via_text
 
 # One Microsoft user as fetched: compact tuples, never ORM objects (50,000 of them at a time).
 MicrosoftUser = namedtuple("MicrosoftUser", "id display_name mail upn job_title department "
@@ -15,7 +16,8 @@ MicrosoftUser = namedtuple("MicrosoftUser", "id display_name mail upn job_title 
 Person = namedtuple("Person", "microsoft_id email email_normalised display_name job_title department")
 # One synced_people row (joined with its membership) as the diff needs it.
 Existing = namedtuple("Existing", "id microsoft_id membership_id user_id role email_normalised "
-                                  "display_name job_title department status excluded in_group")
+                                  "display_name job_title department status excluded in_group "
+                                  "synced_via", defaults=(None,))
 
 FIELDS = ("email", "display_name", "job_title", "department")
 
@@ -29,12 +31,15 @@ class Plan:
     skips: list = field(default_factory=list)       # (Person, reason, synced_person_id or None)
     keeps: list = field(default_factory=list)       # (Existing, Person, reason): not suspended
     presence: dict = field(default_factory=dict)    # synced_person_id -> now in the group?
+    via: dict = field(default_factory=dict)         # microsoft_id -> "Synced through" text
+    via_changes: dict = field(default_factory=dict)  # synced_person_id -> new "Synced through"
+    excluded_by: dict = field(default_factory=dict)  # microsoft_id -> name of the excluded group
     unchanged: int = 0
 
     @property
     def has_changes(self):
         return bool(self.adds or self.updates or self.reinstates or self.suspends
-                    or self.presence)
+                    or self.presence or self.via_changes)
 
     def counts(self):
         return {"added": len(self.adds), "updated": len(self.updates),
@@ -81,22 +86,52 @@ def changed_fields(row, person):
     return tuple(changed)
 
 
-def plan_changes(fetched, existing, protected, include_guests=False):
-    """fetched: MicrosoftUsers of a COMPLETE fetch; existing: Existing rows of the organisation;
-    protected: {membership_id: reason} that no sync may suspend (admins, the connecting account).
+def plan_changes(fetched, existing, protected, include_guests=False, memberships=None,
+                 selection=None):
+    """fetched: MicrosoftUsers of a COMPLETE fetch of every synced group; existing: Existing rows
+    of the organisation; protected: {membership_id: reason} that no sync may suspend (admins, the
+    connecting account); memberships and selection: see engine.scope (None: everyone fetched is
+    in scope, as with one group).
     """
     by_id = {row.microsoft_id: row for row in existing}
     users = list({user.id: user for user in fetched}.values())
-    in_scope = [u for u in users if include_guests or not is_guest(u)]
+    # --- group scope: engine.scope.scope_of decides who the selection brings in -------------
+    scopes = {u.id: scope_of(u.id, memberships, selection) for u in users} if selection else {}
+    kept_out = {uid for uid, scope in scopes.items() if not scope.in_scope}
+    # ------------------------------------------------------------------------------------------
+    in_scope = [u for u in users if u.id not in kept_out and (include_guests or not is_guest(u))]
     emails = Counter(email_of(u).lower() for u in in_scope if u.enabled is not False)
     plan, seen = Plan(), set()
     for user in users:
+        if user.id in kept_out:
+            _plan_kept_out(plan, user, by_id.get(user.id), scopes[user.id])
+            continue
         seen.add(user.id)
         _plan_one(plan, user, by_id.get(user.id), protected, include_guests, emails)
+        if user.id in scopes:
+            _plan_via(plan, user.id, by_id.get(user.id), via_text(scopes[user.id]))
     for row in existing:
         if row.microsoft_id not in seen:
-            _plan_absent(plan, row, protected)
+            reason = m.EXCLUDED_GROUP if row.microsoft_id in plan.excluded_by else m.LEFT_GROUP
+            _plan_absent(plan, row, protected, reason)
     return plan
+
+
+def _plan_kept_out(plan, user, row, scope):
+    """In a synced group but also in an excluded one: treated as absent (an active person is
+    suspended below); anyone not active is recorded as skipped, naming the group."""
+    if scope.excluding is None:
+        return
+    plan.excluded_by[user.id] = scope.excluding.name
+    if row is None or row.excluded or row.status != "active" or row.user_id is None:
+        reason = m.EXCLUDED if row is not None and row.excluded else m.EXCLUDED_GROUP
+        plan.skips.append((person_from(user), reason, row.id if row is not None else None))
+
+
+def _plan_via(plan, microsoft_id, row, via):
+    plan.via[microsoft_id] = via
+    if row is not None and row.synced_via != via:
+        plan.via_changes[row.id] = via
 
 
 def _plan_one(plan, user, row, protected, include_guests, emails):
@@ -135,7 +170,7 @@ def _plan_disabled(plan, user, row, person, protected):
         plan.suspends.append((row, person, m.DISABLED))
 
 
-def _plan_absent(plan, row, protected):
+def _plan_absent(plan, row, protected, reason=m.LEFT_GROUP):
     if row.in_group:
         plan.presence[row.id] = False
     if row.excluded or row.status != "active" or row.user_id is None:
@@ -143,7 +178,7 @@ def _plan_absent(plan, row, protected):
     if row.membership_id in protected:
         plan.keeps.append((row, person_from_existing(row), protected[row.membership_id]))
     else:
-        plan.suspends.append((row, person_from_existing(row), m.LEFT_GROUP))
+        plan.suspends.append((row, person_from_existing(row), reason))
 
 
 def removal_limit(active_people, percent, minimum):

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.redis_conn import enqueue
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
@@ -42,21 +43,24 @@ def _move(run_id, from_states, **values):
     return result.rowcount == 1
 
 
-def start_run(organisation, user, kind=m.KIND_SYNC):
+def start_run(organisation, user, kind=m.KIND_SYNC, selection=None):
     """Queues a sync (or preview) for the organisation; returns (run, started_now).
 
-    If one is already queued or running, that run is returned instead.
+    selection: the groups to fetch; the saved selection unless a preview tries another.
+    If a run is already queued or running, that run is returned instead.
     """
     sweep_stale_runs(organisation.id)
     running = active_run(organisation.id)
     if running is not None:
         return running, False
-    choice = group_choice_for(organisation)
-    if connection_for_organisation(organisation) is None or choice is None:
+    selection = selection or saved_selection(organisation)
+    if connection_for_organisation(organisation) is None or not selection.synced:
         raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
     run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
-                    started_by_user_id=user.id if user else None, group_id=choice.group_id,
-                    group_name=choice.display_name, rq_job_id=uuid.uuid4().hex)
+                    started_by_user_id=user.id if user else None,
+                    group_id=selection.synced[0].id,
+                    group_name=selection.names(selection.synced)[:512],
+                    selection=selection.to_json(), rq_job_id=uuid.uuid4().hex)
     db.session.add(run)
     try:
         db.session.commit()
