@@ -47,7 +47,7 @@ def after_the_first_page(monkeypatch, action):
         if fetched and not done:
             done.append(True)
             action()
-    monkeypatch.setattr(runs, "report_progress", report)
+    monkeypatch.setattr(lifecycle, "report_progress", report)
     return done
 
 

@@ -1,5 +1,7 @@
 """Fetching the chosen groups' transitive user members from Microsoft Graph, page by page."""
+import queue
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -79,50 +81,86 @@ def fetch_selection(clients, groups, on_progress=None, context=nullcontext,
 
     clients: {group id: GraphClient}, one each, because a requests.Session is not meant to be
     shared between threads; context(): entered by each fetching thread (the app context).
+    on_progress(fetched, total) runs in the calling thread (it writes the run's row), after the
+    first page and then at most every PROGRESS_EVERY seconds, while the page's thread waits.
     Returns only after every group's last page; the first failure stops the others and raises
     GroupFetchFailed, so a caller never sees part of a selection.
     """
-    stop, fetched, totals = threading.Event(), dict.fromkeys([g.id for g in groups], 0), {}
+    progress = _Progress(groups, on_progress)
 
     def fetch_one(group):
-        def on_page(count, total):
-            if stop.is_set():
-                raise _Stopped()
-            fetched[group.id], totals[group.id] = count, total
         with context():
             try:
-                return fetch_group_users(clients[group.id], group.id, on_page)[0]
+                return fetch_group_users(clients[group.id], group.id,
+                                         lambda count, total: progress.page(group, count, total))[0]
             except _Stopped:
                 raise
             except Exception as error:
                 raise GroupFetchFailed(group, error) from error
 
-    def report():
-        if on_progress is not None:
-            on_progress(sum(fetched.values()), _known_total(totals, groups))
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(groups))),
                                 thread_name_prefix="group-fetch") as pool:
             futures = [pool.submit(fetch_one, group) for group in groups]
             try:
-                _wait_for_all(futures, report)
+                progress.serve_until_done(futures)
             except BaseException:
-                stop.set()  # the pool's exit then waits for the running fetches to stop
-                for future in futures:
-                    future.cancel()
+                progress.stop_all(futures)  # the pool's exit then waits for the fetches to stop
                 raise
     finally:
-        report()  # how far it got, also when a group failed
+        progress.report()  # how far it got, also when a group failed
     return _merge(groups, [future.result() for future in futures])
 
 
-def _wait_for_all(futures, report):
-    pending = set(futures)
-    while pending:
-        done, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_EXCEPTION)
-        for future in done:
-            future.result()  # the first failure raises here
-        report()
+class _Progress:
+    """Counts pages from the fetching threads; reports them from the calling thread."""
+
+    def __init__(self, groups, on_progress):
+        self.groups, self.on_progress = groups, on_progress
+        self.fetched, self.totals = dict.fromkeys([g.id for g in groups], 0), {}
+        self.due, self.stopped = queue.Queue(), threading.Event()
+        self.lock, self.last = threading.Lock(), 0.0
+
+    def page(self, group, count, total):  # in a fetching thread
+        if self.stopped.is_set():
+            raise _Stopped()
+        self.fetched[group.id], self.totals[group.id] = count, total
+        with self.lock:
+            report_now = time.monotonic() - self.last >= PROGRESS_EVERY
+            if report_now:
+                self.last = time.monotonic()
+        if report_now and self.on_progress is not None:
+            handled = threading.Event()
+            self.due.put(handled)
+            while not handled.wait(0.1) and not self.stopped.is_set():
+                pass
+
+    def serve_until_done(self, futures):
+        pending = set(futures)
+        while pending:
+            try:
+                handled = self.due.get(timeout=0.05)
+            except queue.Empty:
+                handled = None
+            if handled is not None:
+                try:
+                    self.report()
+                finally:
+                    handled.set()
+            done, pending = wait(pending, timeout=0, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()  # the first failure raises here
+
+    def stop_all(self, futures):
+        self.stopped.set()
+        for future in futures:
+            future.cancel()
+        while not self.due.empty():
+            self.due.get().set()
+
+    def report(self):
+        if self.on_progress is not None:
+            self.on_progress(sum(self.fetched.values()), _known_total(self.totals, self.groups))
 
 
 def _known_total(totals, groups):
