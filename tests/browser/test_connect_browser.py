@@ -38,7 +38,7 @@ def test_admin_connects_and_picks_a_group(app, db, factory, live_server, browser
     search = page.get_by_label("Search groups")
     expect(search).to_be_visible(timeout=30_000)
     search.fill("northfield staff")
-    expect(page.get_by_role("checkbox", name="Oak Trust Everyone")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name="Oak Trust Everyone", exact=True)).to_have_count(0)
     page.get_by_role("checkbox", name="Northfield Staff", exact=True).check()
     page.get_by_role("button", name="Save groups").click()
 
@@ -60,6 +60,6 @@ def test_microsoft_365_groups_are_listed_but_not_choosable(app, factory, live_se
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Accept").click()
     page.get_by_label("Search groups").fill("everyone")
-    everyone = page.get_by_role("checkbox", name="Oak Trust Everyone")
+    everyone = page.get_by_role("checkbox", name="Oak Trust Everyone", exact=True)
     expect(everyone).to_be_disabled()
     expect(page.get_by_text("Microsoft 365 groups are not supported")).to_be_visible()

@@ -92,7 +92,7 @@ def callback():
     outcome = connect.complete_connect(stored, organisation, current_user, request.args.to_dict())
     if outcome.connected:
         request_snapshot(outcome.connection)
-        flash(f"Connected to Microsoft as {outcome.account}. Now choose the group to sync.",
+        flash(f"Connected to Microsoft as {outcome.account}. Now choose the groups to sync.",
               "success")
         return redirect(url_for("microsoft.groups_page"))
     return render_outcome(outcome)
