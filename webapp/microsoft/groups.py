@@ -6,7 +6,7 @@ picker never shows half a tenant. Choosing groups (selection.py) re-checks each 
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from webapp.auth.models import utcnow
 from webapp.errors import ServiceError
@@ -163,16 +163,14 @@ def member_count(graph_client, group_id):
 
 def remember_member_counts(organisation, group_ids, graph_client):
     """Best effort: the count is shown where known, and a failure here must not undo the choice."""
-    connection = connection_for_organisation(organisation)
-    for group_id in group_ids:
+    listed = snapshot_groups(connection_for_organisation(organisation), group_ids)
+    for group_id, row in listed.items():
         try:
-            count = member_count(graph_client, group_id)
+            row.member_count = member_count(graph_client, group_id)
         except (GraphError, ReconnectNeeded, ConnectionError):
-            return
-        db.session.execute(update(SnapshotGroup).where(
-            SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id == group_id)
-            .values(member_count=count))
-    db.session.commit()
+            break
+    if listed:
+        db.session.commit()
 
 
 def connection_by_id(connection_id):
