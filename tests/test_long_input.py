@@ -64,8 +64,10 @@ def test_a_search_that_is_too_long_says_so_and_shows_no_results(searchable, name
         assert answer.status_code == 200, (url, answer.status_code)
         assert TOO_LONG in answer.text, url
         assert 'role="alert"' in answer.text
-        # No results stand under the refused search, and it is not echoed as a heading.
-        assert "<table" not in answer.text and 'type="radio"' not in answer.text, url
+        # No results stand under the refused search, and it is not echoed as a heading. (The
+        # whole page has other tables and forms, such as the sync history and leaver retention.)
+        if headers:
+            assert "<table" not in answer.text and 'type="radio"' not in answer.text, url
         assert "matching" not in answer.text, url
         assert "Siobhán O&#39;Brien" not in answer.text and "Northfield Staff</label>" not in answer.text
 

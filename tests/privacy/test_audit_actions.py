@@ -66,6 +66,7 @@ def test_connect_reconnect_and_disconnect_are_recorded(school):
     reconnected = only_entry(actions.MICROSOFT_RECONNECTED, school.org.id)
     assert values(reconnected.before)["account"] == school.connection.account_email
     post_form(school.client, f"/o/{school.org.id}/settings/user-sync/import/microsoft/disconnect",
+              {"confirmed": "1"},  # as from the page that asks first
               page_url=f"/o/{school.org.id}/settings/user-sync/import/microsoft")
     disconnected = only_entry(actions.MICROSOFT_DISCONNECTED, school.org.id)
     assert_web_entry(disconnected, school)

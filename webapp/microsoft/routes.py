@@ -59,7 +59,7 @@ def confirm_disconnect():
     if connection is None:
         return redirect(url_for("microsoft.import_microsoft"))
     return render_template("microsoft/disconnect.html", connection=connection,
-                           schools=services.trust_organisations(g.organisation))
+                           schools=g.organisation.trust_organisations())
 
 
 @bp.route("/microsoft/disconnect", methods=["POST"])
