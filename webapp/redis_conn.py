@@ -84,6 +84,22 @@ def enqueue(kind, func, *args, job_id=None, description=None, app=None, **option
                                         **settings)
 
 
+def enqueue_many(kind, calls, app=None):
+    """Enqueues many jobs in one Redis round trip (a pipeline), each with the kind's options.
+
+    calls: (func, args, job_id, description) tuples. Job ids must be new: unlike `enqueue`,
+    RQ's enqueue_many cannot check uniqueness.
+    """
+    app = app or current_app
+    settings = job_options(kind, app.config)
+    queue = get_queue(kind, app)
+    return queue.enqueue_many([
+        Queue.prepare_data(func, args, job_id=job_id, description=description,
+                           timeout=settings["job_timeout"], result_ttl=settings["result_ttl"],
+                           failure_ttl=settings["failure_ttl"])
+        for func, args, job_id, description in calls])
+
+
 def explain_redis_error(error, config):
     """A sentence an operator can act on, for start-up and /healthz (never the URL's password)."""
     text = str(error)

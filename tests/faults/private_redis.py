@@ -2,7 +2,9 @@
 else's suites and is never restarted. It keeps nothing on disk, so a restart empties it the way
 a crashed or replaced Redis without persistence does (queues, jobs, liveness keys all gone)."""
 import shutil
+import signal
 import subprocess
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,6 +32,15 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+    @contextmanager
+    def paused(self):
+        """Stopped with SIGSTOP: connections stay open but nothing answers (a hung Redis)."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def restart(self):
         self.stop()

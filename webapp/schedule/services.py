@@ -17,7 +17,7 @@ from webapp.user_sync.engine import queries
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
     "off", "no_group", "not_connected", "reconnect", "review")
-RUNNING, TAKEN, GONE = "running", "taken", "gone"
+RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
 REASON_WORDS = {
     OFF: "automatic sync is off",
     NO_GROUP: "no group is chosen (choose one in Import settings)",
@@ -27,6 +27,7 @@ REASON_WORDS = {
     RUNNING: "a sync is already running or waiting for a worker",
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
+    QUEUE_DOWN: "the job queue (Redis) is unreachable",
 }
 
 

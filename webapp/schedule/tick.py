@@ -17,10 +17,9 @@ import logging
 
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 
 from webapp.clock import utcnow
-from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, MicrosoftConnection
 from webapp.orgs.models import Organisation
@@ -28,11 +27,12 @@ from webapp.schedule import due, services
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import organisation_zone
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine import batch, lifecycle, queries
 
 QUEUED, SKIPPED, REQUEUED = "queued", "skipped", "requeued"
 # A run younger than this may still be between its commit and its enqueue in another tick.
 ENQUEUE_GRACE = timedelta(seconds=10)
+CLAIM_CHUNK = 500  # schools per claiming UPDATE (its CASE has a parameter pair per school)
 SCHEDULES = SyncSchedule.__table__
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ class TickLine:
 
     @property
     def text(self):
+        if self.action == QUEUED and self.reason == services.QUEUE_DOWN:
+            return (f"{self.name}: recorded automatic sync run {self.run_id}, but the job queue "
+                    "(Redis) is unreachable; the next tick puts it in the queue.")
         if self.action == QUEUED:
             return f"{self.name}: queued an automatic sync (run {self.run_id})."
         if self.action == REQUEUED:
@@ -64,13 +67,35 @@ def tick(now):
 
 
 def enqueue_due(now):
-    """Runs one tick as of `now` (aware UTC); returns a TickLine per school it acted on."""
+    """Runs one tick as of `now` (aware UTC); returns a TickLine per school it acted on.
+
+    A fixed number of statements however many schools are due: one read of who is due, four of
+    what they need, one claim per 500 schools, one bulk insert of their runs, one commit, then
+    one Redis pipeline for all their jobs.
+    """
     lines = requeue_lost_runs(now)
     rows = due_rows(now)
     context = _Context.load(rows)
+    claimed = _claim(rows, now)
+    by_school, startable = {}, {}
     for row in rows:
-        lines.append(_handle(row, context, now))
-    return lines
+        line = by_school[row.organisation_id] = TickLine(row.organisation_id, row.name, SKIPPED)
+        if row.id not in claimed:
+            line.reason = services.TAKEN
+        else:
+            line.reason = context.skip_reason(row)
+            if line.reason is None:
+                startable[row.organisation_id] = context.choices[row.organisation_id]
+    started = batch.insert_queued_runs(startable)
+    db.session.commit()
+    for organisation_id in startable:
+        line = by_school[organisation_id]
+        if organisation_id in started:  # else a Sync now won the slot meanwhile: it serves this slot
+            line.action, line.run_id = QUEUED, started[organisation_id][0]
+        else:
+            line.reason = services.RUNNING
+    _enqueue_jobs(started, by_school)
+    return lines + list(by_school.values())
 
 
 def due_rows(now):
@@ -86,7 +111,7 @@ def due_rows(now):
 @dataclass
 class _Context:
     """What the tick needs about every due school, in four queries rather than four each."""
-    with_group: set
+    choices: dict
     connections: dict
     reviewing: set
     running: set
@@ -95,7 +120,7 @@ class _Context:
     def load(cls, rows):
         ids = [row.organisation_id for row in rows]
         if not ids:
-            return cls(set(), {}, set(), set())
+            return cls({}, {}, set(), set())
         trust_ids = {row.trust_id for row in rows if row.trust_id is not None}
         connections = {}
         for connection in db.session.scalars(select(MicrosoftConnection).where(
@@ -104,61 +129,67 @@ class _Context:
             key = ("trust", connection.trust_id) if connection.trust_id else ("org",
                                                                                connection.organisation_id)
             connections[key] = connection
-        return cls(
-            with_group=set(db.session.scalars(select(GroupChoice.organisation_id).where(
-                GroupChoice.organisation_id.in_(ids)))),
+        context = cls(
+            choices={choice.organisation_id: choice for choice in db.session.scalars(
+                select(GroupChoice).where(GroupChoice.organisation_id.in_(ids)))},
             connections=connections,
             reviewing=set(db.session.scalars(select(m.SyncRun.organisation_id).where(
                 m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW))),
             running=set(db.session.scalars(select(m.SyncRun.active_slot).where(
                 m.SyncRun.active_slot.in_(ids)))))
+        context.free_stale_slots()
+        return context
+
+    def free_stale_slots(self):
+        """A due school whose run's worker died (nobody had the screen open to notice) gets its
+        run failed by the same sweep the screen uses, so the schedule does not wait on it."""
+        for organisation_id in sorted(self.running):
+            lifecycle.sweep_stale_runs(organisation_id)
+            if queries.active_run(organisation_id) is None:
+                self.running.discard(organisation_id)
 
     def connection_for(self, row):
         key = ("trust", row.trust_id) if row.trust_id is not None else ("org", row.organisation_id)
         return self.connections.get(key)
 
+    def skip_reason(self, row):
+        """Why this claimed school gets no run now, or None to queue one."""
+        reason = services.paused_reason(self.connection_for(row),
+                                        self.choices.get(row.organisation_id),
+                                        row.organisation_id in self.reviewing)
+        if reason is None and row.organisation_id in self.running:
+            return services.RUNNING
+        return reason
 
-def _handle(row, context, now):
-    line = TickLine(row.organisation_id, row.name, SKIPPED)
-    reason = services.paused_reason(context.connection_for(row),
-                                     row.organisation_id in context.with_group or None,
-                                     row.organisation_id in context.reviewing)
-    if reason is None and row.organisation_id in context.running:
-        reason = services.RUNNING
-    if reason is not None:
-        line.reason = reason if _claim(row, now, commit=True) else services.TAKEN
-        return line
-    if not _claim(row, now, commit=False):
-        line.reason = services.TAKEN
-        return line
-    organisation = db.session.get(Organisation, row.organisation_id)
+
+def _claim(rows, now):
+    """Moves each due school's next_due_at to its first slot after now, unless another tick did
+    first (the WHERE re-checks next_due_at; on PostgreSQL the UPDATE waits for the other tick's
+    row locks and then re-checks). Returns the schedule ids this tick claimed."""
+    following = {row.id: due.next_slot(row.frequency, row.minute_of_day,
+                                       organisation_zone(row.time_zone), row.organisation_id, now)
+                 for row in rows}
+    ids, claimed, changed_at = sorted(following), set(), utcnow()
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        chunk = ids[start:start + CLAIM_CHUNK]
+        new_due = case({schedule_id: literal(following[schedule_id], SCHEDULES.c.next_due_at.type)
+                        for schedule_id in chunk}, value=SCHEDULES.c.id)
+        claimed.update(db.session.scalars(update(SCHEDULES).where(
+            SCHEDULES.c.id.in_(chunk), SCHEDULES.c.next_due_at <= now).values(
+                next_due_at=new_due, updated_at=changed_at).returning(SCHEDULES.c.id)))
+    return claimed
+
+
+def _enqueue_jobs(started, by_school):
+    if not started:
+        return
     try:
-        run, started = lifecycle.start_run(organisation, None, m.KIND_SYNC, m.TRIGGER_AUTOMATIC)
-    except ServiceError:  # disconnected or group removed since the context was loaded
-        db.session.rollback()
-        line.reason = services.NOT_CONNECTED if _claim(row, now, commit=True) else services.TAKEN
-        return line
-    if not started:  # a Sync now won the slot meanwhile: that run serves this slot
-        db.session.rollback()
-        line.reason = services.RUNNING if _claim(row, now, commit=True) else services.TAKEN
-        return line
-    line.action, line.run_id = QUEUED, run.id
-    return line
-
-
-def _claim(row, now, commit):
-    """Moves the school's next_due_at to its first slot after now, if no other tick did."""
-    zone = organisation_zone(row.time_zone)
-    following = due.next_slot(row.frequency, row.minute_of_day, zone, row.organisation_id, now)
-    result = db.session.execute(update(SCHEDULES).where(
-        SCHEDULES.c.id == row.id, SCHEDULES.c.next_due_at <= now).values(
-            next_due_at=following, updated_at=utcnow()))
-    if result.rowcount != 1:
-        db.session.rollback()
-        return False
-    if commit:
-        db.session.commit()
-    return True
+        batch.enqueue_run_jobs(started)
+    except RedisError as error:
+        log.warning("tick: Redis unreachable (%s); %s queued runs are enqueued by the next tick",
+                    type(error).__name__, len(started))
+        for organisation_id in started:
+            by_school[organisation_id].reason = services.QUEUE_DOWN
 
 
 def requeue_lost_runs(now):

@@ -128,11 +128,18 @@ def _enqueue(run):
         db.session.refresh(run)
 
 
+RUN_JOB = "jobs.sync.run_sync_job"
+
+
+def run_job_description(run_id, organisation_id):
+    return f"sync run {run_id} of organisation {organisation_id}"
+
+
 def enqueue_run_job(run):
     """unique=True: the tick re-enqueues a queued run whose job Redis lost under the same id, so
     a job that still exists is never doubled (RQ raises DuplicateJobError instead)."""
-    return enqueue("sync", "jobs.sync.run_sync_job", run.id, job_id=run.rq_job_id, unique=True,
-                   description=f"sync run {run.id} of organisation {run.organisation_id}")
+    return enqueue("sync", RUN_JOB, run.id, job_id=run.rq_job_id, unique=True,
+                   description=run_job_description(run.id, run.organisation_id))
 
 
 def mark_running(run_id, pid):

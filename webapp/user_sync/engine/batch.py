@@ -1,0 +1,53 @@
+"""Queueing many automatic runs at once (the schedule's tick): a few statements, one round trip.
+
+`start_run` queues one school's run with a commit and a Redis call each; a tick over 1,000 due
+schools cannot afford that. Here the runs are inserted in bulk inside the caller's transaction
+(so they commit together with the tick's claim of the schools) and, after the commit, their jobs
+go to Redis in one pipeline. The unique active_slot still decides: a school whose slot was
+taken meanwhile (a Sync now) gets no second run, the insert skips it.
+"""
+import uuid
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.clock import utcnow
+from webapp.extensions import db
+from webapp.redis_conn import enqueue_many
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.lifecycle import RUN_JOB, run_job_description
+
+RUNS = m.SyncRun.__table__
+INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_queued_runs(choices, trigger=m.TRIGGER_AUTOMATIC):
+    """choices: {organisation_id: GroupChoice}. Adds a queued sync run for every organisation
+    whose slot is free, in the caller's transaction (nothing is committed here).
+    Returns {organisation_id: (run_id, rq_job_id)}; organisations left out had a run already."""
+    if not choices:
+        return {}
+    now = utcnow()
+    rows = [{"organisation_id": organisation_id, "active_slot": organisation_id,
+             "kind": m.KIND_SYNC, "trigger": trigger, "status": m.QUEUED,
+             "group_id": choice.group_id, "group_name": choice.display_name,
+             "rq_job_id": uuid.uuid4().hex, "created_at": now}
+            for organisation_id, choice in choices.items()]
+    insert = INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
+    statement = insert(RUNS).on_conflict_do_nothing().returning(
+        RUNS.c.organisation_id, RUNS.c.id, RUNS.c.rq_job_id)
+    started = {row.organisation_id: (row.id, row.rq_job_id)
+               for row in db.session.execute(statement, rows)}
+    for organisation_id in started:
+        audit.record(actions.SYNC_STARTED, organisation_id, actor=None,
+                     after={"group": choices[organisation_id].display_name})
+    return started
+
+
+def enqueue_run_jobs(started):
+    """After the commit: every new run's job in one pipeline. If Redis refuses, the runs stay
+    queued and the next tick's requeue_lost_runs enqueues them under the same job ids."""
+    return enqueue_many("sync", [
+        (RUN_JOB, (run_id,), job_id, run_job_description(run_id, organisation_id))
+        for organisation_id, (run_id, job_id) in started.items()])
