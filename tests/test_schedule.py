@@ -94,6 +94,23 @@ def test_a_running_sync_is_not_doubled_and_its_slot_is_consumed(app, school):
     assert len(runs_of(school.org)) == 1 and running.trigger == m.TRIGGER_MANUAL
 
 
+def test_a_run_whose_worker_is_gone_is_failed_by_the_tick_which_queues_a_fresh_one(app, school):
+    """Nobody has the screen open to notice a dead run: the tick sweeps it like the screen does."""
+    save_schedule(school, "daily", "04:00")
+    from rq.job import Job
+    from webapp.redis_conn import get_redis
+    from webapp.user_sync.engine import lifecycle
+    dead, _ = lifecycle.start_run(school.org, school.admin)
+    Job.fetch(dead.rq_job_id, connection=get_redis()).delete()  # Redis lost it long ago
+    dead.created_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    output = run_tick(app, due_moment(school.org))
+    dead, fresh = runs_of(school.org)
+    assert dead.status == m.FAILED and "disappeared from the job queue" in dead.reason
+    assert fresh.trigger == m.TRIGGER_AUTOMATIC and fresh.status == m.QUEUED
+    assert f"queued an automatic sync (run {fresh.id})" in output
+
+
 def test_reconnect_needed_pauses_the_schedule_without_calling_microsoft(app, school, microsoft):
     save_schedule(school, "2h")
     school.connection.status = RECONNECT_NEEDED
