@@ -16,12 +16,14 @@ def sync_page(school):
     return school.client.get(f"/o/{school.org.id}/settings/user-sync/")
 
 
-def save_schedule(school, frequency, time_of_day="", htmx=True):
+def save_schedule(school, frequency, time_of_day="", htmx=True, time_zone=None):
     page = sync_page(school)
+    data = {"csrf_token": csrf_token_from(page.text), "frequency": frequency,
+            "time_of_day": time_of_day}
+    if time_zone is not None:
+        data["time_zone"] = time_zone
     return school.client.post(f"/o/{school.org.id}/settings/user-sync/schedule/",
-                              headers=HTMX if htmx else {},
-                              data={"csrf_token": csrf_token_from(page.text),
-                                    "frequency": frequency, "time_of_day": time_of_day})
+                              headers=HTMX if htmx else {}, data=data)
 
 
 def schedule_of(org):

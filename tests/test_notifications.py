@@ -162,6 +162,20 @@ def test_no_successful_sync_for_48_hours_and_recovery_are_mailed(app, school, mi
                         "Northfield Academy is syncing again"]
 
 
+def test_the_dedupe_day_is_the_schools_own_date_not_utcs(app, school, microsoft):
+    """00:30 BST on 2 July is 23:30 UTC on 1 July: one '48 hours' event for the school's
+    2 July, and a tick at noon that day raises no second one (a UTC day would)."""
+    save_schedule(school, "1h")
+    from webapp.schedule.services import schedule_for
+    schedule = schedule_for(school.org.id)
+    schedule.enabled_at = utcnow().replace(year=2026, month=6, day=1)
+    db.session.commit()
+    late_evening_utc = utcnow().replace(year=2026, month=7, day=1, hour=23, minute=30)
+    run_tick(app, late_evening_utc)
+    run_tick(app, late_evening_utc + timedelta(hours=12, minutes=30))
+    assert [event.day for event in events_of(events.NO_RECENT_SUCCESS)] == [date(2026, 7, 2)]
+
+
 def test_the_client_secret_expiry_warning_goes_to_the_operators(app, school, smtp_server,
                                                                 start_worker):
     expires = (utcnow() + timedelta(days=5)).date()

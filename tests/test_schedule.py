@@ -26,6 +26,31 @@ def test_every_day_at_a_time_shows_the_next_automatic_sync_in_the_schools_time_z
     assert f"at {local:%H:%M} (Europe/London)" in sync_page(school).text
 
 
+def test_a_school_abroad_chooses_its_time_zone_and_every_date_follows_it(school):
+    page = sync_page(school).text
+    assert '<option selected>Europe/London</option>' in page  # the default, shown chosen
+    response = save_schedule(school, "daily", "02:00", time_zone="America/New_York")
+    assert "Schedule saved." in response.text
+    db.session.refresh(school.org)
+    assert school.org.time_zone == "America/New_York"
+    local = schedule_of(school.org).next_due_at.replace(tzinfo=utcnow().tzinfo).astimezone(
+        ZoneInfo("America/New_York"))
+    assert (local.hour, 0 <= local.minute < 30) == (2, True)
+    page = sync_page(school).text
+    assert f"at {local:%H:%M} (America/New_York)" in page
+    assert '<option selected>America/New_York</option>' in page
+
+
+@pytest.mark.parametrize("time_zone", ["Mars/Olympus_Mons", "", "GB", "../etc/passwd"])
+def test_a_time_zone_not_on_the_list_is_refused_next_to_the_control_and_nothing_saved(
+        school, time_zone):
+    response = save_schedule(school, "daily", "02:00", time_zone=time_zone)
+    error = response.text.split('id="schedule-time-zone-error">', 1)[1].split("</p>", 1)[0]
+    assert "Choose the school&#39;s time zone from the list" in error
+    db.session.refresh(school.org)
+    assert school.org.time_zone == "Europe/London" and schedule_of(school.org) is None
+
+
 @pytest.mark.parametrize("frequency,time_of_day,field,words", [
     ("weekly", "", "schedule-frequency-error", "Choose Off, Every day"),
     ("daily", "2am", "schedule-time-error", "HH:MM"),

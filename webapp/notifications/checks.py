@@ -8,7 +8,9 @@ from webapp.extensions import db
 from webapp.microsoft.client_secret import secret_expiry_notice
 from webapp.notifications import delivery, events
 from webapp.notifications.models import NotificationEvent
+from webapp.orgs.models import Organisation
 from webapp.schedule.models import SyncSchedule
+from webapp.schedule.zones import organisation_zone
 from webapp.user_sync import models as m
 
 STALE_AFTER = timedelta(hours=48)
@@ -21,19 +23,28 @@ def run_checks(now):
 
 
 def raise_no_recent_success(now):
-    """Automatic sync on for 48 hours and no sync completed in those 48 hours."""
-    cutoff, day = now - STALE_AFTER, now.date()
+    """Automatic sync on for 48 hours and no sync completed in those 48 hours: once per school
+    day (the school's own date, as every event)."""
+    cutoff = now - STALE_AFTER
     completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
                                m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,
                                m.SyncRun.finished_at >= cutoff)
-    already = exists().where(NotificationEvent.organisation_id == SyncSchedule.organisation_id,
-                             NotificationEvent.event == events.NO_RECENT_SUCCESS,
-                             NotificationEvent.day == day)
-    for organisation_id in db.session.scalars(select(SyncSchedule.organisation_id).where(
-            SyncSchedule.frequency != "off", SyncSchedule.enabled_at <= cutoff,
-            ~completed, ~already)):
-        events.raise_event(organisation_id, events.NO_RECENT_SUCCESS, events.NO_RECENT_SUCCESS,
-                           day, {})
+    days = {organisation_id: now.astimezone(organisation_zone(zone_name)).date()
+            for organisation_id, zone_name in db.session.execute(
+                select(SyncSchedule.organisation_id, Organisation.time_zone)
+                .join(Organisation, Organisation.id == SyncSchedule.organisation_id)
+                .where(SyncSchedule.frequency != "off", SyncSchedule.enabled_at <= cutoff,
+                       ~completed))}
+    if not days:
+        return
+    already = set(db.session.execute(select(NotificationEvent.organisation_id, NotificationEvent.day)
+                                     .where(NotificationEvent.organisation_id.in_(days),
+                                            NotificationEvent.event == events.NO_RECENT_SUCCESS,
+                                            NotificationEvent.day.in_(set(days.values())))))
+    for organisation_id, day in days.items():
+        if (organisation_id, day) not in already:
+            events.raise_event(organisation_id, events.NO_RECENT_SUCCESS,
+                               events.NO_RECENT_SUCCESS, day, {})
 
 
 def raise_secret_expiry(now):

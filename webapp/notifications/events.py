@@ -11,12 +11,15 @@ import re
 from datetime import timezone
 
 from rq.exceptions import DuplicateJobError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
+from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, redis_key
+from webapp.schedule.zones import organisation_zone
 from webapp.user_sync import models as m
 
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
@@ -33,9 +36,17 @@ OPERATIONS = "operations"
 log = logging.getLogger(__name__)
 
 
+def school_day(organisation_id, moment):
+    """The date at the school when `moment` happened: events are deduplicated per school day
+    (a failure at 00:30 BST is the next day's news in London, not the same UTC day's)."""
+    zone_name = db.session.scalar(select(Organisation.time_zone).where(
+        Organisation.id == organisation_id))
+    return as_utc(moment).astimezone(organisation_zone(zone_name)).date()
+
+
 def after_run(run, previous_failures, reconnect_needed):
     """Raises the events an automatic run's outcome calls for (Sync now is watched on screen)."""
-    day = (run.finished_at or utcnow()).date()
+    day = school_day(run.organisation_id, run.finished_at or utcnow())
     if run.status == m.COMPLETE and previous_failures > 0:
         raise_event(run.organisation_id, RECOVERED, RECOVERED, day, {"run_id": run.id})
     if not run.is_automatic:

@@ -13,9 +13,11 @@ bp = org_scoped(Blueprint("schedule", __name__,
 @admin_required
 def save():
     form = {"frequency": request.form.get("frequency", ""),
-            "time_of_day": request.form.get("time_of_day", "")}
+            "time_of_day": request.form.get("time_of_day", ""),
+            "time_zone": request.form.get("time_zone")}
     try:
-        services.save_schedule(g.organisation, form["frequency"], form["time_of_day"])
+        services.save_schedule(g.organisation, form["frequency"], form["time_of_day"],
+                               time_zone=form["time_zone"])
     except services.ScheduleInvalid as error:
         # The form again, with the problem next to its control; nothing was saved.
         context = services.card_context(g.organisation, {error.field: str(error)}, form)

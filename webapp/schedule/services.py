@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation, group_choice_for
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.zones import organisation_zone
+from webapp.schedule.zones import choosable_zones, organisation_zone
 from webapp.user_sync.engine import queries
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
@@ -62,12 +62,23 @@ def validate_choice(organisation, frequency, time_text):
     return frequency, minute_of_day
 
 
-def save_schedule(organisation, frequency, time_text, now=None):
-    """Validates, then saves the choice and its next due moment; nothing is saved on error."""
+def validate_time_zone(name):
+    name = (name or "").strip()
+    if name not in choosable_zones():
+        raise ScheduleInvalid("time_zone", "Choose the school's time zone from the list, for "
+                              "example Europe/London.")
+    return name
+
+
+def save_schedule(organisation, frequency, time_text, now=None, time_zone=None):
+    """Validates, then saves the choice, the school's time zone (kept when not given) and the
+    next due moment; nothing is saved on error."""
     frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
+    zone_name = organisation.time_zone if time_zone is None else validate_time_zone(time_zone)
     now = now or utcnow()
     schedule = schedule_for(organisation.id)
     before = schedule_values(schedule, organisation)
+    organisation.time_zone = zone_name
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
@@ -142,8 +153,9 @@ def card_context(organisation, errors=None, form=None):
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule),
             "schedule_errors": errors or {}, "schedule_form": form or {
                 "frequency": schedule.frequency,
-                "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00"},
-            "frequency_labels": FREQUENCY_LABELS}
+                "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
+                "time_zone": organisation_zone(organisation.time_zone).key},
+            "frequency_labels": FREQUENCY_LABELS, "time_zones": choosable_zones()}
 
 
 FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",

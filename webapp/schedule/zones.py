@@ -1,5 +1,6 @@
 """The organisation's time zone (organisations.time_zone, default Europe/London)."""
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_TIME_ZONE = "Europe/London"
 
@@ -9,3 +10,13 @@ def organisation_zone(time_zone_name):
         return ZoneInfo(time_zone_name or DEFAULT_TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+@lru_cache(maxsize=1)
+def choosable_zones():
+    """The zones a school can pick: IANA's Area/Place names plus UTC (no aliases such as
+    "GB" or "US/Eastern", no Etc/ offsets with their inverted signs)."""
+    areas = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/",
+             "Europe/", "Indian/", "Pacific/")
+    return tuple(sorted(name for name in available_timezones() if name.startswith(areas))) + (
+        "UTC",)
