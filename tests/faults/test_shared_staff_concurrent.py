@@ -52,13 +52,6 @@ def active_people(org):
         m.SyncedPerson.organisation_id == org.id, m.SyncedPerson.status == "active"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "KNOWN BUG, left for the engine's owners: the second school's apply (apply._apply_adds -> "
-    "store.bulk_insert(USERS), a COPY) inserts the users the first school's uncommitted apply "
-    "already inserted; it waits for that transaction and, once it commits, fails with "
-    "psycopg.errors.UniqueViolation: duplicate key value violates unique constraint "
-    "\"ix_users_email_normalised\" (COPY users, line 1). Its run ends 'An unexpected error "
-    "stopped the sync (reference: run N)'; an automatic one then retries 15 minutes later."))
 def test_two_schools_sharing_staff_sync_at_once_and_both_complete(app, school, start_worker):
     north, south = school.oak.north, school.oak.south
     with psycopg.connect(postgres_url(app)) as locker, \

@@ -4,9 +4,9 @@ from sqlalchemy import update
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.store import (
-    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, max_id, one_of, parts, memberships_by_user,
-    memberships_inserted_after, set_status, update_people_rows, update_user_rows,
-    user_ids_by_email, user_ids_inserted_after)
+    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, insert_new_users, max_id, memberships_by_user,
+    memberships_inserted_after, one_of, parts, set_status, update_people_rows,
+    update_user_rows, user_ids_by_email, user_ids_inserted_after)
 
 
 def resolve_accounts(plan, existing):
@@ -95,13 +95,15 @@ def _apply_adds(organisation_id, adds, now):
                       if p.email_normalised in user_ids])
     first_new = max_id(USERS)
     new_people = [p for p in people if p.email_normalised not in user_ids]
-    bulk_insert(USERS, [{"email": p.email, "email_normalised": p.email_normalised,
-                         "display_name": p.display_name, "job_title": p.job_title,
-                         "department": p.department, "created_at": now, "created_by_sync": True}
-                        for p in new_people])
+    all_new = insert_new_users([
+        {"email": p.email, "email_normalised": p.email_normalised, "display_name": p.display_name,
+         "job_title": p.job_title, "department": p.department, "created_at": now,
+         "created_by_sync": True} for p in new_people])
     existing_users = set(user_ids.values())
     if new_people:
-        user_ids.update(user_ids_inserted_after(first_new, (p.email_normalised for p in new_people)))
+        new_emails = [p.email_normalised for p in new_people]
+        user_ids.update(user_ids_inserted_after(first_new, new_emails) if all_new
+                        else user_ids_by_email(new_emails))
     memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
     rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
     bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)

@@ -6,6 +6,8 @@ once, so a failure anywhere leaves every people table exactly as it was.
 from datetime import datetime, timezone
 
 from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -128,9 +130,12 @@ def update_people_rows(rows, now, relink=False):
 
 
 def update_user_rows(pairs):
-    """pairs: (user_id, Person): the platform account takes Microsoft's name, email, title."""
+    """pairs: (user_id, Person): the platform account takes Microsoft's name, email, title.
+    In user id order, so two schools updating shared staff at once lock rows in the same order
+    (one waits for the other instead of a deadlock)."""
     if not pairs:
         return
+    pairs = sorted(pairs, key=lambda pair: pair[0])
     stmt = (update(USERS).where(USERS.c.id == bindparam("_id"))
             .values(email=bindparam("_email"), email_normalised=bindparam("_norm"),
                     display_name=bindparam("_name"), job_title=bindparam("_title"),
@@ -161,6 +166,29 @@ def bulk_insert(table, rows):
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) "
                          f"VALUES ({', '.join([marker] * len(columns))})", values)
+
+
+def insert_new_users(rows):
+    """Inserts platform accounts; False if some already existed by the time they were written.
+
+    Staff shared between two schools of a trust whose syncs run at once: both may insert the
+    same people. The fast bulk insert then meets the other school's rows on the unique email
+    (PostgreSQL makes it wait for that transaction, then refuses), so it is undone to a
+    savepoint and the rows go in again skipping the emails that exist. The caller then reads
+    the ids by email."""
+    if not rows:
+        return True
+    bind = db.session.get_bind()
+    try:
+        with db.session.begin_nested():
+            bulk_insert(USERS, rows)
+        return True
+    except (IntegrityError, bind.dialect.dbapi.IntegrityError):
+        pass
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[bind.dialect.name]
+    db.session.execute(insert(USERS).on_conflict_do_nothing(
+        index_elements=[USERS.c.email_normalised]), rows)
+    return False
 
 
 def _copy_into(conn, table, columns, values):
