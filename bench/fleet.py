@@ -27,16 +27,26 @@ from datetime import datetime, timedelta, timezone
 from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from bench import sync_setup
 from bench.fleet_processes import LAST_MINUTE, run_tick, running_workers, tick_every_minute
 from bench.graph_rate import GraphRate
 from bench.table import Row, mib, secs
 from microsoft_simulator.control import SimulatorControl
 from microsoft_simulator.generator import team_group_id
+from webapp.clock import as_utc
+from webapp.extensions import db
+from webapp.microsoft.models import GroupChoice
+from webapp.orgs.services import create_organisation
+from webapp.schedule.models import SyncSchedule
+from webapp.schedule.services import save_schedule
+from webapp.user_sync import models as m
 
 LONDON = ZoneInfo("Europe/London")
 DISABLED_EVERY = 211  # the generator disables every 211th account; a sync skips those
 CATCH_UP, SPREAD = "catch-up", "spread"
+FIRST_NIGHT, NEXT_NIGHT = "first night: first syncs", "next night: nothing changed"
 
 
 def two_am_tomorrow():
@@ -52,10 +62,6 @@ def expected_active(team_no, people):
 def seed(sim, schools, before):
     """The trust, its connection and its schools, each with its team and a daily 02:00
     schedule saved as of `before`. Returns {organisation id: team number}."""
-    from webapp.extensions import db
-    from webapp.microsoft.models import GroupChoice
-    from webapp.orgs.services import create_organisation
-    from webapp.schedule.services import save_schedule
     first, admin = sync_setup.school("Fleet School 001", "admin@fleet.example")
     sync_setup.connect(sim, first, admin, team_group_id(1), "Generated Team 001")
     teams = {first.id: 1}
@@ -74,10 +80,6 @@ def seed(sim, schools, before):
 
 def due_window(two_am):
     """(earliest, latest) next_due_at: the spread offsets as the real code computed them."""
-    from sqlalchemy import func, select
-    from webapp.extensions import db
-    from webapp.schedule.models import SyncSchedule
-    from webapp.schedule.due import as_utc
     low, high = db.session.execute(select(func.min(SyncSchedule.next_due_at),
                                           func.max(SyncSchedule.next_due_at))).one()
     low, high = as_utc(low), as_utc(high)
@@ -85,15 +87,13 @@ def due_window(two_am):
     return low - two_am, high - two_am
 
 
-def wait_until_ended(schools, timeout=3 * 3600):
-    from sqlalchemy import func, select
-    from webapp.extensions import db
-    from webapp.user_sync import models as m
+def wait_until_ended(schools, after_run_id, timeout=3 * 3600):
+    """Until `schools` runs newer than after_run_id exist and none of them is still active."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         db.session.rollback()  # a fresh snapshot each poll
-        by_status = dict(db.session.execute(select(m.SyncRun.status, func.count())
-                                            .group_by(m.SyncRun.status)).all())
+        by_status = dict(db.session.execute(select(m.SyncRun.status, func.count()).where(
+            m.SyncRun.id > after_run_id).group_by(m.SyncRun.status)).all())
         active = sum(by_status.get(status, 0) for status in m.ACTIVE_STATES)
         if not active and sum(by_status.values()) >= schools:
             return
@@ -105,13 +105,14 @@ def known(values):
     return [value for value in values if value is not None] or [0.0]
 
 
-def outcome(teams, people):
-    """What the database says happened: runs per school, statuses, people, timings."""
-    from sqlalchemy import func, select
-    from webapp.extensions import db
-    from webapp.user_sync import models as m
+def last_run_id():
+    return db.session.scalar(select(func.max(m.SyncRun.id))) or 0
+
+
+def outcome(teams, people, after_run_id):
+    """What the database says this night did: runs per school, statuses, people, timings."""
     db.session.rollback()
-    runs = db.session.scalars(select(m.SyncRun)).all()
+    runs = db.session.scalars(select(m.SyncRun).where(m.SyncRun.id > after_run_id)).all()
     per_school = Counter(run.organisation_id for run in runs if run.is_automatic)
     active = dict(db.session.execute(select(m.SyncedPerson.organisation_id, func.count()).where(
         m.SyncedPerson.status == "active").group_by(m.SyncedPerson.organisation_id)).all())
@@ -122,6 +123,7 @@ def outcome(teams, people):
         "ran_twice": sum(1 for count in per_school.values() if count > 1),
         "people_right": sum(1 for org, team in teams.items()
                             if active.get(org) == expected_active(team, people)),
+        "added": sum(run.added or 0 for run in runs),
         "failures": sorted({run.reason for run in runs if run.status == m.FAILED})[:3],
         "durations": known(run.duration_seconds for run in runs),
         "fetches": known(run.fetch_seconds for run in runs),
@@ -132,8 +134,27 @@ def outcome(teams, people):
     }
 
 
+def measure_night(app, sim, teams, people, night, ticking):
+    """Runs `ticking()` (the tick or ticks) with the workers running; what happened, timed."""
+    with app.app_context():
+        before = last_run_id()
+    with GraphRate(sim) as rate:
+        started = time.time()
+        ticks = ticking()
+        with app.app_context():
+            wait_until_ended(len(teams), before)
+    with app.app_context():
+        found = outcome(teams, people, before)
+    requests = rate.count_at(found["last_finished"] + 0.25) - rate.count_at(started)
+    return {**found, "night": night, "ticks": ticks, "wall": found["last_finished"] - started,
+            "peak": rate.peak(), "requests": requests}
+
+
 def run_case(sim, case, schools, people, workers, latency_ms, minute_seconds, log_dir):
+    """catch-up: the first night (first syncs), then the next night (nothing changed);
+    spread: the first night, a tick every simulated minute."""
     two_am = two_am_tomorrow()
+    nights = []
     with sync_setup.database("postgresql") as url:
         app = sync_setup.bench_app(url, sim)
         with app.app_context():
@@ -141,24 +162,21 @@ def run_case(sim, case, schools, people, workers, latency_ms, minute_seconds, lo
             window = due_window(two_am)
         sim.control.set_faults(latency_ms=latency_ms)
         try:
-            with running_workers(app, workers, log_dir), GraphRate(sim) as rate:
-                started = time.time()
-                if case == CATCH_UP:
-                    ticks = [run_tick(app, two_am + timedelta(minutes=LAST_MINUTE))]
+            with running_workers(app, workers, log_dir):
+                if case == SPREAD:
+                    nights.append(measure_night(app, sim, teams, people, FIRST_NIGHT, lambda: (
+                        tick_every_minute(app, two_am, minute_seconds))))
                 else:
-                    ticks = tick_every_minute(app, two_am, minute_seconds)
-                with app.app_context():
-                    wait_until_ended(schools)
+                    for night, day in ((FIRST_NIGHT, 0), (NEXT_NIGHT, 1)):
+                        as_of = two_am + timedelta(days=day, minutes=LAST_MINUTE)
+                        nights.append(measure_night(app, sim, teams, people, night,
+                                                    lambda: [run_tick(app, as_of)]))
         finally:
             sim.control.clear_faults()
-        with app.app_context():
-            found = outcome(teams, people)
-    wall = found["last_finished"] - started
-    requests = rate.count_at(found["last_finished"] + 0.25) - rate.count_at(started)
-    return {**found, "case": case, "schools": schools, "people": people, "workers": workers,
-            "latency_ms": latency_ms, "minute_seconds": minute_seconds, "window": window,
-            "ticks": ticks, "wall": wall, "peak": rate.peak(), "requests": requests,
-            "simulator_mib": peak_rss_mib(sim.pid)}
+    common = {"case": case, "schools": schools, "people": people, "workers": workers,
+              "latency_ms": latency_ms, "minute_seconds": minute_seconds, "window": window,
+              "simulator_mib": peak_rss_mib(sim.pid)}
+    return [{**night, **common} for night in nights]
 
 
 def peak_rss_mib(pid):
@@ -180,11 +198,12 @@ def as_row(result):
     r, statuses = result, result["statuses"]
     ticks = r["ticks"]
     if r["case"] == CATCH_UP:
-        how = f"one tick as of 02:31 queued {ticks[0][0]} at once ({secs(ticks[0][2])})"
+        how = (f"one tick as of 02:31 queued {ticks[0][0]} at once ({secs(ticks[0][2])}), "
+               f"{r['night']}")
     else:
         how = (f"a tick per simulated minute 02:00-02:31, {r['minute_seconds']:g} s real apart "
                f"({60 / r['minute_seconds']:g}x compressed); at most {max(t[0] for t in ticks)} "
-               f"queued by one tick")
+               f"queued by one tick, {r['night']}")
     median, requeued = statistics.median, sum(t[1] for t in ticks)
     checks = (f"every school ran once: {'yes' if r['ran_once'] == r['schools'] else 'NO'} "
               f"({r['ran_once']} of {r['schools']}, {r['ran_twice']} twice, {r['manual']} manual); "
@@ -200,7 +219,8 @@ def as_row(result):
         f"apply {secs(median(r['applies']))}); longest wait for a worker {secs(max(r['waits']))}",
         f"simulator peak RSS {mib(r['simulator_mib'])} ({r['schools'] * r['people']:,} users)",
         f"peak {r['peak']:.1f} Graph req/s, mean {r['requests'] / r['wall']:.1f} "
-        f"({r['requests']:,} requests); {statuses.get('complete', 0)} complete, "
+        f"({r['requests']:,} requests); {statuses.get('complete', 0)} complete "
+        f"({r['added']:,} people added), "
         f"{statuses.get('failed', 0)} failed, {statuses.get('needs_review', 0)} needs review; "
         f"{checks}" + (f"; {requeued} runs re-enqueued by a tick" if requeued else "")
         + (f"; failures: {r['failures']}" if r["failures"] else ""))
@@ -216,10 +236,10 @@ def rows(sim, schools=200, people=5_000, workers=2, latency_ms=50, minute_second
     try:
         with tempfile.TemporaryDirectory(prefix="rostersync-fleet-") as log_dir:
             for case in cases:
-                result = run_case(sim, case, schools, people, workers, latency_ms,
-                                  minute_seconds, log_dir)
-                found.append(as_row(result))
-                print(f"bench.fleet: {found[-1].other}", file=sys.stderr, flush=True)
+                for result in run_case(sim, case, schools, people, workers, latency_ms,
+                                       minute_seconds, log_dir):
+                    found.append(as_row(result))
+                    print(f"bench.fleet: {found[-1].other}", file=sys.stderr, flush=True)
     finally:
         sim.control.reset()  # the demo tenant again (and a gigabyte back)
     return found
