@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule]
+    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from microsoft_simulator.testing import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet")
 
 
 def parse_args(argv):
@@ -61,6 +61,14 @@ def schedule_rows(sim, args):
                          due=200 if args.quick else 1_000)
 
 
+def fleet_rows(sim, args):
+    """200 schools x 5,000 people due at 02:00, two workers, 50 ms (20 x 1,000 with --quick)."""
+    from bench import fleet
+    if args.quick:
+        return fleet.rows(sim, schools=20, people=1_000, minute_seconds=2)
+    return fleet.rows(sim, schools=200, people=5_000, minute_seconds=15)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -76,6 +84,8 @@ def main(argv=None):
                 rows += groups_rows(sim, args)
             if "schedule" in wanted:
                 rows += schedule_rows(sim, args)
+            if "fleet" in wanted:
+                rows += fleet_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))

@@ -28,10 +28,10 @@ class SimulatorControl:
     def _key(user_principal_name_or_id):
         return urllib.parse.quote(user_principal_name_or_id, safe="")
 
-    def reset(self, users=None, groups=None):
-        """Rebuild the demo tenant (plus N generated users, plus N extra groups); forgets tokens,
-        consent and faults."""
-        return self._post("/reset", {"users": users, "groups": groups})
+    def reset(self, users=None, groups=None, team_size=None):
+        """Rebuild the demo tenant (plus N generated users in "Generated Team" groups of
+        team_size, 2,500 unless given, plus N extra groups); forgets tokens, consent and faults."""
+        return self._post("/reset", {"users": users, "groups": groups, "team_size": team_size})
 
     def set_faults(self, latency_ms=0, jitter_ms=0, throttle_count=0, retry_after="2.128",
                    error_status=None, error_count=0, drop_connection_count=0, fail_on_page=None,

@@ -31,7 +31,10 @@ def _problem(status, message):
 @bp.post("/reset")
 def reset():
     body = _body()
-    seconds = _state().reset(body.get("users"), body.get("groups"))
+    team_size = body.get("team_size")
+    if team_size is not None and (type(team_size) is not int or team_size < 1):
+        return _problem(400, f"team_size must be a positive whole number, not {team_size!r}")
+    seconds = _state().reset(body.get("users"), body.get("groups"), team_size)
     current_app.config.pop("SIM_QUERY_CACHE", None)
     return jsonify({"ok": True, "build_seconds": round(seconds, 3), **_state().directory.counts()})
 
@@ -187,7 +190,7 @@ def clear_request_log():
 def stats():
     state = _state()
     return jsonify({"uptime_seconds": round(time.time() - state.started, 1), "users_generated": state.users,
-                    "groups_generated": state.groups,
+                    "groups_generated": state.groups, "team_size": state.team_size,
                     "refresh_tokens": len(state.tokens.refresh_tokens), **state.directory.counts(),
                     "counters": dict(state.counters), "faults": state.faults.as_dict(),
                     "tenant": dataclasses.asdict(state.tenant)})

@@ -1,8 +1,8 @@
 """Large deterministic tenants for benchmarks.
 
 "Generated Staff" (security) contains region groups, each containing team
-groups of up to TEAM_SIZE users, so the large list is reached only through
-nesting, as in real trusts.
+groups of up to TEAM_SIZE users (or `team_size=N`), so the large list is reached only through
+nesting, as in real trusts. Teams never share a user: team n holds users (n-1)*size to n*size-1.
 
 Extra groups (`groups=N`) fill the tenant's group list for the picker: the four kinds
 Microsoft has, some dynamic, with school-like names, each unique.
@@ -57,17 +57,22 @@ def _group(n, name):
             "mailEnabled": False, "securityEnabled": True, "mailNickname": f"generated{n}"}
 
 
-def add_generated_staff(directory: Directory, count: int):
+def team_group_id(team_no):
+    """The id of "Generated Team NNN" (1-based)."""
+    return f"{_GROUP_PREFIX}{team_no:012x}"
+
+
+def add_generated_staff(directory: Directory, count: int, team_size: int = TEAM_SIZE):
     if not count:
         return
     directory.add_group({**_group(0, "Generated Staff"), "id": demo.GENERATED_STAFF_GROUP_ID,
                          "description": f"{count} generated users for benchmarks"}, record=False)
     teams = []
-    for start in range(0, count, TEAM_SIZE):
+    for start in range(0, count, team_size):
         team_no = len(teams) + 1
         team = directory.add_group(_group(team_no, f"Generated Team {team_no:03d}"), record=False)
         ids = []
-        for i in range(start, min(start + TEAM_SIZE, count)):
+        for i in range(start, min(start + team_size, count)):
             ids.append(directory.add_user(_user(i), record=False)["id"])
         directory.set_members(team["id"], ids)
         teams.append(team["id"])
@@ -116,10 +121,10 @@ def add_extra_groups(directory: Directory, count: int):
             directory.set_members(group["id"], members)
 
 
-def build_tenant(users=None, groups=None) -> Directory:
+def build_tenant(users=None, groups=None, team_size=None) -> Directory:
     directory = Directory()
     demo.load_demo(directory)
-    add_generated_staff(directory, users or 0)
+    add_generated_staff(directory, users or 0, team_size or TEAM_SIZE)
     add_extra_groups(directory, groups or 0)
     directory.finish_build()
     directory.changes.clear()  # delta starts from the built state

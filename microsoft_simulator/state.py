@@ -41,6 +41,7 @@ class SimState:
     base_url: str = ""
     users: int | None = None
     groups: int | None = None
+    team_size: int | None = None
     default_token_lifetime: int = 3599
     default_admin_consent_required: bool = False
     default_latency_ms: int = 0
@@ -59,17 +60,18 @@ class SimState:
 
     def __post_init__(self):
         if self.directory is None:
-            self.reset(self.users, self.groups)
+            self.reset(self.users, self.groups, self.team_size)
 
-    def reset(self, users=None, groups=None):
-        """Fresh tenant (+ N generated users, + N extra groups), tokens, settings and faults,
-        as configured on the command line.
+    def reset(self, users=None, groups=None, team_size=None):
+        """Fresh tenant (+ N generated users in teams of team_size, + N extra groups), tokens,
+        settings and faults, as configured on the command line.
 
         The signing key is kept, so access tokens issued earlier still verify."""
         started = time.perf_counter()
-        directory = build_tenant(users, groups)
+        directory = build_tenant(users, groups, team_size)
         with self.lock:
             self.users, self.groups, self.directory = users, groups, directory
+            self.team_size = team_size
             self.tokens = TokenStore()
             self.tenant = TenantSettings(token_lifetime=self.default_token_lifetime,
                                          admin_consent_required=self.default_admin_consent_required)

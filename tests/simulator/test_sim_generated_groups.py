@@ -2,7 +2,7 @@
 import collections
 
 from microsoft_simulator import demo
-from microsoft_simulator.generator import build_tenant, extra_group_name
+from microsoft_simulator.generator import build_tenant, extra_group_name, team_group_id
 from microsoft_simulator.testing import SimulatorProcess
 
 EXTRA = 20_000
@@ -104,3 +104,22 @@ def test_cli_groups_flag_builds_them_and_reset_without_it_forgets_them(tmp_path)
         assert stats["groups"] == 156 + 300 + 3 and stats["groups_generated"] == 300
         assert stats["users"] == 52 + 100
         assert process.control.reset()["groups"] == 156
+
+
+def test_team_size_makes_teams_of_that_many_distinct_users(sim, graph):
+    """`reset(users=N, team_size=S)`: the fleet benchmark's schools each choose one team."""
+    built = sim.control.reset(users=25, team_size=10)
+    assert built["users"] == 52 + 25 and sim.control.stats()["team_size"] == 10
+    teams = []
+    for team_no in (1, 2, 3):
+        members, _ = all_pages(graph, f"{graph.base}/groups/{team_group_id(team_no)}"
+                                      "/transitiveMembers/microsoft.graph.user?$top=999")
+        teams.append({m["id"] for m in members})
+    assert [len(team) for team in teams] == [10, 10, 5]
+    assert not (teams[0] & teams[1]) and not (teams[1] & teams[2])
+    staff, _ = all_pages(graph, f"{graph.base}/groups/{demo.GENERATED_STAFF_GROUP_ID}"
+                                "/transitiveMembers/microsoft.graph.user?$top=999")
+    assert {m["id"] for m in staff} == teams[0] | teams[1] | teams[2]
+    refused = sim.control.session.post(f"{sim.base_url}/_simulator/reset", json={"team_size": 0},
+                                       verify=sim.ca_path, timeout=30)
+    assert refused.status_code == 400 and "team_size" in refused.json()["error"]
