@@ -49,8 +49,8 @@ def cycles(graph):
             elif other in on_stack:
                 low[node] = min(low[node], index[other])
         if low[node] == index[node]:
-            component = set()
-            while not component or member != node:
+            component, member = set(), None
+            while member != node:
                 member = stack.pop()
                 on_stack.discard(member)
                 component.add(member)

@@ -102,7 +102,7 @@ def test_disable_rename_and_create_users(sim, graph):
     new_id = sim.control.create_user(userPrincipalName="new.starter@oaklearning.example", displayName="New Starter",
                                      password="pw-123")
     sim.control.add_member(NORTH, new_id)
-    assert get(graph, f"/users/new.starter@oaklearning.example").json()["id"] == new_id
+    assert get(graph, "/users/new.starter@oaklearning.example").json()["id"] == new_id
 
 
 def test_request_log_records_queries_and_headers(sim, graph):
