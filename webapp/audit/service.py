@@ -10,7 +10,7 @@ import re
 from datetime import datetime, time, timedelta, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, insert, or_, select
 
 from webapp.audit.actions import INSTALLATION_ACTIONS, label
 from webapp.audit.models import ORIGIN_CLI, ORIGIN_JOB, ORIGIN_WEB, AuditEntry
@@ -29,8 +29,29 @@ def record(action, organisation_id=None, *, before=None, after=None, actor=None,
            actor_email=None, subject_user_id=None, subject_synced_person_id=None,
            subject_label=None, commit=False):
     """Adds one audit entry. actor: the User acting (default: the signed-in user, if any)."""
+    entry = AuditEntry(**_entry_values(
+        action, organisation_id, before=before, after=after, actor=actor,
+        actor_email=actor_email, subject_user_id=subject_user_id,
+        subject_synced_person_id=subject_synced_person_id, subject_label=subject_label))
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry
+
+
+def record_many(action, entries, actor=None):
+    """One entry per dict of `entries` (organisation_id, before, after, ...), in the caller's
+    transaction, as one executemany: for the tick, which starts a thousand syncs at once."""
+    if entries:
+        db.session.execute(insert(AuditEntry.__table__), [
+            _entry_values(action, actor=actor, **entry) for entry in entries])
+
+
+def _entry_values(action, organisation_id=None, *, before=None, after=None, actor=None,
+                  actor_email=None, subject_user_id=None, subject_synced_person_id=None,
+                  subject_label=None):
     actor = actor if actor is not None else _current_actor()
-    entry = AuditEntry(
+    return dict(
         organisation_id=organisation_id, action=action,
         actor_user_id=getattr(actor, "id", None),
         actor_email=(actor_email or getattr(actor, "email", None) or None),
@@ -40,10 +61,6 @@ def record(action, organisation_id=None, *, before=None, after=None, actor=None,
         before=_as_json(before), after=_as_json(after),
         request_id=request_id_var.get() or job_id_var.get(),
         ip=request.remote_addr if has_request_context() else None)
-    db.session.add(entry)
-    if commit:
-        db.session.commit()
-    return entry
 
 
 def _current_actor():
