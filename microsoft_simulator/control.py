@@ -56,6 +56,12 @@ class SimulatorControl:
     def expire_refresh_tokens(self, user_principal_name_or_id=None):
         return self._post("/refresh-tokens/expire", {"user": user_principal_name_or_id})["expired"]
 
+    def create_group(self, display_name, kind="security", members=(), group_id=None):
+        """A new group (kind: security, mail-security, distribution, unified) with these direct
+        members (users or groups); returns its id."""
+        return self._post("/groups", {"displayName": display_name, "kind": kind,
+                                      "members": list(members), "id": group_id})["id"]
+
     def delete_group(self, group_id):
         return self._post(f"/groups/{group_id}/delete")
 

@@ -128,6 +128,22 @@ def delete_user(key):
     return jsonify({"ok": True})
 
 
+@bp.post("/groups")
+def create_group():
+    """A new group: displayName, kind (security, mail-security, distribution, unified), members
+    (ids of users or groups, nested groups allowed) and optionally its id."""
+    body = _body()
+    kind, members = body.get("kind", "security"), body.get("members", [])
+    if kind not in ("security", "mail-security", "distribution", "unified") or not body.get("displayName"):
+        return _problem(400, "displayName required; kind one of security, mail-security, distribution, unified")
+    directory = _state().directory
+    missing = [m for m in members if directory.get(m) is None]
+    if missing:
+        return _problem(404, f"no directory objects {missing}")
+    group = demo._group(body.get("id") or str(uuid.uuid4()), body["displayName"], kind)
+    return jsonify({"id": directory.create_group(group, members)}), 201
+
+
 @bp.post("/groups/<group_id>/delete")
 def delete_group(group_id):
     if _state().directory.get_group(group_id) is None:

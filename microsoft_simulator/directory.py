@@ -158,6 +158,13 @@ class Directory:
             self._recompute_from([group_id])
             return True
 
+    def create_group(self, group, member_ids):
+        with self.lock:
+            obj = self.add_group(group)
+            self.set_members(obj["id"], member_ids)
+            self._recompute_from([obj["id"]])
+            return obj["id"]
+
     def delete_group(self, group_id):
         with self.lock:
             parents = list(self.parents.pop(group_id, ()))
