@@ -74,7 +74,7 @@ def set_up_trust(app, sim, schools):
     from tests.factory import Factory, sign_in
     from tests.microsoft_flow import connect_organisation
     from webapp.extensions import db
-    from webapp.microsoft.groups import choose_group
+    from webapp.microsoft.selection import choose_group
     from webapp.microsoft.models import connection_for_organisation
     from webapp.microsoft.services import graph_client_for
     with app.app_context():

@@ -90,7 +90,7 @@ def save_group(sim, client, org_id, samples):
     token = csrf_token_from(client.get(url).text)
 
     def request():
-        response = client.post(url, data={"csrf_token": token, "group_id": SAVED_GROUP[0]})
+        response = client.post(url, data={"csrf_token": token, "sync": SAVED_GROUP[0], "action": "save"})
         if response.status_code != 302 or not response.location.endswith("/import/microsoft"):
             raise RuntimeError(f"POST {url}: {response.status_code} to {response.location}")
     sim.control.clear_request_log()

@@ -35,7 +35,7 @@ def connect(client, org_path, sim):
 def choose_group(client, org_path, group_id=demo.NORTHFIELD_STAFF_GROUP_ID):
     groups_path = f"{org_path}settings/user-sync/import/microsoft/groups"
     page = client.request("GET", groups_path)
-    response = client.request("POST", groups_path, data={"group_id": group_id,
+    response = client.request("POST", groups_path, data={"sync": group_id, "action": "save",
                                                          "csrf_token": csrf_token(page)})
     assert response.status_code == 302, f"choosing the group: {response.status_code}"
 

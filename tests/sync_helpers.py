@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factory import sign_in
 from tests.microsoft_flow import connect_organisation, demo, oak_trust
 from webapp.extensions import db
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m

@@ -74,7 +74,7 @@ def test_automatic_sync_needs_a_group_and_says_so_when_it_is_gone(school):
     db.session.commit()
     assert "none, no group is chosen" in sync_page(school).text
     response = save_schedule(school, "daily", "06:00")
-    assert "Choose the group to sync in Import settings" in response.text
+    assert "Choose the groups to sync in Import settings" in response.text
     assert schedule_of(school.org).frequency == "4h"  # nothing saved
 
 

@@ -9,7 +9,7 @@ from tests.faults.helpers import wait_for
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.clock import utcnow
 from webapp.microsoft.connect import FLOW_TTL_SECONDS
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for, record_attempt_start
 
@@ -102,7 +102,7 @@ def test_connected_tenant_passes_every_microsoft_check(app, oak, oak_client, mic
                   "The connected Microsoft account is enabled",
                   "Microsoft granted the permissions sync needs",
                   "An administrator has approved rostersync (admin consent)",
-                  "The chosen group still exists and can be synced"):
+                  "The chosen groups still exist and can be synced"):
         assert check_status(html, title) == "pass", title
     assert "All checks with Microsoft finished." in html
     assert check_status(html, "You are signed in here as the connected Microsoft account") == "pass"
@@ -115,7 +115,7 @@ def test_revoked_sign_in_and_deleted_group_fail_with_fixes(app, oak, oak_client,
     choose_group(oak.north, oak.admin, demo.NORTHFIELD_TA_GROUP_ID, graph_client_for(connection))
     microsoft.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
     html = run_remote_checks(app, oak_client, oak.north).text
-    assert check_status(html, "The chosen group still exists and can be synced") == "fail"
+    assert check_status(html, "The chosen groups still exist and can be synced") == "fail"
     assert "no longer exists in Microsoft" in html and ">Choose a group</a>" in html
     microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
     html = run_remote_checks(app, oak_client, oak.north).text

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.microsoft_flow import demo, oak_trust
-from webapp.microsoft.models import group_choice_for
+from webapp.microsoft.models import group_choices_for
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -34,18 +34,18 @@ def test_admin_connects_and_picks_a_group(app, db, factory, live_server, browser
     page.get_by_role("button", name="Accept").click()
 
     # Back in rostersync: the picker fills in once the worker has fetched the groups.
-    expect(page.get_by_role("heading", name=re.compile("Choose the group to sync"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Choose the groups to sync"))).to_be_visible()
     search = page.get_by_label("Search groups")
     expect(search).to_be_visible(timeout=30_000)
     search.fill("northfield staff")
-    expect(page.get_by_role("radio", name="Oak Trust Everyone")).to_have_count(0)
-    page.get_by_role("radio", name="Northfield Staff", exact=True).check()
-    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("checkbox", name="Oak Trust Everyone", exact=True)).to_have_count(0)
+    page.get_by_role("checkbox", name="Northfield Staff", exact=True).check()
+    page.get_by_role("button", name="Save groups").click()
 
-    expect(page.get_by_text("Northfield Academy will sync the group “Northfield Staff”.")).to_be_visible()
+    expect(page.get_by_text("Northfield Academy saved its groups. Syncing: Northfield Staff.", exact=False)).to_be_visible()
     expect(page.get_by_text(re.compile(r"Connected\s+as " + re.escape(demo.ADMIN_UPN)))).to_be_visible()
     db.session.expire_all()
-    assert group_choice_for(oak.north).group_id == demo.NORTHFIELD_STAFF_GROUP_ID
+    assert [c.group_id for c in group_choices_for(oak.north)] == [demo.NORTHFIELD_STAFF_GROUP_ID]
 
 
 def test_microsoft_365_groups_are_listed_but_not_choosable(app, factory, live_server, browser_page, start_worker, microsoft):
@@ -60,6 +60,6 @@ def test_microsoft_365_groups_are_listed_but_not_choosable(app, factory, live_se
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Accept").click()
     page.get_by_label("Search groups").fill("everyone")
-    everyone = page.get_by_role("radio", name="Oak Trust Everyone")
+    everyone = page.get_by_role("checkbox", name="Oak Trust Everyone", exact=True)
     expect(everyone).to_be_disabled()
     expect(page.get_by_text("Microsoft 365 groups are not supported")).to_be_visible()

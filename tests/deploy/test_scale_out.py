@@ -15,7 +15,7 @@ from tests.factory import sign_in
 from tests.microsoft_flow import FAST_WORKER_ENV, connect_organisation, demo
 from tests.sync_helpers import NORTHFIELD_ADDED, people
 from webapp.extensions import db
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.redis_conn import enqueue

@@ -6,7 +6,7 @@ import pytest
 from tests.factory import csrf_token_from
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import classify
-from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choice_for
+from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choices_for
 
 
 @pytest.fixture
@@ -22,7 +22,8 @@ def groups_url(org):
 def save(client, org, group_id):
     page = client.get(groups_url(org))
     return client.post(groups_url(org), data={"csrf_token": csrf_token_from(page.text),
-                                              "group_id": group_id}, follow_redirects=True)
+                                              "sync": group_id, "action": "save"},
+                       follow_redirects=True)
 
 
 @pytest.mark.parametrize("group, kind, dynamic", [
@@ -52,7 +53,7 @@ def test_snapshot_pages_through_every_group_with_top_999_and_a_narrow_select(app
     assert requests_made[0]["query"]["$select"] == "id,displayName,groupTypes,mailEnabled,securityEnabled"
     assert db.session.query(SnapshotGroup).count() == 156
     page = connected.get(groups_url(oak.north))
-    assert "All 156 groups" in page.text and "showing the first 50" in page.text
+    assert "All 156 groups" in page.text and "showing 50 on page 1 of 4" in page.text
 
 
 def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
@@ -75,8 +76,8 @@ def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
 def test_saving_a_group_rechecks_it_with_graph_and_records_member_count(app, db, oak, connected):
     run_quick_jobs(app)
     response = save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
-    assert 'will sync the group “Northfield Staff”' in response.text
-    choice = group_choice_for(oak.north)
+    assert "Syncing: Northfield Staff." in response.text
+    [choice] = group_choices_for(oak.north)
     assert (choice.group_id, choice.display_name, choice.kind) == (
         demo.NORTHFIELD_STAFF_GROUP_ID, "Northfield Staff", "security")
     row = db.session.query(SnapshotGroup).filter_by(group_id=demo.NORTHFIELD_STAFF_GROUP_ID).one()
@@ -101,8 +102,14 @@ def test_after_save_group_import_settings_offers_sync_now_which_starts_the_sync(
     assert db.session.query(SyncRun).filter_by(organisation_id=oak.north.id).count() == 1
 
 
-def checked_radios(html):
-    return re.findall(r'<input type="radio"[^>]*value="([^"]+)"[^>]*\bchecked\b', html)
+def ticked(html, name="sync"):
+    return re.findall(rf'<input type="checkbox" name="{name}"[^>]*value="([^"]+)"[^>]*\bchecked\b',
+                      html)
+
+
+def chosen_part(html):
+    """The "Chosen groups" fieldset, listed above the search results."""
+    return html.split('id="chosen-groups"', 1)[1].split("</fieldset>", 1)[0]
 
 
 def test_the_picker_opens_with_the_current_group_selected(app, oak, connected):
@@ -111,19 +118,21 @@ def test_the_picker_opens_with_the_current_group_selected(app, oak, connected):
     assert f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in first_fifty  # past the first 50 A-Z
     save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
     page = connected.get(groups_url(oak.north)).text
-    assert checked_radios(page) == [demo.NORTHFIELD_STAFF_GROUP_ID]
-    assert page.count('type="radio"') == 50 and "All 156 groups" in page
-    narrowed = connected.get(groups_url(oak.north) + "?part=results&q=staff",
-                             headers={"HX-Request": "true"}).text
-    assert checked_radios(narrowed) == [demo.NORTHFIELD_STAFF_GROUP_ID]
-    other = connected.get(groups_url(oak.north) + "?part=results&q=everyone",
-                          headers={"HX-Request": "true"}).text
-    assert checked_radios(other) == [] and f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in other
+    assert ticked(page) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    assert f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' in chosen_part(page)
+    assert page.count('type="checkbox" name="sync"') == 51 and "All 155 other groups" in page
+    narrowed = connected.get(groups_url(oak.north) + "?q=staff").text
+    assert ticked(narrowed) == [demo.NORTHFIELD_STAFF_GROUP_ID]
+    other = connected.post(groups_url(oak.north), headers={"HX-Request": "true"}, data={
+        "csrf_token": csrf_token_from(page), "q": "everyone", "action": "search",
+        "part": "choices", "sync": demo.NORTHFIELD_STAFF_GROUP_ID}).text
+    assert ticked(other) == [demo.NORTHFIELD_STAFF_GROUP_ID]  # kept while searching
+    assert f'value="{demo.NORTHFIELD_STAFF_GROUP_ID}"' not in other.split("</fieldset>", 1)[1]
 
 
 def test_import_settings_offers_no_sync_now_before_a_group_is_chosen(app, oak, connected):
     page = connected.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
-    assert "Choose the group to sync" in page.text and ">Sync now</button>" not in page.text
+    assert "Choose the groups to sync" in page.text and ">Sync now</button>" not in page.text
 
 
 @pytest.mark.parametrize("forged", [demo.EVERYONE_GROUP_ID, "b0000000-0000-4000-8000-00000000dead",
@@ -131,9 +140,9 @@ def test_import_settings_offers_no_sync_now_before_a_group_is_chosen(app, oak, c
 def test_forged_group_choices_are_refused(app, db, oak, connected, forged):
     run_quick_jobs(app)
     response = save(connected, oak.north, forged)
-    assert response.status_code == 200
-    assert "will sync the group" not in response.text
-    assert 'class="flash flash-error"' in response.text
+    assert response.status_code == 422
+    assert "saved its groups" not in response.text
+    assert 'id="selection-error" class="field-error" role="alert"' in response.text
     assert db.session.query(GroupChoice).count() == 0
 
 
@@ -141,10 +150,10 @@ def test_each_school_in_the_trust_keeps_its_own_choice(app, oak, connected):
     run_quick_jobs(app)
     save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
     save(connected, oak.south, demo.SOUTHFIELD_STAFF_GROUP_ID)
-    assert group_choice_for(oak.north).display_name == "Northfield Staff"
-    assert group_choice_for(oak.south).kind == "distribution"
+    assert [c.display_name for c in group_choices_for(oak.north)] == ["Northfield Staff"]
+    assert [c.kind for c in group_choices_for(oak.south)] == ["distribution"]
     south = connected.get(f"/o/{oak.south.id}/settings/user-sync/import/microsoft")
-    assert "<strong>Southfield Staff</strong> (Distribution group)" in south.text
+    assert "Syncing: Southfield Staff." in south.text
 
 
 def test_refresh_groups_failure_is_shown_not_hidden(app, db, oak, connected, microsoft):

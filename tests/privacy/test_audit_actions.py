@@ -84,11 +84,24 @@ def test_a_connect_refused_by_microsoft_is_recorded(school):
     assert values(failed.after) == {"outcome": "cancelled"}
 
 
-def test_group_change_is_recorded_with_before_and_after(school):
+def test_a_change_of_groups_is_recorded_with_before_and_after_and_a_refused_one_is_not(school):
     entry = only_entry(actions.GROUP_CHANGED, school.org.id)
-    assert values(entry.before) == {"group": None, "group_id": None}
-    assert values(entry.after)["group_id"] == NORTHFIELD
+    assert values(entry.before) == {"synced_groups": None, "excluded_groups": None}
+    assert values(entry.after) == {"synced_groups": "Northfield Staff", "excluded_groups": None}
     assert entry.actor_user_id == school.admin.id
+    picker = f"/o/{school.org.id}/settings/user-sync/import/microsoft/groups"
+    saved = post_form(school.client, picker, {
+        "action": "save", "sync": [NORTHFIELD, demo.SOUTHFIELD_STAFF_GROUP_ID],
+        "exclude": demo.NORTHFIELD_TA_GROUP_ID}, page_url=picker)
+    assert saved.status_code == 302
+    changed = entries(actions.GROUP_CHANGED)[-1]
+    assert_web_entry(changed, school)
+    assert values(changed.before) == values(entry.after)
+    assert values(changed.after) == {"synced_groups": "Northfield Staff, Southfield Staff",
+                                     "excluded_groups": "Northfield Teaching Assistants"}
+    refused = post_form(school.client, picker, {"action": "save", "sync": demo.EVERYONE_GROUP_ID},
+                        page_url=picker)
+    assert refused.status_code == 422 and len(entries(actions.GROUP_CHANGED)) == 2
 
 
 def test_saving_sync_settings_is_recorded_and_a_refused_save_is_not(school):

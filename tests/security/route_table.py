@@ -60,7 +60,7 @@ ROUTES.update({
     ("microsoft.disconnect", "POST"): Route(ADMIN, form={"confirmed": "1"}),
     ("microsoft.groups_page", "GET"): Route(ADMIN),
     ("microsoft.refresh_groups", "POST"): Route(ADMIN),
-    ("microsoft.save_group", "POST"): Route(ADMIN, form={"group_id": "not-a-group"}),
+    ("microsoft.save_groups", "POST"): Route(ADMIN, form={"sync": "not-a-group", "action": "save"}),
     # Microsoft redirects the browser here with a GET; the stored flow (not the URL) names the
     # school and the account, and a replayed or foreign state changes nothing.
     ("microsoft_callback.callback", "GET"): Route(PUBLIC),

@@ -14,7 +14,7 @@ def connected_school(app, factory, microsoft):
     assert connect_organisation(client, oak.north, microsoft).status_code == 302
     run_quick_jobs(app)  # the group snapshot the picker lists
     picker = f"/o/{oak.north.id}/settings/user-sync/import/microsoft/groups"
-    saved = post_form(client, picker, {"group_id": demo.NORTHFIELD_STAFF_GROUP_ID}, page_url=picker)
+    saved = post_form(client, picker, {"sync": demo.NORTHFIELD_STAFF_GROUP_ID, "action": "save"}, page_url=picker)
     assert saved.status_code in (302, 303)
     return oak, client
 

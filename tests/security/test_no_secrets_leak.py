@@ -14,7 +14,7 @@ from tests.microsoft_flow import (FAST_WORKER_ENV, connect_organisation, demo, o
                                   run_quick_jobs)
 from webapp.extensions import db
 from webapp.microsoft import tokens
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.redis_conn import get_redis

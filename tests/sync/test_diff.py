@@ -88,3 +88,33 @@ def test_one_persons_decision_is_the_one_the_plan_records():
     plan = plan_changes(fetched, rows, {})
     assert ([r.id for r, _, _ in plan.reinstates], [r.id for r, _, _ in plan.updates],
             [p.microsoft_id for p, _, _ in plan.skips]) == ([1], [2], ["c"])
+
+
+def test_the_chosen_groups_are_part_of_the_one_decision():
+    from webapp.user_sync.engine.selection import ChosenGroup, Selection
+    selection = Selection((ChosenGroup("A", "Teaching Staff", "sync"),
+                           ChosenGroup("B", "Support Staff", "sync"),
+                           ChosenGroup("P", "All Pupils", "exclude")))
+    memberships = {"A": {"t", "both", "pupil", "twin"}, "B": {"both", "was_pupil"},
+                   "P": {"pupil", "was_pupil", "twin"}}
+    fetched = [user("t", mail="t@t"), user("both", mail="both@t"), user("pupil", mail="p@t"),
+               user("was_pupil", mail="w@t"), user("twin", mail="t@t")]
+    rows = [existing(1, "both", "both@t"), existing(2, "was_pupil", "w@t")]
+    emails = counted_emails(fetched, False, memberships, selection)
+    assert emails["t@t"] == 1  # the excluded twin does not make t a duplicate
+    pupil = decide(fetched[2], None, {}, False, emails["p@t"], memberships, selection)
+    assert (pupil.action, pupil.reason, pupil.scope.excluding.name) == (
+        m.SKIP, m.EXCLUDED_GROUP, "All Pupils")
+    plan = plan_changes(fetched, rows, {}, False, memberships, selection)
+    assert [p.microsoft_id for p, _ in plan.adds] == ["t"]
+    assert [(row.id, reason) for row, _, reason in plan.suspends] == [(2, m.EXCLUDED_GROUP)]
+    assert {p.microsoft_id: reason for p, reason, _ in plan.skips} == {
+        "pupil": m.EXCLUDED_GROUP, "twin": m.EXCLUDED_GROUP}
+    assert plan.excluded_by == dict.fromkeys(["pupil", "was_pupil", "twin"], "All Pupils")
+    assert plan.via == {"t": "Teaching Staff", "both": "Teaching Staff, Support Staff"}
+    assert plan.via_changes == {1: "Teaching Staff, Support Staff"} and plan.presence == {2: False}
+
+
+def test_without_a_selection_everyone_fetched_is_in_scope_and_via_is_left_alone():
+    plan = plan_changes([user("a", mail="a@t")], [existing(1, "a", "a@t")], {})
+    assert plan.via == {} and plan.via_changes == {} and not plan.has_changes

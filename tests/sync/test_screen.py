@@ -31,7 +31,7 @@ def post(school, path, data=None, htmx=False):
 def test_the_screen_summarises_the_connection_and_offers_sync_now(school):
     page = school.client.get(url(school))
     assert page.status_code == 200
-    for text in ("Connected", demo.ADMIN_UPN, "Northfield Staff", "Security group",
+    for text in ("Connected", demo.ADMIN_UPN, "Northfield Staff", "Syncing: Northfield Staff",
                  "Sync now", "Preview changes", "Export CSV", "Import settings",
                  "Troubleshooting", "Never synced"):
         assert text in page.text, text

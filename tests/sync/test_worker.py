@@ -11,7 +11,9 @@ from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.sync_helpers import (NORTHFIELD_ADDED, connected_school, people,
                                 person, sync_in_process)
+from webapp.auth.models import User
 from webapp.extensions import db
+from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, queries
 
@@ -50,11 +52,13 @@ def test_concurrent_clicks_and_two_workers_make_exactly_one_run(app, factory, cl
                                                             start_worker):
     school = connected_school(factory, client, microsoft)
     started, errors = [], []
+    org_id, admin_id = school.org.id, school.admin.id
 
-    def press():
+    def press():  # each click in its own app context and session, as each web request is
         try:
             with app.app_context():
-                run, new = lifecycle.start_run(school.org, school.admin)
+                run, new = lifecycle.start_run(db.session.get(Organisation, org_id),
+                                               db.session.get(User, admin_id))
                 started.append((run.id, new))
         except Exception as error:  # surfaced below
             errors.append(error)

@@ -37,7 +37,7 @@ LABELS = {
     MICROSOFT_RECONNECTED: "Reconnected to Microsoft",
     MICROSOFT_CONNECT_FAILED: "Connecting to Microsoft failed",
     MICROSOFT_DISCONNECTED: "Disconnected from Microsoft",
-    GROUP_CHANGED: "Group to sync changed",
+    GROUP_CHANGED: "Groups to sync changed",
     SYNC_SETTINGS_CHANGED: "Sync settings changed",
     SCHEDULE_CHANGED: "Sync schedule changed",
     SYNC_STARTED: "Sync started",

@@ -1,15 +1,13 @@
 """The group picker: a local snapshot of the tenant's groups, searched on the server.
 
 A job pages through every group into memory and only then replaces the snapshot, so the
-picker never shows half a tenant. Choosing a group re-checks it against Graph.
+picker never shows half a tenant. Choosing groups (selection.py) re-checks each against Graph.
 """
 import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from webapp import audit
-from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -17,8 +15,7 @@ from webapp.listing import contains
 from webapp.microsoft.graph import GraphError, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
-                                     GroupChoice, GroupSnapshot, SnapshotGroup,
-                                     connection_for_organisation, group_choice_for)
+                                     GroupSnapshot, SnapshotGroup, connection_for_organisation)
 from webapp.redis_conn import enqueue
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
@@ -117,23 +114,29 @@ def _plain_error(error):
     return f"Microsoft did not give us the list of groups: {error}"
 
 
-def search_groups(connection, query, limit=SEARCH_LIMIT, chosen_group_id=None):
-    """(groups matching the query anywhere in the name, total matches), names A-Z. The chosen
-    group, when it matches, is always among them (first if A-Z would leave it out), so the
-    picker opens with it selected."""
+def search_groups(connection, query, limit=SEARCH_LIMIT, page=1, leave_out=()):
+    """(one page of the groups whose name contains the query, total matches), names A-Z.
+    leave_out: group ids not to list (the picker shows the chosen ones above the list)."""
     clause = [SnapshotGroup.connection_id == connection.id]
     query = (query or "").strip().lower()
     if query:
         clause.append(contains(SnapshotGroup.name_lower, query))
+    if leave_out:
+        clause.append(SnapshotGroup.group_id.not_in(list(leave_out)))
     total = db.session.scalar(select(func.count(SnapshotGroup.id)).where(*clause))
     rows = db.session.scalars(select(SnapshotGroup).where(*clause)
-                              .order_by(SnapshotGroup.name_lower, SnapshotGroup.id).limit(limit)).all()
-    if chosen_group_id and all(row.group_id != chosen_group_id for row in rows):
-        chosen = db.session.scalar(select(SnapshotGroup).where(
-            *clause, SnapshotGroup.group_id == chosen_group_id))
-        if chosen is not None:
-            rows = [chosen] + rows[:limit - 1]
+                              .order_by(SnapshotGroup.name_lower, SnapshotGroup.id)
+                              .limit(limit).offset((max(1, page) - 1) * limit)).all()
     return rows, total
+
+
+def snapshot_groups(connection, group_ids):
+    """{group id: SnapshotGroup} for the ids this connection's snapshot holds."""
+    if not group_ids:
+        return {}
+    rows = db.session.scalars(select(SnapshotGroup).where(
+        SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id.in_(list(group_ids))))
+    return {row.group_id: row for row in rows}
 
 
 def snapshot_size(connection):
@@ -141,33 +144,15 @@ def snapshot_size(connection):
         SnapshotGroup.connection_id == connection.id))
 
 
-def choose_group(organisation, user, group_id, graph_client):
-    """Saves the organisation's group after asking Graph what it really is; refuses forgeries."""
-    group = _group_from_graph(graph_client, (group_id or "").strip())
-    kind, dynamic = classify(group)
-    if kind not in SUPPORTED_KINDS:
-        raise ServiceError(f'“{group.get("displayName")}” is a Microsoft 365 group. Only Security '
-                           "and Distribution groups can be synced. Choose another group.")
-    choice = group_choice_for(organisation) or GroupChoice(organisation_id=organisation.id)
-    audit.record(actions.GROUP_CHANGED, organisation.id, actor=user,
-                 before={"group": choice.display_name, "group_id": choice.group_id},
-                 after={"group": group["displayName"], "group_id": group["id"]})
-    choice.group_id, choice.display_name, choice.kind = group["id"], group["displayName"], kind
-    choice.chosen_by_user_id, choice.chosen_at = user.id, utcnow()
-    db.session.add(choice)
-    db.session.commit()
-    _remember_member_count(organisation, group["id"], graph_client)
-    return choice
-
-
-def _group_from_graph(graph_client, group_id):
+def group_from_graph(graph_client, group_id):
     if not GROUP_ID.fullmatch(group_id):  # Graph group ids are GUIDs; nothing else reaches a URL
         raise ServiceError("Choose a group from the list.")
     try:
         return graph_client.get_json(f"groups/{group_id}", params={"$select": GROUP_FIELDS})
     except GraphNotFound:
         raise ServiceError("That group is not in your organisation's Microsoft tenant (it may "
-                           "have been deleted). Refresh groups and choose again.") from None
+                           "have been deleted). Refresh groups and choose again. Nothing was "
+                           "saved.") from None
 
 
 def member_count(graph_client, group_id):
@@ -178,15 +163,13 @@ def member_count(graph_client, group_id):
     return page.get("@odata.count")
 
 
-def _remember_member_count(organisation, group_id, graph_client):
+def remember_member_counts(organisation, group_ids, graph_client):
     """Best effort: the count is shown where known, and a failure here must not undo the choice."""
-    connection = connection_for_organisation(organisation)
-    try:
-        count = member_count(graph_client, group_id)
-    except (GraphError, ReconnectNeeded, ConnectionError):
-        return
-    row = db.session.scalar(select(SnapshotGroup).where(
-        SnapshotGroup.connection_id == connection.id, SnapshotGroup.group_id == group_id))
-    if row is not None:
-        row.member_count = count
+    listed = snapshot_groups(connection_for_organisation(organisation), group_ids)
+    for group_id, row in listed.items():
+        try:
+            row.member_count = member_count(graph_client, group_id)
+        except (GraphError, ReconnectNeeded, ConnectionError):
+            break
+    if listed:
         db.session.commit()

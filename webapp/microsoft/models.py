@@ -1,4 +1,4 @@
-"""The Microsoft connection a trust shares, the connect attempts made, and each school's group."""
+"""The Microsoft connection a trust shares, the connect attempts made, and each school's groups."""
 from sqlalchemy import select
 
 from webapp.clock import utcnow
@@ -67,23 +67,39 @@ class ConnectAttempt(db.Model):
     organisation = db.relationship("Organisation")
 
 
+SYNC_MEMBERS, EXCLUDE_MEMBERS = "sync", "exclude"  # what a chosen group does to its members
+
+
 class GroupChoice(db.Model):
-    """The group a school syncs from; each organisation of a trust picks its own."""
+    """One group of a school's selection: its members are synced, or never synced (role).
+
+    Each organisation of a trust keeps its own selection (see webapp.microsoft.selection).
+    """
     __tablename__ = "microsoft_group_choices"
+    __table_args__ = (db.UniqueConstraint("organisation_id", "group_id",
+                                          name="uq_microsoft_group_choices_organisation_group"),)
 
     id = db.Column(db.Integer, primary_key=True)
     organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
-                                nullable=False, unique=True)
+                                nullable=False)
     group_id = db.Column(db.String(64), nullable=False)
     display_name = db.Column(db.String(512), nullable=False)
     kind = db.Column(db.String(64), nullable=False)
+    role = db.Column(db.String(16), nullable=False, default=SYNC_MEMBERS)
     chosen_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     chosen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
 
-def group_choice_for(organisation):
-    return db.session.scalar(
-        select(GroupChoice).where(GroupChoice.organisation_id == organisation.id))
+def group_choices_for(organisation):
+    """The organisation's chosen groups (synced and excluded), names A-Z."""
+    return group_choices_of([organisation.id])
+
+
+def group_choices_of(organisation_ids):
+    """The chosen groups of these organisations (the schedule's tick asks for many at once)."""
+    return db.session.scalars(
+        select(GroupChoice).where(GroupChoice.organisation_id.in_(list(organisation_ids)))
+        .order_by(GroupChoice.display_name, GroupChoice.id)).all()
 
 
 SNAPSHOT_RUNNING, SNAPSHOT_FINISHED, SNAPSHOT_FAILED = "running", "finished", "failed"

@@ -10,7 +10,8 @@ from webapp.extensions import db
 from webapp.microsoft import connect, groups, identity, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
-from webapp.microsoft.models import CONNECTED, connection_for_organisation, group_choice_for
+from webapp.microsoft.models import CONNECTED, connection_for_organisation
+from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.orgs.context import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
@@ -31,10 +32,11 @@ def index():
 @admin_required
 def import_microsoft():
     connection = connection_for_organisation(g.organisation)
-    choice = group_choice_for(g.organisation)
+    selection = saved_selection(g.organisation)
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
-                           active_provider="microsoft", connection=connection, choice=choice,
-                           can_sync=connection_state(connection, choice) == CONNECTED,
+                           active_provider="microsoft", connection=connection,
+                           selection=selection, groups_text=selection_sentence(selection),
+                           can_sync=connection_state(connection, selection) == CONNECTED,
                            last_attempt=services.last_attempt_for(g.organisation))
 
 
@@ -91,7 +93,7 @@ def callback():
     outcome = connect.complete_connect(stored, organisation, current_user, request.args.to_dict())
     if outcome.connected:
         groups.request_snapshot(outcome.connection)
-        flash(f"Connected to Microsoft as {outcome.account}. Now choose the group to sync.",
+        flash(f"Connected to Microsoft as {outcome.account}. Now choose the groups to sync.",
               "success")
         return redirect(url_for("microsoft.groups_page"))
     return render_outcome(outcome)

@@ -8,7 +8,8 @@ from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import choosable_zones, organisation_zone
@@ -20,7 +21,7 @@ OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
 RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
 REASON_WORDS = {
     OFF: "automatic sync is off",
-    NO_GROUP: "no group is chosen (choose one in Import settings)",
+    NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
     NOT_CONNECTED: "not connected to Microsoft",
     RECONNECT: "paused until someone reconnects to Microsoft",
     REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
@@ -56,8 +57,8 @@ def validate_choice(organisation, frequency, time_text):
             minute_of_day = due.parse_time_of_day(time_text)
         except ValueError as error:
             raise ScheduleInvalid("time_of_day", str(error)) from None
-    if frequency != due.OFF and group_choice_for(organisation) is None:
-        raise ScheduleInvalid("frequency", "Choose the group to sync in Import settings before "
+    if frequency != due.OFF and not saved_selection(organisation).synced:
+        raise ScheduleInvalid("frequency", "Choose the groups to sync in Import settings before "
                               "turning automatic sync on.")
     return frequency, minute_of_day
 
@@ -109,9 +110,9 @@ class NextSync:
     zone_name: str = ""
 
 
-def paused_reason(connection, choice, review_pending):
+def paused_reason(connection, has_synced_group, review_pending):
     """The one rule for "automatic sync cannot run now" (the card and the tick both ask it)."""
-    if choice is None:
+    if not has_synced_group:
         return NO_GROUP
     if connection is None:
         return NOT_CONNECTED
@@ -125,7 +126,8 @@ def next_sync(organisation, schedule=None):
     zone = organisation_zone(organisation.time_zone)
     if not schedule.is_on:
         return NextSync(reason=OFF, zone_name=zone.key)
-    reason = paused_reason(connection_for_organisation(organisation), group_choice_for(organisation),
+    reason = paused_reason(connection_for_organisation(organisation),
+                           bool(saved_selection(organisation).synced),
                            queries.pending_review(organisation.id) is not None)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)

@@ -21,7 +21,8 @@ from sqlalchemy import case, literal, select, update
 
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice, MicrosoftConnection
+from webapp.microsoft.models import MicrosoftConnection
+from webapp.microsoft.selection import saved_selections
 from webapp.orgs.models import Organisation
 from webapp.schedule import due, services
 from webapp.schedule.models import SyncSchedule
@@ -85,7 +86,7 @@ def enqueue_due(now):
         else:
             line.reason = context.skip_reason(row)
             if line.reason is None:
-                startable[row.organisation_id] = context.choices[row.organisation_id]
+                startable[row.organisation_id] = context.selections[row.organisation_id]
     started = batch.insert_queued_runs(startable)
     db.session.commit()
     for organisation_id in startable:
@@ -111,7 +112,7 @@ def due_rows(now):
 @dataclass
 class _Context:
     """What the tick needs about every due school, in four queries rather than four each."""
-    choices: dict
+    selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
     connections: dict
     reviewing: set
     running: set
@@ -130,8 +131,7 @@ class _Context:
                                                                                connection.organisation_id)
             connections[key] = connection
         context = cls(
-            choices={choice.organisation_id: choice for choice in db.session.scalars(
-                select(GroupChoice).where(GroupChoice.organisation_id.in_(ids)))},
+            selections=saved_selections(ids),
             connections=connections,
             reviewing=set(db.session.scalars(select(m.SyncRun.organisation_id).where(
                 m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW))),
@@ -155,7 +155,7 @@ class _Context:
     def skip_reason(self, row):
         """Why this claimed school gets no run now, or None to queue one."""
         reason = services.paused_reason(self.connection_for(row),
-                                        self.choices.get(row.organisation_id),
+                                        bool(self.selections[row.organisation_id].synced),
                                         row.organisation_id in self.reviewing)
         if reason is None and row.organisation_id in self.running:
             return services.RUNNING

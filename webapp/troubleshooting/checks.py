@@ -12,8 +12,8 @@ from rq import Worker
 from webapp.dates import format_moment
 from webapp.microsoft.connect import (addresses_match, attempt_may_return, attempt_outcome_label,
                                       missing_organisations)
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
-from webapp.microsoft.models import ATTEMPT_STARTED
+from webapp.microsoft.models import ATTEMPT_STARTED, connection_for_organisation
+from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.microsoft.services import last_attempt_for
 from webapp.redis_conn import get_queue, get_redis
 from webapp.words import counted
@@ -108,12 +108,12 @@ def connection_state(connection):
 
 def group_chosen(organisation, connection):
     title = f"{organisation.name} has chosen a group to sync"
-    choice = group_choice_for(organisation)
+    selection = saved_selection(organisation)
     if connection is None:
         return check(title, UNKNOWN, "Connect with Microsoft first.")
-    if choice is None:
+    if not selection.synced:
         return check(title, FAIL, "No group chosen yet.", "Choose a group.", ["groups"])
-    return check(title, PASS, f"{choice.display_name}.")
+    return check(title, PASS, f"{selection_sentence(selection)}.")
 
 
 def worker_running():

@@ -9,7 +9,8 @@ from webapp.extensions import db
 from webapp.microsoft import groups
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded, token_result_for
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, get_redis, redis_key
@@ -109,25 +110,26 @@ def admin_consent(connection, organisation):
 
 
 def group_still_valid(connection, organisation):
-    title = "The chosen group still exists and can be synced"
-    choice = group_choice_for(organisation)
-    if choice is None:
+    title = "The chosen groups still exist and can be synced"
+    chosen = saved_selection(organisation).groups
+    if not chosen:
         return check(title, UNKNOWN, "No group chosen yet.", "Choose a group.", ["groups"])
 
     def probe(client):
-        try:
-            group = client.get_json(f"groups/{choice.group_id}",
-                                    params={"$select": groups.GROUP_FIELDS})
-        except GraphNotFound:
-            return check(title, FAIL, f'“{choice.display_name}” no longer exists in Microsoft.',
-                         "Choose another group.", ["groups"])
-        kind, _ = groups.classify(group)
-        if kind not in groups.SUPPORTED_KINDS:
-            return check(title, FAIL, f'“{group.get("displayName")}” is now a '
-                         f"{groups.KIND_LABELS[kind]} group, which cannot be synced.",
-                         "Choose a Security or Distribution group.", ["groups"])
-        return check(title, PASS, f'“{group.get("displayName")}” is a '
-                     f"{groups.KIND_LABELS[kind]} group.")
+        found = []
+        for choice in chosen:
+            try:
+                group = client.get_json(f"groups/{choice.id}", params={"$select": groups.GROUP_FIELDS})
+            except GraphNotFound:
+                return check(title, FAIL, f'“{choice.name}” no longer exists in Microsoft.',
+                             "Choose another group.", ["groups"])
+            kind, _ = groups.classify(group)
+            if kind not in groups.SUPPORTED_KINDS:
+                return check(title, FAIL, f'“{group.get("displayName")}” is now a '
+                             f"{groups.KIND_LABELS[kind]} group, which cannot be synced.",
+                             "Choose a Security or Distribution group.", ["groups"])
+            found.append(f'“{group.get("displayName")}” is a {groups.KIND_LABELS[kind]} group')
+        return check(title, PASS, "; ".join(found) + ".")
     return _ask_graph(title, connection, probe)
 
 

@@ -7,7 +7,8 @@ from webapp.extensions import db
 from webapp.listing import starts_with
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.identity import ReconnectNeeded
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
@@ -71,13 +72,13 @@ def _from_last_run(organisation, query):
         m.SyncChange.run_id == run.id, m.SyncChange.action == m.SKIP,
         _matches(func.lower(m.SyncChange.display_name), func.lower(m.SyncChange.email), query))
         .limit(LIMIT)).all()
-    return [Answer(c.reason, f"Skipped in the last sync: {reason_text(c.reason)}",
+    return [Answer(c.reason, f"Skipped in the last sync: {reason_text(c.reason, c.detail)}",
                    c.display_name or "", c.email or "", c.microsoft_id) for c in found]
 
 
 def _from_tenant(organisation, query):
-    connection, choice = connection_for_organisation(organisation), group_choice_for(organisation)
-    if connection is None or choice is None:
+    connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
+    if connection is None or not selection.synced:
         return [Answer(UNKNOWN, "Connect to Microsoft and choose a group first; then this can "
                                 "check your tenant.")]
     client = graph_client_for(connection, max_attempts=3, max_total_wait=10)
@@ -87,8 +88,8 @@ def _from_tenant(organisation, query):
             return [Answer(NOT_IN_TENANT, f"No such person in your Microsoft tenant: nobody "
                                           f"matches “{query}”.")]
         rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
-                           protected_memberships(organisation.id, connection))
-        return [_tenant_answer(client, choice, rules, user) for user in users]
+                           protected_memberships(organisation.id, connection), selection)
+        return [_tenant_answer(client, rules, user) for user in users]
     except ReconnectNeeded as error:
         return [Answer(UNKNOWN, f"{error} Then ask again.")]
     except GraphError as error:
@@ -101,6 +102,7 @@ class _SyncRules:
     organisation_id: int
     include_guests: bool
     protected: dict
+    selection: object  # engine.selection.Selection: the saved groups
 
 
 def _search_tenant(client, query):
@@ -129,33 +131,61 @@ def _group_members(client, group_id, odata_filter, limit=LIMIT):
     return _users(page)
 
 
-def _sharing_email(client, group_id, user, include_guests):
-    """How many members of the group the sync counts for this user's address (them included)."""
-    email = email_of(user).lower()
-    if not email:
-        return 0
-    same = {u.id: u for u in _group_members(client, group_id, _address_filter(email))}
+def _memberships_of(client, selection, user_id):
+    """{group id: {user_id}} for each chosen group the user is in: what diff.decide needs."""
+    return {group.id: {user_id} for group in selection.groups
+            if _group_members(client, group.id, f"id eq '{user_id}'", limit=1)}
+
+
+def _sharing_email(client, rules, user, memberships):
+    """How many people of the chosen groups the sync counts for this user's address (them
+    included), each weighed by the same rule as the sync."""
+    email, synced = email_of(user).lower(), rules.selection.synced
+    if not email or not any(group.id in memberships for group in synced):
+        return 0  # in none of the synced groups: nobody's address matters
+    same = {u.id: u for group in synced
+            for u in _group_members(client, group.id, _address_filter(email))}
     same[user.id] = user
-    return counted_emails(same.values(), include_guests)[email]
+    known = dict(memberships)
+    for twin in same.keys() - {user.id}:
+        for group_id in _memberships_of(client, rules.selection, twin):
+            known[group_id] = known.get(group_id, set()) | {twin}
+    return counted_emails(same.values(), rules.include_guests, known, rules.selection)[email]
 
 
-def _tenant_answer(client, choice, rules, user):
+def _tenant_answer(client, rules, user):
     """The sync's own decision for this person (diff.decide), put into words."""
     answer = Answer(NOT_YET, "", user.display_name or "", email_of(user), user.id)
-    if not _group_members(client, choice.group_id, f"id eq '{user.id}'", limit=1):
-        answer.code, answer.text = NOT_IN_GROUP, f"Not in the group “{choice.display_name}” " \
-                                                 "(nor in any group nested inside it)."
-        return answer
+    memberships = _memberships_of(client, rules.selection, user.id)
     rows = load_existing(rules.organisation_id, microsoft_id=user.id)
     decision = decide(user, rows[0] if rows else None, rules.protected, rules.include_guests,
-                      _sharing_email(client, choice.group_id, user, rules.include_guests))
-    answer.code, answer.text = _decision_words(decision)
+                      _sharing_email(client, rules, user, memberships), memberships,
+                      rules.selection)
+    answer.code, answer.text = _decision_words(decision, rules.selection)
     return answer
 
 
-def _decision_words(decision):
+def _decision_words(decision, selection):
+    scope = decision.scope
+    if not scope.in_scope and scope.excluding is None:
+        return NOT_IN_GROUP, _not_in_groups(selection.synced)
+    group = scope.excluding.name if scope.excluding is not None else None
     if decision.action in (m.SKIP, m.KEEP):
-        return decision.reason, reason_text(decision.reason)
+        return decision.reason, reason_text(decision.reason, group)
     if decision.action == m.SUSPEND:
-        return decision.reason, f"The next sync suspends them: {reason_text(decision.reason)}"
-    return NOT_YET, "In the group, but not synced yet. Press Sync now."
+        return decision.reason, ("The next sync suspends them: "
+                                 f"{reason_text(decision.reason, group)}")
+    if len(selection.synced) == 1:
+        return NOT_YET, "In the group, but not synced yet. Press Sync now."
+    return NOT_YET, (f"In {_quoted(scope.synced_via)}, but not synced yet. Press Sync now.")
+
+
+def _not_in_groups(synced):
+    if len(synced) == 1:
+        return f"Not in the group “{synced[0].name}” (nor in any group nested inside it)."
+    return (f"Not in any of the chosen groups ({_quoted(synced)}), nor in any group nested "
+            "inside them.")
+
+
+def _quoted(groups):
+    return ", ".join(f"“{group.name}”" for group in groups)

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.listing import Page, page_within
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.record import PRESENCE
+from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 
 PER_PAGE = 100
 ACTIONS = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND, m.SKIP, m.KEEP)
@@ -34,7 +34,7 @@ def run_changes(run, action="", page=1, per_page=PER_PAGE):
     if action in ACTIONS:
         stmt = stmt.where(m.SyncChange.action == action)
     else:
-        stmt = stmt.where(m.SyncChange.action != PRESENCE)
+        stmt = stmt.where(m.SyncChange.action.not_in(HIDDEN_ACTIONS))
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(m.SyncChange.id).subquery()))
     page = page_within(page, total, per_page)

@@ -17,6 +17,7 @@ ADD, UPDATE, SUSPEND, REINSTATE, SKIP, KEEP = "add", "update", "suspend", "reins
 GUEST, DISABLED, NO_EMAIL, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
     "guest", "disabled", "no_email", "duplicate_email", "excluded", "email_taken")
 LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
+EXCLUDED_GROUP = "excluded_group"  # a member of a group whose members are never synced
 
 
 def sort_name(display_name, email):
@@ -52,8 +53,11 @@ class SyncRun(db.Model):
     approved = db.Column(db.Boolean, nullable=False, default=False)
     reviewed_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     started_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    group_id = db.Column(db.String(64))
-    group_name = db.Column(db.String(512))
+    group_id = db.Column(db.String(64))  # the first synced group; the selection has them all
+    group_name = db.Column(db.String(512))  # the synced groups' names, for lists of runs
+    # The groups this run fetched, as JSON (engine.selection.Selection): a preview may try one
+    # that is not saved, and a later change of the saved selection never alters a running sync.
+    selection = db.Column(db.Text)
     status = db.Column(db.String(16), nullable=False, default=QUEUED)
     phase = db.Column(db.String(64), nullable=False, default="Waiting for a worker")
     fetched = db.Column(db.Integer, nullable=False, default=0)
@@ -135,6 +139,8 @@ class SyncedPerson(db.Model):
     excluded = db.Column(db.Boolean, nullable=False, default=False)
     in_group = db.Column(db.Boolean, nullable=False, default=True)
     last_seen_at = db.Column(db.DateTime(timezone=True))
+    # The chosen groups the person came through in the last sync that saw them (names, ", ").
+    synced_via = db.Column(db.Text)
     suspended_reason = db.Column(db.String(32))
     suspended_at = db.Column(db.DateTime(timezone=True))  # leaver retention counts from here
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)

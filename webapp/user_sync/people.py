@@ -32,7 +32,7 @@ SORTS = {
 SORT_LABELS = {"name": "Name", "email": "Email", "job_title": "Job title",
                "department": "Department", "status": "Status"}
 CSV_HEADER = ("email", "display_name", "job_title", "department", "status", "last_seen",
-              "microsoft_id")
+              "microsoft_id", "synced_through")
 
 
 def filtered(organisation_id, query="", status=""):
@@ -117,7 +117,8 @@ def csv_rows(organisation, query="", status="", sort="name", descending=False,
         seen = last_seen(person, last_run_at)
         writer.writerow([_safe_cell(v) for v in (
             person.email, person.display_name, person.job_title, person.department,
-            person.status, iso_timestamp(seen, organisation), person.microsoft_id)])
+            person.status, iso_timestamp(seen, organisation), person.microsoft_id,
+            person.synced_via)])
         if number % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

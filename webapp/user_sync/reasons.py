@@ -11,6 +11,7 @@ SKIP_REASONS = {
     m.EXCLUDED: "Excluded from sync by an admin.",
     m.EMAIL_TAKEN: "Email already used by another account on the platform.",
     m.LEFT_GROUP: "Left the group.",
+    m.EXCLUDED_GROUP: "In a group whose members are never synced.",
     m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
     m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
                            "suspended.",
@@ -57,7 +58,10 @@ def progress_label(run):
     return "Asking Microsoft for the group's members"
 
 
-def reason_text(code):
+def reason_text(code, group=None):
+    """group: the excluded group's name, recorded with an EXCLUDED_GROUP skip or suspension."""
+    if code == m.EXCLUDED_GROUP and group:
+        return f"In “{group}”, a group whose members are never synced."
     return SKIP_REASONS.get(code, code or "")
 
 

@@ -1,9 +1,8 @@
-"""The top of Manage user sync: the connection, the group, the state and the last run."""
+"""The top of Manage user sync: the connection, the groups, the state and the last run."""
 from dataclasses import dataclass
 
-from webapp.microsoft.groups import KIND_LABELS
-from webapp.microsoft.models import (CONNECTED, RECONNECT_NEEDED, connection_for_organisation,
-                                     group_choice_for)
+from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connection_for_organisation
+from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.user_sync.engine import queries
 
 # The state codes (templates compare these) and the words shown for them.
@@ -15,9 +14,8 @@ STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect nee
 @dataclass
 class Summary:
     connection: object
-    choice: object
+    selection: object  # engine.selection.Selection
     state: str
-    kind_label: str
     latest: object
     active: object
     review: object
@@ -30,21 +28,25 @@ class Summary:
     def state_label(self):
         return STATE_LABELS[self.state]
 
+    @property
+    def groups_text(self):
+        """ "Syncing: Teaching Staff, Support Staff; never syncing: All Pupils" """
+        return selection_sentence(self.selection) if self.selection.synced else ""
 
-def connection_state(connection, choice):
+
+def connection_state(connection, selection):
     if connection is None:
         return NOT_CONNECTED
     if connection.needs_reconnect:
         return RECONNECT_NEEDED
-    return NO_GROUP if choice is None else CONNECTED
+    return CONNECTED if selection.synced else NO_GROUP
 
 
 def for_organisation(organisation):
     connection = connection_for_organisation(organisation)
-    choice = group_choice_for(organisation)
-    return Summary(connection=connection, choice=choice,
-                   state=connection_state(connection, choice),
-                   kind_label=KIND_LABELS.get(choice.kind, choice.kind) if choice else "",
+    selection = saved_selection(organisation)
+    return Summary(connection=connection, selection=selection,
+                   state=connection_state(connection, selection),
                    latest=queries.latest_run(organisation.id, kinds=("sync", "preview")),
                    active=queries.active_run(organisation.id),
                    review=queries.pending_review(organisation.id))

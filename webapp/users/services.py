@@ -7,7 +7,6 @@ from webapp.auth.models import User
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
 from webapp.listing import Page, contains
-from webapp.microsoft.models import group_choice_for
 from webapp.orgs.models import ROLES, Membership
 from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
     membership_for
@@ -68,12 +67,11 @@ def change_role(organisation, membership_id, role):
 
 def removal_consequences(organisation, membership):
     """What removing this membership does not do: a person user sync added comes back with the
-    next sync while they are in the school's Microsoft group, unless excluded from sync."""
+    next sync while they are in the school's Microsoft groups, unless excluded from sync."""
     synced = db.session.scalar(select(SyncedPerson).where(
         SyncedPerson.organisation_id == organisation.id,
         SyncedPerson.membership_id == membership.id))
-    choice = group_choice_for(organisation)
-    return {"synced_person": synced, "group_name": choice.display_name if choice else None,
+    return {"synced_person": synced, "group_name": synced.synced_via if synced else None,
             "sync_adds_back": synced is not None and not synced.excluded and synced.in_group}
 
 

@@ -1,5 +1,5 @@
 """Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
@@ -65,8 +65,9 @@ def apply_plan(organisation_id, plan, now, previous_run_at=None):
     update_user_rows([(row.user_id, p) for row, p, c in changed if c])
     update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
-    _apply_adds(organisation_id, plan.adds, now)
+    _apply_adds(organisation_id, plan.adds, now, plan.via)
     _apply_presence(plan.presence, previous_run_at or now)
+    _apply_via(plan.via_changes)
 
 
 def _apply_suspensions(suspends, now):
@@ -86,7 +87,15 @@ def _apply_presence(presence, last_seen):
                            .values(in_group=False, last_seen_at=last_seen))
 
 
-def _apply_adds(organisation_id, adds, now):
+def _apply_via(via_changes):
+    """The "Synced through" column of people already held (new people get it when inserted)."""
+    if via_changes:
+        db.session.execute(update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
+                           .values(synced_via=bindparam("_via")),
+                           [{"_id": row_id, "_via": via} for row_id, via in via_changes.items()])
+
+
+def _apply_adds(organisation_id, adds, now, via):
     if not adds:
         return
     people = [p for p, _ in adds]
@@ -106,7 +115,7 @@ def _apply_adds(organisation_id, adds, now):
                         else user_ids_by_email(new_emails))
     memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
     rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
-    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now)
+    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now, via)
                          for p, row_id, membership_id in rows if row_id is None])
     update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
                         if row_id is not None], now, relink=True)
@@ -128,10 +137,11 @@ def _ensure_memberships(organisation_id, user_ids, existing_users, now):
     return {uid: mid for uid, (mid, _) in found.items()}
 
 
-def _new_person_row(organisation_id, person, membership_id, now):
+def _new_person_row(organisation_id, person, membership_id, now, via):
     return {"organisation_id": organisation_id, "microsoft_id": person.microsoft_id,
             "membership_id": membership_id, "email": person.email,
             "email_normalised": person.email_normalised, "display_name": person.display_name,
             "sort_name": m.sort_name(person.display_name, person.email),
-            "job_title": person.job_title, "department": person.department, "status": "active", "excluded": False,
-            "in_group": True, "last_seen_at": now, "created_at": now}
+            "job_title": person.job_title, "department": person.department, "status": "active",
+            "excluded": False, "in_group": True, "last_seen_at": now, "created_at": now,
+            "synced_via": via.get(person.microsoft_id)}

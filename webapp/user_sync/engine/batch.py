@@ -24,18 +24,18 @@ RUNS = m.SyncRun.__table__
 INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def insert_queued_runs(choices, trigger=m.TRIGGER_AUTOMATIC):
-    """choices: {organisation_id: GroupChoice}. Adds a queued sync run for every organisation
-    whose slot is free, in the caller's transaction (nothing is committed here).
+def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC):
+    """selections: {organisation_id: engine.selection.Selection}, each with a synced group.
+    Adds a queued sync run for every organisation whose slot is free, in the caller's
+    transaction (nothing is committed here).
     Returns {organisation_id: (run_id, rq_job_id)}; organisations left out had a run already."""
-    if not choices:
+    if not selections:
         return {}
     now = utcnow()
     rows = [{"organisation_id": organisation_id, "active_slot": organisation_id,
              "kind": m.KIND_SYNC, "trigger": trigger, "status": m.QUEUED,
-             "group_id": choice.group_id, "group_name": choice.display_name,
-             "rq_job_id": uuid.uuid4().hex, "created_at": now}
-            for organisation_id, choice in choices.items()]
+             **selection.run_columns(), "rq_job_id": uuid.uuid4().hex, "created_at": now}
+            for organisation_id, selection in selections.items()]
     insert = INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
     # A plain executemany (the driver sends one statement, many parameter sets) then one read
     # of what went in: cheaper than a RETURNING insert, which becomes one huge statement.
@@ -47,7 +47,8 @@ def insert_queued_runs(choices, trigger=m.TRIGGER_AUTOMATIC):
                                              .where(RUNS.c.rq_job_id.in_(part)))}
     audit.record_many(actions.SYNC_STARTED, [
         {"organisation_id": organisation_id,
-         "after": {"group": choices[organisation_id].display_name}} for organisation_id in started])
+         "after": {"group": selections[organisation_id].run_columns()["group_name"]}}
+        for organisation_id in started])
     return started
 
 

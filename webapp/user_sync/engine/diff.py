@@ -1,7 +1,8 @@
 """The sync's decisions, as a pure function: fetched Microsoft users + what we hold -> a Plan.
 
-No database and no Flask here, so every rule (guests, disabled accounts, duplicate emails,
-exclusions, protected admins) is tested directly and shared by Sync now and Preview changes.
+No database and no Flask here, so every rule (the chosen and excluded groups, guests, disabled
+accounts, duplicate emails, exclusions, protected admins) is tested directly and shared by Sync
+now, Preview changes and "Why isn't this person synced?".
 """
 from collections import Counter, namedtuple
 from dataclasses import dataclass, field
@@ -15,11 +16,13 @@ MicrosoftUser = namedtuple("MicrosoftUser", "id display_name mail upn job_title 
 Person = namedtuple("Person", "microsoft_id email email_normalised display_name job_title department")
 # One synced_people row (joined with its membership) as the diff needs it.
 Existing = namedtuple("Existing", "id microsoft_id membership_id user_id role email_normalised "
-                                  "display_name job_title department status excluded in_group")
+                                  "display_name job_title department status excluded in_group "
+                                  "synced_via", defaults=(None,))
 
 # What happens to one fetched person: action is an m.ADD / m.UPDATE / ... code or UNCHANGED;
-# reason (a skip, keep or suspension) and changed (field names) only where they apply.
-Decision = namedtuple("Decision", "action person reason changed")
+# reason (a skip, keep or suspension) and changed (field names) only where they apply; scope:
+# the groups that bring them in or keep them out (scope_of).
+Decision = namedtuple("Decision", "action person reason changed scope")
 UNCHANGED = "unchanged"
 
 
@@ -32,12 +35,15 @@ class Plan:
     skips: list = field(default_factory=list)       # (Person, reason, synced_person_id or None)
     keeps: list = field(default_factory=list)       # (Existing, Person, reason): not suspended
     presence: dict = field(default_factory=dict)    # synced_person_id -> now in the group?
+    via: dict = field(default_factory=dict)         # microsoft_id -> "Synced through" text
+    via_changes: dict = field(default_factory=dict)  # synced_person_id -> new "Synced through"
+    excluded_by: dict = field(default_factory=dict)  # microsoft_id -> name of the excluded group
     unchanged: int = 0
 
     @property
     def has_changes(self):
         return bool(self.adds or self.updates or self.reinstates or self.suspends
-                    or self.presence)
+                    or self.presence or self.via_changes)
 
     def counts(self):
         return {"added": len(self.adds), "updated": len(self.updates),
@@ -84,59 +90,104 @@ def changed_fields(row, person):
     return tuple(changed)
 
 
-def counted_emails(users, include_guests=False):
+Scope = namedtuple("Scope", "in_scope synced_via excluding")
+IN_SCOPE = Scope(True, (), None)  # a caller that fetched one group: everyone in it
+
+
+def scope_of(user_id, memberships=None, selection=None):
+    """The selection's rule: in scope when a transitive member of at least one synced group and
+    of no excluded group. memberships: {group id: ids of its fetched transitive members};
+    synced_via: the synced groups they are in (nested groups resolved to the chosen group that
+    holds them); excluding: the excluded group that keeps them out, or None."""
+    if selection is None:
+        return IN_SCOPE
+    synced_via = tuple(g for g in selection.synced if user_id in memberships.get(g.id, ()))
+    excluding = next((g for g in selection.excluded if user_id in memberships.get(g.id, ())), None)
+    return Scope(bool(synced_via) and excluding is None, synced_via, excluding)
+
+
+def via_text(scope):
+    """What the people table and the CSV show in "Synced through" (None: not known)."""
+    return ", ".join(g.name for g in scope.synced_via) or None
+
+
+def counted_emails(users, include_guests=False, memberships=None, selection=None):
     """{email: how many of these users have it}, counting only the people a sync could add
     (in scope and enabled): two such people sharing an address are both skipped."""
     return Counter(email_of(u).lower() for u in users
-                   if u.enabled is not False and (include_guests or not is_guest(u)))
+                   if u.enabled is not False and (include_guests or not is_guest(u))
+                   and scope_of(u.id, memberships, selection).in_scope)
 
 
-def decide(user, row, protected, include_guests, sharing_email):
-    """One fetched person's fate: the rule plan_changes applies to every member of the group,
-    and the why-not answer to one. row: their Existing row or None; sharing_email: how many
-    members of the group have their address in counted_emails (themselves included)."""
-    person = person_from(user)
+def decide(user, row, protected, include_guests, sharing_email, memberships=None,
+           selection=None):
+    """One fetched person's fate: the rule plan_changes applies to every member of the chosen
+    groups, and the why-not answer to one. row: their Existing row or None; sharing_email: how
+    many of the fetched people have their address in counted_emails (themselves included);
+    memberships and selection: see scope_of (None: everyone fetched is in scope)."""
+    person, scope = person_from(user), scope_of(user.id, memberships, selection)
+    action, reason, changed = _fate(user, person, row, protected, include_guests,
+                                    sharing_email, scope)
+    return Decision(action, person, reason, changed, scope)
+
+
+def _fate(user, person, row, protected, include_guests, sharing_email, scope):
     if row is not None and row.excluded:
-        return Decision(m.SKIP, person, m.EXCLUDED, ())
+        return m.SKIP, m.EXCLUDED, ()
+    if not scope.in_scope:
+        return _fate_out_of_scope(row, protected, m.EXCLUDED_GROUP if scope.excluding
+                                  else m.LEFT_GROUP)
     if is_guest(user) and not include_guests:
-        return Decision(m.SKIP, person, m.GUEST, ())
+        return m.SKIP, m.GUEST, ()
     if user.enabled is False:
-        return _decide_disabled(row, person, protected)
+        return _fate_disabled(row, protected)
     if not person.email_normalised:
-        return Decision(m.SKIP, person, m.NO_EMAIL, ())
+        return m.SKIP, m.NO_EMAIL, ()
     if sharing_email > 1:
-        return Decision(m.SKIP, person, m.DUPLICATE_EMAIL, ())
+        return m.SKIP, m.DUPLICATE_EMAIL, ()
     if row is None or row.user_id is None:  # never added, or removed by hand since
-        return Decision(m.ADD, person, None, ())
+        return m.ADD, None, ()
     changed = changed_fields(row, person)
     if row.status == "suspended":
-        return Decision(m.REINSTATE, person, None, changed)
-    return Decision(m.UPDATE if changed else UNCHANGED, person, None, changed)
+        return m.REINSTATE, None, changed
+    return (m.UPDATE if changed else UNCHANGED), None, changed
 
 
-def _decide_disabled(row, person, protected):
+def _fate_disabled(row, protected):
     if row is None or row.user_id is None:
-        return Decision(m.SKIP, person, m.DISABLED, ())
+        return m.SKIP, m.DISABLED, ()
     if row.status != "active":
-        return Decision(UNCHANGED, person, None, ())
+        return UNCHANGED, None, ()
     if row.membership_id in protected:
-        return Decision(m.KEEP, person, protected[row.membership_id], ())
-    return Decision(m.SUSPEND, person, m.DISABLED, ())
+        return m.KEEP, protected[row.membership_id], ()
+    return m.SUSPEND, m.DISABLED, ()
 
 
-def plan_changes(fetched, existing, protected, include_guests=False):
-    """fetched: MicrosoftUsers of a COMPLETE fetch; existing: Existing rows of the organisation;
-    protected: {membership_id: reason} that no sync may suspend (admins, the connecting account).
+def _fate_out_of_scope(row, protected, reason):
+    """Fetched, but the selection keeps them out (an excluded group): suspended like a leaver
+    if active, otherwise recorded as skipped so the run says why."""
+    if row is None or row.user_id is None or row.status != "active":
+        return m.SKIP, reason, ()
+    if row.membership_id in protected:
+        return m.KEEP, protected[row.membership_id], ()
+    return m.SUSPEND, reason, ()
+
+
+def plan_changes(fetched, existing, protected, include_guests=False, memberships=None,
+                 selection=None):
+    """fetched: MicrosoftUsers of a COMPLETE fetch of every chosen group; existing: Existing rows
+    of the organisation; protected: {membership_id: reason} that no sync may suspend (admins,
+    the connecting account); memberships and selection: see scope_of.
     """
     by_id = {row.microsoft_id: row for row in existing}
     users = list({user.id: user for user in fetched}.values())
-    emails = counted_emails(users, include_guests)
+    emails = counted_emails(users, include_guests, memberships, selection)
     plan, seen = Plan(), set()
     for user in users:
         seen.add(user.id)
         row = by_id.get(user.id)
-        decision = decide(user, row, protected, include_guests, emails[email_of(user).lower()])
-        _place(plan, decision, row)
+        _place(plan, decide(user, row, protected, include_guests, emails[email_of(user).lower()],
+                            memberships, selection), row)
     for row in existing:
         if row.microsoft_id not in seen:
             _plan_absent(plan, row, protected)
@@ -144,10 +195,11 @@ def plan_changes(fetched, existing, protected, include_guests=False):
 
 
 def _place(plan, decision, row):
-    action, person, reason, changed = decision
+    action, person, reason, changed, scope = decision
     row_id = row.id if row is not None else None
-    if row is not None and not row.in_group:
-        plan.presence[row.id] = True
+    if row is not None and row.in_group != scope.in_scope:
+        plan.presence[row.id] = scope.in_scope
+    _place_groups(plan, person, row, scope)
     if action == m.SKIP:
         plan.skips.append((person, reason, row_id))
     elif action == m.ADD:
@@ -158,6 +210,17 @@ def _place(plan, decision, row):
         (plan.suspends if action == m.SUSPEND else plan.keeps).append((row, person, reason))
     else:
         plan.unchanged += 1
+
+
+def _place_groups(plan, person, row, scope):
+    """The groups behind the decision: "Synced through", and the excluded group's name."""
+    if scope.excluding is not None:
+        plan.excluded_by[person.microsoft_id] = scope.excluding.name
+    via = via_text(scope) if scope.in_scope else None
+    if via is not None:
+        plan.via[person.microsoft_id] = via
+        if row is not None and row.synced_via != via:
+            plan.via_changes[row.id] = via
 
 
 def _plan_absent(plan, row, protected):

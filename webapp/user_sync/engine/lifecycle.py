@@ -22,7 +22,8 @@ from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.microsoft.models import connection_for_organisation, group_choice_for
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import saved_selection
 from webapp.redis_conn import enqueue
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
@@ -45,26 +46,28 @@ def _move(run_id, from_states, **values):
     return result.rowcount == 1
 
 
-def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL):
+def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
+              selection=None):
     """Queues a sync (or preview) for the organisation; returns (run, started_now).
 
     If one is already queued or running, that run is returned instead. trigger: an admin's
     Sync now, or the schedule's tick (whose claim commits with the run, see schedule.tick).
+    selection: the groups to fetch; the saved selection unless a preview tries another.
     """
     sweep_stale_runs(organisation.id)
     running = active_run(organisation.id)
     if running is not None:
         return running, False
-    choice = group_choice_for(organisation)
-    if connection_for_organisation(organisation) is None or choice is None:
+    selection = selection or saved_selection(organisation)
+    if connection_for_organisation(organisation) is None or not selection.synced:
         raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
+    columns = selection.run_columns()
     run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
                     trigger=trigger, started_by_user_id=user.id if user else None,
-                    group_id=choice.group_id, group_name=choice.display_name,
-                    rq_job_id=uuid.uuid4().hex)
+                    rq_job_id=uuid.uuid4().hex, **columns)
     db.session.add(run)
     audit.record(actions.PREVIEW_STARTED if kind == m.KIND_PREVIEW else actions.SYNC_STARTED,
-                 organisation.id, actor=user, after={"group": choice.display_name})
+                 organisation.id, actor=user, after={"group": columns["group_name"]})
     try:
         db.session.commit()
     except IntegrityError:

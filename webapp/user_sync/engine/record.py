@@ -7,6 +7,8 @@ from webapp.user_sync.engine.diff import Person, Plan
 from webapp.user_sync.engine.store import bulk_insert
 
 PRESENCE = "presence"  # an in-group flag change; kept for replaying a plan, not shown as a change
+VIA = "via"  # a new "Synced through" for someone already held; likewise not shown
+HIDDEN_ACTIONS = (PRESENCE, VIA)
 
 
 def _row(run_id, action, person, reason=None, person_id=None, detail=None):
@@ -17,17 +19,22 @@ def _row(run_id, action, person, reason=None, person_id=None, detail=None):
 
 
 def change_rows(run_id, plan):
-    rows = [_row(run_id, m.ADD, p, person_id=row_id) for p, row_id in plan.adds]
+    rows = [_row(run_id, m.ADD, p, person_id=row_id, detail=plan.via.get(p.microsoft_id))
+            for p, row_id in plan.adds]
     rows += [_row(run_id, m.UPDATE, p, person_id=r.id, detail=",".join(c))
              for r, p, c in plan.updates]
     rows += [_row(run_id, m.REINSTATE, p, person_id=r.id, detail=",".join(c))
              for r, p, c in plan.reinstates]
-    rows += [_row(run_id, m.SUSPEND, p, reason, r.id) for r, p, reason in plan.suspends]
-    rows += [_row(run_id, m.SKIP, p, reason, row_id) for p, reason, row_id in plan.skips]
+    rows += [_row(run_id, m.SUSPEND, p, reason, r.id, plan.excluded_by.get(p.microsoft_id))
+             for r, p, reason in plan.suspends]
+    rows += [_row(run_id, m.SKIP, p, reason, row_id, plan.excluded_by.get(p.microsoft_id))
+             for p, reason, row_id in plan.skips]
     rows += [_row(run_id, m.KEEP, p, reason, r.id) for r, p, reason in plan.keeps]
     nobody = Person("", None, None, None, None, None)
     rows += [_row(run_id, PRESENCE, nobody, person_id=row_id, detail="in" if present else "out")
              for row_id, present in plan.presence.items()]
+    rows += [_row(run_id, VIA, nobody, person_id=row_id, detail=via)
+             for row_id, via in plan.via_changes.items()]
     return rows
 
 
@@ -56,6 +63,7 @@ def _replay(plan, change, by_id):
     if row is not None and row.excluded and change.action != m.SKIP:
         return
     if change.action == m.ADD:
+        plan.via[person.microsoft_id] = change.detail
         plan.adds.append((person, change.synced_person_id if row is not None else None))
     elif change.action in (m.UPDATE, m.REINSTATE) and row is not None:
         target = plan.updates if change.action == m.UPDATE else plan.reinstates
@@ -68,3 +76,5 @@ def _replay(plan, change, by_id):
         plan.keeps.append((row, person, change.reason))
     elif change.action == PRESENCE and row is not None:
         plan.presence[row.id] = change.detail == "in"
+    elif change.action == VIA and row is not None:
+        plan.via_changes[row.id] = change.detail

@@ -1,12 +1,12 @@
 """The sync engine: fetch everything, decide, then apply in one transaction or stop for review.
 
 Plain module, no Flask request: the RQ job, the CLI, the benchmark and tests all call run_sync.
-Product rule #2 lives here: nothing is written to the people tables unless the fetch reached
-the last page, and then everything is written in one transaction.
+Product rule #2 lives here: nothing is written to the people tables unless the fetch of every
+chosen group reached its last page, and then everything is written in one transaction.
 """
 import logging
 import os
-import time
+import threading
 
 from flask import current_app
 
@@ -23,10 +23,11 @@ from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.apply import apply_plan, resolve_accounts
 from webapp.user_sync.engine.diff import needs_review, plan_changes
-from webapp.user_sync.engine.fetch import fetch_group_users
+from webapp.user_sync.engine.fetch import GroupFetchFailed, fetch_selection
 from webapp.user_sync.engine.liveness import liveness
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import load_plan, record_changes
+from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -67,13 +68,14 @@ def _fetch_and_decide(run):
     connection = connection_for_organisation(organisation)
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
-    fetched = fetch_everyone(run, connection)
-    lifecycle.report_progress(run.id, "Comparing with the people already synced", len(fetched),
-                         fetched_at=utcnow())
+    selection = selection_of(run)
+    fetched = fetch_everyone(run, connection, selection)
+    lifecycle.report_progress(run.id, "Comparing with the people already synced",
+                              len(fetched.users), fetched_at=utcnow())
     settings = settings_for(organisation.id)
     existing = load_existing(organisation.id)
-    plan = plan_changes(fetched, existing, protected_memberships(organisation.id, connection),
-                        settings.include_guests)
+    plan = plan_changes(fetched.users, existing, protected_memberships(organisation.id, connection),
+                        settings.include_guests, fetched.memberships, selection)
     del fetched
     resolve_accounts(plan, existing)
     if run.kind == m.KIND_PREVIEW:
@@ -88,54 +90,71 @@ def _fetch_and_decide(run):
     _apply_and_finish(run, plan)
 
 
-def sync_graph_client(connection):
+def selection_of(run):
+    """The groups the run was started with (a run queued before selections: its one group)."""
+    if run.selection:
+        return Selection.from_json(run.selection)
+    return Selection((ChosenGroup(run.group_id, run.group_name, SYNC),))
+
+
+def sync_graph_client(connection, token_provider=None):
     """Graph client for a long fetch: configured patience, and one token reused until refused."""
     config = current_app.config
     client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
                               max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
                               base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"])
-    client.token_provider = reuse_until_refused(client.token_provider)
+    client.token_provider = token_provider or reuse_until_refused(client.token_provider)
     return client
 
 
 def reuse_until_refused(token_provider):
     """Each page would otherwise cost a token-cache decrypt and an MSAL client; a 401 from
-    Graph (token expired mid-sync) makes GraphClient ask again with force_refresh=True."""
-    cached = {}
+    Graph (token expired mid-sync) makes GraphClient ask again with force_refresh=True.
+    Shared by the groups' fetching threads, hence the lock."""
+    cached, lock = {}, threading.Lock()
 
     def provide(force_refresh=False):
-        if force_refresh or "token" not in cached:
-            cached["token"] = token_provider(force_refresh=force_refresh)
-        return cached["token"]
+        with lock:
+            if force_refresh or "token" not in cached:
+                cached["token"] = token_provider(force_refresh=force_refresh)
+            return cached["token"]
     return provide
 
 
-def fetch_everyone(run, connection):
-    last = {"at": 0.0}
-
+def fetch_everyone(run, connection, selection):
+    """Every chosen group, complete, or SyncFailed naming the group that failed."""
     def progress(fetched, total):
-        # A commit per page would cost more than the page on SQLite: twice a second is plenty.
-        if time.monotonic() - last["at"] >= 0.5:
-            last["at"] = time.monotonic()
-            lifecycle.report_progress(run.id, "Fetching members from Microsoft", fetched, total)
-    lifecycle.report_progress(run.id, "Fetching members from Microsoft", 0)
+        lifecycle.report_progress(run.id, phase, fetched, total)
+    count = len(selection.groups)
+    phase = "Fetching members from Microsoft" + (f" ({count} groups)" if count > 1 else "")
+    lifecycle.report_progress(run.id, phase, 0)
+    first = sync_graph_client(connection)
+    clients = {group.id: sync_graph_client(connection, first.token_provider)
+               for group in selection.groups}
+    app = current_app._get_current_object()
     try:
-        users, _ = fetch_group_users(sync_graph_client(connection), run.group_id, progress)
-    except GraphNotFound:
-        raise SyncFailed(f'The group "{run.group_name}" no longer exists in Microsoft (it may '
-                         "have been deleted). Choose a group again in Import settings.")
-    except (ReconnectNeeded, TokenCacheUnreadable) as error:
-        raise SyncFailed(f"{error} Reconnect to Microsoft in Import settings.")
-    except (GraphForbidden, GraphUnauthorized):
-        raise SyncFailed("Microsoft refused to list the group's members. Reconnect to Microsoft "
-                         "with an account allowed to read groups (see Troubleshooting).")
-    except GraphGaveUp as error:
-        raise SyncFailed(f"Microsoft was busy or unavailable for too long. {error} Try again later.")
-    except GraphError as error:
-        raise SyncFailed(f"Microsoft returned an error we could not use: {error}")
-    except ConnectionError as error:
-        raise SyncFailed(f"Microsoft's sign-in service could not be reached ({error}). Try again later.")
-    return users
+        return fetch_selection(clients, selection.groups, progress, context=app.app_context)
+    except GroupFetchFailed as failure:
+        raise SyncFailed(_fetch_failure(failure.group.name, failure.error)) from failure.error
+
+
+def _fetch_failure(name, error):
+    if isinstance(error, GraphNotFound):
+        return (f'The group "{name}" no longer exists in Microsoft (it may have been deleted). '
+                "Choose your groups again in Import settings.")
+    if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
+        return f"{error} Reconnect to Microsoft in Import settings."
+    if isinstance(error, (GraphForbidden, GraphUnauthorized)):
+        return (f'Microsoft refused to list the members of "{name}". Reconnect to Microsoft with '
+                "an account allowed to read groups (see Troubleshooting).")
+    if isinstance(error, GraphGaveUp):
+        return (f'Microsoft was busy or unavailable for too long while listing "{name}". '
+                f"{error} Try again later.")
+    if isinstance(error, GraphError):
+        return f'Microsoft returned an error we could not use while listing "{name}": {error}'
+    if isinstance(error, ConnectionError):
+        return f"Microsoft's sign-in service could not be reached ({error}). Try again later."
+    raise error
 
 
 def _finish_recorded(run, plan, status, reason=None):

@@ -32,7 +32,7 @@ def load_existing(organisation_id, microsoft_id=None):
     stmt = (select(PEOPLE.c.id, PEOPLE.c.microsoft_id, PEOPLE.c.membership_id,
                    MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.role, PEOPLE.c.email_normalised,
                    PEOPLE.c.display_name, PEOPLE.c.job_title, PEOPLE.c.department,
-                   PEOPLE.c.status, PEOPLE.c.excluded, PEOPLE.c.in_group)
+                   PEOPLE.c.status, PEOPLE.c.excluded, PEOPLE.c.in_group, PEOPLE.c.synced_via)
             .select_from(PEOPLE.outerjoin(MEMBERSHIPS, MEMBERSHIPS.c.id == PEOPLE.c.membership_id))
             .where(PEOPLE.c.organisation_id == organisation_id))
     if microsoft_id is not None:

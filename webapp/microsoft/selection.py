@@ -1,0 +1,140 @@
+"""A school's selection of groups: read it, check a proposed one with Graph, save it whole.
+
+What the selection means for people (who is in scope) is the sync's rule (diff.decide); this
+module only makes sure every chosen group is a real Security or Distribution group of the
+school's tenant, and records each saved change in the audit log.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.clock import utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.microsoft.groups import (GROUP_ID, SUPPORTED_KINDS, classify, group_from_graph,
+                                     remember_member_counts, snapshot_groups)
+from webapp.microsoft.models import (EXCLUDE_MEMBERS, SYNC_MEMBERS, GroupChoice, group_choices_for,
+                                     group_choices_of)
+from webapp.user_sync.engine.selection import ChosenGroup, Selection, limit_problem
+
+ROLE_LABELS = {SYNC_MEMBERS: "Sync members", EXCLUDE_MEMBERS: "Exclude members"}
+
+
+def saved_selection(organisation):
+    return Selection.of_choices(group_choices_for(organisation))
+
+
+def saved_selections(organisation_ids):
+    """{organisation id: Selection} in one query; a school that chose nothing has an empty one."""
+    found = {organisation_id: [] for organisation_id in organisation_ids}
+    for choice in group_choices_of(organisation_ids):
+        found[choice.organisation_id].append(choice)
+    return {organisation_id: Selection.of_choices(choices)
+            for organisation_id, choices in found.items()}
+
+
+@dataclass
+class PickedGroup:
+    """A chosen group as the picker lists it above the search results."""
+    group_id: str
+    display_name: str
+    kind: str
+    role: str
+    dynamic: bool = False
+    member_count: int = None
+
+
+def saved_roles(organisation):
+    return {choice.group_id: choice.role for choice in group_choices_for(organisation)}
+
+
+def picked_groups(connection, organisation, roles):
+    """The proposed {group id: role} with names and kinds (from the snapshot, else from the
+    saved selection); ids neither knows are left out, they cannot be saved anyway."""
+    known = snapshot_groups(connection, roles)
+    saved = {c.group_id: c for c in group_choices_for(organisation)}
+    picked = []
+    for group_id, role in roles.items():
+        row = known.get(group_id) or saved.get(group_id)
+        if row is not None:
+            picked.append(PickedGroup(group_id, row.display_name, row.kind, role,
+                                      getattr(row, "dynamic", False),
+                                      getattr(row, "member_count", None)))
+    return sorted(picked, key=lambda g: (g.role != SYNC_MEMBERS, g.display_name.lower()))
+
+
+def roles_from_form(form):
+    """{group id: role} from the picker's checkboxes (`sync` and `exclude`, one per group)."""
+    synced = [value.strip() for value in form.getlist("sync")]
+    excluded = [value.strip() for value in form.getlist("exclude")]
+    both = set(synced) & set(excluded)
+    if both:
+        raise ServiceError("A group cannot both sync and exclude its members: choose one for "
+                           "each group. Nothing was saved.")
+    roles = dict.fromkeys(synced, SYNC_MEMBERS)
+    roles.update(dict.fromkeys(excluded, EXCLUDE_MEMBERS))
+    return roles
+
+
+def checked_selection(roles, graph_client):
+    """A Selection of the proposed {group id: role}, each group confirmed by Graph.
+
+    Refuses, naming the reason, a selection over the limits, an id that is not a group of
+    this tenant, and a Microsoft 365 group. Checks the limits first: no Graph call for those.
+    """
+    draft = Selection(tuple(ChosenGroup(gid, gid, role) for gid, role in roles.items()))
+    problem = limit_problem(draft)
+    if problem:
+        raise ServiceError(problem)
+    groups, kinds = [], {}
+    for group_id, role in roles.items():
+        if not GROUP_ID.fullmatch(group_id):
+            raise ServiceError("Choose groups from the list. Nothing was saved.")
+        found = group_from_graph(graph_client, group_id)
+        kind, _ = classify(found)
+        if kind not in SUPPORTED_KINDS:
+            raise ServiceError(f"“{found.get('displayName')}” is a Microsoft 365 group. Only "
+                               "Security and Distribution groups can be synced or excluded. "
+                               "Nothing was saved.")
+        groups.append(ChosenGroup(found["id"], found.get("displayName") or found["id"], role))
+        kinds[found["id"]] = kind
+    groups.sort(key=lambda g: (g.role != SYNC_MEMBERS, g.name.lower()))
+    return Selection(tuple(groups)), kinds
+
+
+def save_selection(organisation, user, roles, graph_client):
+    """Replaces the organisation's whole selection; people change only at the next sync."""
+    selection, kinds = checked_selection(roles, graph_client)
+    audit.record(actions.GROUP_CHANGED, organisation.id, actor=user,
+                 before=_audit_values(saved_selection(organisation)),
+                 after=_audit_values(selection))
+    db.session.execute(delete(GroupChoice).where(GroupChoice.organisation_id == organisation.id))
+    now = utcnow()
+    for group in selection.groups:
+        db.session.add(GroupChoice(organisation_id=organisation.id, group_id=group.id,
+                                   display_name=group.name, kind=kinds[group.id], role=group.role,
+                                   chosen_by_user_id=user.id, chosen_at=now))
+    db.session.commit()
+    remember_member_counts(organisation, [g.id for g in selection.groups], graph_client)
+    return selection
+
+
+def _audit_values(selection):
+    return {"synced_groups": selection.names(selection.synced) or None,
+            "excluded_groups": selection.names(selection.excluded) or None}
+
+
+def choose_group(organisation, user, group_id, graph_client):
+    """Saves a one-group selection (the group's members synced)."""
+    return save_selection(organisation, user, {(group_id or "").strip(): SYNC_MEMBERS},
+                          graph_client)
+
+
+def selection_sentence(selection):
+    """ "Syncing: Teaching Staff, Support Staff; never syncing: All Pupils" """
+    text = f"Syncing: {selection.names(selection.synced)}"
+    if selection.excluded:
+        text += f"; never syncing: {selection.names(selection.excluded)}"
+    return text
