@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet]
+    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from microsoft_simulator.testing import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection")
 
 
 def parse_args(argv):
@@ -69,6 +69,12 @@ def fleet_rows(sim, args):
     return fleet.rows(sim, schools=200, people=5_000, minute_seconds=15)
 
 
+def selection_rows(sim, args):
+    """Several groups per school: 3 groups of 20,000 (10,000 with --quick), bench/selection.py."""
+    from bench import selection
+    return selection.rows(sim, team_count=10 if args.quick else 20, repeats=args.repeats)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -86,6 +92,8 @@ def main(argv=None):
                 rows += schedule_rows(sim, args)
             if "fleet" in wanted:
                 rows += fleet_rows(sim, args)
+            if "selection" in wanted:
+                rows += selection_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
