@@ -133,3 +133,13 @@ def test_preview_changes_previews_the_ticked_groups_without_saving_them(tenant):
     assert {p.microsoft_id: p.status for p in people(school.org)} == before
     assert saved(school.org) == [("Northfield Staff", "sync")]
     assert db.session.query(GroupChoice).count() == 1
+
+
+def test_a_forged_post_of_thousands_of_ticks_is_answered_not_a_server_error(tenant):
+    school, ids, groups = tenant
+    forged = [str(uuid.UUID(int=i)) for i in range(70_000)]  # past PostgreSQL's 65,535 parameters
+    searched = post_picker(school.client, school.org, synced=forged, action="search", q="staff")
+    assert searched.status_code == 200 and "Teaching Staff</label>" in searched.text
+    refused = post_picker(school.client, school.org, synced=forged)
+    assert refused.status_code == 422 and "at most 20 can be synced" in refused.text
+    assert saved(school.org) == [("Northfield Staff", "sync")]

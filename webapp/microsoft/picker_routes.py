@@ -104,12 +104,17 @@ def save_groups():
     return redirect(url_for("microsoft.import_microsoft"))
 
 
+TICKS_SHOWN = 100  # far above the limits; thousands of ids are a forged post, not a choice
+
+
 def _ticked_roles():
-    """The ticks as posted, even contradictory ones (the admin is still choosing)."""
+    """The ticks as posted, even contradictory ones (the admin is still choosing), at most
+    TICKS_SHOWN of them: each is a parameter of the picker's queries."""
     try:
-        return selection.roles_from_form(request.form)
+        roles = selection.roles_from_form(request.form)
     except ServiceError:
-        return dict.fromkeys(request.form.getlist("sync"), SYNC_MEMBERS)
+        roles = dict.fromkeys(request.form.getlist("sync"), SYNC_MEMBERS)
+    return dict(list(roles.items())[:TICKS_SHOWN])
 
 
 def _refused(connection, message):
