@@ -16,7 +16,7 @@ from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, connected_school
 from webapp.auth.models import User
 from webapp.extensions import db
-from webapp.microsoft.groups import choose_group
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
