@@ -101,6 +101,20 @@ def test_the_tick_queues_a_due_school_once_and_history_marks_it_automatic(app, s
     assert "Sync now by" in only_manual and ">Automatic</td>" not in only_manual
 
 
+def test_the_tick_queues_the_schools_whole_selection_of_groups(app, school):
+    from tests.selection_helpers import build_school_tenant, choose
+    from webapp.user_sync.engine.selection import Selection
+    ids, groups = build_school_tenant(school.sim.control)
+    chosen = choose(school, synced=[groups.teaching, groups.support], excluded=[groups.pupils])
+    save_schedule(school, "daily", "03:15")
+    run_tick(app, due_moment(school.org))
+    [automatic] = runs_of(school.org)
+    assert sorted(Selection.from_json(automatic.selection).groups) == sorted(chosen.groups)
+    assert automatic.group_name == "Support Staff, Teaching Staff"
+    done = run_sync(automatic.id)
+    assert done.status == m.COMPLETE and done.added == 8, done.reason  # the staff, no pupils
+
+
 def test_after_six_hours_down_each_due_school_syncs_once(app, school):
     save_schedule(school, "1h")
     back = due_moment(school.org) + timedelta(hours=6)
