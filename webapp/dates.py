@@ -4,11 +4,12 @@ the zone named ("2 Dec 2026, 14:05 GMT", "2 Jul 2026, 15:05 BST"). Everything is
 Pages use the `when` template filter (the organisation of the page); emails, jobs and CSV files
 call format_moment / iso_timestamp with the organisation they are about.
 """
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g
 
+from webapp.clock import as_utc
 from webapp.config import ConfigError
 from webapp.schedule.zones import organisation_zone
 
@@ -28,11 +29,6 @@ def check_time_zone(name):
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"DEFAULT_TIME_ZONE must be an IANA time zone such as Europe/London, "
                           f"not {name!r}.") from None
-
-
-def as_utc(moment):
-    """SQLite hands back naive datetimes even for timezone=True columns; all of ours are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def local_time(moment, organisation):

@@ -10,7 +10,7 @@ from webapp.notifications import delivery, events
 from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.zones import organisation_zone
+from webapp.schedule.zones import local_date
 from webapp.user_sync import models as m
 
 STALE_AFTER = timedelta(hours=48)
@@ -29,7 +29,7 @@ def raise_no_recent_success(now):
     completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
                                m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,
                                m.SyncRun.finished_at >= cutoff)
-    days = {organisation_id: now.astimezone(organisation_zone(zone_name)).date()
+    days = {organisation_id: local_date(now, zone_name)
             for organisation_id, zone_name in db.session.execute(
                 select(SyncSchedule.organisation_id, Organisation.time_zone)
                 .join(Organisation, Organisation.id == SyncSchedule.organisation_id)

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import re
-from datetime import timezone
 
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, redis_key
-from webapp.schedule.zones import organisation_zone
+from webapp.schedule.zones import local_date
 from webapp.user_sync import models as m
 
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
@@ -41,7 +40,7 @@ def school_day(organisation_id, moment):
     (a failure at 00:30 BST is the next day's news in London, not the same UTC day's)."""
     zone_name = db.session.scalar(select(Organisation.time_zone).where(
         Organisation.id == organisation_id))
-    return as_utc(moment).astimezone(organisation_zone(zone_name)).date()
+    return local_date(moment, zone_name)
 
 
 def after_run(run, previous_failures, reconnect_needed):
@@ -86,9 +85,7 @@ def raise_event(organisation_id, event, dedupe_key, day, payload):
 def delivery_job_id(row):
     """One id per attempt of one event: RQ's unique=True then refuses a second copy. The
     creation time keeps ids apart if a database is ever reset under the same Redis."""
-    created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(
-        tzinfo=timezone.utc)  # SQLite hands datetimes back without their (UTC) offset
-    created = int(created_at.timestamp() * 1_000_000)
+    created = int(as_utc(row.created_at).timestamp() * 1_000_000)
     key = redis_key("notification", row.id, created, row.attempts)
     return re.sub(r"[^A-Za-z0-9_-]", "-", key)  # RQ allows letters, digits, - and _
 

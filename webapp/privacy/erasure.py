@@ -10,7 +10,7 @@ the next run does it all), and idempotent (an erased person is gone, so a re-run
 - audit entries about them lose their name and email.
 Active and excluded people are never touched; someone reinstated is active again.
 """
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
@@ -20,7 +20,7 @@ from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.audit.service import prune_entries_before
 from webapp.auth.models import User
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice, MicrosoftConnection
 from webapp.orgs.models import Membership, Organisation
@@ -39,10 +39,6 @@ def chunks(items):
     items = list(items)
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
-
-
-def as_utc(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def erasure_cutoff(organisation_id, as_of):

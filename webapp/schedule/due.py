@@ -73,13 +73,6 @@ def _next_interval(hours, offset, after):
     return datetime.fromtimestamp(slot, timezone.utc) + offset
 
 
-def as_utc(moment):
-    """SQLite hands back naive datetimes; every moment we store is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
 def after_failure(regular_next, finished_at, failures):
     """When to try again after `failures` automatic failures in a row (1 = the first)."""
     if 1 <= failures <= len(RETRY_DELAYS):

@@ -5,6 +5,7 @@ is committed, in the process that finished it.
 """
 from sqlalchemy import select
 
+from webapp.clock import as_utc
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.notifications import events
@@ -37,7 +38,7 @@ def record_outcome(schedule, organisation, run):
         schedule.failures = 0
     elif run.status == m.FAILED and run.is_automatic and schedule.is_on:
         schedule.failures += 1
-        finished = due.as_utc(run.finished_at)
+        finished = as_utc(run.finished_at)
         schedule.next_due_at = due.after_failure(
             next_regular_slot(schedule, organisation, finished), finished, schedule.failures)
 

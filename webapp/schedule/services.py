@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
@@ -131,7 +131,7 @@ def next_sync(organisation, schedule=None):
                            queries.pending_review(organisation.id) is not None)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
-    return NextSync(at=due.as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)
+    return NextSync(at=as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)
 
 
 def shows_suggestion(organisation_id, schedule):

@@ -2,6 +2,8 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from webapp.clock import as_utc
+
 DEFAULT_TIME_ZONE = "Europe/London"
 
 
@@ -10,6 +12,11 @@ def organisation_zone(time_zone_name):
         return ZoneInfo(time_zone_name or DEFAULT_TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def local_date(moment, time_zone_name):
+    """The date at the school when `moment` (aware, or naive UTC from SQLite) happened."""
+    return as_utc(moment).astimezone(organisation_zone(time_zone_name)).date()
 
 
 @lru_cache(maxsize=1)

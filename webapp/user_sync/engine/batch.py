@@ -45,9 +45,9 @@ def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC):
                for row in db.session.execute(select(RUNS.c.organisation_id, RUNS.c.id,
                                                     RUNS.c.rq_job_id)
                                              .where(RUNS.c.rq_job_id.in_(part)))}
+    group_names = {row["organisation_id"]: row["group_name"] for row in rows}
     audit.record_many(actions.SYNC_STARTED, [
-        {"organisation_id": organisation_id,
-         "after": {"group": selections[organisation_id].run_columns()["group_name"]}}
+        {"organisation_id": organisation_id, "after": {"group": group_names[organisation_id]}}
         for organisation_id in started])
     return started
 
