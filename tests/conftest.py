@@ -31,6 +31,9 @@ REDIS_NAMES = {"REDIS_KEY_PREFIX": f"rostersync-test-{RUN_ID}:",
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends(*names): database backends to run on")
+    config.addinivalue_line(
+        "markers", "both_databases: what the test checks can differ between SQLite and "
+        "PostgreSQL (queries, locking, constraints, migrations, bulk inserts, time in SQL)")
 
 
 def pytest_generate_tests(metafunc):
