@@ -41,13 +41,22 @@ def connected_school(factory, client, sim, group_id=NORTHFIELD):
 
 def shared_connected_school(factory, client, sim):
     """The same state as connected_school, from one real connect per database per session."""
+    return shared_school("connected-school", factory, client, sim)
+
+
+def shared_school(name, factory, client, sim, group_id=NORTHFIELD, prepare=None):
+    """connected_school(group_id) then prepare(school), built for real once per database per
+    session under `name` and restored for every later test (tests/shared_state.py)."""
     built = []
 
     def build():
-        built.append(connected_school(factory, client, sim))
-        return {"north": built[0].oak.north.id, "south": built[0].oak.south.id,
-                "admin": built[0].admin.id}
-    ids = built_once("connected-school", build)
+        school = connected_school(factory, client, sim, group_id)
+        if prepare is not None:
+            prepare(school)
+        built.append(school)
+        return {"north": school.oak.north.id, "south": school.oak.south.id,
+                "admin": school.admin.id}
+    ids = built_once(name, build)
     if built:
         return built[0]
     north, south = (db.session.get(Organisation, ids[name]) for name in ("north", "south"))

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.selection_helpers import build_school_tenant
-from tests.sync_helpers import connected_school
+from tests.sync_helpers import shared_connected_school
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.backends("postgresql")
 def test_two_groups_and_an_exclusion_chosen_saved_and_synced(app, factory, client, microsoft,
                                                              live_server, browser_page,
                                                              start_worker):
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     build_school_tenant(microsoft.control)  # before the worker takes the group snapshot
     start_worker(FAST_WORKER_ENV)
     page = browser_page

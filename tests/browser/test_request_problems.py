@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import connected_school
+from tests.sync_helpers import shared_connected_school
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.backends("postgresql")
 
 @pytest.fixture
 def sync_page(app, factory, client, microsoft, live_server, browser_page):
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     sign_in(browser_page, live_server, school.admin.email)
     browser_page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
     expect(browser_page.get_by_role("alert")).to_be_hidden()

@@ -12,7 +12,7 @@ from tests.browser.conftest import sign_in
 from harness.app_config import worker_environment
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import due_moment, runs_of
-from tests.sync_helpers import connected_school
+from tests.sync_helpers import shared_connected_school
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
         app, factory, client, microsoft, live_server, browser_page, start_worker):
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     page = browser_page
     sign_in(page, live_server, school.admin.email)
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import connected_school
+from tests.sync_helpers import shared_connected_school
 from webapp.auth.signed_out import SIGNED_OUT
 from webapp.user_sync import models as m
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.backends("postgresql")
 @pytest.fixture
 def two_tabs(app, factory, client, microsoft, live_server, browser_page):
     """Tab one on Manage user sync; tab two (same browser, same cookies) has just signed out."""
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     sign_in(browser_page, live_server, school.admin.email)
     sync_url = f"{live_server}/o/{school.org.id}/settings/user-sync/"
     browser_page.goto(sync_url)

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
+from tests.sync_helpers import NORTHFIELD, people, shared_connected_school, sync_in_process
 from webapp.user_sync import people as synced_people
 
 pytestmark = pytest.mark.backends("postgresql")
@@ -55,7 +55,7 @@ CROPPED_TABLES = """() => [...document.querySelectorAll("table")].filter(table =
 def school_with_history(app, factory, client, microsoft):
     """Two real syncs: someone with a long name and email added, someone suspended, someone
     excluded, so every status badge, count and date is on the pages."""
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     control = microsoft.control
     long_one = control.create_user(
         userPrincipalName="alexandra.featherstonehaugh-montgomery@northfield.example",

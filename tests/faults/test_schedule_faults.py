@@ -18,7 +18,7 @@ from tests.mail_helpers import bodies
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule
 from tests.services import POSTGRES_URL
-from tests.sync_helpers import NORTHFIELD, connected_school
+from tests.sync_helpers import NORTHFIELD, shared_connected_school
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, MicrosoftConnection
@@ -39,7 +39,7 @@ def extra_config(smtp_server):
 @pytest.fixture
 def school(app, factory, client, microsoft):
     """Northfield Academy, connected through its trust, Northfield Staff chosen (light)."""
-    return connected_school(factory, client, microsoft)
+    return shared_connected_school(factory, client, microsoft)
 
 
 def trust_of_due_schools(school, count=SCHOOLS):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.faults.helpers import fresh, wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV
-from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, connected_school
+from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, shared_school
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.microsoft.selection import choose_group
@@ -27,9 +27,12 @@ pytestmark = pytest.mark.backends("postgresql")
 @pytest.fixture
 def school(app, factory, client, microsoft):
     """Northfield and Southfield (one trust, one connection) both syncing Northfield Staff."""
-    school = connected_school(factory, client, microsoft)
+    return shared_school("two-schools-sharing-staff", factory, client, microsoft,
+                         prepare=southfield_chooses_northfield_staff)
+
+
+def southfield_chooses_northfield_staff(school):
     choose_group(school.oak.south, school.admin, NORTHFIELD, graph_client_for(school.connection))
-    return school
 
 
 def postgres_url(app):

@@ -7,7 +7,7 @@ from harness.factory import csrf_token_from, post_form, sign_in
 from tests.microsoft_flow import connect_organisation, demo, start_connect
 from tests.privacy.audit_helpers import entries, only_entry, values
 from tests.schedule_helpers import save_schedule
-from tests.sync_helpers import NORTHFIELD, person, sync_in_process
+from tests.sync_helpers import NORTHFIELD, connected_school, person, sync_in_process
 from webapp.audit import actions
 from webapp.extensions import db
 from webapp.user_sync import models as m
@@ -57,7 +57,8 @@ def test_a_failed_sign_in_for_an_unknown_address_records_the_address_only(app, c
     assert not any("secret-guess" in str(v) for v in vars(entry).values())
 
 
-def test_connect_reconnect_and_disconnect_are_recorded(school):
+def test_connect_reconnect_and_disconnect_are_recorded(app, factory, client, microsoft):
+    school = connected_school(factory, client, microsoft)  # the connect itself is the subject
     connected = only_entry(actions.MICROSOFT_CONNECTED, school.org.id)
     assert_web_entry(connected, school)
     assert values(connected.after)["account"] == school.connection.account_email

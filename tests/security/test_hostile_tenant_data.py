@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
+from tests.sync_helpers import NORTHFIELD, people, shared_connected_school, sync_in_process
 from tests.security.pages import assert_safe_page
 from webapp.user_sync import models as m
 
@@ -39,7 +39,7 @@ def hostile_school(app, factory, client, microsoft):
     for fields in HOSTILE_PEOPLE:
         user_id = microsoft.control.create_user(**fields)
         microsoft.control.add_member(NORTHFIELD, user_id)
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     school.run = sync_in_process(school)
     assert school.run.status == m.COMPLETE, school.run.reason
     return school
@@ -96,7 +96,7 @@ def test_a_person_with_no_display_name_or_mail_still_syncs(app, factory, client,
     user_id = microsoft.control.create_user(userPrincipalName="blank@oaklearning.example",
                                             displayName=None, mail=None, jobTitle=None)
     microsoft.control.add_member(NORTHFIELD, user_id)
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     assert sync_in_process(school).status == m.COMPLETE
     page = school.client.get(f"/o/{school.org.id}/settings/user-sync/?q=blank")
     assert page.status_code == 200 and "blank@oaklearning.example" in page.text

@@ -3,7 +3,7 @@ import pytest
 
 from tests.microsoft_flow import demo
 from tests.selection_helpers import STAFF, build_school_tenant, choose
-from tests.sync_helpers import changes, connected_school, people, person, sync_in_process
+from tests.sync_helpers import changes, people, person, shared_school, sync_in_process
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.explain import explain
@@ -107,7 +107,8 @@ def test_removing_a_big_group_by_mistake_stops_for_review(tenant):
 def big_tenant(app, factory, client, microsoft):
     """Generated Staff (2,500 people, three pages) and the small school groups."""
     microsoft.control.reset(users=2500)
-    school = connected_school(factory, client, microsoft, demo.GENERATED_STAFF_GROUP_ID)
+    school = shared_school("generated-staff", factory, client, microsoft,
+                           demo.GENERATED_STAFF_GROUP_ID)
     ids, groups = build_school_tenant(microsoft.control)
     return school, ids, groups
 

@@ -5,8 +5,8 @@ Each failure is injected by the Microsoft simulator over HTTPS; the engine runs 
 import pytest
 
 from tests.microsoft_flow import demo
-from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
-                                connected_school, count, people, person, sync_in_process)
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes, count, people, person,
+                                shared_school, sync_in_process)
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
@@ -22,7 +22,8 @@ GENERATED_SKIPPED = 12  # accounts disabled by the generator (every 211th)
 @pytest.fixture
 def big_school(app, factory, client, microsoft):
     microsoft.control.reset(users=GENERATED)
-    school = connected_school(factory, client, microsoft, demo.GENERATED_STAFF_GROUP_ID)
+    school = shared_school("generated-staff", factory, client, microsoft,
+                           demo.GENERATED_STAFF_GROUP_ID)
     run = sync_in_process(school)
     assert run.status == m.COMPLETE and run.added == GENERATED - GENERATED_SKIPPED, run.reason
     return school

@@ -9,8 +9,8 @@ import pytest
 from harness.factory import csrf_token_from
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
-from tests.sync_helpers import (NORTHFIELD_ADDED, connected_school, people,
-                                person, sync_in_process)
+from tests.sync_helpers import (NORTHFIELD_ADDED, people, person, shared_connected_school,
+                                shared_school, sync_in_process)
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
@@ -38,7 +38,7 @@ def fresh_run(run_id):
 
 def test_sync_now_runs_on_a_real_worker_and_the_screen_shows_sync_complete(
         app, factory, client, microsoft, start_worker):
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     click_sync_now(school)
     run = db.session.query(m.SyncRun).one()
     worker = start_worker(FAST_WORKER_ENV, burst=True)
@@ -50,7 +50,7 @@ def test_sync_now_runs_on_a_real_worker_and_the_screen_shows_sync_complete(
 
 def test_concurrent_clicks_and_two_workers_make_exactly_one_run(app, factory, client, microsoft,
                                                             start_worker):
-    school = connected_school(factory, client, microsoft)
+    school = shared_connected_school(factory, client, microsoft)
     started, errors = [], []
     org_id, admin_id = school.org.id, school.admin.id
 
@@ -81,7 +81,8 @@ def test_concurrent_clicks_and_two_workers_make_exactly_one_run(app, factory, cl
 def test_a_worker_killed_mid_fetch_fails_the_run_and_applies_nothing(
         app, factory, client, microsoft, start_worker, kill_whole_worker):
     microsoft.control.reset(users=2500)
-    school = connected_school(factory, client, microsoft, demo.GENERATED_STAFF_GROUP_ID)
+    school = shared_school("generated-staff", factory, client, microsoft,
+                           demo.GENERATED_STAFF_GROUP_ID)
     assert sync_in_process(school).status == m.COMPLETE
     synced = len(people(school.org, status="active"))
     leaver = "f0000000-0000-4000-8000-000000000001"
