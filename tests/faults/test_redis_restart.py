@@ -18,7 +18,7 @@ from tests.microsoft_flow import FAST_RETRIES, FAST_WORKER_ENV
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
-PAGE_DELAY_MS = 5000  # each Graph page: the restart lands while the second page is in flight
+PAGE_DELAY_MS = 2500  # each Graph page: the restart lands while the second page is in flight
 UNREACHABLE = "cannot be reached right now"
 
 
