@@ -10,6 +10,10 @@ import re
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 999
 ADVANCED_DOCS = "Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+# Microsoft documents that the cast needs the advanced-query parameters, not the words it answers.
+CAST_NEEDS_ADVANCED = ("OData cast is not supported because the required parameters might be missing. "
+                       "Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
+                       + ADVANCED_DOCS)
 
 
 class QueryError(Exception):

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - the simulator is part of this reposito
     demo = SimulatorProcess = None
 
 CALLBACK_PATH = "/microsoft/callback"
+ORG_CONSENT = "org_consent"  # "Consent on behalf of your organization" on the consent page
 # With the simulator, Graph retries and the sync's liveness grace need not take real-world time.
 FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
 FAST_WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}  # for a real worker
@@ -72,8 +73,13 @@ class Page(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": []})
+            self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": [],
+                               "checkboxes": {}})
         elif tag == "input" and self.forms and attrs.get("name"):
+            if attrs.get("type") == "checkbox":  # submitted only when ticked, as browsers do
+                self.forms[-1]["checkboxes"][attrs["name"]] = attrs.get("value", "on")
+                if "checked" not in attrs:
+                    return
             self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value", "")
         elif tag == "button" and self.forms:
             self._button = {"name": attrs.get("name"), "value": attrs.get("value"),
@@ -97,6 +103,9 @@ class Page(html.parser.HTMLParser):
 
     def has_button(self, name):
         return self.find_button(name)[0] is not None
+
+    def has_checkbox(self, name):
+        return any(name in form["checkboxes"] for form in self.forms)
 
 
 class MicrosoftBrowser:
@@ -141,8 +150,15 @@ class MicrosoftBrowser:
         if isinstance(outcome, Page) and "passwd" in _inputs(outcome):
             outcome = self.click("Sign in", login=account, passwd=password)
         if accept_consent and isinstance(outcome, Page) and "Permissions requested" in outcome.text:
-            outcome = self.click("Accept")
+            outcome = self.accept_consent()
         return outcome
+
+    def accept_consent(self):
+        """Accept, as an administrator does it: for the whole organisation when the page offers
+        that (Entra shows the box to Global Administrators), so nobody else is asked again."""
+        if self.page.has_checkbox(ORG_CONSENT):
+            return self.click("Accept", **{ORG_CONSENT: "1"})
+        return self.click("Accept")
 
 
 def _inputs(page):
@@ -177,11 +193,28 @@ def sign_in_at_microsoft(sim, auth_uri, account=None, browser=None, accept_conse
     return browser, browser.sign_in_as(account or demo.ADMIN_UPN, accept_consent=accept_consent)
 
 
+def approve_for_organisation(sim):
+    """What a school's Microsoft 365 administrator does once, in their own browser: open the
+    admin-consent link, sign in, Accept. Returns where Microsoft sent them back. Afterwards
+    User.Read.All and GroupMember.Read.All are granted for everyone in the tenant."""
+    it_admin = MicrosoftBrowser(sim)
+    query = urllib.parse.urlencode({"client_id": demo.CLIENT_ID,
+                                    "redirect_uri": f"http://localhost{CALLBACK_PATH}",
+                                    "state": "approved-by-the-test-tenant's-administrator"})
+    it_admin.open(f"{sim.base_url}/organizations/v2.0/adminconsent?{query}")
+    it_admin.sign_in_as(demo.ADMIN_UPN, accept_consent=False)
+    return it_admin.click("Accept")
+
+
 def connect_organisation(client, org, sim, account=None, browser=None, different_account=False):
     """Connect with Microsoft for `org` as the signed-in admin; returns the callback response.
 
-    On success that is a 302 to the group picker, and a group snapshot job is queued.
+    Microsoft asks an administrator to approve the app before anyone else may use it, so when
+    `account` is not the tenant's administrator, the administrator approves first (as a school
+    does once). On success that is a 302 to the group picker, and a group snapshot job is queued.
     """
+    if account not in (None, demo.ADMIN_UPN):
+        approve_for_organisation(sim)
     auth_uri = start_connect(client, org, different_account=different_account)
     browser, outcome = sign_in_at_microsoft(sim, auth_uri, account, browser)
     assert isinstance(outcome, str), f"Microsoft stopped on a page:\n{outcome.text}"
