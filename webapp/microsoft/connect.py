@@ -15,6 +15,7 @@ from flask import current_app
 
 from webapp.clock import utcnow
 from webapp.microsoft import identity, services, tokens
+from webapp.microsoft.identity import aadsts_summary
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
 from webapp.microsoft.models import ATTEMPT_STARTED, CONNECTED
 from webapp.orgs.services import membership_for
@@ -36,6 +37,9 @@ MICROSOFT_ERROR = "microsoft_error"
 WRONG_ACCOUNT = "wrong_account"
 MISSING_ORGANISATIONS = "missing_organisations"
 ACCOUNT_DISABLED = "account_disabled"
+# Outcomes whose page hands over the admin-consent link (a decline may also be a non-admin who
+# pressed "Return to the application" on Microsoft's Need admin approval page).
+CONSENT_LINK_OUTCOMES = {ADMIN_CONSENT_NEEDED, CANCELLED}
 
 
 OUTCOME_LABELS = {
@@ -225,11 +229,6 @@ def _error_outcome(response):
     if error == "access_denied":
         return Outcome(CANCELLED, detail=description or error)
     return Outcome(MICROSOFT_ERROR, detail=f"{error}: {description}" if description else error)
-
-
-def aadsts_summary(description):
-    """Microsoft's message without its trace and correlation ids (kept short for a person)."""
-    return description.split(" Trace ID:", 1)[0].strip().splitlines()[0] if description else ""
 
 
 def _describe(error):

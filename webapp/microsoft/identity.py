@@ -116,15 +116,23 @@ def home_account_id(cache):
     return accounts[0]["home_account_id"] if accounts else ""
 
 
-def admin_consent_url(redirect_uri, tenant=None, config=None):
-    """Microsoft's admin-consent page for this app, to forward to a tenant's administrator."""
+def admin_consent_url(redirect_uri, tenant=None, config=None, state=None):
+    """Microsoft's admin-consent page for this app, to forward to a tenant's administrator
+    (admin_consent.consent_link adds the state that proves an answer is ours)."""
     config = config or current_app.config
     authority = config["MICROSOFT_AUTHORITY"].rstrip("/")
     if tenant:
         authority = authority.rsplit("/", 1)[0] + "/" + tenant
-    query = urlencode({"client_id": config["MICROSOFT_CLIENT_ID"], "redirect_uri": redirect_uri,
-                       "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in SCOPES)})
-    return f"{authority}/v2.0/adminconsent?{query}"
+    query = {"client_id": config["MICROSOFT_CLIENT_ID"], "redirect_uri": redirect_uri,
+             "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in SCOPES)}
+    if state:
+        query["state"] = state
+    return f"{authority}/v2.0/adminconsent?{urlencode(query)}"
+
+
+def aadsts_summary(description):
+    """Microsoft's message without its trace and correlation ids (kept short for a person)."""
+    return description.split(" Trace ID:", 1)[0].strip().splitlines()[0] if description else ""
 
 
 def access_token_for(connection_id, force_refresh=False):
