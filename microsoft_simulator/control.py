@@ -72,6 +72,7 @@ class SimulatorControl:
         return self._post(f"/groups/{group_id}/members/remove", {"object_id": object_id})["changed"]
 
     def update_user(self, user_id, **fields):
+        """Graph fields (displayName, userType, mail, ...), and admin / roles (directory roles)."""
         return self._post(f"/users/{self._key(user_id)}/update", fields)
 
     def delete_user(self, user_id):

@@ -116,9 +116,13 @@ def update_user(key):
     fields = _body()
     if user is None:
         return _problem(404, f"no user {key}")
-    unknown = set(fields) - USER_FIELDS
+    unknown = set(fields) - USER_FIELDS - {"admin", "roles"}
     if unknown:
         return _problem(400, f"unknown user fields {sorted(unknown)}")
+    if "admin" in fields:  # a Global Administrator, or no longer one
+        fields["_admin"] = bool(fields.pop("admin"))
+    if "roles" in fields:
+        fields["_roles"] = list(fields.pop("roles") or [])
     _state().directory.update_user(user["id"], fields)
     return jsonify({"ok": True})
 

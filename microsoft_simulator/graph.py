@@ -117,10 +117,13 @@ def _context(entity_set, select, entity=False):
 
 
 def _next_link(offset, page):
+    """The request's URL with an opaque $skiptoken that holds percent-encoded characters, as
+    Graph's X%27...%27 tokens do (here an encoded "~", which a client that re-encodes the URL
+    would turn back into "~": "Paging Microsoft Graph data" asks for the URL as given)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
-    args.append(("$skiptoken", odata.encode_skiptoken({"o": offset, "p": page})))
     query = urllib.parse.urlencode(args, quote_via=urllib.parse.quote, safe="$,()'=:*")
-    return f"{_state().base_url}{request.path}?{query}"
+    token = odata.encode_skiptoken({"o": offset, "p": page}) + odata.SKIPTOKEN_TAIL
+    return f"{_state().base_url}{request.path}?{query + '&' if query else ''}$skiptoken={token}"
 
 
 def _resolved_ids(directory, base_key, base_ids, cast, args):

@@ -14,7 +14,7 @@ import requests
 from flask import current_app
 
 from webapp.clock import utcnow
-from webapp.microsoft import identity, services, tokens
+from webapp.microsoft import app_credentials, identity, services, tokens
 from webapp.microsoft.identity import aadsts_summary
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
 from webapp.microsoft.models import ATTEMPT_STARTED, CONNECTED
@@ -37,6 +37,7 @@ MICROSOFT_ERROR = "microsoft_error"
 WRONG_ACCOUNT = "wrong_account"
 MISSING_ORGANISATIONS = "missing_organisations"
 ACCOUNT_DISABLED = "account_disabled"
+APP_CREDENTIALS_REFUSED = "app_credentials_refused"  # the platform's secret: the operators' problem
 # Outcomes whose page hands over the admin-consent link (a decline may also be a non-admin who
 # pressed "Return to the application" on Microsoft's Need admin approval page).
 CONSENT_LINK_OUTCOMES = {ADMIN_CONSENT_NEEDED, CANCELLED}
@@ -50,6 +51,7 @@ OUTCOME_LABELS = {
     UNREACHABLE: "Microsoft could not be reached", MICROSOFT_ERROR: "Refused by Microsoft",
     WRONG_ACCOUNT: "Wrong Microsoft account", MISSING_ORGANISATIONS: "Account missing from a school",
     ACCOUNT_DISABLED: "Account disabled in Microsoft",
+    APP_CREDENTIALS_REFUSED: "Refused: the platform's app credentials (operators told)",
 }
 
 
@@ -131,8 +133,12 @@ def _judge(flow, organisation, user, auth_response):
         return Outcome(STATE_MISMATCH, detail="The answer from Microsoft did not match this sign-in.")
     except requests.RequestException as error:
         return Outcome(UNREACHABLE, detail=_describe(error))
+    if result.get("error") == "invalid_client":
+        code = app_credentials.refused(result).code
+        return Outcome(APP_CREDENTIALS_REFUSED, detail=code or "invalid_client")
     if "error" in result:
         return _error_outcome(result)
+    app_credentials.accepted()
     return _check_account(organisation, user, result, cache)
 
 

@@ -12,7 +12,7 @@ import msal
 from flask import current_app, url_for
 
 from webapp.extensions import db
-from webapp.microsoft import tokens
+from webapp.microsoft import app_credentials, tokens
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, MicrosoftConnection
 from webapp.redis_conn import get_redis, redis_key
 
@@ -161,6 +161,10 @@ def token_result_for(connection_id, force_refresh=False):
 
 
 def _token_or_reconnect(connection, result):
+    if result and result.get("error") == "invalid_client":  # the platform's secret, not the school
+        raise app_credentials.refused(result)
+    if result and result.get("token_source") == "identity_provider":
+        app_credentials.accepted()  # Microsoft took the client secret just now
     if result and "access_token" in result:
         if result.get("scope") and result["scope"] != connection.granted_scopes:
             connection.granted_scopes = result["scope"]
@@ -170,6 +174,8 @@ def _token_or_reconnect(connection, result):
             db.session.commit()
         return result
     error = (result or {}).get("error", "no_account")
+    if error in REFRESH_FAILURES:
+        app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
         reason = ("Microsoft no longer accepts the saved sign-in for "
                   f"{connection.account_email} ({error}). Reconnect to Microsoft.")
