@@ -4,7 +4,7 @@ import urllib.parse
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import access, demo, odata
+from . import access, odata
 from .directory import GROUP_TYPE, USER_TYPE
 from .errors import GraphError
 from .faults import page_fault
@@ -26,10 +26,6 @@ CASTS = {"microsoft.graph.user": USER_TYPE, "microsoft.graph.group": GROUP_TYPE,
          "microsoft.graph.device": "#microsoft.graph.device",
          "microsoft.graph.orgContact": "#microsoft.graph.orgContact",
          "microsoft.graph.servicePrincipal": "#microsoft.graph.servicePrincipal"}
-ME_SCOPES = ("User.Read", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
-ORGANIZATION_SCOPES = ("User.Read", "Organization.Read.All", "Directory.Read.All")
-# With User.Read alone Graph fills in only these; every other organization property is null.
-ORGANIZATION_USER_READ_PROPS = ("id", "displayName", "verifiedDomains")
 USERS_SCOPES = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 GROUPS_SCOPES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
 
@@ -174,41 +170,6 @@ def list_response(directory, base_key, base_ids, entity_set, is_member_list=Fals
         body["@odata.nextLink"] = _next_link(offset + top, position["p"] + 1)
     body["value"] = page
     return jsonify(body)
-
-
-@bp.get("/me")
-def me():
-    claims = authenticate(*ME_SCOPES)
-    user = _directory().get_user(claims["oid"])
-    if user is None:
-        raise not_found(claims["oid"])
-    select = odata.parse_select(request.args)
-    _check_select(select, USER_PROPS, "microsoft.graph.user")
-    return jsonify({"@odata.context": _context("users", select, entity=True), **project(user, select)})
-
-
-def _organization():
-    return {"id": demo.TENANT_ID, "deletedDateTime": None, "businessPhones": [], "city": None,
-            "country": None, "countryLetterCode": None, "createdDateTime": None,
-            "displayName": demo.TENANT_NAME, "preferredLanguage": None, "tenantType": None,
-            "technicalNotificationMails": [],
-            "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline",
-                                 "isDefault": True, "isInitial": False, "name": demo.TENANT_DOMAIN,
-                                 "type": "Managed"}]}
-
-
-@bp.get("/organization")
-def organization():
-    """GET /organization: a collection holding the signed-in user's one organization."""
-    claims = authenticate(*ORGANIZATION_SCOPES)
-    found = _organization()
-    if not set(claims.get("scp", "").split()) & {"Organization.Read.All", "Directory.Read.All"}:
-        found = {k: (v if k in ORGANIZATION_USER_READ_PROPS else None) for k, v in found.items()}
-    select = odata.parse_select(request.args)
-    _check_select(select, found, "microsoft.graph.organization")
-    if select:
-        found = {k: found[k] for k in select}
-    return jsonify({"@odata.context": _context("organization", select), "value": [found]})
 
 
 @bp.get("/users")
