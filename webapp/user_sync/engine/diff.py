@@ -88,18 +88,18 @@ def has_details(user):
     return bool(user.upn or user.mail or user.display_name)
 
 
-TEXT_LIMIT = m.NAME_LIMIT  # the width of the name, job title and department columns
+TEXT_LIMIT = 255  # the width of the job title and department columns (Microsoft: 128 and 64)
 
 
-def clean_text(value):
+def clean_text(value, limit=TEXT_LIMIT):
     """Tenant text as we can store it: PostgreSQL refuses NUL and anything past the column width,
     and one such person must not fail everybody's sync."""
-    return (value or "").replace("\x00", "").strip()[:TEXT_LIMIT]
+    return (value or "").replace("\x00", "").strip()[:limit]
 
 
 def person_from(user):
     email = email_of(user)
-    return Person(user.id, email, email.lower(), clean_text(user.display_name),
+    return Person(user.id, email, email.lower(), clean_text(user.display_name, m.NAME_LIMIT),
                   clean_text(user.job_title) or None, clean_text(user.department) or None)
 
 
