@@ -1,9 +1,10 @@
-# The README's two commands: `make run` and `make test`. Both set up .venv first.
+# The README's two commands: `make run` and `make test`. Both set up .venv first; `make run`
+# installs only what the app runs on, `make test` adds the test tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench setup
+.PHONY: run test bench setup coverage
 
 setup: $(VENV)/.installed
 
@@ -14,11 +15,22 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
 run: setup
 	$(BIN)/python -m scripts.run_local
 
-test: setup
+test: setup $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite under coverage.py (line and branch, worker and clock processes included).
+coverage: setup $(VENV)/.test-installed
+	$(BIN)/python -m coverage erase
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage combine -q
+	$(BIN)/python -m coverage report --skip-covered --sort=cover
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-bench.txt

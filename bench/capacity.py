@@ -71,8 +71,8 @@ def bench_environment(database_url, sim):
 def set_up_trust(app, sim, schools):
     """A trust of N schools, connected once through the real sign-in flow, all on one group."""
     from microsoft_simulator import demo
-    from tests.factory import Factory, sign_in
-    from tests.microsoft_flow import connect_organisation
+    from harness.factory import Factory, sign_in
+    from harness.connect import connect_organisation
     from webapp.extensions import db
     from webapp.microsoft.selection import choose_group
     from webapp.microsoft.models import connection_for_organisation
@@ -176,7 +176,7 @@ def first_syncs(app, env, org_ids, admin_id):
 def main(argv=None):
     args = parse_arguments(argv)
     sys.path.insert(0, str(ROOT))
-    from microsoft_simulator.testing import SimulatorProcess
+    from harness.simulator import SimulatorProcess
     db_name, database_url = create_database()
     try:
         with tempfile.TemporaryDirectory() as state, SimulatorProcess(

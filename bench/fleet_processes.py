@@ -14,7 +14,7 @@ LAST_MINUTE = 31  # 02:31: every school's spread slot (02:00 + up to 30 minutes)
 def running_workers(app, count, log_dir):
     """`count` real `python -m jobs.worker` processes (not burst), registered before yielding."""
     from rq import Worker
-    from tests.conftest import worker_environment
+    from harness.app_config import worker_environment
     from webapp.redis_conn import get_queue, get_redis
     processes = []
     try:
@@ -43,7 +43,7 @@ def running_workers(app, count, log_dir):
 
 def run_tick(app, as_of):
     """One real `flask --app wsgi sync enqueue-due --as-of`; (queued, requeued, seconds)."""
-    from tests.conftest import worker_environment
+    from harness.app_config import worker_environment
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "sync", "enqueue-due",
                            "--as-of", as_of.isoformat()], cwd=ROOT, env=worker_environment(app),

@@ -85,7 +85,7 @@ def search(app, client, org_id, query, samples):
 
 
 def save_group(sim, client, org_id, samples):
-    from tests.factory import csrf_token_from
+    from harness.factory import csrf_token_from
     url = picker_url(org_id)
     token = csrf_token_from(client.get(url).text)
 
@@ -101,7 +101,7 @@ def save_group(sim, client, org_id, samples):
 
 
 def measure(backend, sim, extra_groups, repeats):
-    from tests.factory import sign_in
+    from harness.factory import sign_in
     with sync_setup.database(backend) as url:
         print(f"bench.groups: {backend}, {extra_groups:,} extra groups, at {url}", file=sys.stderr, flush=True)
         app = sync_setup.bench_app(url, sim)

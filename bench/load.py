@@ -23,7 +23,7 @@ def free_port():
 
 @contextmanager
 def gunicorn(app, workers=2, threads=4):
-    from tests.conftest import worker_environment
+    from harness.app_config import worker_environment
     port = free_port()
     env = worker_environment(app, {"PORT": str(port), "WEB_CONCURRENCY": str(workers),
                                    "GUNICORN_THREADS": str(threads), "LOG_LEVEL": "WARNING"})

@@ -13,7 +13,7 @@ import time
 from bench import fetch_compare
 from bench.simulator_token import access_token
 from bench.table import render
-from microsoft_simulator.testing import SimulatorProcess
+from harness.simulator import SimulatorProcess
 
 SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection")
 

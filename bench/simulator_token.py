@@ -8,7 +8,7 @@ import urllib.parse
 import msal
 
 from microsoft_simulator import demo
-from tests.microsoft_flow import MicrosoftBrowser
+from harness.microsoft_browser import MicrosoftBrowser
 
 SCOPES = ["User.Read", "GroupMember.Read.All", "User.Read.All"]
 REDIRECT_URI = "http://localhost/microsoft/callback"

@@ -37,7 +37,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 def run_in_worker(app, run_id):
     """Runs the queued job in a real worker; returns the peak RSS (MiB) of worker and job."""
-    from tests.conftest import worker_environment
+    from harness.app_config import worker_environment
     done = subprocess.run([sys.executable, "-c", MEASURE_WORKER], cwd=ROOT, check=True,
                           env=worker_environment(app), capture_output=True, text=True, timeout=1800)
     return int(done.stdout.strip().splitlines()[-1]) / 1024
@@ -93,7 +93,7 @@ def quiet_resync(app, org_id, admin_id):
 
 
 def page_median(app, org_id, email, path, repeats):
-    from tests.factory import sign_in
+    from harness.factory import sign_in
     with app.app_context():
         client = app.test_client()
         sign_in(client, email)

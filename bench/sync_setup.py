@@ -10,10 +10,13 @@ import urllib.parse
 import uuid
 from contextlib import contextmanager
 
+from harness import postgres
+from harness.app_config import make_test_config
+from harness.connect import simulator_config
+from harness.microsoft_browser import MicrosoftBrowser
 from microsoft_simulator import demo
-from tests import services
-from tests.conftest import make_test_config
-from tests.microsoft_flow import MicrosoftBrowser, simulator_config
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 REDIRECT_URI = "http://localhost/microsoft/callback"
 
@@ -21,7 +24,7 @@ REDIRECT_URI = "http://localhost/microsoft/callback"
 @contextmanager
 def running_simulator():
     """The Microsoft simulator in its own process, trusted over TLS by this process."""
-    from microsoft_simulator.testing import SimulatorProcess
+    from harness.simulator import SimulatorProcess
     with tempfile.TemporaryDirectory(prefix="rostersync-bench-sim-") as state_dir:
         with SimulatorProcess(state_dir=state_dir) as sim:
             os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
@@ -35,18 +38,18 @@ def database(backend):
         with tempfile.TemporaryDirectory(prefix="rostersync-bench-db-") as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"
         return
-    name, url = services.create_postgres_database()
+    name, url = postgres.create_database("rostersync_bench")
     try:
         yield url
     finally:
-        services.drop_postgres_database(name)
+        postgres.drop_database(name)
 
 
 def bench_app(database_url, sim, **overrides):
     from webapp import create_app
     from webapp.extensions import db
     run = uuid.uuid4().hex[:8]
-    config = make_test_config(database_url, services.REDIS_URL, **simulator_config(sim),
+    config = make_test_config(database_url, REDIS_URL, **simulator_config(sim),
                               REDIS_KEY_PREFIX=f"rostersync-bench-{run}:",
                               QUEUE_QUICK=f"rostersync-bench-{run}-quick",
                               QUEUE_SYNC=f"rostersync-bench-{run}-sync", **overrides)

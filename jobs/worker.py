@@ -23,7 +23,24 @@ from webapp.redis_conn import get_queue, get_redis
 job_log = logging.getLogger("rostersync.job")
 
 
-class LoggingWorker(Worker):
+class PromptStop:
+    """RQ listens for commands (stop, kill-horse) on a pub/sub thread that polls every 60
+    seconds, and since redis-py 8.2 stopping that thread waits for the poll to end: a worker
+    then took up to a minute to stop after SIGTERM or a burst, longer than the 30 seconds a
+    platform allows before it kills the process. Polling every second bounds the wait; an idle
+    poll sends nothing to Redis."""
+
+    COMMAND_POLL_SECONDS = 1
+
+    def subscribe(self):
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=self.COMMAND_POLL_SECONDS, daemon=True,
+            exception_handler=self._pubsub_exception_handler)
+
+
+class LoggingWorker(PromptStop, Worker):
     """Writes one structured `job` line per job and tags every line the job logs with its id."""
 
     def perform_job(self, job, queue):

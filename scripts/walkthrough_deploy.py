@@ -33,9 +33,9 @@ from pathlib import Path
 import psycopg
 import requests
 
-from scripts import deploy_processes as deploy
-from scripts.deploy_processes import ProcessSet, wait_for_health
-from scripts.tls_redis import TlsRedisServer
+from harness import deploy
+from harness.deploy import ProcessSet, wait_for_health
+from harness.redis_servers import TlsRedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("WALKTHROUGH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -203,7 +203,7 @@ def rotate_token_key(processes, env, base_url, client, org_path):
 
 
 def walkthrough(keep_running=False, keep_logs=False):
-    from microsoft_simulator.testing import SimulatorProcess
+    from harness.simulator import SimulatorProcess
     manifest = deploy.read_manifest()
     procfile = deploy.read_procfile()
     workdir = Path(tempfile.mkdtemp(prefix="rostersync-walkthrough-"))

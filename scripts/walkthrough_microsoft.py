@@ -6,7 +6,7 @@ import time
 import urllib.parse
 
 from microsoft_simulator import demo
-from tests.microsoft_flow import MicrosoftBrowser
+from harness.microsoft_browser import MicrosoftBrowser
 
 STATUS_POLL = re.compile(r'hx-get="([^"]+/status)"')
 

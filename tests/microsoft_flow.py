@@ -12,27 +12,19 @@ per session): `simulator` (the process; sets REQUESTS_CA_BUNDLE), `microsoft` (t
 to the demo tenant for this test; a test that uses it gets an app pointed at the simulator),
 `oak` and `oak_client` (the demo trust and its signed-in admin).
 """
-import html.parser
 import os
-import urllib.parse
 from types import SimpleNamespace
 
 import pytest
-import requests
 
-from tests.factory import csrf_token_from, sign_in
-
-try:
-    from microsoft_simulator import demo
-    from microsoft_simulator.testing import SimulatorProcess
-except ImportError:  # pragma: no cover - the simulator is part of this repository
-    demo = SimulatorProcess = None
-
-CALLBACK_PATH = "/microsoft/callback"
-ORG_CONSENT = "org_consent"  # "Consent on behalf of your organization" on the consent page
-# With the simulator, Graph retries and the sync's liveness grace need not take real-world time.
-FAST_RETRIES = {"GRAPH_BASE_BACKOFF_SECONDS": 0.05, "SYNC_LIVENESS_SECONDS": 2.0}
-FAST_WORKER_ENV = {key: str(value) for key, value in FAST_RETRIES.items()}  # for a real worker
+# The connect helpers live in the harness (benchmarks use them too); tests import them from here.
+from harness.connect import (  # noqa: F401
+    FAST_RETRIES, FAST_WORKER_ENV, approve_for_organisation, connect_organisation,
+    import_settings_url, return_to_app, sign_in_at_microsoft, simulator_config, start_connect)
+from harness.factory import sign_in
+from harness.microsoft_browser import MicrosoftBrowser, Page  # noqa: F401
+from harness.simulator import SimulatorProcess
+from microsoft_simulator import demo
 
 
 @pytest.fixture(scope="session")
@@ -54,171 +46,6 @@ def microsoft(simulator, monkeypatch):
     simulator.control.reset()
     yield simulator
     simulator.control.clear_faults()
-
-
-def simulator_config(sim):
-    return {name: sim.env[name] for name in (
-        "MICROSOFT_AUTHORITY", "MICROSOFT_GRAPH_URL", "MICROSOFT_CLIENT_ID",
-        "MICROSOFT_CLIENT_SECRET")}
-
-
-class Page(html.parser.HTMLParser):
-    """The forms and buttons of one simulator page."""
-
-    def __init__(self, response):
-        super().__init__()
-        self.response, self.text, self.forms, self._button = response, response.text, [], None
-        self.feed(response.text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": [],
-                               "checkboxes": {}})
-        elif tag == "input" and self.forms and attrs.get("name"):
-            if attrs.get("type") == "checkbox":  # submitted only when ticked, as browsers do
-                self.forms[-1]["checkboxes"][attrs["name"]] = attrs.get("value", "on")
-                if "checked" not in attrs:
-                    return
-            self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value", "")
-        elif tag == "button" and self.forms:
-            self._button = {"name": attrs.get("name"), "value": attrs.get("value"),
-                            "label": attrs.get("aria-label"), "text": ""}
-            self.forms[-1]["buttons"].append(self._button)
-
-    def handle_endtag(self, tag):
-        if tag == "button":
-            self._button = None
-
-    def handle_data(self, data):
-        if self._button is not None:
-            self._button["text"] += data.strip()
-
-    def find_button(self, name):
-        for form in self.forms:
-            for button in form["buttons"]:
-                if name in (button["label"], button["text"]):
-                    return form, button
-        return None, None
-
-    def has_button(self, name):
-        return self.find_button(name)[0] is not None
-
-    def has_checkbox(self, name):
-        return any(name in form["checkboxes"] for form in self.forms)
-
-
-class MicrosoftBrowser:
-    """A browser at Microsoft's sign-in pages; stops when it is sent back to the app."""
-
-    def __init__(self, sim):
-        self.session = requests.Session()
-        self.verify = sim.ca_path
-        self.page = None
-        self.callback_url = None
-
-    def open(self, url):
-        return self._follow(self.session.get(url, allow_redirects=False, verify=self.verify))
-
-    def click(self, name, **fields):
-        form, button = self.page.find_button(name)
-        assert form is not None, f"no button {name!r} on:\n{self.page.text}"
-        data = {**form["inputs"], **fields}
-        if button["name"]:
-            data[button["name"]] = button["value"]
-        url = urllib.parse.urljoin(self.page.response.url, form["action"])
-        return self._follow(self.session.post(url, data=data, allow_redirects=False,
-                                              verify=self.verify))
-
-    def _follow(self, response):
-        while response.is_redirect:
-            location = urllib.parse.urljoin(response.url, response.headers["Location"])
-            if urllib.parse.urlsplit(location).path == CALLBACK_PATH:
-                self.callback_url, self.page = location, None
-                return location
-            response = self.session.get(location, allow_redirects=False, verify=self.verify)
-        self.page = Page(response)
-        return self.page
-
-    def sign_in_as(self, account, password=None, accept_consent=True):
-        """From wherever the flow is, sign in as `account`; returns the callback URL or a Page."""
-        password = password or demo.PASSWORD
-        outcome = self.page or self.callback_url
-        if isinstance(outcome, Page) and "Pick an account" in outcome.text:
-            outcome = self.click(account) if outcome.has_button(account) \
-                else self.click("Use another account")
-        if isinstance(outcome, Page) and "passwd" in _inputs(outcome):
-            outcome = self.click("Sign in", login=account, passwd=password)
-        if accept_consent and isinstance(outcome, Page) and "Permissions requested" in outcome.text:
-            outcome = self.accept_consent()
-        return outcome
-
-    def accept_consent(self):
-        """Accept, as an administrator does it: for the whole organisation when the page offers
-        that (Entra shows the box to Global Administrators), so nobody else is asked again."""
-        if self.page.has_checkbox(ORG_CONSENT):
-            return self.click("Accept", **{ORG_CONSENT: "1"})
-        return self.click("Accept")
-
-
-def _inputs(page):
-    return {name for form in page.forms for name in form["inputs"]}
-
-
-def import_settings_url(org):
-    return f"/o/{org.id}/settings/user-sync/import/microsoft"
-
-
-def start_connect(client, org, different_account=False):
-    """Presses Connect with Microsoft; returns the Microsoft sign-in URL the app redirected to."""
-    page = client.get(import_settings_url(org))
-    data = {"csrf_token": csrf_token_from(page.text)}
-    if different_account:
-        data["different_account"] = "1"
-    response = client.post(f"{import_settings_url(org)}/connect", data=data)
-    assert response.status_code == 302, response.text
-    return response.headers["Location"]
-
-
-def return_to_app(client, callback_url):
-    """The browser arriving back at the app's fixed redirect URI."""
-    parts = urllib.parse.urlsplit(callback_url)
-    return client.get(f"{parts.path}?{parts.query}")
-
-
-def sign_in_at_microsoft(sim, auth_uri, account=None, browser=None, accept_consent=True):
-    """Returns (browser, the callback URL, or the Page the flow stopped on)."""
-    browser = browser or MicrosoftBrowser(sim)
-    browser.open(auth_uri)
-    return browser, browser.sign_in_as(account or demo.ADMIN_UPN, accept_consent=accept_consent)
-
-
-def approve_for_organisation(sim):
-    """What a school's Microsoft 365 administrator does once, in their own browser: open the
-    admin-consent link, sign in, Accept. Returns where Microsoft sent them back. Afterwards
-    User.Read.All and GroupMember.Read.All are granted for everyone in the tenant."""
-    it_admin = MicrosoftBrowser(sim)
-    query = urllib.parse.urlencode({"client_id": demo.CLIENT_ID,
-                                    "redirect_uri": f"http://localhost{CALLBACK_PATH}",
-                                    "state": "approved-by-the-test-tenant's-administrator"})
-    it_admin.open(f"{sim.base_url}/organizations/v2.0/adminconsent?{query}")
-    it_admin.sign_in_as(demo.ADMIN_UPN, accept_consent=False)
-    return it_admin.click("Accept")
-
-
-def connect_organisation(client, org, sim, account=None, browser=None, different_account=False):
-    """Connect with Microsoft for `org` as the signed-in admin; returns the callback response.
-
-    Microsoft asks an administrator to approve the app before anyone else may use it, so when
-    `account` is not the tenant's administrator, the administrator approves first (as a school
-    does once). On success that is a 302 to the group picker, and a group snapshot job is queued.
-    """
-    if account not in (None, demo.ADMIN_UPN):
-        approve_for_organisation(sim)
-    auth_uri = start_connect(client, org, different_account=different_account)
-    browser, outcome = sign_in_at_microsoft(sim, auth_uri, account, browser)
-    assert isinstance(outcome, str), f"Microsoft stopped on a page:\n{outcome.text}"
-    return return_to_app(client, outcome)
 
 
 def oak_trust(factory, admin_email=None):
@@ -243,9 +70,23 @@ def oak_client(client, oak):
     return client
 
 
-def run_quick_jobs(app):
-    """Runs every queued quick job in this process with a real RQ SimpleWorker (no fork)."""
+def run_queued_jobs(app, kinds=("quick", "sync")):
+    """Runs every queued job of those queues in this process with RQ's SimpleWorker (no fork,
+    the test's own app context), until the queues are empty; returns the jobs that failed."""
     from rq import SimpleWorker
+    from rq.registry import FailedJobRegistry
+
+    from jobs.worker import PromptStop
     from webapp.redis_conn import get_queue, get_redis
-    worker = SimpleWorker([get_queue("quick", app)], connection=get_redis(app))
+
+    class InProcessWorker(PromptStop, SimpleWorker):
+        pass
+    queues = [get_queue(kind, app) for kind in kinds]
+    worker = InProcessWorker(queues, connection=get_redis(app))
     worker.work(burst=True)
+    return [job_id for queue in queues for job_id in FailedJobRegistry(queue=queue).get_job_ids()]
+
+
+def run_quick_jobs(app):
+    """Runs every queued quick job (group snapshots, emails, checks) in this process."""
+    return run_queued_jobs(app, ("quick",))

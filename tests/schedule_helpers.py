@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.schedule.models import SyncSchedule

@@ -7,7 +7,7 @@
 """
 from types import SimpleNamespace
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
 from webapp.microsoft.selection import save_selection
 from webapp.microsoft.services import graph_client_for

@@ -4,11 +4,13 @@ Locally a missing service skips the tests that need it, with the reason. With CI
 same absence is a failure: a test that skips in CI is a test that did not run.
 """
 import os
-import uuid
 
 import pytest
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from harness import postgres
+from harness.postgres import POSTGRES_URL  # noqa: F401  (the tests' PostgreSQL server)
+from harness.redis_servers import redis_ping as _ping
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -23,30 +25,20 @@ def unavailable(reason):
 
 
 def redis_ping(url=REDIS_URL):
-    import redis
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception:
-        return False
+    return _ping(url)
 
 
 def postgres_admin_connection():
-    import psycopg
-    return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    return postgres.admin_connection()
 
 
 def create_postgres_database():
-    """A throwaway database for one test session, so parallel runs never collide."""
-    name = f"rostersync_test_{uuid.uuid4().hex[:10]}"
+    """A throwaway database (name, SQLAlchemy URL); unavailable() when PostgreSQL is not there."""
     try:
-        with postgres_admin_connection() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as error:
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(error).__name__}")
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    return name, f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+        return postgres.create_database()
+    except postgres.PostgresUnavailable as error:
+        unavailable(str(error))
 
 
 def drop_postgres_database(name):
-    with postgres_admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    postgres.drop_database(name)

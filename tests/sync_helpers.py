@@ -1,18 +1,23 @@
 """A connected school, ready to sync, for the user-sync tests.
 
-    school = connected_school(factory, client, microsoft)        # Northfield Staff chosen
+    school = connected_school(factory, client, microsoft)        # a real connect, every time
+    school = shared_connected_school(factory, client, microsoft) # built once per session
     run = sync_in_process(school)                                 # the engine, no worker
 """
 from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from tests.factory import sign_in
+from harness.factory import sign_in
 from tests.microsoft_flow import connect_organisation, demo, oak_trust
+from tests.shared_state import built_once
+from webapp.auth.models import User
 from webapp.extensions import db
-from webapp.microsoft.selection import choose_group
+from webapp.microsoft.groups import enqueue_snapshot
 from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import choose_group
 from webapp.microsoft.services import graph_client_for
+from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.run import run_sync
@@ -32,6 +37,27 @@ def connected_school(factory, client, sim, group_id=NORTHFIELD):
     choose_group(oak.north, oak.admin, group_id, graph_client_for(connection))
     return SimpleNamespace(org=oak.north, admin=oak.admin, oak=oak, connection=connection,
                            client=client, sim=sim)
+
+
+def shared_connected_school(factory, client, sim):
+    """The same state as connected_school, from one real connect per database per session."""
+    built = []
+
+    def build():
+        built.append(connected_school(factory, client, sim))
+        return {"north": built[0].oak.north.id, "south": built[0].oak.south.id,
+                "admin": built[0].admin.id}
+    ids = built_once("connected-school", build)
+    if built:
+        return built[0]
+    north, south = (db.session.get(Organisation, ids[name]) for name in ("north", "south"))
+    admin = db.session.get(User, ids["admin"])
+    connection = connection_for_organisation(north)
+    enqueue_snapshot(connection.id)  # what the connect queued: Redis is not in the snapshot
+    sign_in(client, admin.email, "password")
+    oak = SimpleNamespace(north=north, south=south, admin=admin, trust=north.trust)
+    return SimpleNamespace(org=north, admin=admin, oak=oak, client=client, sim=sim,
+                           connection=connection)
 
 
 def sync_in_process(school, kind=m.KIND_SYNC):

@@ -1,7 +1,7 @@
 """Signing in and out: neutral errors, rate limits, safe redirects, fresh sessions."""
 import pytest
 
-from tests.factory import csrf_token_from, post_form
+from harness.factory import csrf_token_from, post_form
 from webapp.auth.services import NEUTRAL_FAILURE
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import worker_environment
+from harness.app_config import worker_environment
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import runs_of, save_schedule, schedule_of

@@ -3,7 +3,7 @@ consequence: Disconnect lists every school of the trust it cuts off; Remove says
 sync adds the person back, and offers Exclude from sync, which is what keeps them out."""
 import re
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.sync_helpers import sync_in_process
 from webapp.extensions import db
 from webapp.microsoft.models import MicrosoftConnection

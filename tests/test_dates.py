@@ -57,7 +57,7 @@ def test_default_time_zone_is_the_zone_new_organisations_start_in(factory, app, 
 
 
 def test_an_unknown_time_zone_stops_start_up_naming_the_setting(backend, redis_url):
-    from tests.conftest import make_test_config
+    from harness.app_config import make_test_config
     config = make_test_config(backend[1], redis_url, DEFAULT_TIME_ZONE="Europe/Londres")
     with pytest.raises(ConfigError, match="DEFAULT_TIME_ZONE .*Europe/Londres"):
         create_app(config)

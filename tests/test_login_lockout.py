@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from webapp.auth.services import NEUTRAL_FAILURE
 from webapp.redis_conn import get_redis, redis_key
 

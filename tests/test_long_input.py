@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from scripts.tls_redis import free_port
-from tests.conftest import worker_environment
+from harness.processes import free_port
+from harness.app_config import worker_environment
 from tests.faults.helpers import wait_for
 from tests.sync_helpers import sync_in_process
 from webapp.microsoft import groups

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factory import csrf_token_from
-from tests.microsoft_flow import FAST_WORKER_ENV
+from harness.factory import csrf_token_from
+from tests.microsoft_flow import FAST_WORKER_ENV, run_quick_jobs
 from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule
 from tests.mail_helpers import bodies
 from tests.sync_helpers import NORTHFIELD, sync_in_process
@@ -36,10 +36,9 @@ def events_of(event=None):
     return db.session.scalars(stmt).all()
 
 
-def send_queued_mail(start_worker):
-    """A real worker process takes the quick queue's email jobs, then stops."""
-    worker = start_worker(WORKER_ENV, burst=True)
-    assert worker.wait(timeout=120) == 0, worker.stdout.read().decode()
+def send_queued_mail(app):
+    """The quick queue's email jobs, run in this process (the first test uses a real worker)."""
+    run_quick_jobs(app)
 
 
 def fail_an_automatic_sync(app, school, microsoft, as_of=None):
@@ -54,7 +53,8 @@ def fail_an_automatic_sync(app, school, microsoft, as_of=None):
 def test_a_failed_automatic_sync_mails_the_schools_admins_once(app, school, microsoft,
                                                                 smtp_server, start_worker):
     run = fail_an_automatic_sync(app, school, microsoft)
-    send_queued_mail(start_worker)
+    worker = start_worker(WORKER_ENV, burst=True)  # a real worker process sends it, for once
+    assert worker.wait(timeout=120) == 0, worker.stdout.read().decode()
     (recipients, message), = smtp_server.wait_for(1)
     assert recipients == [school.admin.email]
     assert message["Subject"] == "Automatic sync failed for Northfield Academy"
@@ -67,7 +67,7 @@ def test_a_failed_automatic_sync_mails_the_schools_admins_once(app, school, micr
     retry = runs_of(school.org)[-1].finished_at + timedelta(minutes=16)
     run_tick(app, retry)
     assert run_sync(runs_of(school.org)[-1].id).status == m.FAILED
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     assert len(smtp_server.messages) == 1 and len(events_of(events.SYNC_FAILED)) == 1
     assert runs_of(school.org)[-1].id != run.id
 
@@ -86,7 +86,7 @@ def test_dedupe_is_by_school_event_and_day_and_a_new_reason_is_news(app, school)
 
 
 def test_needs_review_mail_gives_the_counts_and_escapes_a_hostile_school_name(
-        app, school, microsoft, smtp_server, start_worker):
+        app, school, microsoft, smtp_server):
     from tests.sync_helpers import people
     from webapp.user_sync.settings import save_settings
     sync_in_process(school)
@@ -98,7 +98,7 @@ def test_needs_review_mail_gives_the_counts_and_escapes_a_hostile_school_name(
     save_schedule(school, "2h")
     run_tick(app, due_moment(school.org))
     assert run_sync(runs_of(school.org)[-1].id).status == m.NEEDS_REVIEW
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     (_, message), = smtp_server.wait_for(1)
     text, html = bodies(message)
     assert "would suspend 2 people" in text and "Apply removals" in text
@@ -106,25 +106,25 @@ def test_needs_review_mail_gives_the_counts_and_escapes_a_hostile_school_name(
 
 
 def test_mail_server_down_then_back_the_mail_arrives_once_and_the_sync_is_untouched(
-        app, school, microsoft, smtp_server, start_worker):
+        app, school, microsoft, smtp_server):
     smtp_server.stop()
     run = fail_an_automatic_sync(app, school, microsoft)
-    send_queued_mail(start_worker)  # the job fails: recorded, logged, retried later
+    send_queued_mail(app)  # the job fails: recorded, logged, retried later
     row, = events_of(events.SYNC_FAILED)
     assert row.status == PENDING and row.attempts == 1 and "Connection" in row.last_error
     smtp_server.start()
     later = row.next_attempt_at.replace(tzinfo=utcnow().tzinfo) + timedelta(seconds=1)
     run_tick(app, later)
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     smtp_server.wait_for(1)
     run_tick(app, later + timedelta(hours=2))
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     assert len(smtp_server.messages) == 1 and events_of(events.SYNC_FAILED)[0].status == SENT
     assert db.session.get(m.SyncRun, run.id).status == m.FAILED  # as recorded before any mail
 
 
 def test_an_admin_can_turn_one_kind_of_email_off_for_themselves(app, school, microsoft,
-                                                                 smtp_server, start_worker):
+                                                                 smtp_server):
     colleague = get_or_create_user("deputy@northfield.example", "Deputy Head")
     add_membership(colleague, school.org, role="admin")
     db.session.commit()
@@ -137,13 +137,13 @@ def test_an_admin_can_turn_one_kind_of_email_off_for_themselves(app, school, mic
     page = school.client.get(f"/o/{school.org.id}/settings/notifications/")
     assert 'value="sync_failed" >' in page.text or 'value="sync_failed" checked' not in page.text
     fail_an_automatic_sync(app, school, microsoft)
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     (recipients, _), = smtp_server.wait_for(1)
     assert recipients == ["deputy@northfield.example"]
 
 
 def test_no_successful_sync_for_48_hours_and_recovery_are_mailed(app, school, microsoft,
-                                                                  smtp_server, start_worker):
+                                                                  smtp_server):
     fail_an_automatic_sync(app, school, microsoft)
     from webapp.schedule.services import schedule_for
     schedule = schedule_for(school.org.id)
@@ -155,7 +155,7 @@ def test_no_successful_sync_for_48_hours_and_recovery_are_mailed(app, school, mi
     microsoft.control.reset()  # the group is back
     run = sync_in_process(school)
     assert run.status == m.COMPLETE
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     subjects = sorted(message["Subject"] for _, message in smtp_server.wait_for(3))
     assert subjects == ["Automatic sync failed for Northfield Academy",
                         "Northfield Academy has not synced for 48 hours",
@@ -176,13 +176,12 @@ def test_the_dedupe_day_is_the_schools_own_date_not_utcs(app, school, microsoft)
     assert [event.day for event in events_of(events.NO_RECENT_SUCCESS)] == [date(2026, 7, 2)]
 
 
-def test_the_client_secret_expiry_warning_goes_to_the_operators(app, school, smtp_server,
-                                                                start_worker):
+def test_the_client_secret_expiry_warning_goes_to_the_operators(app, school, smtp_server):
     expires = (utcnow() + timedelta(days=5)).date()
     app.config["MICROSOFT_CLIENT_SECRET_EXPIRES"] = expires.isoformat()
     run_tick(app, utcnow())
     run_tick(app, utcnow() + timedelta(minutes=5))
-    send_queued_mail(start_worker)
+    send_queued_mail(app)
     (recipients, message), = smtp_server.wait_for(1)
     assert recipients == [OPERATIONS] and "client secret" in message["Subject"]
     assert f"{expires:%-d %b %Y}" in bodies(message)[0]  # the one date format (webapp.dates)

@@ -78,6 +78,7 @@ def test_automatic_sync_needs_a_group_and_says_so_when_it_is_gone(school):
     assert schedule_of(school.org).frequency == "4h"  # nothing saved
 
 
+@pytest.mark.both_databases
 def test_the_tick_queues_a_due_school_once_and_history_marks_it_automatic(app, school):
     sync_in_process(school)  # Sync now by the admin
     save_schedule(school, "daily", "03:15")
@@ -115,6 +116,7 @@ def test_the_tick_queues_the_schools_whole_selection_of_groups(app, school):
     assert done.status == m.COMPLETE and done.added == 8, done.reason  # the staff, no pupils
 
 
+@pytest.mark.both_databases
 def test_after_six_hours_down_each_due_school_syncs_once(app, school):
     save_schedule(school, "1h")
     back = due_moment(school.org) + timedelta(hours=6)
@@ -124,6 +126,7 @@ def test_after_six_hours_down_each_due_school_syncs_once(app, school):
     assert schedule_of(school.org).next_due_at.replace(tzinfo=back.tzinfo) > back
 
 
+@pytest.mark.both_databases
 def test_a_running_sync_is_not_doubled_and_its_slot_is_consumed(app, school):
     save_schedule(school, "daily", "04:00")
     from webapp.user_sync.engine import lifecycle
@@ -133,6 +136,7 @@ def test_a_running_sync_is_not_doubled_and_its_slot_is_consumed(app, school):
     assert len(runs_of(school.org)) == 1 and running.trigger == m.TRIGGER_MANUAL
 
 
+@pytest.mark.both_databases
 def test_a_run_whose_worker_is_gone_is_failed_by_the_tick_which_queues_a_fresh_one(app, school):
     """Nobody has the screen open to notice a dead run: the tick sweeps it like the screen does."""
     save_schedule(school, "daily", "04:00")
@@ -195,7 +199,7 @@ def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, m
 
 def test_the_suggestion_to_turn_automatic_sync_on_appears_after_the_first_sync_until_answered(
         school):
-    from tests.factory import csrf_token_from
+    from harness.factory import csrf_token_from
     assert "Your first sync is done" not in sync_page(school).text
     sync_in_process(school)
     page = sync_page(school)

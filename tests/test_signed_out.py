@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from webapp.auth.signed_out import SIGN_IN_TO_CONTINUE, SIGNED_OUT
 from webapp.user_sync import models as m
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.settings import whole_number_error

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factory import csrf_token_from, sign_in
+from harness.factory import csrf_token_from, sign_in
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.clock import utcnow

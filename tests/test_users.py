@@ -1,7 +1,7 @@
 """Manage users, organisation scoping and the role matrix."""
 import pytest
 
-from tests.factory import post_form
+from harness.factory import post_form
 from webapp.orgs.models import Membership
 from webapp.orgs.services import find_user_by_email
 
@@ -17,6 +17,7 @@ def test_admin_lists_people_with_name_email_role_source_and_status(admin_client,
         assert text in html
 
 
+@pytest.mark.both_databases
 def test_search_is_server_side_and_htmx_gets_only_the_table(admin_client, admin, factory):
     factory.user("alpha@school.example", [admin.org], name="Alpha One")
     factory.user("beta@school.example", [admin.org], name="Beta Two")
@@ -25,6 +26,7 @@ def test_search_is_server_side_and_htmx_gets_only_the_table(admin_client, admin,
     assert "<html" not in response.text
 
 
+@pytest.mark.both_databases
 def test_people_are_paginated(admin_client, admin, factory):
     for n in range(30):
         factory.user(f"p{n:02d}@school.example", [admin.org], name=f"Person {n:02d}")

@@ -19,7 +19,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from scripts.deploy_processes import logs_in
+from harness.deploy import logs_in
 from tests import services
 from tests.browser.production import production_stack as start_production_stack
 

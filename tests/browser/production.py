@@ -23,9 +23,9 @@ import itertools
 import json
 from types import SimpleNamespace
 
-from scripts import deploy_processes as deploy
+from harness import deploy
 from tests import services
-from tests.conftest import REDIS_NAMES, clear_redis
+from harness.app_config import REDIS_NAMES, clear_redis
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.conftest import worker_environment
+from harness.app_config import worker_environment
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import due_moment, runs_of
 from tests.sync_helpers import connected_school

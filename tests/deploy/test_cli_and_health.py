@@ -48,7 +48,7 @@ def test_healthz_reports_database_and_redis(client):
 
 
 def test_healthz_is_503_when_redis_is_unreachable(backend, redis_url):
-    from tests.conftest import make_test_config
+    from harness.app_config import make_test_config
     from webapp import create_app
     app = create_app(make_test_config(backend[1], "redis://127.0.0.1:1/0"))
     response = app.test_client().get("/healthz")

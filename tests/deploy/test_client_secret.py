@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from tests.conftest import make_test_config
+from harness.app_config import make_test_config
 from webapp import create_app
 from webapp.config import ConfigError
 from webapp.microsoft.client_secret import secret_expiry_notice

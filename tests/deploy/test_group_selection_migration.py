@@ -4,8 +4,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from tests import services
-from tests.conftest import IsolatedClient, make_test_config
-from tests.factory import Factory
+from harness.app_config import make_test_config
+from tests.conftest import IsolatedClient
+from harness.factory import Factory
 from tests.microsoft_flow import FAST_RETRIES, simulator_config
 from tests.sync_helpers import (NORTHFIELD_ADDED, changes, connected_school, people,
                                 sync_in_process)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.sync_helpers import connected_school
 from webapp.redis_conn import get_queue
 

@@ -59,7 +59,7 @@ def test_an_unhandled_error_reaches_sentry_without_credentials(tmp_path):
     dsn = f"http://publickey@127.0.0.1:{server.server_port}/1"
     script = textwrap.dedent(f"""
         import sentry_sdk
-        from tests.conftest import make_test_config
+        from harness.app_config import make_test_config
         from webapp import create_app
         app = create_app(make_test_config("sqlite:///{tmp_path}/s.sqlite3", "redis://127.0.0.1:1/0",
                                           SENTRY_DSN="{dsn}", TESTING=False))

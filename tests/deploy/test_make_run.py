@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from scripts.tls_redis import free_port
+from harness.processes import free_port
 from tests.faults.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

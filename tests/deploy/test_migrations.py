@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from tests import services
-from tests.conftest import make_test_config
+from harness.app_config import make_test_config
 from webapp import create_app
 from webapp.extensions import db
 

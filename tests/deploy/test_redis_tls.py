@@ -5,7 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from jobs.diagnostics import count_people
-from scripts.tls_redis import TlsRedisServer, make_certificates
+from harness.certificates import make_certificates
+from harness.redis_servers import TlsRedisServer
 from webapp.config import ConfigError
 from webapp.redis_conn import check_redis, enqueue, redis_from_config
 

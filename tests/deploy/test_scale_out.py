@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs.sync import run_sync_job
-from tests.factory import sign_in
+from harness.factory import sign_in
 from tests.microsoft_flow import FAST_WORKER_ENV, connect_organisation, demo
 from tests.sync_helpers import NORTHFIELD_ADDED, people
 from webapp.extensions import db

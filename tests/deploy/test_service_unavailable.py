@@ -2,9 +2,9 @@
 never a bare 500. (A failed HTMX request says so in the page: tests/browser/test_request_problems.py.)"""
 import pytest
 
-from scripts.tls_redis import free_port
-from tests.conftest import make_test_config
-from tests.factory import csrf_token_from
+from harness.processes import free_port
+from harness.app_config import make_test_config
+from harness.factory import csrf_token_from
 from webapp import create_app
 
 REDIS_DOWN = "rostersync could not reach its job queue (Redis)"

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
 from tests.sync_helpers import connected_school, sync_in_process
 from webapp.auth.models import User

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import worker_environment
+from harness.app_config import worker_environment
 from tests.faults.helpers import wait_for
 from tests.mail_helpers import bodies
 from tests.microsoft_flow import FAST_WORKER_ENV, demo

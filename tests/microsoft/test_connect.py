@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from tests.factory import sign_in
+from harness.factory import sign_in
 from tests.microsoft_flow import (MicrosoftBrowser, connect_organisation, demo, return_to_app,
                                   run_quick_jobs, sign_in_at_microsoft, start_connect)
 from webapp.microsoft.identity import ReconnectNeeded, access_token_for
@@ -227,7 +227,7 @@ def test_disconnect_deletes_tokens_and_keeps_people(app, db, oak, oak_client, mi
     connect_organisation(oak_client, oak.north, microsoft)
     run_quick_jobs(app)
     page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
-    from tests.factory import csrf_token_from
+    from harness.factory import csrf_token_from
     response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/disconnect",
                                data={"csrf_token": csrf_token_from(page.text), "confirmed": "1"},
                                follow_redirects=True)
@@ -245,7 +245,7 @@ def test_only_admins_can_connect(app, factory, client, oak, microsoft):
 
 def test_microsoft_unreachable_when_starting_says_so(app, db, oak, oak_client, microsoft):
     app.config["MICROSOFT_AUTHORITY"] = "https://127.0.0.1:9/organizations"  # nothing listens
-    from tests.factory import csrf_token_from
+    from harness.factory import csrf_token_from
     page = oak_client.get(f"/o/{oak.north.id}/settings/user-sync/import/microsoft")
     response = oak_client.post(f"/o/{oak.north.id}/settings/user-sync/import/microsoft/connect",
                                data={"csrf_token": csrf_token_from(page.text)})

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import classify
 from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choices_for
@@ -44,6 +44,7 @@ def test_picker_shows_progress_while_the_snapshot_job_is_queued(app, oak, connec
     assert partial.text.lstrip().startswith('<section id="group-picker"')
 
 
+@pytest.mark.both_databases
 def test_snapshot_pages_through_every_group_with_top_999_and_a_narrow_select(app, db, oak, connected, microsoft):
     microsoft.control.clear_request_log()
     run_quick_jobs(app)
@@ -56,6 +57,7 @@ def test_snapshot_pages_through_every_group_with_top_999_and_a_narrow_select(app
     assert "All 156 groups" in page.text and "showing 50 on page 1 of 4" in page.text
 
 
+@pytest.mark.both_databases
 def test_search_runs_on_the_server_and_marks_kinds(app, oak, connected):
     run_quick_jobs(app)
     results = connected.get(groups_url(oak.north) + "?part=results&q=oak",

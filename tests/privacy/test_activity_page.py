@@ -4,7 +4,9 @@ import csv
 import io
 from datetime import datetime, timezone
 
-from tests.factory import csrf_token_from
+import pytest
+
+from harness.factory import csrf_token_from
 from tests.privacy.audit_helpers import entries, only_entry, values
 from webapp import audit
 from webapp.audit import actions
@@ -83,6 +85,7 @@ def add_entries(org, count, action=actions.SYNC_STARTED, when=None, **fields):
     db.session.commit()
 
 
+@pytest.mark.both_databases
 def test_filter_by_action_and_date_and_pages(admin_client, admin):
     long_ago = datetime(2025, 1, 10, 12, tzinfo=timezone.utc)
     add_entries(admin.org, 60, actions.SYNC_STARTED)

@@ -3,7 +3,7 @@ refused actions leave none for the change. Against the simulator, on SQLite and 
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from tests.factory import csrf_token_from, post_form, sign_in
+from harness.factory import csrf_token_from, post_form, sign_in
 from tests.microsoft_flow import connect_organisation, demo, start_connect
 from tests.privacy.audit_helpers import entries, only_entry, values
 from tests.schedule_helpers import save_schedule

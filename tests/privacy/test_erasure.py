@@ -3,9 +3,10 @@ shared, pre-existing and excluded people; idempotence; the audit log pruned. Aga
 simulator, on SQLite and PostgreSQL."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.factory import post_form
+from harness.factory import post_form
 from tests.privacy.audit_helpers import entries, only_entry, values
 from tests.privacy.erasure_helpers import (LEAVER, LEAVER_EMAIL, LEAVER_NAME, N, days_after,
                                            erase_due, places_holding, with_a_leaver)
@@ -19,6 +20,8 @@ from webapp.orgs.models import Membership
 from webapp.orgs.services import add_membership
 from webapp.privacy.erasure import ERASED
 from webapp.user_sync import models as m
+
+pytestmark = pytest.mark.both_databases  # erasure deletes by dates and joins in SQL
 
 
 def history_counts(org):

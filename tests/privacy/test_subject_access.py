@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy import false, or_, select
 
-from tests.factory import post_form
+from harness.factory import post_form
 from tests.privacy.audit_helpers import only_entry, values
 from tests.privacy.erasure_helpers import LEAVER, LEAVER_EMAIL, places_holding
 from tests.sync_helpers import person, sync_in_process

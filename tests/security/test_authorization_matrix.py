@@ -10,7 +10,7 @@ tests/security/route_table.py fails the suite until someone classifies it.
 import pytest
 from flask import url_for
 
-from tests.conftest import make_test_config
+from harness.app_config import make_test_config
 from tests.security.pages import assert_safe_page
 from tests.security.route_table import ADMIN, ID, ORG, PUBLIC, ROUTES, SIGNED_IN
 from tests.security.world import build_world, database_snapshot, queue_snapshot

@@ -1,7 +1,7 @@
 """Every page again, once the school is connected and a group chosen: real content, same rules."""
 from flask import url_for
 
-from tests.factory import post_form, sign_in
+from harness.factory import post_form, sign_in
 from tests.microsoft_flow import connect_organisation, demo, oak_trust, run_quick_jobs
 from tests.security.pages import assert_safe_page
 from tests.security.test_authorization_matrix import SERVED

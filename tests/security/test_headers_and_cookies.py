@@ -1,8 +1,8 @@
 """Security headers on every page, no inline script or style, cookie flags, session rotation."""
 import pytest
 
-from tests.conftest import make_test_config
-from tests.factory import csrf_token_from, sign_in
+from harness.app_config import make_test_config
+from harness.factory import csrf_token_from, sign_in
 from tests.security.pages import assert_safe_page, markup_problems
 from tests.security.test_authorization_matrix import build_world_with_ids
 from webapp import create_app

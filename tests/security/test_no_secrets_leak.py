@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from tests.factory import csrf_token_from, sign_in
+from harness.factory import csrf_token_from, sign_in
 from tests.json_log import captured_json_log
 from tests.microsoft_flow import (FAST_WORKER_ENV, connect_organisation, demo, oak_trust,
                                   run_quick_jobs)

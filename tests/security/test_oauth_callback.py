@@ -1,6 +1,6 @@
 """The OAuth callback accepts only the flow this browser started: a callback URL carried to
 another browser (someone else's session, or nobody's) is refused and changes nothing."""
-from tests.factory import sign_in
+from harness.factory import sign_in
 from tests.microsoft_flow import oak_trust, return_to_app, sign_in_at_microsoft, start_connect
 from tests.security.world import database_snapshot
 from webapp.microsoft.models import connection_for_organisation

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.security.test_authorization_matrix import build_world_with_ids
 from webapp.security import safe_next_url
 

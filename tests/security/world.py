@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from tests.factory import csrf_token_from, sign_in
+from harness.factory import csrf_token_from, sign_in
 from webapp.extensions import db
 from webapp.redis_conn import get_redis
 

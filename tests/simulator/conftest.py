@@ -9,7 +9,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # sim_helpers
 
-from microsoft_simulator.testing import SimulatorProcess  # noqa: E402
+from harness.simulator import SimulatorProcess  # noqa: E402
 from sim_helpers import Browser, sign_in_with_msal  # noqa: E402
 
 

@@ -3,7 +3,7 @@ import collections
 
 from microsoft_simulator import demo
 from microsoft_simulator.generator import build_tenant, extra_group_name, team_group_id
-from microsoft_simulator.testing import SimulatorProcess
+from harness.simulator import SimulatorProcess
 
 EXTRA = 20_000
 PICKER_SELECT = "id,displayName,groupTypes,mailEnabled,securityEnabled"

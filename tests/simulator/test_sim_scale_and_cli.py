@@ -6,7 +6,7 @@ import requests
 
 from microsoft_simulator import demo
 from microsoft_simulator.generator import build_tenant
-from microsoft_simulator.testing import SimulatorProcess
+from harness.simulator import SimulatorProcess
 
 SYNC_QUERY = ("$select=id,displayName,mail,userPrincipalName,jobTitle,department,accountEnabled,userType"
               "&$top=999&$count=true")

@@ -1,4 +1,5 @@
 """The sync engine against the Microsoft simulator over HTTPS, on SQLite and PostgreSQL."""
+import pytest
 from sqlalchemy import select
 
 from tests.microsoft_flow import demo
@@ -8,6 +9,8 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
+
+pytestmark = pytest.mark.both_databases  # the apply's bulk writes differ (COPY and arrays, executemany)
 
 
 def test_first_sync_adds_transitive_user_members_and_skips_with_reasons(school):

@@ -1,12 +1,16 @@
 """A run's state changes only through the lifecycle's guarded updates, whoever races whom."""
 import os
 
+import pytest
+
 from tests.sync_helpers import count
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.diff import Person, Plan
 from webapp.user_sync.engine.record import record_changes
+
+pytestmark = pytest.mark.both_databases  # the one-sync slot is a unique constraint in each database
 
 
 def running_run(school):

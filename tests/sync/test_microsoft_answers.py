@@ -99,8 +99,7 @@ def test_a_403_from_the_accounts_directory_rights_is_not_blamed_on_consent(schoo
     assert run.status == m.FAILED
     assert "although rostersync has all its permissions" in run.reason
     assert "Directory Readers" in run.reason and "approval link" not in run.reason
-    state = remote_checks.run(school.org.id, school.admin.id, "run-403")
-    consent_check = next(c for c in state["checks"] if "admin consent" in c["title"])
+    consent_check = remote_checks.admin_consent(school.connection, school.org)
     assert consent_check["status"] == "fail" and "consent" not in consent_check["links"]
     assert "Directory Readers" in consent_check["fix"]
     assert "Authorization_RequestDenied" in consent_check["message"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_process)
 from webapp.extensions import db
@@ -159,6 +159,7 @@ def test_cancel_after_review_changes_nobody(school):
     assert db.session.query(m.SyncedPerson).filter_by(status="suspended").count() == 0
 
 
+@pytest.mark.both_databases
 def test_people_table_searches_filters_sorts_and_pages(school):
     sync_in_process(school)
     school.sim.control.remove_member(NORTHFIELD, demo.OBRIEN_ID)
@@ -220,6 +221,7 @@ def test_back_after_a_cache_miss_gets_the_whole_page_not_a_fragment(admin_client
     assert "<html" in restored.text and "<h1>Manage users</h1>" in restored.text
 
 
+@pytest.mark.both_databases
 def test_people_table_pages_fifty_at_a_time(school):
     from webapp.user_sync.engine.store import PEOPLE, bulk_insert
     bulk_insert(PEOPLE, [{"organisation_id": school.org.id, "microsoft_id": f"id-{i:03d}",
@@ -232,6 +234,7 @@ def test_people_table_pages_fifty_at_a_time(school):
     assert "Page 3 of 3" in page.text and "Person 100" in page.text and "Person 099" not in page.text
 
 
+@pytest.mark.both_databases
 def test_export_csv_has_the_people_and_their_statuses(school):
     from webapp.user_sync.people import set_excluded
     sync_in_process(school)

