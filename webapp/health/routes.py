@@ -20,13 +20,6 @@ def _check(probe, explain=None):
     return {"ok": True}
 
 
-def _credentials_refusal():
-    try:
-        return app_credentials.refusal()
-    except Exception:  # Redis is down: the redis check above already says so
-        return None
-
-
 @bp.route("/healthz")
 @csrf.exempt
 def healthz():
@@ -42,7 +35,7 @@ def healthz():
     notice = secret_expiry_notice(current_app.config)
     if notice:  # worth an alert, but the app itself is up: the status code stays 200
         warnings.append(notice.message)
-    refusal = _credentials_refusal()
+    refusal = app_credentials.refusal()  # None when Redis is down (the check above says so)
     if refusal is not None:
         body["microsoft_app_credentials"] = {"ok": False, "code": refusal.get("code"),
                                              "since": refusal["since"],

@@ -16,6 +16,8 @@ import logging
 import re
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
+
 from webapp.clock import as_utc, utcnow
 from webapp.redis_conn import get_redis, redis_key
 
@@ -60,8 +62,13 @@ def _key():
 
 
 def refusal():
-    """The recorded refusal (code, since, failures, next_probe_at), or None when accepted."""
-    raw = get_redis().get(_key())
+    """The recorded refusal (code, since, failures, next_probe_at), or None when accepted. With
+    Redis out of reach nothing is known to be paused: ticks, pages and runs go on as before."""
+    try:
+        raw = get_redis().get(_key())
+    except RedisError as error:
+        log.warning("could not read the app credentials flag (%s)", type(error).__name__)
+        return None
     return json.loads(raw) if raw else None
 
 
@@ -69,7 +76,10 @@ def _pause_longer(record, now):
     record["failures"] += 1
     pause = min(FIRST_PROBE_AFTER * 2 ** (record["failures"] - 1), LONGEST_PAUSE)
     record["next_probe_at"] = (now + pause).isoformat()
-    get_redis().set(_key(), json.dumps(record))
+    try:
+        get_redis().set(_key(), json.dumps(record))
+    except RedisError as error:  # the run still fails with the message; the next one records it
+        log.warning("could not record the app credentials pause (%s)", type(error).__name__)
 
 
 def refused(result, now=None):
@@ -86,7 +96,11 @@ def refused(result, now=None):
 
 def accepted():
     """A token request succeeded: the credentials work again and automatic syncs resume."""
-    if get_redis().delete(_key()):
+    try:
+        resumed = get_redis().delete(_key())
+    except RedisError:
+        return  # nothing could have been paused that Redis cannot tell us about
+    if resumed:
         log.warning("Microsoft accepts the app credentials again; automatic syncs resume")
 
 
