@@ -8,7 +8,7 @@ real MSAL redeems the code inside the app.
 import urllib.parse
 
 from harness.factory import csrf_token_from
-from harness.microsoft_browser import MicrosoftBrowser
+from harness.microsoft_browser import CALLBACK_PATH, MicrosoftBrowser
 from microsoft_simulator import demo
 
 # With the simulator, Graph retries and the sync's liveness grace need not take real-world time.
@@ -51,11 +51,28 @@ def sign_in_at_microsoft(sim, auth_uri, account=None, browser=None, accept_conse
     return browser, browser.sign_in_as(account or demo.ADMIN_UPN, accept_consent=accept_consent)
 
 
+def approve_for_organisation(sim):
+    """What a school's Microsoft 365 administrator does once, in their own browser: open the
+    admin-consent link, sign in, Accept. Returns where Microsoft sent them back. Afterwards
+    User.Read.All and GroupMember.Read.All are granted for everyone in the tenant."""
+    it_admin = MicrosoftBrowser(sim)
+    query = urllib.parse.urlencode({"client_id": demo.CLIENT_ID,
+                                    "redirect_uri": f"http://localhost{CALLBACK_PATH}",
+                                    "state": "approved-by-the-test-tenant's-administrator"})
+    it_admin.open(f"{sim.base_url}/organizations/v2.0/adminconsent?{query}")
+    it_admin.sign_in_as(demo.ADMIN_UPN, accept_consent=False)
+    return it_admin.click("Accept")
+
+
 def connect_organisation(client, org, sim, account=None, browser=None, different_account=False):
     """Connect with Microsoft for `org` as the signed-in admin; returns the callback response.
 
-    On success that is a 302 to the group picker, and a group snapshot job is queued.
+    Microsoft asks an administrator to approve the app before anyone else may use it, so when
+    `account` is not the tenant's administrator, the administrator approves first (as a school
+    does once). On success that is a 302 to the group picker, and a group snapshot job is queued.
     """
+    if account not in (None, demo.ADMIN_UPN):
+        approve_for_organisation(sim)
     auth_uri = start_connect(client, org, different_account=different_account)
     browser, outcome = sign_in_at_microsoft(sim, auth_uri, account, browser)
     assert isinstance(outcome, str), f"Microsoft stopped on a page:\n{outcome.text}"

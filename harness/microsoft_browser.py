@@ -9,6 +9,7 @@ import requests
 from microsoft_simulator import demo
 
 CALLBACK_PATH = "/microsoft/callback"
+ORG_CONSENT = "org_consent"  # "Consent on behalf of your organization" on the consent page
 
 
 class Page(html.parser.HTMLParser):
@@ -22,8 +23,13 @@ class Page(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": []})
+            self.forms.append({"action": attrs.get("action"), "inputs": {}, "buttons": [],
+                               "checkboxes": {}})
         elif tag == "input" and self.forms and attrs.get("name"):
+            if attrs.get("type") == "checkbox":  # submitted only when ticked, as browsers do
+                self.forms[-1]["checkboxes"][attrs["name"]] = attrs.get("value", "on")
+                if "checked" not in attrs:
+                    return
             self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value", "")
         elif tag == "button" and self.forms:
             self._button = {"name": attrs.get("name"), "value": attrs.get("value"),
@@ -47,6 +53,9 @@ class Page(html.parser.HTMLParser):
 
     def has_button(self, name):
         return self.find_button(name)[0] is not None
+
+    def has_checkbox(self, name):
+        return any(name in form["checkboxes"] for form in self.forms)
 
 
 class MicrosoftBrowser:
@@ -91,8 +100,15 @@ class MicrosoftBrowser:
         if isinstance(outcome, Page) and "passwd" in _inputs(outcome):
             outcome = self.click("Sign in", login=account, passwd=password)
         if accept_consent and isinstance(outcome, Page) and "Permissions requested" in outcome.text:
-            outcome = self.click("Accept")
+            outcome = self.accept_consent()
         return outcome
+
+    def accept_consent(self):
+        """Accept, as an administrator does it: for the whole organisation when the page offers
+        that (Entra shows the box to Global Administrators), so nobody else is asked again."""
+        if self.page.has_checkbox(ORG_CONSENT):
+            return self.click("Accept", **{ORG_CONSENT: "1"})
+        return self.click("Accept")
 
 
 def _inputs(page):

@@ -34,7 +34,13 @@ def parse_args(argv=None):
                         help="generate N extra groups of every kind (for the group picker)")
     parser.add_argument("--latency-ms", type=int, default=0, help="sleep before every Graph request")
     parser.add_argument("--token-lifetime", type=int, default=3599, help="expires_in of access tokens")
-    parser.add_argument("--admin-consent-required", action="store_true")
+    parser.add_argument("--no-admin-consent-required", dest="admin_consent_required",
+                        action="store_false",
+                        help="let ordinary users consent to User.Read.All and GroupMember.Read.All "
+                             "(Entra never does; the default requires an administrator's approval)")
+    parser.add_argument("--demo-consent", action="store_true",
+                        help="demo mode: the demo tenant's administrator has already approved the "
+                             "demo app (the pages say so)")
     parser.add_argument("--redirect-uri", action="append", default=[],
                         help="extra registered redirect URI (localhost ones are always accepted)")
     return parser.parse_args(argv)
@@ -55,7 +61,7 @@ def build_state(args, state_dir):
     state = SimState(signer=signer, users=args.users, groups=args.groups,
                      default_token_lifetime=args.token_lifetime,
                      default_admin_consent_required=args.admin_consent_required,
-                     default_latency_ms=args.latency_ms)
+                     default_latency_ms=args.latency_ms, demo_consent=args.demo_consent)
     state.clients[demo.CLIENT_ID]["redirect_uris"].extend(args.redirect_uri)
     return state
 

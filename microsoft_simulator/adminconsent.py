@@ -23,16 +23,30 @@ def adminconsent(tenant):
               client_id=args["client_id"], redirect_uri=args["redirect_uri"], state=args.get("state"))
     state.remember_transaction(tx)
     user = remembered_user()
-    if user is None or not user.get("_admin"):
+    if user is None or not can_grant_tenant_consent(user):
         return sign_in_page(tx)
     return admin_consent_step(tx, user)
 
 
+# Entra roles that may grant tenant-wide consent to delegated permissions ("Grant tenant-wide admin
+# consent to an application", prerequisites); `_admin` is a Global Administrator.
+CONSENT_ROLES = {"Privileged Role Administrator", "Cloud Application Administrator",
+                 "Application Administrator"}
+
+
+def can_grant_tenant_consent(user):
+    return bool(user.get("_admin")) or bool(CONSENT_ROLES & set(user.get("_roles", ())))
+
+
 def admin_consent_step(tx, user):
-    if not user.get("_admin"):
-        sim_state().transactions.pop(tx["id"], None)
-        return error_redirect(tx, "access_denied", 90094)
+    """A user who may not approve apps is told to ask an administrator (the page's button goes
+    back to the app with access_denied, AADSTS90094)."""
     tx["user_id"] = user["id"]
+    if not can_grant_tenant_consent(user):
+        return page_response(pages.admin_approval(
+            demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"],
+            action=step_url(tx, "admin-approval"), tx=tx["id"],
+            other_account=step_url(tx, "other-account")))
     return page_response(pages.admin_consent(
         demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"], scopes=tx["scopes"],
         action=step_url(tx, "admin-consent"), tx=tx["id"]))
@@ -45,7 +59,7 @@ def decide(tenant):
         return error_page(9002313)
     sim_state().transactions.pop(tx["id"], None)
     if request.form.get("decision") != "accept":
-        return error_redirect(tx, "access_denied", 65004, subcode="cancel")
+        return error_redirect(tx, "consent_required", 65004)
     sim_state().tokens.grant_tenant_consent(tx["client_id"], tx["scopes"])
     return respond(tx, {"admin_consent": "True", "tenant": demo.TENANT_ID,
                         "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in tx["scopes"])})

@@ -57,9 +57,14 @@ def respond(tx, fields):
 
 
 def error_redirect(tx, error, code, subcode=None, **details):
-    description = aadsts_description(code, client_id=tx["client_id"],
-                                     client_name=client_of(tx)["name"], **details)[0]
-    fields = {"error": error, "error_description": description}
+    """The error back at the app's redirect URI. On the admin consent endpoint it carries
+    admin_consent=True and no tenant ("Admin consent on the Microsoft identity platform")."""
+    admin = tx.get("kind") == "adminconsent"
+    description = aadsts_description(code, "adminconsent" if admin else None,
+                                     client_id=tx["client_id"], client_name=client_of(tx)["name"],
+                                     **details)[0]
+    fields = {"admin_consent": "True"} if admin else {}
+    fields.update(error=error, error_description=description)
     if subcode:
         fields["error_subcode"] = subcode
     return respond(tx, fields)

@@ -72,23 +72,34 @@ class SimulatorControl:
         return self._post(f"/groups/{group_id}/members/remove", {"object_id": object_id})["changed"]
 
     def update_user(self, user_id, **fields):
+        """Graph fields (displayName, userType, mail, ...), and admin / roles (directory roles)."""
         return self._post(f"/users/{self._key(user_id)}/update", fields)
 
     def delete_user(self, user_id):
         return self._post(f"/users/{self._key(user_id)}/delete")
 
     def create_user(self, **fields):
-        """Fields: userPrincipalName (required), displayName, mail, ..., password, admin. Returns the id."""
+        """Fields: userPrincipalName (required), displayName, mail, ..., password, admin (a Global
+        Administrator), roles (other Entra directory roles by name). Returns the id."""
         return self._post("/users", fields)["id"]
 
     def set_tenant(self, admin_consent_required=None, token_lifetime=None, delta_token_ttl=None,
-                   revoke_admin_consent=False, forget_user_consent=False, redirect_uris=()):
-        payload = {k: v for k, v in dict(admin_consent_required=admin_consent_required,
-                                         token_lifetime=token_lifetime,
-                                         delta_token_ttl=delta_token_ttl).items() if v is not None}
+                   revoke_admin_consent=False, forget_user_consent=False, redirect_uris=(),
+                   index_lag_seconds=None, users_can_read_other_users=None, guest_access=None):
+        """Tenant settings; see TenantSettings in state.py for what each one means."""
+        payload = {k: v for k, v in dict(
+            admin_consent_required=admin_consent_required, token_lifetime=token_lifetime,
+            delta_token_ttl=delta_token_ttl, index_lag_seconds=index_lag_seconds,
+            users_can_read_other_users=users_can_read_other_users,
+            guest_access=guest_access).items() if v is not None}
         payload.update(revoke_admin_consent=revoke_admin_consent, forget_user_consent=forget_user_consent,
                        redirect_uris=list(redirect_uris))
         return self._post("/tenant", payload)
+
+    def set_client(self, secret_expired=None):
+        """The demo app registration: secret_expired=True makes Entra refuse its secret
+        (invalid_client, AADSTS7000222)."""
+        return self._post("/client", {} if secret_expired is None else {"secret_expired": secret_expired})
 
     def expire_delta_tokens(self):
         return self._post("/delta-tokens/expire")

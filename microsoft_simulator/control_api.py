@@ -9,6 +9,9 @@ from . import demo
 from .state import Faults
 
 bp = Blueprint("control", __name__, url_prefix="/_simulator")
+TENANT_SETTINGS = ("admin_consent_required", "token_lifetime", "delta_token_ttl", "index_lag_seconds",
+                   "users_can_read_other_users", "guest_access")
+GUEST_ACCESS = {"member", "limited", "restricted"}
 USER_FIELDS = {"displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle", "department",
                "accountEnabled", "userType", "officeLocation", "mobilePhone", "businessPhones",
                "companyName", "employeeId"}
@@ -89,7 +92,7 @@ def expire_refresh_tokens():
 @bp.post("/users")
 def create_user():
     fields = _body()
-    unknown = set(fields) - USER_FIELDS - {"id", "password", "admin"}
+    unknown = set(fields) - USER_FIELDS - {"id", "password", "admin", "roles"}
     if unknown or "userPrincipalName" not in fields:
         return _problem(400, f"userPrincipalName required; unknown fields {sorted(unknown)}")
     directory = _state().directory
@@ -102,6 +105,7 @@ def create_user():
     if "password" in fields:
         user["_password"] = fields["password"]
     user["_admin"] = bool(fields.get("admin"))
+    user["_roles"] = list(fields.get("roles") or [])
     directory.create_user(user)
     return jsonify({"id": user["id"]}), 201
 
@@ -112,9 +116,13 @@ def update_user(key):
     fields = _body()
     if user is None:
         return _problem(404, f"no user {key}")
-    unknown = set(fields) - USER_FIELDS
+    unknown = set(fields) - USER_FIELDS - {"admin", "roles"}
     if unknown:
         return _problem(400, f"unknown user fields {sorted(unknown)}")
+    if "admin" in fields:  # a Global Administrator, or no longer one
+        fields["_admin"] = bool(fields.pop("admin"))
+    if "roles" in fields:
+        fields["_roles"] = list(fields.pop("roles") or [])
     _state().directory.update_user(user["id"], fields)
     return jsonify({"ok": True})
 
@@ -173,7 +181,9 @@ def change_member(group_id, action):
 def set_tenant():
     state, body = _state(), _body()
     settings = state.tenant
-    for name in ("admin_consent_required", "token_lifetime", "delta_token_ttl"):
+    if body.get("guest_access", "limited") not in GUEST_ACCESS:
+        return _problem(400, f"guest_access must be one of {sorted(GUEST_ACCESS)}")
+    for name in TENANT_SETTINGS:
         if name in body:
             setattr(settings, name, body[name])
     if body.get("revoke_admin_consent"):
@@ -183,6 +193,19 @@ def set_tenant():
     for uri in body.get("redirect_uris", []):
         state.clients[demo.CLIENT_ID]["redirect_uris"].append(uri)
     return jsonify(dataclasses.asdict(settings))
+
+
+@bp.post("/client")
+def set_client():
+    """The demo app registration's client secret: secret_expired makes the token endpoint refuse
+    it with AADSTS7000222, as Entra does once the secret's end date passes."""
+    body, client = _body(), _state().clients[demo.CLIENT_ID]
+    unknown = set(body) - {"secret_expired"}
+    if unknown:
+        return _problem(400, f"unknown client settings: {sorted(unknown)}")
+    if "secret_expired" in body:
+        client["secret_expired"] = bool(body["secret_expired"])
+    return jsonify({"secret_expired": client["secret_expired"]})
 
 
 @bp.post("/delta-tokens/expire")

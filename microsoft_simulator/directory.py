@@ -4,8 +4,11 @@ Transitive member lists are precomputed per group so that serving a page
 is a slice, never a walk over the tenant. Every change is appended to a
 change log that delta queries read.
 """
+import functools
 import threading
 import time
+
+from .index import SearchIndex, Snapshot
 
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
@@ -17,6 +20,19 @@ GROUP_DEFAULTS = dict(description=None, groupTypes=[], mail=None, mailEnabled=Fa
                       securityEnabled=True, membershipRule=None, membershipRuleProcessingState=None,
                       visibility=None, classification=None, onPremisesSyncEnabled=None,
                       createdDateTime="2024-09-01T08:00:00Z", deletedDateTime=None)
+
+
+def _indexed(method):
+    """A change: plain reads see it at once, index-backed reads after the tenant's index lag."""
+    @functools.wraps(method)
+    def change(self, *args, **kwargs):
+        with self.lock:
+            lag = self.index_lag()
+            self.index.before_change(self.snapshot, lag)
+            result = method(self, *args, **kwargs)
+            self.index.after_change(self.snapshot, lag)
+            return result
+    return change
 
 
 class Directory:
@@ -34,6 +50,17 @@ class Directory:
         self.version = 0
         self.changes = []          # (seq, kind, id, detail)
         self.epoch = time.time()
+        self.index = SearchIndex()
+        self.index_lag = lambda: 0.0  # seconds; SimState points this at the tenant's setting
+
+    def snapshot(self):
+        return Snapshot(self.version, dict(self.objects), list(self.user_ids), list(self.group_ids),
+                        dict(self.members), self.transitive, self.transitive_users,
+                        dict(self.upn_index))
+
+    def index_view(self):
+        """What `ConsistencyLevel: eventual` reads see (this directory once the index caught up)."""
+        return self.index.view(self)
 
     # ----- reads -----
     def get(self, object_id):
@@ -138,6 +165,7 @@ class Directory:
         self.changes.append((len(self.changes) + 1, kind, object_id, detail))
         self.version += 1
 
+    @_indexed
     def add_member(self, group_id, object_id):
         with self.lock:
             if object_id in self.members[group_id]:
@@ -148,6 +176,7 @@ class Directory:
             self._recompute_from([group_id])
             return True
 
+    @_indexed
     def remove_member(self, group_id, object_id):
         with self.lock:
             if object_id not in self.members[group_id]:
@@ -158,6 +187,7 @@ class Directory:
             self._recompute_from([group_id])
             return True
 
+    @_indexed
     def create_group(self, group, member_ids):
         with self.lock:
             obj = self.add_group(group)
@@ -165,6 +195,7 @@ class Directory:
             self._recompute_from([obj["id"]])
             return obj["id"]
 
+    @_indexed
     def delete_group(self, group_id):
         with self.lock:
             parents = list(self.parents.pop(group_id, ()))
@@ -177,6 +208,7 @@ class Directory:
             self._touch("group-deleted", group_id)
             self._recompute_from(parents)
 
+    @_indexed
     def delete_user(self, user_id):
         with self.lock:
             user = self.objects.pop(user_id)
@@ -189,6 +221,7 @@ class Directory:
             self._touch("user-deleted", user_id)
             self._recompute_from(parents)
 
+    @_indexed
     def update_user(self, user_id, fields):
         with self.lock:
             user = self.objects[user_id]
@@ -199,6 +232,7 @@ class Directory:
             self._touch("user", user_id)
             self._apply_dynamic_rules(user_id)
 
+    @_indexed
     def create_user(self, fields):
         with self.lock:
             self.add_user(fields)

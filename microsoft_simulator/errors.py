@@ -15,6 +15,8 @@ AADSTS = {
     54005: "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
     65001: "The user or administrator has not consented to use the application with ID '{client_id}' named '{client_name}'. Send an interactive authorization request for this user and resource.",
     65004: "User declined to consent to access the app.",
+    # The admin consent endpoint's decline ("Admin consent on the Microsoft identity platform").
+    (65004, "adminconsent"): "The resource owner or authorization server denied the request.",
     70008: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
     70011: "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.",
     90002: "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
@@ -22,6 +24,8 @@ AADSTS = {
     500112: "The reply address '{redirect_uri}' does not match the reply address '{expected}' provided when requesting Authorization code.",
     700016: "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
     700082: "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.",
+    7000222: "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app, or consider using certificate credentials for added security.",
+    9001023: "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
     7000215: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
     9002313: "Invalid request. Request is malformed or invalid.",
 }
@@ -32,9 +36,11 @@ def now_iso(precise=True):
     return moment.strftime("%Y-%m-%d %H:%M:%S") + "Z" if precise else moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def aadsts_description(code, **details):
+def aadsts_description(code, variant=None, **details):
+    """Microsoft's error_description: AADSTS code, message, trace, correlation and timestamp.
+    variant picks the wording one endpoint documents for a code another words differently."""
     trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
-    message = AADSTS[code].format_map(_Default(details))
+    message = AADSTS.get((code, variant), AADSTS[code]).format_map(_Default(details))
     text = f"AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {now_iso()}"
     return text, trace, correlation
 

@@ -2,9 +2,9 @@
 import time
 import urllib.parse
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import demo, odata
+from . import access, odata
 from .directory import GROUP_TYPE, USER_TYPE
 from .errors import GraphError
 from .faults import page_fault
@@ -26,10 +26,6 @@ CASTS = {"microsoft.graph.user": USER_TYPE, "microsoft.graph.group": GROUP_TYPE,
          "microsoft.graph.device": "#microsoft.graph.device",
          "microsoft.graph.orgContact": "#microsoft.graph.orgContact",
          "microsoft.graph.servicePrincipal": "#microsoft.graph.servicePrincipal"}
-ME_SCOPES = ("User.Read", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
-ORGANIZATION_SCOPES = ("User.Read", "Organization.Read.All", "Directory.Read.All")
-# With User.Read alone Graph fills in only these; every other organization property is null.
-ORGANIZATION_USER_READ_PROPS = ("id", "displayName", "verifiedDomains")
 USERS_SCOPES = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 GROUPS_SCOPES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
 
@@ -74,7 +70,9 @@ def _check_select(select, known, type_name):
             raise odata.bad_request(f"Could not find a property named '{prop}' on type '{type_name}'.")
 
 
-def project(obj, select, with_type=False):
+def project(obj, select, with_type=False, readable=None):
+    """obj as Graph returns it; a type outside `readable` (member lists) keeps only its type and
+    id, every other property null (Graph's "limited information")."""
     kind = obj["@odata.type"]
     if select is None:
         default = USER_DEFAULT_SELECT if kind == USER_TYPE else GROUP_DEFAULT_SELECT if kind == GROUP_TYPE else None
@@ -82,10 +80,31 @@ def project(obj, select, with_type=False):
     else:
         known = USER_PROPS if kind == USER_TYPE else GROUP_PROPS if kind == GROUP_TYPE else obj
         keys = [k for k in select if k in known or k in obj]
+    limited = readable is not None and kind not in readable
     out = {"@odata.type": kind} if with_type else {}
     for key in keys:
-        out[key] = obj.get(key)
+        out[key] = obj.get(key) if not limited or key == "id" else None
+    if limited:
+        out["id"] = obj["id"]
     return out
+
+
+def eventual():
+    return request.headers.get("ConsistencyLevel", "").lower() == "eventual"
+
+
+def _directory():
+    """Plain reads see every change at once; ConsistencyLevel: eventual reads see the index,
+    which may lag (see index.py)."""
+    directory = _state().directory
+    return directory.index_view() if eventual() else directory
+
+
+def count_response(ids):
+    """A $count path segment: plain text, and only with the advanced-query header."""
+    if not eventual():
+        raise odata.bad_request("$count is not currently supported.")
+    return Response(str(len(ids)), mimetype="text/plain")
 
 
 def _context(entity_set, select, entity=False):
@@ -94,18 +113,19 @@ def _context(entity_set, select, entity=False):
 
 
 def _next_link(offset, page):
+    """The request's URL with an opaque $skiptoken that holds percent-encoded characters, as
+    Graph's X%27...%27 tokens do (here an encoded "~", which a client that re-encodes the URL
+    would turn back into "~": "Paging Microsoft Graph data" asks for the URL as given)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
-    args.append(("$skiptoken", odata.encode_skiptoken({"o": offset, "p": page})))
     query = urllib.parse.urlencode(args, quote_via=urllib.parse.quote, safe="$,()'=:*")
-    return f"{_state().base_url}{request.path}?{query}"
+    token = odata.encode_skiptoken({"o": offset, "p": page}) + odata.SKIPTOKEN_TAIL
+    return f"{_state().base_url}{request.path}?{query + '&' if query else ''}$skiptoken={token}"
 
 
-def _resolved_ids(base_key, base_ids, cast, args):
+def _resolved_ids(directory, base_key, base_ids, cast, args):
     """Apply cast/filter/search/orderby once per query and directory version."""
     if not any([cast, args.get("$filter"), args.get("$search"), args.get("$orderby")]):
         return base_ids
-    state = _state()
-    directory = state.directory
     key = (directory.version, base_key, cast, args.get("$filter"), args.get("$search"), args.get("$orderby"))
     cache = current_app.config.setdefault("SIM_QUERY_CACHE", {})
     if key in cache:
@@ -128,21 +148,21 @@ def _resolved_ids(base_key, base_ids, cast, args):
     return cache[key]
 
 
-def list_response(base_key, base_ids, entity_set, is_member_list=False, cast=None, known=None, type_name=None):
+def list_response(directory, base_key, base_ids, entity_set, is_member_list=False, cast=None,
+                  known=None, type_name=None, readable=None):
     args = request.args
-    eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
     top = odata.parse_top(args)
     select = odata.parse_select(args)
     if known:
         _check_select(select, known, type_name)
-    want_count = odata.check_advanced(args, eventual, is_member_list)
+    want_count = odata.check_advanced(args, eventual(), is_member_list)
     position = odata.decode_skiptoken(args["$skiptoken"]) if "$skiptoken" in args else {"o": 0, "p": 1}
     page_fault(position["p"])
-    ids = _resolved_ids(base_key, base_ids, cast, args)
+    ids = _resolved_ids(directory, base_key, base_ids, cast, args)
     offset = position["o"]
-    objects = _state().directory.objects
-    with_type = is_member_list
-    page = [project(objects[i], select, with_type) for i in ids[offset:offset + top] if i in objects]
+    objects = directory.objects
+    page = [project(objects[i], select, is_member_list, readable)
+            for i in ids[offset:offset + top] if i in objects]
     body = {"@odata.context": _context(entity_set, select)}
     if want_count:
         body["@odata.count"] = len(ids)
@@ -152,54 +172,24 @@ def list_response(base_key, base_ids, entity_set, is_member_list=False, cast=Non
     return jsonify(body)
 
 
-@bp.get("/me")
-def me():
-    claims = authenticate(*ME_SCOPES)
-    user = _state().directory.get_user(claims["oid"])
-    if user is None:
-        raise not_found(claims["oid"])
-    select = odata.parse_select(request.args)
-    _check_select(select, USER_PROPS, "microsoft.graph.user")
-    return jsonify({"@odata.context": _context("users", select, entity=True), **project(user, select)})
-
-
-def _organization():
-    return {"id": demo.TENANT_ID, "deletedDateTime": None, "businessPhones": [], "city": None,
-            "country": None, "countryLetterCode": None, "createdDateTime": None,
-            "displayName": demo.TENANT_NAME, "preferredLanguage": None, "tenantType": None,
-            "technicalNotificationMails": [],
-            "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline",
-                                 "isDefault": True, "isInitial": False, "name": demo.TENANT_DOMAIN,
-                                 "type": "Managed"}]}
-
-
-@bp.get("/organization")
-def organization():
-    """GET /organization: a collection holding the signed-in user's one organization."""
-    claims = authenticate(*ORGANIZATION_SCOPES)
-    found = _organization()
-    if not set(claims.get("scp", "").split()) & {"Organization.Read.All", "Directory.Read.All"}:
-        found = {k: (v if k in ORGANIZATION_USER_READ_PROPS else None) for k, v in found.items()}
-    select = odata.parse_select(request.args)
-    _check_select(select, found, "microsoft.graph.organization")
-    if select:
-        found = {k: found[k] for k in select}
-    return jsonify({"@odata.context": _context("organization", select), "value": [found]})
-
-
 @bp.get("/users")
 def users():
-    authenticate(*USERS_SCOPES)
-    return list_response("users", _state().directory.user_ids, "users",
-                          known=USER_PROPS, type_name="microsoft.graph.user")
+    access.require_user_read(authenticate(*USERS_SCOPES))
+    directory = _directory()
+    return list_response(directory, "users", directory.user_ids, "users",
+                         known=USER_PROPS, type_name="microsoft.graph.user")
 
 
 @bp.get("/users/<user_id>")
 def user(user_id):
-    authenticate(*USERS_SCOPES)
-    found = _state().directory.get_user(user_id)
+    claims = authenticate(*USERS_SCOPES)
+    if user_id == "$count":
+        access.require_user_read(claims)
+        return count_response(_directory().user_ids)
+    found = _directory().get_user(user_id)
     if found is None:
         raise not_found(user_id)
+    access.require_user_read(claims, found["id"])
     select = odata.parse_select(request.args)
     _check_select(select, USER_PROPS, "microsoft.graph.user")
     return jsonify({"@odata.context": _context("users", select, entity=True), **project(found, select)})
@@ -207,13 +197,14 @@ def user(user_id):
 
 @bp.get("/groups")
 def groups():
-    authenticate(*GROUPS_SCOPES)
-    return list_response("groups", _state().directory.group_ids, "groups",
+    access.require_group_listing(authenticate(*GROUPS_SCOPES))
+    directory = _directory()
+    return list_response(directory, "groups", directory.group_ids, "groups",
                          known=GROUP_PROPS, type_name="microsoft.graph.group")
 
 
-def _group_or_404(group_id):
-    found = _state().directory.get_group(group_id)
+def _group_or_404(directory, group_id):
+    found = directory.get_group(group_id)
     if found is None:
         raise not_found(group_id)
     return found
@@ -221,24 +212,23 @@ def _group_or_404(group_id):
 
 @bp.get("/groups/<group_id>")
 def group(group_id):
-    authenticate(*GROUPS_SCOPES)
-    found = _group_or_404(group_id)
+    claims = authenticate(*GROUPS_SCOPES)
+    directory = _directory()
+    if group_id == "$count":
+        access.require_group_listing(claims)
+        return count_response(directory.group_ids)
+    access.require_group_read(claims)
+    found = _group_or_404(directory, group_id)
     select = odata.parse_select(request.args)
     _check_select(select, GROUP_PROPS, "microsoft.graph.group")
     return jsonify({"@odata.context": _context("groups", select, entity=True), **project(found, select)})
 
 
-@bp.get("/groups/<group_id>/<relation>")
-@bp.get("/groups/<group_id>/<relation>/<cast>")
-def group_members(group_id, relation, cast=None):
-    if relation not in ("members", "transitiveMembers"):
-        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{relation}'.")
-    authenticate(*GROUPS_SCOPES)
-    _group_or_404(group_id)
-    directory, transitive = _state().directory, relation == "transitiveMembers"
+def _member_ids(directory, group_id, relation, cast):
+    """(cache key, ids, entity set, type filter) of a member list, cast or not."""
+    transitive = relation == "transitiveMembers"
     if cast is None:
-        return list_response((relation, group_id), directory.member_ids(group_id, transitive),
-                             "directoryObjects", is_member_list=True)
+        return (relation, group_id), directory.member_ids(group_id, transitive), "directoryObjects", None
     if cast.startswith("graph."):
         cast = "microsoft." + cast  # Graph accepts the short namespace alias the official SDKs send
     if cast not in CASTS:
@@ -246,7 +236,39 @@ def group_members(group_id, relation, cast=None):
     entity_set = cast.rsplit(".", 1)[-1] + "s"
     if cast == "microsoft.graph.user" and transitive:
         # Precomputed, so a page of a 50,000-member list is a slice.
-        return list_response((relation, group_id, "users"), directory.transitive_user_ids(group_id),
-                             entity_set, is_member_list=True)
-    return list_response((relation, group_id), directory.member_ids(group_id, transitive), entity_set,
-                         is_member_list=True, cast=CASTS[cast])
+        return (relation, group_id, "users"), directory.transitive_user_ids(group_id), entity_set, None
+    return (relation, group_id), directory.member_ids(group_id, transitive), entity_set, CASTS[cast]
+
+
+def _member_list_request(group_id, relation, cast):
+    if relation not in ("members", "transitiveMembers"):
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{relation}'.")
+    claims = authenticate(*GROUPS_SCOPES)
+    access.require_group_read(claims)
+    directory = _directory()
+    _group_or_404(directory, group_id)
+    if cast not in (None, "$count"):
+        _member_ids(directory, group_id, relation, cast)  # an unknown type is a bad segment first
+    # "List group transitive members": an OData cast needs ConsistencyLevel: eventual and $count.
+    if cast not in (None, "$count") and relation == "transitiveMembers" and not (
+            eventual() and request.args.get("$count", "").lower() == "true"):
+        raise odata.unsupported(odata.CAST_NEEDS_ADVANCED)
+    return claims, directory
+
+
+@bp.get("/groups/<group_id>/<relation>")
+@bp.get("/groups/<group_id>/<relation>/<cast>")
+def group_members(group_id, relation, cast=None):
+    claims, directory = _member_list_request(group_id, relation, cast)
+    if cast == "$count":
+        return count_response(_member_ids(directory, group_id, relation, None)[1])
+    key, ids, entity_set, type_filter = _member_ids(directory, group_id, relation, cast)
+    return list_response(directory, key, ids, entity_set, is_member_list=True, cast=type_filter,
+                         readable=access.readable_member_types(claims))
+
+
+@bp.get("/groups/<group_id>/<relation>/<cast>/$count")
+def group_members_count(group_id, relation, cast):
+    _, directory = _member_list_request(group_id, relation, "$count")
+    key, ids, _, type_filter = _member_ids(directory, group_id, relation, cast)
+    return count_response(_resolved_ids(directory, key, ids, type_filter, request.args))

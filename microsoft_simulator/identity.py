@@ -9,8 +9,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import demo
 from .errors import token_error
-from .tokens import (GRAPH_SCOPES, REFRESH_INACTIVITY_LIFETIME, access_token_claims, client_info,
-                     id_token_claims, pkce_s256, short_scope)
+from .tokens import (GRAPH_DEFAULT_SCOPE, GRAPH_SCOPES, REFRESH_INACTIVITY_LIFETIME,
+                     access_token_claims, app_token_claims, client_info, id_token_claims, pkce_s256,
+                     short_scope)
 
 bp = Blueprint("identity", __name__)
 
@@ -99,12 +100,34 @@ def token(tenant):
         return token_error(400, "unauthorized_client", 700016, client_id=client_id, tenant=demo.TENANT_ID)
     if secret is None or not hmac.compare_digest(secret, client["secret"]):
         return token_error(401, "invalid_client", 7000215, client_id=client_id)
+    if client["secret_expired"]:
+        return token_error(401, "invalid_client", 7000222, client_id=client_id)
     grant_type = request.form.get("grant_type")
     if grant_type == "authorization_code":
         return _redeem_code(client_id)
     if grant_type == "refresh_token":
         return _redeem_refresh_token(client_id)
+    if grant_type == "client_credentials":
+        return _client_credentials_token(tenant, client_id)
     return token_error(400, "unsupported_grant_type", 9002313)
+
+
+def _client_credentials_token(tenant, client_id):
+    """App-only token: a specific tenant and one resource's `.default` (client credentials flow).
+    The demo app has no application permissions, so the token carries no roles."""
+    if tenant.lower() in ("organizations", "common", "consumers"):
+        return token_error(400, "invalid_request", 9001023)
+    if request.form.get("scope", "").strip().lower() != GRAPH_DEFAULT_SCOPE:
+        return token_error(400, "invalid_scope", 70011, scope=request.form.get("scope", ""))
+    state = _state()
+    lifetime = state.tenant.token_lifetime
+    access_token = state.signer.sign(app_token_claims(demo.TENANT_ID, client_id,
+                                                      state.clients[client_id]["name"], lifetime))
+    state.counters["tokens_issued"] += 1
+    response = jsonify({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                        "access_token": access_token})
+    response.headers["Cache-Control"] = "no-store, no-cache"
+    return response
 
 
 def _redeem_code(client_id):

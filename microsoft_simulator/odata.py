@@ -10,6 +10,10 @@ import re
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 999
 ADVANCED_DOCS = "Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+# Microsoft documents that the cast needs the advanced-query parameters, not the words it answers.
+CAST_NEEDS_ADVANCED = ("OData cast is not supported because the required parameters might be missing. "
+                       "Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
+                       + ADVANCED_DOCS)
 
 
 class QueryError(Exception):
@@ -167,6 +171,9 @@ def check_advanced(args, eventual, is_member_list):
 
 
 # ----- paging -----
+SKIPTOKEN_TAIL = "%7E"  # see graph._next_link
+
+
 def encode_skiptoken(state):
     raw = json.dumps(state, separators=(",", ":")).encode()
     return "RFNwdAIA" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -174,7 +181,7 @@ def encode_skiptoken(state):
 
 def decode_skiptoken(token):
     try:
-        body = token[len("RFNwdAIA"):]
+        body = token[len("RFNwdAIA"):].rstrip("~")
         return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, TypeError):
         raise bad_request("Invalid value for $skiptoken.", "Directory_InvalidSkipToken")

@@ -1,5 +1,5 @@
 """HTML for the simulator's sign-in pages. Jinja autoescapes every value."""
-from flask import render_template_string
+from flask import current_app, render_template_string
 
 _LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -13,7 +13,7 @@ label{display:block;margin-top:1rem} input[type=email],input[type=password],inpu
 button{margin-top:1rem;padding:.5rem 1.2rem;font-size:1rem} .account{display:block;width:100%;text-align:left}
 .error{color:#a80000;border-left:3px solid #a80000;padding-left:.5rem} code{font-size:.85rem}
 </style></head><body>
-<div class="banner" role="banner">Microsoft simulator &mdash; not a real Microsoft sign-in page ({{ tenant_name }})</div>
+<div class="banner" role="banner">Microsoft simulator &mdash; not a real Microsoft sign-in page ({{ tenant_name }}){% if demo_consent %}. Demo tenant: its administrator has already approved the demo app for everyone (admin consent granted){% endif %}</div>
 <main><h1>{{ title }}</h1>{{ body|safe }}</main></body></html>"""
 
 _SIGN_IN = """
@@ -56,6 +56,10 @@ _ADMIN_APPROVAL = """
 <p class="error" role="alert">{{ client_name }} needs permission to access resources in your
 organisation that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>
 <p><code>AADSTS90094: The grant requires admin permission.</code></p>
+{% if other_account %}<form method="post" action="{{ other_account }}">
+<input type="hidden" name="tx" value="{{ tx }}">
+<p>Have an admin account? <button type="submit">Sign in with that account</button></p>
+</form>{% endif %}
 <form method="post" action="{{ action }}">
 <input type="hidden" name="tx" value="{{ tx }}">
 <button type="submit">Return to the application without granting consent</button>
@@ -82,7 +86,9 @@ _FORM_POST = """<form method="post" action="{{ redirect_uri }}" id="response">
 
 def render(title, body_template, tenant_name, **context):
     body = render_template_string(body_template, **context)
-    return render_template_string(_LAYOUT, title=title, body=body, tenant_name=tenant_name)
+    demo_consent = current_app.config["SIM_STATE"].demo_consent
+    return render_template_string(_LAYOUT, title=title, body=body, tenant_name=tenant_name,
+                                  demo_consent=demo_consent)
 
 
 def sign_in(tenant_name, **context):

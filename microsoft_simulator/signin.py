@@ -10,7 +10,7 @@ import secrets
 from flask import Blueprint, redirect, request
 
 from . import demo, pages
-from .adminconsent import admin_consent_step
+from .adminconsent import admin_consent_step, can_grant_tenant_consent
 from .browser_flow import (ACCOUNTS_COOKIE, REMEMBERED_COOKIE, client_of, error_page,
                            error_redirect, page_response, redirect_uri_allowed, registered_client,
                            remembered_user, respond, sign_in_page, sim_state, step_url, transaction)
@@ -130,12 +130,13 @@ def _signed_in(tx, user):
         return admin_consent_step(tx, user)
     graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
     needs_admin = state.tenant.admin_consent_required and state.tokens.needs_admin(tx["client_id"], graph_scopes)
-    if needs_admin and not user.get("_admin"):
+    if needs_admin and not can_grant_tenant_consent(user):
         if tx.get("prompt") == "none":
             return error_redirect(tx, "consent_required", 65001)
         return page_response(pages.admin_approval(
             demo.TENANT_NAME, user=user, client_name=client_of(tx)["name"],
-            action=step_url(tx, "admin-approval"), tx=tx["id"]))
+            action=step_url(tx, "admin-approval"), tx=tx["id"],
+            other_account=step_url(tx, "other-account")))
     consented = state.tokens.has_consent(user["id"], tx["client_id"], graph_scopes)
     if tx.get("prompt") == "consent" or not consented:
         if tx.get("prompt") == "none":
@@ -160,6 +161,16 @@ def consent(tenant):
         graph_scopes = [s for s in tx["scopes"] if s in GRAPH_SCOPES]
         sim_state().tokens.grant_tenant_consent(tx["client_id"], graph_scopes)
     return _issue_code(tx, user)
+
+
+@bp.post("/<tenant>/oauth2/v2.0/authorize/other-account")
+def other_account(tenant):
+    """"Have an admin account? Sign in with that account" on the Need admin approval page."""
+    tx = transaction()
+    if tx is None:
+        return error_page(9002313)
+    tx.pop("user_id", None)
+    return sign_in_page(tx, login="")
 
 
 @bp.post("/<tenant>/oauth2/v2.0/authorize/admin-approval")

@@ -11,10 +11,19 @@ from .tokens import Signer, TokenStore
 
 @dataclass
 class TenantSettings:
-    admin_consent_required: bool = False
+    """What a tenant's administrators decide; the defaults are Entra's (see CONFORMANCE.md)."""
+    # Delegated User.Read.All and GroupMember.Read.All need an administrator's approval.
+    admin_consent_required: bool = True
     token_lifetime: int = 3599
     delta_token_ttl: int = 7 * 24 * 3600
     delta_tokens_valid_after: float = 0.0
+    # Seconds before a change reaches the index that ConsistencyLevel: eventual reads use.
+    index_lag_seconds: float = 0.0
+    # authorizationPolicy defaultUserRolePermissions.allowedToReadOtherUsers.
+    users_can_read_other_users: bool = True
+    # Guest user access: "member" (same as members), "limited" (Entra's default: no listing of
+    # all groups or users) or "restricted" (only their own objects).
+    guest_access: str = "limited"
 
 
 @dataclass
@@ -43,8 +52,10 @@ class SimState:
     groups: int | None = None
     team_size: int | None = None
     default_token_lifetime: int = 3599
-    default_admin_consent_required: bool = False
+    default_admin_consent_required: bool = True
     default_latency_ms: int = 0
+    # Demo mode: the demo tenant's administrator has already approved the demo app.
+    demo_consent: bool = False
     directory: object = None
     tokens: TokenStore = field(default_factory=TokenStore)
     tenant: TenantSettings = field(default_factory=TenantSettings)
@@ -56,6 +67,7 @@ class SimState:
     started: float = field(default_factory=time.time)
     clients: dict = field(default_factory=lambda: {
         demo.CLIENT_ID: {"secret": demo.CLIENT_SECRET, "name": demo.CLIENT_NAME, "redirect_uris": [],
+                        "secret_expired": False,
                         "permissions": ["User.Read", "User.Read.All", "GroupMember.Read.All"]}})
 
     def __post_init__(self):
@@ -69,6 +81,7 @@ class SimState:
         The signing key is kept, so access tokens issued earlier still verify."""
         started = time.perf_counter()
         directory = build_tenant(users, groups, team_size)
+        directory.index_lag = lambda: self.tenant.index_lag_seconds
         with self.lock:
             self.users, self.groups, self.directory = users, groups, directory
             self.team_size = team_size
@@ -76,6 +89,10 @@ class SimState:
             self.tenant = TenantSettings(token_lifetime=self.default_token_lifetime,
                                          admin_consent_required=self.default_admin_consent_required)
             self.faults, self.transactions = Faults(latency_ms=self.default_latency_ms), {}
+            for client in self.clients.values():
+                client["secret_expired"] = False
+            if self.demo_consent:
+                self.tokens.grant_tenant_consent(demo.CLIENT_ID, self.clients[demo.CLIENT_ID]["permissions"])
             self.request_log.clear()
             self.counters.clear()
         return time.perf_counter() - started

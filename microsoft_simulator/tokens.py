@@ -17,6 +17,7 @@ OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 GRAPH_SCOPES = {"User.Read", "User.ReadBasic.All", "User.Read.All", "GroupMember.Read.All",
                 "Group.Read.All", "Directory.Read.All"}
 ADMIN_ONLY_SCOPES = {"User.Read.All", "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}
+GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 CODE_LIFETIME = 600
 REFRESH_INACTIVITY_LIFETIME = 90 * 24 * 3600
 
@@ -159,6 +160,16 @@ def access_token_claims(tenant_id, client_id, app_name, user, scopes, lifetime):
             "scp": " ".join(sorted(scopes)), "sub": b64url(user["id"].encode()),
             "tid": tenant_id, "unique_name": user["userPrincipalName"],
             "upn": user["userPrincipalName"], "uti": b64url(uuid.uuid4().bytes), "ver": "1.0"}
+
+
+def app_token_claims(tenant_id, client_id, app_name, lifetime):
+    """An app-only token (client credentials): no user, no scp; roles only for application
+    permissions, of which the demo app has none."""
+    now = int(time.time())
+    return {"aud": GRAPH_APP_ID, "iss": f"https://sts.windows.net/{tenant_id}/", "iat": now,
+            "nbf": now, "exp": now + lifetime, "app_displayname": app_name, "appid": client_id,
+            "idtyp": "app", "oid": client_id, "sub": client_id, "tid": tenant_id,
+            "uti": b64url(uuid.uuid4().bytes), "ver": "1.0"}
 
 
 def client_info(user_id, tenant_id):

@@ -38,7 +38,9 @@ def start_simulator(env):
     state_dir = INSTANCE / "microsoft-simulator"
     port = os.environ.get("SIMULATOR_PORT", "8443")
     process = subprocess.Popen(
-        [sys.executable, "-m", "microsoft_simulator", "--port", port, "--state-dir", str(state_dir)],
+        # Demo mode: the demo tenant's administrator has already approved the app (its pages say so).
+        [sys.executable, "-m", "microsoft_simulator", "--port", port, "--state-dir", str(state_dir),
+         "--demo-consent"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
         line = line.strip()

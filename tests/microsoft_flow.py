@@ -19,8 +19,8 @@ import pytest
 
 # The connect helpers live in the harness (benchmarks use them too); tests import them from here.
 from harness.connect import (  # noqa: F401
-    FAST_RETRIES, FAST_WORKER_ENV, connect_organisation, import_settings_url, return_to_app,
-    sign_in_at_microsoft, simulator_config, start_connect)
+    FAST_RETRIES, FAST_WORKER_ENV, approve_for_organisation, connect_organisation,
+    import_settings_url, return_to_app, sign_in_at_microsoft, simulator_config, start_connect)
 from harness.factory import sign_in
 from harness.microsoft_browser import MicrosoftBrowser, Page  # noqa: F401
 from harness.simulator import SimulatorProcess

@@ -82,6 +82,7 @@ def seed_demo_command():
 
 def init_cli(app):
     from webapp.keys import keys_cli
+    from webapp.microsoft.cli import microsoft_cli
     from webapp.privacy.cli import privacy_cli
-    for group in (org_cli, user_cli, demo_cli, keys_cli, privacy_cli):
+    for group in (org_cli, user_cli, demo_cli, keys_cli, privacy_cli, microsoft_cli):
         app.cli.add_command(group)

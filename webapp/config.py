@@ -117,6 +117,9 @@ class Config:
     MICROSOFT_AUTHORITY = os.environ.get(
         "MICROSOFT_AUTHORITY", "https://login.microsoftonline.com/organizations")
     MICROSOFT_GRAPH_URL = os.environ.get("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com/v1.0")
+    # The Directory (tenant) ID that owns the app registration: app-only token requests (the
+    # operator's `microsoft check` and the probe that ends a credentials pause) need a tenant.
+    MICROSOFT_HOME_TENANT_ID = os.environ.get("MICROSOFT_HOME_TENANT_ID", "").strip()
     TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
     HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "30"))
     # Graph retries: a sync gives up after this many seconds of waiting out 429/503/504 in all.
@@ -124,6 +127,8 @@ class Config:
     GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "8"))
     # Back-off when Microsoft sends no Retry-After: base, 2x base, 4x base, ... plus jitter.
     GRAPH_BASE_BACKOFF_SECONDS = float(os.environ.get("GRAPH_BASE_BACKOFF_SECONDS", "1"))
+    # ... doubling each time, but never more than this per wait (Retry-After is honoured as sent).
+    GRAPH_MAX_BACKOFF_SECONDS = float(os.environ.get("GRAPH_MAX_BACKOFF_SECONDS", "60"))
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
     # Audit log entries older than this are removed by the daily erasure job (two years).

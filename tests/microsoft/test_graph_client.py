@@ -2,6 +2,8 @@
 
 The same client runs against the Microsoft simulator over HTTPS in the sync and fault suites.
 """
+import urllib.parse
+
 import pytest
 import requests
 
@@ -16,12 +18,17 @@ class FakeResponse:
         return self._body
 
 
-class ScriptedSession:
+class ScriptedSession(requests.Session):
+    """A real Session (so requests prepares each URL as it would) whose answers are scripted."""
+
     def __init__(self, *answers):
+        super().__init__()
         self.answers, self.calls = list(answers), []
 
-    def get(self, url, params=None, timeout=None, headers=None):
-        self.calls.append({"url": url, "params": params, "timeout": timeout, "headers": headers})
+    def send(self, prepared, timeout=None, **settings):
+        query = urllib.parse.urlsplit(prepared.url).query
+        self.calls.append({"url": prepared.url, "params": dict(urllib.parse.parse_qsl(query)) or None,
+                           "timeout": timeout, "headers": dict(prepared.headers)})
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -93,10 +100,25 @@ def test_not_found_is_its_own_error_and_never_holds_the_token():
 
 
 def test_pages_follow_next_links_exactly():
-    next_link = "https://graph.example/v1.0/groups?$skiptoken=abc"
+    """"Paging Microsoft Graph data": send the whole @odata.nextLink as given; its opaque
+    $skiptoken may hold percent-encodings that requests would otherwise rewrite (%7E to ~)."""
+    next_link = "https://graph.example/v1.0/groups?$top=999&$skiptoken=X%27445%7E3707%27"
     client, session, _, _ = client_with(
         FakeResponse(200, {"value": [1], "@odata.nextLink": next_link}),
+        FakeResponse(200, {"value": [], "@odata.nextLink": next_link + "&more"}),  # may be empty
         FakeResponse(200, {"value": [2]}))
     pages = list(client.iter_pages("/groups", params={"$top": "999"}))
-    assert [p["value"] for p in pages] == [[1], [2]]
-    assert session.calls[1]["url"] == next_link and session.calls[1]["params"] is None
+    assert [p["value"] for p in pages] == [[1], [], [2]]
+    assert session.calls[0]["url"] == "https://graph.example/v1.0/groups?%24top=999"
+    assert [call["url"] for call in session.calls[1:]] == [next_link, next_link + "&more"]
+
+
+def test_429_without_retry_after_backs_off_exponentially_up_to_the_cap():
+    """Graph's throttling guidance: no Retry-After, so exponential back-off; never longer than
+    max_backoff a wait, so one stubborn request cannot stall a sync for minutes at a time."""
+    client, _, _, sleeps = client_with(*[FakeResponse(429)] * 6, FakeResponse(200, {"ok": True}),
+                                       base_backoff=1.0, max_backoff=5.0, max_attempts=8,
+                                       max_total_wait=300)
+    assert client.get_json("/groups/g/transitiveMembers") == {"ok": True}
+    assert [round(s) for s in sleeps[:3]] == [1, 2, 4] and all(1 <= s <= 5.0 for s in sleeps)
+    assert sleeps[3:] == [5.0, 5.0, 5.0]

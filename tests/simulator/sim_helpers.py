@@ -96,6 +96,16 @@ def msal_app(sim, cache=None):
         authority=sim.env["MICROSOFT_AUTHORITY"], instance_discovery=False, token_cache=cache)
 
 
+def approve_for_organisation(sim, state="approved"):
+    """What a tenant's administrator does once: the admin consent endpoint, Accept. Returns the
+    answer Microsoft sent back to the app. Ordinary users can then sign in to the app."""
+    admin = Browser(sim)
+    admin.open(f"{sim.base_url}/organizations/v2.0/adminconsent?" + urllib.parse.urlencode(
+        {"client_id": demo.CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": state}))
+    admin.sign_in(demo.ADMIN_UPN)
+    return admin.click("Accept")
+
+
 def sign_in_with_msal(sim, browser, account=demo.ADMIN_UPN, scopes=APP_SCOPES, **flow_kwargs):
     """Full interactive flow; returns (app, MSAL result). Accepts consent if asked."""
     app = msal_app(sim)

@@ -23,6 +23,9 @@ def shape(group):
             (True, False): "distribution"}.get(flags)
 
 
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+
+
 def all_pages(graph, url, headers=None):
     items, pages = [], 0
     while url:
@@ -113,12 +116,13 @@ def test_team_size_makes_teams_of_that_many_distinct_users(sim, graph):
     teams = []
     for team_no in (1, 2, 3):
         members, _ = all_pages(graph, f"{graph.base}/groups/{team_group_id(team_no)}"
-                                      "/transitiveMembers/microsoft.graph.user?$top=999")
+                                      "/transitiveMembers/microsoft.graph.user?$top=999&$count=true",
+                               EVENTUAL)
         teams.append({m["id"] for m in members})
     assert [len(team) for team in teams] == [10, 10, 5]
     assert not (teams[0] & teams[1]) and not (teams[1] & teams[2])
     staff, _ = all_pages(graph, f"{graph.base}/groups/{demo.GENERATED_STAFF_GROUP_ID}"
-                                "/transitiveMembers/microsoft.graph.user?$top=999")
+                                "/transitiveMembers/microsoft.graph.user?$top=999&$count=true", EVENTUAL)
     assert {m["id"] for m in staff} == teams[0] | teams[1] | teams[2]
     refused = sim.control.session.post(f"{sim.base_url}/_simulator/reset", json={"team_size": 0},
                                        verify=sim.ca_path, timeout=30)

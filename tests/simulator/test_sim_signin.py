@@ -5,7 +5,8 @@ import urllib.parse
 
 import requests
 
-from sim_helpers import APP_SCOPES, REDIRECT_URI, Browser, Form, msal_app, sign_in_with_msal
+from sim_helpers import (APP_SCOPES, REDIRECT_URI, Browser, Form, approve_for_organisation, msal_app,
+                         sign_in_with_msal)
 from microsoft_simulator import demo
 
 
@@ -50,6 +51,7 @@ def test_full_msal_flow_returns_entra_shaped_tokens(sim, browser):
 
 
 def test_remembered_account_signs_in_silently_even_when_another_was_intended(sim, browser):
+    approve_for_organisation(sim)
     sign_in_with_msal(sim, browser, account=demo.PERSONAL_UPN)
     app = msal_app(sim)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
@@ -62,6 +64,7 @@ def test_remembered_account_signs_in_silently_even_when_another_was_intended(sim
 
 
 def test_select_account_shows_picker_and_use_another_account(sim, browser):
+    approve_for_organisation(sim)
     sign_in_with_msal(sim, browser, account=demo.PERSONAL_UPN)
     app = msal_app(sim)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI, prompt="select_account",
@@ -71,8 +74,8 @@ def test_select_account_shows_picker_and_use_another_account(sim, browser):
     page.button(demo.PERSONAL_UPN)
     page = browser.click("Use another account")
     assert page.forms[0]["inputs"]["login"] == demo.ADMIN_UPN  # login_hint pre-fills
-    page = browser.sign_in(demo.ADMIN_UPN)
-    result = app.acquire_token_by_auth_code_flow(flow, browser.click("Accept"))
+    auth_response = browser.sign_in(demo.ADMIN_UPN)  # approved for everyone: no consent page
+    result = app.acquire_token_by_auth_code_flow(flow, auth_response)
     assert result["id_token_claims"]["oid"] == demo.ADMIN_ID
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI, prompt="select_account")
     browser.open(flow["auth_uri"])
@@ -191,6 +194,7 @@ def test_form_post_response_mode(sim):
 
 
 def test_logout_forgets_the_remembered_account(sim, browser):
+    approve_for_organisation(sim)
     sign_in_with_msal(sim, browser, account=demo.PERSONAL_UPN)
     back = browser.open(f"{sim.base_url}/organizations/oauth2/v2.0/logout?post_logout_redirect_uri="
                         + urllib.parse.quote(REDIRECT_URI))

@@ -3,7 +3,7 @@ import urllib.parse
 
 import requests
 
-from sim_helpers import APP_SCOPES, REDIRECT_URI, msal_app, sign_in_with_msal
+from sim_helpers import APP_SCOPES, REDIRECT_URI, approve_for_organisation, msal_app, sign_in_with_msal
 from microsoft_simulator import demo
 
 
@@ -53,13 +53,13 @@ def test_expired_refresh_token_is_700082(sim, browser):
 
 
 def test_disabled_user_cannot_refresh(sim, browser):
+    approve_for_organisation(sim)
     _, first = sign_in_with_msal(sim, browser, account=demo.PERSONAL_UPN)
     sim.control.update_user(demo.PERSONAL_ID, accountEnabled=False)
     assert _refresh(sim, first["refresh_token"]).json()["error_codes"] == [50057]
 
 
-def test_admin_consent_required_blocks_non_admin_until_granted(sim, browser):
-    sim.control.set_tenant(admin_consent_required=True)
+def test_admin_consent_is_required_by_default_and_blocks_non_admin_until_granted(sim, browser):
     app = msal_app(sim)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
     browser.open(flow["auth_uri"])
@@ -80,7 +80,7 @@ def test_admin_consent_required_blocks_non_admin_until_granted(sim, browser):
     assert "for your organisation" in page.text
     granted = admin_browser.click("Accept")
     assert granted == {"admin_consent": "True", "tenant": demo.TENANT_ID, "state": "admin-1",
-                       "scope": granted["scope"]}
+                       "scope": granted["scope"]}  # no error: the only shape that means approved
     # now the non-admin gets through (user consent for the remaining scopes is not needed)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
     outcome = browser.open(flow["auth_uri"])
@@ -93,12 +93,42 @@ def test_adminconsent_by_non_admin_is_refused(sim, browser):
     url = f"{sim.base_url}/organizations/v2.0/adminconsent?" + urllib.parse.urlencode(
         {"client_id": demo.CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": "s"})
     browser.open(url)
-    response = browser.sign_in(demo.PERSONAL_UPN)
+    page = browser.sign_in(demo.PERSONAL_UPN)
+    assert "Need admin approval" in page.text  # told to ask an administrator, on a page
+    response = browser.click("Return to the application without granting consent")
+    assert response["admin_consent"] == "True" and "tenant" not in response
     assert response["error"] == "access_denied" and "AADSTS90094" in response["error_description"]
+    assert response["state"] == "s"
+
+
+def test_adminconsent_declined_comes_back_with_admin_consent_true_and_an_error(sim, browser):
+    """"Admin consent on the Microsoft identity platform", error response: admin_consent=True
+    on failure too, with error=consent_required and AADSTS65004, and no tenant."""
+    url = f"{sim.base_url}/organizations/v2.0/adminconsent?" + urllib.parse.urlencode(
+        {"client_id": demo.CLIENT_ID, "redirect_uri": REDIRECT_URI, "state": "s"})
+    browser.open(url)
+    browser.sign_in(demo.ADMIN_UPN)
+    response = browser.click("Cancel")
+    assert (response["admin_consent"], response["error"], response["state"]) == (
+        "True", "consent_required", "s")
+    assert response["error_description"].startswith(
+        "AADSTS65004: The resource owner or authorization server denied the request.")
+    assert "tenant" not in response
+
+
+def test_a_non_admin_can_switch_to_an_admin_account_on_the_approval_page(sim, browser):
+    app = msal_app(sim)
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    browser.open(flow["auth_uri"])
+    assert "Need admin approval" in browser.sign_in(demo.PERSONAL_UPN).text
+    page = browser.click("Sign in with that account")
+    assert "Password" in page.labels
+    browser.sign_in(demo.ADMIN_UPN)
+    result = app.acquire_token_by_auth_code_flow(flow, browser.click("Accept"))
+    assert result["id_token_claims"]["oid"] == demo.ADMIN_ID
 
 
 def test_admin_can_consent_for_the_organisation_on_the_consent_page(sim, browser):
-    sim.control.set_tenant(admin_consent_required=True)
     app = msal_app(sim)
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
     browser.open(flow["auth_uri"])

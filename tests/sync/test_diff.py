@@ -16,16 +16,51 @@ def existing(row_id, uid, email, status="active", excluded=False, in_group=True,
                     status, excluded, in_group)
 
 
-def test_email_falls_back_to_the_sign_in_name_and_guests_are_skipped_by_either_sign():
+def test_email_falls_back_to_the_sign_in_name_and_the_account_type_decides_who_is_a_guest():
+    """Microsoft's userType decides (B2B collaboration: an external member has userType Member
+    and an #EXT# sign-in name); only when Microsoft gives no type does #EXT# mark a guest."""
     plan = plan_changes([user("a", upn="a@t.example"),
                          user("g1", mail="g@x.example", user_type="Guest"),
-                         user("g2", mail="h@x.example", upn="h_x.example#EXT#@t.example")], [], {})
-    assert [(p.email, row) for p, row in plan.adds] == [("a@t.example", None)]
+                         user("b2b", mail="h@x.example", upn="h_x.example#EXT#@t.example"),
+                         user("typeless", mail="i@x.example", upn="i_x.example#EXT#@t.example",
+                              user_type=None),
+                         user("plain-typeless", upn="p@t.example", user_type=None)], [], {})
+    assert sorted((p.microsoft_id, p.email) for p, _ in plan.adds) == [
+        ("a", "a@t.example"), ("b2b", "h@x.example"), ("plain-typeless", "p@t.example")]
     assert {(p.microsoft_id, reason) for p, reason, _ in plan.skips} == {
-        ("g1", m.GUEST), ("g2", m.GUEST)}
+        ("g1", m.GUEST), ("typeless", m.INVITED)}
     with_guests = plan_changes([user("g1", mail="g@x.example", user_type="Guest")], [], {},
                                include_guests=True)
     assert len(with_guests.adds) == 1
+
+
+def test_an_invited_accounts_ext_name_is_no_email_address():
+    """mail null means no mailbox: the sign-in name stands in for it, unless it is an #EXT#
+    name, which no mail reaches."""
+    plan = plan_changes([user("member", upn="h_x.example#EXT#@t.example"),
+                         user("no-mailbox", upn="cover.teacher@t.example")], [], {})
+    assert [(p.microsoft_id, p.email) for p, _ in plan.adds] == [("no-mailbox", "cover.teacher@t.example")]
+    assert [(p.microsoft_id, r) for p, r, _ in plan.skips] == [("member", m.NO_EMAIL)]
+
+
+def test_a_member_named_by_id_alone_is_never_added_and_a_synced_one_keeps_their_details():
+    """Graph's limited information: only @odata.type and id, every other property null."""
+    limited = MicrosoftUser("known", None, None, None, None, None, None, None)
+    stranger = MicrosoftUser("new", None, None, None, None, None, None, None)
+    row = existing(1, "known", "known@t.example", name="Known Person")
+    plan = plan_changes([limited, stranger], [row], {})
+    assert not plan.adds and not plan.updates and not plan.suspends
+    assert [(p.microsoft_id, r) for p, r, _ in plan.skips] == [("new", m.LIMITED_INFO)]
+    assert [(r.id, p.display_name, p.email, reason) for r, p, reason in plan.keeps] == [
+        (1, "Known Person", "known@t.example", m.LIMITED_INFO)]
+
+
+def test_names_in_any_script_are_kept_whole_up_to_microsofts_256_characters():
+    names = ["ليلى حداد", "王小明", "Zoë Ångström", "Jose\u0301 Nu\u0301n\u0303ez", "Ana 🎓 Silva",
+             "ك" * 256]
+    plan = plan_changes([user(f"u{i}", mail=f"u{i}@t.example", name=n) for i, n in enumerate(names)],
+                        [], {})
+    assert [p.display_name for p, _ in plan.adds] == names
 
 
 def test_two_people_with_one_email_are_both_skipped_but_a_disabled_twin_does_not_count():

@@ -17,7 +17,7 @@ class User(UserMixin, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(320), nullable=False)
     email_normalised = db.Column(db.String(320), nullable=False, unique=True, index=True)
-    display_name = db.Column(db.String(255), nullable=False, default="")
+    display_name = db.Column(db.String(256), nullable=False, default="")  # Microsoft's limit
     password_hash = db.Column(db.String(255))
     job_title = db.Column(db.String(255))
     department = db.Column(db.String(255))

@@ -14,7 +14,8 @@ import requests
 from flask import current_app
 
 from webapp.clock import utcnow
-from webapp.microsoft import identity, services, tokens
+from webapp.microsoft import app_credentials, identity, services, tokens
+from webapp.microsoft.identity import aadsts_summary
 from webapp.microsoft.graph import GraphClient, GraphError, GraphGaveUp
 from webapp.microsoft.models import ATTEMPT_STARTED, CONNECTED
 from webapp.orgs.services import membership_for
@@ -36,6 +37,10 @@ MICROSOFT_ERROR = "microsoft_error"
 WRONG_ACCOUNT = "wrong_account"
 MISSING_ORGANISATIONS = "missing_organisations"
 ACCOUNT_DISABLED = "account_disabled"
+APP_CREDENTIALS_REFUSED = "app_credentials_refused"  # the platform's secret: the operators' problem
+# Outcomes whose page hands over the admin-consent link (a decline may also be a non-admin who
+# pressed "Return to the application" on Microsoft's Need admin approval page).
+CONSENT_LINK_OUTCOMES = {ADMIN_CONSENT_NEEDED, CANCELLED}
 
 
 OUTCOME_LABELS = {
@@ -46,6 +51,7 @@ OUTCOME_LABELS = {
     UNREACHABLE: "Microsoft could not be reached", MICROSOFT_ERROR: "Refused by Microsoft",
     WRONG_ACCOUNT: "Wrong Microsoft account", MISSING_ORGANISATIONS: "Account missing from a school",
     ACCOUNT_DISABLED: "Account disabled in Microsoft",
+    APP_CREDENTIALS_REFUSED: "Refused: the platform's app credentials (operators told)",
 }
 
 
@@ -127,8 +133,12 @@ def _judge(flow, organisation, user, auth_response):
         return Outcome(STATE_MISMATCH, detail="The answer from Microsoft did not match this sign-in.")
     except requests.RequestException as error:
         return Outcome(UNREACHABLE, detail=_describe(error))
+    if result.get("error") == "invalid_client":
+        code = app_credentials.refused(result).code
+        return Outcome(APP_CREDENTIALS_REFUSED, detail=code or "invalid_client")
     if "error" in result:
         return _error_outcome(result)
+    app_credentials.accepted()
     return _check_account(organisation, user, result, cache)
 
 
@@ -225,11 +235,6 @@ def _error_outcome(response):
     if error == "access_denied":
         return Outcome(CANCELLED, detail=description or error)
     return Outcome(MICROSOFT_ERROR, detail=f"{error}: {description}" if description else error)
-
-
-def aadsts_summary(description):
-    """Microsoft's message without its trace and correlation ids (kept short for a person)."""
-    return description.split(" Trace ID:", 1)[0].strip().splitlines()[0] if description else ""
 
 
 def _describe(error):

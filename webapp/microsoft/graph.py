@@ -1,8 +1,10 @@
 """Every Microsoft Graph call goes through GraphClient: timeouts, paging, throttling, errors.
 
 Throttled (429) and unavailable (503, 504) answers are retried after the server's Retry-After
-(fractional seconds allowed), else an exponential back-off with jitter; dropped connections are
-retried the same way. A 401 gets one fresh token. The client gives up with GraphGaveUp after
+(fractional seconds allowed), else an exponential back-off with jitter, each wait capped at
+`max_backoff` (Graph's throttling guidance: exponential back-off when no Retry-After comes;
+429s on group reads often have none); dropped connections are retried the same way.
+An @odata.nextLink is requested exactly as Microsoft wrote it ("Paging Microsoft Graph data"). A 401 gets one fresh token. The client gives up with GraphGaveUp after
 `max_attempts` tries of one request or `max_total_wait` seconds of waiting in all.
 """
 import random
@@ -58,14 +60,20 @@ def error_from_response(response):
     return kind(message, status=response.status_code, code=code)
 
 
+def _jitter(delay):
+    """Up to a tenth more (at most a second): many clients throttled together don't return together."""
+    return random.uniform(0, min(1.0, delay * 0.1 + 0.05))
+
+
 class GraphClient:
     def __init__(self, base_url, token_provider, *, session=None, timeout=30.0, max_attempts=8,
-                 max_total_wait=300.0, base_backoff=1.0, sleep=time.sleep):
+                 max_total_wait=300.0, base_backoff=1.0, max_backoff=60.0, sleep=time.sleep):
         self.base_url = base_url.rstrip("/")
         self.token_provider = token_provider  # token_provider(force_refresh=False) -> str
         self.session = session or requests.Session()
         self.timeout, self.max_attempts = timeout, max_attempts
         self.max_total_wait, self.base_backoff = max_total_wait, base_backoff
+        self.max_backoff = max_backoff
         self.sleep = sleep
         self.total_waited = 0.0
         self.retries = 0
@@ -91,7 +99,7 @@ class GraphClient:
         token, refreshed = self.token_provider(force_refresh=False), False
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout, headers={
+                response = self._get(url, params, {
                     **headers, "Authorization": f"Bearer {token}", "Accept": "application/json"})
             except CONNECTION_ERRORS as error:
                 self._wait(None, attempt, f"the connection to Microsoft failed ({type(error).__name__})")
@@ -108,11 +116,24 @@ class GraphClient:
             return response
         raise GraphGaveUp(f"Microsoft Graph still failed after {self.max_attempts} attempts.")
 
+    def _get(self, url, params, headers):
+        """GET; without params the URL goes out byte for byte (requests would otherwise re-encode
+        it, e.g. turn %7E into ~ inside an opaque $skiptoken)."""
+        prepared = self.session.prepare_request(requests.Request("GET", url, params=params,
+                                                                 headers=headers))
+        if params is None:
+            prepared.url = url
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        return self.session.send(prepared, timeout=self.timeout, **settings)
+
     def _wait(self, retry_after, attempt, why):
         if attempt >= self.max_attempts:
             raise GraphGaveUp(f"Gave up after {attempt} attempts: {why}.")
-        delay = retry_after if retry_after is not None else self.base_backoff * 2 ** (attempt - 1)
-        delay += random.uniform(0, min(1.0, delay * 0.1 + 0.05))  # jitter: don't stampede back
+        if retry_after is not None:  # Microsoft's own figure, waited out as sent
+            delay = retry_after + _jitter(retry_after)
+        else:
+            delay = self.base_backoff * 2 ** (attempt - 1)
+            delay = min(delay + _jitter(delay), self.max_backoff)
         if self.total_waited + delay > self.max_total_wait:
             raise GraphGaveUp(f"Gave up after waiting {self.total_waited:.0f} s in all: {why}.")
         self.total_waited += delay

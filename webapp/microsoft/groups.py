@@ -12,10 +12,13 @@ from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.listing import contains
-from webapp.microsoft.graph import GraphError, GraphNotFound
+from webapp.microsoft import forbidden
+from webapp.microsoft.app_credentials import AppCredentialsRefused
+from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
-                                     GroupSnapshot, SnapshotGroup, connection_for_organisation)
+                                     GroupSnapshot, MicrosoftConnection, SnapshotGroup,
+                                     connection_for_organisation)
 from webapp.redis_conn import enqueue
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
@@ -86,9 +89,9 @@ def take_snapshot(connection_id, graph_client):
             snapshot.pages_fetched += 1
             snapshot.groups_fetched = len(fetched)
             db.session.commit()
-    except (GraphError, ReconnectNeeded, ConnectionError) as error:
+    except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError) as error:
         db.session.rollback()
-        _finish(snapshot, SNAPSHOT_FAILED, _plain_error(error))
+        _finish(snapshot, SNAPSHOT_FAILED, _plain_error(error, snapshot.connection_id))
         return False
     _replace_groups(connection_id, fetched)
     _finish(snapshot, SNAPSHOT_FINISHED)
@@ -112,9 +115,13 @@ def _finish(snapshot, status, error=None):
     db.session.commit()
 
 
-def _plain_error(error):
-    if isinstance(error, ReconnectNeeded):
+def _plain_error(error, connection_id):
+    if isinstance(error, (ReconnectNeeded, AppCredentialsRefused)):
         return str(error)
+    if isinstance(error, GraphForbidden):
+        refusal = forbidden.explain(db.session.get(MicrosoftConnection, connection_id),
+                                    "list your organisation's groups")
+        return f"{refusal.message} {refusal.fix}"
     return f"Microsoft did not give us the list of groups: {error}"
 
 
@@ -173,7 +180,7 @@ def remember_member_counts(organisation, group_ids, graph_client):
     for group_id, row in listed.items():
         try:
             row.member_count = member_count(graph_client, group_id)
-        except (GraphError, ReconnectNeeded, ConnectionError):
+        except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError):
             break
     if listed:
         db.session.commit()

@@ -12,7 +12,7 @@ import msal
 from flask import current_app, url_for
 
 from webapp.extensions import db
-from webapp.microsoft import tokens
+from webapp.microsoft import app_credentials, tokens
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, MicrosoftConnection
 from webapp.redis_conn import get_redis, redis_key
 
@@ -116,15 +116,23 @@ def home_account_id(cache):
     return accounts[0]["home_account_id"] if accounts else ""
 
 
-def admin_consent_url(redirect_uri, tenant=None, config=None):
-    """Microsoft's admin-consent page for this app, to forward to a tenant's administrator."""
+def admin_consent_url(redirect_uri, tenant=None, config=None, state=None):
+    """Microsoft's admin-consent page for this app, to forward to a tenant's administrator
+    (admin_consent.consent_link adds the state that proves an answer is ours)."""
     config = config or current_app.config
     authority = config["MICROSOFT_AUTHORITY"].rstrip("/")
     if tenant:
         authority = authority.rsplit("/", 1)[0] + "/" + tenant
-    query = urlencode({"client_id": config["MICROSOFT_CLIENT_ID"], "redirect_uri": redirect_uri,
-                       "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in SCOPES)})
-    return f"{authority}/v2.0/adminconsent?{query}"
+    query = {"client_id": config["MICROSOFT_CLIENT_ID"], "redirect_uri": redirect_uri,
+             "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in SCOPES)}
+    if state:
+        query["state"] = state
+    return f"{authority}/v2.0/adminconsent?{urlencode(query)}"
+
+
+def aadsts_summary(description):
+    """Microsoft's message without its trace and correlation ids (kept short for a person)."""
+    return description.split(" Trace ID:", 1)[0].strip().splitlines()[0] if description else ""
 
 
 def access_token_for(connection_id, force_refresh=False):
@@ -153,6 +161,10 @@ def token_result_for(connection_id, force_refresh=False):
 
 
 def _token_or_reconnect(connection, result):
+    if result and result.get("error") == "invalid_client":  # the platform's secret, not the school
+        raise app_credentials.refused(result)
+    if result and result.get("token_source") == "identity_provider":
+        app_credentials.accepted()  # Microsoft took the client secret just now
     if result and "access_token" in result:
         if result.get("scope") and result["scope"] != connection.granted_scopes:
             connection.granted_scopes = result["scope"]
@@ -162,6 +174,8 @@ def _token_or_reconnect(connection, result):
             db.session.commit()
         return result
     error = (result or {}).get("error", "no_account")
+    if error in REFRESH_FAILURES:
+        app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
         reason = ("Microsoft no longer accepts the saved sign-in for "
                   f"{connection.account_email} ({error}). Reconnect to Microsoft.")

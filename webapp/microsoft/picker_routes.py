@@ -13,6 +13,7 @@ from webapp.htmx import is_htmx_request
 from webapp.microsoft import groups, selection
 from webapp.microsoft.blueprint import bp
 from webapp.microsoft.graph import GraphError
+from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import SYNC_MEMBERS, connection_for_organisation
 from webapp.microsoft.services import graph_client_for
@@ -93,7 +94,7 @@ def save_groups():
         saved = selection.save_selection(g.organisation, current_user, roles, client)
     except ServiceError as error:
         return _refused(connection, str(error))
-    except ReconnectNeeded as error:
+    except (ReconnectNeeded, AppCredentialsRefused) as error:
         flash(str(error), "error")
         return redirect(url_for("microsoft.import_microsoft")), 303
     except (GraphError, requests.RequestException) as error:

@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.microsoft import connect, groups, identity, services
+from webapp.microsoft import admin_consent, connect, groups, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
@@ -76,14 +76,18 @@ def disconnect():
 
 
 def render_outcome(outcome):
-    return render_template("microsoft/outcome.html", outcome=outcome,
-                           consent_url=identity.admin_consent_url(callback_url()))
+    organisation = getattr(g, "organisation", None)
+    consent_url = (admin_consent.consent_link(organisation, callback_url())
+                   if organisation is not None and outcome.code in connect.CONSENT_LINK_OUTCOMES
+                   else None)
+    return render_template("microsoft/outcome.html", outcome=outcome, consent_url=consent_url,
+                           who_can_approve=admin_consent.WHO_CAN_APPROVE)
 
 
 @callback_bp.route("/microsoft/callback")
 def callback():
-    if request.args.get("admin_consent"):
-        return render_template("microsoft/admin_consent_done.html")
+    if "admin_consent" in request.args:  # Microsoft sends it on approval and on refusal alike
+        return _admin_consent_answer()
     if not current_user.is_authenticated:
         return _flow_missing_page()
     stored = connect.take_flow(session.pop(FLOW_SESSION_KEY, None))
@@ -97,6 +101,17 @@ def callback():
               "success")
         return redirect(url_for("microsoft.groups_page"))
     return render_outcome(outcome)
+
+
+def _admin_consent_answer():
+    answer = admin_consent.judge(request.args.to_dict())
+    retry_url = None
+    if answer.code != admin_consent.APPROVED and answer.organisation is not None:
+        retry_url = admin_consent.consent_link(answer.organisation, callback_url())
+    status = 400 if answer.code in (admin_consent.FAILED, admin_consent.UNCONFIRMED) else 200
+    return render_template("microsoft/admin_consent_answer.html", answer=answer,
+                           retry_url=retry_url, who_can_approve=admin_consent.WHO_CAN_APPROVE,
+                           link_days=admin_consent.LINK_DAYS), status
 
 
 def _admin_organisation(organisation_id):

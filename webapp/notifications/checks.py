@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 
 from webapp.extensions import db
+from webapp.microsoft import app_credentials
 from webapp.microsoft.client_secret import secret_expiry_notice
 from webapp.notifications import delivery, events
 from webapp.notifications.models import NotificationEvent
@@ -24,7 +25,10 @@ def run_checks(now):
 
 def raise_no_recent_success(now):
     """Automatic sync on for 48 hours and no sync completed in those 48 hours: once per school
-    day (the school's own date, as every event)."""
+    day (the school's own date, as every event). Not while Microsoft refuses the platform's app
+    credentials: that is the operators' to fix, and they were told."""
+    if app_credentials.refusal() is not None:
+        return
     cutoff = now - STALE_AFTER
     completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
                                m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,

@@ -23,6 +23,7 @@ from webapp.user_sync import models as m
 
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
 NO_RECENT_SUCCESS, RECOVERED, SECRET_EXPIRY = "no_recent_success", "recovered", "client_secret"
+APP_CREDENTIALS = "app_credentials"  # Microsoft refused the platform's client secret (operators)
 # The kinds each admin can turn off on the Notifications page, in the order shown there.
 ADMIN_EVENTS = {
     SYNC_FAILED: "An automatic sync failed",

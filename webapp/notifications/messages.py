@@ -34,6 +34,13 @@ def compose(row, organisation=None, secret_notice=None):
         return Mail(subject="rostersync: the Microsoft client secret needs renewing",
                     headline=secret_notice or payload.get("message", ""),
                     paragraphs=["Until a new secret is set, schools cannot connect or sync."])
+    if row.event == e.APP_CREDENTIALS:
+        return Mail(subject="rostersync: Microsoft refuses the platform's app credentials",
+                    headline=payload.get("message", ""),
+                    paragraphs=["Every school's sync fails until this is fixed; schools were told "
+                                "only that the operators know (reconnecting cannot help them). "
+                                "Fix the secret, then run `flask --app wsgi microsoft check`: "
+                                "its successful token request resumes automatic syncs."])
     name = organisation.name
     sync_url = external_url("user_sync.index", org_id=organisation.id)
     mail = _school_mail(row.event, name, payload, organisation)

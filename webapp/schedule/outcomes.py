@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from webapp.clock import as_utc
 from webapp.extensions import db
+from webapp.microsoft import app_credentials
 from webapp.microsoft.models import connection_for_organisation
 from webapp.notifications import events
 from webapp.orgs.models import Organisation
@@ -21,6 +22,8 @@ def on_run_finished(run_id):
     run = db.session.get(m.SyncRun, run_id)
     if run is None or run.kind != m.KIND_SYNC:
         return
+    if run.status == m.FAILED and app_credentials.refusal() is not None:
+        return  # the platform's secret: no school back-off or email; the operators were told
     organisation = db.session.get(Organisation, run.organisation_id)
     schedule = db.session.scalar(select(SyncSchedule).where(
         SyncSchedule.organisation_id == run.organisation_id).with_for_update())

@@ -8,6 +8,7 @@ from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.microsoft import app_credentials
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
@@ -19,6 +20,7 @@ from webapp.user_sync.engine import queries
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
     "off", "no_group", "not_connected", "reconnect", "review")
 RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
+APP_CREDENTIALS = "app_credentials"  # Microsoft refuses the platform's secret: every school waits
 REASON_WORDS = {
     OFF: "automatic sync is off",
     NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
@@ -29,6 +31,8 @@ REASON_WORDS = {
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
     QUEUE_DOWN: "the job queue (Redis) is unreachable",
+    APP_CREDENTIALS: "paused for every school: the platform's Microsoft app credentials were "
+                     "refused; the platform's operators have been told, nothing to do here",
 }
 
 
@@ -110,14 +114,17 @@ class NextSync:
     zone_name: str = ""
 
 
-def paused_reason(connection, has_synced_group, review_pending):
-    """The one rule for "automatic sync cannot run now" (the card and the tick both ask it)."""
+def paused_reason(connection, has_synced_group, review_pending, platform_paused=False):
+    """The one rule for "automatic sync cannot run now" (the card and the tick both ask it).
+    platform_paused: Microsoft refuses the platform's app credentials (app_credentials)."""
     if not has_synced_group:
         return NO_GROUP
     if connection is None:
         return NOT_CONNECTED
     if connection.needs_reconnect:
         return RECONNECT
+    if platform_paused:
+        return APP_CREDENTIALS
     return REVIEW if review_pending else None
 
 
@@ -128,7 +135,8 @@ def next_sync(organisation, schedule=None):
         return NextSync(reason=OFF, zone_name=zone.key)
     reason = paused_reason(connection_for_organisation(organisation),
                            bool(saved_selection(organisation).synced),
-                           queries.pending_review(organisation.id) is not None)
+                           queries.pending_review(organisation.id) is not None,
+                           app_credentials.refusal() is not None)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
     return NextSync(at=as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)

@@ -21,6 +21,7 @@ from sqlalchemy import case, literal, select, update
 
 from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.microsoft import check
 from webapp.microsoft.models import MicrosoftConnection
 from webapp.microsoft.selection import saved_selections
 from webapp.orgs.models import Organisation
@@ -72,8 +73,11 @@ def enqueue_due(now):
 
     A fixed number of statements however many schools are due: one read of who is due, four of
     what they need, one claim per 500 schools, one bulk insert of their runs, one commit, then
-    one Redis pipeline for all their jobs.
+    one Redis pipeline for all their jobs. While Microsoft refuses the platform's app credentials
+    nothing is claimed: every due school stays due and syncs once the pause ends.
     """
+    if check.platform_pause(now) is not None:
+        return [TickLine(None, "Every school", SKIPPED, services.APP_CREDENTIALS)]
     lines = requeue_lost_runs(now)
     rows = due_rows(now)
     context = _Context.load(rows)

@@ -7,6 +7,8 @@ import requests
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.microsoft import groups
+from webapp.microsoft import forbidden
+from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded, token_result_for
 from webapp.microsoft.models import connection_for_organisation
@@ -17,7 +19,6 @@ from webapp.redis_conn import enqueue, get_redis, redis_key
 from webapp.troubleshooting.checks import FAIL, PASS, UNKNOWN, check
 
 RESULT_TTL_SECONDS = 3600
-NEEDED_SCOPES = ("User.Read", "GroupMember.Read.All", "User.Read.All")
 TRANSIENT = (GraphError, requests.RequestException, ConnectionError)
 
 
@@ -69,6 +70,9 @@ def tokens_refresh(connection, organisation):
     except ReconnectNeeded as error:
         return check(title, FAIL, str(error), "Choose Reconnect in Import settings.",
                      ["import_settings"])
+    except AppCredentialsRefused as error:
+        return check(title, FAIL, str(error), "Nothing: reconnecting cannot help, and the "
+                     "platform's operators are fixing it.")
     except TRANSIENT as error:
         return check(title, UNKNOWN, f"Could not reach Microsoft ({type(error).__name__}).",
                      "Try again in a minute.")
@@ -78,7 +82,8 @@ def tokens_refresh(connection, organisation):
 def account_enabled(connection, organisation):
     title = "The connected Microsoft account is enabled"
     return _ask_graph(title, connection, lambda client: _enabled_result(
-        title, connection, client.get_json("me", params={"$select": "accountEnabled,userPrincipalName"})))
+        title, connection, client.get_json("me", params={"$select": "accountEnabled,userPrincipalName"})),
+                      "read the connected account")
 
 
 def _enabled_result(title, connection, me):
@@ -91,13 +96,12 @@ def _enabled_result(title, connection, me):
 def scopes_granted(connection, organisation):
     title = "Microsoft granted the permissions sync needs"
     db.session.refresh(connection)
-    granted = {scope.rsplit("/", 1)[-1].lower() for scope in connection.granted_scopes.split()}
-    missing = [scope for scope in NEEDED_SCOPES if scope.lower() not in granted]
+    missing = forbidden.missing_scopes(connection)
     if missing:
         return check(title, FAIL, "Missing: " + ", ".join(missing) + ".",
                      "Send the approval link to your Microsoft 365 administrator, then reconnect.",
                      ["consent", "import_settings"])
-    return check(title, PASS, "Granted: " + ", ".join(NEEDED_SCOPES) + ".")
+    return check(title, PASS, "Granted: " + ", ".join(forbidden.NEEDED_SCOPES) + ".")
 
 
 def admin_consent(connection, organisation):
@@ -106,7 +110,7 @@ def admin_consent(connection, organisation):
     def probe(client):
         client.get_json("groups", params={"$top": "1", "$select": "id"})
         return check(title, PASS, "rostersync can read your organisation's groups.")
-    return _ask_graph(title, connection, probe)
+    return _ask_graph(title, connection, probe, "list your organisation's groups")
 
 
 def group_still_valid(connection, organisation):
@@ -130,17 +134,20 @@ def group_still_valid(connection, organisation):
                              "Choose a Security or Distribution group.", ["groups"])
             found.append(f'“{group.get("displayName")}” is a {groups.KIND_LABELS[kind]} group')
         return check(title, PASS, "; ".join(found) + ".")
-    return _ask_graph(title, connection, probe)
+    return _ask_graph(title, connection, probe, "read the chosen groups")
 
 
-def _ask_graph(title, connection, probe):
+def _ask_graph(title, connection, probe, doing="answer this check"):
     try:
         return probe(graph_client_for(connection, max_attempts=3, max_total_wait=20))
     except ReconnectNeeded as error:
         return check(title, UNKNOWN, f"Could not check: {error}", "Reconnect first.",
                      ["import_settings"])
+    except AppCredentialsRefused as error:
+        return check(title, UNKNOWN, f"Could not check: {error}")
     except GraphForbidden as error:
-        return check(title, FAIL, f"Microsoft refused: {error}",
-                     "Send the approval link to your Microsoft 365 administrator.", ["consent"])
+        refusal = forbidden.explain(connection, doing)
+        links = ["consent", "import_settings"] if refusal.cause == forbidden.CONSENT else ["import_settings"]
+        return check(title, FAIL, f"{refusal.message} ({error.code})", refusal.fix, links)
     except TRANSIENT as error:
         return check(title, UNKNOWN, f"Could not ask Microsoft: {error}", "Try again in a minute.")

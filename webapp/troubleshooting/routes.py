@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from webapp.htmx import is_htmx_request
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.identity import admin_consent_url, callback_url
+from webapp.microsoft.admin_consent import consent_link
+from webapp.microsoft.identity import callback_url
 from webapp.microsoft.services import recent_attempts_for
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.troubleshooting import checks, remote_checks
@@ -18,7 +19,7 @@ def _page_context(run_id=None):
                 connection=connection_for_organisation(g.organisation),
                 attempts=recent_attempts_for(g.organisation),
                 run=remote_checks.load(run_id, g.organisation, current_user) if run_id else None,
-                run_id=run_id, consent_url=admin_consent_url(callback_url()))
+                run_id=run_id, consent_url=consent_link(g.organisation, callback_url()))
 
 
 @bp.route("/")

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from webapp.extensions import db
 from webapp.listing import starts_with
 from webapp.microsoft.graph import GraphError
+from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
@@ -13,7 +14,7 @@ from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
 from webapp.user_sync.engine.diff import MicrosoftUser, counted_emails, decide, email_of
-from webapp.user_sync.engine.fetch import SELECT, members_path
+from webapp.user_sync.engine.fetch import SELECT
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.reasons import reason_text
 from webapp.user_sync.settings import settings_for
@@ -92,6 +93,8 @@ def _from_tenant(organisation, query):
         return [_tenant_answer(client, rules, user) for user in users]
     except ReconnectNeeded as error:
         return [Answer(UNKNOWN, f"{error} Then ask again.")]
+    except AppCredentialsRefused as error:
+        return [Answer(UNKNOWN, str(error))]
     except GraphError as error:
         return [Answer(UNKNOWN, f"Microsoft could not answer just now ({error}). Try again.")]
 
@@ -125,7 +128,9 @@ def _users(page):
 
 
 def _group_members(client, group_id, odata_filter, limit=LIMIT):
-    page = client.get_json(members_path(group_id), params={
+    """The group's users matching a filter: a filter on a member list is an advanced query, so
+    this reads the index (which may lag a change of the last minutes; the sync itself never does)."""
+    page = client.get_json(f"/groups/{group_id}/transitiveMembers/microsoft.graph.user", params={
         "$filter": odata_filter, "$count": "true", "$select": ",".join(SELECT), "$top": str(limit)},
         headers={"ConsistencyLevel": "eventual"})
     return _users(page)

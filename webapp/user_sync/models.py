@@ -18,11 +18,16 @@ GUEST, DISABLED, NO_EMAIL, DUPLICATE_EMAIL, EXCLUDED, EMAIL_TAKEN = (
     "guest", "disabled", "no_email", "duplicate_email", "excluded", "email_taken")
 LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admin", "protected_connector"
 EXCLUDED_GROUP = "excluded_group"  # a member of a group whose members are never synced
+INVITED = "invited"  # no userType from Microsoft and an #EXT# sign-in name: counted as a guest
+LIMITED_INFO = "limited_info"  # Microsoft gave only the member's type and id
+
+
+NAME_LIMIT = 256  # Microsoft's own limit on a user's displayName
 
 
 def sort_name(display_name, email):
     """What the people table sorts and searches names by (SyncedPerson.sort_name)."""
-    return (display_name or email or "").lower()[:255]
+    return (display_name or email or "").lower()[:NAME_LIMIT]
 
 
 class SyncSettings(db.Model):
@@ -131,8 +136,8 @@ class SyncedPerson(db.Model):
                               index=True)
     email = db.Column(db.String(320), nullable=False, default="")
     email_normalised = db.Column(db.String(320), nullable=False, default="")
-    display_name = db.Column(db.String(255), nullable=False, default="")
-    sort_name = db.Column(db.String(255), nullable=False, default="")
+    display_name = db.Column(db.String(NAME_LIMIT), nullable=False, default="")
+    sort_name = db.Column(db.String(NAME_LIMIT), nullable=False, default="")
     job_title = db.Column(db.String(255))
     department = db.Column(db.String(255))
     status = db.Column(db.String(16), nullable=False, default="active")  # active|suspended|excluded
@@ -163,7 +168,7 @@ class SyncChange(db.Model):
     synced_person_id = db.Column(db.Integer)
     microsoft_id = db.Column(db.String(64), nullable=False)
     email = db.Column(db.String(320))
-    display_name = db.Column(db.String(255))
+    display_name = db.Column(db.String(NAME_LIMIT))
     job_title = db.Column(db.String(255))
     department = db.Column(db.String(255))
     detail = db.Column(db.Text)

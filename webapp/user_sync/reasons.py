@@ -2,10 +2,21 @@
 from webapp.user_sync import models as m
 
 SKIP_REASONS = {
-    m.GUEST: "Guest account: guests are skipped unless Include guests is on in Sync settings.",
+    m.GUEST: "Guest account (Microsoft's account type is Guest): guests are skipped unless "
+             "Include guests is on in Sync settings.",
+    m.INVITED: "Invited outside account: Microsoft gives no account type, and the #EXT# in the "
+               "sign-in name marks an account invited from another organisation, so it counts as "
+               "a guest (skipped unless Include guests is on in Sync settings). An #EXT# account "
+               "whose type is Member is synced like staff.",
+    m.LIMITED_INFO: "Microsoft shared only this person's ID with rostersync, not their name or "
+                    "email: the connected account may not read other people in your tenant. "
+                    "Nobody is added from such an answer, and people already synced keep their "
+                    "details. Ask your Microsoft 365 administrator to let the connected account "
+                    "read users (for example the Directory Readers role).",
     m.DISABLED: "Account disabled in Microsoft.",
-    m.NO_EMAIL: "No email address in Microsoft (neither a mailbox nor a sign-in name), so "
-                "there is nothing to sign in with.",
+    m.NO_EMAIL: "No email address in Microsoft: no mailbox (Microsoft's mail is empty), and the "
+                "sign-in name cannot take its place (an invited account's #EXT# name, or none), "
+                "so there is nothing to send training to.",
     m.DUPLICATE_EMAIL: "Duplicate email: another Microsoft user in the group has the same "
                        "address, so both are skipped until each has their own.",
     m.EXCLUDED: "Excluded from sync by an admin.",
@@ -58,10 +69,13 @@ def progress_label(run):
     return "Asking Microsoft for the group's members"
 
 
-def reason_text(code, group=None):
-    """group: the excluded group's name, recorded with an EXCLUDED_GROUP skip or suspension."""
-    if code == m.EXCLUDED_GROUP and group:
-        return f"In “{group}”, a group whose members are never synced."
+def reason_text(code, detail=None):
+    """detail: what the run recorded with it: the excluded group's name (EXCLUDED_GROUP), or
+    Microsoft's id of a person it named by id alone (LIMITED_INFO)."""
+    if code == m.EXCLUDED_GROUP and detail:
+        return f"In “{detail}”, a group whose members are never synced."
+    if code == m.LIMITED_INFO and detail:
+        return f"{SKIP_REASONS[code]} (Microsoft ID {detail}.)"
     return SKIP_REASONS.get(code, code or "")
 
 

@@ -51,27 +51,55 @@ class Plan:
                 "skipped": len(self.skips), "unchanged": self.unchanged}
 
 
+def is_invited_name(upn):
+    """An #EXT# sign-in name: made by Entra for an account invited from elsewhere (B2B
+    collaboration); it is not an address mail can reach."""
+    return "#EXT#" in (upn or "").upper()
+
+
 def email_of(user):
-    """Microsoft's mail, or the sign-in name when the account has no mailbox."""
-    return (user.mail or user.upn or "").strip()
+    """Microsoft's mail; without one, the sign-in name, unless that is an invited account's
+    #EXT# name (no mailbox): then there is no address."""
+    if user.mail and user.mail.strip():
+        return user.mail.strip()
+    return "" if is_invited_name(user.upn) else (user.upn or "").strip()
+
+
+def guest_reason(user):
+    """m.GUEST when Microsoft says the account is a Guest; m.INVITED when Microsoft gives no
+    account type (userType null) and the sign-in name is an invited account's #EXT# name;
+    else None. An #EXT# account whose userType is Member (a B2B collaboration member, e.g. from
+    another tenant of the trust) is staff, not a guest: the type decides when Microsoft gives it."""
+    user_type = (user.user_type or "").lower()
+    if user_type == "guest":
+        return m.GUEST
+    if not user_type and is_invited_name(user.upn):
+        return m.INVITED
+    return None
 
 
 def is_guest(user):
-    return (user.user_type or "").lower() == "guest" or "#EXT#" in (user.upn or "").upper()
+    return guest_reason(user) is not None
 
 
-TEXT_LIMIT = 255  # the width of the name, job title and department columns
+def has_details(user):
+    """False for a member Microsoft listed with only its type and id ("limited information":
+    the connected account may not read other people)."""
+    return bool(user.upn or user.mail or user.display_name)
 
 
-def clean_text(value):
+TEXT_LIMIT = 255  # the width of the job title and department columns (Microsoft: 128 and 64)
+
+
+def clean_text(value, limit=TEXT_LIMIT):
     """Tenant text as we can store it: PostgreSQL refuses NUL and anything past the column width,
     and one such person must not fail everybody's sync."""
-    return (value or "").replace("\x00", "").strip()[:TEXT_LIMIT]
+    return (value or "").replace("\x00", "").strip()[:limit]
 
 
 def person_from(user):
     email = email_of(user)
-    return Person(user.id, email, email.lower(), clean_text(user.display_name),
+    return Person(user.id, email, email.lower(), clean_text(user.display_name, m.NAME_LIMIT),
                   clean_text(user.job_title) or None, clean_text(user.department) or None)
 
 
@@ -126,6 +154,8 @@ def decide(user, row, protected, include_guests, sharing_email, memberships=None
     many of the fetched people have their address in counted_emails (themselves included);
     memberships and selection: see scope_of (None: everyone fetched is in scope)."""
     person, scope = person_from(user), scope_of(user.id, memberships, selection)
+    if row is not None and not has_details(user):
+        person = person_from_existing(row)  # what we know of them stays as it was
     action, reason, changed = _fate(user, person, row, protected, include_guests,
                                     sharing_email, scope)
     return Decision(action, person, reason, changed, scope)
@@ -137,8 +167,10 @@ def _fate(user, person, row, protected, include_guests, sharing_email, scope):
     if not scope.in_scope:
         return _fate_out_of_scope(row, protected, m.EXCLUDED_GROUP if scope.excluding
                                   else m.LEFT_GROUP)
+    if not has_details(user):  # in the group, but nothing else known: add no one, change no one
+        return (m.SKIP if row is None or row.user_id is None else m.KEEP), m.LIMITED_INFO, ()
     if is_guest(user) and not include_guests:
-        return m.SKIP, m.GUEST, ()
+        return m.SKIP, guest_reason(user), ()
     if user.enabled is False:
         return _fate_disabled(row, protected)
     if not person.email_normalised:

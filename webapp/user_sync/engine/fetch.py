@@ -1,4 +1,13 @@
-"""Fetching the chosen groups' transitive user members from Microsoft Graph, page by page."""
+"""Fetching the chosen groups' transitive user members from Microsoft Graph, page by page.
+
+Who is a member is read with a plain request that sees every change at once: the uncast
+`transitiveMembers` with `$select`, keeping the `#microsoft.graph.user` items ourselves. An OData
+cast, `$count`, `$filter` or `$search` on a member list would need `ConsistencyLevel: eventual`,
+and that header moves the whole request to an index that may lag recent changes ("Advanced query
+capabilities on Microsoft Entra ID objects"; "List group transitive members"). Suspensions are
+decided from absence, so the membership itself never comes from the index: only the progress
+bar's total does (groups.member_count), which may be a little behind and is only a label.
+"""
 import queue
 import threading
 import time
@@ -7,6 +16,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from operator import itemgetter
 
+from webapp.microsoft.graph import GraphError
+from webapp.microsoft.groups import member_count
 from webapp.user_sync.engine.diff import MicrosoftUser
 from webapp.user_sync.engine.selection import SYNC
 
@@ -17,8 +28,8 @@ USER_TYPE = "#microsoft.graph.user"
 
 
 def members_path(group_id):
-    # The cast keeps devices, contacts, service principals and nested groups out, server-side.
-    return f"/groups/{group_id}/transitiveMembers/microsoft.graph.user"
+    """Every transitive member (users, nested groups, devices, contacts...): a plain read."""
+    return f"/groups/{group_id}/transitiveMembers"
 
 
 _pick = itemgetter(*SELECT)
@@ -41,16 +52,22 @@ def fetch_group_users(client, group_id, on_page=None):
 
     Returns only after the last page: any error raises, so a caller never sees a partial list.
     """
-    params = {"$select": ",".join(SELECT), "$top": str(PAGE_SIZE), "$count": "true"}
-    headers = {"ConsistencyLevel": "eventual"}  # $count on directory objects needs it
-    users, total = [], None
-    for page in client.iter_pages(members_path(group_id), params=params, headers=headers):
-        if total is None and "@odata.count" in page:
-            total = page["@odata.count"]
+    total = progress_total(client, group_id)
+    params = {"$select": ",".join(SELECT), "$top": str(PAGE_SIZE)}
+    users = []
+    for page in client.iter_pages(members_path(group_id), params=params):
         users.extend(_users_of(page.get("value", ())))
         if on_page is not None:
-            on_page(len(users), total)
+            on_page(len(users), total if total is None else max(total, len(users)))
     return users, total
+
+
+def progress_total(client, group_id):
+    """The index's user count for the progress bar, or None. It may lag; it decides nothing."""
+    try:
+        return member_count(client, group_id)
+    except GraphError:
+        return None
 
 
 FETCH_THREADS = 4  # groups fetched at once: enough to overlap Graph's latency, gentle on throttling

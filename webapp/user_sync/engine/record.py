@@ -27,7 +27,7 @@ def change_rows(run_id, plan):
              for r, p, c in plan.reinstates]
     rows += [_row(run_id, m.SUSPEND, p, reason, r.id, plan.excluded_by.get(p.microsoft_id))
              for r, p, reason in plan.suspends]
-    rows += [_row(run_id, m.SKIP, p, reason, row_id, plan.excluded_by.get(p.microsoft_id))
+    rows += [_row(run_id, m.SKIP, p, reason, row_id, _skip_detail(plan, p, reason))
              for p, reason, row_id in plan.skips]
     rows += [_row(run_id, m.KEEP, p, reason, r.id) for r, p, reason in plan.keeps]
     nobody = Person("", None, None, None, None, None)
@@ -36,6 +36,13 @@ def change_rows(run_id, plan):
     rows += [_row(run_id, VIA, nobody, person_id=row_id, detail=via)
              for row_id, via in plan.via_changes.items()]
     return rows
+
+
+def _skip_detail(plan, person, reason):
+    """The excluded group's name; for a person Microsoft named by id alone, that id."""
+    if reason == m.LIMITED_INFO:
+        return person.microsoft_id
+    return plan.excluded_by.get(person.microsoft_id)
 
 
 def record_changes(run_id, plan):

@@ -14,6 +14,8 @@ from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)
+from webapp.microsoft import forbidden
+from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
@@ -102,7 +104,8 @@ def sync_graph_client(connection, token_provider=None):
     config = current_app.config
     client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
                               max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
-                              base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"])
+                              base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"],
+                              max_backoff=config["GRAPH_MAX_BACKOFF_SECONDS"])
     client.token_provider = token_provider or reuse_until_refused(client.token_provider)
     return client
 
@@ -135,16 +138,22 @@ def fetch_everyone(run, connection, selection):
     try:
         return fetch_selection(clients, selection.groups, progress, context=app.app_context)
     except GroupFetchFailed as failure:
-        raise SyncFailed(_fetch_failure(failure.group.name, failure.error)) from failure.error
+        raise SyncFailed(_fetch_failure(failure.group.name, failure.error, connection)) \
+            from failure.error
 
 
-def _fetch_failure(name, error):
+def _fetch_failure(name, error, connection):
+    if isinstance(error, AppCredentialsRefused):  # the platform's secret: the operators know
+        return str(error)
     if isinstance(error, GraphNotFound):
         return (f'The group "{name}" no longer exists in Microsoft (it may have been deleted). '
                 "Choose your groups again in Import settings.")
     if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
         return f"{error} Reconnect to Microsoft in Import settings."
-    if isinstance(error, (GraphForbidden, GraphUnauthorized)):
+    if isinstance(error, GraphForbidden):
+        refusal = forbidden.explain(connection, f'list the members of "{name}"')
+        return f"{refusal.message} {refusal.fix} (See Troubleshooting.)"
+    if isinstance(error, GraphUnauthorized):
         return (f'Microsoft refused to list the members of "{name}". Reconnect to Microsoft with '
                 "an account allowed to read groups (see Troubleshooting).")
     if isinstance(error, GraphGaveUp):
