@@ -3,7 +3,6 @@
 A job pages through every group into memory and only then replaces the snapshot, so the
 picker never shows half a tenant. Choosing groups (selection.py) re-checks each against Graph.
 """
-import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -14,7 +13,7 @@ from webapp.extensions import db
 from webapp.listing import contains
 from webapp.microsoft.graph import GraphError, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
-from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
+from webapp.microsoft.models import (OBJECT_ID, SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
                                      GroupSnapshot, SnapshotGroup, connection_for_organisation)
 from webapp.redis_conn import enqueue
 
@@ -27,7 +26,7 @@ GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled"
 GROUP_TYPES_URL = ("https://learn.microsoft.com/en-us/microsoft-365/admin/create-groups/"
                    "compare-groups")
 STALE_RUN = timedelta(minutes=15)
-GROUP_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+GROUP_ID = OBJECT_ID
 SEARCH_LIMIT = 50
 
 

@@ -17,6 +17,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import SYNC_MEMBERS, connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
+from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.selection import MAX_EXCLUDED, MAX_SYNCED
@@ -33,7 +34,7 @@ def _connection_or_redirect():
 def picker_context(connection, values, roles):
     """values: the page's query string or the posted form; roles: {group id: role} ticked."""
     search = search_from(values)
-    page = max(1, values.get("page", 1, type=int) or 1)
+    page = page_number(values)
     results, total = ([], 0) if search.error else groups.search_groups(
         connection, search.text, page=page, leave_out=roles)
     pages = max(1, -(-total // groups.SEARCH_LIMIT))
