@@ -20,8 +20,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-TEXT_LIKE = {"", "text", "email", "search", "url", "tel", "password", "number", "date"}
 NOT_SENT = {"submit", "button", "reset", "image", "file"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
 
 
 @dataclass
@@ -63,14 +64,15 @@ class PageParser(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.page_url, self.forms, self.links, self.ids = page_url, [], [], {}
         self._form = self._select = self._textarea = None
-        self._text_for = []  # ids of the elements whose text we keep (hints)
+        self._open = []  # (tag, id) of the elements open here: their text is kept by id
         self._owned_elsewhere = []
 
     def handle_starttag(self, tag, attrs):
         attrs = {name: value or "" for name, value in attrs}
         if "id" in attrs:
             self.ids.setdefault(attrs["id"], [])
-            self._text_for.append(attrs["id"])
+        if tag not in VOID:
+            self._open.append((tag, attrs.get("id")))
         for name in ("href", "hx-get"):
             if attrs.get(name) and "?" in attrs[name] and tag != "form":
                 self.links.append((urllib.parse.urljoin(self.page_url, attrs[name]),
@@ -120,6 +122,10 @@ class PageParser(html.parser.HTMLParser):
             self._form.fields.append(self._textarea)
 
     def handle_endtag(self, tag):
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                break
         if tag == "form":
             self._form = None
         elif tag == "select":
@@ -130,8 +136,13 @@ class PageParser(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._textarea is not None:
             self._textarea.value += data
-        for element_id in self._text_for[-3:]:
-            self.ids[element_id].append(data)
+        for _, element_id in self._open:
+            if element_id:
+                self.ids[element_id].append(data)
+
+    def text_of(self, element_ids):
+        """The text of the elements with these ids (an aria-describedby value)."""
+        return " ".join("".join(self.ids.get(i, [])) for i in element_ids.split())
 
 
 def _hx(attrs):
@@ -182,7 +193,7 @@ def crawl(client, app, path_values):
     for parsed in list(pages.values()):
         for form in parsed.forms:
             if form.method == "GET":
-                query = urllib.parse.urlencode([(f.name, f.value or sample_value(f))
+                query = urllib.parse.urlencode([(f.name, sample_value(f))
                                                 for f in form.fields if f.value is not None])
                 _visit(client, pages, f"{form.action.split('?')[0]}?{query}", False)
     return pages
@@ -195,7 +206,9 @@ def _visit(client, pages, url, htmx):
 
 
 def sample_value(form_field):
-    """A value a person might fill an empty field with."""
+    """What a person might fill an empty text or date field with; others as the page set them."""
+    if form_field.value or form_field.kind not in ("", "text", "search", "date"):
+        return form_field.value
     return date.today().isoformat() if form_field.kind == "date" else "a"
 
 

@@ -1,8 +1,9 @@
 """Bad input never breaks a page: every form field and query parameter the app's pages offer,
 found by crawling every GET route of the URL map (tests/security/discovery.py), is sent empty,
-huge, negative, non-numeric, 10,000 characters long, in Unicode (with a NUL and right-to-left
-marks) and as markup. No answer is a 500, no page carries the markup unescaped, and no text
-stored in the database is longer than its column allows."""
+huge, negative, non-numeric, 10,000 characters (and digits) long, in Unicode (with a NUL and
+right-to-left marks) and as markup. No answer is a 500, no page carries the markup unescaped,
+and no text stored in the database is longer than its column allows. Every text field states
+its limit: a maxlength, and for text that is stored, the words next to it."""
 import itertools
 
 import pytest
@@ -20,7 +21,6 @@ from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Membership
 from webapp.troubleshooting import remote_checks
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.people import set_excluded
 from webapp.user_sync.settings import save_settings
 
@@ -39,6 +39,8 @@ HOSTILE = {
     "markup": MARKUP,
 }
 ADDRESSES = itertools.count(1)
+TEXT_KINDS = ("", "text", "email", "search", "url", "tel", "textarea")
+SIGN_IN = ("username", "current-password")  # typed to sign in, never stored
 # Shaped for the field's type: a date field's huge and negative are the last and first days
 # Python's dates can hold; an email field's 10,000 characters are an address.
 SHAPED = {"date": {"huge": "9999-12-31", "negative": "0001-01-01"},
@@ -120,11 +122,16 @@ def overlong_stored_text():
     return found
 
 
-def test_every_form_field_and_query_parameter_survives_bad_input(app, world, client):
+def test_every_form_field_and_query_parameter_takes_bad_input_and_states_its_limits(
+        app, world, client):
     anonymous = app.test_client()
     pages = crawl(client, app, world.path_values)
     pages.update(crawl(anonymous, app, world.path_values))
+    assert not unstated_limits(pages), "\n".join(unstated_limits(pages))
     found = targets(pages, app)
+    posted = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    unreached = posted - {target.endpoint for target in found if target.method == "POST"}
+    assert not unreached, f"no crawled page has a form for {unreached}: give the world that state"
     tokens = {False: csrf_token_from(client.get(f"/o/{world.org.id}/settings").text),
               True: csrf_token_from(anonymous.get("/login").text)}
     problems = []
@@ -137,6 +144,31 @@ def test_every_form_field_and_query_parameter_survives_bad_input(app, world, cli
                 problems.append(f"{target.label()} {name}={kind}: {problem}")
     problems += overlong_stored_text()
     assert not problems, "\n".join(problems)
+
+
+def unstated_limits(pages):
+    """Text fields without a maxlength, and stored ones (a POST form's text or email, not a
+    search, a sign-in or a time typed as digits) whose description does not give the limit."""
+    problems = set()
+    for (url, _), parsed in pages.items():
+        for form in parsed.forms:
+            for control in form.fields:
+                attrs = control.attrs
+                if control.kind not in TEXT_KINDS or "readonly" in attrs:
+                    continue
+                limit = attrs.get("maxlength")
+                if not limit:
+                    problems.add(f"{url}: {control.name} has no maxlength")
+                elif is_stored_text(form, control) and limit not in parsed.text_of(
+                        attrs.get("aria-describedby", "")):
+                    problems.add(f"{url}: {control.name} does not say it takes {limit} characters")
+    return sorted(problems)
+
+
+def is_stored_text(form, control):
+    return (form.method == "POST" and control.kind in ("", "text", "email", "textarea")
+            and control.attrs.get("inputmode") != "numeric"
+            and control.attrs.get("autocomplete") not in SIGN_IN)
 
 
 def requests_to_send(found, kind):
