@@ -154,6 +154,7 @@ def _hx(attrs):
 
 def parse_page(page_url, text):
     parser = PageParser(page_url)
+    parser.text = text
     parser.feed(text)
     forms = {form.attrs.get("id"): form for form in parser.forms}
     for form_id, form_field in parser._owned_elsewhere:

@@ -3,7 +3,8 @@ found by crawling every GET route of the URL map (tests/security/discovery.py), 
 huge, negative, non-numeric, 10,000 characters (and digits) long, in Unicode (with a NUL and
 right-to-left marks) and as markup. No answer is a 500, no page carries the markup unescaped,
 and no text stored in the database is longer than its column allows. Every text field states
-its limit: a maxlength, and for text that is stored, the words next to it."""
+its limit: a maxlength, and for text that is stored, the words next to it. No page, partial or
+answer has inline script or style the Content-Security-Policy would refuse."""
 import itertools
 
 import pytest
@@ -12,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factory import csrf_token_from
 from tests.security.discovery import crawl, targets
+from tests.security.pages import markup_problems
 from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
 from webapp import audit
 from webapp.audit import actions
@@ -128,6 +130,10 @@ def test_every_form_field_and_query_parameter_takes_bad_input_and_states_its_lim
     pages = crawl(client, app, world.path_values)
     pages.update(crawl(anonymous, app, world.path_values))
     assert not unstated_limits(pages), "\n".join(unstated_limits(pages))
+    refused_by_csp = [f"{url}{' (htmx)' if htmx else ''}: {problem}"
+                      for (url, htmx), parsed in pages.items()
+                      for problem in markup_problems(parsed.text)]
+    assert not refused_by_csp, "\n".join(refused_by_csp)
     found = targets(pages, app)
     posted = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
     unreached = posted - {target.endpoint for target in found if target.method == "POST"}
@@ -192,4 +198,6 @@ def problem_with(send, client, target, data, token):
         return f"answered {response.status_code}"
     if response.mimetype == "text/html" and "<script>alert(1)" in response.text:
         return "the markup came back unescaped"
+    if response.mimetype == "text/html" and markup_problems(response.text):
+        return f"the answer has what the CSP refuses: {markup_problems(response.text)}"
     return None

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
@@ -18,6 +18,12 @@ def home():
     if org_id is None:
         return render_template("main/no_organisation.html")
     return redirect(url_for("org_home.dashboard", org_id=org_id))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Where browsers and bookmarks look for the icon whatever a page links to."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.route("/switch-organisation", methods=["POST"])
