@@ -212,7 +212,29 @@ def oak_client(client, oak):
 
 def run_quick_jobs(app):
     """Runs every queued quick job in this process with a real RQ SimpleWorker (no fork)."""
-    from rq import SimpleWorker
+    run_queued_jobs(app, "quick")
+
+
+def run_queued_jobs(app, kind):
+    """Runs every job queued on the 'quick' or 'sync' queue, with the arguments they were queued
+    with, in this process with a real RQ SimpleWorker (no fork), until the queue is empty."""
     from webapp.redis_conn import get_queue, get_redis
-    worker = SimpleWorker([get_queue("quick", app)], connection=get_redis(app))
-    worker.work(burst=True)
+    InProcessWorker([get_queue(kind, app)], connection=get_redis(app)).work(burst=True)
+
+
+def _in_process_worker_class():
+    from rq import SimpleWorker
+
+    class Worker(SimpleWorker):
+        """Without the pubsub listener for `rq` commands (nobody sends one to a test's worker):
+        stopping its thread waited up to a minute for a blocked read to time out."""
+
+        def subscribe(self):
+            pass
+
+        def unsubscribe(self):
+            pass
+    return Worker
+
+
+InProcessWorker = _in_process_worker_class()
