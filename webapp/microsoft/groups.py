@@ -109,7 +109,7 @@ def _finish(snapshot, status, error=None):
 
 def _plain_error(error):
     if isinstance(error, ReconnectNeeded):
-        return str(error)
+        return f"{error} Reconnect to Microsoft in Import settings."
     return f"Microsoft did not give us the list of groups: {error}"
 
 

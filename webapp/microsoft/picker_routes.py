@@ -95,7 +95,8 @@ def save_groups():
     except ServiceError as error:
         return _refused(connection, str(error))
     except ReconnectNeeded as error:
-        flash(str(error), "error")
+        flash(f"Nothing was saved. {error} Reconnect below, then choose your groups again.",
+              "error")
         return redirect(url_for("microsoft.import_microsoft")), 303
     except (GraphError, requests.RequestException) as error:
         return _refused(connection, "Microsoft could not confirm the groups, so nothing was "

@@ -91,7 +91,8 @@ def _from_tenant(organisation, query):
                            protected_memberships(organisation.id, connection), selection)
         return [_tenant_answer(client, rules, user) for user in users]
     except ReconnectNeeded as error:
-        return [Answer(UNKNOWN, f"{error} Then ask again.")]
+        return [Answer(UNKNOWN, f"{error} Reconnect to Microsoft in Import settings, then ask "
+                                "again.")]
     except GraphError as error:
         return [Answer(UNKNOWN, f"Microsoft could not answer just now ({error}). Try again.")]
 
