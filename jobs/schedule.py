@@ -4,7 +4,6 @@ from jobs.context import with_app_context
 
 @with_app_context
 def enqueue_due_job():
-    from webapp.clock import utcnow
     from webapp.schedule.tick import tick
-    lines = tick(utcnow())
+    lines = tick()
     return [line.text for line in lines]

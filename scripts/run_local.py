@@ -52,6 +52,14 @@ def start_simulator(env):
     raise SystemExit("The Microsoft simulator did not start; run `python -m microsoft_simulator` to see why.")
 
 
+def serve_address(env):
+    """The port the web process listens on, and PUBLIC_URL (where links in emails point) at that
+    same port, in the environment of every process `make run` starts: PORT=8080 moves both."""
+    port = env.setdefault("PORT", "5000")
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    return port
+
+
 def run(command, env):
     subprocess.run(command, cwd=ROOT, env=env, check=True)
 
@@ -78,7 +86,7 @@ def main():
         flask = [str(BIN / "flask"), "--app", "wsgi"]
         run(flask + ["db", "upgrade"], env)
         run(flask + ["demo", "seed"], env)
-        port = env.setdefault("PORT", "5000")
+        port = serve_address(env)
         children.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))

@@ -40,6 +40,14 @@ def run_tick(app, as_of):
     return result.output
 
 
+def run_queued_syncs(app):
+    """The sync queue's jobs, with the arguments the tick gave them, run in this process as a
+    worker would run them."""
+    from tests.microsoft_flow import run_queued_jobs
+    run_queued_jobs(app, ("sync",))
+    db.session.expire_all()
+
+
 def due_moment(org):
     """The school's next due moment, plus a second so a tick as of it finds the school due."""
     return schedule_of(org).next_due_at.replace(tzinfo=utcnow().tzinfo) + timedelta(seconds=1)

@@ -16,3 +16,12 @@ def test_frozen_clock_answers_the_moment_until_the_block_ends_and_can_advance():
 def test_a_naive_frozen_moment_is_utc():
     with clock.frozen_at(datetime(2026, 12, 6, 9, 0)):
         assert clock.utcnow() == datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
+
+
+def test_a_clock_running_from_a_moment_starts_there_and_moves_on():
+    moment = datetime(2027, 1, 4, 1, 41, tzinfo=timezone.utc)
+    with clock.running_from(moment):
+        first = clock.utcnow()
+        second = clock.utcnow()
+        assert moment <= first <= second and (second - moment).total_seconds() < 5
+    assert abs((clock.utcnow() - datetime.now(timezone.utc)).total_seconds()) < 5

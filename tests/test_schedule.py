@@ -215,3 +215,24 @@ def test_turning_automatic_sync_on_answers_the_suggestion_for_good(school):
     save_schedule(school, "4h")
     save_schedule(school, "off")
     assert "Your first sync is done" not in sync_page(school).text
+
+
+def test_ticks_run_as_of_later_days_run_their_syncs_and_checks_on_that_clock(app, school):
+    """Ticks run by hand --as-of five successive days within a minute: each day's sync finishes
+    at that day's moment (not the real one), so the 48-hour check, also on the tick's clock,
+    finds a recent success every day and mails nobody."""
+    from tests.schedule_helpers import run_queued_syncs
+    from webapp.clock import as_utc
+    from webapp.notifications import events
+    from webapp.notifications.models import NotificationEvent
+    save_schedule(school, "daily", "01:30")
+    for _ in range(5):
+        as_of = due_moment(school.org)
+        assert "queued an automatic sync" in run_tick(app, as_of)
+        run_queued_syncs(app)
+        run = runs_of(school.org)[-1]
+        assert run.status == m.COMPLETE and run.trigger == m.TRIGGER_AUTOMATIC
+        assert as_of <= as_utc(run.created_at) <= as_utc(run.started_at) <= as_utc(
+            run.finished_at) < as_of + timedelta(minutes=5)
+    raised = db.session.scalars(db.select(NotificationEvent.event)).all()
+    assert events.NO_RECENT_SUCCESS not in raised, raised

@@ -152,3 +152,29 @@ def test_role_matrix(client, factory, sign_in, route, who):
 
 def test_unknown_organisation_is_404_like_a_foreign_one(admin_client):
     assert admin_client.get("/o/999999/settings").status_code == 404
+
+
+@pytest.mark.backends("sqlite")  # SQLite stores any length, so it is where a missing limit shows
+def test_a_10000_character_name_or_10010_character_email_is_refused_by_its_field(
+        admin_client, admin, app):
+    long_email = "x" * 10_000 + "@school.example"
+    for sent, field, message in (
+            ({"email": "long.name@school.example", "display_name": "N" * 10_000}, "new-name",
+             "Enter a name of at most 255 characters; this one has 10,000."),
+            ({"email": long_email, "display_name": "Long Email"}, "new-email",
+             "An email address has at most 254 characters; this one has 10,015.")):
+        response = post_form(admin_client, users_url(admin.org), {**sent, "role": "admin"},
+                             page_url=users_url(admin.org))
+        assert response.status_code == 422
+        html = response.text
+        assert f'<p class="error" id="{field}-error">{message}' in html
+        assert f'aria-describedby="{field}-hint {field}-error" aria-invalid="true"' in html
+        assert f'value="{sent["display_name"]}"' in html and f'value="{sent["email"]}"' in html
+        assert '<option value="admin" selected>' in html  # the form as it was sent
+        assert find_user_by_email(sent["email"]) is None  # nothing saved
+    page = admin_client.get(users_url(admin.org)).text
+    assert 'maxlength="254"' in page and "At most 254 characters." in page
+    assert 'maxlength="255"' in page and "At most 255 characters." in page
+    result = app.test_cli_runner().invoke(args=["user", "create", long_email, "--org",
+                                                admin.org.name])
+    assert result.exit_code != 0 and "at most 254 characters" in result.output

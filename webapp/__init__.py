@@ -5,6 +5,7 @@ from flask import Flask, g, render_template, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp.auth.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env, engine_options
 from webapp.errors import NotFound
 from webapp.search import MAX_LENGTH as SEARCH_MAX_LENGTH
@@ -26,6 +27,8 @@ def create_app(config_class=None):
     init_client_secret_notice(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    from webapp.request_input import init_request_input
+    init_request_input(app)  # before the routes: their <int:...> parts use its converter
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -81,6 +84,7 @@ def _register_blueprints(app):
 
 def _register_error_pages(app):
     from flask_wtf.csrf import CSRFError
+    from webapp.security import page_came_from
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)
@@ -92,11 +96,11 @@ def _register_error_pages(app):
         from webapp.auth.signed_out import is_signed_out_form_post, sign_in_again
         if is_signed_out_form_post():
             return sign_in_again()
-        return render_template("errors/csrf.html"), 400
+        return render_template("errors/csrf.html", back_url=page_came_from()), 400
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("errors/500.html"), 500
+        return render_template("errors/500.html", back_url=page_came_from()), 500
 
     @app.errorhandler(redis.ConnectionError)
     @app.errorhandler(redis.TimeoutError)
@@ -132,4 +136,6 @@ def _register_template_context(app):
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),
             "search_max_length": SEARCH_MAX_LENGTH,
+            "email_max_length": EMAIL_MAX_LENGTH,
+            "name_max_length": NAME_MAX_LENGTH,
         }

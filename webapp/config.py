@@ -37,6 +37,12 @@ def env_int(name, default, environ=os.environ):
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def public_url_from_env(environ=os.environ, default_host="http://127.0.0.1"):
+    """PUBLIC_URL, or (outside production) this machine at the PORT the web process listens on,
+    so links in emails reach the app `make run` started whatever its PORT."""
+    return environ.get("PUBLIC_URL") or f"{default_host}:{environ.get('PORT') or 5000}"
+
+
 def env_list(name, environ=os.environ):
     return [item.strip() for item in (environ.get(name) or "").split(",") if item.strip()]
 
@@ -148,7 +154,7 @@ class Config:
     MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 20)
     OPERATIONS_EMAIL = env_list("OPERATIONS_EMAIL")
     # The address people use to reach the app; links in emails start with it.
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    PUBLIC_URL = public_url_from_env()
     # How often the clock process enqueues the automatic-sync tick.
     CLOCK_INTERVAL_SECONDS = env_int("CLOCK_INTERVAL_SECONDS", 60)
     DEMO_MODE = env_flag("DEMO_MODE", default=False)

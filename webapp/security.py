@@ -21,6 +21,16 @@ def safe_next_url(target):
     return target if not parts.scheme and not parts.netloc else None
 
 
+def page_came_from():
+    """The page of this site the request came from (its Referer), as a path, or None: for an
+    error page's "Back to the page you were on"."""
+    from flask import request
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path == request.path:
+        return None
+    return safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

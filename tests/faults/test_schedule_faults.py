@@ -19,7 +19,7 @@ from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule
 from tests.services import POSTGRES_URL
 from tests.sync_helpers import NORTHFIELD, shared_connected_school
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, MicrosoftConnection
 from webapp.orgs.services import create_organisation
@@ -149,8 +149,9 @@ def test_a_revoked_token_sends_one_mail_pauses_and_calls_microsoft_no_more(
     assert message["Subject"] == "Reconnect Northfield Academy to Microsoft"
     assert "paused" in bodies(message)[0]
     microsoft.control.clear_request_log()
+    failed_at = as_utc(failed.finished_at)  # on the clock of the tick that queued it (--as-of)
     for hours in (1, 5, 24, 30):  # every retry slot and the next days' slots come and go
-        output = run_tick(app, utcnow() + timedelta(hours=hours))
+        output = run_tick(app, failed_at + timedelta(hours=hours))
         assert "paused until someone reconnects to Microsoft" in output
     assert start_worker(FAST_WORKER_ENV, burst=True).wait(timeout=120) == 0
     assert microsoft.control.request_log() == [] and len(runs_of(school.org)) == 1

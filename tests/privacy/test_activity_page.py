@@ -140,3 +140,45 @@ def test_an_existing_school_is_asked_to_choose(admin_client, admin):
     save_retention(admin_client, admin.org, {"mode": "days", "days": "365"})
     page = admin_client.get(f"/o/{admin.org.id}/settings/user-sync/").text
     assert "Choose how long to keep leavers" not in page and 'value="365"' in page
+
+
+@pytest.mark.both_databases  # the dates reach each database's own timestamp type
+def test_a_date_the_log_cannot_hold_gets_a_message_by_its_field_not_a_500(admin_client, admin):
+    add_entries(admin.org, 2, actions.SYNC_STARTED)
+    for query, field in (("?to=9999-12-31", "to"), ("?from=0001-01-01", "from"),
+                         ("?from=2026-02-30", "from")):
+        for url in (activity_url(admin.org, query), activity_url(admin.org, "activity.csv" + query)):
+            response = admin_client.get(url)
+            assert response.status_code == (400 if ".csv" in url else 200), url
+            html = response.text
+            assert f'aria-invalid="true" aria-describedby="activity-{field}-error"' in html, url
+            assert f'id="activity-{field}-error">' in html and "<table" not in html
+    html = admin_client.get(activity_url(admin.org, "?to=9999-12-31")).text
+    assert "Enter a date from 1 Jan 2000 to 31 Dec 2099, or leave To empty for no end date." in html
+    assert 'value="9999-12-31"' in html  # what was typed, to correct
+    assert entries(actions.CSV_EXPORTED) == []  # a refused export is not one
+
+
+def test_a_10000_digit_retention_is_refused_by_its_field_and_nothing_saved(admin_client, admin):
+    for headers in ({}, HTMX):
+        response = save_retention(admin_client, admin.org, {"mode": "days", "days": "9" * 10_000},
+                                  headers)
+        assert response.status_code == (422 if not headers else 200)
+        assert 'id="retention-days-error"' in response.text
+        assert "Enter a number of days from 7 to 3650, or choose Never." in response.text
+    assert retention_for(admin.org.id).id is None and entries(actions.RETENTION_CHANGED) == []
+
+
+def test_the_export_holds_what_the_filter_form_says(admin_client, admin):
+    long_ago = datetime(2025, 1, 10, 12, tzinfo=timezone.utc)
+    add_entries(admin.org, 4, actions.SYNC_STARTED)
+    add_entries(admin.org, 3, actions.PREVIEW_STARTED, when=long_ago)
+    page = admin_client.get(activity_url(admin.org)).text
+    # Export CSV is a button of the filter form: it sends the fields, not an address made earlier.
+    start = page.index('<form method="get"')
+    form = page[start:page.index("</form>", start)]
+    assert f'formaction="/o/{admin.org.id}/settings/activity/activity.csv"' in form
+    exported = admin_client.get(activity_url(
+        admin.org, "activity.csv?action=sync.preview_started&from=2025-01-10&to=2025-01-10"))
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))[1:]
+    assert [row[1] for row in rows] == ["Preview started"] * 3

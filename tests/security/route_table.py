@@ -39,6 +39,7 @@ ROUTES = {
     ("auth.login", "POST"): Route(PUBLIC, form={"email": "nobody@example.com", "password": "x"}),
     ("auth.logout", "POST"): Route(SIGNED_IN),
     ("main.home", "GET"): Route(SIGNED_IN),
+    ("main.favicon", "GET"): Route(PUBLIC, html=False),
     ("main.switch_organisation", "POST"): Route(MEMBER, form={"org_id": ORG}),
     ("org_home.dashboard", "GET"): Route(MEMBER),
     ("org_home.settings", "GET"): Route(ADMIN),

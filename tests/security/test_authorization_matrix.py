@@ -190,4 +190,4 @@ def test_signed_in_routes_are_few_and_known():
     unscoped = sorted(endpoint for (endpoint, _), route in ROUTES.items()
                       if route.access in (SIGNED_IN, PUBLIC))
     assert set(unscoped) <= {"health.healthz", "auth.login", "auth.logout", "main.home",
-                             "microsoft_callback.callback"}, unscoped
+                             "main.favicon", "microsoft_callback.callback"}, unscoped

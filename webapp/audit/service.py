@@ -91,14 +91,6 @@ def decoded(text):
 
 # ----- reading -----
 
-def parse_day(text):
-    """An ISO date (YYYY-MM-DD) or None; anything else is ignored rather than guessed."""
-    try:
-        return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
-
-
 def entries_for(organisation_id, action="", day_from=None, day_to=None):
     """This organisation's entries, its members' sign-ins (those carry no organisation), and
     actions on the whole installation (the token encryption key rotated)."""

@@ -7,6 +7,11 @@ from webapp.clock import utcnow
 from webapp.extensions import db
 
 
+# Limits on what a person types; each form states them and the services enforce them.
+EMAIL_MAX_LENGTH = 254  # the longest address mail can deliver to (RFC 5321)
+NAME_MAX_LENGTH = 255   # the display_name column; also the limit on names from Microsoft
+
+
 def normalise_email(email):
     return (email or "").strip().lower()
 

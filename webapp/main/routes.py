@@ -1,10 +1,11 @@
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.orgs.context import admin_required, default_organisation_id, org_scoped, same_page_in
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
+from webapp.request_input import LARGEST_ID, whole_number
 
 bp = Blueprint("main", __name__)
 org_bp = org_scoped(Blueprint("org_home", __name__, url_prefix="/o/<int:org_id>"))
@@ -19,10 +20,17 @@ def home():
     return redirect(url_for("org_home.dashboard", org_id=org_id))
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Where browsers and bookmarks look for the icon whatever a page links to."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.route("/switch-organisation", methods=["POST"])
 @login_required
 def switch_organisation():
-    organisation = db.session.get(Organisation, request.form.get("org_id", type=int) or 0)
+    org_id = whole_number(request.form.get("org_id"), 1, LARGEST_ID)
+    organisation = db.session.get(Organisation, org_id) if org_id else None
     membership = membership_for(current_user, organisation) if organisation else None
     if membership is None or membership.status != "active":
         abort(404)

@@ -3,7 +3,6 @@
 A job pages through every group into memory and only then replaces the snapshot, so the
 picker never shows half a tenant. Choosing groups (selection.py) re-checks each against Graph.
 """
-import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -16,7 +15,7 @@ from webapp.microsoft import forbidden
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded
-from webapp.microsoft.models import (SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
+from webapp.microsoft.models import (OBJECT_ID, SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
                                      GroupSnapshot, MicrosoftConnection, SnapshotGroup,
                                      connection_for_organisation)
 from webapp.redis_conn import enqueue
@@ -30,7 +29,7 @@ GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled"
 GROUP_TYPES_URL = ("https://learn.microsoft.com/en-us/microsoft-365/admin/create-groups/"
                    "compare-groups")
 STALE_RUN = timedelta(minutes=15)
-GROUP_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+GROUP_ID = OBJECT_ID
 SEARCH_LIMIT = 50
 
 
@@ -116,7 +115,9 @@ def _finish(snapshot, status, error=None):
 
 
 def _plain_error(error, connection_id):
-    if isinstance(error, (ReconnectNeeded, AppCredentialsRefused)):
+    if isinstance(error, ReconnectNeeded):
+        return f"{error} Reconnect to Microsoft in Import settings."
+    if isinstance(error, AppCredentialsRefused):
         return str(error)
     if isinstance(error, GraphForbidden):
         refusal = forbidden.explain(db.session.get(MicrosoftConnection, connection_id),

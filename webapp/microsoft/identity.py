@@ -31,7 +31,8 @@ REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required",
 
 
 class ReconnectNeeded(Exception):
-    """Tokens no longer refresh; an admin must connect again. str() is safe to show."""
+    """Tokens no longer refresh; an admin must connect again. str() says what happened, safe to
+    show; each place that shows it adds what to do there, once."""
 
 
 def callback_url():
@@ -145,9 +146,10 @@ def token_result_for(connection_id, force_refresh=False):
     with token_lock(connection_id):
         connection = db.session.get(MicrosoftConnection, connection_id)
         if connection is None:
-            raise ReconnectNeeded("The Microsoft connection was removed. Connect again.")
+            raise ReconnectNeeded("The Microsoft connection was removed.")
         if connection.needs_reconnect:
-            raise ReconnectNeeded(connection.status_reason or "Reconnect to Microsoft.")
+            raise ReconnectNeeded(connection.status_reason
+                                  or "The saved Microsoft sign-in no longer works.")
         cache = load_cache(connection)
         app = build_msal_app(cache)
         accounts = [a for a in app.get_accounts()
@@ -178,7 +180,7 @@ def _token_or_reconnect(connection, result):
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
         reason = ("Microsoft no longer accepts the saved sign-in for "
-                  f"{connection.account_email} ({error}). Reconnect to Microsoft.")
+                  f"{connection.account_email} ({error}).")
         mark_reconnect_needed(connection, reason)
         raise ReconnectNeeded(reason)
     raise ConnectionError(f"Microsoft sign-in service error: {error}")

@@ -1,4 +1,6 @@
 """The Microsoft connection a trust shares, the connect attempts made, and each school's groups."""
+import re
+
 from sqlalchemy import select
 
 from webapp.clock import utcnow
@@ -8,6 +10,8 @@ from webapp.extensions import db
 CONNECTED = "connected"
 RECONNECT_NEEDED = "reconnect_needed"
 ATTEMPT_STARTED = "started"  # a ConnectAttempt's outcome until the attempt ends (see connect.py)
+# Microsoft Entra object ids (users, groups) are GUIDs; nothing else is one of theirs.
+OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class MicrosoftConnection(db.Model):

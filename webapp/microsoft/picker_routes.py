@@ -18,6 +18,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import SYNC_MEMBERS, connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
+from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.selection import MAX_EXCLUDED, MAX_SYNCED
@@ -34,7 +35,7 @@ def _connection_or_redirect():
 def picker_context(connection, values, roles):
     """values: the page's query string or the posted form; roles: {group id: role} ticked."""
     search = search_from(values)
-    page = max(1, values.get("page", 1, type=int) or 1)
+    page = page_number(values)
     results, total = ([], 0) if search.error else groups.search_groups(
         connection, search.text, page=page, leave_out=roles)
     pages = max(1, -(-total // groups.SEARCH_LIMIT))
@@ -94,8 +95,12 @@ def save_groups():
         saved = selection.save_selection(g.organisation, current_user, roles, client)
     except ServiceError as error:
         return _refused(connection, str(error))
-    except (ReconnectNeeded, AppCredentialsRefused) as error:
-        flash(str(error), "error")
+    except ReconnectNeeded as error:
+        flash(f"Nothing was saved. {error} Reconnect below, then choose your groups again.",
+              "error")
+        return redirect(url_for("microsoft.import_microsoft")), 303
+    except AppCredentialsRefused as error:
+        flash(f"Nothing was saved. {error}", "error")
         return redirect(url_for("microsoft.import_microsoft")), 303
     except (GraphError, requests.RequestException) as error:
         return _refused(connection, "Microsoft could not confirm the groups, so nothing was "

@@ -44,16 +44,18 @@ def school_day(organisation_id, moment):
     return local_date(moment, zone_name)
 
 
-def after_run(run, previous_failures, reconnect_needed):
-    """Raises the events an automatic run's outcome calls for (Sync now is watched on screen)."""
+def after_run(run, previous_failures, reconnect_reason=None):
+    """Raises the events an automatic run's outcome calls for (Sync now is watched on screen).
+    reconnect_reason: what happened to the Microsoft sign-in, when it now needs reconnecting (the
+    mail says it without the run's own "Reconnect..." advice, which the mail gives once)."""
     day = school_day(run.organisation_id, run.finished_at or utcnow())
     if run.status == m.COMPLETE and previous_failures > 0:
         raise_event(run.organisation_id, RECOVERED, RECOVERED, day, {"run_id": run.id})
     if not run.is_automatic:
         return
-    if run.status == m.FAILED and reconnect_needed:
+    if run.status == m.FAILED and reconnect_reason:
         raise_event(run.organisation_id, RECONNECT_NEEDED, RECONNECT_NEEDED, day,
-                    {"run_id": run.id, "reason": run.reason})
+                    {"run_id": run.id, "reason": reconnect_reason})
     elif run.status == m.FAILED:
         raise_event(run.organisation_id, SYNC_FAILED, f"{SYNC_FAILED}:{reason_digest(run.reason)}",
                     day, {"run_id": run.id, "reason": run.reason})

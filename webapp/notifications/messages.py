@@ -59,7 +59,7 @@ def _school_mail(event, name, payload, organisation):
     if event == e.RECONNECT_NEEDED:
         return Mail(f"Reconnect {name} to Microsoft", f"Microsoft refused rostersync's access for {name}.",
                     [f"What happened: {reason}", "Automatic sync is paused and will not contact "
-                     "Microsoft again until an admin reconnects in Import settings."],
+                     "Microsoft again until an admin reconnects."],
                     "Reconnect in Import settings",
                     external_url("microsoft.import_microsoft", org_id=organisation.id))
     if event == e.NEEDS_REVIEW:

@@ -1,10 +1,12 @@
 """Organisations, trusts and memberships: the rules shared by the web, the CLI and jobs."""
 from sqlalchemy import func, select
 
-from webapp.auth.models import User, normalise_email
-from webapp.errors import ServiceError
+from webapp.auth.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User, normalise_email
+from webapp.errors import InvalidFields, ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import ROLES, Membership, Organisation, Trust
+
+ORGANISATION_NAME_MAX_LENGTH = 255  # the name columns of organisations and trusts
 
 
 def find_organisation_by_name(name):
@@ -24,6 +26,10 @@ def create_organisation(name, trust_name=None):
     name = (name or "").strip()
     if not name:
         raise ServiceError("An organisation needs a name.")
+    for what, text in (("An organisation", name), ("A trust", (trust_name or "").strip())):
+        if len(text) > ORGANISATION_NAME_MAX_LENGTH:
+            raise ServiceError(f"{what}'s name has at most {ORGANISATION_NAME_MAX_LENGTH} "
+                               f"characters; this one has {len(text):,}.")
     if find_organisation_by_name(name) is not None:
         raise ServiceError(f'An organisation called "{name}" already exists.')
     org = Organisation(name=name)
@@ -38,10 +44,27 @@ def find_user_by_email(email):
     return db.session.scalar(select(User).where(User.email_normalised == normalise_email(email)))
 
 
+def person_errors(email, display_name):
+    """{field: message} for an email and a name a person typed; empty when both will do."""
+    email, errors = (email or "").strip(), {}
+    if len(email) > EMAIL_MAX_LENGTH:
+        errors["email"] = (f"An email address has at most {EMAIL_MAX_LENGTH} characters; this "
+                           f"one has {len(email):,}. Check what was pasted.")
+    elif "@" not in email or len(email) < 3:
+        errors["email"] = "Enter a valid email address, such as name@school.example."
+    name = (display_name or "").strip()
+    if len(name) > NAME_MAX_LENGTH:
+        errors["display_name"] = (f"Enter a name of at most {NAME_MAX_LENGTH} characters; this "
+                                  f"one has {len(name):,}.")
+    return errors
+
+
 def get_or_create_user(email, display_name=None):
-    """The platform account for an email, creating it if new; never a duplicate."""
-    if "@" not in (email or "") or len(email.strip()) < 3:
-        raise ServiceError("Enter a valid email address.")
+    """The platform account for an email, creating it if new; never a duplicate. Raises
+    InvalidFields (by field: email, display_name) for input it cannot store."""
+    errors = person_errors(email, display_name)
+    if errors:
+        raise InvalidFields(errors)
     user = find_user_by_email(email)
     if user is None:
         user = User(display_name=(display_name or "").strip())

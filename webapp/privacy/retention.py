@@ -5,6 +5,7 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.extensions import db
 from webapp.privacy.models import PrivacySettings
+from webapp.request_input import whole_number
 
 NEW_SCHOOL_DAYS = 90
 MIN_DAYS, MAX_DAYS = 7, 3650
@@ -33,13 +34,14 @@ def parse_days(mode, days):
     if mode == NEVER:
         return None
     text = (days or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise RetentionInvalid(FIELD, f"Enter a whole number of days from {MIN_DAYS} to "
                                       f"{MAX_DAYS}, or choose Never.")
-    value = int(text)
-    if not MIN_DAYS <= value <= MAX_DAYS:
-        raise RetentionInvalid(FIELD, f"Enter a number of days from {MIN_DAYS} to {MAX_DAYS} "
-                                      f"(you entered {value}), or choose Never.")
+    value = whole_number(text, MIN_DAYS, MAX_DAYS)
+    if value is None:
+        entered = f" (you entered {text})" if len(text) <= 12 else ""
+        raise RetentionInvalid(FIELD, f"Enter a number of days from {MIN_DAYS} to {MAX_DAYS}"
+                                      f"{entered}, or choose Never.")
     return value
 
 

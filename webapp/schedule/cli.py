@@ -26,8 +26,9 @@ def parse_as_of(text):
 def enqueue_due_command(as_of):
     """Queue every school whose automatic sync is due; print what happened to each."""
     from webapp.schedule.tick import tick
-    now = parse_as_of(as_of) if as_of else utcnow()
-    lines = tick(now)
+    moment = parse_as_of(as_of) if as_of else None
+    now = moment or utcnow()
+    lines = tick(moment)
     click.echo(f"Tick as of {now.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC: "
                f"{sum(1 for line in lines if line.action != 'skipped')} queued, "
                f"{sum(1 for line in lines if line.action == 'skipped')} skipped.")

@@ -13,7 +13,8 @@ class SyncSchedule(db.Model):
                                 nullable=False, unique=True)
     # A code of webapp.schedule.due.FREQUENCIES: "off", "daily", "1h", "2h", "4h", "6h", "12h".
     frequency = db.Column(db.String(8), nullable=False, default=OFF)
-    # Daily only: minutes after local midnight in the organisation's time zone.
+    # Every day's time, minutes after local midnight in the organisation's time zone; kept while
+    # another frequency is chosen, so going back to Every day finds it.
     minute_of_day = db.Column(db.Integer)
     # The one moment the tick looks at; a tick claims a school by moving it forward with a
     # conditional UPDATE, so two ticks can never both queue the same slot.

@@ -32,8 +32,10 @@ def on_run_finished(run_id):
         record_outcome(schedule, organisation, run)
     db.session.commit()
     connection = connection_for_organisation(organisation)
-    events.after_run(run, previous_failures,
-                     reconnect_needed=bool(connection and connection.needs_reconnect))
+    needs_reconnect = connection is not None and connection.needs_reconnect
+    events.after_run(run, previous_failures, reconnect_reason=(
+        connection.status_reason or "Microsoft no longer accepts the saved sign-in."
+    ) if needs_reconnect else None)
 
 
 def record_outcome(schedule, organisation, run):

@@ -51,12 +51,16 @@ def schedule_for(organisation_id):
     return found or SyncSchedule(organisation_id=organisation_id, frequency=due.OFF, failures=0)
 
 
-def validate_choice(organisation, frequency, time_text):
-    """Returns (frequency, minute_of_day) or raises ScheduleInvalid naming the control."""
+def validate_choice(organisation, frequency, time_text, saved_minute=None):
+    """Returns (frequency, minute_of_day) or raises ScheduleInvalid naming the control.
+
+    The time of day is kept whatever the frequency: only Every day uses it, but choosing Every
+    hour must not lose the 01:30 saved for the day the school goes back to daily syncs. So it
+    is needed for Every day, read when typed, and otherwise the saved one stays."""
     if frequency not in due.FREQUENCIES:
         raise ScheduleInvalid("frequency", "Choose Off, Every day or one of the listed intervals.")
-    minute_of_day = None
-    if frequency == due.DAILY:
+    minute_of_day = saved_minute
+    if frequency == due.DAILY or (time_text or "").strip():
         try:
             minute_of_day = due.parse_time_of_day(time_text)
         except ValueError as error:
@@ -78,10 +82,11 @@ def validate_time_zone(name):
 def save_schedule(organisation, frequency, time_text, now=None, time_zone=None):
     """Validates, then saves the choice, the school's time zone (kept when not given) and the
     next due moment; nothing is saved on error."""
-    frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
+    schedule = schedule_for(organisation.id)
+    frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text,
+                                               schedule.minute_of_day)
     zone_name = organisation.time_zone if time_zone is None else validate_time_zone(time_zone)
     now = now or utcnow()
-    schedule = schedule_for(organisation.id)
     before = schedule_values(schedule, organisation)
     organisation.time_zone = zone_name
     if frequency != due.OFF and not schedule.is_on:

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import case, literal, select, update
 
-from webapp.clock import utcnow
+from webapp.clock import as_of_clock, utcnow
 from webapp.extensions import db
 from webapp.microsoft import check
 from webapp.microsoft.models import MicrosoftConnection
@@ -60,16 +60,21 @@ class TickLine:
         return f"{self.name}: skipped, {services.REASON_WORDS.get(self.reason, self.reason)}."
 
 
-def tick(now):
-    """The clock's job and the CLI: queue due schools, then the time-based email checks."""
+def tick(as_of=None):
+    """The clock's job (on the real clock) and the CLI: queue due schools, then the time-based
+    email checks. Run as of a moment (`--as-of`), the whole tick reads that moment and the syncs
+    it queues run from it, so their finish times and the 48-hour check share one clock."""
     from webapp.notifications import checks
-    lines = enqueue_due(now)
-    checks.run_checks(now)
+    with as_of_clock(as_of):
+        now = utcnow()
+        lines = enqueue_due(now, as_of)
+        checks.run_checks(now)
     return lines
 
 
-def enqueue_due(now):
-    """Runs one tick as of `now` (aware UTC); returns a TickLine per school it acted on.
+def enqueue_due(now, as_of=None):
+    """Runs one tick as of `now` (aware UTC); returns a TickLine per school it acted on. as_of:
+    the moment the tick was asked to run as of, which its jobs carry (None: the real clock).
 
     A fixed number of statements however many schools are due: one read of who is due, four of
     what they need, one claim per 500 schools, one bulk insert of their runs, one commit, then
@@ -78,7 +83,7 @@ def enqueue_due(now):
     """
     if check.platform_pause(now) is not None:
         return [TickLine(None, "Every school", SKIPPED, services.APP_CREDENTIALS)]
-    lines = requeue_lost_runs(now)
+    lines = requeue_lost_runs(now, as_of)
     rows = due_rows(now)
     context = _Context.load(rows)
     claimed = _claim(rows, now)
@@ -99,7 +104,7 @@ def enqueue_due(now):
             line.action, line.run_id = QUEUED, started[organisation_id][0]
         else:
             line.reason = services.RUNNING
-    _enqueue_jobs(started, by_school)
+    _enqueue_jobs(started, by_school, as_of)
     return lines + list(by_school.values())
 
 
@@ -184,11 +189,11 @@ def _claim(rows, now):
     return claimed
 
 
-def _enqueue_jobs(started, by_school):
+def _enqueue_jobs(started, by_school, as_of):
     if not started:
         return
     try:
-        batch.enqueue_run_jobs(started)
+        batch.enqueue_run_jobs(started, as_of)
     except RedisError as error:
         log.warning("tick: Redis unreachable (%s); %s queued runs are enqueued by the next tick",
                     type(error).__name__, len(started))
@@ -196,7 +201,7 @@ def _enqueue_jobs(started, by_school):
             by_school[organisation_id].reason = services.QUEUE_DOWN
 
 
-def requeue_lost_runs(now):
+def requeue_lost_runs(now, as_of=None):
     """Automatic runs still waiting for a worker whose RQ job is gone get it back, same id."""
     lines = []
     waiting = db.session.scalars(select(m.SyncRun).where(
@@ -204,7 +209,7 @@ def requeue_lost_runs(now):
         m.SyncRun.created_at <= now - ENQUEUE_GRACE)).all()
     for run in waiting:
         try:
-            lifecycle.enqueue_run_job(run)
+            lifecycle.enqueue_run_job(run, as_of)
         except DuplicateJobError:
             continue  # its job is still there: a worker will take it
         except RedisError as error:

@@ -101,7 +101,8 @@ def connection_state(connection):
         return check(title, UNKNOWN, "Not connected to Microsoft yet.",
                      "Connect with Microsoft from Import settings.", ["import_settings"])
     if connection.needs_reconnect:
-        return check(title, FAIL, f"Reconnect needed. {connection.status_reason or ''}".strip(),
+        return check(title, FAIL, connection.status_reason
+                     or "The saved Microsoft sign-in no longer works.",
                      "Choose Reconnect in Import settings and sign in again.", ["import_settings"])
     return check(title, PASS, f"Connected as {connection.account_email}.")
 

@@ -92,7 +92,8 @@ def _from_tenant(organisation, query):
                            protected_memberships(organisation.id, connection), selection)
         return [_tenant_answer(client, rules, user) for user in users]
     except ReconnectNeeded as error:
-        return [Answer(UNKNOWN, f"{error} Then ask again.")]
+        return [Answer(UNKNOWN, f"{error} Reconnect to Microsoft in Import settings, then ask "
+                                "again.")]
     except AppCredentialsRefused as error:
         return [Answer(UNKNOWN, str(error))]
     except GraphError as error:

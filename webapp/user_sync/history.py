@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.listing import Page, page_within
+from webapp.request_input import page_number
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 
@@ -52,5 +53,5 @@ def review_suspensions(run, limit=200):
 
 def detail_context(run, args):
     action = args.get("action", "")
-    return {"changes": run_changes(run, action, args.get("page", 1, type=int)),
+    return {"changes": run_changes(run, action, page_number(args)),
             "action": action, "actions": ACTIONS}

@@ -13,12 +13,16 @@ from webapp.dates import iso_timestamp
 from webapp import audit
 from webapp.audit import actions
 from webapp.csv_safety import safe_cell as _safe_cell
+from webapp.auth.models import NAME_MAX_LENGTH
 from webapp.errors import NotFound, ServiceError
+from webapp.microsoft.models import OBJECT_ID
 from webapp.extensions import db
 from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import Membership
 from webapp.redis_conn import get_redis, redis_key
 from webapp.user_sync.models import SyncedPerson, sort_name
+
+EMAIL_COLUMN_LENGTH = SyncedPerson.__table__.c.email.type.length
 
 PER_PAGE = 50
 STATUSES = ("active", "suspended", "excluded")
@@ -154,13 +158,16 @@ def set_excluded(organisation, person_id, excluded):
 
 def exclude_microsoft_user(organisation, microsoft_id, email, display_name):
     """Excludes someone the sync has not added (from a preview or the 'why' answer)."""
-    if not microsoft_id:
-        raise ServiceError("Choose a person to exclude.")
+    if not OBJECT_ID.fullmatch(microsoft_id or ""):
+        raise ServiceError("Choose a person to exclude from a preview's list of who would be added.")
+    email, display_name = (email or "").strip(), (display_name or "").strip()
+    if len(email) > EMAIL_COLUMN_LENGTH or len(display_name) > NAME_MAX_LENGTH:
+        raise ServiceError("That person's email or name is longer than can be stored, so nobody "
+                           "was excluded. Exclude them from Manage user sync after the next sync.")
     person = db.session.scalar(select(SyncedPerson).where(
         SyncedPerson.organisation_id == organisation.id, SyncedPerson.microsoft_id == microsoft_id))
     if person is not None:
         return set_excluded(organisation, person.id, True)
-    email = (email or "").strip()
     person = SyncedPerson(organisation_id=organisation.id, microsoft_id=microsoft_id, email=email,
                           email_normalised=email.lower(), display_name=display_name or "",
                           sort_name=sort_name(display_name, email), status="excluded",

@@ -10,6 +10,7 @@ from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.request_input import page_number
 from webapp.schedule import services as schedule
 from webapp.search import search_from
 from webapp.security import safe_next_url
@@ -23,8 +24,8 @@ filters.register(bp)
 
 def people_args():
     args = request.args
-    sort = args.get("sort", "name")
-    return dict(query=search_from(args).text, status=args.get("status", ""),
+    sort, status = args.get("sort", "name"), args.get("status", "")
+    return dict(query=search_from(args).text, status=status if status in people.STATUSES else "",
                 sort=sort if sort in people.SORTS else "name", descending=args.get("dir") == "desc")
 
 
@@ -33,7 +34,7 @@ def people_context():
     filters, search = people_args(), search_from(request.args)
     counts = people.status_counts(g.organisation.id)
     page = None if search.error else people.list_synced_people(
-        g.organisation.id, page=request.args.get("page", 1, type=int), counts=counts, **filters)
+        g.organisation.id, page=page_number(request.args), counts=counts, **filters)
     return dict(people_page=page, filters=filters, search=search, status_counts=counts,
                 sort_labels=people.SORT_LABELS,
                 last_run_at=summary.last_seen_reference(g.organisation.id))

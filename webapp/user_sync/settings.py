@@ -5,6 +5,7 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.request_input import whole_number
 from webapp.user_sync.models import SyncSettings
 
 DEFAULTS = {"include_guests": False, "removal_threshold_percent": 10,
@@ -43,7 +44,7 @@ def whole_number_error(text, lowest, highest, what):
         return f"Enter {what}: {allowed}."
     if not (text.isascii() and text.isdigit()):
         return f"Enter {what} as {allowed}, without decimals, spaces or other signs."
-    if not lowest <= int(text) <= highest:
+    if whole_number(text, lowest, highest) is None:
         return f"Enter {what} as {allowed}."
     return None
 

@@ -1,35 +1,41 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from webapp.errors import ServiceError
+from webapp.errors import InvalidFields, ServiceError
 from webapp.htmx import render_page_or_partial
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.users import services
 
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
 
 
+def people_context():
+    search = search_from(request.args)
+    page = None if search.error else services.list_people(
+        g.organisation, search.text, page_number(request.args))
+    return {"people": page, "query": search.text, "search": search}
+
+
 @bp.route("/")
 @admin_required
 def index():
-    search = search_from(request.args)
-    page = None if search.error else services.list_people(
-        g.organisation, search.text, request.args.get("page", 1, type=int))
     return render_page_or_partial("users/index.html", "users/_people_table.html",
-                                  people=page, query=search.text, search=search)
+                                  **people_context())
 
 
 @bp.route("/", methods=["POST"])
 @admin_required
 def add():
-    form = request.form
+    form = {name: request.form.get(name, "") for name in ("email", "display_name", "role")}
     try:
-        membership = services.add_person(g.organisation, form.get("email", ""),
-                                         form.get("display_name", ""), form.get("role", "member"))
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(f"Added {membership.user.email} to {g.organisation.name}.", "success")
+        membership = services.add_person(g.organisation, form["email"], form["display_name"],
+                                         form["role"] or "member")
+    except InvalidFields as error:
+        # The page again, each message by its field and the form as it was; nothing saved.
+        return render_template("users/index.html", add_form=form, add_errors=error.errors,
+                               **people_context()), 422
+    flash(f"Added {membership.user.email} to {g.organisation.name}.", "success")
     return redirect(url_for("users.index"))
 
 

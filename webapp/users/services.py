@@ -4,12 +4,12 @@ from sqlalchemy import func, or_, select
 from webapp import audit
 from webapp.audit import actions
 from webapp.auth.models import User
-from webapp.errors import NotFound, ServiceError
+from webapp.errors import InvalidFields, NotFound, ServiceError
 from webapp.extensions import db
-from webapp.listing import Page, contains
+from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import ROLES, Membership
 from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
-    membership_for
+    membership_for, person_errors
 from webapp.user_sync.models import SyncedPerson
 
 PAGE_SIZE = 25
@@ -23,19 +23,23 @@ def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
         stmt = stmt.where(or_(contains(func.lower(User.display_name), query),
                               contains(User.email_normalised, query)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = max(1, page)
+    page = page_within(page, total, per_page)
     rows = db.session.scalars(stmt.order_by(func.lower(User.display_name), User.email_normalised)
                               .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, page=page, per_page=per_page, total=total)
 
 
 def add_person(organisation, email, display_name, role):
+    """Raises InvalidFields (email, display_name, role) and saves nothing on bad input."""
+    errors = person_errors(email, display_name)
     if role not in ROLES:
-        raise ServiceError("Choose a role: admin or member.")
+        errors["role"] = "Choose a role: admin or member."
+    if errors:
+        raise InvalidFields(errors)
     user = get_or_create_user(email, display_name)
     existing = membership_for(user, organisation)
     if existing is not None and existing.status == "active":
-        raise ServiceError(f"{user.email} is already in {organisation.name}.")
+        raise InvalidFields({"email": f"{user.email} is already in {organisation.name}."})
     membership = add_membership(user, organisation, role=role, source="manual")
     db.session.flush()  # a new account's id, for the audit entry
     audit.record(actions.PERSON_ADDED, organisation.id, subject_user_id=user.id,

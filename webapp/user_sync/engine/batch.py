@@ -17,7 +17,7 @@ from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.redis_conn import enqueue_many
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.lifecycle import RUN_JOB, run_job_description
+from webapp.user_sync.engine.lifecycle import RUN_JOB, run_job_args, run_job_description
 from webapp.user_sync.engine.store import chunks
 
 RUNS = m.SyncRun.__table__
@@ -52,9 +52,11 @@ def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC):
     return started
 
 
-def enqueue_run_jobs(started):
+def enqueue_run_jobs(started, as_of=None):
     """After the commit: every new run's job in one pipeline. If Redis refuses, the runs stay
-    queued and the next tick's requeue_lost_runs enqueues them under the same job ids."""
+    queued and the next tick's requeue_lost_runs enqueues them under the same job ids.
+    as_of: the moment a tick run `--as-of` stood at; its syncs run from it."""
     return enqueue_many("sync", [
-        (RUN_JOB, (run_id,), job_id, run_job_description(run_id, organisation_id))
+        (RUN_JOB, run_job_args(run_id, as_of), job_id,
+         run_job_description(run_id, organisation_id))
         for organisation_id, (run_id, job_id) in started.items()])

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
@@ -138,11 +138,17 @@ def run_job_description(run_id, organisation_id):
     return f"sync run {run_id} of organisation {organisation_id}"
 
 
-def enqueue_run_job(run):
+def run_job_args(run_id, as_of=None):
+    """The sync job's arguments: the run, and the moment a tick run `--as-of` stood at (the job
+    then runs on that clock, see webapp.clock.running_from); the real clock needs none."""
+    return (run_id,) if as_of is None else (run_id, as_utc(as_of).isoformat())
+
+
+def enqueue_run_job(run, as_of=None):
     """unique=True: the tick re-enqueues a queued run whose job Redis lost under the same id, so
     a job that still exists is never doubled (RQ raises DuplicateJobError instead)."""
-    return enqueue("sync", RUN_JOB, run.id, job_id=run.rq_job_id, unique=True,
-                   description=run_job_description(run.id, run.organisation_id))
+    return enqueue("sync", RUN_JOB, *run_job_args(run.id, as_of), job_id=run.rq_job_id,
+                   unique=True, description=run_job_description(run.id, run.organisation_id))
 
 
 def mark_running(run_id, pid):
