@@ -75,7 +75,8 @@ def _register_blueprints(app):
     from webapp.privacy import routes, subject_access_routes  # noqa: F401,F811  (their views)
     from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.schedule.routes import bp as schedule_bp
-    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp):
+    from webapp.trust.routes import bp as trust_bp
+    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp, trust_bp):
         app.register_blueprint(blueprint)
 
 
@@ -116,6 +117,17 @@ def _service_unavailable(app, service, error):
                            support_url=app.config["SUPPORT_URL"]), 503, {"Retry-After": "30"}
 
 
+def _schools_page_org_id(memberships, organisation):
+    """Where Settings › Schools is reached from (the current school if the account administers
+    it, else the first it administers), or None when it administers fewer than two."""
+    from webapp.orgs.services import administers_several
+    if not administers_several(memberships):
+        return None
+    administered = [m.organisation_id for m in memberships if m.is_admin]
+    return organisation.id if organisation is not None and organisation.id in administered \
+        else administered[0]
+
+
 def _register_template_context(app):
     @app.context_processor
     def inject_navigation():
@@ -128,6 +140,7 @@ def _register_template_context(app):
             "current_organisation": organisation,
             "current_membership": getattr(g, "membership", None),
             "header_memberships": memberships,
+            "schools_page_org_id": _schools_page_org_id(memberships, organisation),
             "demo_mode": app.config["DEMO_MODE"],
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),

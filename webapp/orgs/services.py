@@ -85,3 +85,15 @@ def ensure_not_last_admin(membership):
         raise ServiceError(
             f"{membership.user.name_or_email} is the last admin of "
             f"{membership.organisation.name}. Make someone else an admin first.")
+
+
+def administered_ids(user_id):
+    """SELECT of the ids of the organisations this account is an active admin of."""
+    return select(Membership.organisation_id).where(
+        Membership.user_id == user_id, Membership.role == "admin", Membership.status == "active")
+
+
+def administers_several(memberships):
+    """The Schools page is for admins of two or more schools (from memberships already read)."""
+    return sum(1 for membership in memberships
+               if membership.is_admin and membership.status == "active") >= 2

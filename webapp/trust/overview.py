@@ -1,0 +1,110 @@
+"""The Schools page's rows: every school an admin administers, its sync at a glance.
+
+A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
+the schools, their connections, their groups, their schedules with the 48-hour rule, their runs
+(two), and the active people (Redis-cached counts; one more query only for schools not cached).
+Each row's words come from the product's own rules, never a copy of them: the Manage user sync
+card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
+rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
+from webapp.microsoft.selection import saved_selections, selection_sentence
+from webapp.orgs.models import Membership, Organisation, Trust
+from webapp.orgs.services import administered_ids
+from webapp.schedule import due
+from webapp.schedule.health import no_recent_success
+from webapp.schedule.models import SyncSchedule
+from webapp.schedule.services import next_sync_of
+from webapp.trust import status as st
+from webapp.user_sync.engine.fleet import RunFacts, run_facts_of
+from webapp.user_sync.people import status_counts_of
+from webapp.user_sync.summary import NOT_CONNECTED, STATE_LABELS, connection_state
+
+
+@dataclass
+class SchoolRow:
+    id: int
+    name: str
+    time_zone: str  # dates in a row are in the school's own zone (webapp.dates.zone_for)
+    trust_name: str
+    connection: object
+    selection: object
+    schedule: object
+    facts: RunFacts
+    stale: bool
+    active_people: int
+    state: str = ""
+    next_sync: object = None
+    status: str = ""
+
+    @property
+    def can_sync(self):
+        return self.state == CONNECTED
+
+    @property
+    def state_label(self):
+        return STATE_LABELS[self.state]
+
+    @property
+    def connection_label(self):
+        """The connection's own state (the Connection column): whose it is comes separately."""
+        if self.connection is None:
+            return STATE_LABELS[NOT_CONNECTED]
+        return STATE_LABELS[RECONNECT_NEEDED if self.connection.needs_reconnect else CONNECTED]
+
+    @property
+    def groups_text(self):
+        return selection_sentence(self.selection) if self.selection.synced else ""
+
+    @property
+    def needs_attention(self):
+        return st.needs_attention(self.status)
+
+
+def school_rows(user_id, now, only=None):
+    """Every school the account is an active admin of, as SchoolRows (by name); only: just
+    that school, if the account administers it (one row refreshing itself)."""
+    administered = administered_ids(user_id)
+    if only is not None:
+        administered = administered.where(Membership.organisation_id == only)
+    schools = db.session.execute(
+        select(Organisation.id, Organisation.name, Organisation.time_zone, Organisation.trust_id,
+               Trust.name.label("trust_name"))
+        .outerjoin(Trust, Trust.id == Organisation.trust_id)
+        .where(Organisation.id.in_(administered)).order_by(Organisation.name)).all()
+    if not schools:
+        return []
+    ids = [school.id for school in schools]
+    connections = connections_of((school.id, school.trust_id) for school in schools)
+    selections = saved_selections(ids)
+    schedules = _schedules(administered, now)
+    facts = run_facts_of(administered)
+    people = status_counts_of(ids)
+    return [_row(school, connections[school.id], selections[school.id],
+                 schedules.get(school.id), facts.get(school.id, RunFacts()),
+                 people[school.id]["active"]) for school in schools]
+
+
+def _schedules(administered, now):
+    """{organisation id: (its schedule, whether the 48-hour rule holds)}, one query."""
+    return {schedule.organisation_id: (schedule, bool(stale)) for schedule, stale in
+            db.session.execute(select(SyncSchedule, no_recent_success(now).label("stale"))
+                               .where(SyncSchedule.organisation_id.in_(administered)))}
+
+
+def _row(school, connection, selection, schedule_and_stale, facts, active_people):
+    schedule, stale = schedule_and_stale or (
+        SyncSchedule(organisation_id=school.id, frequency=due.OFF, failures=0), False)
+    row = SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
+                    trust_name=school.trust_name, connection=connection, selection=selection,
+                    schedule=schedule, facts=facts, stale=stale, active_people=active_people)
+    row.state = connection_state(connection, selection)
+    row.next_sync = next_sync_of(schedule, school.time_zone, connection,
+                                 bool(selection.synced), facts.review is not None)
+    row.status = st.status_of(row.state, facts, stale)
+    return row
