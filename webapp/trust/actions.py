@@ -59,27 +59,29 @@ def _serializer():
 
 
 def shown_token(rows):
-    """The ids of the rows on the page, signed: the only ids the form may name."""
-    return _serializer().dumps(sorted(row.id for row in rows))
+    """The rows on the page (id and name), signed: the only ids the form may name, and the
+    names to answer with even for a school deleted since."""
+    return _serializer().dumps([[row.id, row.name] for row in rows])
 
 
 def chosen_ids(form, view, rows):
-    """The selected school ids in table order (at most MAX_SCHOOLS) and the results of the rest;
-    raises Refused for a forged or unreadable form, or an empty selection."""
+    """The selected school ids in table order (at most MAX_SCHOOLS), the results of the rest,
+    and the names the page showed; raises Refused for a forged or unreadable form, or an
+    empty selection."""
     if form.get("all_matching") == "1":
-        ids = [row.id for row in listing.matching(view, rows)]
+        ids, shown_names = [row.id for row in listing.matching(view, rows)], {}
     else:
-        ids = _posted_ids(form)
+        ids, shown_names = _posted_ids(form)
     if not ids:
         raise Refused(NOTHING_SELECTED)
     results = {school_id: RowResult(False, TOO_MANY) for school_id in ids[MAX_SCHOOLS:]}
-    return ids[:MAX_SCHOOLS], results
+    return ids[:MAX_SCHOOLS], results, shown_names
 
 
 def _posted_ids(form):
     try:
-        shown = set(_serializer().loads(form.get("shown", "")))
-    except BadSignature:
+        shown = {school_id: name for school_id, name in _serializer().loads(form.get("shown", ""))}
+    except (BadSignature, TypeError, ValueError):
         raise Refused(REFUSED_STALE_FORM) from None
     posted = form.getlist("school")
     if any(not text.isdigit() or len(text) > 12 for text in posted):
@@ -87,7 +89,7 @@ def _posted_ids(form):
     ids = list(dict.fromkeys(int(text) for text in posted))
     if any(school_id not in shown for school_id in ids):
         raise Refused(REFUSED_FORGED)
-    return ids
+    return ids, shown
 
 
 def gone_results(ids, rows_by_id):

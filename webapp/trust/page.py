@@ -20,14 +20,20 @@ def page_context(rows, view, selected=(), schedule_form=None, **answer):
         attention=sum(1 for row in rows if row.needs_attention),
         counts=listing.status_counts(rows), count_words=st.COUNT_WORDS,
         filter_choices=filter_choices(), sort_labels=listing.SORT_LABELS,
-        shown=actions.shown_token(page.items if page else []), selected=set(selected),
+        shown=actions.shown_token(page.items if page else []),
         all_matching=request.form.get("all_matching") == "1", max_schools=actions.MAX_SCHOOLS,
-        outcome=answer.get("outcome"), refused=answer.get("refused"),
+        refused=answer.get("refused"),
         schedule_errors=answer.get("schedule_errors") or {},
         schedule_form=schedule_form or default_schedule_form(),
         frequency_labels=FREQUENCY_LABELS, time_zones=choosable_zones(),
-        reason_words=REASON_WORDS, status_classes=STATUS_CLASSES,
-        describe=lambda row: st.status_words(row, format_moment))
+        **row_context(selected, answer.get("outcome")))
+
+
+def row_context(selected=(), outcome=None):
+    """What templates/trust/_school_row.html needs beyond the row (also when it polls alone)."""
+    return dict(reason_words=REASON_WORDS, status_classes=STATUS_CLASSES,
+                describe=lambda row: st.status_words(row, format_moment),
+                selected=set(selected), outcome=outcome)
 
 
 def filter_choices():

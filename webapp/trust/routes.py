@@ -12,12 +12,12 @@ from webapp.clock import utcnow
 from webapp.dates import local_time
 from webapp.downloads import csv_attachment
 from webapp.extensions import db
-from webapp.htmx import is_htmx_request, render_page_or_partial
+from webapp.htmx import is_htmx_request
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.orgs.services import administers_several
 from webapp.schedule.services import ScheduleInvalid
 from webapp.trust import actions, export, listing, overview, services
-from webapp.trust.page import page_context, schedule_form_from
+from webapp.trust.page import page_context, row_context, schedule_form_from
 from webapp.user_sync.engine import lifecycle
 
 bp = org_scoped(Blueprint("trust", __name__, url_prefix="/o/<int:org_id>/settings/schools"))
@@ -43,8 +43,11 @@ def _rows():
 def schools():
     rows = _rows()
     view = listing.view_from(request.args, rows)
-    return render_page_or_partial("trust/schools.html", "trust/_schools.html",
-                                  **page_context(rows, view))
+    if not is_htmx_request():
+        return render_template("trust/schools.html", **page_context(rows, view))
+    # A search, filter, sort or page is a new address: Back and Reload come back to it.
+    return (render_template("trust/_schools.html", **page_context(rows, view)), 200,
+            {"HX-Push-Url": url_for("trust.schools", **view.address())})
 
 
 def _answer(rows, view, status=200, **context):
@@ -97,7 +100,7 @@ def school_row(school_id):
     lifecycle.sweep_stale_runs(school_id)  # a dead worker's run ends here, not "running" for ever
     row, = overview.school_rows(current_user.id, utcnow(), only=school_id)
     selected = {school_id} if str(school_id) in request.args.getlist("school") else set()
-    return render_template("trust/_school_row.html", row=row, selected=selected, outcome=None)
+    return render_template("trust/_school_row.html", row=row, **row_context(selected))
 
 
 @bp.route("/schools.csv")

@@ -27,10 +27,11 @@ SCHEDULE_SAVED = "Schedule saved."
 
 def _selected(form, view, rows, action):
     """(the selected rows that still exist, the Outcome with the others' reasons)."""
-    ids, results = chosen_ids(form, view, rows)
+    ids, results, shown_names = chosen_ids(form, view, rows)
     by_id = {row.id: row for row in rows}
     results.update(gone_results(ids, by_id))
-    outcome = Outcome(action, results=results, names={row.id: row.name for row in rows})
+    outcome = Outcome(action, results=results,
+                      names={**shown_names, **{row.id: row.name for row in rows}})
     return [by_id[school_id] for school_id in ids if school_id in by_id], outcome
 
 
