@@ -9,6 +9,7 @@ private redis-server (`private_redis`). A folder's own fixtures live in its conf
 (tests/sync: `school`; tests/faults: a school with a leaver; tests/browser: Chromium).
 """
 import contextvars
+import re
 import uuid
 
 import pytest
@@ -138,11 +139,15 @@ def _empty_all_tables():
 
 
 def clear_redis(conn, names):
-    """Deletes this run's keys and RQ queues (names: REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC)."""
+    """Deletes this run's keys, RQ queues and RQ jobs whose ids carry the key prefix (names:
+    REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC). A job kept from an earlier test would make
+    RQ's unique=True refuse the next test's job of the same id (an email's id comes from its
+    row id and creation time, which a frozen clock repeats)."""
     for key in conn.scan_iter(match=f"{names['REDIS_KEY_PREFIX']}*"):
         conn.delete(key)
-    for queue_key in (names["QUEUE_QUICK"], names["QUEUE_SYNC"]):
-        for key in conn.scan_iter(match=f"rq:*{queue_key}*"):
+    job_prefix = re.sub(r"[^A-Za-z0-9_-]", "-", names["REDIS_KEY_PREFIX"])
+    for pattern in (names["QUEUE_QUICK"], names["QUEUE_SYNC"], job_prefix):
+        for key in conn.scan_iter(match=f"rq:*{pattern}*"):
             conn.delete(key)
 
 
