@@ -78,11 +78,18 @@ def chosen_ids(form, view, rows):
     return ids[:MAX_SCHOOLS], results, shown_names
 
 
-def _posted_ids(form):
+def shown_on_page(form):
+    """{id: name} of the rows the posting page showed, or None if the list is not ours."""
     try:
-        shown = {school_id: name for school_id, name in _serializer().loads(form.get("shown", ""))}
+        return {school_id: name for school_id, name in _serializer().loads(form.get("shown", ""))}
     except (BadSignature, TypeError, ValueError):
-        raise Refused(REFUSED_STALE_FORM) from None
+        return None
+
+
+def _posted_ids(form):
+    shown = shown_on_page(form)
+    if shown is None:
+        raise Refused(REFUSED_STALE_FORM)
     posted = form.getlist("school")
     if any(not text.isdigit() or len(text) > 12 for text in posted):
         raise Refused(REFUSED_FORGED)

@@ -73,13 +73,13 @@ def view_from(args, rows):
                 page=int(page) if page.isdigit() and len(page) < 7 else 1, status_chosen=chosen)
 
 
-def matching(view, rows):
-    """The rows the filter and search keep, in the view's order."""
+def matching(view, rows, keep=()):
+    """The rows the filter and search keep, in the view's order. keep: ids shown whatever the
+    filter says (the rows an action just answered, which may no longer need attention)."""
     text = view.search.text.casefold()
-    kept = [row for row in rows
-            if (view.status == ALL or (view.status == ATTENTION and row.needs_attention)
-                or row.status == view.status)
-            and (not text or text in row.name.casefold())]
+    kept = [row for row in rows if row.id in keep or (
+        (view.status == ALL or (view.status == ATTENTION and row.needs_attention)
+         or row.status == view.status) and (not text or text in row.name.casefold()))]
     return ordered(kept, view.sort, view.descending)
 
 
@@ -93,8 +93,8 @@ def ordered(rows, sort, descending):
     return sorted(present, key=key, reverse=descending) + missing
 
 
-def page_of(view, rows):
-    kept = matching(view, rows)
+def page_of(view, rows, keep=()):
+    kept = matching(view, rows, keep)
     page = page_within(view.page, len(kept), PER_PAGE)
     return Page(items=kept[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, per_page=PER_PAGE,
                 total=len(kept))

@@ -12,9 +12,10 @@ STATUS_CLASSES = {st.OK: "status-active", st.FAILING: "status-failed", st.RECONN
                   st.STALE: "status-failed"}
 
 
-def page_context(rows, view, selected=(), schedule_form=None, **answer):
-    """answer: outcome (actions.Outcome), refused (a sentence), schedule_errors ({field: text})."""
-    page = None if view.search.error else listing.page_of(view, rows)
+def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer):
+    """answer: outcome (actions.Outcome), refused (a sentence), schedule_errors ({field: text});
+    keep: ids of rows to show whatever the filter (an action answers in the rows it was given)."""
+    page = None if view.search.error else listing.page_of(view, rows, keep)
     return dict(
         rows_page=page, view=view, total=len(rows),
         attention=sum(1 for row in rows if row.needs_attention),

@@ -52,8 +52,10 @@ def schools():
 
 def _answer(rows, view, status=200, **context):
     """The whole region for HTMX (200 even for a refusal: htmx swaps only 2xx), else the page."""
+    # The rows the page showed stay on it, even those that no longer match the filter.
     context = page_context(rows, view, selected=_posted_selection(),
-                           schedule_form=schedule_form_from(request.form), **context)
+                           schedule_form=schedule_form_from(request.form),
+                           keep=actions.shown_on_page(request.form) or (), **context)
     if is_htmx_request():
         return render_template("trust/_schools.html", **context)
     return render_template("trust/schools.html", **context), status
