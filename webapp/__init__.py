@@ -129,12 +129,14 @@ def _schools_page_org_id(memberships, organisation):
 
 
 def _register_template_context(app):
+    from webapp.orgs.services import memberships_with_organisations
+
     @app.context_processor
     def inject_navigation():
         organisation = getattr(g, "organisation", None)
         memberships = []
         if current_user.is_authenticated:
-            memberships = sorted(current_user.active_memberships(),
+            memberships = sorted(memberships_with_organisations(current_user),
                                  key=lambda m: m.organisation.name)
         return {
             "current_organisation": organisation,

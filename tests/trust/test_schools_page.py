@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from tests.factory import sign_in
 from tests.trust.helpers import NOW, school_in_every_status
@@ -158,3 +158,24 @@ def test_export_csv_is_formula_safe_with_offsets_and_recorded_for_each_school(wo
     assert sorted(exported) == sorted(school.id for school in world.schools.values())
     assert [row["school"] for row in csv_rows(get(world, "schools.csv?status=failing"))] == [
         "Elm High"]
+
+
+def count_page_statements(world, query):
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert get(world, query).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_whole_page_runs_as_many_statements_for_eight_schools_as_for_seventy(world):
+    get(world)  # the people counts cached, as after any first view
+    few = {query: count_page_statements(world, query) for query in ("", "?status=all&sort=status")}
+    add_many_schools(world, 62)
+    get(world)
+    assert {query: count_page_statements(world, query) for query in few} == few

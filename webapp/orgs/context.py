@@ -12,11 +12,11 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
-from webapp.orgs.services import membership_for
+from webapp.orgs.services import membership_for, memberships_with_organisations
 
 
 def default_organisation_id(user):
-    memberships = sorted(user.active_memberships(), key=lambda m: m.organisation.name)
+    memberships = sorted(memberships_with_organisations(user), key=lambda m: m.organisation.name)
     return memberships[0].organisation_id if memberships else None
 
 

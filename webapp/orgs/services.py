@@ -1,5 +1,6 @@
 """Organisations, trusts and memberships: the rules shared by the web, the CLI and jobs."""
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from webapp.auth.models import User, normalise_email
 from webapp.errors import ServiceError
@@ -50,6 +51,14 @@ def get_or_create_user(email, display_name=None):
     elif display_name and not user.display_name:
         user.display_name = display_name.strip()
     return user
+
+
+def memberships_with_organisations(user):
+    """The account's active memberships with their organisations, in one query whatever their
+    number (the header's school switcher names every one; a trust admin may have hundreds)."""
+    return db.session.scalars(
+        select(Membership).options(joinedload(Membership.organisation))
+        .where(Membership.user_id == user.id, Membership.status == "active")).all()
 
 
 def membership_for(user, organisation):
