@@ -172,30 +172,30 @@ def page_median(app, client, url, repeats):
     return statistics.median(timings), statements
 
 
-def page_rows(app, url, repeats):
+def page_rows(app, url, schools, repeats):
     everyone, ten = (signed_in_client(app, f"admin-{who}@bench.example") for who in ("all", "ten"))
     forget_counts(app)
     cold, cold_statements, _, _ = counted(app, lambda: everyone.get(url))
-    found = [Row("trust page", "500 schools, first view, people counts not yet cached", secs(cold),
-                 other=f"{cold_statements} SQL statements")]
+    found = [Row("trust page", f"{schools} schools, first view, people counts not yet cached",
+                 secs(cold), other=f"{cold_statements} SQL statements")]
     for label, query in PAGE_CASES:
         big, statements = page_median(app, everyone, url + query, repeats)
         small, small_statements = page_median(app, ten, url + query, repeats)
-        found.append(Row("trust page", f"500 schools: {label}", secs(big),
+        found.append(Row("trust page", f"{schools} schools: {label}", secs(big),
                          f"target < 150 ms; 10 schools {secs(small)} ({big / small:.1f}x, target < 2x)",
                          other=f"{statements} SQL statements (10 schools: {small_statements})"))
     return found, everyone
 
 
-def sync_now_rows(app, client, url):
+def sync_now_rows(app, client, url, schools):
     """Sync now on every school: the whole request, then the queueing alone."""
     page = client.get(url + "?status=all")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     form = {"csrf_token": token, "status": "all", "all_matching": "1"}
     elapsed, statements, commits, response = counted(app, lambda: client.post(url + "sync", data=form))
     done = re.search(r"Sync now: done for (\d+) schools", response.text).group(1)
-    found = [Row("trust Sync now", "500 selected: the whole request (rows read, runs queued, "
-                 "page answered)", secs(elapsed), other=f"{done} queued; {statements} SQL "
+    found = [Row("trust Sync now", f"{schools} selected: the whole request (rows read, runs "
+                 "queued, page answered)", secs(elapsed), other=f"{done} queued; {statements} SQL "
                  f"statements, {commits} commit")]
     queue = _reset_runs(app)
     with app.app_context():
@@ -239,8 +239,8 @@ def rows(sim, schools=500, people=5_000, days=30, repeats=15):
         page_url = f"/o/{org_id}/settings/schools/"
         found = [Row("trust seed", f"{schools} schools x {people:,} people, {days} days of history "
                      "(INSERT ... SELECT)", secs(seeded))]
-        page_found, client = page_rows(app, page_url, repeats)
-        found += page_found + sync_now_rows(app, client, page_url)
+        page_found, client = page_rows(app, page_url, schools, repeats)
+        found += page_found + sync_now_rows(app, client, page_url, schools)
     return found
 
 

@@ -2,7 +2,6 @@
 import redis
 import sqlalchemy.exc
 from flask import Flask, g, render_template, request, session
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env, engine_options
@@ -117,32 +116,29 @@ def _service_unavailable(app, service, error):
                            support_url=app.config["SUPPORT_URL"]), 503, {"Retry-After": "30"}
 
 
-def _schools_page_org_id(memberships, organisation):
+def _schools_page_org_id(schools, organisation):
     """Where Settings › Schools is reached from (the current school if the account administers
     it, else the first it administers), or None when it administers fewer than two."""
     from webapp.orgs.services import administers_several
-    if not administers_several(memberships):
+    if not administers_several(schools):
         return None
-    administered = [m.organisation_id for m in memberships if m.is_admin]
+    administered = [school.organisation_id for school in schools if school.role == "admin"]
     return organisation.id if organisation is not None and organisation.id in administered \
         else administered[0]
 
 
 def _register_template_context(app):
-    from webapp.orgs.services import memberships_with_organisations
+    from webapp.orgs.context import account_schools
 
     @app.context_processor
     def inject_navigation():
         organisation = getattr(g, "organisation", None)
-        memberships = []
-        if current_user.is_authenticated:
-            memberships = sorted(memberships_with_organisations(current_user),
-                                 key=lambda m: m.organisation.name)
+        schools = account_schools()
         return {
             "current_organisation": organisation,
             "current_membership": getattr(g, "membership", None),
-            "header_memberships": memberships,
-            "schools_page_org_id": _schools_page_org_id(memberships, organisation),
+            "header_schools": schools,
+            "schools_page_org_id": _schools_page_org_id(schools, organisation),
             "demo_mode": app.config["DEMO_MODE"],
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),

@@ -1,4 +1,4 @@
-"""the weekly digest: who asked for it, and mails to one admin
+"""the weekly digest (who asked for it, and mails to one admin); indexes for the Schools page
 
 Revision ID: 0010_i21
 Revises: 0009
@@ -30,9 +30,15 @@ def upgrade():
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_notification_events_user_id'), ['user_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_notification_events_user_id_users'), 'users', ['user_id'], ['id'], ondelete='CASCADE')
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_sync_runs_org_status_id', ['organisation_id', 'status', 'id'], unique=False)
+        batch_op.create_index('ix_sync_runs_org_status_finished', ['organisation_id', 'status', 'finished_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_runs_org_status_finished')
+        batch_op.drop_index('ix_sync_runs_org_status_id')
     with op.batch_alter_table('notification_events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_notification_events_user_id_users'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_notification_events_user_id'))

@@ -1,6 +1,5 @@
 """Organisations, trusts and memberships: the rules shared by the web, the CLI and jobs."""
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from webapp.auth.models import User, normalise_email
 from webapp.errors import ServiceError
@@ -53,12 +52,15 @@ def get_or_create_user(email, display_name=None):
     return user
 
 
-def memberships_with_organisations(user):
-    """The account's active memberships with their organisations, in one query whatever their
-    number (the header's school switcher names every one; a trust admin may have hundreds)."""
-    return db.session.scalars(
-        select(Membership).options(joinedload(Membership.organisation))
-        .where(Membership.user_id == user.id, Membership.status == "active")).all()
+def schools_of(user):
+    """(organisation_id, name, role) of the account's active memberships, by name, in one query
+    whatever their number (the header's school switcher names every one; a trust admin may
+    have hundreds)."""
+    return db.session.execute(
+        select(Membership.organisation_id, Organisation.name, Membership.role)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id, Membership.status == "active")
+        .order_by(Organisation.name, Organisation.id)).all()
 
 
 def membership_for(user, organisation):
@@ -102,7 +104,6 @@ def administered_ids(user_id):
         Membership.user_id == user_id, Membership.role == "admin", Membership.status == "active")
 
 
-def administers_several(memberships):
-    """The Schools page is for admins of two or more schools (from memberships already read)."""
-    return sum(1 for membership in memberships
-               if membership.is_admin and membership.status == "active") >= 2
+def administers_several(schools):
+    """The Schools page is for admins of two or more schools (schools: schools_of's rows)."""
+    return sum(1 for school in schools if school.role == "admin") >= 2

@@ -156,9 +156,10 @@ def next_sync(organisation, schedule=None):
 def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=False,
                  review_pending=False):
     """What "Next automatic sync" says, from facts the caller has already read (the card reads
-    them for one school, the Schools page for all of an admin's schools at once)."""
+    them for one school, the Schools page for all of an admin's schools at once). schedule: a
+    SyncSchedule, or a row with its frequency and next_due_at."""
     zone = organisation_zone(time_zone_name)
-    if not schedule.is_on:
+    if schedule.frequency == due.OFF:
         return NextSync(reason=OFF, zone_name=zone.key)
     reason = paused_reason(connection, has_synced_group, review_pending)
     if reason or schedule.next_due_at is None:

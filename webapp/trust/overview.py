@@ -2,12 +2,14 @@
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
 the schools, their connections, their groups, their schedules with the 48-hour rule, their runs
-(two), and the active people (Redis-cached counts; one more query only for schools not cached).
+(two); and, for the rows shown, the active people (Redis-cached counts; one more query only for
+schools not cached).
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
 card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
 """
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -34,10 +36,10 @@ class SchoolRow:
     trust_name: str
     connection: object
     selection: object
-    schedule: object
+    schedule: object  # the sync_schedules row (frequency, minute_of_day, next_due_at, failures)
     facts: RunFacts
     stale: bool
-    active_people: int
+    active_people: int = None  # filled by add_active_people for the rows that show it
     state: str = ""
     next_sync: object = None
     status: str = ""
@@ -81,28 +83,43 @@ def school_rows(user_id, now, only=None):
         return []
     ids = [school.id for school in schools]
     connections = connections_of((school.id, school.trust_id) for school in schools)
-    selections = saved_selections(ids)
+    selections = saved_selections(ids, among=administered)
     schedules = _schedules(administered, now)
     facts = run_facts_of(administered)
-    people = status_counts_of(ids)
     return [_row(school, connections[school.id], selections[school.id],
-                 schedules.get(school.id), facts.get(school.id, RunFacts()),
-                 people[school.id]["active"]) for school in schools]
+                 schedules.get(school.id), facts.get(school.id, RunFacts())) for school in schools]
+
+
+def add_active_people(rows):
+    """Fills active_people for these rows (the page's fifty, or all of them to sort or export
+    by it): the cached people counts, one Redis round trip, one query for any not cached."""
+    missing = [row for row in rows if row.active_people is None]
+    if missing:
+        counts = status_counts_of([row.id for row in missing])
+        for row in missing:
+            row.active_people = counts[row.id]["active"]
+    return rows
+
+
+NO_SCHEDULE = SimpleNamespace(frequency=due.OFF, minute_of_day=None, next_due_at=None,
+                              failures=0, stale=False)
 
 
 def _schedules(administered, now):
-    """{organisation id: (its schedule, whether the 48-hour rule holds)}, one query."""
-    return {schedule.organisation_id: (schedule, bool(stale)) for schedule, stale in
-            db.session.execute(select(SyncSchedule, no_recent_success(now).label("stale"))
-                               .where(SyncSchedule.organisation_id.in_(administered)))}
+    """{organisation id: its schedule's row, with whether the 48-hour rule holds}, one query."""
+    return {row.organisation_id: row for row in db.session.execute(
+        select(SyncSchedule.organisation_id, SyncSchedule.frequency, SyncSchedule.minute_of_day,
+               SyncSchedule.next_due_at, SyncSchedule.failures,
+               no_recent_success(now).label("stale"))
+        .where(SyncSchedule.organisation_id.in_(administered)))}
 
 
-def _row(school, connection, selection, schedule_and_stale, facts, active_people):
-    schedule, stale = schedule_and_stale or (
-        SyncSchedule(organisation_id=school.id, frequency=due.OFF, failures=0), False)
+def _row(school, connection, selection, schedule, facts):
+    schedule = schedule or NO_SCHEDULE
+    stale = bool(schedule.stale)
     row = SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
                     trust_name=school.trust_name, connection=connection, selection=selection,
-                    schedule=schedule, facts=facts, stale=stale, active_people=active_people)
+                    schedule=schedule, facts=facts, stale=stale)
     row.state = connection_state(connection, selection)
     row.next_sync = next_sync_of(schedule, school.time_zone, connection,
                                  bool(selection.synced), facts.review is not None)

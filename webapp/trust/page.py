@@ -5,7 +5,7 @@ from flask import g, request
 from webapp.dates import format_moment
 from webapp.schedule.services import FREQUENCY_LABELS, REASON_WORDS
 from webapp.schedule.zones import choosable_zones, organisation_zone
-from webapp.trust import actions, listing
+from webapp.trust import actions, listing, overview
 from webapp.trust import status as st
 
 STATUS_CLASSES = {st.OK: "status-active", st.FAILING: "status-failed", st.RECONNECT: "status-failed",
@@ -15,7 +15,10 @@ STATUS_CLASSES = {st.OK: "status-active", st.FAILING: "status-failed", st.RECONN
 def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer):
     """answer: outcome (actions.Outcome), refused (a sentence), schedule_errors ({field: text});
     keep: ids of rows to show whatever the filter (an action answers in the rows it was given)."""
+    if view.sort == "people":
+        overview.add_active_people(rows)
     page = None if view.search.error else listing.page_of(view, rows, keep)
+    overview.add_active_people(page.items if page else [])
     return dict(
         rows_page=page, view=view, total=len(rows),
         attention=sum(1 for row in rows if row.needs_attention),

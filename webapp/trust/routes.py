@@ -13,7 +13,7 @@ from webapp.dates import local_time
 from webapp.downloads import csv_attachment
 from webapp.extensions import db
 from webapp.htmx import is_htmx_request
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.context import account_schools, admin_required, org_scoped
 from webapp.orgs.services import administers_several
 from webapp.schedule.services import ScheduleInvalid
 from webapp.trust import actions, export, listing, overview, services
@@ -28,7 +28,7 @@ def several_schools_required(view):
     @admin_required
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not administers_several(current_user.active_memberships()):
+        if not administers_several(account_schools()):
             abort(404)
         return view(*args, **kwargs)
     return wrapped
@@ -96,11 +96,12 @@ def school_row(school_id):
     """One row again, while its sync runs (it polls itself until the run ends)."""
     if not is_htmx_request():
         return redirect(url_for("trust.schools"))
-    if not any(membership.organisation_id == school_id and membership.is_admin
-               for membership in current_user.active_memberships()):
+    if not any(school.organisation_id == school_id and school.role == "admin"
+               for school in account_schools()):
         abort(404)
     lifecycle.sweep_stale_runs(school_id)  # a dead worker's run ends here, not "running" for ever
-    row, = overview.school_rows(current_user.id, utcnow(), only=school_id)
+    row, = overview.add_active_people(overview.school_rows(current_user.id, utcnow(),
+                                                            only=school_id))
     selected = {school_id} if str(school_id) in request.args.getlist("school") else set()
     return render_template("trust/_school_row.html", row=row, **row_context(selected))
 
@@ -112,7 +113,7 @@ def export_csv():
     view = listing.view_from(request.args, rows)
     if view.search.error:
         return view.search.error, 400, {"Content-Type": "text/plain; charset=utf-8"}
-    kept = listing.matching(view, rows)
+    kept = overview.add_active_people(listing.matching(view, rows))
     audit.record_many(audit_actions.CSV_EXPORTED, [
         {"organisation_id": row.id, "after": {"export": "schools overview"}} for row in kept])
     db.session.commit()

@@ -6,6 +6,7 @@ for the sync, the preview and the why-not answer alike.
 import json
 from collections import namedtuple
 from dataclasses import dataclass
+from functools import cached_property
 
 from webapp.microsoft.models import EXCLUDE_MEMBERS as EXCLUDE, SYNC_MEMBERS as SYNC
 MAX_SYNCED, MAX_EXCLUDED = 20, 5
@@ -17,11 +18,11 @@ ChosenGroup = namedtuple("ChosenGroup", "id name role")
 class Selection:
     groups: tuple  # ChosenGroups, synced and excluded
 
-    @property
+    @cached_property
     def synced(self):
         return tuple(g for g in self.groups if g.role == SYNC)
 
-    @property
+    @cached_property
     def excluded(self):
         return tuple(g for g in self.groups if g.role == EXCLUDE)
 
