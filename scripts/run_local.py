@@ -109,7 +109,7 @@ def prepare_demo_trust(base_url, env):
         print(f"The demo trust could not be prepared ({type(error).__name__}: {error}); "
               "connect it yourself in Import settings.", file=sys.stderr, flush=True)
         return
-    print("Demo trust ready: " + ("; ".join(done) if done else "already connected and synced")
+    print("Demo trust prepared: " + ("; ".join(done) if done else "already connected and synced")
           + ". Settings › Schools shows Northfield Academy synced and Southfield Primary "
           "waiting for its first sync.", flush=True)
 

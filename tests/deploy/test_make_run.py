@@ -87,7 +87,7 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
                  what="make run's clock")
         wait_for(lambda: "jobs.schedule.enqueue_due_job" in output() or process.poll() is not None,
                  timeout=60, what="the clock's first tick, run by the worker")
-        wait_for(lambda: "Demo trust ready" in output() or process.poll() is not None,
+        wait_for(lambda: "Demo trust prepared" in output() or process.poll() is not None,
                  timeout=180, what="the demo trust connected to the simulator and synced")
         assert process.poll() is None, output()
         assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
