@@ -1,17 +1,16 @@
 """The Schools page's rows: every school an admin administers, its sync at a glance.
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
-the schools, their connections, their groups, their schedules with the 48-hour rule, their runs
-(two); and, for the rows shown, the active people (Redis-cached counts; one more query only for
+the schools with their schedules and the 48-hour rule, their connections, their groups, their
+runs (two); and, for the rows shown, the active people (Redis-cached counts; one more query only for
 schools not cached).
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
 card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
 """
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
@@ -36,7 +35,6 @@ class SchoolRow:
     trust_name: str
     connection: object
     selection: object
-    schedule: object  # the sync_schedules row (frequency, minute_of_day, next_due_at, failures)
     facts: RunFacts
     stale: bool
     active_people: int = None  # filled by add_active_people for the rows that show it
@@ -76,18 +74,21 @@ def school_rows(user_id, now, only=None):
         administered = administered.where(Membership.organisation_id == only)
     schools = db.session.execute(
         select(Organisation.id, Organisation.name, Organisation.time_zone, Organisation.trust_id,
-               Trust.name.label("trust_name"))
+               Trust.name.label("trust_name"),
+               func.coalesce(SyncSchedule.frequency, due.OFF).label("frequency"),
+               SyncSchedule.minute_of_day, SyncSchedule.next_due_at,
+               no_recent_success(now).label("stale"))
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
+        .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)
         .where(Organisation.id.in_(administered)).order_by(Organisation.name)).all()
     if not schools:
         return []
     ids = [school.id for school in schools]
     connections = connections_of((school.id, school.trust_id) for school in schools)
     selections = saved_selections(ids, among=administered)
-    schedules = _schedules(administered, now)
     facts = run_facts_of(administered)
     return [_row(school, connections[school.id], selections[school.id],
-                 schedules.get(school.id), facts.get(school.id, RunFacts())) for school in schools]
+                 facts.get(school.id, RunFacts())) for school in schools]
 
 
 def add_active_people(rows):
@@ -101,27 +102,14 @@ def add_active_people(rows):
     return rows
 
 
-NO_SCHEDULE = SimpleNamespace(frequency=due.OFF, minute_of_day=None, next_due_at=None,
-                              failures=0, stale=False)
-
-
-def _schedules(administered, now):
-    """{organisation id: its schedule's row, with whether the 48-hour rule holds}, one query."""
-    return {row.organisation_id: row for row in db.session.execute(
-        select(SyncSchedule.organisation_id, SyncSchedule.frequency, SyncSchedule.minute_of_day,
-               SyncSchedule.next_due_at, SyncSchedule.failures,
-               no_recent_success(now).label("stale"))
-        .where(SyncSchedule.organisation_id.in_(administered)))}
-
-
-def _row(school, connection, selection, schedule, facts):
-    schedule = schedule or NO_SCHEDULE
-    stale = bool(schedule.stale)
+def _row(school, connection, selection, facts):
+    """school: the schools query's row, which carries its schedule (frequency, next_due_at)."""
+    stale = bool(school.stale)
     row = SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
                     trust_name=school.trust_name, connection=connection, selection=selection,
-                    schedule=schedule, facts=facts, stale=stale)
+                    facts=facts, stale=stale)
     row.state = connection_state(connection, selection)
-    row.next_sync = next_sync_of(schedule, school.time_zone, connection,
+    row.next_sync = next_sync_of(school, school.time_zone, connection,
                                  bool(selection.synced), facts.review is not None)
     row.status = st.status_of(row.state, facts, stale)
     return row
