@@ -67,8 +67,9 @@ class SchoolRow:
 
 
 def school_rows(user_id, now, only=None):
-    """Every school the account is an active admin of, as SchoolRows (by name); only: just
-    that school, if the account administers it (one row refreshing itself)."""
+    """Every school the account is an active admin of, as SchoolRows (in no particular order:
+    listing.ordered sorts them); only: just that school, if the account administers it (one
+    row refreshing itself)."""
     administered = administered_ids(user_id)
     if only is not None:
         administered = administered.where(Membership.organisation_id == only)
@@ -80,7 +81,7 @@ def school_rows(user_id, now, only=None):
                no_recent_success(now).label("stale"))
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
         .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(administered)).order_by(Organisation.name)).all()
+        .where(Organisation.id.in_(administered))).all()
     if not schools:
         return []
     ids = [school.id for school in schools]

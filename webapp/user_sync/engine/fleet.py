@@ -1,5 +1,5 @@
-"""What the runs of many schools say at once (the Schools page and the weekly digest): two
-statements however many schools, never one per school, each an index probe per school
+"""What the runs of many schools say at once (the Schools page and the weekly digest): one
+statement however many schools, never one per school, a few index probes per school
 (ix_sync_runs_org_status_id) rather than a read of thirty days of history.
 
 Per school: its last complete sync, the review waiting for an answer (queries.pending_review's
@@ -35,64 +35,61 @@ class RunFacts:
     failing_since: object = None  # aware or naive UTC (SQLite) datetime, or None
 
 
-def _newest(status, kind=m.KIND_SYNC):
+def _newest(status, kind=m.KIND_SYNC, school=Organisation.id):
     """The id of the school's newest run in this status: one probe of
     ix_sync_runs_org_status_id per school, never a scan of its history."""
     runs = RUNS.alias(f"newest_{status}")
-    found = select(runs.c.id).where(runs.c.organisation_id == Organisation.id,
-                                    runs.c.status == status)
+    found = select(runs.c.id).where(runs.c.organisation_id == school, runs.c.status == status)
     if kind is not None:
         found = found.where(runs.c.kind == kind)
     return found.order_by(runs.c.id.desc()).limit(1).scalar_subquery()
 
 
+def _failing_since():
+    """When the school's first failed sync after its newest complete one finished, or NULL."""
+    failures = RUNS.alias("failures")
+    return select(func.min(failures.c.finished_at)).where(
+        failures.c.organisation_id == Organisation.id, failures.c.status == m.FAILED,
+        failures.c.kind == m.KIND_SYNC,
+        failures.c.id > func.coalesce(_newest(m.COMPLETE, school=failures.c.organisation_id),
+                                      0)).scalar_subquery()
+
+
 def _newest_ids(organisation_ids):
-    """Per school: its newest complete sync, waiting review, active run and failed sync."""
+    """Per school: its newest complete sync, waiting review, active run and failed sync, and
+    since when it has been failing."""
     active = RUNS.alias("active")
     return (select(Organisation.id.label("organisation_id"),
                    _newest(m.COMPLETE).label("complete_id"),
                    _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
                    select(active.c.id).where(active.c.active_slot == Organisation.id)
                    .scalar_subquery().label("active_id"),
-                   _newest(m.FAILED).label("failed_id"))
+                   _newest(m.FAILED).label("failed_id"),
+                   _failing_since().label("failing_since"))
             .where(Organisation.id.in_(organisation_ids))
             # Computed once, then joined: inlined, PostgreSQL would probe each index twice.
             .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
-ROLES = {"last_complete": "complete_id", "review": "review_id", "active": "active_id",
-         "last_failed": "failed_id"}
+# Each run the facts hold is the newest of its status, so its status says which fact it is.
+FACT_OF_STATUS = {m.COMPLETE: "last_complete", m.NEEDS_REVIEW: "review", m.QUEUED: "active",
+                  m.RUNNING: "active", m.FAILED: "last_failed"}
 
 
 def run_facts_of(organisation_ids):
-    """{organisation id: RunFacts}, each run a row of RUN_COLUMNS; organisation_ids: a list, or
-    a SELECT of ids."""
+    """{organisation id: RunFacts}, each run a row of RUN_COLUMNS, in one statement;
+    organisation_ids: a list, or a SELECT of ids."""
     newest = _newest_ids(organisation_ids)
+    ids = [newest.c.complete_id, newest.c.review_id, newest.c.active_id, newest.c.failed_id]
     found = {}
     for row in db.session.execute(
-            select(*(RUNS.c[name] for name in RUN_COLUMNS),
-                   *(newest.c[role] for role in ROLES.values()))
-            .join(newest, RUNS.c.id.in_([newest.c[role] for role in ROLES.values()]))):
-        facts = found.setdefault(row.organisation_id, RunFacts())
-        for fact, role in ROLES.items():
-            if getattr(row, role) == row.id:
-                setattr(facts, fact, row)
-    for organisation_id, since in _failing_since(newest):
-        found.setdefault(organisation_id, RunFacts()).failing_since = since
+            select(*(RUNS.c[name] for name in RUN_COLUMNS), newest.c.failing_since)
+            .join(newest, RUNS.c.id.in_(ids))):
+        facts = found.get(row.organisation_id)
+        if facts is None:
+            facts = found[row.organisation_id] = RunFacts(failing_since=row.failing_since)
+        setattr(facts, FACT_OF_STATUS[row.status], row)
     return found
-
-
-def _failing_since(newest):
-    """(organisation id, when its first failure after its last complete sync finished), for
-    the schools whose newest failure is newer than their newest complete sync."""
-    failures = RUNS.alias("failures")
-    first_failure = select(func.min(failures.c.finished_at)).where(
-        failures.c.organisation_id == newest.c.organisation_id, failures.c.status == m.FAILED,
-        failures.c.kind == m.KIND_SYNC,
-        failures.c.id > func.coalesce(newest.c.complete_id, 0)).scalar_subquery()
-    return db.session.execute(
-        select(newest.c.organisation_id, first_failure)
-        .where(newest.c.failed_id > func.coalesce(newest.c.complete_id, 0))).all()
 
 
 def week_counts_of(organisation_ids, start, end):
