@@ -104,8 +104,9 @@ def test_a_trust_admin_finds_what_needs_attention_syncs_it_and_schedules_every_s
 
     page.get_by_role("link", name="All schools (3)").click()
     expect(page).to_have_url(re.compile(r"status=all"))
+    page.get_by_role("checkbox", name="Select every school on this page").check()
     for name in ("Northfield Academy", "Southfield Primary", "Oak Sixth Form"):
-        page.get_by_role("checkbox", name=f"Select {name}").check()
+        expect(page.get_by_role("checkbox", name=f"Select {name}")).to_be_checked()
     page.get_by_label("Sync automatically").select_option(label="Every day")
     page.get_by_label("Time of day").fill("02:00")
     page.get_by_role("button", name="Apply schedule").click()
