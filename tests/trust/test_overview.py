@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.trust.helpers import NOW, STATUS_SCHOOLS, run, school_in_every_status
+from tests.trust.helpers import NOW, STATUS_SCHOOLS, run
 from webapp.clock import frozen_at
 from webapp.extensions import db
 from webapp.trust import overview
@@ -14,11 +14,6 @@ from webapp.trust import status as st
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.both_databases
-
-
-@pytest.fixture
-def world(factory):
-    return school_in_every_status(factory)
 
 
 def rows_by_name(user):

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import event, insert, select
 
-from tests.factory import csrf_token_from, sign_in
+from tests.factory import csrf_token_from
 from tests.security.world import database_snapshot, queue_snapshot
-from tests.trust.helpers import NOW, school_in_every_status
+from tests.trust.helpers import NOW
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
@@ -23,15 +23,6 @@ from webapp.user_sync.engine.lifecycle import finish_run
 
 pytestmark = pytest.mark.backends("sqlite")  # the bulk insert itself: tests/trust/test_overview
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def world(factory, client):
-    world = school_in_every_status(factory)
-    sign_in(client, world.admin.email)
-    world.client = client
-    world.url = f"/o/{world.schools['ok'].id}/settings/schools/"
-    return world
 
 
 def load(world, query="?status=all"):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from tests.factory import sign_in
-from tests.trust.helpers import NOW, school_in_every_status
+from tests.trust.helpers import NOW
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
@@ -18,15 +18,6 @@ from webapp.orgs.models import Membership, Organisation
 
 pytestmark = pytest.mark.backends("sqlite")  # Python filters and sorts; the query: test_overview
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def world(factory, client):
-    world = school_in_every_status(factory)
-    sign_in(client, world.admin.email)
-    world.client = client
-    world.url = f"/o/{world.schools['ok'].id}/settings/schools/"
-    return world
 
 
 def get(world, query="", **kwargs):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
-from webapp.microsoft.selection import saved_selections, selection_sentence
+from webapp.microsoft.selection import saved_selections
 from webapp.orgs.models import Membership, Organisation, Trust
 from webapp.orgs.services import administered_ids
 from webapp.schedule import due
@@ -24,11 +24,11 @@ from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
 from webapp.user_sync.engine.fleet import RunFacts, run_facts_of
 from webapp.user_sync.people import status_counts_of
-from webapp.user_sync.summary import NOT_CONNECTED, STATE_LABELS, connection_state
+from webapp.user_sync.summary import NOT_CONNECTED, STATE_LABELS, SyncState, connection_state
 
 
 @dataclass
-class SchoolRow:
+class SchoolRow(SyncState):
     id: int
     name: str
     time_zone: str  # dates in a row are in the school's own zone (webapp.dates.zone_for)
@@ -43,23 +43,11 @@ class SchoolRow:
     status: str = ""
 
     @property
-    def can_sync(self):
-        return self.state == CONNECTED
-
-    @property
-    def state_label(self):
-        return STATE_LABELS[self.state]
-
-    @property
     def connection_label(self):
         """The connection's own state (the Connection column): whose it is comes separately."""
         if self.connection is None:
             return STATE_LABELS[NOT_CONNECTED]
         return STATE_LABELS[RECONNECT_NEEDED if self.connection.needs_reconnect else CONNECTED]
-
-    @property
-    def groups_text(self):
-        return selection_sentence(self.selection) if self.selection.synced else ""
 
     @property
     def needs_attention(self):
