@@ -1,5 +1,6 @@
 """The settings of a test (or benchmark) app and of the worker processes that serve it."""
 import os
+import re
 import uuid
 
 from webapp.config import Config
@@ -65,7 +66,11 @@ return deleted
 
 
 def clear_redis(conn, names):
-    """Deletes this run's keys and RQ queues (names: REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC)."""
+    """Deletes this run's keys, RQ queues and the RQ jobs whose ids carry the key prefix (names:
+    REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC). A job kept from an earlier test would make RQ's
+    unique=True refuse the next test's job of the same id (an email's id comes from its row id
+    and creation time, which a frozen clock repeats)."""
+    job_prefix = re.sub(r"[^A-Za-z0-9_-]", "-", names["REDIS_KEY_PREFIX"])
     patterns = [f"{names['REDIS_KEY_PREFIX']}*"] + [
-        f"rq:*{names[queue]}*" for queue in ("QUEUE_QUICK", "QUEUE_SYNC")]
+        f"rq:*{pattern}*" for pattern in (names["QUEUE_QUICK"], names["QUEUE_SYNC"], job_prefix)]
     return conn.eval(_DELETE_MATCHING, 0, *patterns)

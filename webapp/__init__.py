@@ -2,7 +2,6 @@
 import redis
 import sqlalchemy.exc
 from flask import Flask, g, render_template, request, session
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.auth.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
@@ -78,7 +77,8 @@ def _register_blueprints(app):
     from webapp.privacy import routes, subject_access_routes  # noqa: F401,F811  (their views)
     from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.schedule.routes import bp as schedule_bp
-    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp):
+    from webapp.trust.routes import bp as trust_bp
+    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp, trust_bp):
         app.register_blueprint(blueprint)
 
 
@@ -120,18 +120,29 @@ def _service_unavailable(app, service, error):
                            support_url=app.config["SUPPORT_URL"]), 503, {"Retry-After": "30"}
 
 
+def _schools_page_org_id(schools, organisation):
+    """Where Settings › Schools is reached from (the current school if the account administers
+    it, else the first it administers), or None when it administers fewer than two."""
+    from webapp.orgs.services import administers_several
+    if not administers_several(schools):
+        return None
+    administered = [school.organisation_id for school in schools if school.role == "admin"]
+    return organisation.id if organisation is not None and organisation.id in administered \
+        else administered[0]
+
+
 def _register_template_context(app):
+    from webapp.orgs.context import account_schools
+
     @app.context_processor
     def inject_navigation():
         organisation = getattr(g, "organisation", None)
-        memberships = []
-        if current_user.is_authenticated:
-            memberships = sorted(current_user.active_memberships(),
-                                 key=lambda m: m.organisation.name)
+        schools = account_schools()
         return {
             "current_organisation": organisation,
             "current_membership": getattr(g, "membership", None),
-            "header_memberships": memberships,
+            "header_schools": schools,
+            "schools_page_org_id": _schools_page_org_id(schools, organisation),
             "demo_mode": app.config["DEMO_MODE"],
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),

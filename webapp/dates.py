@@ -61,6 +61,13 @@ def when(moment):
     return format_moment(moment, g.get("organisation"))
 
 
+def when_in(moment, organisation):
+    """Template filter: a moment in the time zone of the school a row is about (the Schools
+    page lists many schools, each in its own zone)."""
+    return format_moment(moment, organisation)
+
+
 def init_dates(app):
     check_time_zone(app.config["DEFAULT_TIME_ZONE"])
     app.add_template_filter(when, "when")
+    app.add_template_filter(when_in, "when_in")

@@ -34,6 +34,10 @@ def download_name(what, organisation, extension, moment=None):
 
 def csv_download(chunks, what, organisation):
     """A CSV attachment in UTF-8 with a byte-order mark, built whole from chunks of text."""
-    name = download_name(what, organisation, "csv")
+    return csv_attachment(chunks, download_name(what, organisation, "csv"))
+
+
+def csv_attachment(chunks, name):
+    """name: an ASCII file name (slug() the parts that come from people)."""
     return Response(UTF8_BOM + "".join(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

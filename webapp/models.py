@@ -5,6 +5,7 @@ from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
 from webapp.user_sync.models import SyncChange, SyncRun, SyncSettings, SyncedPerson  # noqa: F401
 from webapp.schedule.models import SyncSchedule  # noqa: F401
-from webapp.notifications.models import NotificationEvent, NotificationOptOut  # noqa: F401
+from webapp.notifications.models import (  # noqa: F401
+    DigestSubscription, NotificationEvent, NotificationOptOut)
 from webapp.audit.models import AuditEntry  # noqa: F401
 from webapp.privacy.models import PrivacySettings  # noqa: F401

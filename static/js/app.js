@@ -74,3 +74,20 @@ document.addEventListener("DOMContentLoaded", function () {
     target.focus();
   }
 });
+
+// Settings › Schools: the header box ticks (or clears) every row shown. Without JavaScript it
+// stays hidden and each school is ticked on its own.
+function showSelectAll() {
+  document.querySelectorAll("input[data-select-all][hidden]").forEach(function (box) {
+    box.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", showSelectAll);
+document.addEventListener("htmx:afterSettle", showSelectAll);
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (box.matches && box.matches("input[data-select-all]")) {
+    box.closest("table").querySelectorAll("tbody input[type=checkbox][name=school]")
+      .forEach(function (row) { row.checked = box.checked; });
+  }
+});

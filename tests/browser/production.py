@@ -1,7 +1,7 @@
 """The app started as in production, for a browser test: the Procfile's processes, for real.
 
 `production_stack(workdir, sim, redis_url)` does what a Heroku-style platform does, with the
-code the deployment walk-through uses (scripts/deploy_processes.py):
+code the deployment walk-through uses (harness/deploy.py):
 - add-ons: a new PostgreSQL database for this test (handed over as a `postgres://` URL, dropped
   afterwards) and the shared Redis, under this test run's key prefix and queue names;
 - the environment: app.json's values and generated SECRET_KEY / TOKEN_ENCRYPTION_KEY

@@ -1,8 +1,11 @@
 """The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
-embedded Redis, the Microsoft simulator, migrations, the demo trust, gunicorn, a worker and the
-clock, all up together and all stopped together. A worker that crashed at start-up once stopped it
-all, and a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2)."""
+embedded Redis, the Microsoft simulator, migrations, the demo trust (connected to the simulator,
+one school synced: Settings › Schools shows one fine and one needing attention), gunicorn, a
+worker and the clock, all up together and all stopped together. A worker that crashed at
+start-up once stopped it all, and a wrong password once gave a 500 there (a Redis 7 command on
+the embedded Redis 6.2)."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,6 +54,17 @@ def sign_in(session, base_url, password):
         "email": DEMO_EMAIL, "password": password, "csrf_token": token})
 
 
+def assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_url):
+    home = session.get(f"{base_url}/", timeout=10).url  # /o/<id>/
+    page = session.get(f"{home}settings/schools/?status=all", timeout=10)
+    assert page.status_code == 200, page.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert "Needs attention (1)" in text and "All schools (2)" in text, text
+    assert "1 never synced · 1 OK" in text, text
+    north = re.search(r"Northfield Academy Trust’s connection.*?(?=Select |$)", text).group(0)
+    assert "27 added" in north and "OK" in north, north
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
@@ -73,6 +87,8 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
                  what="make run's clock")
         wait_for(lambda: "jobs.schedule.enqueue_due_job" in output() or process.poll() is not None,
                  timeout=60, what="the clock's first tick, run by the worker")
+        wait_for(lambda: "Demo trust prepared" in output() or process.poll() is not None,
+                 timeout=180, what="the demo trust connected to the simulator and synced")
         assert process.poll() is None, output()
         assert f"Sign in to rostersync as: {DEMO_EMAIL} / {DEMO_PASSWORD}" in output()
         sign_in_page = requests.get(f"{base_url}/login", timeout=10).text
@@ -81,8 +97,10 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         mistyped = sign_in(requests.Session(), base_url, "demo-pasword")
         assert mistyped.status_code == 401, output()
         assert "That email and password don&#39;t match an active account." in mistyped.text
-        signed_in = sign_in(requests.Session(), base_url, DEMO_PASSWORD)
+        session = requests.Session()
+        signed_in = sign_in(session, base_url, DEMO_PASSWORD)
         assert signed_in.status_code == 302, output()
+        assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_url)
         assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
             "database": {"ok": True}, "redis": {"ok": True}}
         for _ in range(FAILURES_ALLOWED):

@@ -113,3 +113,16 @@ ROUTES.update({
     ("notifications.preferences", "GET"): Route(ADMIN),
     ("notifications.save_preferences", "POST"): Route(ADMIN, form={"events": "sync_failed"}),
 })
+
+# Settings › Schools (an admin of two or more schools; the world's admin of School A also
+# administers School A2). The bulk forms carry the page's signed list of shown schools; a
+# foreign or forged id is refused with nothing done (tests/trust/test_schools_actions.py).
+ROUTES.update({
+    ("trust.schools", "GET"): Route(ADMIN),
+    ("trust.school_row", "GET"): Route(ADMIN),
+    ("trust.export_csv", "GET"): Route(ADMIN, html=False, mutating_get=EXPORT_RECORDED),
+    ("trust.sync_now", "POST"): Route(ADMIN, form={"school": ORG, "shown": ID("shown")}),
+    ("trust.apply_schedule", "POST"): Route(ADMIN, form={
+        "school": ORG, "shown": ID("shown"), "frequency": "off", "time_of_day": "",
+        "time_zone": "Europe/London"}),
+})

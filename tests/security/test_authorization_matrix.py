@@ -46,6 +46,11 @@ def synced_person_id(world):
     return person.id
 
 
+def schools_shown(world):
+    from webapp.trust.actions import shown_token
+    return shown_token([world.org])
+
+
 # Real ids for URL parameters other than org_id: always school A's objects, made once per test
 # before anything is measured.
 FILLERS = {
@@ -54,6 +59,8 @@ FILLERS = {
     "sync_run_id": sync_run_id,
     "person_id": synced_person_id,
     "kind": lambda world: "json",  # a person's data held: the JSON file (HTML is the same view)
+    "school_id": lambda world: world.org.id,  # a row of Settings › Schools
+    "shown": schools_shown,  # the Schools page's signed list of the rows it showed
 }
 
 

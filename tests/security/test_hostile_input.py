@@ -72,6 +72,7 @@ def world(app, factory, client, microsoft):
     db.session.commit()
     school.path_values = {
         "org_id": [school.org.id],
+        "school_id": [school.oak.south.id],  # the Schools page's rows (the admin has two)
         "membership_id": db.session.scalars(select(Membership.id).where(
             Membership.organisation_id == school.org.id)).all(),
         "sync_run_id": db.session.scalars(select(m.SyncRun.id)).all(),

@@ -10,6 +10,8 @@ from webapp.redis_conn import get_redis
 
 def build_world(app, factory):
     a = factory.school_with_admin("School A", trust="Trust One", email="admin.a@a.example")
+    # A's admin administers a second school of the trust, so Settings › Schools serves them.
+    factory.user(a.user.email, [factory.organisation("School A2", "Trust One")], role="admin")
     member = factory.user("member.a@a.example", [a.org], role="member", name="Member of A")
     b = factory.school_with_admin("School B", trust="Trust One", email="admin.b@b.example")
     c = factory.school_with_admin("School C", trust="Trust Two", email="admin.c@c.example")

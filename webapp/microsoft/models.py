@@ -45,11 +45,31 @@ class MicrosoftConnection(db.Model):
 
 
 def connection_for_organisation(organisation):
+    """A school of a trust uses the trust's connection; a school without a trust its own."""
     if organisation.trust_id is not None:
         clause = MicrosoftConnection.trust_id == organisation.trust_id
     else:
         clause = MicrosoftConnection.organisation_id == organisation.id
     return db.session.scalar(select(MicrosoftConnection).where(clause))
+
+
+def connections_of(schools):
+    """connection_for_organisation for many schools in one query: schools are (organisation
+    id, trust id) pairs; returns {organisation id: its connection, or None}."""
+    schools = list(schools)
+    trust_ids = {trust_id for _, trust_id in schools if trust_id is not None}
+    own_ids = [organisation_id for organisation_id, trust_id in schools if trust_id is None]
+    by_trust, by_school = {}, {}
+    if schools:
+        for connection in db.session.scalars(select(MicrosoftConnection).where(
+                MicrosoftConnection.trust_id.in_(trust_ids)
+                | MicrosoftConnection.organisation_id.in_(own_ids))):
+            if connection.trust_id is not None:
+                by_trust[connection.trust_id] = connection
+            else:
+                by_school[connection.organisation_id] = connection
+    return {organisation_id: by_trust.get(trust_id) if trust_id is not None
+            else by_school.get(organisation_id) for organisation_id, trust_id in schools}
 
 
 class ConnectAttempt(db.Model):

@@ -6,7 +6,7 @@ school's tenant, and records each saved change in the audit log.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from webapp import audit
 from webapp.audit import actions
@@ -15,8 +15,7 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.groups import (GROUP_ID, SUPPORTED_KINDS, classify, group_from_graph,
                                      remember_member_counts, snapshot_groups)
-from webapp.microsoft.models import (EXCLUDE_MEMBERS, SYNC_MEMBERS, GroupChoice, group_choices_for,
-                                     group_choices_of)
+from webapp.microsoft.models import EXCLUDE_MEMBERS, SYNC_MEMBERS, GroupChoice, group_choices_for
 from webapp.user_sync.engine.selection import ChosenGroup, Selection, limit_problem
 
 ROLE_LABELS = {SYNC_MEMBERS: "Sync members", EXCLUDE_MEMBERS: "Exclude members"}
@@ -26,10 +25,15 @@ def saved_selection(organisation):
     return Selection.of_choices(group_choices_for(organisation))
 
 
-def saved_selections(organisation_ids):
-    """{organisation id: Selection} in one query; a school that chose nothing has an empty one."""
+def saved_selections(organisation_ids, among=None):
+    """{organisation id: Selection} in one query; a school that chose nothing has an empty one.
+    among: a SELECT of the same ids to send instead of the list (hundreds of schools)."""
     found = {organisation_id: [] for organisation_id in organisation_ids}
-    for choice in group_choices_of(organisation_ids):
+    for choice in db.session.execute(
+            select(GroupChoice.organisation_id, GroupChoice.group_id, GroupChoice.display_name,
+                   GroupChoice.role)
+            .where(GroupChoice.organisation_id.in_(among if among is not None else list(found)))
+            .order_by(GroupChoice.display_name, GroupChoice.id)):
         found[choice.organisation_id].append(choice)
     return {organisation_id: Selection.of_choices(choices)
             for organisation_id, choices in found.items()}

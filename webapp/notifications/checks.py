@@ -1,8 +1,6 @@
 """Events that come from time passing rather than from a run: checked by every tick."""
-from datetime import timedelta
-
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.microsoft import app_credentials
@@ -10,11 +8,9 @@ from webapp.microsoft.client_secret import secret_expiry_notice
 from webapp.notifications import delivery, events
 from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
+from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import local_date
-from webapp.user_sync import models as m
-
-STALE_AFTER = timedelta(hours=48)
 
 
 def run_checks(now):
@@ -29,16 +25,11 @@ def raise_no_recent_success(now):
     credentials: that is the operators' to fix, and they were told."""
     if app_credentials.refusal() is not None:
         return
-    cutoff = now - STALE_AFTER
-    completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
-                               m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,
-                               m.SyncRun.finished_at >= cutoff)
     days = {organisation_id: local_date(now, zone_name)
             for organisation_id, zone_name in db.session.execute(
                 select(SyncSchedule.organisation_id, Organisation.time_zone)
                 .join(Organisation, Organisation.id == SyncSchedule.organisation_id)
-                .where(SyncSchedule.frequency != "off", SyncSchedule.enabled_at <= cutoff,
-                       ~completed))}
+                .where(no_recent_success(now)))}
     if not days:
         return
     already = set(db.session.execute(select(NotificationEvent.organisation_id, NotificationEvent.day)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from webapp.auth.models import User
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.notifications import events, mailer, messages
+from webapp.notifications import digest, events, mailer, messages
 from webapp.notifications.models import (
     LOGGED, NO_RECIPIENTS, PENDING, SENT, NotificationEvent, NotificationOptOut)
 from webapp.orgs.models import Membership, Organisation
@@ -38,9 +38,7 @@ def deliver(event_id, now):
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
     if row.organisation_id and organisation is None:
         return _finish(row, NO_RECIPIENTS)  # the school was deleted meanwhile
-    mail = messages.compose(row, organisation, json.loads(row.payload).get("message"))
-    text, html = messages.render(mail)
-    message = mailer.build_message(current_app.config, recipients, mail.subject, text, html)
+    message = mailer.build_message(current_app.config, recipients, *_written(row, organisation))
     try:
         sent = mailer.send(current_app.config, message)
     except mailer.MailNotSent as error:
@@ -51,6 +49,15 @@ def deliver(event_id, now):
                     row.event, row.attempts, error, row.next_attempt_at.isoformat())
         raise
     return _finish(row, SENT if sent else LOGGED)
+
+
+def _written(row, organisation):
+    """(subject, text, html) of the event's mail."""
+    if row.event == events.WEEKLY_DIGEST:
+        mail = digest.compose(row)
+        return (mail.subject, *digest.render(mail))
+    mail = messages.compose(row, organisation, json.loads(row.payload).get("message"))
+    return (mail.subject, *messages.render(mail))
 
 
 def _claim(event_id, now):
@@ -69,6 +76,8 @@ def _finish(row, status):
 
 
 def recipients_for(row):
+    if row.user_id is not None:
+        return digest.recipient(row)
     if row.organisation_id is None:
         return list(current_app.config["OPERATIONS_EMAIL"])
     opted_out = select(NotificationOptOut.user_id).where(NotificationOptOut.event == row.event)

@@ -24,6 +24,7 @@ from webapp.user_sync import models as m
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"
 NO_RECENT_SUCCESS, RECOVERED, SECRET_EXPIRY = "no_recent_success", "recovered", "client_secret"
 APP_CREDENTIALS = "app_credentials"  # Microsoft refused the platform's client secret (operators)
+WEEKLY_DIGEST = "weekly_digest"  # one admin's schools, once a week (notifications.digest)
 # The kinds each admin can turn off on the Notifications page, in the order shown there.
 ADMIN_EVENTS = {
     SYNC_FAILED: "An automatic sync failed",
@@ -70,11 +71,12 @@ def reason_digest(reason):
     return hashlib.sha256(re.sub(r"\d+", "#", reason or "").encode()).hexdigest()[:16]
 
 
-def raise_event(organisation_id, event, dedupe_key, day, payload):
-    """Records the event once; returns its row, or None if it was already raised that day."""
+def raise_event(organisation_id, event, dedupe_key, day, payload, user_id=None):
+    """Records the event once; returns its row, or None if it was already raised that day.
+    user_id: a mail to that one admin (the weekly digest) rather than to a school's admins."""
     row = NotificationEvent(organisation_id=organisation_id, event=event, dedupe_key=dedupe_key,
-                            day=day, payload=json.dumps(payload),
-                            scope=f"org:{organisation_id}" if organisation_id else OPERATIONS)
+                            day=day, payload=json.dumps(payload), user_id=user_id,
+                            scope=event_scope(organisation_id, user_id))
     db.session.add(row)
     try:
         db.session.commit()
@@ -83,6 +85,13 @@ def raise_event(organisation_id, event, dedupe_key, day, payload):
         return None
     enqueue_delivery(row)
     return row
+
+
+def event_scope(organisation_id=None, user_id=None):
+    """Whom an event is for: the dedupe rule is once per scope, key and day."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return f"org:{organisation_id}" if organisation_id else OPERATIONS
 
 
 def delivery_job_id(row):

@@ -17,7 +17,9 @@ class NotificationEvent(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
                                 index=True)
-    scope = db.Column(db.String(32), nullable=False)  # "org:<id>" or "operations"
+    # A mail to one admin (the weekly digest) rather than to a school's admins.
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope = db.Column(db.String(32), nullable=False)  # "org:<id>", "user:<id>" or "operations"
     event = db.Column(db.String(32), nullable=False)
     dedupe_key = db.Column(db.String(128), nullable=False)
     day = db.Column(db.Date, nullable=False)
@@ -39,3 +41,15 @@ class NotificationOptOut(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     event = db.Column(db.String(32), nullable=False)
+
+
+class DigestSubscription(db.Model):
+    """An admin asked for the weekly digest (off unless they tick it on the Notifications page).
+    It is sent on Monday at 07:00 in the time zone of the school whose page they ticked it on."""
+    __tablename__ = "notification_digest_subscriptions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                        unique=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -12,12 +12,19 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
-from webapp.orgs.services import membership_for
+from webapp.orgs.services import membership_for, schools_of
 
 
 def default_organisation_id(user):
-    memberships = sorted(user.active_memberships(), key=lambda m: m.organisation.name)
-    return memberships[0].organisation_id if memberships else None
+    schools = schools_of(user)
+    return schools[0].organisation_id if schools else None
+
+
+def account_schools():
+    """The signed-in account's schools (services.schools_of), read once per request."""
+    if "account_schools" not in g:
+        g.account_schools = schools_of(current_user) if current_user.is_authenticated else []
+    return g.account_schools
 
 
 def _load_organisation(endpoint, values):

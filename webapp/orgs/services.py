@@ -75,6 +75,17 @@ def get_or_create_user(email, display_name=None):
     return user
 
 
+def schools_of(user):
+    """(organisation_id, name, role) of the account's active memberships, by name, in one query
+    whatever their number (the header's school switcher names every one; a trust admin may
+    have hundreds)."""
+    return db.session.execute(
+        select(Membership.organisation_id, Organisation.name, Membership.role)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id, Membership.status == "active")
+        .order_by(Organisation.name, Organisation.id)).all()
+
+
 def membership_for(user, organisation):
     if user is None or user.id is None:
         return None
@@ -108,3 +119,14 @@ def ensure_not_last_admin(membership):
         raise ServiceError(
             f"{membership.user.name_or_email} is the last admin of "
             f"{membership.organisation.name}. Make someone else an admin first.")
+
+
+def administered_ids(user_id):
+    """SELECT of the ids of the organisations this account is an active admin of."""
+    return select(Membership.organisation_id).where(
+        Membership.user_id == user_id, Membership.role == "admin", Membership.status == "active")
+
+
+def administers_several(schools):
+    """The Schools page is for admins of two or more schools (schools: schools_of's rows)."""
+    return sum(1 for school in schools if school.role == "admin") >= 2

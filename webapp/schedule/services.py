@@ -51,24 +51,40 @@ def schedule_for(organisation_id):
     return found or SyncSchedule(organisation_id=organisation_id, frequency=due.OFF, failures=0)
 
 
-def validate_choice(organisation, frequency, time_text, saved_minute=None):
-    """Returns (frequency, minute_of_day) or raises ScheduleInvalid naming the control.
+NO_GROUP_TO_SCHEDULE = ("Choose the groups to sync in Import settings before turning automatic "
+                        "sync on.")
 
-    The time of day is kept whatever the frequency: only Every day uses it, but choosing Every
-    hour must not lose the 01:30 saved for the day the school goes back to daily syncs. So it
-    is needed for Every day, read when typed, and otherwise the saved one stays."""
+
+def validate_choice(organisation, frequency, time_text):
+    """Returns (frequency, minute_of_day) or raises ScheduleInvalid naming the control."""
+    frequency, minute_of_day = checked_choice(frequency, time_text)
+    problem = selection_problem(frequency, bool(saved_selection(organisation).synced))
+    if problem:
+        raise ScheduleInvalid("frequency", problem)
+    return frequency, minute_of_day
+
+
+def checked_choice(frequency, time_text):
+    """The form's part of the check, the same for one school or many: (frequency,
+    minute_of_day), or ScheduleInvalid naming the control.
+
+    The time of day is needed for Every day and read whenever it is typed; otherwise it is None
+    and apply_choice keeps the school's saved one: only Every day uses it, but choosing Every
+    hour must not lose the 01:30 saved for the day the school goes back to daily syncs."""
     if frequency not in due.FREQUENCIES:
         raise ScheduleInvalid("frequency", "Choose Off, Every day or one of the listed intervals.")
-    minute_of_day = saved_minute
+    minute_of_day = None
     if frequency == due.DAILY or (time_text or "").strip():
         try:
             minute_of_day = due.parse_time_of_day(time_text)
         except ValueError as error:
             raise ScheduleInvalid("time_of_day", str(error)) from None
-    if frequency != due.OFF and not saved_selection(organisation).synced:
-        raise ScheduleInvalid("frequency", "Choose the groups to sync in Import settings before "
-                              "turning automatic sync on.")
     return frequency, minute_of_day
+
+
+def selection_problem(frequency, has_synced_group):
+    """The school's part: automatic sync needs a group to sync. The sentence, or None."""
+    return NO_GROUP_TO_SCHEDULE if frequency != due.OFF and not has_synced_group else None
 
 
 def validate_time_zone(name):
@@ -82,23 +98,30 @@ def validate_time_zone(name):
 def save_schedule(organisation, frequency, time_text, now=None, time_zone=None):
     """Validates, then saves the choice, the school's time zone (kept when not given) and the
     next due moment; nothing is saved on error."""
-    schedule = schedule_for(organisation.id)
-    frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text,
-                                               schedule.minute_of_day)
+    frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
     zone_name = organisation.time_zone if time_zone is None else validate_time_zone(time_zone)
-    now = now or utcnow()
+    schedule = schedule_for(organisation.id)
+    before, after = apply_choice(schedule, organisation, frequency, minute_of_day, zone_name,
+                                 now or utcnow())
+    audit.record(actions.SCHEDULE_CHANGED, organisation.id, before=before, after=after)
+    db.session.commit()
+    return schedule
+
+
+def apply_choice(schedule, organisation, frequency, minute_of_day, zone_name, now):
+    """Sets a checked choice on the school's schedule (added to the session, not committed);
+    returns what the audit log keeps of it (before, after)."""
     before = schedule_values(schedule, organisation)
     organisation.time_zone = zone_name
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
+    if minute_of_day is None:
+        minute_of_day = schedule.minute_of_day  # kept for the day it is Every day again
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
     schedule.suggestion_answered_at = schedule.suggestion_answered_at or now
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
-    audit.record(actions.SCHEDULE_CHANGED, organisation.id, before=before,
-                 after=schedule_values(schedule, organisation))
-    db.session.commit()
-    return schedule
+    return before, schedule_values(schedule, organisation)
 
 
 def schedule_values(schedule, organisation):
@@ -135,13 +158,24 @@ def paused_reason(connection, has_synced_group, review_pending, platform_paused=
 
 def next_sync(organisation, schedule=None):
     schedule = schedule or schedule_for(organisation.id)
-    zone = organisation_zone(organisation.time_zone)
     if not schedule.is_on:
+        return next_sync_of(schedule, organisation.time_zone)
+    return next_sync_of(schedule, organisation.time_zone,
+                        connection_for_organisation(organisation),
+                        bool(saved_selection(organisation).synced),
+                        queries.pending_review(organisation.id) is not None,
+                        app_credentials.refusal() is not None)
+
+
+def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=False,
+                 review_pending=False, platform_paused=False):
+    """What "Next automatic sync" says, from facts the caller has already read (the card reads
+    them for one school, the Schools page for all of an admin's schools at once). schedule: a
+    SyncSchedule, or a row with its frequency and next_due_at."""
+    zone = organisation_zone(time_zone_name)
+    if schedule.frequency == due.OFF:
         return NextSync(reason=OFF, zone_name=zone.key)
-    reason = paused_reason(connection_for_organisation(organisation),
-                           bool(saved_selection(organisation).synced),
-                           queries.pending_review(organisation.id) is not None,
-                           app_credentials.refusal() is not None)
+    reason = paused_reason(connection, has_synced_group, review_pending, platform_paused)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
     return NextSync(at=as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)

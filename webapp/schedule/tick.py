@@ -22,7 +22,7 @@ from sqlalchemy import case, literal, select, update
 from webapp.clock import as_of_clock, utcnow
 from webapp.extensions import db
 from webapp.microsoft import check
-from webapp.microsoft.models import MicrosoftConnection
+from webapp.microsoft.models import connections_of
 from webapp.microsoft.selection import saved_selections
 from webapp.orgs.models import Organisation
 from webapp.schedule import due, services
@@ -122,7 +122,7 @@ def due_rows(now):
 class _Context:
     """What the tick needs about every due school, in four queries rather than four each."""
     selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
-    connections: dict
+    connections: dict  # organisation id -> its MicrosoftConnection or None
     reviewing: set
     running: set
 
@@ -131,21 +131,12 @@ class _Context:
         ids = [row.organisation_id for row in rows]
         if not ids:
             return cls({}, {}, set(), set())
-        trust_ids = {row.trust_id for row in rows if row.trust_id is not None}
-        connections = {}
-        for connection in db.session.scalars(select(MicrosoftConnection).where(
-                MicrosoftConnection.trust_id.in_(trust_ids)
-                | MicrosoftConnection.organisation_id.in_(ids))):
-            key = ("trust", connection.trust_id) if connection.trust_id else ("org",
-                                                                               connection.organisation_id)
-            connections[key] = connection
         context = cls(
             selections=saved_selections(ids),
-            connections=connections,
+            connections=connections_of((row.organisation_id, row.trust_id) for row in rows),
             reviewing=set(db.session.scalars(select(m.SyncRun.organisation_id).where(
                 m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW))),
-            running=set(db.session.scalars(select(m.SyncRun.active_slot).where(
-                m.SyncRun.active_slot.in_(ids)))))
+            running=queries.active_slots(ids))
         context.free_stale_slots()
         return context
 
@@ -158,8 +149,7 @@ class _Context:
                 self.running.discard(organisation_id)
 
     def connection_for(self, row):
-        key = ("trust", row.trust_id) if row.trust_id is not None else ("org", row.organisation_id)
-        return self.connections.get(key)
+        return self.connections.get(row.organisation_id)
 
     def skip_reason(self, row):
         """Why this claimed school gets no run now, or None to queue one."""

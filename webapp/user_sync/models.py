@@ -43,7 +43,13 @@ class SyncSettings(db.Model):
 
 class SyncRun(db.Model):
     __tablename__ = "sync_runs"
-    __table_args__ = (db.Index("ix_sync_runs_org_created", "organisation_id", "created_at"),)
+    __table_args__ = (
+        db.Index("ix_sync_runs_org_created", "organisation_id", "created_at"),
+        # A school's newest run in a status (the Schools page asks it for hundreds of schools),
+        # and whether one completed since a moment (the 48-hour rule).
+        db.Index("ix_sync_runs_org_status_id", "organisation_id", "status", "id"),
+        db.Index("ix_sync_runs_org_status_finished", "organisation_id", "status", "finished_at"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),

@@ -11,14 +11,9 @@ STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect nee
                 NO_GROUP: "No group chosen", CONNECTED: "Connected"}
 
 
-@dataclass
-class Summary:
-    connection: object
-    selection: object  # engine.selection.Selection
-    state: str
-    latest: object
-    active: object
-    review: object
+class SyncState:
+    """What a school's state code and selection say, for anything with .state and .selection:
+    the card at the top of Manage user sync (Summary) and each row of Settings › Schools."""
 
     @property
     def can_sync(self):
@@ -32,6 +27,16 @@ class Summary:
     def groups_text(self):
         """ "Syncing: Teaching Staff, Support Staff; never syncing: All Pupils" """
         return selection_sentence(self.selection) if self.selection.synced else ""
+
+
+@dataclass
+class Summary(SyncState):
+    connection: object
+    selection: object  # engine.selection.Selection
+    state: str
+    latest: object
+    active: object
+    review: object
 
 
 def connection_state(connection, selection):

@@ -1,4 +1,5 @@
-"""Queueing many automatic runs at once (the schedule's tick): a few statements, one round trip.
+"""Queueing many runs at once (the schedule's tick, Sync now on the Schools page): a few
+statements, one transaction, one Redis round trip.
 
 `start_run` queues one school's run with a commit and a Redis call each; a tick over 1,000 due
 schools cannot afford that. Here the runs are inserted in bulk inside the caller's transaction
@@ -8,7 +9,8 @@ taken meanwhile (a Sync now) gets no second run, the insert skips it.
 """
 import uuid
 
-from sqlalchemy import select
+from redis.exceptions import RedisError
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import audit
@@ -17,23 +19,26 @@ from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.redis_conn import enqueue_many
 from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.lifecycle import RUN_JOB, run_job_args, run_job_description
+from webapp.user_sync.engine.queries import active_slots
 from webapp.user_sync.engine.store import chunks
 
 RUNS = m.SyncRun.__table__
 INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC):
+def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC, started_by=None):
     """selections: {organisation_id: engine.selection.Selection}, each with a synced group.
     Adds a queued sync run for every organisation whose slot is free, in the caller's
-    transaction (nothing is committed here).
+    transaction (nothing is committed here). started_by: the admin who pressed Sync now.
     Returns {organisation_id: (run_id, rq_job_id)}; organisations left out had a run already."""
     if not selections:
         return {}
     now = utcnow()
     rows = [{"organisation_id": organisation_id, "active_slot": organisation_id,
              "kind": m.KIND_SYNC, "trigger": trigger, "status": m.QUEUED,
+             "started_by_user_id": started_by.id if started_by else None,
              **selection.run_columns(), "rq_job_id": uuid.uuid4().hex, "created_at": now}
             for organisation_id, selection in selections.items()]
     insert = INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
@@ -48,8 +53,41 @@ def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC):
     group_names = {row["organisation_id"]: row["group_name"] for row in rows}
     audit.record_many(actions.SYNC_STARTED, [
         {"organisation_id": organisation_id, "after": {"group": group_names[organisation_id]}}
-        for organisation_id in started])
+        for organisation_id in started], actor=started_by)
     return started
+
+
+def start_manual_runs(selections, user):
+    """Sync now for many schools at once, by `user`: the one-sync-per-school rule of
+    `lifecycle.start_run` for each (a dead run is failed first, a running one is joined, not
+    doubled; a waiting review is replaced), committed in one transaction, then one pipeline.
+    Returns (started {organisation_id: (run_id, job_id)}, not_queued {organisation_id: reason})
+    for the schools whose run was recorded but could not be put in the queue."""
+    for organisation_id in sorted(active_slots(selections)):
+        lifecycle.sweep_stale_runs(organisation_id)
+    started = insert_queued_runs(selections, m.TRIGGER_MANUAL, started_by=user)
+    _supersede_reviews(started)
+    db.session.commit()
+    if not started:
+        return started, {}
+    try:
+        enqueue_run_jobs(started)
+    except RedisError as error:
+        reason = lifecycle.not_queued_reason(error)
+        for run_id, _ in started.values():
+            lifecycle.finish_run(run_id, m.FAILED, reason=reason)
+        return {}, dict.fromkeys(started, reason)
+    return started, {}
+
+
+def _supersede_reviews(started):
+    """One UPDATE for every school that started: its waiting review names the run replacing it."""
+    for part in chunks(started, 300):  # three parameters a school
+        new_run = case({organisation_id: literal(lifecycle.superseded_reason(started[organisation_id][0]))
+                        for organisation_id in part}, value=RUNS.c.organisation_id)
+        db.session.execute(update(RUNS).where(
+            RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
+            .values(status=m.CANCELLED, reason=new_run))
 
 
 def enqueue_run_jobs(started, as_of=None):

@@ -82,9 +82,13 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
 def _supersede_reviews(organisation_id, new_run_id):
     db.session.execute(update(RUNS).where(
         RUNS.c.organisation_id == organisation_id, RUNS.c.status == m.NEEDS_REVIEW,
-        RUNS.c.id != new_run_id).values(status=m.CANCELLED, reason=(
-            f"Replaced by a newer sync (run {new_run_id}). {NOTHING_CHANGED}")))
+        RUNS.c.id != new_run_id).values(status=m.CANCELLED, reason=superseded_reason(new_run_id)))
     db.session.commit()
+
+
+def superseded_reason(new_run_id):
+    """A waiting review is cancelled by the next Sync now: its plan is out of date."""
+    return f"Replaced by a newer sync (run {new_run_id}). {NOTHING_CHANGED}"
 
 
 def approve_review(organisation, run_id, user):
@@ -125,10 +129,14 @@ def _enqueue(run):
     try:  # the sync queue's time limit and TTLs come from JOB_* settings (README: Deploying)
         enqueue_run_job(run)
     except Exception as error:  # Redis unreachable: say so rather than leave a run queued forever
-        finish_run(run.id, m.FAILED, reason=f"The sync could not be queued ({type(error).__name__}: "
-                   "the job queue is unreachable). Try again in a minute; if it keeps "
-                   f"happening, contact support. {NOTHING_CHANGED}")
+        finish_run(run.id, m.FAILED, reason=not_queued_reason(error))
         db.session.refresh(run)
+
+
+def not_queued_reason(error):
+    return (f"The sync could not be queued ({type(error).__name__}: the job queue is "
+            "unreachable). Try again in a minute; if it keeps happening, contact support. "
+            f"{NOTHING_CHANGED}")
 
 
 RUN_JOB = "jobs.sync.run_sync_job"

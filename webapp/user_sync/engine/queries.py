@@ -10,6 +10,15 @@ def active_run(organisation_id):
     return db.session.scalar(select(m.SyncRun).where(m.SyncRun.active_slot == organisation_id))
 
 
+def active_slots(organisation_ids):
+    """Which of these organisations have a run queued or running (one query)."""
+    ids = list(organisation_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(m.SyncRun.active_slot).where(
+        m.SyncRun.active_slot.in_(ids))))
+
+
 def latest_run(organisation_id, kinds=(m.KIND_SYNC,)):
     return db.session.scalar(select(m.SyncRun).where(
         m.SyncRun.organisation_id == organisation_id, m.SyncRun.kind.in_(kinds))

@@ -5,7 +5,7 @@ for the sync, the preview and the why-not answer alike.
 """
 import json
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from webapp.microsoft.models import EXCLUDE_MEMBERS as EXCLUDE, SYNC_MEMBERS as SYNC
 MAX_SYNCED, MAX_EXCLUDED = 20, 5
@@ -16,14 +16,13 @@ ChosenGroup = namedtuple("ChosenGroup", "id name role")
 @dataclass(frozen=True)
 class Selection:
     groups: tuple  # ChosenGroups, synced and excluded
+    # Split once (the Schools page asks hundreds of selections more than once each).
+    synced: tuple = field(init=False, repr=False, compare=False)
+    excluded: tuple = field(init=False, repr=False, compare=False)
 
-    @property
-    def synced(self):
-        return tuple(g for g in self.groups if g.role == SYNC)
-
-    @property
-    def excluded(self):
-        return tuple(g for g in self.groups if g.role == EXCLUDE)
+    def __post_init__(self):
+        object.__setattr__(self, "synced", tuple(g for g in self.groups if g.role == SYNC))
+        object.__setattr__(self, "excluded", tuple(g for g in self.groups if g.role == EXCLUDE))
 
     def names(self, groups):
         return ", ".join(g.name for g in groups)

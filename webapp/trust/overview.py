@@ -1,0 +1,107 @@
+"""The Schools page's rows: every school an admin administers, its sync at a glance.
+
+A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
+the schools with their schedules and the 48-hour rule, their connections, their groups, their
+runs (two); and, for the rows shown, the active people (Redis-cached counts; one more query only for
+schools not cached).
+Each row's words come from the product's own rules, never a copy of them: the Manage user sync
+card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
+rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.microsoft import app_credentials
+from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
+from webapp.microsoft.selection import saved_selections
+from webapp.orgs.models import Membership, Organisation, Trust
+from webapp.orgs.services import administered_ids
+from webapp.schedule import due
+from webapp.schedule.health import no_recent_success
+from webapp.schedule.models import SyncSchedule
+from webapp.schedule.services import next_sync_of
+from webapp.trust import status as st
+from webapp.user_sync.engine.fleet import RunFacts, run_facts_of
+from webapp.user_sync.people import status_counts_of
+from webapp.user_sync.summary import NOT_CONNECTED, STATE_LABELS, SyncState, connection_state
+
+
+@dataclass
+class SchoolRow(SyncState):
+    id: int
+    name: str
+    time_zone: str  # dates in a row are in the school's own zone (webapp.dates.zone_for)
+    trust_name: str
+    connection: object
+    selection: object
+    facts: RunFacts
+    stale: bool
+    active_people: int = None  # filled by add_active_people for the rows that show it
+    state: str = ""
+    next_sync: object = None
+    status: str = ""
+
+    @property
+    def connection_label(self):
+        """The connection's own state (the Connection column): whose it is comes separately."""
+        if self.connection is None:
+            return STATE_LABELS[NOT_CONNECTED]
+        return STATE_LABELS[RECONNECT_NEEDED if self.connection.needs_reconnect else CONNECTED]
+
+    @property
+    def needs_attention(self):
+        return st.needs_attention(self.status)
+
+
+def school_rows(user_id, now, only=None):
+    """Every school the account is an active admin of, as SchoolRows (in no particular order:
+    listing.ordered sorts them); only: just that school, if the account administers it (one
+    row refreshing itself)."""
+    administered = administered_ids(user_id)
+    if only is not None:
+        administered = administered.where(Membership.organisation_id == only)
+    schools = db.session.execute(
+        select(Organisation.id, Organisation.name, Organisation.time_zone, Organisation.trust_id,
+               Trust.name.label("trust_name"),
+               func.coalesce(SyncSchedule.frequency, due.OFF).label("frequency"),
+               SyncSchedule.minute_of_day, SyncSchedule.next_due_at,
+               no_recent_success(now).label("stale"))
+        .outerjoin(Trust, Trust.id == Organisation.trust_id)
+        .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)
+        .where(Organisation.id.in_(administered))).all()
+    if not schools:
+        return []
+    ids = [school.id for school in schools]
+    connections = connections_of((school.id, school.trust_id) for school in schools)
+    selections = saved_selections(ids, among=administered)
+    facts = run_facts_of(administered)
+    platform_paused = app_credentials.refusal() is not None  # one read for every row
+    return [_row(school, connections[school.id], selections[school.id],
+                 facts.get(school.id, RunFacts()), platform_paused) for school in schools]
+
+
+def add_active_people(rows):
+    """Fills active_people for these rows (the page's fifty, or all of them to sort or export
+    by it): the cached people counts, one Redis round trip, one query for any not cached."""
+    missing = [row for row in rows if row.active_people is None]
+    if missing:
+        counts = status_counts_of([row.id for row in missing])
+        for row in missing:
+            row.active_people = counts[row.id]["active"]
+    return rows
+
+
+def _row(school, connection, selection, facts, platform_paused=False):
+    """school: the schools query's row, which carries its schedule (frequency, next_due_at)."""
+    stale = bool(school.stale)
+    row = SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
+                    trust_name=school.trust_name, connection=connection, selection=selection,
+                    facts=facts, stale=stale)
+    row.state = connection_state(connection, selection)
+    row.next_sync = next_sync_of(school, school.time_zone, connection,
+                                 bool(selection.synced), facts.review is not None,
+                                 platform_paused)
+    row.status = st.status_of(row.state, facts, stale)
+    return row
