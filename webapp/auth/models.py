@@ -1,4 +1,6 @@
-"""Platform accounts."""
+"""Platform accounts, their sessions, one-time links and Microsoft sign-in links."""
+import unicodedata
+
 from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -8,7 +10,9 @@ from webapp.extensions import db
 
 
 def normalise_email(email):
-    return (email or "").strip().lower()
+    """How an address is matched: trimmed, NFC (an "ë" typed as e + diaeresis is the same
+    letter) and lower case. The user sync matches Microsoft's addresses the same way."""
+    return unicodedata.normalize("NFC", (email or "").strip()).lower()
 
 
 class User(UserMixin, db.Model):

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from webapp.auth.models import User
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.notifications import events, mailer, messages
+from webapp.notifications import account_mail, events, mailer, messages
 from webapp.notifications.models import (
     LOGGED, NO_RECIPIENTS, PENDING, SENT, NotificationEvent, NotificationOptOut)
 from webapp.orgs.models import Membership, Organisation
@@ -32,15 +32,15 @@ def deliver(event_id, now):
     if not _claim(event_id, now):
         return None
     row = db.session.get(NotificationEvent, event_id)
-    recipients = recipients_for(row)
-    if not recipients:
-        return _finish(row, NO_RECIPIENTS)
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
     if row.organisation_id and organisation is None:
         return _finish(row, NO_RECIPIENTS)  # the school was deleted meanwhile
-    mail = messages.compose(row, organisation, json.loads(row.payload).get("message"))
-    text, html = messages.render(mail)
-    message = mailer.build_message(current_app.config, recipients, mail.subject, text, html)
+    prepared = _prepare(row, organisation, now)
+    if prepared is None or not prepared.recipients:
+        return _finish(row, NO_RECIPIENTS)
+    text, html = messages.render(prepared.mail)
+    message = mailer.build_message(current_app.config, prepared.recipients, prepared.mail.subject,
+                                   text, html)
     try:
         sent = mailer.send(current_app.config, message)
     except mailer.MailNotSent as error:
@@ -50,7 +50,17 @@ def deliver(event_id, now):
         log.warning("email %s (%s) not sent, attempt %s: %s; retrying after %s", row.id,
                     row.event, row.attempts, error, row.next_attempt_at.isoformat())
         raise
+    prepared.after_sent(now)
     return _finish(row, SENT if sent else LOGGED)
+
+
+def _prepare(row, organisation, now):
+    """Who gets the mail and what it says: one person about their account, or the school's
+    admins (or operations) about the school."""
+    if row.event in account_mail.EVENTS:
+        return account_mail.prepare(row, organisation, now)
+    mail = messages.compose(row, organisation, json.loads(row.payload).get("message"))
+    return messages.PreparedMail(recipients_for(row), mail)
 
 
 def _claim(event_id, now):

@@ -67,11 +67,12 @@ def reason_digest(reason):
     return hashlib.sha256(re.sub(r"\d+", "#", reason or "").encode()).hexdigest()[:16]
 
 
-def raise_event(organisation_id, event, dedupe_key, day, payload):
-    """Records the event once; returns its row, or None if it was already raised that day."""
+def raise_event(organisation_id, event, dedupe_key, day, payload, scope=None):
+    """Records the event once; returns its row, or None if it was already raised that day.
+    scope: who it is for, when not the school's admins or operations ("account:<user id>")."""
+    scope = scope or (f"org:{organisation_id}" if organisation_id else OPERATIONS)
     row = NotificationEvent(organisation_id=organisation_id, event=event, dedupe_key=dedupe_key,
-                            day=day, payload=json.dumps(payload),
-                            scope=f"org:{organisation_id}" if organisation_id else OPERATIONS)
+                            day=day, payload=json.dumps(payload), scope=scope)
     db.session.add(row)
     try:
         db.session.commit()

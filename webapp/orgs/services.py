@@ -6,6 +6,8 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import ROLES, Membership, Organisation, Trust
 
+EMAIL_MAX_LENGTH, NAME_MAX_LENGTH = 320, 255
+
 
 def find_organisation_by_name(name):
     return db.session.scalar(
@@ -40,15 +42,18 @@ def find_user_by_email(email):
 
 def get_or_create_user(email, display_name=None):
     """The platform account for an email, creating it if new; never a duplicate."""
-    if "@" not in (email or "") or len(email.strip()) < 3:
-        raise ServiceError("Enter a valid email address.")
+    email = (email or "").strip()
+    if "@" not in email or len(email) < 3 or len(email) > EMAIL_MAX_LENGTH \
+            or any(character.isspace() for character in email):
+        raise ServiceError(f"Enter a valid email address (at most {EMAIL_MAX_LENGTH} "
+                           "characters, no spaces).")
     user = find_user_by_email(email)
     if user is None:
-        user = User(display_name=(display_name or "").strip())
+        user = User(display_name=(display_name or "").strip()[:NAME_MAX_LENGTH])
         user.set_email(email)
         db.session.add(user)
     elif display_name and not user.display_name:
-        user.display_name = display_name.strip()
+        user.display_name = display_name.strip()[:NAME_MAX_LENGTH]
     return user
 
 

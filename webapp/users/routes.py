@@ -1,36 +1,78 @@
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.errors import ServiceError
 from webapp.htmx import render_page_or_partial
+from webapp.invitations import services as invitations
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from webapp.search import search_from
 from webapp.users import services
 
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
 
 
-@bp.route("/")
-@admin_required
-def index():
+def people_page(status=200, **context):
     search = search_from(request.args)
     page = None if search.error else services.list_people(
         g.organisation, search.text, request.args.get("page", 1, type=int))
+    states = invitations.invitation_states(g.organisation, page.items) if page else {}
     return render_page_or_partial("users/index.html", "users/_people_table.html",
-                                  people=page, query=search.text, search=search)
+                                  people=page, query=search.text, search=search,
+                                  invitations=states, email_max_length=EMAIL_MAX_LENGTH,
+                                  name_max_length=NAME_MAX_LENGTH, **context), status
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return people_page()
 
 
 @bp.route("/", methods=["POST"])
 @admin_required
 def add():
     form = request.form
+    entered = {name: form.get(name, "") for name in ("email", "display_name", "role")}
     try:
-        membership = services.add_person(g.organisation, form.get("email", ""),
-                                         form.get("display_name", ""), form.get("role", "member"))
+        membership, outcome = services.add_person(g.organisation, entered["email"],
+                                                  entered["display_name"], entered["role"],
+                                                  added_by=current_user)
+    except services.AddRefused as error:
+        return people_page(422, add_error=str(error), add_field=error.field, entered=entered)
+    message = invitations.sent_message(membership.user.email, g.organisation.name, outcome,
+                                       current_app.config)
+    flash(f"Added {membership.user.email} to {g.organisation.name}. {message}", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:membership_id>/invitation/resend", methods=["POST"])
+@admin_required
+def resend_invitation(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    try:
+        invitations.resend(g.organisation, membership, current_user)
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(f"Added {membership.user.email} to {g.organisation.name}.", "success")
-    return redirect(url_for("users.index"))
+        flash(invitations.sent_message(membership.user.email, g.organisation.name,
+                                       invitations.INVITED, current_app.config)
+              + " The earlier link no longer works.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None), 303)
+
+
+@bp.route("/<int:membership_id>/invitation/cancel", methods=["POST"])
+@admin_required
+def cancel_invitation(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    try:
+        email = invitations.cancel(g.organisation, membership, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Cancelled the invitation of {email} and took them off {g.organisation.name}. "
+              "Their link no longer works.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None), 303)
 
 
 @bp.route("/<int:membership_id>/role", methods=["POST"])

@@ -3,13 +3,15 @@ from sqlalchemy import func, or_, select
 
 from webapp import audit
 from webapp.audit import actions
+from webapp.auth import tokens
 from webapp.auth.models import User
 from webapp.errors import NotFound, ServiceError
 from webapp.extensions import db
 from webapp.listing import Page, contains
 from webapp.orgs.models import ROLES, Membership
-from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
-    membership_for
+from webapp.invitations import services as invitations
+from webapp.orgs.services import NAME_MAX_LENGTH, add_membership, ensure_not_last_admin, \
+    get_or_create_user, membership_for
 from webapp.user_sync.models import SyncedPerson
 
 PAGE_SIZE = 25
@@ -29,19 +31,35 @@ def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
     return Page(items=rows, page=page, per_page=per_page, total=total)
 
 
-def add_person(organisation, email, display_name, role):
+class AddRefused(ServiceError):
+    """Add person refused; field: the form field the reason belongs next to."""
+
+    def __init__(self, message, field="email"):
+        super().__init__(message)
+        self.field = field
+
+
+def add_person(organisation, email, display_name, role, added_by=None):
+    """Adds the person and mails them an invitation (or "you were added", if they can already
+    sign in). Returns (membership, invitations.INVITED or TOLD)."""
     if role not in ROLES:
-        raise ServiceError("Choose a role: admin or member.")
-    user = get_or_create_user(email, display_name)
+        raise AddRefused("Choose a role: admin or member.", "role")
+    if len((display_name or "").strip()) > NAME_MAX_LENGTH:
+        raise AddRefused(f"Use at most {NAME_MAX_LENGTH} characters for the name.", "display_name")
+    try:
+        user = get_or_create_user(email, display_name)
+    except ServiceError as error:
+        raise AddRefused(str(error)) from None
     existing = membership_for(user, organisation)
     if existing is not None and existing.status == "active":
-        raise ServiceError(f"{user.email} is already in {organisation.name}.")
+        db.session.rollback()
+        raise AddRefused(f"{user.email} is already in {organisation.name}.")
     membership = add_membership(user, organisation, role=role, source="manual")
     db.session.flush()  # a new account's id, for the audit entry
     audit.record(actions.PERSON_ADDED, organisation.id, subject_user_id=user.id,
                  subject_label=user.email, after={"role": role})
     db.session.commit()
-    return membership
+    return membership, invitations.invite_or_tell(user, organisation, added_by)
 
 
 def get_membership(organisation, membership_id):
@@ -79,6 +97,7 @@ def remove_person(organisation, membership_id):
     membership = get_membership(organisation, membership_id)
     ensure_not_last_admin(membership)
     name = membership.user.name_or_email
+    tokens.revoke_open(membership.user_id, tokens.INVITATION, tokens.REMOVED, organisation.id)
     audit.record(actions.PERSON_REMOVED, organisation.id, subject_user_id=membership.user_id,
                  subject_label=membership.user.email, before={"role": membership.role})
     db.session.delete(membership)
