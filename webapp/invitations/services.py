@@ -112,6 +112,7 @@ def accept_with_password(token, password, confirmation):
     check_new_password(password, confirmation, user, [row.organisation.name])
     tokens.use(row)
     user.set_password(password)
+    tokens.settle_invitations(user)  # to the person's other schools too: they are in
     tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
     _record_accepted(row, "password")
     db.session.commit()
@@ -128,6 +129,7 @@ def accept_with_microsoft(invitation_id, microsoft_account):
     _usable(row)
     links.link(row.user, microsoft_account, row.organisation_id)
     tokens.use(row)
+    tokens.settle_invitations(row.user)
     _record_accepted(row, "microsoft")
     db.session.commit()
     return row.user
