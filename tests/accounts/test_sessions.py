@@ -1,7 +1,6 @@
 """Sessions end server-side: idle for SESSION_IDLE_MINUTES, SESSION_MAX_DAYS after signing in,
 "Sign out other sessions", a password change, and a person left with no active school. An
 ended session stops at its next request and the sign-in page says why."""
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -15,21 +14,17 @@ from webapp.orgs.models import Membership
 
 EMAIL = "teacher@school.example"
 
-
 def signed_in(app, email=EMAIL):
     client = app.test_client()
     sign_in(client, email)
     return client
 
-
 def page_or_sign_in(client):
     """The answer to opening the home page: the school's page, or the sign-in page and why."""
     return client.get("/", follow_redirects=True)
 
-
 def is_signed_out(response):
     return response.request.path == "/login"
-
 
 def test_a_session_ends_after_the_idle_time_and_says_why(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
@@ -40,7 +35,6 @@ def test_a_session_ends_after_the_idle_time_and_says_why(app, factory):
         clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
         answer = page_or_sign_in(client)
     assert is_signed_out(answer) and "after a while without using rostersync" in answer.text
-
 
 def test_a_session_ends_after_the_maximum_age_however_busy(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
@@ -53,7 +47,6 @@ def test_a_session_ends_after_the_maximum_age_however_busy(app, factory):
         clock.advance(hours=1)
         answer = page_or_sign_in(client)
     assert is_signed_out(answer) and "reached its time limit" in answer.text
-
 
 def test_sign_out_other_sessions_ends_them_and_keeps_this_one(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
@@ -68,7 +61,6 @@ def test_sign_out_other_sessions_ends_them_and_keeps_this_one(app, factory):
         assert is_signed_out(answer) and "Sign out other sessions" in answer.text
     assert not is_signed_out(page_or_sign_in(here))
     assert audit_count(actions.OTHER_SESSIONS_SIGNED_OUT) == 1
-
 
 def test_changing_the_password_needs_the_current_one_and_signs_out_the_others(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
@@ -87,7 +79,6 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_the_others(ap
     sign_in(app.test_client(), EMAIL, STRONG)
     assert audit_count(actions.PASSWORD_CHANGED) == 1
 
-
 def test_wrong_current_passwords_count_towards_the_lock_out(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
     here = signed_in(app)
@@ -97,7 +88,6 @@ def test_wrong_current_passwords_count_towards_the_lock_out(app, factory):
     locked = post_page_form(here, "/account/security/", "/account/security/password", {
         "current": "password", "password": STRONG, "confirmation": STRONG})
     assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
-
 
 def test_a_person_suspended_or_removed_from_every_school_is_signed_out_at_the_next_request(
         app, factory, db):
@@ -115,7 +105,6 @@ def test_a_person_suspended_or_removed_from_every_school_is_signed_out_at_the_ne
     ended = db.session.scalar(select(AccountSession).where(AccountSession.user_id == user.id))
     assert ended.ended_at is not None and ended.end_reason == "no_organisation"
 
-
 def test_an_htmx_request_of_an_ended_session_is_sent_to_sign_in_as_a_page_visit(app, admin):
     client = signed_in(app, admin.user.email)
     signed_in(app, admin.user.email)
@@ -124,7 +113,6 @@ def test_an_htmx_request_of_an_ended_session_is_sent_to_sign_in_as_a_page_visit(
     db.session.commit()
     answer = client.get(f"/o/{admin.org.id}/settings/users/", headers={"HX-Request": "true"})
     assert answer.status_code == 401 and answer.headers["HX-Redirect"].startswith("/login")
-
 
 def test_last_sign_ins_show_when_how_and_from_which_network_address(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
@@ -139,7 +127,6 @@ def test_last_sign_ins_show_when_how_and_from_which_network_address(app, factory
     rows = db.session.scalars(select(AccountSession).order_by(AccountSession.id)).all()
     assert [row.method for row in rows] == ["password", "password"]
     assert rows[1].end_reason == "signed_out" and rows[0].ended_at is None
-
 
 def test_the_session_limits_are_range_checked_at_start_up():
     import pytest

@@ -1,9 +1,9 @@
 """Forgot your password: ask for a link, then choose a new password with it."""
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user
 
 from webapp.auth import recovery, tokens
 from webapp.auth.blueprint import bp
+from webapp.auth.link_pages import link_problem_page, opened
 from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
 from webapp.auth.services import EMAIL_MAX_LENGTH
 from webapp.auth.signed_out import public_form
@@ -44,17 +44,6 @@ def reset_requested():
     return render_template("auth/reset_requested.html", answer=recovery.neutral_answer(email))
 
 
-def link_problem_page(problem, purpose):
-    """A link that cannot be used, said plainly, with a way to a fresh one."""
-    return render_template("auth/link_problem.html", problem=problem.code, purpose=purpose,
-                           link=problem.row, tokens=tokens), 410 if problem.row else 404
-
-
-def other_account_page(link):
-    """The link is someone else's: say so without naming them, and offer to sign out."""
-    return render_template("auth/other_account.html", purpose=link.purpose), 409
-
-
 def _reset_form(token, link, status=200, error=None):
     return render_template("auth/reset_password.html", token=token, user=link.user,
                            error=error, min_length=MIN_LENGTH, max_length=MAX_LENGTH), status
@@ -63,26 +52,21 @@ def _reset_form(token, link, status=200, error=None):
 @bp.route("/reset-password")
 def reset_password_page():
     token = request.args.get("token", "")
-    try:
-        link = recovery.open_reset(token)
-    except tokens.LinkProblem as problem:
-        return link_problem_page(problem, tokens.PASSWORD_RESET)
-    if current_user.is_authenticated and current_user.id != link.user_id:
-        return other_account_page(link)
-    return _reset_form(token, link)
+    link, refusal = opened(recovery.open_reset, token, tokens.PASSWORD_RESET)
+    return refusal or _reset_form(token, link)
 
 
 @bp.route("/reset-password", methods=["POST"])
 @public_form
 def reset_password():
     token = request.form.get("token", "")
+    link, refusal = opened(recovery.open_reset, token, tokens.PASSWORD_RESET)
+    if refusal:
+        return refusal
     try:
-        link = recovery.open_reset(token)
-        if current_user.is_authenticated and current_user.id != link.user_id:
-            return other_account_page(link)
         user = recovery.reset_password(token, request.form.get("password", ""),
                                        request.form.get("confirmation", ""))
-    except tokens.LinkProblem as problem:
+    except tokens.LinkProblem as problem:  # used up by another request meanwhile
         return link_problem_page(problem, tokens.PASSWORD_RESET)
     except PasswordRefused as error:
         return _reset_form(token, link, 422, error)

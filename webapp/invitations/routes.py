@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth import microsoft, sessions, tokens
+from webapp.auth.link_pages import link_problem_page, opened, someone_elses
 from webapp.auth.microsoft_pages import go_to_microsoft, microsoft_problem_page
 from webapp.auth.next_page import signed_in_response
 from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
@@ -14,23 +15,10 @@ from webapp.microsoft import callbacks
 bp = Blueprint("invitations", __name__, url_prefix="/invitation")
 
 
-def _problem_page(problem):
-    return render_template("auth/link_problem.html", problem=problem.code,
-                           purpose=tokens.INVITATION, link=problem.row,
-                           tokens=tokens), 410 if problem.row else 404
-
-
 def _accept_page(token, invitation, status=200, error=None):
     return render_template("invitations/accept.html", token=token, invitation=invitation,
                            error=error, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
                            microsoft_sign_in=microsoft.is_configured()), status
-
-
-def _someone_else(invitation):
-    """Signed in as another account: the link is not theirs to use."""
-    if current_user.is_authenticated and current_user.id != invitation.user_id:
-        return render_template("auth/other_account.html", purpose=tokens.INVITATION), 409
-    return None
 
 
 @bp.route("/")
@@ -39,25 +27,24 @@ def accept():
     try:
         invitation = services.open_invitation(token)
     except tokens.LinkProblem as problem:
-        return _problem_page(problem)
+        return link_problem_page(problem, tokens.INVITATION)
     if current_user.is_authenticated and current_user.id == invitation.user_id:
         return redirect(url_for("main.home"))
-    return _someone_else(invitation) or _accept_page(token, invitation)
+    return someone_elses(invitation) or _accept_page(token, invitation)
 
 
 @bp.route("/", methods=["POST"])
 @public_form
 def set_password():
     token = request.form.get("token", "")
+    invitation, refusal = opened(services.open_invitation, token, tokens.INVITATION)
+    if refusal:
+        return refusal
     try:
-        invitation = services.open_invitation(token)
-        refusal = _someone_else(invitation)
-        if refusal:
-            return refusal
         user = services.accept_with_password(token, request.form.get("password", ""),
                                              request.form.get("confirmation", ""))
-    except tokens.LinkProblem as problem:
-        return _problem_page(problem)
+    except tokens.LinkProblem as problem:  # used up by another request meanwhile
+        return link_problem_page(problem, tokens.INVITATION)
     except PasswordRefused as error:
         return _accept_page(token, invitation, 422, error)
     flash(f"Your password is set. Sign in to {invitation.organisation.name} with it now.",
@@ -69,11 +56,7 @@ def set_password():
 @public_form
 def accept_with_microsoft():
     token = request.form.get("token", "")
-    try:
-        invitation = services.open_invitation(token)
-    except tokens.LinkProblem as problem:
-        return _problem_page(problem)
-    refusal = _someone_else(invitation)
+    invitation, refusal = opened(services.open_invitation, token, tokens.INVITATION)
     if refusal:
         return refusal
     return go_to_microsoft(microsoft.INVITATION, login_hint=invitation.user.email,
@@ -89,7 +72,7 @@ def finish_with_microsoft(stored):
     except microsoft.MicrosoftSignInProblem as problem:
         return microsoft_problem_page(problem)
     except tokens.LinkProblem as problem:
-        return _problem_page(problem)
+        return link_problem_page(problem, tokens.INVITATION)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.login"), 303)
@@ -102,7 +85,7 @@ def renew():
     try:
         invitation = services.renew_expired(request.form.get("token", ""))
     except tokens.LinkProblem as problem:
-        return _problem_page(problem)
+        return link_problem_page(problem, tokens.INVITATION)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.login"), 303)
