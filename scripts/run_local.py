@@ -78,6 +78,8 @@ def main():
         run(flask + ["db", "upgrade"], env)
         run(flask + ["demo", "seed"], env)
         port = env.setdefault("PORT", "5000")
+        # Links in emails (invitations, password resets) must lead back here, on this port.
+        env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
         children.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
