@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection]
+    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection,accounts]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from microsoft_simulator.testing import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "accounts")
 
 
 def parse_args(argv):
@@ -75,6 +75,13 @@ def selection_rows(sim, args):
     return selection.rows(sim, team_count=10 if args.quick else 20, repeats=args.repeats)
 
 
+def accounts_rows(sim, args):
+    """Forgot your password with and without an account: the same time (bench/reset_timing.py)."""
+    from bench import reset_timing
+    return reset_timing.rows(samples=100 if args.quick else 300,
+                             redis_url=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -94,6 +101,8 @@ def main(argv=None):
                 rows += fleet_rows(sim, args)
             if "selection" in wanted:
                 rows += selection_rows(sim, args)
+            if "accounts" in wanted:
+                rows += accounts_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
