@@ -3,6 +3,7 @@ tenant id + object id (by the user sync, or by the person), never by a name or a
 a new account; refused for a leaver, a disabled account, an old state or a wrong nonce."""
 import urllib.parse
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.accounts.helpers import STRONG, audit_count, link_in, mails_after_jobs, post_page_form
@@ -43,6 +44,7 @@ def user_count():
     return db.session.scalar(select(func.count()).select_from(User))
 
 
+@pytest.mark.both_databases  # the sync's bulk writes and the sign-in's join on ids
 def test_a_synced_member_signs_in_with_microsoft_by_tenant_and_object_id(app, school):
     sync_in_process(school)
     synced = person(school.org, demo.OBRIEN_ID)
@@ -209,6 +211,7 @@ def test_an_invited_person_can_sign_in_with_microsoft_instead_of_a_password(
     assert again.status_code == 302
 
 
+@pytest.mark.both_databases  # the sync's bulk writes and the sign-in's join on ids
 def test_the_sync_records_the_tenant_of_every_persons_microsoft_id(school):
     sync_in_process(school)
     tenants = set(db.session.scalars(select(m.SyncedPerson.tenant_id)))

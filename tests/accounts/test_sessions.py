@@ -2,6 +2,7 @@
 "Sign out other sessions", a password change, and a person left with no active school. An
 ended session stops at its next request and the sign-in page says why."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.accounts.helpers import STRONG, audit_count, post_page_form
@@ -26,6 +27,7 @@ def page_or_sign_in(client):
 def is_signed_out(response):
     return response.request.path == "/login"
 
+@pytest.mark.both_databases  # SQLite gives stored times back without their zone
 def test_a_session_ends_after_the_idle_time_and_says_why(app, factory):
     factory.user(EMAIL, [factory.organisation("Hill School")])
     with frozen_at(utcnow()) as clock:
@@ -129,10 +131,25 @@ def test_last_sign_ins_show_when_how_and_from_which_network_address(app, factory
     assert rows[1].end_reason == "signed_out" and rows[0].ended_at is None
 
 def test_the_session_limits_are_range_checked_at_start_up():
-    import pytest
     from tests.conftest import make_test_config
     from webapp.config import ConfigError
     for name, value in (("SESSION_IDLE_MINUTES", 0), ("SESSION_MAX_DAYS", 10_000),
                         ("PASSWORD_RESETS_PER_ACCOUNT", -1)):
         with pytest.raises(ConfigError, match=name):
             make_test_config("sqlite://", "redis://127.0.0.1:1/0", **{name: value}).validate()
+
+
+def test_the_sign_in_and_password_forms_refuse_10000_character_fields_with_a_message(
+        app, factory):
+    from tests.accounts.helpers import attempt_sign_in
+    factory.user(EMAIL, [factory.organisation("Hill School")])
+    huge = "x" * 10_000
+    for email, password in ((huge + "@school.example", "password"), (EMAIL, huge)):
+        refused = attempt_sign_in(app.test_client(), email, password)
+        assert refused.status_code == 401 and "don&#39;t match an active account" in refused.text
+    here = signed_in(app)
+    for field, reason in (("current", "not your current password"),
+                          ("password", "at most 128 characters")):
+        form = {"current": "password", "password": STRONG, "confirmation": STRONG, field: huge}
+        answer = post_page_form(here, "/account/security/", "/account/security/password", form)
+        assert answer.status_code == 422 and reason in answer.text

@@ -89,7 +89,7 @@ def test_an_invitation_then_forgot_your_password_in_the_browser(
     expect(newcomer.get_by_text("Your password is set")).to_be_visible()
     expect(newcomer.get_by_label("Email")).to_have_value(NEWCOMER)
     newcomer.get_by_label("Password").fill(CHOSEN)
-    newcomer.get_by_role("button", name="Sign in").click()
+    newcomer.get_by_role("button", name="Sign in", exact=True).click()
     expect(newcomer.get_by_text(admin.org.name).first).to_be_visible()
     expect(newcomer.get_by_text(NEWCOMER)).to_be_visible()
 
@@ -106,15 +106,15 @@ def test_an_invitation_then_forgot_your_password_in_the_browser(
     elsewhere.get_by_role("button", name="Set new password").click()
     expect(elsewhere.get_by_text("Your new password is set")).to_be_visible()
     elsewhere.get_by_label("Password").fill(CHOSEN)
-    elsewhere.get_by_role("button", name="Sign in").click()
+    elsewhere.get_by_role("button", name="Sign in", exact=True).click()
     expect(elsewhere.get_by_role("alert")).to_contain_text("don't match an active account")
     elsewhere.get_by_label("Password").fill(NEWER)
-    elsewhere.get_by_role("button", name="Sign in").click()
+    elsewhere.get_by_role("button", name="Sign in", exact=True).click()
     expect(elsewhere.get_by_role("link", name="Sign-in and security")).to_be_visible()
 
     # The first browser was signed out by the reset, at its next click.
     newcomer.get_by_role("link", name="Sign-in and security").click()
-    expect(newcomer.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(newcomer.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     expect(newcomer.get_by_text("because your password was changed")).to_be_visible()
 
     elsewhere.get_by_role("link", name="Sign-in and security").click()
@@ -141,11 +141,11 @@ def test_sign_in_with_microsoft_as_a_synced_member_until_the_sync_suspends_them(
     microsoft.control.remove_member(NORTHFIELD, demo.OBRIEN_ID)
     assert sync_in_process(school).suspended == 1
     page.reload()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     expect(page.get_by_text("no longer has access to any school")).to_be_visible()
     page.get_by_role("button", name="Sign in with Microsoft").click()
     page.get_by_role("button", name="siobhan.obrien@oaklearning.example").click()
     expect(page.get_by_role("heading", name="Your account has no access")).to_be_visible()
     assert_accessible(page, "Microsoft sign-in refused")
     page.get_by_role("link", name="Back to sign in").click()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
