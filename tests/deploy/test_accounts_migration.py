@@ -3,7 +3,6 @@ Microsoft tenant, so they can use Sign in with Microsoft straight after the upgr
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-from tests.deploy.test_group_selection_migration import migrated_app  # noqa: F401  (fixture)
 from tests.factory import Factory, csrf_token_from
 from tests.microsoft_flow import demo, return_to_app, sign_in_at_microsoft
 from tests.sync_helpers import connected_school, sync_in_process
@@ -12,7 +11,7 @@ from webapp.user_sync import models as m
 
 
 def test_people_synced_before_the_upgrade_can_sign_in_with_microsoft_after_it(
-        migrated_app, microsoft):  # noqa: F811
+        migrated_app, microsoft):
     school = connected_school(Factory(), migrated_app.test_client(), microsoft)
     sync_in_process(school)
     db.session.remove()
