@@ -9,8 +9,6 @@ from webapp.auth.next_page import signed_in_response
 from webapp.auth.services import EMAIL_MAX_LENGTH, SignInRefused, TooManyAttempts, authenticate
 from webapp.auth.signed_out import public_form
 
-__all__ = ["bp"]
-
 
 def login_page(status=200, **context):
     """In demo mode the page gives the demo admin's sign-in; never otherwise."""
