@@ -107,10 +107,9 @@ def ended_because(row, user, user_id, now):
         return UNKNOWN
     if row.ended_at is not None:
         return row.end_reason or UNKNOWN
-    config = current_app.config
-    if now - as_utc(row.last_seen_at) > timedelta(minutes=config["SESSION_IDLE_MINUTES"]):
+    if _idle(row, now):
         return IDLE
-    if now - as_utc(row.created_at) > timedelta(days=config["SESSION_MAX_DAYS"]):
+    if _too_old(row, now):
         return TOO_OLD
     if not user.active_memberships():
         return NO_ORGANISATION
@@ -202,10 +201,17 @@ def _state_of(row, this_session_id, now):
     return "Still signed in"
 
 
+def _idle(row, now):
+    return now - as_utc(row.last_seen_at) > timedelta(
+        minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def _too_old(row, now):
+    return now - as_utc(row.created_at) > timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+
+
 def _timed_out(row, now):
-    config = current_app.config
-    return (now - as_utc(row.last_seen_at) > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
-            or now - as_utc(row.created_at) > timedelta(days=config["SESSION_MAX_DAYS"]))
+    return _idle(row, now) or _too_old(row, now)
 
 
 def limits_text(config=None):
