@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection,trust]
+    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection,trust,accounts]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from harness.simulator import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "trust")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "trust", "accounts")
 
 
 def parse_args(argv):
@@ -83,6 +83,13 @@ def trust_rows(sim, args):
     return trust.rows(sim, schools=500, people=5_000, days=30, repeats=max(args.repeats, 15))
 
 
+def accounts_rows(sim, args):
+    """Forgot your password with and without an account: the same time (bench/reset_timing.py)."""
+    from bench import reset_timing
+    return reset_timing.rows(samples=100 if args.quick else 300,
+                             redis_url=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -104,6 +111,8 @@ def main(argv=None):
                 rows += selection_rows(sim, args)
             if "trust" in wanted:
                 rows += trust_rows(sim, args)
+            if "accounts" in wanted:
+                rows += accounts_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))

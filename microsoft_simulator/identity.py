@@ -197,7 +197,7 @@ def _token_response(client_id, user_id, scopes, nonce):
         body["refresh_token"] = state.tokens.new_refresh_token(user_id, client_id, scopes)
     if "openid" in scopes:
         body["id_token"] = state.signer.sign(id_token_claims(
-            state.issuer(), client_id, demo.TENANT_ID, user, nonce, lifetime))
+            state.issuer(), client_id, demo.TENANT_ID, user, nonce, lifetime, scopes))
     body["client_info"] = client_info(user_id, demo.TENANT_ID)
     state.counters["tokens_issued"] += 1
     response = jsonify(body)

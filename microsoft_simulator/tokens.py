@@ -137,17 +137,20 @@ class TokenStore:
         return granted
 
 
-def id_token_claims(issuer, client_id, tenant_id, user, nonce, lifetime):
+def id_token_claims(issuer, client_id, tenant_id, user, nonce, lifetime, scopes=("profile",)):
+    """A v2.0 ID token, as Entra documents it: name, preferred_username and oid only with the
+    profile scope; email only with the email scope, for an account that has one."""
     now = int(time.time())
     claims = {"aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + lifetime,
-              "name": user["displayName"], "oid": user["id"],
-              "preferred_username": user["userPrincipalName"],
               "rh": "0.AQ" + b64url(user["id"].encode())[:20],
               "sub": b64url(hashlib.sha256(f"{user['id']}:{client_id}".encode()).digest()),
               "tid": tenant_id, "uti": b64url(uuid.uuid4().bytes), "ver": "2.0"}
+    if "profile" in scopes:
+        claims.update(name=user["displayName"], oid=user["id"],
+                      preferred_username=user["userPrincipalName"])
     if nonce is not None:
         claims["nonce"] = nonce
-    if user.get("mail"):
+    if "email" in scopes and user.get("mail"):
         claims["email"] = user["mail"]
     return claims
 

@@ -5,7 +5,8 @@ MICROSOFT_CLIENT_ID is unset (demo mode), migrates the SQLite database, seeds a 
 then runs the web process (gunicorn), an RQ worker and the clock (automatic sync), exactly as
 the Procfile does. In demo mode it then connects the demo trust to the simulator and syncs
 Northfield Academy, as an admin would (scripts/demo_trust.py), so Settings › Schools shows a
-school that is fine and one that needs attention. No MAIL_SERVER: emails are written to the log.
+school that is fine and one that needs attention. No MAIL_SERVER: emails are written to the log,
+invitation and reset links included, so a newcomer can follow them from this output.
 """
 import os
 import secrets
@@ -131,6 +132,11 @@ def print_welcome(port, demo):
         lines.append("Microsoft (simulated) account to connect: it-sync@oaklearning.example / "
                      "demo-password  (a second account for the wrong-account case: "
                      "jo.bloggs@oaklearning.example / demo-password)")
+    if not os.environ.get("MAIL_SERVER"):
+        lines.append("Emails are written to this output instead of being sent. To follow an "
+                     "invitation: add a person on Settings > Manage users, then open the address "
+                     "after 'Open this link to follow it:' below (in a private window). "
+                     "Forgot your password? links appear the same way.")
     lines.append("Press Ctrl-C to stop.")
     print("\n" + "\n".join(lines) + "\n", flush=True)
 

@@ -46,7 +46,9 @@ def shared_connected_school(factory, client, sim):
 
 def shared_school(name, factory, client, sim, group_id=NORTHFIELD, prepare=None):
     """connected_school(group_id) then prepare(school), built for real once per database per
-    session under `name` and restored for every later test (tests/shared_state.py)."""
+    session under `name` and restored for every later test (tests/shared_state.py). The
+    restored client carries the admin's session cookie from the build, whose session row is
+    restored with everything else: the admin is signed in once, as after a real build."""
     built = []
 
     def build():
@@ -54,8 +56,9 @@ def shared_school(name, factory, client, sim, group_id=NORTHFIELD, prepare=None)
         if prepare is not None:
             prepare(school)
         built.append(school)
+        cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
         return {"north": school.oak.north.id, "south": school.oak.south.id,
-                "admin": school.admin.id}
+                "admin": school.admin.id, "session_cookie": cookie.value}
     ids = built_once(name, build)
     if built:
         return built[0]
@@ -63,7 +66,7 @@ def shared_school(name, factory, client, sim, group_id=NORTHFIELD, prepare=None)
     admin = db.session.get(User, ids["admin"])
     connection = connection_for_organisation(north)
     enqueue_snapshot(connection.id)  # what the connect queued: Redis is not in the snapshot
-    sign_in(client, admin.email, "password")
+    client.set_cookie(client.application.config["SESSION_COOKIE_NAME"], ids["session_cookie"])
     oak = SimpleNamespace(north=north, south=south, admin=admin, trust=north.trust)
     return SimpleNamespace(org=north, admin=admin, oak=oak, client=client, sim=sim,
                            connection=connection)

@@ -55,17 +55,21 @@ def _init_extensions(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        from webapp.auth.models import User
-        return db.session.get(User, int(user_id))
+        from webapp.auth.sessions import user_for_request
+        return user_for_request(int(user_id))
 
 
 def _register_blueprints(app):
-    from webapp.auth.routes import bp as auth_bp
+    from webapp.auth import microsoft_routes, recovery_routes, routes  # noqa: F401  (their views)
+    from webapp.auth.blueprint import bp as auth_bp
+    from webapp.account_security.routes import bp as account_security_bp
+    from webapp.invitations.routes import bp as invitations_bp
     from webapp.health.routes import bp as health_bp
     from webapp.main.routes import bp as main_bp, org_bp as org_home_bp
     from webapp.users.routes import bp as users_bp
     from webapp.user_sync.routes import bp as user_sync_bp
-    for blueprint in (auth_bp, health_bp, main_bp, org_home_bp, users_bp, user_sync_bp):
+    for blueprint in (auth_bp, account_security_bp, invitations_bp, health_bp, main_bp,
+                      org_home_bp, users_bp, user_sync_bp):
         app.register_blueprint(blueprint)
     from webapp.microsoft import picker_routes, routes  # noqa: F401  (their views, on one blueprint)
     from webapp.microsoft.blueprint import bp as microsoft_bp, callback_bp as microsoft_callback_bp

@@ -1,10 +1,12 @@
 """Operator commands: `flask --app wsgi org create ...`, `flask --app wsgi user create ...`."""
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_ORGANISATIONS, DEMO_TRUST
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.invitations import services as invitations
 from webapp.orgs.services import add_membership, create_organisation, find_organisation_by_name, \
     get_or_create_user
 
@@ -32,7 +34,9 @@ def create_org_command(name, trust_name):
 
 @user_cli.command("create")
 @click.argument("email")
-@click.option("--password", help="Sets (or resets) the account's password.")
+@click.option("--password", help="Sets (or resets) the account's password. Without it, the "
+              "person is emailed an invitation to set one (or, if they can already sign in, "
+              "that they were added).")
 @click.option("--org", "org_names", multiple=True, required=True,
               help="An organisation to add the account to; repeat for several.")
 @click.option("--admin", is_flag=True, help="Make the account an admin of those organisations.")
@@ -57,6 +61,10 @@ def create_user_command(email, password, org_names, admin, display_name):
         add_membership(user, org, role=role)
     db.session.commit()
     click.echo(f"{user.email} is {role} of: " + ", ".join(org.name for org in organisations) + ".")
+    if not password:  # an invitation per school, each naming it; accepting one settles all
+        for org in organisations:
+            outcome = invitations.invite_or_tell(user, org)
+            click.echo(invitations.sent_message(user.email, org.name, outcome, current_app.config))
 
 
 

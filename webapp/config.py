@@ -115,6 +115,14 @@ class Config:
     LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
     LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
     LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+    # Forgot your password: emails asked for per address typed, and per network address, in
+    # the window (counted like failed sign-ins, in Redis).
+    PASSWORD_RESETS_PER_ACCOUNT = env_int("PASSWORD_RESETS_PER_ACCOUNT", 3)
+    PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 20)
+    PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600)
+    # A session ends after this long without a request, and this long after signing in.
+    SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 12 * 60)
+    SESSION_MAX_DAYS = env_int("SESSION_MAX_DAYS", 14)
 
     MICROSOFT_CLIENT_ID = os.environ.get("MICROSOFT_CLIENT_ID", "")
     MICROSOFT_CLIENT_SECRET = os.environ.get("MICROSOFT_CLIENT_SECRET", "")
@@ -161,7 +169,8 @@ class Config:
 
     @classmethod
     def validate(cls):
-        """Called at start-up; production overrides it to insist on secrets."""
+        """Called at start-up; production adds its own checks (secrets) to these."""
+        check_session_limits(cls)
 
 
 class ProductionConfig(Config):
@@ -173,6 +182,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls):
+        check_session_limits(cls)
         missing = [name for name in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY")
                    if not getattr(cls, name)]
         if missing:
@@ -186,6 +196,17 @@ class ProductionConfig(Config):
         if cls.MAIL_USE_TLS and cls.MAIL_USE_SSL:
             raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL "
                               "(usually port 465), not both.")
+
+
+def check_session_limits(config):
+    """Session lengths in range: a minute to 30 days idle, a day to a year in all."""
+    limits = (("SESSION_IDLE_MINUTES", 1, 30 * 24 * 60), ("SESSION_MAX_DAYS", 1, 366),
+              ("PASSWORD_RESETS_PER_ACCOUNT", 1, 1000), ("PASSWORD_RESETS_PER_ADDRESS", 1, 100000),
+              ("PASSWORD_RESET_WINDOW_SECONDS", 60, 7 * 24 * 3600))
+    for name, lowest, highest in limits:
+        value = getattr(config, name)
+        if not lowest <= value <= highest:
+            raise ConfigError(f"{name} must be between {lowest} and {highest}, not {value}.")
 
 
 def config_from_env(environ=os.environ):

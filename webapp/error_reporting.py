@@ -1,7 +1,21 @@
 """Optional error reporting: Sentry, only when SENTRY_DSN is set (web and worker alike)."""
 import logging
 
+from webapp.logs import redact
+
 log = logging.getLogger(__name__)
+
+
+def scrub_event(event, hint=None):
+    """No one-time link or OAuth code in an error report: the request's query string and URL
+    are masked as the logs are (an invitation or reset link carries its token there)."""
+    request = event.get("request") or {}
+    query = request.get("query_string")
+    if isinstance(query, str) and query:
+        request["query_string"] = redact("?" + query)[1:]
+    if isinstance(request.get("url"), str):
+        request["url"] = redact(request["url"])
+    return event
 
 
 def init_error_reporting(app):
@@ -22,6 +36,7 @@ def init_error_reporting(app):
         # scrubber also drops Authorization headers and cookies.
         send_default_pii=False,
         max_request_body_size="never",
+        before_send=scrub_event,
     )
     log.info("error reporting to Sentry is on")
     return True

@@ -1,5 +1,5 @@
 """Every model, importable from one place (Alembic and tests use this)."""
-from webapp.auth.models import User  # noqa: F401
+from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken, User  # noqa: F401
 from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)

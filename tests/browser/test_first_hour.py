@@ -174,7 +174,7 @@ def test_the_service_unavailable_page_has_no_wcag_22_aa_violations(app, admin, p
     page.get_by_label("Password").fill("password")
     private_redis.stop()
     try:
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("heading", name="Temporarily unavailable")).to_be_visible()
         assert_accessible(page, "service unavailable page")
     finally:

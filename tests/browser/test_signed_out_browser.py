@@ -40,7 +40,7 @@ def test_searching_after_signing_out_in_another_tab_goes_to_sign_in_and_back(two
     expect_signed_out_page(tab, sync_url)
     tab.get_by_label("Email").fill(school.admin.email)  # on the page it was sent to, next kept
     tab.get_by_label("Password").fill("password")
-    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("button", name="Sign in", exact=True).click()
     expect(tab).to_have_url(sync_url)
     expect(tab.get_by_role("heading", name="Manage user sync")).to_be_visible()
 

@@ -1,5 +1,4 @@
 """Migration 0009 on a school synced from one group: its next sync changes nobody."""
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -10,30 +9,11 @@ from harness.factory import Factory
 from tests.microsoft_flow import FAST_RETRIES, simulator_config
 from tests.sync_helpers import (NORTHFIELD_ADDED, changes, connected_school, people,
                                 sync_in_process)
-from webapp import create_app
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.microsoft.models import group_choices_for
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated_app(request, tmp_path, redis_url, microsoft):
-    """An app whose database the migrations built (not create_all)."""
-    if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'migrated.sqlite3'}", None
-    else:
-        name, url = services.create_postgres_database()
-    app = create_app(make_test_config(url, redis_url, **simulator_config(microsoft), **FAST_RETRIES))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        upgrade()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if name:
-        services.drop_postgres_database(name)
 
 
 def test_a_school_synced_from_one_group_keeps_it_as_a_one_group_selection(migrated_app, microsoft):

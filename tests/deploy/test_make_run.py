@@ -3,7 +3,8 @@ embedded Redis, the Microsoft simulator, migrations, the demo trust (connected t
 one school synced: Settings › Schools shows one fine and one needing attention), gunicorn, a
 worker and the clock, all up together and all stopped together. A worker that crashed at
 start-up once stopped it all, and a wrong password once gave a 500 there (a Redis 7 command on
-the embedded Redis 6.2)."""
+the embedded Redis 6.2). The invitation of a person added on Manage users is followed from make
+run's own output."""
 import os
 import re
 import shutil
@@ -65,6 +66,22 @@ def assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_u
     assert "27 added" in north and "OK" in north, north
 
 
+def follow_an_invitation_from_the_output(admin, base_url, output):
+    """What the welcome lines say to do: add a person, open the link printed in the output."""
+    users = admin.get(f"{base_url}/", timeout=10).url.rstrip("/") + "/settings/users/"
+    page = admin.get(users, timeout=10).text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    added = admin.post(users, timeout=10, data={"email": "newcomer@oaklearning.example",
+                                                "display_name": "New Comer", "role": "member",
+                                                "csrf_token": token})
+    assert "written to the log" in added.text, added.text
+    marker = "Open this link to follow it: "
+    wait_for(lambda: marker in output(), timeout=60, what="the invitation link in the output")
+    link = output().split(marker, 1)[1].split('"', 1)[0].split()[0]
+    invitation = requests.get(link, timeout=10)
+    assert invitation.status_code == 200 and "Set your password" in invitation.text
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
@@ -101,6 +118,7 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         signed_in = sign_in(session, base_url, DEMO_PASSWORD)
         assert signed_in.status_code == 302, output()
         assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_url)
+        follow_an_invitation_from_the_output(session, base_url, output)
         assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
             "database": {"ok": True}, "redis": {"ok": True}}
         for _ in range(FAILURES_ALLOWED):

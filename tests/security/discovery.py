@@ -183,12 +183,13 @@ def page_urls(app, path_values):
     return urls
 
 
-def crawl(client, app, path_values):
+def crawl(client, app, path_values, extra_urls=()):
     """{(url, htmx): parsed page} of every HTML answer, full page and the partial htmx would
     get; then each page's GET forms filled in and sent, so the links a filtered or searched
-    page offers (an export of what it shows, say) are found too."""
+    page offers (an export of what it shows, say) are found too. extra_urls: pages only an
+    email links to (a one-time link's token in the address)."""
     pages = {}
-    for _, url in page_urls(app, path_values):
+    for url in [url for _, url in page_urls(app, path_values)] + list(extra_urls):
         for htmx in (False, True):
             _visit(client, pages, url, htmx)
     for parsed in list(pages.values()):
@@ -202,7 +203,8 @@ def crawl(client, app, path_values):
 
 def _visit(client, pages, url, htmx):
     response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
-    if response.status_code == 200 and response.mimetype == "text/html":
+    # A refusal's page counts too: an expired link's page (410) offers a form of its own.
+    if response.status_code in (200, 409, 410, 422) and response.mimetype == "text/html":
         pages[(url, htmx)] = parse_page(url, response.get_data(as_text=True))
 
 

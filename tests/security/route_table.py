@@ -126,3 +126,34 @@ ROUTES.update({
         "school": ORG, "shown": ID("shown"), "frequency": "off", "time_of_day": "",
         "time_zone": "Europe/London"}),
 })
+
+# Getting in (issue 18): invitations, Forgot your password, Sign in with Microsoft, and every
+# account's Sign-in and security page. The public forms carry a one-time link's token, which
+# these calls make up (each answers with a page saying the link cannot be used); the flows
+# themselves are tested with real links in tests/accounts/.
+MADE_UP_TOKEN = "made-up-token-that-matches-no-link-00000000000"
+NEW_PASSWORD = "Kettle-Tulip-Harbour-Sky-7"
+ROUTES.update({
+    ("auth.forgot_password", "GET"): Route(PUBLIC),
+    ("auth.request_reset", "POST"): Route(PUBLIC, form={"email": "nobody@example.com"}),
+    ("auth.reset_requested", "GET"): Route(PUBLIC),
+    ("auth.reset_password_page", "GET"): Route(PUBLIC),
+    ("auth.reset_password", "POST"): Route(PUBLIC, form={
+        "token": MADE_UP_TOKEN, "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD}),
+    ("auth.microsoft_sign_in", "POST"): Route(PUBLIC),
+    ("invitations.accept", "GET"): Route(PUBLIC),
+    ("invitations.set_password", "POST"): Route(PUBLIC, form={
+        "token": MADE_UP_TOKEN, "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD}),
+    ("invitations.accept_with_microsoft", "POST"): Route(PUBLIC, form={"token": MADE_UP_TOKEN}),
+    ("invitations.renew", "POST"): Route(PUBLIC, form={"token": MADE_UP_TOKEN}),
+    ("account_security.index", "GET"): Route(SIGNED_IN),
+    ("account_security.change_password", "POST"): Route(SIGNED_IN, form={
+        "current": "password", "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD}),
+    ("account_security.sign_out_others", "POST"): Route(SIGNED_IN),
+    ("account_security.link_microsoft", "POST"): Route(SIGNED_IN),
+    # The link is the school admin's: anyone else's attempt is refused with a message.
+    ("account_security.unlink_microsoft", "POST"): Route(SIGNED_IN),
+    # The membership is a member who was never invited: refused with a message, nothing sent.
+    ("users.resend_invitation", "POST"): Route(ADMIN),
+    ("users.cancel_invitation", "POST"): Route(ADMIN),
+})

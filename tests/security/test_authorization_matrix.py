@@ -51,9 +51,20 @@ def schools_shown(world):
     return shown_token([world.org])
 
 
+def microsoft_link_id(world):
+    from webapp.auth.models import MicrosoftSignInLink
+    from webapp.extensions import db
+    link = MicrosoftSignInLink(user_id=world.admin_user.id, object_id="a0000000-0000-4000-8000-0000000000ee",
+                               tenant_id="8f3c2a1e-5b7d-4e90-a6c1-0d2e4f6a8b10", username="admin.a@a.example")
+    db.session.add(link)
+    db.session.commit()
+    return link.id
+
+
 # Real ids for URL parameters other than org_id: always school A's objects, made once per test
 # before anything is measured.
 FILLERS = {
+    "link_id": microsoft_link_id,
     "membership_id": lambda world: world.member_membership_id,
     "run_id": troubleshooting_run_id,
     "sync_run_id": sync_run_id,
@@ -197,4 +208,14 @@ def test_signed_in_routes_are_few_and_known():
     unscoped = sorted(endpoint for (endpoint, _), route in ROUTES.items()
                       if route.access in (SIGNED_IN, PUBLIC))
     assert set(unscoped) <= {"health.healthz", "auth.login", "auth.logout", "main.home",
-                             "main.favicon", "microsoft_callback.callback"}, unscoped
+                             "main.favicon", "microsoft_callback.callback",
+                             "auth.forgot_password",
+                             "auth.request_reset", "auth.reset_requested",
+                             "auth.reset_password_page", "auth.reset_password",
+                             "auth.microsoft_sign_in", "invitations.accept",
+                             "invitations.set_password", "invitations.accept_with_microsoft",
+                             "invitations.renew", "account_security.index",
+                             "account_security.change_password",
+                             "account_security.sign_out_others",
+                             "account_security.link_microsoft",
+                             "account_security.unlink_microsoft"}, unscoped

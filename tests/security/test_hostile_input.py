@@ -6,17 +6,23 @@ and no text stored in the database is longer than its column allows. Every text 
 its limit: a maxlength, and for text that is stored, the words next to it. No page, partial or
 answer has inline script or style the Content-Security-Policy would refuse."""
 import itertools
+from datetime import timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import String, Text, select
 from werkzeug.datastructures import MultiDict
 
 from harness.factory import csrf_token_from
 from tests.security.discovery import crawl, targets
 from tests.security.pages import markup_problems
+from tests.microsoft_flow import demo
 from tests.sync_helpers import NORTHFIELD, connected_school, people, sync_in_process
 from webapp import audit
 from webapp.audit import actions
+from webapp.auth import tokens
+from webapp.auth.models import MicrosoftSignInLink
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft import groups
 from webapp.microsoft.services import graph_client_for
@@ -69,7 +75,10 @@ def world(app, factory, client, microsoft):
     assert sync_in_process(school).status == m.NEEDS_REVIEW
     for _ in range(55):
         audit.record(actions.CSV_EXPORTED, school.org.id, after={"export": "people"})
+    db.session.add(MicrosoftSignInLink(user_id=school.admin.id, tenant_id=demo.TENANT_ID,
+                                       object_id=demo.ADMIN_ID, username=demo.ADMIN_UPN))
     db.session.commit()
+    school.token_urls = links_of_every_kind(factory, school)
     school.path_values = {
         "org_id": [school.org.id],
         "school_id": [school.oak.south.id],  # the Schools page's rows (the admin has two)
@@ -81,6 +90,27 @@ def world(app, factory, client, microsoft):
         "kind": ["json", "html"],
     }
     return school
+
+
+def links_of_every_kind(factory, school):
+    """A person invited (Manage users offers Resend and Cancel), and the pages of an open
+    invitation, an expired one and a password reset, as their emails would link them."""
+    invited = factory.user("invited@oaklearning.example", [school.org], password=None,
+                           name="Invited Person")
+    urls = []
+    for purpose, user, endpoint, expired in (
+            (tokens.INVITATION, invited, "invitations.accept", False),
+            (tokens.INVITATION, invited, "invitations.accept", True),
+            (tokens.PASSWORD_RESET, school.admin, "auth.reset_password_page", False)):
+        row = tokens.issue(purpose, user, school.org if purpose == tokens.INVITATION else None)
+        token, row.token_hash = tokens.new_token()
+        row.sent_at = utcnow()
+        if expired:
+            row.expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        with school.client.application.test_request_context():
+            urls.append(url_for(endpoint, token=token))
+    return urls
 
 
 def hostile_requests(target, kind):
@@ -129,7 +159,7 @@ def test_every_form_field_and_query_parameter_takes_bad_input_and_states_its_lim
         app, world, client):
     anonymous = app.test_client()
     pages = crawl(client, app, world.path_values)
-    pages.update(crawl(anonymous, app, world.path_values))
+    pages.update(crawl(anonymous, app, world.path_values, world.token_urls))
     assert not unstated_limits(pages), "\n".join(unstated_limits(pages))
     refused_by_csp = [f"{url}{' (htmx)' if htmx else ''}: {problem}"
                       for (url, htmx), parsed in pages.items()

@@ -3,6 +3,7 @@ import base64
 import json
 import urllib.parse
 
+import msal
 import requests
 
 from sim_helpers import (APP_SCOPES, REDIRECT_URI, Browser, Form, approve_for_organisation, msal_app,
@@ -206,3 +207,44 @@ def test_logout_forgets_the_remembered_account(sim, browser):
 
 def test_home_page_says_simulator(sim):
     assert "Microsoft simulator" in requests.get(sim.base_url + "/").text
+
+
+def test_a_sign_in_asking_only_openid_profile_email_gets_an_id_token_as_entra_documents(
+        sim, browser):
+    """What Sign in with Microsoft asks for: no consent page (no Graph permission), no refresh
+    token, and the ID token claims each scope brings: profile name, preferred_username and oid;
+    email the address; tid and the nonce always."""
+    app = msal.ConfidentialClientApplication(
+        sim.env["MICROSOFT_CLIENT_ID"], client_credential=sim.env["MICROSOFT_CLIENT_SECRET"],
+        authority=sim.env["MICROSOFT_AUTHORITY"], instance_discovery=False,
+        exclude_scopes=["offline_access"])
+    flow = app.initiate_auth_code_flow(["email"], redirect_uri=REDIRECT_URI)
+    assert set(urllib.parse.parse_qs(urllib.parse.urlsplit(flow["auth_uri"]).query)["scope"][0]
+               .split()) == {"openid", "profile", "email"}
+    browser.open(flow["auth_uri"])
+    outcome = browser.sign_in("siobhan.obrien@oaklearning.example")
+    assert isinstance(outcome, dict), browser.page.text  # straight back: nothing to consent to
+    result = app.acquire_token_by_auth_code_flow(flow, outcome)
+    assert "refresh_token" not in result
+    claims = result["id_token_claims"]
+    assert claims["oid"] == demo.OBRIEN_ID and claims["tid"] == demo.TENANT_ID
+    assert claims["preferred_username"] == "siobhan.obrien@oaklearning.example"
+    assert claims["email"] == "s.o'brien@oaklearning.example" and claims["name"] == "Siobhán O'Brien"
+    assert claims["nonce"] and claims["aud"] == demo.CLIENT_ID
+
+
+def test_without_the_email_and_profile_scopes_the_id_token_has_no_email_name_or_oid(sim, browser):
+    code = _code_for(sim, browser, scope="openid User.Read")
+    body = _redeem(sim, code, scope="openid User.Read").json()
+    claims = _claims(body["id_token"])
+    assert claims["tid"] == demo.TENANT_ID and claims["sub"]
+    assert not {"email", "name", "preferred_username", "oid"} & set(claims)
+
+
+def test_a_disabled_or_deleted_account_cannot_sign_in(sim, browser):
+    sim.control.update_user(demo.OBRIEN_ID, accountEnabled=False)
+    app = msal_app(sim)
+    browser.open(app.initiate_auth_code_flow(["email"], redirect_uri=REDIRECT_URI)["auth_uri"])
+    assert "AADSTS50057" in browser.sign_in("siobhan.obrien@oaklearning.example").text
+    sim.control.delete_user(demo.OBRIEN_ID)
+    assert "AADSTS50034" in browser.sign_in("siobhan.obrien@oaklearning.example").text

@@ -26,6 +26,17 @@ RETENTION_CHANGED = "retention.changed"
 ERASURE_RUN = "erasure.run"
 KEYS_ROTATED = "keys.token_cache_rotated"
 SUBJECT_ACCESS_EXPORTED = "subject_access.exported"
+# Getting in (issue 18): invitations, password resets and changes, Microsoft sign-in links.
+INVITED = "invitation.sent"
+INVITATION_RESENT = "invitation.resent"
+INVITATION_CANCELLED = "invitation.cancelled"
+INVITATION_ACCEPTED = "invitation.accepted"
+RESET_REQUESTED = "password_reset.requested"
+RESET_COMPLETED = "password_reset.completed"
+PASSWORD_CHANGED = "password.changed"
+MICROSOFT_LINKED = "microsoft_sign_in.linked"
+MICROSOFT_UNLINKED = "microsoft_sign_in.unlinked"
+OTHER_SESSIONS_SIGNED_OUT = "sessions.others_signed_out"
 
 # Recorded without an organisation and shown on every organisation's Activity page.
 INSTALLATION_ACTIONS = (KEYS_ROTATED,)
@@ -54,6 +65,16 @@ LABELS = {
     ERASURE_RUN: "Leavers erased",
     KEYS_ROTATED: "Token encryption key rotated",
     SUBJECT_ACCESS_EXPORTED: "A person's data downloaded",
+    INVITED: "Invitation sent",
+    INVITATION_RESENT: "Invitation sent again",
+    INVITATION_CANCELLED: "Invitation cancelled",
+    INVITATION_ACCEPTED: "Invitation accepted",
+    RESET_REQUESTED: "Password reset asked for",
+    RESET_COMPLETED: "Password reset",
+    PASSWORD_CHANGED: "Password changed",
+    MICROSOFT_LINKED: "Microsoft account linked for sign-in",
+    MICROSOFT_UNLINKED: "Microsoft account unlinked from sign-in",
+    OTHER_SESSIONS_SIGNED_OUT: "Other sessions signed out",
 }
 
 

@@ -1,4 +1,6 @@
-"""Platform accounts."""
+"""Platform accounts, their sessions, one-time links and Microsoft sign-in links."""
+import unicodedata
+
 from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,7 +15,9 @@ NAME_MAX_LENGTH = 255   # the display_name column; also the limit on names from 
 
 
 def normalise_email(email):
-    return (email or "").strip().lower()
+    """How an address is matched: trimmed, NFC (an "ë" typed as e + diaeresis is the same
+    letter) and lower case. The user sync matches Microsoft's addresses the same way."""
+    return unicodedata.normalize("NFC", (email or "").strip()).lower()
 
 
 class User(UserMixin, db.Model):
@@ -49,3 +53,67 @@ class User(UserMixin, db.Model):
     @property
     def name_or_email(self):
         return self.display_name or self.email
+
+
+class AccountSession(db.Model):
+    """One signed-in browser. The cookie holds only this row's id; every request checks the row
+    (webapp.auth.sessions), so ending it here signs that browser out at its next request."""
+    __tablename__ = "account_sessions"
+    __table_args__ = (db.Index("ix_account_sessions_user_created", "user_id", "created_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    method = db.Column(db.String(16), nullable=False)  # how they signed in: password, microsoft
+    address = db.Column(db.String(64))  # the network address the sign-in came from
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at = db.Column(db.DateTime(timezone=True))
+    end_reason = db.Column(db.String(32))
+
+
+class OneTimeToken(db.Model):
+    """A link mailed to one person (an invitation, a password reset): the token itself is only
+    ever in the email; this row keeps its SHA-256 hash, once the mail server has taken it."""
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (db.Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),
+                      db.Index("ix_one_time_tokens_org_purpose", "organisation_id", "purpose"))
+
+    id = db.Column(db.Integer, primary_key=True)
+    purpose = db.Column(db.String(32), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    # An invitation's school, and who invited (None: an operator, from the command line).
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"))
+    created_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    token_hash = db.Column(db.String(64), unique=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    sent_at = db.Column(db.DateTime(timezone=True))
+    used_at = db.Column(db.DateTime(timezone=True))
+    revoked_at = db.Column(db.DateTime(timezone=True))
+    revoked_reason = db.Column(db.String(32))
+
+    user = db.relationship("User", foreign_keys=[user_id])
+    created_by = db.relationship("User", foreign_keys=[created_by_user_id])
+    organisation = db.relationship("Organisation")
+
+    @property
+    def is_open(self):
+        return self.used_at is None and self.revoked_at is None
+
+
+class MicrosoftSignInLink(db.Model):
+    """A Microsoft account a person linked to their platform account themselves (Sign-in and
+    security, or an invitation). The user sync's people are linked by synced_people instead."""
+    __tablename__ = "microsoft_sign_in_links"
+    __table_args__ = (db.UniqueConstraint("tenant_id", "object_id",
+                                          name="uq_microsoft_sign_in_links_account"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    object_id = db.Column(db.String(64), nullable=False)
+    # preferred_username when linked or last used: shown to the person, never used to match.
+    username = db.Column(db.String(320), nullable=False, default="")
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_used_at = db.Column(db.DateTime(timezone=True))

@@ -1,8 +1,9 @@
-"""Where to send an admin after signing in: only ever a page of this site."""
+"""Where to send someone after signing in: only ever a page of this site."""
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import redirect, request, url_for
 
+from webapp.auth.sessions import complete_sign_in
 from webapp.htmx import came_from_htmx
 from webapp.security import safe_next_url
 
@@ -26,3 +27,11 @@ def page_to_return_to():
     if request.method != "GET":
         return same_site_path(request.referrer)
     return same_site_path(request.url)
+
+
+def signed_in_response(user, method, next_url=None, microsoft_account=None):
+    """Every way of signing in ends here once it knows who it is: the session starts and the
+    browser goes to the page asked for (of this site only) or home. A further step before the
+    session starts (a second factor) belongs here."""
+    complete_sign_in(user, method, microsoft_account)
+    return redirect(safe_next_url(next_url) or url_for("main.home"))

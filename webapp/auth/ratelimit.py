@@ -1,31 +1,44 @@
-"""Failed sign-in counting in Redis, shared by every web process."""
+"""Counting attempts in Redis, shared by every web process: failed sign-ins (the lock-out) and
+Forgot your password requests, each per account (the address typed) and per network address."""
 from flask import current_app
 
 from webapp.redis_conn import get_redis, redis_key
 
+SIGN_IN_FAILURES = ("login-failures", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
+                    "LOGIN_FAILURE_WINDOW_SECONDS")
+RESET_REQUESTS = ("reset-requests", "PASSWORD_RESETS_PER_ACCOUNT", "PASSWORD_RESETS_PER_ADDRESS",
+                  "PASSWORD_RESET_WINDOW_SECONDS")
 
-def _keys(email_normalised, address):
-    return (redis_key("login-failures", "account", email_normalised),
-            redis_key("login-failures", "address", address or "unknown"))
+
+def _keys(email_normalised, address, counter=SIGN_IN_FAILURES):
+    name = counter[0]
+    return (redis_key(name, "account", email_normalised),
+            redis_key(name, "address", address or "unknown"))
 
 
-def is_locked_out(email_normalised, address):
-    account_key, address_key = _keys(email_normalised, address)
-    account_failures, address_failures = get_redis().mget(account_key, address_key)
+def is_locked_out(email_normalised, address, counter=SIGN_IN_FAILURES):
+    """True when either counter is at its limit."""
+    return any(over_limit(email_normalised, address, counter))
+
+
+def over_limit(email_normalised, address, counter=SIGN_IN_FAILURES):
+    """(the account's counter is at its limit, the network address's is)."""
+    account_key, address_key = _keys(email_normalised, address, counter)
+    account_count, address_count = get_redis().mget(account_key, address_key)
     config = current_app.config
-    return (int(account_failures or 0) >= config["LOGIN_FAILURES_PER_ACCOUNT"]
-            or int(address_failures or 0) >= config["LOGIN_FAILURES_PER_ADDRESS"])
+    return (int(account_count or 0) >= config[counter[1]],
+            int(address_count or 0) >= config[counter[2]])
 
 
-def record_failure(email_normalised, address):
-    """Counts a failure; each counter's window starts at its first failure and is not extended.
+def count_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
+    """Counts one attempt; each counter's window starts at its first attempt and is not extended.
 
     SET NX EX then INCR, in one MULTI: INCR keeps the expiry SET gave the new key. (EXPIRE's NX
     option would say the same in one command, but it needs Redis 7 and `make run` embeds 6.2.)
     """
-    window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
+    window = current_app.config[counter[3]]
     pipe = get_redis().pipeline(transaction=True)
-    for key in _keys(email_normalised, address):
+    for key in _keys(email_normalised, address, counter):
         pipe.set(key, 0, ex=window, nx=True)
         pipe.incr(key)
     pipe.execute()
@@ -35,5 +48,5 @@ def clear_account_failures(email_normalised):
     get_redis().delete(_keys(email_normalised, None)[0])
 
 
-def lockout_minutes():
-    return max(1, current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"] // 60)
+def lockout_minutes(counter=SIGN_IN_FAILURES):
+    return max(1, current_app.config[counter[3]] // 60)

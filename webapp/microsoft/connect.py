@@ -89,14 +89,18 @@ class Outcome:
         return self.code == CONNECTED
 
 
-def begin_connect(organisation, user, redirect_uri, different_account=False):
-    """Records the attempt and returns (Microsoft's sign-in URL, the flow id for the session)."""
+def begin_connect(organisation, user, redirect_uri, different_account=False, login_hint=None):
+    """Records the attempt and returns (Microsoft's sign-in URL, the flow id for the session).
+
+    login_hint: the Microsoft account the admin signed in to rostersync with, if they did (so
+    the account connected is that one); otherwise their email address."""
     attempt = services.record_attempt_start(organisation, user)
     # select_account: a browser's remembered Microsoft account is never reused silently;
     # login: for "a different account", ask for the password of the address we expect.
     prompt = "login" if different_account else "select_account"
     try:
-        flow = identity.start_auth_code_flow(redirect_uri, login_hint=user.email, prompt=prompt)
+        flow = identity.start_auth_code_flow(redirect_uri, login_hint=login_hint or user.email,
+                                             prompt=prompt)
     except (requests.RequestException, ValueError) as error:
         services.finish_attempt(attempt.id, UNREACHABLE, detail=_describe(error))
         raise MicrosoftUnreachable(_describe(error)) from error

@@ -18,6 +18,8 @@ from webapp.redis_conn import get_redis, redis_key
 
 # Delegated Graph permissions. GroupMember.Read.All and User.Read.All need admin consent.
 SCOPES = ["User.Read", "GroupMember.Read.All", "User.Read.All"]
+# Sign in with Microsoft: with the openid and profile MSAL adds, "openid profile email".
+SIGN_IN_SCOPES = ["email"]
 MICROSOFT_CLOUD_HOSTS = {
     "login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net",
     "login.microsoftonline.us", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn",
@@ -44,7 +46,7 @@ def is_microsoft_cloud(authority):
     return (urlsplit(authority).hostname or "").lower() in MICROSOFT_CLOUD_HOSTS
 
 
-def build_msal_app(token_cache=None, config=None):
+def build_msal_app(token_cache=None, config=None, exclude_scopes=None):
     config = config or current_app.config
     authority = config["MICROSOFT_AUTHORITY"]
     return msal.ConfidentialClientApplication(
@@ -55,6 +57,7 @@ def build_msal_app(token_cache=None, config=None):
         # Validating a non-Microsoft authority would make MSAL call Microsoft to ask about it.
         instance_discovery=is_microsoft_cloud(authority),
         timeout=config["HTTP_TIMEOUT_SECONDS"],
+        exclude_scopes=exclude_scopes,
     )
 
 
@@ -109,6 +112,27 @@ def finish_auth_code_flow(flow, auth_response):
     result = build_msal_app(cache).acquire_token_by_auth_code_flow(flow, auth_response,
                                                                   scopes=SCOPES)
     return result, cache
+
+
+def start_sign_in_flow(redirect_uri, login_hint=None):
+    """Sign in with Microsoft (to rostersync itself): OpenID Connect asking for openid, profile
+    and email only, which any user may consent to (no admin consent, no Graph, no refresh
+    token). PKCE, state and nonce are made by MSAL; keep the flow server-side."""
+    return _sign_in_app().initiate_auth_code_flow(
+        SIGN_IN_SCOPES, redirect_uri=redirect_uri, login_hint=login_hint or None,
+        prompt="select_account", response_mode="query")
+
+
+def finish_sign_in_flow(flow, auth_response):
+    """MSAL's result, id_token_claims included; the cache is thrown away (no token is kept).
+    Raises ValueError (state mismatch) and RuntimeError (nonce mismatch) as MSAL does."""
+    return _sign_in_app().acquire_token_by_auth_code_flow(flow, auth_response,
+                                                          scopes=SIGN_IN_SCOPES)
+
+
+def _sign_in_app():
+    # MSAL adds openid and profile itself, and offline_access unless excluded.
+    return build_msal_app(msal.TokenCache(), exclude_scopes=["offline_access"])
 
 
 def home_account_id(cache):

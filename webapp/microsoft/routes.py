@@ -1,13 +1,15 @@
 """Import settings › Microsoft: connect, reconnect, disconnect, and the OAuth callback.
 
 The callback lives at one fixed URL, /microsoft/callback (Entra needs an exact redirect URI);
-the organisation travels in the stored flow, never in the URL.
+the organisation travels in the stored flow, never in the URL. Sign-ins to rostersync itself
+come back to it too and are handed on (webapp.microsoft.callbacks).
 """
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from webapp.auth.sessions import signed_in_microsoft_account
 from webapp.extensions import db
-from webapp.microsoft import admin_consent, connect, groups, services
+from webapp.microsoft import admin_consent, callbacks, connect, groups, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
@@ -46,7 +48,8 @@ def start_connect():
     different = request.form.get("different_account") == "1"
     try:
         auth_uri, flow_id = connect.begin_connect(g.organisation, current_user, callback_url(),
-                                                  different_account=different)
+                                                  different_account=different,
+                                                  login_hint=signed_in_microsoft_account())
     except connect.MicrosoftUnreachable as error:
         return render_outcome(connect.Outcome(connect.UNREACHABLE, detail=str(error))), 502
     session[FLOW_SESSION_KEY] = flow_id
@@ -88,6 +91,9 @@ def render_outcome(outcome):
 def callback():
     if "admin_consent" in request.args:  # Microsoft sends it on approval and on refusal alike
         return _admin_consent_answer()
+    sign_in = callbacks.sign_in_handler(request.args.get("state"), current_user.is_authenticated)
+    if sign_in is not None:
+        return sign_in()
     if not current_user.is_authenticated:
         return _flow_missing_page()
     stored = connect.take_flow(session.pop(FLOW_SESSION_KEY, None))

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from webapp.auth.models import User
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.notifications import digest, events, mailer, messages
+from webapp.notifications import account_mail, digest, events, mailer, messages
 from webapp.notifications.models import (
     LOGGED, NO_RECIPIENTS, PENDING, SENT, NotificationEvent, NotificationOptOut)
 from webapp.orgs.models import Membership, Organisation
@@ -32,13 +32,15 @@ def deliver(event_id, now):
     if not _claim(event_id, now):
         return None
     row = db.session.get(NotificationEvent, event_id)
-    recipients = recipients_for(row)
-    if not recipients:
-        return _finish(row, NO_RECIPIENTS)
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
     if row.organisation_id and organisation is None:
         return _finish(row, NO_RECIPIENTS)  # the school was deleted meanwhile
-    message = mailer.build_message(current_app.config, recipients, *_written(row, organisation))
+    prepared = _prepare(row, organisation, now)
+    if prepared is None or not prepared.recipients:
+        return _finish(row, NO_RECIPIENTS)
+    text, html = prepared.rendered()
+    message = mailer.build_message(current_app.config, prepared.recipients, prepared.mail.subject,
+                                   text, html)
     try:
         sent = mailer.send(current_app.config, message)
     except mailer.MailNotSent as error:
@@ -48,16 +50,19 @@ def deliver(event_id, now):
         log.warning("email %s (%s) not sent, attempt %s: %s; retrying after %s", row.id,
                     row.event, row.attempts, error, row.next_attempt_at.isoformat())
         raise
+    prepared.after_sent(now)
     return _finish(row, SENT if sent else LOGGED)
 
 
-def _written(row, organisation):
-    """(subject, text, html) of the event's mail."""
+def _prepare(row, organisation, now):
+    """Who gets the mail and what it says: one person about their account, one admin's weekly
+    digest, or the school's admins (or operations) about the school."""
+    if row.event in account_mail.EVENTS:
+        return account_mail.prepare(row, organisation, now)
     if row.event == events.WEEKLY_DIGEST:
-        mail = digest.compose(row)
-        return (mail.subject, *digest.render(mail))
+        return digest.prepare(row)
     mail = messages.compose(row, organisation, json.loads(row.payload).get("message"))
-    return (mail.subject, *messages.render(mail))
+    return messages.PreparedMail(recipients_for(row), mail)
 
 
 def _claim(event_id, now):
@@ -76,8 +81,6 @@ def _finish(row, status):
 
 
 def recipients_for(row):
-    if row.user_id is not None:
-        return digest.recipient(row)
     if row.organisation_id is None:
         return list(current_app.config["OPERATIONS_EMAIL"])
     opted_out = select(NotificationOptOut.user_id).where(NotificationOptOut.event == row.event)

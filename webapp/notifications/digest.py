@@ -24,7 +24,7 @@ from webapp.clock import as_utc
 from webapp.dates import format_moment
 from webapp.extensions import db
 from webapp.notifications import events
-from webapp.notifications.messages import external_url
+from webapp.notifications.messages import PreparedMail, external_url
 from webapp.notifications.models import DigestSubscription, NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import administered_ids
@@ -101,6 +101,11 @@ def digest_payload(due, now):
     schools.sort(key=lambda school: (not school["attention"], school["name"].casefold()))
     return {"zone": due.zone_name, "start": due.start.isoformat(), "end": due.end.isoformat(),
             "schools": schools}
+
+
+def prepare(row):
+    """The digest mail for its row, to its admin (nobody if they no longer want it)."""
+    return PreparedMail(recipient(row), compose(row), renderer=render)
 
 
 def recipient(row):

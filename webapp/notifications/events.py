@@ -73,7 +73,8 @@ def reason_digest(reason):
 
 def raise_event(organisation_id, event, dedupe_key, day, payload, user_id=None):
     """Records the event once; returns its row, or None if it was already raised that day.
-    user_id: a mail to that one admin (the weekly digest) rather than to a school's admins."""
+    user_id: a mail to that one person (the weekly digest, an invitation, a password reset)
+    rather than to a school's admins or the operators."""
     row = NotificationEvent(organisation_id=organisation_id, event=event, dedupe_key=dedupe_key,
                             day=day, payload=json.dumps(payload), user_id=user_id,
                             scope=event_scope(organisation_id, user_id))

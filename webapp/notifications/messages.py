@@ -6,6 +6,7 @@ secret or password.
 """
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 
 from flask import current_app, url_for
 
@@ -20,6 +21,19 @@ class Mail:
     action_label: str = ""
     action_url: str = ""
     notifications_url: str = ""
+
+
+@dataclass
+class PreparedMail:
+    """A mail ready to go, and what to record once the mail server has taken it. renderer:
+    (text, html) of the mail, this module's render unless the mail has its own templates."""
+    recipients: list
+    mail: object
+    after_sent: Callable = field(default=lambda now: None)
+    renderer: Callable = None
+
+    def rendered(self):
+        return (self.renderer or render)(self.mail)
 
 
 def external_url(endpoint, **values):

@@ -52,6 +52,8 @@ def person_errors(email, display_name):
                            f"one has {len(email):,}. Check what was pasted.")
     elif "@" not in email or len(email) < 3:
         errors["email"] = "Enter a valid email address, such as name@school.example."
+    elif any(character.isspace() for character in email):
+        errors["email"] = "An email address has no spaces: check what was typed."
     name = (display_name or "").strip()
     if len(name) > NAME_MAX_LENGTH:
         errors["display_name"] = (f"Enter a name of at most {NAME_MAX_LENGTH} characters; this "
@@ -67,11 +69,11 @@ def get_or_create_user(email, display_name=None):
         raise InvalidFields(errors)
     user = find_user_by_email(email)
     if user is None:
-        user = User(display_name=(display_name or "").strip())
+        user = User(display_name=(display_name or "").strip()[:NAME_MAX_LENGTH])
         user.set_email(email)
         db.session.add(user)
     elif display_name and not user.display_name:
-        user.display_name = display_name.strip()
+        user.display_name = display_name.strip()[:NAME_MAX_LENGTH]
     return user
 
 

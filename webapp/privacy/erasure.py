@@ -6,7 +6,8 @@ the next run does it all), and idempotent (an erased person is gone, so a re-run
 - their personal fields in the sync history (email, name, job title, department, Microsoft id)
   become ERASED or empty; the history rows stay, so every run's counts still add up;
 - their membership of this organisation is deleted; the platform account too if the sync
-  created it and nothing else uses it (no other organisation, no admin record points at it);
+  created it and nothing else uses it (no other organisation, no admin record points at it),
+  with its sessions, one-time links and Microsoft sign-in links;
 - audit entries about them lose their name and email.
 Active and excluded people are never touched; someone reinstated is active again.
 """
@@ -19,7 +20,7 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.audit.service import prune_entries_before
-from webapp.auth.models import User
+from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken, User
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice, MicrosoftConnection
@@ -110,6 +111,10 @@ def _remove_accounts(organisation_id, people):
     for part in chunks(deletable):
         db.session.execute(update(AuditEntry).where(AuditEntry.actor_user_id.in_(part))
                            .values(actor_email=ERASED), execution_options=UNSYNCHRONISED)
+        # SQLite does not cascade unless asked: the account's own rows go explicitly.
+        for model in (AccountSession, OneTimeToken, MicrosoftSignInLink):
+            db.session.execute(delete(model).where(model.user_id.in_(part)),
+                               execution_options=UNSYNCHRONISED)
         db.session.execute(delete(User).where(User.id.in_(part)), execution_options=UNSYNCHRONISED)
     db.session.expire_all()
     return {"memberships_removed": len(membership_ids), "accounts_deleted": len(deletable),
@@ -133,7 +138,8 @@ def _only_this_sync_uses(user_id):
     referrers = [(Membership, Membership.user_id),
                  (MicrosoftConnection, MicrosoftConnection.connected_by_user_id),
                  (ConnectAttempt, ConnectAttempt.user_id), (GroupChoice, GroupChoice.chosen_by_user_id),
-                 (SyncRun, SyncRun.started_by_user_id), (SyncRun, SyncRun.reviewed_by_user_id)]
+                 (SyncRun, SyncRun.started_by_user_id), (SyncRun, SyncRun.reviewed_by_user_id),
+                 (OneTimeToken, OneTimeToken.created_by_user_id)]
     return not any(db.session.scalar(select(func.count()).select_from(model).where(column == user_id))
                    for model, column in referrers)
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, or_, select
 from webapp import audit
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
-from webapp.auth.models import User
+from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken, User
 from webapp.clock import utcnow
 from webapp.errors import NotFound
 from webapp.extensions import db
@@ -19,7 +19,7 @@ from webapp.microsoft.models import ConnectAttempt, GroupChoice
 from webapp.orgs.models import Membership
 from webapp.user_sync.models import SyncChange, SyncRun, SyncedPerson
 
-SECRET_COLUMNS = {"password_hash", "token_cache_encrypted"}
+SECRET_COLUMNS = {"password_hash", "token_cache_encrypted", "token_hash"}
 ACTOR_COLUMNS = ("actor_user_id", "actor_email", "ip", "request_id")
 
 
@@ -114,6 +114,23 @@ def _acted_as(subject):
     }
 
 
+def _sign_in_records(subject):
+    """Their account's sign-ins (when, how, from where), Microsoft sign-in links, and the links
+    mailed to them (invitations to this school, password resets); no token, only the facts."""
+    if subject.user is None:
+        return {}
+    user_id, org_id = subject.user.id, subject.organisation.id
+    return {
+        "account_sessions": [row_dict(r) for r in _rows(AccountSession,
+                                                         AccountSession.user_id == user_id)],
+        "microsoft_sign_in_links": [row_dict(r) for r in _rows(
+            MicrosoftSignInLink, MicrosoftSignInLink.user_id == user_id)],
+        "one_time_tokens": [row_dict(r, hide=("created_by_user_id",)) for r in _rows(
+            OneTimeToken, OneTimeToken.user_id == user_id, or_(
+                OneTimeToken.organisation_id == org_id, OneTimeToken.organisation_id.is_(None)))],
+    }
+
+
 def data_held(subject):
     """{"tables": {table name: [row, ...]}, ...}: the export, JSON-ready."""
     user = subject.user
@@ -126,6 +143,7 @@ def data_held(subject):
         "sync_changes": [row_dict(c) for c in _history(subject)],
         "audit_entries": _audit_entries(subject),
         **_acted_as(subject),
+        **_sign_in_records(subject),
     }
     return {"organisation": {"id": subject.organisation.id, "name": subject.organisation.name},
             "person": subject.label, "generated_at": utcnow().isoformat(), "tables": tables}

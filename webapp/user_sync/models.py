@@ -132,12 +132,15 @@ class SyncedPerson(db.Model):
         db.Index("ix_synced_people_org_status_name", "organisation_id", "status", "sort_name", "id"),
         db.Index("ix_synced_people_org_name", "organisation_id", "sort_name", "id"),
         db.Index("ix_synced_people_org_email", "organisation_id", "email_normalised"),
+        db.Index("ix_synced_people_microsoft_id", "microsoft_id"),  # Sign in with Microsoft
     )
 
     id = db.Column(db.Integer, primary_key=True)
     organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
                                 nullable=False)
     microsoft_id = db.Column(db.String(64), nullable=False)
+    # The Microsoft tenant the id belongs to: with it, Sign in with Microsoft knows the person.
+    tenant_id = db.Column(db.String(64))
     membership_id = db.Column(db.Integer, db.ForeignKey("memberships.id", ondelete="SET NULL"),
                               index=True)
     email = db.Column(db.String(320), nullable=False, default="")

@@ -1,7 +1,9 @@
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.errors import InvalidFields, ServiceError
 from webapp.htmx import render_page_or_partial
+from webapp.invitations import services as invitations
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.request_input import page_number
 from webapp.search import search_from
@@ -14,7 +16,8 @@ def people_context():
     search = search_from(request.args)
     page = None if search.error else services.list_people(
         g.organisation, search.text, page_number(request.args))
-    return {"people": page, "query": search.text, "search": search}
+    states = invitations.invitation_states(g.organisation, page.items) if page else {}
+    return {"people": page, "query": search.text, "search": search, "invitations": states}
 
 
 @bp.route("/")
@@ -29,14 +32,46 @@ def index():
 def add():
     form = {name: request.form.get(name, "") for name in ("email", "display_name", "role")}
     try:
-        membership = services.add_person(g.organisation, form["email"], form["display_name"],
-                                         form["role"] or "member")
+        membership, outcome = services.add_person(g.organisation, form["email"],
+                                                  form["display_name"], form["role"] or "member",
+                                                  added_by=current_user)
     except InvalidFields as error:
         # The page again, each message by its field and the form as it was; nothing saved.
         return render_template("users/index.html", add_form=form, add_errors=error.errors,
                                **people_context()), 422
-    flash(f"Added {membership.user.email} to {g.organisation.name}.", "success")
+    message = invitations.sent_message(membership.user.email, g.organisation.name, outcome,
+                                       current_app.config)
+    flash(f"Added {membership.user.email} to {g.organisation.name}. {message}", "success")
     return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:membership_id>/invitation/resend", methods=["POST"])
+@admin_required
+def resend_invitation(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    try:
+        invitations.resend(g.organisation, membership, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(invitations.sent_message(membership.user.email, g.organisation.name,
+                                       invitations.INVITED, current_app.config)
+              + " The earlier link no longer works.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None), 303)
+
+
+@bp.route("/<int:membership_id>/invitation/cancel", methods=["POST"])
+@admin_required
+def cancel_invitation(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    try:
+        email = invitations.cancel(g.organisation, membership, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Cancelled the invitation of {email} and took them off {g.organisation.name}. "
+              "Their link no longer works.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None), 303)
 
 
 @bp.route("/<int:membership_id>/role", methods=["POST"])

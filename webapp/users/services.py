@@ -3,11 +3,13 @@ from sqlalchemy import func, or_, select
 
 from webapp import audit
 from webapp.audit import actions
+from webapp.auth import tokens
 from webapp.auth.models import User
 from webapp.errors import InvalidFields, NotFound, ServiceError
 from webapp.extensions import db
 from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import ROLES, Membership
+from webapp.invitations import services as invitations
 from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
     membership_for, person_errors
 from webapp.user_sync.models import SyncedPerson
@@ -29,8 +31,10 @@ def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
     return Page(items=rows, page=page, per_page=per_page, total=total)
 
 
-def add_person(organisation, email, display_name, role):
-    """Raises InvalidFields (email, display_name, role) and saves nothing on bad input."""
+def add_person(organisation, email, display_name, role, added_by=None):
+    """Adds the person and mails them an invitation (or "you were added", if they can already
+    sign in). Returns (membership, invitations.INVITED or TOLD). Raises InvalidFields (email,
+    display_name, role) and saves nothing on bad input."""
     errors = person_errors(email, display_name)
     if role not in ROLES:
         errors["role"] = "Choose a role: admin or member."
@@ -39,13 +43,14 @@ def add_person(organisation, email, display_name, role):
     user = get_or_create_user(email, display_name)
     existing = membership_for(user, organisation)
     if existing is not None and existing.status == "active":
+        db.session.rollback()
         raise InvalidFields({"email": f"{user.email} is already in {organisation.name}."})
     membership = add_membership(user, organisation, role=role, source="manual")
     db.session.flush()  # a new account's id, for the audit entry
     audit.record(actions.PERSON_ADDED, organisation.id, subject_user_id=user.id,
                  subject_label=user.email, after={"role": role})
     db.session.commit()
-    return membership
+    return membership, invitations.invite_or_tell(user, organisation, added_by)
 
 
 def get_membership(organisation, membership_id):
@@ -83,6 +88,7 @@ def remove_person(organisation, membership_id):
     membership = get_membership(organisation, membership_id)
     ensure_not_last_admin(membership)
     name = membership.user.name_or_email
+    tokens.revoke_open(membership.user_id, tokens.INVITATION, tokens.REMOVED, organisation.id)
     audit.record(actions.PERSON_REMOVED, organisation.id, subject_user_id=membership.user_id,
                  subject_label=membership.user.email, before={"role": membership.role})
     db.session.delete(membership)

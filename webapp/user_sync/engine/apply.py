@@ -58,14 +58,15 @@ def _resolve_adds(plan, owners, leaving, rows_by_user):
     plan.suspends = [s for i, s in enumerate(plan.suspends) if i not in dropped]
 
 
-def apply_plan(organisation_id, plan, now, previous_run_at=None):
-    """Writes the plan with bulk statements; the caller commits (or rolls back) once."""
+def apply_plan(organisation_id, plan, now, previous_run_at=None, tenant_id=None):
+    """Writes the plan with bulk statements; the caller commits (or rolls back) once.
+    tenant_id: the Microsoft tenant the people's ids belong to, kept with each new id."""
     _apply_suspensions(plan.suspends, now)
     changed = plan.updates + plan.reinstates
     update_user_rows([(row.user_id, p) for row, p, c in changed if c])
     update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
-    _apply_adds(organisation_id, plan.adds, now, plan.via)
+    _apply_adds(organisation_id, plan.adds, now, plan.via, tenant_id)
     _apply_presence(plan.presence, previous_run_at or now)
     _apply_via(plan.via_changes)
 
@@ -95,7 +96,7 @@ def _apply_via(via_changes):
                            [{"_id": row_id, "_via": via} for row_id, via in via_changes.items()])
 
 
-def _apply_adds(organisation_id, adds, now, via):
+def _apply_adds(organisation_id, adds, now, via, tenant_id):
     if not adds:
         return
     people = [p for p, _ in adds]
@@ -115,10 +116,10 @@ def _apply_adds(organisation_id, adds, now, via):
                         else user_ids_by_email(new_emails))
     memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
     rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
-    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now, via)
+    bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now, via, tenant_id)
                          for p, row_id, membership_id in rows if row_id is None])
     update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
-                        if row_id is not None], now, relink=True)
+                        if row_id is not None], now, relink=True, tenant_id=tenant_id)
 
 
 def _ensure_memberships(organisation_id, user_ids, existing_users, now):
@@ -137,8 +138,9 @@ def _ensure_memberships(organisation_id, user_ids, existing_users, now):
     return {uid: mid for uid, (mid, _) in found.items()}
 
 
-def _new_person_row(organisation_id, person, membership_id, now, via):
+def _new_person_row(organisation_id, person, membership_id, now, via, tenant_id):
     return {"organisation_id": organisation_id, "microsoft_id": person.microsoft_id,
+            "tenant_id": tenant_id,
             "membership_id": membership_id, "email": person.email,
             "email_normalised": person.email_normalised, "display_name": person.display_name,
             "sort_name": m.sort_name(person.display_name, person.email),

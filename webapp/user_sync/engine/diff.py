@@ -7,6 +7,7 @@ now, Preview changes and "Why isn't this person synced?".
 from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 
+from webapp.auth.models import normalise_email
 from webapp.user_sync import models as m
 
 # One Microsoft user as fetched: compact tuples, never ORM objects (50,000 of them at a time).
@@ -99,7 +100,8 @@ def clean_text(value, limit=TEXT_LIMIT):
 
 def person_from(user):
     email = email_of(user)
-    return Person(user.id, email, email.lower(), clean_text(user.display_name, m.NAME_LIMIT),
+    return Person(user.id, email, normalise_email(email),
+                  clean_text(user.display_name, m.NAME_LIMIT),
                   clean_text(user.job_title) or None, clean_text(user.department) or None)
 
 
@@ -142,7 +144,7 @@ def via_text(scope):
 def counted_emails(users, include_guests=False, memberships=None, selection=None):
     """{email: how many of these users have it}, counting only the people a sync could add
     (in scope and enabled): two such people sharing an address are both skipped."""
-    return Counter(email_of(u).lower() for u in users
+    return Counter(normalise_email(email_of(u)) for u in users
                    if u.enabled is not False and (include_guests or not is_guest(u))
                    and scope_of(u.id, memberships, selection).in_scope)
 
@@ -218,7 +220,7 @@ def plan_changes(fetched, existing, protected, include_guests=False, memberships
     for user in users:
         seen.add(user.id)
         row = by_id.get(user.id)
-        _place(plan, decide(user, row, protected, include_guests, emails[email_of(user).lower()],
+        _place(plan, decide(user, row, protected, include_guests, emails[normalise_email(email_of(user))],
                             memberships, selection), row)
     for row in existing:
         if row.microsoft_id not in seen:

@@ -89,7 +89,7 @@ def _fetch_and_decide(run):
             f"This sync would suspend {len(plan.suspends)} of {active} synced people, more than "
             f"the safety limit. Nothing has been changed yet: check the list, then choose "
             f"Apply removals or Cancel."))
-    _apply_and_finish(run, plan)
+    _apply_and_finish(run, plan, connection.tenant_id)
 
 
 def selection_of(run):
@@ -172,7 +172,7 @@ def _finish_recorded(run, plan, status, reason=None):
     lifecycle.finish_run(run.id, status, reason, plan.counts())
 
 
-def _apply_and_finish(run, plan):
+def _apply_and_finish(run, plan, tenant_id):
     """One transaction: the run's ownership check, every people write, the history, the outcome."""
     if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
@@ -180,7 +180,7 @@ def _apply_and_finish(run, plan):
     previous = last_complete_run(run.organisation_id, before_id=run.id)
     previous_at = previous.finished_at if previous is not None else None
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow(), previous_at)
+        apply_plan(run.organisation_id, plan, utcnow(), previous_at, tenant_id)
     record_changes(run.id, plan)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)
@@ -189,10 +189,12 @@ def _apply_and_finish(run, plan):
 def _apply_reviewed(run):
     lifecycle.report_progress(run.id, "Applying reviewed changes")
     plan = load_plan(run.id, load_existing(run.organisation_id))
+    connection = connection_for_organisation(db.session.get(Organisation, run.organisation_id))
     if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow())
+        apply_plan(run.organisation_id, plan, utcnow(),
+                   tenant_id=connection.tenant_id if connection else None)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)

@@ -108,10 +108,10 @@ def set_status(table, ids, status, now, extra=None):
         db.session.execute(update(table).where(one_of(table.c.id, part)).values(**values))
 
 
-def update_people_rows(rows, now, relink=False):
+def update_people_rows(rows, now, relink=False, tenant_id=None):
     """rows: (synced person id, Person, membership id): the copied fields and status become the
-    Person's. relink also moves the row to the Person's Microsoft id and membership (the same
-    person with a re-created Microsoft account)."""
+    Person's. relink also moves the row to the Person's Microsoft id (of tenant_id) and
+    membership (the same person with a re-created Microsoft account)."""
     if not rows:
         return
     values = dict(email=bindparam("_email"), email_normalised=bindparam("_norm"),
@@ -120,7 +120,7 @@ def update_people_rows(rows, now, relink=False):
                   status="active", suspended_reason=None, suspended_at=None, last_seen_at=now)
     if relink:
         values.update(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
-                      in_group=True)
+                      in_group=True, tenant_id=tenant_id)
     params = [{"_id": row_id, "_email": p.email, "_norm": p.email_normalised,
                "_name": p.display_name, "_sort": m.sort_name(p.display_name, p.email),
                "_title": p.job_title, "_dept": p.department, **({"_msid": p.microsoft_id, "_mid": mid} if relink else {})}

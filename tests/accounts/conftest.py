@@ -1,0 +1,8 @@
+"""Every test here has a real SMTP server on loopback as the app's mail server (MAIL_*, with
+PUBLIC_URL https://rostersync.example.test); mail jobs run in-process (run_quick_jobs)."""
+import pytest
+
+
+@pytest.fixture
+def extra_config(smtp_server):
+    return smtp_server.config()

@@ -1,0 +1,121 @@
+"""Which platform account a Microsoft account signs in to, and the ways into an account.
+
+A Microsoft account is known by its tenant id and object id (tid + oid) only. It is linked when
+the person linked it themselves (microsoft_sign_in_links: from Sign-in and security, or an
+invitation), or when a school's user sync manages that person (synced_people holds each synced
+person's Microsoft id and tenant, and their membership). Nothing here creates an account.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.auth.models import MicrosoftSignInLink, User
+from webapp.clock import utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.orgs.models import Membership, Organisation
+from webapp.user_sync.models import SyncedPerson
+
+ALREADY_LINKED_ELSEWHERE = ("That Microsoft account is already linked to another rostersync "
+                            "account, so it was not linked to yours. Sign in to the other account "
+                            "and unlink it there first, or use a different Microsoft account.")
+ONLY_WAY_IN = ("This Microsoft account is the only way into your rostersync account, so it stays "
+               "linked. Set a password first (above), then unlink it.")
+
+
+@dataclass(frozen=True)
+class LinkShown:
+    """One way in through Microsoft, as Sign-in and security lists it."""
+    id: int  # 0 for a link the user sync manages (it cannot be unlinked here)
+    username: str
+    tenant_id: str
+    by_sync_of: str = ""  # the school whose user sync links this person
+    last_used_at: object = None
+
+
+def account_for(microsoft_account):
+    """The platform account linked to this Microsoft account, or None."""
+    link = _own_link(microsoft_account.tenant_id, microsoft_account.object_id)
+    if link is not None:
+        return db.session.get(User, link.user_id)
+    user_ids = set(db.session.scalars(
+        select(Membership.user_id).join(SyncedPerson, SyncedPerson.membership_id == Membership.id)
+        .where(SyncedPerson.tenant_id == microsoft_account.tenant_id,
+               SyncedPerson.microsoft_id == microsoft_account.object_id)))
+    return db.session.get(User, user_ids.pop()) if len(user_ids) == 1 else None
+
+
+def _own_link(tenant_id, object_id):
+    return db.session.scalar(select(MicrosoftSignInLink).where(
+        MicrosoftSignInLink.tenant_id == tenant_id, MicrosoftSignInLink.object_id == object_id))
+
+
+def note_sign_in(user, microsoft_account):
+    """Keeps the name shown for the person's own link current; the caller commits."""
+    link = _own_link(microsoft_account.tenant_id, microsoft_account.object_id)
+    if link is not None and link.user_id == user.id:
+        link.username = microsoft_account.username or link.username
+        link.last_used_at = utcnow()
+
+
+def link(user, microsoft_account, organisation_id=None):
+    """Links a Microsoft account to user (they proved both); returns True if it is new.
+    Raises ServiceError when it already leads to another account. The caller commits."""
+    current = account_for(microsoft_account)
+    if current is not None and current.id != user.id:
+        raise ServiceError(ALREADY_LINKED_ELSEWHERE)
+    if current is not None:
+        note_sign_in(user, microsoft_account)
+        return False
+    db.session.add(MicrosoftSignInLink(
+        user_id=user.id, tenant_id=microsoft_account.tenant_id,
+        object_id=microsoft_account.object_id, username=microsoft_account.username,
+        created_at=utcnow()))
+    audit.record(actions.MICROSOFT_LINKED, organisation_id, actor=user,
+                 after={"microsoft_account": microsoft_account.username,
+                        "tenant_id": microsoft_account.tenant_id})
+    return True
+
+
+def unlink(user, link_id):
+    """Unlinks one of the person's own links, unless it is their only way in."""
+    row = db.session.get(MicrosoftSignInLink, link_id)
+    if row is None or row.user_id != user.id:
+        raise ServiceError("That Microsoft account is not linked to yours (any more).")
+    if not has_another_way_in(user, except_link_id=row.id):
+        raise ServiceError(ONLY_WAY_IN)
+    audit.record(actions.MICROSOFT_UNLINKED, actor=user,
+                 before={"microsoft_account": row.username, "tenant_id": row.tenant_id})
+    db.session.delete(row)
+    db.session.commit()
+    return row.username
+
+
+def links_of(user):
+    """The person's ways in through Microsoft: their own links, then the user sync's."""
+    own = db.session.scalars(select(MicrosoftSignInLink).where(
+        MicrosoftSignInLink.user_id == user.id).order_by(MicrosoftSignInLink.id)).all()
+    shown = [LinkShown(row.id, row.username, row.tenant_id, last_used_at=row.last_used_at)
+             for row in own]
+    known = {(row.tenant_id, row.object_id) for row in own}
+    for person, school in db.session.execute(
+            select(SyncedPerson, Organisation.name)
+            .join(Membership, SyncedPerson.membership_id == Membership.id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.user_id == user.id, Membership.status == "active",
+                   SyncedPerson.tenant_id.isnot(None)).order_by(Organisation.name)):
+        if (person.tenant_id, person.microsoft_id) not in known:
+            known.add((person.tenant_id, person.microsoft_id))
+            shown.append(LinkShown(0, person.email, person.tenant_id, by_sync_of=school))
+    return shown
+
+
+def has_another_way_in(user, except_link_id=None):
+    """A password, or a Microsoft link other than except_link_id."""
+    return bool(user.password_hash) or any(shown.id != except_link_id for shown in links_of(user))
+
+
+def has_a_way_in(user):
+    return bool(user.password_hash) or bool(links_of(user))
