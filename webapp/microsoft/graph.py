@@ -7,6 +7,7 @@ retried the same way. A 401 gets one fresh token. The client gives up with Graph
 """
 import random
 import time
+from functools import partial
 
 import requests
 
@@ -79,6 +80,11 @@ class GraphClient:
         response = self._send(self.url_for(path_or_url), params, headers or {})
         return response.json()
 
+    def post_json(self, path, body, headers=None):
+        """A POST that only reads (Graph's actions such as checkMemberGroups), so it is retried
+        like a GET."""
+        return self._send(self.url_for(path), None, headers or {}, body=body).json()
+
     def iter_pages(self, path, params=None, headers=None):
         """Yields each page's JSON, following @odata.nextLink to the end."""
         page = self.get_json(path, params=params, headers=headers)
@@ -87,11 +93,12 @@ class GraphClient:
             page = self.get_json(page["@odata.nextLink"], headers=headers)
             yield page
 
-    def _send(self, url, params, headers):
+    def _send(self, url, params, headers, body=None):
         token, refreshed = self.token_provider(force_refresh=False), False
+        send = self.session.get if body is None else partial(self.session.post, json=body)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout, headers={
+                response = send(url, params=params, timeout=self.timeout, headers={
                     **headers, "Authorization": f"Bearer {token}", "Accept": "application/json"})
             except CONNECTION_ERRORS as error:
                 self._wait(None, attempt, f"the connection to Microsoft failed ({type(error).__name__})")

@@ -21,10 +21,11 @@ from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
-from webapp.user_sync.engine.apply import apply_plan, resolve_accounts
+from webapp.user_sync.engine.apply import resolve_accounts
 from webapp.user_sync.engine.diff import needs_review, plan_changes
 from webapp.user_sync.engine.fetch import GroupFetchFailed, fetch_selection
 from webapp.user_sync.engine.liveness import liveness
+from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import load_plan, record_changes
 from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection
@@ -171,7 +172,7 @@ def _apply_and_finish(run, plan):
     previous = last_complete_run(run.organisation_id, before_id=run.id)
     previous_at = previous.finished_at if previous is not None else None
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow(), previous_at)
+        apply_with_prior_values(run.id, run.organisation_id, plan, utcnow(), previous_at)
     record_changes(run.id, plan)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)
@@ -184,6 +185,6 @@ def _apply_reviewed(run):
         db.session.rollback()
         return
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow())
+        apply_with_prior_values(run.id, run.organisation_id, plan, utcnow())
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)
