@@ -12,12 +12,13 @@ from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
+from webapp.schedule.pause import clear_pause
 from webapp.schedule.zones import choosable_zones, organisation_zone
 from webapp.user_sync.engine import queries
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
-OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
-    "off", "no_group", "not_connected", "reconnect", "review")
+OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (
+    "off", "no_group", "not_connected", "reconnect", "review", "undone")
 RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
 REASON_WORDS = {
     OFF: "automatic sync is off",
@@ -25,6 +26,7 @@ REASON_WORDS = {
     NOT_CONNECTED: "not connected to Microsoft",
     RECONNECT: "paused until someone reconnects to Microsoft",
     REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
+    UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
@@ -83,6 +85,7 @@ def save_schedule(organisation, frequency, time_text, now=None, time_zone=None):
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
+    clear_pause(schedule)  # saving the schedule is the admin turning automatic sync back on
     schedule.suggestion_answered_at = schedule.suggestion_answered_at or now
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
@@ -110,7 +113,7 @@ class NextSync:
     zone_name: str = ""
 
 
-def paused_reason(connection, has_synced_group, review_pending):
+def paused_reason(connection, has_synced_group, review_pending, paused_by_undo=False):
     """The one rule for "automatic sync cannot run now" (the card and the tick both ask it)."""
     if not has_synced_group:
         return NO_GROUP
@@ -118,6 +121,8 @@ def paused_reason(connection, has_synced_group, review_pending):
         return NOT_CONNECTED
     if connection.needs_reconnect:
         return RECONNECT
+    if paused_by_undo:
+        return UNDONE
     return REVIEW if review_pending else None
 
 
@@ -128,7 +133,8 @@ def next_sync(organisation, schedule=None):
         return NextSync(reason=OFF, zone_name=zone.key)
     reason = paused_reason(connection_for_organisation(organisation),
                            bool(saved_selection(organisation).synced),
-                           queries.pending_review(organisation.id) is not None)
+                           queries.pending_review(organisation.id) is not None,
+                           schedule.paused_by_undo)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
     return NextSync(at=as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)

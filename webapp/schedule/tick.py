@@ -102,8 +102,8 @@ def enqueue_due(now):
 def due_rows(now):
     return db.session.execute(
         select(SCHEDULES.c.id, SCHEDULES.c.organisation_id, SCHEDULES.c.frequency,
-               SCHEDULES.c.minute_of_day, Organisation.name, Organisation.time_zone,
-               Organisation.trust_id)
+               SCHEDULES.c.minute_of_day, SCHEDULES.c.paused_at, Organisation.name,
+               Organisation.time_zone, Organisation.trust_id)
         .join(Organisation, Organisation.id == SCHEDULES.c.organisation_id)
         .where(SCHEDULES.c.frequency != due.OFF, SCHEDULES.c.next_due_at <= now)
         .order_by(SCHEDULES.c.next_due_at, SCHEDULES.c.id)).all()
@@ -156,7 +156,8 @@ class _Context:
         """Why this claimed school gets no run now, or None to queue one."""
         reason = services.paused_reason(self.connection_for(row),
                                         bool(self.selections[row.organisation_id].synced),
-                                        row.organisation_id in self.reviewing)
+                                        row.organisation_id in self.reviewing,
+                                        row.paused_at is not None)
         if reason is None and row.organisation_id in self.running:
             return services.RUNNING
         return reason

@@ -36,21 +36,35 @@ from webapp.user_sync.settings import settings_for
 log = logging.getLogger(__name__)
 
 
+WHAT_STOPPED = {m.KIND_PERSON: "sync of one person", m.KIND_UNDO: "undo"}
+
+
 class SyncFailed(Exception):
     """str() is the reason shown after "Sync failed": plain words and what to do next."""
 
 
 def run_sync(run_id):
     """Runs one queued run to its outcome. Never raises for a sync problem: it records it."""
+    return run_to_outcome(run_id, _sync)
+
+
+def _sync(run):
+    if run.approved:
+        _apply_reviewed(run)
+    else:
+        _fetch_and_decide(run)
+
+
+def run_to_outcome(run_id, work):
+    """The life every run's job shares (a sync, Sync this person now, an undo): claim the queued
+    run, keep its liveness key fresh while work(run) runs, and record a SyncFailed or any other
+    error as the run's failure, with everything work wrote rolled back."""
     if not lifecycle.mark_running(run_id, os.getpid()):
         return None  # already taken, cancelled or failed by a sweep
     run = db.session.get(m.SyncRun, run_id)
     try:
         with liveness(run_id):
-            if run.approved:
-                _apply_reviewed(run)
-            else:
-                _fetch_and_decide(run)
+            work(run)
     except SyncFailed as failure:
         db.session.rollback()
         lifecycle.finish_run(run_id, m.FAILED, reason=f"{failure} {lifecycle.NOTHING_CHANGED}")
@@ -58,7 +72,8 @@ def run_sync(run_id):
         db.session.rollback()
         log.exception("sync run %s stopped by an unexpected error", run_id)
         lifecycle.finish_run(run_id, m.FAILED, reason=(
-            f"An unexpected error stopped the sync (reference: run {run_id}). "
+            f"An unexpected error stopped the {WHAT_STOPPED.get(run.kind, 'sync')} "
+            f"(reference: run {run_id}). "
             f"{lifecycle.NOTHING_CHANGED} Try again; if it happens again, contact support."))
     db.session.expire_all()
     return db.session.get(m.SyncRun, run_id)
