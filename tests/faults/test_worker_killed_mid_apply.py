@@ -141,9 +141,10 @@ def writer_waiting_to_commit(fd):
     return struct.unpack(FLOCK, fcntl.fcntl(fd, fcntl.F_GETLK, query))[0] == fcntl.F_WRLCK
 
 
-def hold_the_apply_commit(path, fd, run_id):
-    """Lets the worker's commits through one by one until the one after the complete fetch;
-    returns (holder connection still holding SHARED, the work horse's pid)."""
+def hold_the_apply_commit(path, fd, run_id, phase_before_apply=COMPARING):
+    """Lets the worker's commits through one by one until the one after the run's last
+    committed phase (for a sync, the complete fetch); returns (holder connection still
+    holding SHARED, the work horse's pid)."""
     holder = sqlite3.connect(path, timeout=60, isolation_level=None)
     deadline = time.monotonic() + 120
     try:
@@ -154,7 +155,7 @@ def hold_the_apply_commit(path, fd, run_id):
             assert status in (m.QUEUED, m.RUNNING), (status, phase)
             wait_for(lambda: writer_waiting_to_commit(fd), timeout=60, interval=0.01,
                      what=f"the worker's next commit after phase {phase!r}")
-            if status == m.RUNNING and phase == COMPARING:
+            if status == m.RUNNING and phase == phase_before_apply:
                 return holder, horse_pid
             holder.execute("COMMIT")  # let this commit through; the loop waits for the next one
         raise AssertionError("the worker never reached the apply commit")
