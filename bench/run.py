@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection]
+    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection,one_person]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +15,7 @@ from bench.simulator_token import access_token
 from bench.table import render
 from harness.simulator import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "one_person")
 
 
 def parse_args(argv):
@@ -75,6 +75,14 @@ def selection_rows(sim, args):
     return selection.rows(sim, team_count=10 if args.quick else 20, repeats=args.repeats)
 
 
+def one_person_rows(sim, args):
+    """Sync this person now at 50 ms Graph latency against a 5,000-person school
+    (1,000 with --quick), bench/one_person.py."""
+    from bench import one_person
+    return one_person.rows(sim, users=1_000 if args.quick else 5_000, latency_ms=50,
+                           repeats=args.repeats)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -94,6 +102,8 @@ def main(argv=None):
                 rows += fleet_rows(sim, args)
             if "selection" in wanted:
                 rows += selection_rows(sim, args)
+            if "one_person" in wanted:
+                rows += one_person_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
