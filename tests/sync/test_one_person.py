@@ -2,12 +2,14 @@
 alone. The rest of the school is compared before and after; a Microsoft error, throttling, a
 reconnect-needed connection or a running sync change nothing and say why."""
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
+from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
 from tests.selection_helpers import choose
 from tests.sync.people_state import school_state
 from tests.sync_helpers import NORTHFIELD, changes, person, sync_in_process
@@ -161,3 +163,13 @@ def test_the_button_answers_through_htmx_and_the_result_polls_until_done(synced,
     refused = client.post(f"/o/{org.id}/settings/user-sync/person-sync", headers=HTMX, data={
         "csrf_token": csrf_token_from(page.text), "person": "not an address"})
     assert refused.status_code == 200 and "email address or sign-in name" in refused.text
+
+
+def test_a_due_school_busy_with_one_person_stays_due_and_the_next_tick_syncs_it(synced, app):
+    save_schedule(synced, "daily", "02:00")
+    run = start_person_sync(synced.org, synced.admin, JOINER_UPN)  # holds the slot
+    due = due_moment(synced.org)
+    assert "Sync this person now or an undo is running" in run_tick(app, due)
+    assert schedule_of(synced.org).next_due_at.replace(tzinfo=due.tzinfo) < due  # still due
+    run_person_sync(run.id)
+    assert "queued an automatic sync" in run_tick(app, due + timedelta(minutes=1))

@@ -20,6 +20,7 @@ from webapp.user_sync.engine import queries
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (
     "off", "no_group", "not_connected", "reconnect", "review", "undone")
 RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
+BRIEFLY_BUSY = "briefly_busy"
 REASON_WORDS = {
     OFF: "automatic sync is off",
     NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
@@ -28,6 +29,7 @@ REASON_WORDS = {
     REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
     UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
+    BRIEFLY_BUSY: "Sync this person now or an undo is running; still due, so the next tick syncs it",
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
     QUEUE_DOWN: "the job queue (Redis) is unreachable",

@@ -77,11 +77,16 @@ def enqueue_due(now):
     lines = requeue_lost_runs(now)
     rows = due_rows(now)
     context = _Context.load(rows)
-    claimed = _claim(rows, now)
+    busy = context.briefly_busy()
+    # A school busy with a one-person sync or an undo (seconds) is left due, not claimed: the
+    # next tick, a minute later, syncs it instead of skipping its slot until the next one.
+    claimed = _claim([row for row in rows if row.organisation_id not in busy], now)
     by_school, startable = {}, {}
     for row in rows:
         line = by_school[row.organisation_id] = TickLine(row.organisation_id, row.name, SKIPPED)
-        if row.id not in claimed:
+        if row.organisation_id in busy:
+            line.reason = services.BRIEFLY_BUSY
+        elif row.id not in claimed:
             line.reason = services.TAKEN
         else:
             line.reason = context.skip_reason(row)
@@ -115,13 +120,13 @@ class _Context:
     selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
     connections: dict
     reviewing: set
-    running: set
+    running: dict  # organisation id -> the kind of run holding its one-sync slot
 
     @classmethod
     def load(cls, rows):
         ids = [row.organisation_id for row in rows]
         if not ids:
-            return cls({}, {}, set(), set())
+            return cls({}, {}, set(), {})
         trust_ids = {row.trust_id for row in rows if row.trust_id is not None}
         connections = {}
         for connection in db.session.scalars(select(MicrosoftConnection).where(
@@ -135,8 +140,8 @@ class _Context:
             connections=connections,
             reviewing=set(db.session.scalars(select(m.SyncRun.organisation_id).where(
                 m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW))),
-            running=set(db.session.scalars(select(m.SyncRun.active_slot).where(
-                m.SyncRun.active_slot.in_(ids)))))
+            running=dict(db.session.execute(select(m.SyncRun.active_slot, m.SyncRun.kind).where(
+                m.SyncRun.active_slot.in_(ids))).all()))
         context.free_stale_slots()
         return context
 
@@ -146,7 +151,11 @@ class _Context:
         for organisation_id in sorted(self.running):
             lifecycle.sweep_stale_runs(organisation_id)
             if queries.active_run(organisation_id) is None:
-                self.running.discard(organisation_id)
+                self.running.pop(organisation_id)
+
+    def briefly_busy(self):
+        return {organisation_id for organisation_id, kind in self.running.items()
+                if kind in (m.KIND_PERSON, m.KIND_UNDO)}
 
     def connection_for(self, row):
         key = ("trust", row.trust_id) if row.trust_id is not None else ("org", row.organisation_id)
