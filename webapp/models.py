@@ -3,7 +3,8 @@ from webapp.auth.models import User  # noqa: F401
 from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
-from webapp.user_sync.models import SyncChange, SyncRun, SyncSettings, SyncedPerson  # noqa: F401
+from webapp.user_sync.models import (  # noqa: F401
+    PriorValues, SyncChange, SyncRun, SyncSettings, SyncedPerson)
 from webapp.schedule.models import SyncSchedule  # noqa: F401
 from webapp.notifications.models import NotificationEvent, NotificationOptOut  # noqa: F401
 from webapp.audit.models import AuditEntry  # noqa: F401

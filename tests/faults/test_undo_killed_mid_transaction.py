@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from harness.factory import csrf_token_from
 from tests.faults.helpers import LEAVER, fresh, status_panel, wait_for
 from tests.faults.test_worker_killed_mid_apply import (
-    blocked_backend, database_counts, hold_the_apply_commit, kill_worker_groups,
-    leaver_row_locked, sqlite_path, tables_written_by, watcher_sees_gone)
+    blocked_backend, database_counts, kill_mid_apply_sqlite, kill_worker_groups,
+    leaver_row_locked, tables_written_by, watcher_sees_gone)
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.sync_helpers import person, sync_in_process
 from webapp.extensions import db
@@ -57,22 +57,6 @@ def kill_mid_undo_postgresql(app, school, worker, undo):
              what="the killed worker's database session to end")
 
 
-def kill_mid_undo_sqlite(app, worker, undo):
-    import os
-    path = sqlite_path(app)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        holder, horse_pid = hold_the_apply_commit(path, fd, undo.id, phase_before_apply=UNDOING)
-        try:
-            assert os.path.getsize(path + "-journal") > 0
-            kill_worker_groups(worker, horse_pid)
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-    finally:
-        os.close(fd)
-
-
 def test_an_undo_killed_inside_its_transaction_changes_nothing(app, school, start_worker):
     run = sync_in_process(school)  # the leaver who left the tenant's team is suspended
     assert run.status == m.COMPLETE and run.suspended == 1, run.reason
@@ -83,7 +67,7 @@ def test_an_undo_killed_inside_its_transaction_changes_nothing(app, school, star
     if db.engine.dialect.name == "postgresql":
         kill_mid_undo_postgresql(app, school, worker, undo)
     else:
-        kill_mid_undo_sqlite(app, worker, undo)
+        kill_mid_apply_sqlite(app, school, worker, undo, phase_before_apply=UNDOING)
 
     text = wait_for(lambda: "Undo failed" in (text := status_panel(school, undo.id)) and text,
                     timeout=45, interval=0.5, what="Undo failed on screen")

@@ -164,12 +164,12 @@ def hold_the_apply_commit(path, fd, run_id, phase_before_apply=COMPARING):
         raise
 
 
-def kill_mid_apply_sqlite(app, school, worker, run):
+def kill_mid_apply_sqlite(app, school, worker, run, phase_before_apply=COMPARING):
     path = sqlite_path(app)
     # Kept open until the end: closing any descriptor of the file drops this process's locks.
     fd = os.open(path, os.O_RDONLY)
     try:
-        holder, horse_pid = hold_the_apply_commit(path, fd, run.id)
+        holder, horse_pid = hold_the_apply_commit(path, fd, run.id, phase_before_apply)
         try:  # the apply's writes wait in the rollback journal, not yet in the database
             assert os.path.getsize(path + "-journal") > 0
             kill_worker_groups(worker, horse_pid)

@@ -9,8 +9,6 @@ client's patience, or a connection that needs reconnecting fails the run with no
 """
 import uuid
 
-from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
 from webapp.audit import actions
@@ -19,9 +17,7 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
-from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
-from webapp.redis_conn import enqueue
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, person_words
 from webapp.user_sync.engine.apply import resolve_accounts
@@ -29,10 +25,10 @@ from webapp.user_sync.engine.diff import counted_emails, decide, email_of, plan_
 from webapp.user_sync.engine.person_lookup import (
     AmbiguousAddress, GroupsMissing, PersonNotInTenant, is_microsoft_id, look_up)
 from webapp.user_sync.engine.prior import apply_with_prior_values
-from webapp.user_sync.engine.queries import active_run, last_complete_run
+from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import record_changes
-from webapp.user_sync.engine.run import (
-    SyncFailed, reuse_until_refused, run_to_outcome, selection_of)
+from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
+from webapp.user_sync.engine.run import SyncFailed, run_to_outcome, selection_of, sync_graph_client
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -52,21 +48,12 @@ def start_person_sync(organisation, user, asked):
     if connection.needs_reconnect:
         raise ServiceError("Microsoft needs you to reconnect before anyone can be synced: "
                            "reconnect in Import settings. Nothing was changed.")
-    lifecycle.sweep_stale_runs(organisation.id)
-    if active_run(organisation.id) is not None:
-        raise ServiceError(person_words.slot_taken(active_run(organisation.id)))
-    run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id,
-                    kind=m.KIND_PERSON, trigger=m.TRIGGER_MANUAL, subject=asked,
-                    started_by_user_id=user.id, rq_job_id=uuid.uuid4().hex,
-                    phase="Waiting for a worker", **selection.run_columns())
-    db.session.add(run)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another tab or admin took the slot between the check and here
-        db.session.rollback()
-        raise ServiceError(person_words.slot_taken(active_run(organisation.id))) from None
-    _enqueue(run)
-    return run
+    refuse_while_busy(organisation.id)
+    return start_quick_run(m.SyncRun(
+        organisation_id=organisation.id, active_slot=organisation.id, kind=m.KIND_PERSON,
+        trigger=m.TRIGGER_MANUAL, subject=asked, started_by_user_id=user.id,
+        rq_job_id=uuid.uuid4().hex, phase="Waiting for a worker", **selection.run_columns()),
+        JOB, "Sync this person now")
 
 
 def _valid_subject(asked):
@@ -75,17 +62,6 @@ def _valid_subject(asked):
         raise ServiceError(f"Type the person's email address or sign-in name (for example "
                            f"jo.bloggs@school.example), at most {SUBJECT_LIMIT} characters.")
     return asked
-
-
-def _enqueue(run):
-    try:
-        enqueue("quick", JOB, run.id, job_id=run.rq_job_id,
-                description=f"sync of one person, run {run.id} of organisation {run.organisation_id}")
-    except Exception as error:  # Redis unreachable: say so rather than leave a run queued
-        lifecycle.finish_run(run.id, m.FAILED, reason=(
-            f"Sync this person now could not be queued ({type(error).__name__}: the job queue "
-            f"is unreachable). Try again in a minute. {lifecycle.NOTHING_CHANGED}"))
-        db.session.refresh(run)
 
 
 def run_person_sync(run_id):
@@ -129,10 +105,7 @@ def _read_from_microsoft(connection, selection, asked):
 
 
 def person_graph_client(connection):
-    client = graph_client_for(connection, max_attempts=MAX_ATTEMPTS, max_total_wait=MAX_TOTAL_WAIT,
-                              base_backoff=current_app.config["GRAPH_BASE_BACKOFF_SECONDS"])
-    client.token_provider = reuse_until_refused(client.token_provider)
-    return client
+    return sync_graph_client(connection, max_attempts=MAX_ATTEMPTS, max_total_wait=MAX_TOTAL_WAIT)
 
 
 def _row_of(existing, microsoft_id, asked):

@@ -11,17 +11,6 @@ from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 
-RUNNING_KINDS = {m.KIND_SYNC: "A sync", m.KIND_PREVIEW: "A preview of changes",
-                 m.KIND_PERSON: "Another Sync this person now", m.KIND_UNDO: "An undo of a sync"}
-
-
-def slot_taken(run):
-    """The refusal while another run holds the school's one-sync slot."""
-    what = RUNNING_KINDS.get(getattr(run, "kind", None), "A sync")
-    return (f"{what} is running for this school, and only one can run at a time. Nothing was "
-            "changed: try again when it has finished (it shows under Sync on Manage user sync).")
-
-
 def not_in_tenant(asked):
     return (f"Nobody in your Microsoft tenant has the address, sign-in name or id “{asked}”, "
             "and nobody synced has it either. Nothing was changed. Check the spelling, or ask "

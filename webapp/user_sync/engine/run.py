@@ -113,12 +113,14 @@ def selection_of(run):
     return Selection((ChosenGroup(run.group_id, run.group_name, SYNC),))
 
 
-def sync_graph_client(connection, token_provider=None):
-    """Graph client for a long fetch: configured patience, and one token reused until refused."""
+def sync_graph_client(connection, token_provider=None, max_attempts=None, max_total_wait=None):
+    """Graph client for a run: configured patience (a long fetch's, unless a quick run asks for
+    less), and one token reused until refused."""
     config = current_app.config
-    client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
-                              max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
-                              base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"])
+    client = graph_client_for(
+        connection, max_attempts=max_attempts or config["GRAPH_MAX_ATTEMPTS"],
+        max_total_wait=max_total_wait or config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
+        base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"])
     client.token_provider = token_provider or reuse_until_refused(client.token_provider)
     return client
 

@@ -10,7 +10,6 @@ writes the audit entry and the outcome. A failure anywhere rolls all of it back.
 import uuid
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
 from webapp.audit import actions
@@ -19,13 +18,13 @@ from webapp.dates import format_moment
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
-from webapp.redis_conn import enqueue
 from webapp.schedule.pause import pause_for_undo
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import lifecycle, person_words
+from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine import undo_plan as plans
 from webapp.user_sync.engine.prior import USER_COLUMNS, record_prior_values
-from webapp.user_sync.engine.queries import active_run, get_run
+from webapp.user_sync.engine.queries import get_run
+from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
 from webapp.user_sync.engine.run import SyncFailed, run_to_outcome
 from webapp.user_sync.engine.store import MEMBERSHIPS, PEOPLE, USERS, bulk_insert, set_status
 from webapp.user_sync.people import forget_status_counts
@@ -43,29 +42,12 @@ def start_undo(organisation, run_id, user):
     refused = plans.refusal(target)
     if refused:
         raise ServiceError(f"{refused} Nothing was changed.")
-    lifecycle.sweep_stale_runs(organisation.id)
-    if active_run(organisation.id) is not None:
-        raise ServiceError(person_words.slot_taken(active_run(organisation.id)))
-    undo = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id,
-                     kind=m.KIND_UNDO, trigger=m.TRIGGER_MANUAL, undoes_run_id=target.id,
-                     started_by_user_id=user.id, rq_job_id=uuid.uuid4().hex,
-                     group_id=target.group_id, group_name=target.group_name,
-                     selection=target.selection, phase="Waiting for a worker")
-    db.session.add(undo)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another undo or sync took the slot between the check and here
-        db.session.rollback()
-        raise ServiceError(person_words.slot_taken(active_run(organisation.id))) from None
-    try:
-        enqueue("quick", JOB, undo.id, job_id=undo.rq_job_id,
-                description=f"undo run {undo.id} of organisation {organisation.id}")
-    except Exception as error:  # Redis unreachable: the run says so, nothing was changed
-        lifecycle.finish_run(undo.id, m.FAILED, reason=(
-            f"The undo could not be queued ({type(error).__name__}: the job queue is "
-            f"unreachable). Try again in a minute. {lifecycle.NOTHING_CHANGED}"))
-        db.session.refresh(undo)
-    return undo
+    refuse_while_busy(organisation.id)
+    return start_quick_run(m.SyncRun(
+        organisation_id=organisation.id, active_slot=organisation.id, kind=m.KIND_UNDO,
+        trigger=m.TRIGGER_MANUAL, undoes_run_id=target.id, started_by_user_id=user.id,
+        rq_job_id=uuid.uuid4().hex, group_id=target.group_id, group_name=target.group_name,
+        selection=target.selection, phase="Waiting for a worker"), JOB, "the undo")
 
 
 def run_undo(run_id):
