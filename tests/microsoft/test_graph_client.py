@@ -27,6 +27,11 @@ class ScriptedSession:
             raise answer
         return answer
 
+    def post(self, url, json=None, params=None, timeout=None, headers=None):
+        answer = self.get(url, params=params, timeout=timeout, headers=headers)
+        self.calls[-1].update(method="POST", json=json)
+        return answer
+
 
 def client_with(*answers, **options):
     tokens, sleeps = [], []
@@ -100,3 +105,14 @@ def test_pages_follow_next_links_exactly():
     pages = list(client.iter_pages("/groups", params={"$top": "999"}))
     assert [p["value"] for p in pages] == [[1], [2]]
     assert session.calls[1]["url"] == next_link and session.calls[1]["params"] is None
+
+
+def test_a_read_only_post_sends_its_body_and_is_retried_like_a_get():
+    """checkMemberGroups is a POST that only reads: throttled, it waits and asks again."""
+    client, session, _, sleeps = client_with(
+        FakeResponse(429, headers={"Retry-After": "0.5"}), FakeResponse(200, {"value": ["g1"]}))
+    answer = client.post_json("/users/u1/checkMemberGroups", {"groupIds": ["g1", "g2"]})
+    assert answer == {"value": ["g1"]} and 0.5 <= sleeps[0] < 1.5
+    assert [call["method"] for call in session.calls] == ["POST", "POST"]
+    assert session.calls[1]["json"] == {"groupIds": ["g1", "g2"]}
+    assert session.calls[1]["url"] == "https://graph.example/v1.0/users/u1/checkMemberGroups"

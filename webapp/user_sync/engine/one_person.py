@@ -17,7 +17,6 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
-from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, person_words
 from webapp.user_sync.engine.apply import resolve_accounts
@@ -28,7 +27,8 @@ from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import record_changes
 from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
-from webapp.user_sync.engine.run import SyncFailed, run_to_outcome, selection_of, sync_graph_client
+from webapp.user_sync.engine.run import (
+    SyncFailed, connected, run_to_outcome, selection_of, sync_graph_client)
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -70,10 +70,7 @@ def run_person_sync(run_id):
 
 
 def _sync_one(run):
-    organisation = db.session.get(Organisation, run.organisation_id)
-    connection = connection_for_organisation(organisation)
-    if connection is None:
-        raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
+    organisation, connection = connected(run)
     selection = selection_of(run)
     lifecycle.report_progress(run.id, "Reading this person from Microsoft")
     found = _read_from_microsoft(connection, selection, run.subject)

@@ -79,11 +79,17 @@ def run_to_outcome(run_id, work):
     return db.session.get(m.SyncRun, run_id)
 
 
-def _fetch_and_decide(run):
+def connected(run):
+    """(organisation, its Microsoft connection), or SyncFailed saying to connect."""
     organisation = db.session.get(Organisation, run.organisation_id)
     connection = connection_for_organisation(organisation)
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
+    return organisation, connection
+
+
+def _fetch_and_decide(run):
+    organisation, connection = connected(run)
     selection = selection_of(run)
     fetched = fetch_everyone(run, connection, selection)
     lifecycle.report_progress(run.id, "Comparing with the people already synced",
