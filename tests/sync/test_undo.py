@@ -130,7 +130,9 @@ def test_it_pauses_automatic_sync_until_an_admin_turns_it_back_on(bad_sync, app,
     undone, _ = undo(school, school.run)
     assert "Automatic sync is paused for this school" in undone.reason
     assert schedule_of(school.org).paused_by_run_id == undone.id
-    assert "because a sync was undone" in school.client.get(url(school)).text
+    page = school.client.get(url(school)).text
+    assert "because a sync was undone" in page  # the Automatic sync card
+    assert "Sync undone" in page and "Automatic sync is paused for this school" in page  # Sync
     output = run_tick(app, due_moment(school.org))
     assert "skipped, paused after an admin undid a sync" in output  # no run queued
     assert db.session.scalar(select(m.SyncRun).where(
