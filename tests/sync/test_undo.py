@@ -24,7 +24,7 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.privacy.retention import save_retention
-from webapp.user_sync import models as m
+from webapp.user_sync import models as m, people as people_module
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.engine.undo import run_undo, start_undo
@@ -207,3 +207,14 @@ def test_two_undos_or_an_undo_during_a_sync_are_refused_by_the_one_sync_slot(bad
     with pytest.raises(ServiceError, match="already been undone"):
         start_undo(school.org, school.run.id, school.admin)
     assert len(people(school.org, status="active")) == 27
+
+
+def test_someone_excluded_since_the_sync_is_left_as_they_are(bad_sync):
+    school = bad_sync
+    excluded = person(school.org, school.removed[0])
+    people_module.set_excluded(school.org, excluded.id, True)
+    undone, preview = undo(school, school.run)
+    assert "Left as they are (excluded since) (1)" in preview
+    assert undone.reinstated == 10 and "1 excluded since were left as they are" in undone.reason
+    assert person(school.org, school.removed[0]).status == "excluded"
+    assert [c.reason for c in changes(undone, m.SKIP)] == [m.EXCLUDED]

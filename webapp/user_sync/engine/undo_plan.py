@@ -159,7 +159,7 @@ def _entry(change, prior, now, person_id):
     email = (now or {}).get("email") or change.email or ""
     if now is None or (prior is not None and prior.microsoft_id == ERASED_MARK):
         return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
-    if now["status"] == "excluded":
+    if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
         return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
     if change.action == m.ADD:
         category = SUSPEND_ADDED if now["status"] == "active" else QUIET
