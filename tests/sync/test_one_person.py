@@ -122,12 +122,19 @@ def test_a_microsoft_error_or_throttling_changes_nothing_and_says_why(synced, fa
     assert changes(run) == []
 
 
-def test_a_connection_that_needs_reconnecting_is_refused_before_anything_is_queued(synced):
-    synced.connection.status = RECONNECT_NEEDED
+def test_a_connection_that_needs_reconnecting_changes_nothing_and_says_so(synced):
+    queued = start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    synced.connection.status = RECONNECT_NEEDED  # Microsoft refused the saved sign-in meanwhile
+    synced.connection.status_reason = "Microsoft no longer accepts the saved sign-in."
     db.session.commit()
-    with pytest.raises(ServiceError, match="reconnect"):
+    before = school_state(synced.org)
+    run = run_person_sync(queued.id)
+    assert run.status == m.FAILED and "Reconnect to Microsoft in Import settings" in run.reason
+    assert run.reason.endswith("Nothing was changed.") and school_state(synced.org) == before
+    with pytest.raises(ServiceError, match="reconnect"):  # and now it is refused at once
         start_person_sync(synced.org, synced.admin, JOINER_UPN)
-    assert db.session.scalar(select(m.SyncRun).where(m.SyncRun.kind == m.KIND_PERSON)) is None
+    assert db.session.scalar(select(m.SyncRun).where(m.SyncRun.kind == m.KIND_PERSON,
+                                                     m.SyncRun.id != queued.id)) is None
 
 
 def test_while_a_full_sync_runs_it_says_so_and_does_nothing(synced):
@@ -173,3 +180,12 @@ def test_a_due_school_busy_with_one_person_stays_due_and_the_next_tick_syncs_it(
     assert schedule_of(synced.org).next_due_at.replace(tzinfo=due.tzinfo) < due  # still due
     run_person_sync(run.id)
     assert "queued an automatic sync" in run_tick(app, due + timedelta(minutes=1))
+
+
+def test_a_chosen_group_deleted_in_microsoft_fails_rather_than_suspending(synced):
+    before = school_state(synced.org)
+    synced.sim.control.delete_group(NORTHFIELD)
+    run = sync_one(synced, NORTH[3])  # would look like a leaver without the check
+    assert run.status == m.FAILED
+    assert "“Northfield Staff” no longer exists in Microsoft" in run.reason
+    assert school_state(synced.org) == before
