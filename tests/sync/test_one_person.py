@@ -170,6 +170,11 @@ def test_the_button_answers_through_htmx_and_the_result_polls_until_done(synced,
     refused = client.post(f"/o/{org.id}/settings/user-sync/person-sync", headers=HTMX, data={
         "csrf_token": csrf_token_from(page.text), "person": "not an address"})
     assert refused.status_code == 200 and "email address or sign-in name" in refused.text
+    plain = client.post(f"/o/{org.id}/settings/user-sync/person-sync", data={
+        "csrf_token": csrf_token_from(page.text), "person": "not an address", "q": JOINER_UPN})
+    assert plain.status_code == 303 and plain.location.endswith(f"/why?q={JOINER_UPN}")
+    again = client.get(plain.location)
+    assert "email address or sign-in name" in again.text and f'value="{JOINER_UPN}"' in again.text
 
 
 def test_a_due_school_busy_with_one_person_stays_due_and_the_next_tick_syncs_it(synced, app):
