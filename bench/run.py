@@ -1,6 +1,7 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
-    python -m bench.run [--quick] [--only fetch,sync,groups,schedule,fleet,selection,trust,accounts]
+    python -m bench.run [--quick]
+        [--only fetch,sync,groups,schedule,fleet,selection,trust,accounts,one_person]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -15,7 +16,8 @@ from bench.simulator_token import access_token
 from bench.table import render
 from harness.simulator import SimulatorProcess
 
-SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "trust", "accounts")
+SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "trust", "accounts",
+            "one_person")
 
 
 def parse_args(argv):
@@ -90,6 +92,14 @@ def accounts_rows(sim, args):
                              redis_url=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 
+def one_person_rows(sim, args):
+    """Sync this person now at 50 ms Graph latency against a 5,000-person school
+    (1,000 with --quick), bench/one_person.py."""
+    from bench import one_person
+    return one_person.rows(sim, users=1_000 if args.quick else 5_000, latency_ms=50,
+                           repeats=args.repeats)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -113,6 +123,8 @@ def main(argv=None):
                 rows += trust_rows(sim, args)
             if "accounts" in wanted:
                 rows += accounts_rows(sim, args)
+            if "one_person" in wanted:
+                rows += one_person_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))

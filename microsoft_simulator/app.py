@@ -4,7 +4,8 @@ import uuid
 
 from flask import Flask, g, request
 
-from . import adminconsent, control_api, delta, faults, graph, identity, odata, profile, signin
+from . import (adminconsent, control_api, delta, faults, graph, identity, membership, odata,
+               profile, signin)
 from .errors import GraphError, graph_error, graph_error_response
 
 LOGGED_HEADERS = ("ConsistencyLevel", "client-request-id", "Prefer", "User-Agent")
@@ -17,6 +18,7 @@ def create_app(state):
     app.json.ensure_ascii = False
     app.json.compact = True
     for blueprint in (identity.bp, signin.bp, adminconsent.bp, delta.bp, graph.bp, profile.bp,
+                      membership.bp,
                       control_api.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)

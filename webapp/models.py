@@ -3,7 +3,8 @@ from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken
 from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
     ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
-from webapp.user_sync.models import SyncChange, SyncRun, SyncSettings, SyncedPerson  # noqa: F401
+from webapp.user_sync.models import (  # noqa: F401
+    PriorValues, SyncChange, SyncRun, SyncSettings, SyncedPerson)
 from webapp.schedule.models import SyncSchedule  # noqa: F401
 from webapp.notifications.models import (  # noqa: F401
     DigestSubscription, NotificationEvent, NotificationOptOut)

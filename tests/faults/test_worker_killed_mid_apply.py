@@ -141,9 +141,10 @@ def writer_waiting_to_commit(fd):
     return struct.unpack(FLOCK, fcntl.fcntl(fd, fcntl.F_GETLK, query))[0] == fcntl.F_WRLCK
 
 
-def hold_the_apply_commit(path, fd, run_id):
-    """Lets the worker's commits through one by one until the one after the complete fetch;
-    returns (holder connection still holding SHARED, the work horse's pid)."""
+def hold_the_apply_commit(path, fd, run_id, phase_before_apply=COMPARING):
+    """Lets the worker's commits through one by one until the one after the run's last
+    committed phase (for a sync, the complete fetch); returns (holder connection still
+    holding SHARED, the work horse's pid)."""
     holder = sqlite3.connect(path, timeout=60, isolation_level=None)
     deadline = time.monotonic() + 120
     try:
@@ -154,7 +155,7 @@ def hold_the_apply_commit(path, fd, run_id):
             assert status in (m.QUEUED, m.RUNNING), (status, phase)
             wait_for(lambda: writer_waiting_to_commit(fd), timeout=60, interval=0.01,
                      what=f"the worker's next commit after phase {phase!r}")
-            if status == m.RUNNING and phase == COMPARING:
+            if status == m.RUNNING and phase == phase_before_apply:
                 return holder, horse_pid
             holder.execute("COMMIT")  # let this commit through; the loop waits for the next one
         raise AssertionError("the worker never reached the apply commit")
@@ -163,12 +164,12 @@ def hold_the_apply_commit(path, fd, run_id):
         raise
 
 
-def kill_mid_apply_sqlite(app, school, worker, run):
+def kill_mid_apply_sqlite(app, school, worker, run, phase_before_apply=COMPARING):
     path = sqlite_path(app)
     # Kept open until the end: closing any descriptor of the file drops this process's locks.
     fd = os.open(path, os.O_RDONLY)
     try:
-        holder, horse_pid = hold_the_apply_commit(path, fd, run.id)
+        holder, horse_pid = hold_the_apply_commit(path, fd, run.id, phase_before_apply)
         try:  # the apply's writes wait in the rollback journal, not yet in the database
             assert os.path.getsize(path + "-journal") > 0
             kill_worker_groups(worker, horse_pid)

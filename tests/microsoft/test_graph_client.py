@@ -2,6 +2,7 @@
 
 The same client runs against the Microsoft simulator over HTTPS in the sync and fault suites.
 """
+import json
 import urllib.parse
 
 import pytest
@@ -28,7 +29,9 @@ class ScriptedSession(requests.Session):
     def send(self, prepared, timeout=None, **settings):
         query = urllib.parse.urlsplit(prepared.url).query
         self.calls.append({"url": prepared.url, "params": dict(urllib.parse.parse_qsl(query)) or None,
-                           "timeout": timeout, "headers": dict(prepared.headers)})
+                           "timeout": timeout, "headers": dict(prepared.headers),
+                           "method": prepared.method,
+                           "json": json.loads(prepared.body) if prepared.body else None})
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -122,3 +125,14 @@ def test_429_without_retry_after_backs_off_exponentially_up_to_the_cap():
     assert client.get_json("/groups/g/transitiveMembers") == {"ok": True}
     assert [round(s) for s in sleeps[:3]] == [1, 2, 4] and all(1 <= s <= 5.0 for s in sleeps)
     assert sleeps[3:] == [5.0, 5.0, 5.0]
+
+
+def test_a_read_only_post_sends_its_body_and_is_retried_like_a_get():
+    """checkMemberGroups is a POST that only reads: throttled, it waits and asks again."""
+    client, session, _, sleeps = client_with(
+        FakeResponse(429, headers={"Retry-After": "0.5"}), FakeResponse(200, {"value": ["g1"]}))
+    answer = client.post_json("/users/u1/checkMemberGroups", {"groupIds": ["g1", "g2"]})
+    assert answer == {"value": ["g1"]} and 0.5 <= sleeps[0] < 1.5
+    assert [call["method"] for call in session.calls] == ["POST", "POST"]
+    assert session.calls[1]["json"] == {"groupIds": ["g1", "g2"]}
+    assert session.calls[1]["url"] == "https://graph.example/v1.0/users/u1/checkMemberGroups"

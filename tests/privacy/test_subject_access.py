@@ -41,7 +41,8 @@ def test_the_export_holds_every_row_about_the_person_and_nobody_else(school):
     base = f"/o/{school.org.id}/settings/user-sync/"
     post_form(school.client, f"{base}people/{subject.id}/exclude", page_url=base)
     post_form(school.client, f"{base}people/{subject.id}/include", page_url=base)
-    sync_in_process(school)
+    school.sim.control.update_user(LEAVER, jobTitle="Head of Year")
+    assert sync_in_process(school).updated == 1  # their values before it are kept for Undo
     membership = db.session.get(Membership, subject.membership_id)
     expected = rows_found_directly(LEAVER_EMAIL, [subject.id], membership.user_id, school.org.id)
     expected.setdefault("memberships", set()).add(membership.id)
@@ -61,6 +62,7 @@ def test_the_export_holds_every_row_about_the_person_and_nobody_else(school):
     entry = only_entry(actions.SUBJECT_ACCESS_EXPORTED, school.org.id)
     assert entry.subject_synced_person_id == subject.id
     assert values(entry.after)["sync_changes"] == len(held["tables"]["sync_changes"])
+    assert len(held["tables"]["sync_prior_values"]) == 1
 
 
 def test_manage_users_offers_the_html_file_for_a_member(school):

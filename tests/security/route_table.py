@@ -94,6 +94,18 @@ ROUTES.update({
     ("user_sync.why_not", "GET"): Route(ADMIN),
 })
 
+# Sync this person now and Undo this sync. On the matrix's unconnected school Sync this person
+# now answers that Microsoft must be connected first and queues nothing; the undo of a run that
+# changed nobody is refused with the reason; the changes CSV records itself in the audit log.
+ROUTES.update({
+    ("user_sync.sync_person", "POST"): Route(ADMIN, form={"person": "new.joiner@school.example"}),
+    ("user_sync.person_sync_status", "GET"): Route(ADMIN),
+    ("user_sync.undo_preview", "GET"): Route(ADMIN),
+    ("user_sync.undo_sync", "POST"): Route(ADMIN),
+    ("user_sync.run_changes_csv", "GET"): Route(ADMIN, html=False,
+                                                mutating_get="records the export in the audit log"),
+})
+
 # Data protection: the Activity page (audit log), leaver retention, a person's data on request.
 # Exports record themselves in the audit log, so those GETs add exactly one audit entry.
 EXPORT_RECORDED = "records the export in the audit log"

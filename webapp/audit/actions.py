@@ -16,6 +16,9 @@ SYNC_STARTED = "sync.started"
 PREVIEW_STARTED = "sync.preview_started"
 REVIEW_APPROVED = "review.approved"
 REVIEW_CANCELLED = "review.cancelled"
+PERSON_SYNCED = "person.synced_now"  # Sync this person now (engine.one_person)
+SYNC_UNDONE = "sync.undone"  # Undo this sync (engine.undo)
+AUTOMATIC_SYNC_RESUMED = "schedule.resumed"  # paused by an undo, back on by Sync now
 PERSON_EXCLUDED = "person.excluded"
 PERSON_INCLUDED = "person.included"
 PERSON_ADDED = "person.added"
@@ -55,6 +58,9 @@ LABELS = {
     PREVIEW_STARTED: "Preview started",
     REVIEW_APPROVED: "Removals approved after review",
     REVIEW_CANCELLED: "Sync cancelled after review",
+    PERSON_SYNCED: "Person synced now",
+    SYNC_UNDONE: "Sync undone",
+    AUTOMATIC_SYNC_RESUMED: "Automatic sync resumed after an undo",
     PERSON_EXCLUDED: "Person excluded from sync",
     PERSON_INCLUDED: "Person included in sync again",
     PERSON_ADDED: "Person added",

@@ -87,6 +87,11 @@ class GraphClient:
         response = self._send(self.url_for(path_or_url), params, headers or {})
         return response.json()
 
+    def post_json(self, path, body, headers=None):
+        """A POST that only reads (Graph's actions such as checkMemberGroups), so it is retried
+        like a GET."""
+        return self._send(self.url_for(path), None, headers or {}, body=body).json()
+
     def iter_pages(self, path, params=None, headers=None):
         """Yields each page's JSON, following @odata.nextLink to the end."""
         page = self.get_json(path, params=params, headers=headers)
@@ -95,12 +100,13 @@ class GraphClient:
             page = self.get_json(page["@odata.nextLink"], headers=headers)
             yield page
 
-    def _send(self, url, params, headers):
+    def _send(self, url, params, headers, body=None):
         token, refreshed = self.token_provider(force_refresh=False), False
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self._get(url, params, {
-                    **headers, "Authorization": f"Bearer {token}", "Accept": "application/json"})
+                response = self._request(url, params, {
+                    **headers, "Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    body)
             except CONNECTION_ERRORS as error:
                 self._wait(None, attempt, f"the connection to Microsoft failed ({type(error).__name__})")
                 continue
@@ -116,11 +122,12 @@ class GraphClient:
             return response
         raise GraphGaveUp(f"Microsoft Graph still failed after {self.max_attempts} attempts.")
 
-    def _get(self, url, params, headers):
-        """GET; without params the URL goes out byte for byte (requests would otherwise re-encode
-        it, e.g. turn %7E into ~ inside an opaque $skiptoken)."""
-        prepared = self.session.prepare_request(requests.Request("GET", url, params=params,
-                                                                 headers=headers))
+    def _request(self, url, params, headers, body=None):
+        """GET, or a POST of a JSON body; without params the URL goes out byte for byte
+        (requests would otherwise re-encode it, e.g. turn %7E into ~ inside an opaque
+        $skiptoken)."""
+        prepared = self.session.prepare_request(requests.Request(
+            "GET" if body is None else "POST", url, params=params, headers=headers, json=body))
         if params is None:
             prepared.url = url
         settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)

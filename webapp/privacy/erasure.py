@@ -3,8 +3,9 @@
 Per organisation, in ONE transaction (so an interrupted erasure leaves everything as it was and
 the next run does it all), and idempotent (an erased person is gone, so a re-run finds nothing):
 - their synced_people row is deleted;
-- their personal fields in the sync history (email, name, job title, department, Microsoft id)
-  become ERASED or empty; the history rows stay, so every run's counts still add up;
+- their personal fields in the sync history (email, name, job title, department, Microsoft id),
+  and in the earlier values runs recorded for Undo this sync, become ERASED or empty; the
+  history rows stay, so every run's counts still add up (and an undo says who it cannot restore);
 - their membership of this organisation is deleted; the platform account too if the sync
   created it and nothing else uses it (no other organisation, no admin record points at it),
   with its sessions, one-time links and Microsoft sign-in links;
@@ -26,7 +27,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice, MicrosoftConnection
 from webapp.orgs.models import Membership, Organisation
 from webapp.privacy.retention import retention_for
-from webapp.user_sync.models import SyncChange, SyncRun, SyncedPerson
+from webapp.user_sync.models import PriorValues, SyncChange, SyncRun, SyncedPerson
 
 ERASED = "[erased]"
 # erase_due outcomes
@@ -96,7 +97,16 @@ def _scrub_history(organisation_id, people):
             SyncChange.run_id.in_(runs), or_(SyncChange.synced_person_id.in_(id_part),
                                              SyncChange.microsoft_id.in_(ms_part)))
             .values(**scrubbed), execution_options=UNSYNCHRONISED).rowcount
+        db.session.execute(update(PriorValues).where(
+            PriorValues.run_id.in_(runs), PriorValues.synced_person_id.in_(id_part))
+            .values(**PRIOR_SCRUBBED), execution_options=UNSYNCHRONISED)
     return {"history_entries": changes}
+
+
+PRIOR_SCRUBBED = {"microsoft_id": ERASED, "email": ERASED, "email_normalised": ERASED,
+                  "display_name": ERASED, "job_title": None, "department": None, "synced_via": None,
+                  "user_email": None, "user_email_normalised": None, "user_display_name": None,
+                  "user_job_title": None, "user_department": None}
 
 
 def _remove_accounts(organisation_id, people):

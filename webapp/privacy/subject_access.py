@@ -17,7 +17,7 @@ from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.microsoft.models import ConnectAttempt, GroupChoice
 from webapp.orgs.models import Membership
-from webapp.user_sync.models import SyncChange, SyncRun, SyncedPerson
+from webapp.user_sync.models import PriorValues, SyncChange, SyncRun, SyncedPerson
 
 SECRET_COLUMNS = {"password_hash", "token_cache_encrypted", "token_hash"}
 ACTOR_COLUMNS = ("actor_user_id", "actor_email", "ip", "request_id")
@@ -87,6 +87,15 @@ def _history(subject):
     return _rows(SyncChange, SyncChange.run_id.in_(runs), or_(*about))
 
 
+def _prior_values(subject):
+    """Their values just before each run that changed them (what Undo this sync restores)."""
+    if not subject.person_ids:
+        return []
+    runs = select(SyncRun.id).where(SyncRun.organisation_id == subject.organisation.id)
+    return _rows(PriorValues, PriorValues.run_id.in_(runs),
+                 PriorValues.synced_person_id.in_(subject.person_ids))
+
+
 def _audit_entries(subject):
     user_id = subject.user.id if subject.user else None
     about = [AuditEntry.subject_synced_person_id.in_(subject.person_ids)]
@@ -141,6 +150,7 @@ def data_held(subject):
             Membership.user_id == user.id)] if user else [],
         "synced_people": [row_dict(p) for p in subject.people],
         "sync_changes": [row_dict(c) for c in _history(subject)],
+        "sync_prior_values": [row_dict(p) for p in _prior_values(subject)],
         "audit_entries": _audit_entries(subject),
         **_acted_as(subject),
         **_sign_in_records(subject),

@@ -27,7 +27,15 @@ class SyncSchedule(db.Model):
     suggestion_answered_at = db.Column(db.DateTime(timezone=True))
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow,
                            onupdate=utcnow)
+    # Set by Undo this sync (otherwise the next tick would redo what was undone); cleared when
+    # an admin saves the schedule or presses Sync now.
+    paused_by_run_id = db.Column(db.Integer, db.ForeignKey("sync_runs.id", ondelete="SET NULL"))
+    paused_at = db.Column(db.DateTime(timezone=True))
 
     @property
     def is_on(self):
         return self.frequency != OFF
+
+    @property
+    def paused_by_undo(self):
+        return self.paused_at is not None

@@ -13,21 +13,25 @@ from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
+from webapp.schedule.pause import clear_pause
 from webapp.schedule.zones import choosable_zones, organisation_zone
 from webapp.user_sync.engine import queries
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
-OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW = (
-    "off", "no_group", "not_connected", "reconnect", "review")
+OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (
+    "off", "no_group", "not_connected", "reconnect", "review", "undone")
 RUNNING, TAKEN, GONE, QUEUE_DOWN = "running", "taken", "gone", "queue_down"
 APP_CREDENTIALS = "app_credentials"  # Microsoft refuses the platform's secret: every school waits
+BRIEFLY_BUSY = "briefly_busy"
 REASON_WORDS = {
     OFF: "automatic sync is off",
     NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
     NOT_CONNECTED: "not connected to Microsoft",
     RECONNECT: "paused until someone reconnects to Microsoft",
     REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
+    UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
+    BRIEFLY_BUSY: "Sync this person now or an undo is running; still due, so the next tick syncs it",
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
     QUEUE_DOWN: "the job queue (Redis) is unreachable",
@@ -118,6 +122,7 @@ def apply_choice(schedule, organisation, frequency, minute_of_day, zone_name, no
     if minute_of_day is None:
         minute_of_day = schedule.minute_of_day  # kept for the day it is Every day again
     schedule.frequency, schedule.minute_of_day, schedule.failures = frequency, minute_of_day, 0
+    clear_pause(schedule)  # saving the schedule is the admin turning automatic sync back on
     schedule.suggestion_answered_at = schedule.suggestion_answered_at or now
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
@@ -142,9 +147,11 @@ class NextSync:
     zone_name: str = ""
 
 
-def paused_reason(connection, has_synced_group, review_pending, platform_paused=False):
+def paused_reason(connection, has_synced_group, review_pending, platform_paused=False,
+                  paused_by_undo=False):
     """The one rule for "automatic sync cannot run now" (the card and the tick both ask it).
-    platform_paused: Microsoft refuses the platform's app credentials (app_credentials)."""
+    platform_paused: Microsoft refuses the platform's app credentials (app_credentials);
+    paused_by_undo: an admin undid a sync (schedule.pause)."""
     if not has_synced_group:
         return NO_GROUP
     if connection is None:
@@ -153,6 +160,8 @@ def paused_reason(connection, has_synced_group, review_pending, platform_paused=
         return RECONNECT
     if platform_paused:
         return APP_CREDENTIALS
+    if paused_by_undo:
+        return UNDONE
     return REVIEW if review_pending else None
 
 
@@ -175,7 +184,8 @@ def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=Fal
     zone = organisation_zone(time_zone_name)
     if schedule.frequency == due.OFF:
         return NextSync(reason=OFF, zone_name=zone.key)
-    reason = paused_reason(connection, has_synced_group, review_pending, platform_paused)
+    reason = paused_reason(connection, has_synced_group, review_pending, platform_paused,
+                           getattr(schedule, "paused_at", None) is not None)
     if reason or schedule.next_due_at is None:
         return NextSync(reason=reason or OFF, zone_name=zone.key)
     return NextSync(at=as_utc(schedule.next_due_at).astimezone(zone), zone_name=zone.key)

@@ -86,11 +86,16 @@ def enqueue_due(now, as_of=None):
     lines = requeue_lost_runs(now, as_of)
     rows = due_rows(now)
     context = _Context.load(rows)
-    claimed = _claim(rows, now)
+    busy = context.briefly_busy()
+    # A school busy with a one-person sync or an undo (seconds) is left due, not claimed: the
+    # next tick, a minute later, syncs it instead of skipping its slot until the next one.
+    claimed = _claim([row for row in rows if row.organisation_id not in busy], now)
     by_school, startable = {}, {}
     for row in rows:
         line = by_school[row.organisation_id] = TickLine(row.organisation_id, row.name, SKIPPED)
-        if row.id not in claimed:
+        if row.organisation_id in busy:
+            line.reason = services.BRIEFLY_BUSY
+        elif row.id not in claimed:
             line.reason = services.TAKEN
         else:
             line.reason = context.skip_reason(row)
@@ -111,8 +116,8 @@ def enqueue_due(now, as_of=None):
 def due_rows(now):
     return db.session.execute(
         select(SCHEDULES.c.id, SCHEDULES.c.organisation_id, SCHEDULES.c.frequency,
-               SCHEDULES.c.minute_of_day, Organisation.name, Organisation.time_zone,
-               Organisation.trust_id)
+               SCHEDULES.c.minute_of_day, SCHEDULES.c.paused_at, Organisation.name,
+               Organisation.time_zone, Organisation.trust_id)
         .join(Organisation, Organisation.id == SCHEDULES.c.organisation_id)
         .where(SCHEDULES.c.frequency != due.OFF, SCHEDULES.c.next_due_at <= now)
         .order_by(SCHEDULES.c.next_due_at, SCHEDULES.c.id)).all()
@@ -124,13 +129,13 @@ class _Context:
     selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
     connections: dict  # organisation id -> its MicrosoftConnection or None
     reviewing: set
-    running: set
+    running: dict  # organisation id -> the kind of run holding its one-sync slot
 
     @classmethod
     def load(cls, rows):
         ids = [row.organisation_id for row in rows]
         if not ids:
-            return cls({}, {}, set(), set())
+            return cls({}, {}, set(), {})
         context = cls(
             selections=saved_selections(ids),
             connections=connections_of((row.organisation_id, row.trust_id) for row in rows),
@@ -146,7 +151,11 @@ class _Context:
         for organisation_id in sorted(self.running):
             lifecycle.sweep_stale_runs(organisation_id)
             if queries.active_run(organisation_id) is None:
-                self.running.discard(organisation_id)
+                self.running.pop(organisation_id)
+
+    def briefly_busy(self):
+        return {organisation_id for organisation_id, kind in self.running.items()
+                if kind in (m.KIND_PERSON, m.KIND_UNDO)}
 
     def connection_for(self, row):
         return self.connections.get(row.organisation_id)
@@ -155,7 +164,8 @@ class _Context:
         """Why this claimed school gets no run now, or None to queue one."""
         reason = services.paused_reason(self.connection_for(row),
                                         bool(self.selections[row.organisation_id].synced),
-                                        row.organisation_id in self.reviewing)
+                                        row.organisation_id in self.reviewing,
+                                        paused_by_undo=row.paused_at is not None)
         if reason is None and row.organisation_id in self.running:
             return services.RUNNING
         return reason

@@ -66,7 +66,7 @@ def school_rows(user_id, now, only=None):
         select(Organisation.id, Organisation.name, Organisation.time_zone, Organisation.trust_id,
                Trust.name.label("trust_name"),
                func.coalesce(SyncSchedule.frequency, due.OFF).label("frequency"),
-               SyncSchedule.minute_of_day, SyncSchedule.next_due_at,
+               SyncSchedule.minute_of_day, SyncSchedule.next_due_at, SyncSchedule.paused_at,
                no_recent_success(now).label("stale"))
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
         .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)

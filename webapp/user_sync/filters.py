@@ -28,9 +28,11 @@ def register(blueprint):
                            "counts_text": counts_text, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
                            "fields_text": reasons.changed_fields_text,
-                           "started_by": history.started_by_text}.items():
+                           "started_by": history.started_by_text,
+                           "run_title": reasons.run_title}.items():
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
+    blueprint.add_app_template_global(history.undo_refusal, "undo_refusal")
     blueprint.add_app_template_global(page_path, "page_path")
     blueprint.add_app_template_filter(reasons.activity, "activity")
     blueprint.add_app_template_filter(reasons.progress_label, "progress_label")

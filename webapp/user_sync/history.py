@@ -1,10 +1,17 @@
 """Sync history: a run's changes and skips, filtered by action and paged."""
+import csv
+import io
+
+from flask import g
 from sqlalchemy import func, select
 
+from webapp.csv_safety import safe_cell
 from webapp.extensions import db
 from webapp.listing import Page, page_within
 from webapp.request_input import page_number
-from webapp.user_sync import models as m
+from webapp.user_sync import models as m, reasons
+from webapp.user_sync.engine import undo, undo_plan
+from webapp.user_sync.engine.prior import prior_values
 from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 
 PER_PAGE = 100
@@ -23,11 +30,21 @@ def recent_runs(organisation_id, trigger="", limit=200):
 
 
 def started_by_text(run):
-    """'Automatic', or who pressed the button: 'Sync now by Jo Bloggs'."""
+    """'Automatic', or who pressed the button: 'Sync now by Jo Bloggs', 'Undo of the sync of
+    3 Dec 2026, 14:38 GMT, by Jo Bloggs'."""
     if run.is_automatic:
         return "Automatic"
+    if run.kind == m.KIND_UNDO:
+        return undo.title(run, g.get("organisation"))
     who = run.started_by.name_or_email if run.started_by else "a deleted account"
+    if run.kind == m.KIND_PERSON:
+        return f"Sync this person now by {who}, for {run.subject}"
     return f"{'Preview' if run.kind == m.KIND_PREVIEW else 'Sync now'} by {who}"
+
+
+def undo_refusal(run):
+    """None when the run page may offer Undo this sync, else the reason it cannot."""
+    return undo_plan.refusal(run)
 
 
 def run_changes(run, action="", page=1, per_page=PER_PAGE):
@@ -55,3 +72,33 @@ def detail_context(run, args):
     action = args.get("action", "")
     return {"changes": run_changes(run, action, page_number(args)),
             "action": action, "actions": ACTIONS}
+
+
+CHANGES_CSV_HEADER = ("what", "reason", "email", "display_name", "job_title", "department",
+                      "fields_changed", "microsoft_id", "status_before", "email_before",
+                      "display_name_before", "job_title_before", "department_before")
+
+
+def changes_csv_rows(run):
+    """A run's change log as CSV text: each change, and the person's values just before it
+    (from the run's before values; empty for someone the run added)."""
+    priors = prior_values(run.id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CHANGES_CSV_HEADER)
+    stmt = select(m.SyncChange).where(m.SyncChange.run_id == run.id,
+                                      m.SyncChange.action.not_in(HIDDEN_ACTIONS))
+    for change in db.session.scalars(stmt.order_by(m.SyncChange.id)):
+        before = priors.get(change.synced_person_id)
+        writer.writerow([safe_cell(v) for v in (
+            reasons.action_label(change.action), reasons.reason_text(change.reason, change.detail)
+            if change.reason else "", change.email, change.display_name, change.job_title,
+            change.department, change.detail if change.action in (m.UPDATE, m.REINSTATE) else "",
+            change.microsoft_id, *_before_cells(before))])
+    return buffer.getvalue()
+
+
+def _before_cells(before):
+    if before is None:
+        return ("", "", "", "", "")
+    return (before.status, before.email, before.display_name, before.job_title, before.department)

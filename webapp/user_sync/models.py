@@ -7,6 +7,11 @@ QUEUED, RUNNING = "queued", "running"
 NEEDS_REVIEW, COMPLETE, FAILED, CANCELLED = "needs_review", "complete", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
 KIND_SYNC, KIND_PREVIEW = "sync", "preview"
+# Sync this person now (engine.one_person) and Undo this sync (engine.undo): runs of their own,
+# holding the same one-sync slot, with their own change log.
+KIND_PERSON, KIND_UNDO = "person", "undo"
+# Kinds that write to the people tables (a preview never does).
+CHANGING_KINDS = (KIND_SYNC, KIND_PERSON, KIND_UNDO)
 # Who started a run: an admin (Sync now / Preview) or the schedule (webapp.schedule.tick).
 TRIGGER_MANUAL, TRIGGER_AUTOMATIC = "manual", "automatic"
 
@@ -20,6 +25,8 @@ LEFT_GROUP, PROTECTED_ADMIN, PROTECTED_CONNECTOR = "left_group", "protected_admi
 EXCLUDED_GROUP = "excluded_group"  # a member of a group whose members are never synced
 INVITED = "invited"  # no userType from Microsoft and an #EXT# sign-in name: counted as a guest
 LIMITED_INFO = "limited_info"  # Microsoft gave only the member's type and id
+UNDONE = "undone"  # added by a sync that an admin undid: suspended, not deleted
+ERASED = "erased"  # erased by the leaver retention rule since: an undo cannot bring them back
 
 
 NAME_LIMIT = 256  # Microsoft's own limit on a user's displayName
@@ -88,9 +95,14 @@ class SyncRun(db.Model):
     reinstated = db.Column(db.Integer, nullable=False, default=0)
     skipped = db.Column(db.Integer, nullable=False, default=0)
     unchanged = db.Column(db.Integer, nullable=False, default=0)
+    # Sync this person now: the email, sign-in name (UPN) or Microsoft id it was asked for.
+    subject = db.Column(db.String(320))
+    # Undo this sync: the run this one undid.
+    undoes_run_id = db.Column(db.Integer, db.ForeignKey("sync_runs.id", ondelete="SET NULL"))
 
     started_by = db.relationship("User", foreign_keys=[started_by_user_id])
     reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_user_id])
+    undone_run = db.relationship("SyncRun", remote_side=[id], foreign_keys=[undoes_run_id])
 
     @property
     def is_automatic(self):
@@ -181,3 +193,37 @@ class SyncChange(db.Model):
     job_title = db.Column(db.String(255))
     department = db.Column(db.String(255))
     detail = db.Column(db.Text)
+
+
+class PriorValues(db.Model):
+    """A synced person as they were just before a run changed them: the "before" half of the
+    run's change log (sync_changes holds the "after"). Written in the run's apply transaction;
+    Undo this sync restores people from it. One row per person the run changed."""
+    __tablename__ = "sync_prior_values"
+    __table_args__ = (db.Index("ix_sync_prior_values_run_person", "run_id", "synced_person_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    run_id = db.Column(db.Integer, db.ForeignKey("sync_runs.id", ondelete="CASCADE"),
+                       nullable=False)
+    synced_person_id = db.Column(db.Integer, nullable=False)
+    microsoft_id = db.Column(db.String(64), nullable=False)
+    membership_id = db.Column(db.Integer)
+    email = db.Column(db.String(320), nullable=False)
+    email_normalised = db.Column(db.String(320), nullable=False)
+    display_name = db.Column(db.String(255), nullable=False)
+    job_title = db.Column(db.String(255))
+    department = db.Column(db.String(255))
+    status = db.Column(db.String(16), nullable=False)
+    in_group = db.Column(db.Boolean, nullable=False)
+    last_seen_at = db.Column(db.DateTime(timezone=True))
+    synced_via = db.Column(db.Text)
+    suspended_reason = db.Column(db.String(32))
+    suspended_at = db.Column(db.DateTime(timezone=True))
+    membership_status = db.Column(db.String(16))
+    # The platform account as it was (a sync copies name, email, title and department to it).
+    user_id = db.Column(db.Integer)
+    user_email = db.Column(db.String(320))
+    user_email_normalised = db.Column(db.String(320))
+    user_display_name = db.Column(db.String(255))
+    user_job_title = db.Column(db.String(255))
+    user_department = db.Column(db.String(255))

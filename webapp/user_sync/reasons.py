@@ -26,6 +26,8 @@ SKIP_REASONS = {
     m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
     m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
                            "suspended.",
+    m.UNDONE: "Added by a sync that an admin undid: suspended, not deleted.",
+    m.ERASED: "Erased by the leaver retention rule since, so the undo cannot bring them back.",
 }
 ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
                  m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}
@@ -36,10 +38,26 @@ FIELD_LABELS = {"email": "email", "display_name": "name", "job_title": "job titl
                 "department": "department"}
 
 
+OUTCOMES_OF_KIND = {
+    m.KIND_PERSON: {m.RUNNING: "Syncing one person", m.COMPLETE: "Person synced",
+                    m.FAILED: "Sync this person now failed"},
+    m.KIND_UNDO: {m.RUNNING: "Undoing the sync", m.COMPLETE: "Sync undone",
+                  m.FAILED: "Undo failed"},
+}
+TITLES = {m.KIND_SYNC: "Sync", m.KIND_PREVIEW: "Preview of changes",
+          m.KIND_PERSON: "Sync this person now", m.KIND_UNDO: "Undo of a sync"}
+
+
+def run_title(run):
+    return TITLES.get(run.kind, "Sync")
+
+
 def outcome(run):
     """The one phrase that says how a run ended (or where it is)."""
     if run is None:
         return "Never synced"
+    if run.status in OUTCOMES_OF_KIND.get(run.kind, {}):
+        return OUTCOMES_OF_KIND[run.kind][run.status]
     preview = run.kind == m.KIND_PREVIEW
     return {
         m.QUEUED: "Waiting for a worker",

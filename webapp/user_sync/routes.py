@@ -1,7 +1,7 @@
 """Manage user sync: Sync now, progress, review, the synced people, history, and 'why not?'."""
 from types import SimpleNamespace
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp import audit
@@ -9,17 +9,15 @@ from webapp.audit import actions
 from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.context import admin_required
 from webapp.request_input import page_number
 from webapp.schedule import services as schedule
 from webapp.search import search_from
 from webapp.security import safe_next_url
-from webapp.user_sync import explain as why, filters, history, people, summary
+from webapp.user_sync import explain as why, history, people, summary
+from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import lifecycle, queries
 from webapp.user_sync.settings import InvalidSettings, save_settings, settings_for
-
-bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))
-filters.register(bp)
 
 
 def people_args():
@@ -181,6 +179,15 @@ def run_detail(sync_run_id):
     run = queries.get_run(g.organisation, sync_run_id)
     return render_template("user_sync/run.html", run=run,
                            **history.detail_context(run, request.args))
+
+
+@bp.route("/runs/<int:sync_run_id>/changes.csv")
+@admin_required
+def run_changes_csv(sync_run_id):
+    run = queries.get_run(g.organisation, sync_run_id)
+    audit.record(actions.CSV_EXPORTED, g.organisation.id,
+                 after={"export": "changes of a sync run", "run": run.id}, commit=True)
+    return csv_download([history.changes_csv_rows(run)], f"sync-{run.id}-changes", g.organisation)
 
 
 @bp.route("/people/<int:person_id>/exclude", methods=["POST"])

@@ -52,7 +52,8 @@ def for_organisation(organisation):
     selection = saved_selection(organisation)
     return Summary(connection=connection, selection=selection,
                    state=connection_state(connection, selection),
-                   latest=queries.latest_run(organisation.id, kinds=("sync", "preview")),
+                   # An undo shows here too: its outcome says automatic sync is paused.
+                   latest=queries.latest_run(organisation.id, kinds=("sync", "preview", "undo")),
                    active=queries.active_run(organisation.id),
                    review=queries.pending_review(organisation.id))
 

@@ -8,4 +8,7 @@
     diff       the rules: one person's fate, and a whole Plan (pure, no database)
     apply      writing a Plan in one transaction; store: the bulk reads and writes it uses
     record     a run's changes as history rows, and a reviewed run's plan read back
+    prior      the before half of a run's change log: each person just before the run wrote
+    one_person Sync this person now (person_lookup: the Graph reads; person_words: its words)
+    undo       Undo this sync (undo_plan: may this run be undone, and what it would do)
 """

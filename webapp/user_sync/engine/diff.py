@@ -228,6 +228,14 @@ def plan_changes(fetched, existing, protected, include_guests=False, memberships
     return plan
 
 
+def plan_of_one(decision, row):
+    """One person's decision as a Plan, placed exactly as plan_changes places each person
+    (Sync this person now applies it with the sync's own apply_plan)."""
+    plan = Plan()
+    _place(plan, decision, row)
+    return plan
+
+
 def _place(plan, decision, row):
     action, person, reason, changed, scope = decision
     row_id = row.id if row is not None else None

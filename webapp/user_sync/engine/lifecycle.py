@@ -25,6 +25,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.redis_conn import enqueue
+from webapp.schedule.pause import resume as resume_automatic_sync
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
 from webapp.user_sync.engine.queries import active_run, get_run
@@ -69,6 +70,9 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
     audit.record(actions.PREVIEW_STARTED if kind == m.KIND_PREVIEW else actions.SYNC_STARTED,
                  organisation.id, actor=user, after={"group": columns["group_name"]})
     try:
+        db.session.flush()  # the one-sync slot decides here, before anything else is read
+        if kind == m.KIND_SYNC and trigger == m.TRIGGER_MANUAL:
+            resume_automatic_sync(organisation.id, user)  # paused by an undo: Sync now ends that
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

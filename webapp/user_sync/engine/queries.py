@@ -11,12 +11,13 @@ def active_run(organisation_id):
 
 
 def active_slots(organisation_ids):
-    """Which of these organisations have a run queued or running (one query)."""
+    """{organisation id: the kind of its run} of these organisations that have a run queued or
+    running (one query)."""
     ids = list(organisation_ids)
     if not ids:
-        return set()
-    return set(db.session.scalars(select(m.SyncRun.active_slot).where(
-        m.SyncRun.active_slot.in_(ids))))
+        return {}
+    return dict(db.session.execute(select(m.SyncRun.active_slot, m.SyncRun.kind).where(
+        m.SyncRun.active_slot.in_(ids))).all())
 
 
 def latest_run(organisation_id, kinds=(m.KIND_SYNC,)):

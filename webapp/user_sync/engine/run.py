@@ -23,10 +23,11 @@ from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
-from webapp.user_sync.engine.apply import apply_plan, resolve_accounts
+from webapp.user_sync.engine.apply import resolve_accounts
 from webapp.user_sync.engine.diff import needs_review, plan_changes
 from webapp.user_sync.engine.fetch import GroupFetchFailed, fetch_selection
 from webapp.user_sync.engine.liveness import liveness
+from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import load_plan, record_changes
 from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection
@@ -37,21 +38,35 @@ from webapp.user_sync.settings import settings_for
 log = logging.getLogger(__name__)
 
 
+WHAT_STOPPED = {m.KIND_PERSON: "sync of one person", m.KIND_UNDO: "undo"}
+
+
 class SyncFailed(Exception):
     """str() is the reason shown after "Sync failed": plain words and what to do next."""
 
 
 def run_sync(run_id):
     """Runs one queued run to its outcome. Never raises for a sync problem: it records it."""
+    return run_to_outcome(run_id, _sync)
+
+
+def _sync(run):
+    if run.approved:
+        _apply_reviewed(run)
+    else:
+        _fetch_and_decide(run)
+
+
+def run_to_outcome(run_id, work):
+    """The life every run's job shares (a sync, Sync this person now, an undo): claim the queued
+    run, keep its liveness key fresh while work(run) runs, and record a SyncFailed or any other
+    error as the run's failure, with everything work wrote rolled back."""
     if not lifecycle.mark_running(run_id, os.getpid()):
         return None  # already taken, cancelled or failed by a sweep
     run = db.session.get(m.SyncRun, run_id)
     try:
         with liveness(run_id):
-            if run.approved:
-                _apply_reviewed(run)
-            else:
-                _fetch_and_decide(run)
+            work(run)
     except SyncFailed as failure:
         db.session.rollback()
         lifecycle.finish_run(run_id, m.FAILED, reason=f"{failure} {lifecycle.NOTHING_CHANGED}")
@@ -59,17 +74,24 @@ def run_sync(run_id):
         db.session.rollback()
         log.exception("sync run %s stopped by an unexpected error", run_id)
         lifecycle.finish_run(run_id, m.FAILED, reason=(
-            f"An unexpected error stopped the sync (reference: run {run_id}). "
+            f"An unexpected error stopped the {WHAT_STOPPED.get(run.kind, 'sync')} "
+            f"(reference: run {run_id}). "
             f"{lifecycle.NOTHING_CHANGED} Try again; if it happens again, contact support."))
     db.session.expire_all()
     return db.session.get(m.SyncRun, run_id)
 
 
-def _fetch_and_decide(run):
+def connected(run):
+    """(organisation, its Microsoft connection), or SyncFailed saying to connect."""
     organisation = db.session.get(Organisation, run.organisation_id)
     connection = connection_for_organisation(organisation)
     if connection is None:
         raise SyncFailed("This organisation is not connected to Microsoft. Connect in Import settings.")
+    return organisation, connection
+
+
+def _fetch_and_decide(run):
+    organisation, connection = connected(run)
     selection = selection_of(run)
     fetched = fetch_everyone(run, connection, selection)
     lifecycle.report_progress(run.id, "Comparing with the people already synced",
@@ -99,13 +121,15 @@ def selection_of(run):
     return Selection((ChosenGroup(run.group_id, run.group_name, SYNC),))
 
 
-def sync_graph_client(connection, token_provider=None):
-    """Graph client for a long fetch: configured patience, and one token reused until refused."""
+def sync_graph_client(connection, token_provider=None, max_attempts=None, max_total_wait=None):
+    """Graph client for a run: configured patience (a long fetch's, unless a quick run asks for
+    less), and one token reused until refused."""
     config = current_app.config
-    client = graph_client_for(connection, max_attempts=config["GRAPH_MAX_ATTEMPTS"],
-                              max_total_wait=config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
-                              base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"],
-                              max_backoff=config["GRAPH_MAX_BACKOFF_SECONDS"])
+    client = graph_client_for(
+        connection, max_attempts=max_attempts or config["GRAPH_MAX_ATTEMPTS"],
+        max_total_wait=max_total_wait or config["GRAPH_MAX_TOTAL_WAIT_SECONDS"],
+        base_backoff=config["GRAPH_BASE_BACKOFF_SECONDS"],
+        max_backoff=config["GRAPH_MAX_BACKOFF_SECONDS"])
     client.token_provider = token_provider or reuse_until_refused(client.token_provider)
     return client
 
@@ -180,7 +204,8 @@ def _apply_and_finish(run, plan, tenant_id):
     previous = last_complete_run(run.organisation_id, before_id=run.id)
     previous_at = previous.finished_at if previous is not None else None
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow(), previous_at, tenant_id)
+        apply_with_prior_values(run.id, run.organisation_id, plan, utcnow(), previous_at,
+                                tenant_id)
     record_changes(run.id, plan)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)
@@ -194,7 +219,7 @@ def _apply_reviewed(run):
         db.session.rollback()
         return
     if plan.has_changes:
-        apply_plan(run.organisation_id, plan, utcnow(),
-                   tenant_id=connection.tenant_id if connection else None)
+        apply_with_prior_values(run.id, run.organisation_id, plan, utcnow(),
+                                tenant_id=connection.tenant_id if connection else None)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)

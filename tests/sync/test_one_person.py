@@ -1,0 +1,196 @@
+"""Sync this person now: one person read from the simulator, decided by diff.decide, applied
+alone. The rest of the school is compared before and after; a Microsoft error, throttling, a
+reconnect-needed connection or a running sync change nothing and say why."""
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from harness.factory import csrf_token_from
+from tests.microsoft_flow import demo
+from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
+from tests.selection_helpers import choose
+from tests.sync.people_state import school_state
+from tests.sync_helpers import NORTHFIELD, changes, person, sync_in_process
+from webapp.audit import actions
+from webapp.audit.models import AuditEntry
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.microsoft.models import RECONNECT_NEEDED
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.one_person import run_person_sync, start_person_sync
+
+JOINER_UPN = f"new.joiner@{demo.TENANT_DOMAIN}"
+USERS, NORTH, _, _, _ = demo.demo_users()
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def synced(school):
+    """The school after its first full sync, with a joiner now in Northfield Staff and two
+    other changes in Microsoft that only a full sync may pick up."""
+    first = sync_in_process(school)
+    assert first.status == m.COMPLETE, first.reason
+    control = school.sim.control
+    school.joiner = control.create_user(userPrincipalName=JOINER_UPN, displayName="New Joiner",
+                                        mail=JOINER_UPN, jobTitle="Teacher")
+    control.add_member(NORTHFIELD, school.joiner)
+    school.renamed, school.leaver = NORTH[5], NORTH[6]
+    control.update_user(school.renamed, displayName="Renamed In Microsoft")
+    assert control.remove_member(NORTHFIELD, school.leaver)
+    return school
+
+
+def sync_one(school, asked):
+    run = start_person_sync(school.org, school.admin, asked)
+    return run_person_sync(run.id)
+
+
+@pytest.mark.both_databases
+def test_a_new_joiner_typed_by_email_is_added_and_nobody_else_changes(synced):
+    before = school_state(synced.org)
+    run = sync_one(synced, JOINER_UPN)
+    assert run.status == m.COMPLETE, run.reason
+    assert run.reason == "Added New Joiner, synced through Northfield Staff."
+    assert (run.added, run.suspended, run.updated) == (1, 0, 0)
+    joiner = person(synced.org, synced.joiner)
+    assert (joiner.status, joiner.email, joiner.synced_via) == ("active", JOINER_UPN,
+                                                                "Northfield Staff")
+    after = school_state(synced.org, leaving_out={synced.joiner})
+    assert after == before  # the renamed person and the leaver wait for the next full sync
+    [change] = changes(run)
+    assert (change.action, change.microsoft_id) == (m.ADD, synced.joiner)
+
+
+@pytest.mark.both_databases
+def test_a_leaver_is_suspended_alone_with_the_reason_and_their_before_values(synced):
+    before = school_state(synced.org, leaving_out={synced.leaver})
+    run = sync_one(synced, synced.leaver)  # from their row: by Microsoft id
+    assert run.status == m.COMPLETE, run.reason
+    assert run.reason.startswith("Suspended ") and "not in the group “Northfield Staff”" in run.reason
+    leaver = person(synced.org, synced.leaver)
+    assert (leaver.status, leaver.suspended_reason, leaver.in_group) == ("suspended",
+                                                                         m.LEFT_GROUP, False)
+    assert school_state(synced.org, leaving_out={synced.leaver}) == before
+    [prior] = db.session.scalars(select(m.PriorValues).where(m.PriorValues.run_id == run.id)).all()
+    assert (prior.synced_person_id, prior.status, prior.membership_status, prior.in_group) == (
+        leaver.id, "active", "active", True)
+
+
+def test_someone_in_an_excluded_group_is_not_added_and_the_answer_names_the_group(synced):
+    pupils = synced.sim.control.create_group("All Pupils", members=[synced.joiner])
+    choose(synced, synced=[NORTHFIELD], excluded=[pupils])
+    before = school_state(synced.org)
+    run = sync_one(synced, JOINER_UPN)
+    assert run.status == m.COMPLETE, run.reason
+    assert run.reason == "Not added: In “All Pupils”, a group whose members are never synced."
+    assert person(synced.org, synced.joiner) is None
+    assert school_state(synced.org) == before
+    [skip] = changes(run)
+    assert (skip.action, skip.reason, skip.detail) == (m.SKIP, m.EXCLUDED_GROUP, "All Pupils")
+
+
+def test_an_update_and_nothing_to_change_are_said_in_words(synced):
+    run = sync_one(synced, synced.renamed)
+    assert run.reason.startswith("Updated Renamed In Microsoft: name now match")
+    assert person(synced.org, synced.renamed).display_name == "Renamed In Microsoft"
+    again = sync_one(synced, synced.renamed)
+    assert again.reason == "Nothing to change: Renamed In Microsoft is synced and already matches Microsoft."
+
+
+def test_someone_nobody_knows_changes_nothing_and_says_so(synced):
+    before = school_state(synced.org)
+    run = sync_one(synced, f"nobody@{demo.TENANT_DOMAIN}")
+    assert run.status == m.COMPLETE and "Nobody in your Microsoft tenant" in run.reason
+    assert school_state(synced.org) == before
+
+
+@pytest.mark.parametrize("fault", [{"error_status": 503, "error_count": 100},
+                                   {"throttle_count": 100, "retry_after": "0.01"}],
+                         ids=["microsoft-unavailable", "throttled"])
+def test_a_microsoft_error_or_throttling_changes_nothing_and_says_why(synced, fault):
+    before = school_state(synced.org)
+    synced.sim.control.set_faults(**fault)
+    run = sync_one(synced, JOINER_UPN)
+    synced.sim.control.clear_faults()
+    assert run.status == m.FAILED
+    assert "Microsoft was busy or unavailable for too long" in run.reason
+    assert run.reason.endswith("Nothing was changed.")
+    assert school_state(synced.org) == before
+    assert changes(run) == []
+
+
+def test_a_connection_that_needs_reconnecting_changes_nothing_and_says_so(synced):
+    queued = start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    synced.connection.status = RECONNECT_NEEDED  # Microsoft refused the saved sign-in meanwhile
+    synced.connection.status_reason = "Microsoft no longer accepts the saved sign-in."
+    db.session.commit()
+    before = school_state(synced.org)
+    run = run_person_sync(queued.id)
+    assert run.status == m.FAILED and "Reconnect to Microsoft in Import settings" in run.reason
+    assert run.reason.endswith("Nothing was changed.") and school_state(synced.org) == before
+    with pytest.raises(ServiceError, match="reconnect"):  # and now it is refused at once
+        start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    assert db.session.scalar(select(m.SyncRun).where(m.SyncRun.kind == m.KIND_PERSON,
+                                                     m.SyncRun.id != queued.id)) is None
+
+
+def test_while_a_full_sync_runs_it_says_so_and_does_nothing(synced):
+    running, started = lifecycle.start_run(synced.org, synced.admin)
+    assert started
+    before = school_state(synced.org)
+    with pytest.raises(ServiceError, match="A sync is running for this school"):
+        start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    assert school_state(synced.org) == before
+    assert db.session.scalar(select(m.SyncRun).where(m.SyncRun.kind == m.KIND_PERSON)) is None
+
+
+def test_it_is_audited_with_before_and_after(synced):
+    run = sync_one(synced, synced.leaver)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == actions.PERSON_SYNCED))
+    assert entry.actor_user_id == synced.admin.id and entry.subject_label == synced.leaver
+    before, after = json.loads(entry.before), json.loads(entry.after)
+    assert (before["status"], after["status"], after["outcome"]) == ("active", "suspended",
+                                                                     run.reason)
+
+
+def test_the_button_answers_through_htmx_and_the_result_polls_until_done(synced, app):
+    client, org = synced.client, synced.org
+    page = client.get(f"/o/{org.id}/settings/user-sync/why?q={JOINER_UPN}")
+    assert "Sync this person now" in page.text
+    response = client.post(f"/o/{org.id}/settings/user-sync/person-sync", headers=HTMX, data={
+        "csrf_token": csrf_token_from(page.text), "person": JOINER_UPN})
+    assert response.status_code == 200 and "hx-trigger=\"load delay:1s\"" in response.text
+    run = db.session.scalar(select(m.SyncRun).where(m.SyncRun.kind == m.KIND_PERSON))
+    run_person_sync(run.id)
+    status = client.get(f"/o/{org.id}/settings/user-sync/person-sync/{run.id}", headers=HTMX)
+    assert "Added New Joiner" in status.text and status.headers["HX-Trigger"] == "sync-finished"
+    refused = client.post(f"/o/{org.id}/settings/user-sync/person-sync", headers=HTMX, data={
+        "csrf_token": csrf_token_from(page.text), "person": "not an address"})
+    assert refused.status_code == 200 and "email address or sign-in name" in refused.text
+    plain = client.post(f"/o/{org.id}/settings/user-sync/person-sync", data={
+        "csrf_token": csrf_token_from(page.text), "person": "not an address", "q": JOINER_UPN})
+    assert plain.status_code == 303 and plain.location.endswith(f"/why?q={JOINER_UPN}")
+    again = client.get(plain.location)
+    assert "email address or sign-in name" in again.text and f'value="{JOINER_UPN}"' in again.text
+
+
+def test_a_due_school_busy_with_one_person_stays_due_and_the_next_tick_syncs_it(synced, app):
+    save_schedule(synced, "daily", "02:00")
+    run = start_person_sync(synced.org, synced.admin, JOINER_UPN)  # holds the slot
+    due = due_moment(synced.org)
+    assert "Sync this person now or an undo is running" in run_tick(app, due)
+    assert schedule_of(synced.org).next_due_at.replace(tzinfo=due.tzinfo) < due  # still due
+    run_person_sync(run.id)
+    assert "queued an automatic sync" in run_tick(app, due + timedelta(minutes=1))
+
+
+def test_a_chosen_group_deleted_in_microsoft_fails_rather_than_suspending(synced):
+    before = school_state(synced.org)
+    synced.sim.control.delete_group(NORTHFIELD)
+    run = sync_one(synced, NORTH[3])  # would look like a leaver without the check
+    assert run.status == m.FAILED
+    assert "“Northfield Staff” no longer exists in Microsoft" in run.reason
+    assert school_state(synced.org) == before

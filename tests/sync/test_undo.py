@@ -1,0 +1,220 @@
+"""Undo this sync: the preview, the undo run, and what it restores, refuses and pauses.
+
+The main case is the one the feature exists for: a sync that suspended 40% of the school (after
+an admin pressed Apply removals in a hurry) is undone, and the people CSV is the same as before
+that sync, byte for byte, but for the times.
+"""
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from harness.factory import csrf_token_from
+from tests.microsoft_flow import demo
+from tests.privacy.erasure_helpers import erase_due
+from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
+from tests.sync_helpers import NORTHFIELD, changes, person, people, sync_in_process
+from webapp.audit import actions
+from webapp.audit.models import AuditEntry
+from webapp.clock import frozen_at, utcnow
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.orgs.models import Membership
+from webapp.privacy.retention import save_retention
+from webapp.user_sync import models as m, people as people_module
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
+from webapp.user_sync.engine.undo import run_undo, start_undo
+from webapp.user_sync.engine.undo_plan import UNDO_DAYS, refusal
+
+_, NORTH, _, _, _ = demo.demo_users()
+DIRECT = [i for i in NORTH if i not in (*demo.DUPLICATE_MAIL_IDS, demo.GUEST_ID, demo.DISABLED_ID)]
+
+
+def url(school, path=""):
+    return f"/o/{school.org.id}/settings/user-sync/{path}"
+
+
+def people_csv(school):
+    """The people table as the admin downloads it, with the times (last_seen) left out."""
+    response = school.client.get(url(school, "people.csv"))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    seen = rows[0].index("last_seen")
+    return [row[:seen] + row[seen + 1:] for row in rows]
+
+
+def apply_after_review(school):
+    """Sync now stops for review (too many removals); Apply removals; the run completes."""
+    run = sync_in_process(school)
+    assert run.status == m.NEEDS_REVIEW, run.reason
+    lifecycle.approve_review(school.org, run.id, school.admin)
+    applied = run_sync(run.id)
+    assert applied.status == m.COMPLETE, applied.reason
+    return applied
+
+
+def undo(school, run):
+    """Undo this sync as the admin does it: the preview page, then Confirm undo."""
+    preview = school.client.get(url(school, f"runs/{run.id}/undo"))
+    assert preview.status_code == 200
+    response = school.client.post(url(school, f"runs/{run.id}/undo"),
+                                  data={"csrf_token": csrf_token_from(preview.text)})
+    assert response.status_code == 303, response.text
+    undo_run = db.session.scalar(select(m.SyncRun).where(m.SyncRun.undoes_run_id == run.id))
+    assert response.location.endswith(f"/runs/{undo_run.id}")
+    return run_undo(undo_run.id), preview.text
+
+
+@pytest.fixture
+def bad_sync(school):
+    """A synced school; then someone empties most of Northfield Staff by mistake and renames a
+    teacher, and the admin applies the removals after review."""
+    assert sync_in_process(school).status == m.COMPLETE
+    save_schedule(school, "daily", "02:00")
+    school.before = people_csv(school)
+    control = school.sim.control
+    school.removed = DIRECT[:11]  # 11 of 27: 40%
+    for microsoft_id in school.removed:
+        assert control.remove_member(NORTHFIELD, microsoft_id)
+    control.update_user(DIRECT[12], displayName="Wrongly Renamed", jobTitle="Nobody")
+    school.run = apply_after_review(school)
+    assert (school.run.suspended, school.run.updated) == (11, 1)
+    return school
+
+
+@pytest.mark.both_databases
+def test_undoing_a_reviewed_sync_that_suspended_40_percent_restores_the_people_exactly(bad_sync):
+    school = bad_sync
+    assert people_csv(school) != school.before
+    undone, preview = undo(school, school.run)
+    assert "Would be reinstated (11)" in preview
+    assert "Would get their earlier name, email, job title or department back (1)" in preview
+    assert undone.status == m.COMPLETE, undone.reason
+    assert (undone.reinstated, undone.updated, undone.suspended) == (11, 1, 0)
+    assert people_csv(school) == school.before
+    memberships = db.session.scalars(select(Membership.status).where(
+        Membership.organisation_id == school.org.id)).all()
+    assert set(memberships) == {"active"}
+    renamed = person(school.org, DIRECT[12])
+    assert renamed.display_name != "Wrongly Renamed"
+    assert db.session.get(Membership, renamed.membership_id).user.display_name == renamed.display_name
+
+
+def test_the_undo_is_a_recorded_run_with_its_change_log_csv_and_audit_entry(bad_sync):
+    school = bad_sync
+    undone, _ = undo(school, school.run)
+    history = school.client.get(url(school, "history")).text
+    assert "Undo of the sync of " in history and ", by IT Sync Admin" in history
+    assert undone.reason.startswith("Undo of the sync of ")
+    assert "11 reinstated, 0 suspended again" in undone.reason
+    reinstated = changes(undone, m.REINSTATE)
+    assert {c.synced_person_id for c in reinstated} == {
+        person(school.org, i).id for i in school.removed}
+    log = school.client.get(url(school, f"runs/{undone.id}/changes.csv"))
+    rows = list(csv.DictReader(io.StringIO(log.text.lstrip("\ufeff"))))
+    assert len(rows) == 12 and {r["status_before"] for r in rows if r["what"] == "Reinstated"} == {
+        "suspended"}
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == actions.SYNC_UNDONE))
+    assert json.loads(entry.before)["run"] == school.run.id
+    assert json.loads(entry.after)["reinstate"] == 11
+    assert json.loads(entry.after)["automatic_sync_paused"] is True
+
+
+@pytest.mark.parametrize("turn_back_on", ["Save schedule", "Sync now"])
+def test_it_pauses_automatic_sync_until_an_admin_turns_it_back_on(bad_sync, app, turn_back_on):
+    school = bad_sync
+    undone, _ = undo(school, school.run)
+    assert "Automatic sync is paused for this school" in undone.reason
+    assert schedule_of(school.org).paused_by_run_id == undone.id
+    page = school.client.get(url(school)).text
+    assert "because a sync was undone" in page  # the Automatic sync card
+    assert "Sync undone" in page and "Automatic sync is paused for this school" in page  # Sync
+    output = run_tick(app, due_moment(school.org))
+    assert "skipped, paused after an admin undid a sync" in output  # no run queued
+    assert db.session.scalar(select(m.SyncRun).where(
+        m.SyncRun.trigger == m.TRIGGER_AUTOMATIC)) is None
+    if turn_back_on == "Save schedule":
+        save_schedule(school, "daily", "02:00")
+    else:
+        page = school.client.get(url(school))
+        school.client.post(url(school, "sync"), data={"csrf_token": csrf_token_from(page.text)})
+    assert schedule_of(school.org).paused_at is None
+    assert "because a sync was undone" not in school.client.get(url(school)).text
+
+
+def test_a_later_sync_that_changed_people_makes_undo_unavailable_with_the_reason(bad_sync):
+    school = bad_sync
+    quiet = sync_in_process(school)  # nothing changed in Microsoft: still undoable
+    assert quiet.status == m.COMPLETE and refusal(school.run) is None
+    school.sim.control.add_member(NORTHFIELD, school.removed[0])  # someone put back
+    assert sync_in_process(school).reinstated == 1
+    page = school.client.get(url(school, f"runs/{school.run.id}")).text
+    assert "is not available: A later sync has changed people since this one" in page
+    preview = school.client.get(url(school, f"runs/{school.run.id}/undo")).text
+    assert "Undo is not available." in preview and "Confirm undo" not in preview
+    with pytest.raises(ServiceError, match="A later sync has changed people"):
+        start_undo(school.org, school.run.id, school.admin)
+
+
+def test_undo_is_offered_for_30_days_and_never_for_an_undo(bad_sync):
+    school = bad_sync
+    with frozen_at(utcnow() + timedelta(days=UNDO_DAYS, minutes=1)):
+        assert "can be undone for 30 days" in refusal(school.run)
+    undone, _ = undo(school, school.run)
+    assert "already been undone" in refusal(school.run)
+    assert "An undo cannot itself be undone" in refusal(undone)
+
+
+def test_people_the_sync_added_are_suspended_and_the_erased_cannot_come_back(school, app):
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    joiner = control.create_user(userPrincipalName=f"joiner@{demo.TENANT_DOMAIN}",
+                                 displayName="Joiner", mail=f"joiner@{demo.TENANT_DOMAIN}")
+    control.add_member(NORTHFIELD, joiner)
+    leaver = DIRECT[0]
+    control.remove_member(NORTHFIELD, leaver)
+    run = sync_in_process(school)
+    assert (run.added, run.suspended) == (1, 1), run.reason
+    save_retention(school.org.id, "days", "7")
+    erase_due(app, (person(school.org, leaver).suspended_at + timedelta(days=8)).isoformat())
+    assert person(school.org, leaver) is None
+
+    preview = school.client.get(url(school, f"runs/{run.id}/undo")).text
+    assert "cannot be restored: erased by the leaver retention rule" in preview
+    assert "Would be suspended (added by this sync) (1)" in preview
+    undone, _ = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    added = person(school.org, joiner)
+    assert (added.status, added.suspended_reason) == ("suspended", m.UNDONE)  # not deleted
+    assert db.session.get(Membership, added.membership_id).status == "suspended"
+    assert "1 could not be restored: erased by the leaver retention rule" in undone.reason
+    assert [c.reason for c in changes(undone, m.SKIP)] == [m.ERASED]
+
+
+@pytest.mark.both_databases
+def test_two_undos_or_an_undo_during_a_sync_are_refused_by_the_one_sync_slot(bad_sync):
+    school = bad_sync
+    first = start_undo(school.org, school.run.id, school.admin)
+    with pytest.raises(ServiceError, match="An undo of a sync is running"):
+        start_undo(school.org, school.run.id, school.admin)
+    running, started = lifecycle.start_run(school.org, school.admin)
+    assert not started and running.id == first.id  # Sync now shows the undo instead
+    run_undo(first.id)
+    with pytest.raises(ServiceError, match="already been undone"):
+        start_undo(school.org, school.run.id, school.admin)
+    assert len(people(school.org, status="active")) == 27
+
+
+def test_someone_excluded_since_the_sync_is_left_as_they_are(bad_sync):
+    school = bad_sync
+    excluded = person(school.org, school.removed[0])
+    people_module.set_excluded(school.org, excluded.id, True)
+    undone, preview = undo(school, school.run)
+    assert "Left as they are (excluded since) (1)" in preview
+    assert undone.reinstated == 10 and "1 excluded since were left as they are" in undone.reason
+    assert person(school.org, school.removed[0]).status == "excluded"
+    assert [c.reason for c in changes(undone, m.SKIP)] == [m.EXCLUDED]

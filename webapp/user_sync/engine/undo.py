@@ -1,0 +1,212 @@
+"""Undo this sync: put everyone a run changed back as they were just before it.
+
+The undo is a run of its own (kind "undo") holding the school's one-sync slot, so two undos, or
+an undo and a sync, never overlap; a quick job does it. Inside ONE transaction it re-checks that
+the run may still be undone, plans it again (engine.undo_plan), records its own before values,
+writes memberships, accounts and people, records its change log, cancels a review waiting on
+the old data, pauses automatic sync (otherwise the next tick would redo the same changes),
+writes the audit entry and the outcome. A failure anywhere rolls all of it back.
+"""
+import uuid
+
+from sqlalchemy import bindparam, update
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.clock import utcnow
+from webapp.dates import format_moment
+from webapp.errors import ServiceError
+from webapp.extensions import db
+from webapp.orgs.models import Organisation
+from webapp.schedule.pause import pause_for_undo
+from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine import undo_plan as plans
+from webapp.user_sync.engine.prior import USER_COLUMNS, record_prior_values
+from webapp.user_sync.engine.queries import get_run
+from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
+from webapp.user_sync.engine.run import SyncFailed, run_to_outcome
+from webapp.user_sync.engine.store import MEMBERSHIPS, PEOPLE, USERS, bulk_insert, set_status
+from webapp.user_sync.people import forget_status_counts
+
+JOB = "jobs.sync.run_undo_job"
+UNDOING = "Undoing the changes"
+RESTORED_COLUMNS = ("email", "email_normalised", "display_name", "job_title", "department",
+                    "status", "in_group", "last_seen_at", "synced_via", "suspended_reason",
+                    "suspended_at")
+
+
+def start_undo(organisation, run_id, user):
+    """Queues the undo of run_id; returns the undo run. ServiceError says why not (nothing queued)."""
+    target = get_run(organisation, run_id)
+    refused = plans.refusal(target)
+    if refused:
+        raise ServiceError(f"{refused} Nothing was changed.")
+    refuse_while_busy(organisation.id)
+    return start_quick_run(m.SyncRun(
+        organisation_id=organisation.id, active_slot=organisation.id, kind=m.KIND_UNDO,
+        trigger=m.TRIGGER_MANUAL, undoes_run_id=target.id, started_by_user_id=user.id,
+        rq_job_id=uuid.uuid4().hex, group_id=target.group_id, group_name=target.group_name,
+        selection=target.selection, phase="Waiting for a worker"), JOB, "the undo")
+
+
+def run_undo(run_id):
+    """The quick job's work; never raises for an undo problem, it records it on the run."""
+    return run_to_outcome(run_id, _undo)
+
+
+def _undo(undo):
+    target = db.session.get(m.SyncRun, undo.undoes_run_id)
+    if target is None:
+        raise SyncFailed("The sync to undo no longer exists.")
+    lifecycle.report_progress(undo.id, UNDOING)
+    refused = plans.refusal(target)
+    if refused:
+        raise SyncFailed(refused)
+    if not lifecycle.claim_for_apply(undo.id):
+        db.session.rollback()
+        return
+    plan, now = plans.plan_undo(target), utcnow()
+    write_undo(undo, plan, now)
+    bulk_insert(m.SyncChange.__table__, change_rows(undo.id, plan))
+    _cancel_waiting_reviews(undo)
+    paused = pause_for_undo(undo.organisation_id, undo.id, now)
+    words = outcome_words(undo, target, plan, paused)
+    audit.record(actions.SYNC_UNDONE, undo.organisation_id, actor=undo.started_by,
+                 before={"run": target.id, **_run_counts(target)},
+                 after={"undo_run": undo.id, **plan.counts(), "automatic_sync_paused": paused})
+    if lifecycle.finish_run(undo.id, m.COMPLETE, reason=words, counts=_undo_counts(plan)):
+        forget_status_counts(undo.organisation_id)
+
+
+def write_undo(undo, plan, now):
+    """The people writes, memberships first (the order every sync writes in)."""
+    writes = [e for e in plan.entries if e.category in plans.WRITES]
+    record_prior_values(undo.id, undo.organisation_id, {e.person_id for e in writes})
+    restoring = [e for e in writes if e.prior is not None and e.category != plans.SUSPEND_ADDED]
+    added = [e for e in writes if e.category == plans.SUSPEND_ADDED]
+    _restore_memberships(restoring, now)
+    set_status(MEMBERSHIPS, [e.current["membership_id"] for e in added
+                             if e.current["membership_id"]], "suspended", now)
+    _restore_accounts(restoring)
+    _restore_people(restoring)
+    set_status(PEOPLE, [e.person_id for e in added], "suspended", now,
+               {"suspended_reason": m.UNDONE, "suspended_at": now})
+
+
+def _restore_memberships(entries, now):
+    changed = [{"_id": e.prior.membership_id, "_status": e.prior.membership_status}
+               for e in entries if e.prior.membership_id and e.prior.membership_status
+               and e.prior.membership_status != e.current["membership_status"]]
+    if changed:
+        db.session.execute(update(MEMBERSHIPS).where(MEMBERSHIPS.c.id == bindparam("_id"))
+                           .values(status=bindparam("_status"), updated_at=now), changed)
+
+
+def _restore_accounts(entries):
+    """The platform account's name, email, title and department, where the run changed them.
+    In user id order, as every sync writes accounts (no deadlock with a school sharing staff)."""
+    changed = sorted((e for e in entries if e.prior.user_id and any(
+        getattr(e.prior, f"user_{c}") != e.current[f"user_{c}"] for c in USER_COLUMNS)),
+        key=lambda e: e.prior.user_id)
+    if changed:
+        db.session.execute(
+            update(USERS).where(USERS.c.id == bindparam("_id"))
+            .values(**{c: bindparam(f"_{c}") for c in USER_COLUMNS}),
+            [{"_id": e.prior.user_id, **{f"_{c}": getattr(e.prior, f"user_{c}")
+                                         for c in USER_COLUMNS}} for e in changed])
+
+
+def _restore_people(entries):
+    if entries:
+        values = {c: bindparam(f"_{c}") for c in RESTORED_COLUMNS}
+        db.session.execute(
+            update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
+            .values(sort_name=bindparam("_sort"), **values),
+            [{"_id": e.person_id, "_sort": m.sort_name(e.prior.display_name, e.prior.email),
+              **{f"_{c}": getattr(e.prior, c) for c in RESTORED_COLUMNS}} for e in entries])
+
+
+ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
+             plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
+             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP}
+
+
+def change_rows(undo_id, plan):
+    """The undo's own change log: what it did to each listed person (in sync_changes' shape)."""
+    rows = []
+    for entry in plan.entries:
+        if entry.category not in ACTION_OF:
+            continue
+        source = entry.prior
+        rows.append({"run_id": undo_id, "action": ACTION_OF[entry.category],
+                     "reason": _reason(entry), "synced_person_id": entry.person_id,
+                     "microsoft_id": (entry.current or {}).get("microsoft_id") or "",
+                     "email": getattr(source, "email", None) or entry.email,
+                     "display_name": getattr(source, "display_name", None) or entry.name,
+                     "job_title": _field(entry, "job_title"),
+                     "department": _field(entry, "department"),
+                     "detail": ",".join(entry.details) or None})
+    return rows
+
+
+def _field(entry, name):
+    if entry.prior is not None:
+        return getattr(entry.prior, name)
+    return (entry.current or {}).get(name)
+
+
+def _reason(entry):
+    return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
+            plans.EXCLUDED_SINCE: m.EXCLUDED,
+            plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None)}.get(entry.category)
+
+
+def _undo_counts(plan):
+    counts = plan.counts()
+    return {"added": 0, "updated": counts[plans.RESTORE_DETAILS],
+            "suspended": counts[plans.SUSPEND_AGAIN] + counts[plans.SUSPEND_ADDED],
+            "reinstated": counts[plans.REINSTATE],
+            "skipped": counts[plans.ERASED] + counts[plans.EXCLUDED_SINCE],
+            "unchanged": counts[plans.QUIET]}
+
+
+def _run_counts(run):
+    return {name: getattr(run, name) for name in ("added", "updated", "suspended", "reinstated")}
+
+
+def _cancel_waiting_reviews(undo):
+    """A review computed from the data being undone would redo it if applied: replaced."""
+    runs = m.SyncRun.__table__
+    db.session.execute(update(runs).where(
+        runs.c.organisation_id == undo.organisation_id, runs.c.status == m.NEEDS_REVIEW)
+        .values(status=m.CANCELLED, finished_at=utcnow(), reason=(
+            f"Replaced by the undo of an earlier sync (run {undo.id}). "
+            f"{lifecycle.NOTHING_CHANGED}")))
+
+
+def title(undo, organisation):
+    """ "Undo of the sync of 3 Dec 2026, 14:38 GMT, by Jo Admin" (history and the run page)."""
+    target = undo.undone_run
+    when = format_moment(target.created_at, organisation) if target is not None else "a sync"
+    who = undo.started_by.name_or_email if undo.started_by else "a deleted account"
+    return f"Undo of the sync of {when}, by {who}"
+
+
+def outcome_words(undo, target, plan, paused):
+    organisation = db.session.get(Organisation, undo.organisation_id)
+    counts = plan.counts()
+    done = [(counts[plans.REINSTATE], "reinstated"),
+            (counts[plans.SUSPEND_AGAIN], "suspended again"),
+            (counts[plans.SUSPEND_ADDED], "added by that sync and now suspended"),
+            (counts[plans.RESTORE_DETAILS], "restored to their earlier name or email")]
+    text = f"{title(undo, organisation)}: " + ", ".join(f"{n:,} {what}" for n, what in done) + "."
+    if counts[plans.ERASED]:
+        text += (f" {counts[plans.ERASED]:,} could not be restored: erased by the leaver "
+                 "retention rule since.")
+    if counts[plans.EXCLUDED_SINCE]:
+        text += f" {counts[plans.EXCLUDED_SINCE]:,} excluded since were left as they are."
+    if paused:
+        text += (" Automatic sync is paused for this school until an admin turns it back on "
+                 "(Save schedule) or presses Sync now.")
+    return text

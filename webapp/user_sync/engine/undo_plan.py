@@ -1,0 +1,178 @@
+"""What Undo this sync would do: whether a run may be undone, and to whom, person by person.
+
+Pure reads, shared by the preview page (a GET that writes nothing) and the undo job, which
+computes it again inside its transaction. Each person the run changed is compared with the
+values the run's change log recorded from just before it (engine.prior):
+- suspended by the run                -> reinstated;
+- reinstated by the run               -> suspended again;
+- added by the run                    -> suspended (never deleted: their history stays);
+- name, email, title or department    -> restored to the earlier values;
+- in-group flag, Synced through, Last seen only -> restored, not listed;
+- erased by leaver retention since    -> cannot be restored (listed, with the reason);
+- excluded by an admin since          -> left as they are (a sync never touches them either).
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import exists, select
+
+from webapp.clock import as_utc, utcnow
+from webapp.extensions import db
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
+from webapp.user_sync.engine.record import PRESENCE, VIA
+from webapp.user_sync.engine.store import PEOPLE, one_of, parts
+
+UNDO_DAYS = 30
+ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
+WRITING_ACTIONS = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND, PRESENCE, VIA)
+DETAILS = ("email", "display_name", "job_title", "department")
+# Entry categories: listed on the preview in this order.
+REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
+    "reinstate", "suspend_again", "suspend_added", "restore_details")
+ERASED, EXCLUDED_SINCE, QUIET = "erased", "excluded_since", "quiet"
+LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE)
+WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
+
+
+@dataclass
+class UndoEntry:
+    category: str
+    name: str
+    email: str
+    person_id: int = None
+    prior: object = None     # the PriorValues row the person is restored to
+    current: dict = None     # the person as they are now (prior.current_values)
+    details: tuple = ()      # which of DETAILS go back to their earlier value
+
+
+@dataclass
+class UndoPlan:
+    run: object
+    entries: list = field(default_factory=list)
+
+    def of(self, category):
+        return [e for e in self.entries if e.category == category]
+
+    def counts(self):
+        counted = dict.fromkeys(LISTED + (QUIET,), 0)
+        for entry in self.entries:
+            counted[entry.category] += 1
+        return counted
+
+    @property
+    def has_writes(self):
+        return any(e.category in WRITES for e in self.entries)
+
+
+def refusal(run, now=None):
+    """Why this run cannot be undone (a sentence for the admin), or None if it can."""
+    now = now or utcnow()
+    if run.kind == m.KIND_UNDO:
+        return ("An undo cannot itself be undone. Press Sync now to bring everyone back in line "
+                "with Microsoft.")
+    if run.kind not in m.CHANGING_KINDS:
+        return "A preview changes nobody, so there is nothing to undo."
+    if run.status == m.NEEDS_REVIEW:
+        return "This sync is waiting for review and has changed nobody yet: choose Cancel instead."
+    if run.status != m.COMPLETE or run.finished_at is None:
+        return "Only a sync that finished can be undone; this one changed nobody."
+    if not (run.added or run.updated or run.suspended or run.reinstated):
+        return "This sync changed nobody, so there is nothing to undo."
+    if as_utc(run.finished_at) < now - timedelta(days=UNDO_DAYS):
+        return (f"A sync can be undone for {UNDO_DAYS} days after it finished; this one is "
+                "older. Fix the groups in Microsoft, then press Sync now.")
+    later = later_changing_run(run)
+    if later is not None and later.undoes_run_id == run.id:
+        return "This sync has already been undone (see Sync history)."
+    if later is not None:
+        return ("A later sync has changed people since this one (see Sync history), so this one "
+                "can no longer be undone exactly. Only the school's most recent sync that "
+                "changed anyone can be undone.")
+    if _needs_prior_values(run) and not has_prior_values(run.id):
+        return ("This sync ran before Undo was available: its change log does not hold the "
+                "earlier values to restore.")
+    return None
+
+
+def later_changing_run(run):
+    """The first run of the school that finished after this one and wrote to anyone."""
+    runs = m.SyncRun
+    wrote = exists().where(m.SyncChange.run_id == runs.id,
+                           m.SyncChange.action.in_(WRITING_ACTIONS))
+    return db.session.scalar(select(runs).where(
+        runs.organisation_id == run.organisation_id, runs.id != run.id,
+        runs.kind.in_(m.CHANGING_KINDS), runs.status == m.COMPLETE,
+        runs.finished_at > run.finished_at, wrote).order_by(runs.finished_at).limit(1))
+
+
+def _needs_prior_values(run):
+    return db.session.scalar(select(m.SyncChange.id).where(
+        m.SyncChange.run_id == run.id, m.SyncChange.action.in_(WRITING_ACTIONS),
+        m.SyncChange.synced_person_id.isnot(None)).limit(1)) is not None
+
+
+def plan_undo(run):
+    """The UndoPlan of a run that refusal() allows."""
+    changes = _changes_by_person(run.id)
+    priors = prior_values(run.id)
+    added_ids = _ids_by_microsoft_id(run.organisation_id, [
+        key for key, actions in changes.items() if isinstance(key, str)])
+    person_ids = set(priors) | set(added_ids.values()) | {
+        key for key in changes if isinstance(key, int)}
+    now_rows = {row["synced_person_id"]: row
+                for row in current_values(run.organisation_id, person_ids)}
+    plan = UndoPlan(run)
+    for key, change in changes.items():
+        person_id = added_ids.get(key) if isinstance(key, str) else key
+        plan.entries.append(_entry(change, priors.get(person_id), now_rows.get(person_id),
+                                   person_id))
+    plan.entries.sort(key=lambda e: (LISTED + (QUIET,)).index(e.category))
+    return plan
+
+
+def _changes_by_person(run_id):
+    """{synced person id, or Microsoft id for someone the run created: their change row},
+    keeping the most telling action (an add or status change over a flag change)."""
+    rank = {m.ADD: 0, m.SUSPEND: 1, m.REINSTATE: 1, m.UPDATE: 2, PRESENCE: 3, VIA: 3}
+    found = defaultdict(list)
+    for change in db.session.scalars(select(m.SyncChange).where(
+            m.SyncChange.run_id == run_id, m.SyncChange.action.in_(WRITING_ACTIONS))):
+        key = change.synced_person_id if change.synced_person_id is not None \
+            else change.microsoft_id
+        found[key].append(change)
+    return {key: min(rows, key=lambda c: rank[c.action]) for key, rows in found.items()}
+
+
+def _ids_by_microsoft_id(organisation_id, microsoft_ids):
+    found = {}
+    wanted = [i for i in microsoft_ids if i and i != ERASED_MARK]
+    for part in parts(wanted):
+        found.update(db.session.execute(select(PEOPLE.c.microsoft_id, PEOPLE.c.id).where(
+            PEOPLE.c.organisation_id == organisation_id, one_of(PEOPLE.c.microsoft_id, part))).all())
+    return found
+
+
+def _entry(change, prior, now, person_id):
+    name = (now or {}).get("display_name") or change.display_name or ""
+    email = (now or {}).get("email") or change.email or ""
+    if now is None or (prior is not None and prior.microsoft_id == ERASED_MARK):
+        return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
+    if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
+        return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
+    if change.action == m.ADD:
+        category = SUSPEND_ADDED if now["status"] == "active" else QUIET
+        return UndoEntry(category, name, email, person_id, None, now)
+    if prior is None:  # recorded before this feature: nothing to restore to
+        return UndoEntry(QUIET, name, email, person_id, None, now)
+    details = tuple(f for f in DETAILS if (getattr(prior, f) or None) != (now[f] or None))
+    return UndoEntry(_category(prior, now, details), name, email, person_id, prior, now, details)
+
+
+def _category(prior, now, details):
+    if prior.status == "active" and now["status"] != "active":
+        return REINSTATE
+    if prior.status != "active" and now["status"] == "active":
+        return SUSPEND_AGAIN
+    return RESTORE_DETAILS if details else QUIET
