@@ -8,3 +8,4 @@ from webapp.schedule.models import SyncSchedule  # noqa: F401
 from webapp.notifications.models import NotificationEvent, NotificationOptOut  # noqa: F401
 from webapp.audit.models import AuditEntry  # noqa: F401
 from webapp.privacy.models import PrivacySettings  # noqa: F401
+from webapp.versions import SettingsVersion  # noqa: F401

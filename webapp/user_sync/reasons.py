@@ -12,9 +12,9 @@ SKIP_REASONS = {
     m.EMAIL_TAKEN: "Email already used by another account on the platform.",
     m.LEFT_GROUP: "Left the group.",
     m.EXCLUDED_GROUP: "In a group whose members are never synced.",
-    m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
-    m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
-                           "suspended.",
+    m.PROTECTED_ADMIN: "Would be suspended, but is an admin of this organisation, so kept.",
+    m.PROTECTED_CONNECTOR: "Would be suspended, but is the account that connected Microsoft, so "
+                           "kept.",
 }
 ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
                  m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}
@@ -63,6 +63,14 @@ def reason_text(code, group=None):
     if code == m.EXCLUDED_GROUP and group:
         return f"In “{group}”, a group whose members are never synced."
     return SKIP_REASONS.get(code, code or "")
+
+
+def status_reason(person):
+    """Why a synced person is suspended or excluded, as recorded when the sync decided it
+    ("" for someone active): the people table and the CSV show it."""
+    if person.status == "suspended":
+        return reason_text(person.suspended_reason, person.suspended_group)
+    return reason_text(m.EXCLUDED) if person.excluded else ""
 
 
 def action_label(action, preview=False):
