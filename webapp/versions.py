@@ -17,6 +17,7 @@ from webapp.clock import utcnow
 from webapp.dates import format_moment
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.orgs.models import Organisation
 
 # What a version field may hold: digits only, and far below what the column can count to.
 MAX_VERSION = 10**9
@@ -42,25 +43,21 @@ VERSIONS = SettingsVersion.__table__
 
 @dataclass(frozen=True)
 class Settings:
-    """One set of settings that forms save whole. organisation: whose clock the refusal's time
-    is told in (for a person's own settings, the school of the page)."""
+    """One set of settings that forms save whole. organisation_id: whose clock a refusal tells
+    the time in (for a person's own settings, the school of the page)."""
     key: str
-    organisation: object
+    organisation_id: int
     owner_user_id: int = None
 
-    @property
-    def organisation_id(self):
-        return None if self.owner_user_id is not None else self.organisation.id
 
-
-def of_organisation(organisation, name):
+def of_organisation(organisation_id, name):
     """A school's settings: "groups", "schedule", "sync_settings", "retention"."""
-    return Settings(f"org:{organisation.id}:{name}", organisation)
+    return Settings(f"org:{organisation_id}:{name}", organisation_id)
 
 
-def of_user(user_id, name, organisation):
+def of_user(user_id, name, organisation_id):
     """A person's own settings across their schools ("notifications")."""
-    return Settings(f"user:{user_id}:{name}", organisation, owner_user_id=user_id)
+    return Settings(f"user:{user_id}:{name}", organisation_id, owner_user_id=user_id)
 
 
 class ChangedSince(ServiceError):
@@ -106,8 +103,8 @@ def _first_save(settings, values):
     try:
         with db.session.begin_nested():
             db.session.execute(insert(VERSIONS).values(
-                key=settings.key, organisation_id=settings.organisation_id,
-                owner_user_id=settings.owner_user_id, **values, number=1))
+                key=settings.key, owner_user_id=settings.owner_user_id,
+                organisation_id=None if settings.owner_user_id else settings.organisation_id, **{**values, "number": 1}))
     except IntegrityError:
         return False
     return True
@@ -115,14 +112,19 @@ def _first_save(settings, values):
 
 def changed_since_message(settings, user):
     row = db.session.execute(select(VERSIONS).where(VERSIONS.c.key == settings.key)).first()
-    changer = db.session.get(User, row.changed_by_user_id) if row.changed_by_user_id else None
+    changed = "These settings changed"  # a forged version of settings never saved
+    if row is not None:
+        organisation = db.session.get(Organisation, settings.organisation_id)
+        changed = (f"These settings were changed by {_who(row.changed_by_user_id, user)} at "
+                   f"{format_moment(row.changed_at, organisation)}")
+    return (f"{changed} since you opened this page, so your changes were not saved. They are "
+            "shown below as they are now: make your change again if it is still needed.")
+
+
+def _who(changer_id, user):
+    changer = db.session.get(User, changer_id) if changer_id is not None else None
     if changer is None:
-        who = "someone"
-    elif user is not None and changer.id == user.id:
-        who = "you (in another tab or window)"
-    else:
-        who = changer.name_or_email
-    return (f"These settings were changed by {who} at "
-            f"{format_moment(row.changed_at, settings.organisation)} since you opened this "
-            "page, so your changes were not saved. They are shown below as they are now: make "
-            "your change again if it is still needed.")
+        return "someone"
+    if user is not None and changer.id == user.id:
+        return "you (in another tab or window)"
+    return changer.name_or_email

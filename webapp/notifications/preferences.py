@@ -1,6 +1,8 @@
 """Each admin's choice of emails: every kind is on unless they turned it off."""
 from sqlalchemy import delete, select
 
+from webapp import versions
+from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.notifications.events import ADMIN_EVENTS
 from webapp.notifications.models import NotificationOptOut
@@ -12,8 +14,16 @@ def enabled_events(user_id):
     return {event for event in ADMIN_EVENTS if event not in off}
 
 
-def save_enabled_events(user_id, chosen):
-    """chosen: the event codes whose boxes were ticked (unknown codes are ignored)."""
+def preferences_version(user_id, organisation_id):
+    """A person's choice of emails (organisation_id: the school whose page shows it)."""
+    return versions.of_user(user_id, "notifications", organisation_id)
+
+
+def save_enabled_events(user_id, chosen, organisation_id=None, expected_version=None):
+    """chosen: the event codes whose boxes were ticked (unknown codes are ignored).
+    expected_version: the form's (versions.ChangedSince if saved since); None without a form."""
+    versions.claim(preferences_version(user_id, organisation_id), expected_version,
+                   db.session.get(User, user_id))
     db.session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user_id))
     for event in ADMIN_EVENTS:
         if event not in chosen:

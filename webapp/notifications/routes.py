@@ -1,10 +1,12 @@
 """Notifications: each admin chooses which emails they get."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import versions
 from webapp.notifications.events import ADMIN_EVENTS
 from webapp.notifications.mailer import mail_configured
-from webapp.notifications.preferences import enabled_events, save_enabled_events
+from webapp.notifications.preferences import (enabled_events, preferences_version,
+                                              save_enabled_events)
 from webapp.orgs.context import admin_required, org_scoped
 
 bp = org_scoped(Blueprint("notifications", __name__,
@@ -14,14 +16,28 @@ bp = org_scoped(Blueprint("notifications", __name__,
 @bp.route("/")
 @admin_required
 def preferences():
+    return _preferences_page(enabled_events(current_user.id), _current_version())
+
+
+def _current_version():
+    return versions.current(preferences_version(current_user.id, g.organisation.id))
+
+
+def _preferences_page(enabled, version, changed=None):
     return render_template("notifications/preferences.html", events=ADMIN_EVENTS,
-                           enabled=enabled_events(current_user.id),
+                           enabled=enabled, version=version, changed=changed,
                            mail_configured=mail_configured(current_app.config))
 
 
 @bp.route("/", methods=["POST"])
 @admin_required
 def save_preferences():
-    save_enabled_events(current_user.id, set(request.form.getlist("events")))
+    try:
+        save_enabled_events(current_user.id, set(request.form.getlist("events")),
+                            g.organisation.id, expected_version=versions.posted(request.form))
+    except versions.ChangedSince as error:
+        # Saved in another tab since: the choices as they are now, and when they changed.
+        return _preferences_page(enabled_events(current_user.id), _current_version(),
+                                 str(error)), 409
     flash("Notifications saved.", "success")
     return redirect(url_for("notifications.preferences"), 303)
