@@ -19,8 +19,8 @@ from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
 
-# What a version field may hold: digits only, and far below what the column can count to.
-MAX_VERSION = 10**9
+# A version field holds at most this many digits: far below what the column can count to.
+MAX_DIGITS = 9
 
 
 class SettingsVersion(db.Model):
@@ -73,7 +73,7 @@ def posted(form):
     """The version a posted form was drawn from; a missing or forged one counts as 0, which only
     settings that were never saved accept."""
     text = (form.get("version") or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_VERSION)):
+    if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
         return int(text)
     return 0
 
@@ -100,11 +100,12 @@ def claim(settings, expected, user):
 
 def _first_save(settings, values):
     """Inserts version 1; False when another save inserted it first (the unique key)."""
+    owner = settings.owner_user_id  # a person's own settings go with them, not with a school
+    row = {**values, "number": 1, "key": settings.key, "owner_user_id": owner,
+           "organisation_id": None if owner is not None else settings.organisation_id}
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(VERSIONS).values(
-                key=settings.key, owner_user_id=settings.owner_user_id,
-                organisation_id=None if settings.owner_user_id else settings.organisation_id, **{**values, "number": 1}))
+            db.session.execute(insert(VERSIONS).values(**row))
     except IntegrityError:
         return False
     return True
