@@ -1,5 +1,6 @@
 """Builds test data through the same service functions the product uses."""
 import re
+from urllib.parse import urlsplit
 from types import SimpleNamespace
 
 from webapp.extensions import db
@@ -43,6 +44,23 @@ def csrf_token_from(html):
     return match.group(1)
 
 
+def version_from(html):
+    """The settings version of the page's (first) form: its hidden `version` field."""
+    match = re.search(r'name="version" value="(\d+)"', html)
+    assert match, "form has no settings version"
+    return match.group(1)
+
+
+def version_for(html, action):
+    """The settings version of the page's form that posts to `action` (a path), as a browser
+    would send it; None when that form has none."""
+    for form in re.findall(r"<form\b.*?</form>", html, re.S):
+        if f'action="{urlsplit(action).path}"' in form.split(">", 1)[0]:
+            match = re.search(r'name="version" value="(\d+)"', form)
+            return match.group(1) if match else None
+    return None
+
+
 def sign_in(client, email, password=DEFAULT_PASSWORD):
     page = client.get("/login")
     response = client.post("/login", data={"email": email, "password": password,
@@ -56,4 +74,7 @@ def post_form(client, url, data=None, page_url=None, **kwargs):
     token_page = client.get(page_url or "/", follow_redirects=True)
     form = dict(data or {})
     form.setdefault("csrf_token", csrf_token_from(token_page.text))
+    version = version_for(token_page.text, url)
+    if version is not None:
+        form.setdefault("version", version)
     return client.post(url, data=form, **kwargs)

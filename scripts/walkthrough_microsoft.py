@@ -15,6 +15,12 @@ def csrf_token(page):
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
+def settings_version(page):
+    """The version of the settings the page's form was drawn from, as a browser sends it."""
+    found = re.search(r'name="version" value="(\d+)"', page.text)
+    return found.group(1) if found else "0"
+
+
 def connect(client, org_path, sim):
     import_page = client.request("GET", f"{org_path}settings/user-sync/import/microsoft")
     assert import_page.status_code == 200, f"Import settings: {import_page.status_code}"
@@ -35,8 +41,9 @@ def connect(client, org_path, sim):
 def choose_group(client, org_path, group_id=demo.NORTHFIELD_STAFF_GROUP_ID):
     groups_path = f"{org_path}settings/user-sync/import/microsoft/groups"
     page = client.request("GET", groups_path)
-    response = client.request("POST", groups_path, data={"sync": group_id, "action": "save",
-                                                         "csrf_token": csrf_token(page)})
+    response = client.request("POST", groups_path, data={
+        "sync": group_id, "action": "save", "csrf_token": csrf_token(page),
+        "version": settings_version(page)})
     assert response.status_code == 302, f"choosing the group: {response.status_code}"
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, version_for
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.schedule.models import SyncSchedule
@@ -18,12 +18,12 @@ def sync_page(school):
 
 def save_schedule(school, frequency, time_of_day="", htmx=True, time_zone=None):
     page = sync_page(school)
+    url = f"/o/{school.org.id}/settings/user-sync/schedule/"
     data = {"csrf_token": csrf_token_from(page.text), "frequency": frequency,
-            "time_of_day": time_of_day}
+            "time_of_day": time_of_day, "version": version_for(page.text, url)}
     if time_zone is not None:
         data["time_zone"] = time_zone
-    return school.client.post(f"/o/{school.org.id}/settings/user-sync/schedule/",
-                              headers=HTMX if htmx else {}, data=data)
+    return school.client.post(url, headers=HTMX if htmx else {}, data=data)
 
 
 def schedule_of(org):

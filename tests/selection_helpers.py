@@ -7,7 +7,7 @@
 """
 from types import SimpleNamespace
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, version_from
 from tests.microsoft_flow import demo
 from webapp.microsoft.selection import save_selection
 from webapp.microsoft.services import graph_client_for
@@ -43,5 +43,5 @@ def groups_url(org):
 def post_picker(client, org, synced=(), excluded=(), action="save", **extra):
     page = client.get(groups_url(org))
     return client.post(groups_url(org), data={
-        "csrf_token": csrf_token_from(page.text), "action": action, "sync": list(synced),
-        "exclude": list(excluded), **extra})
+        "csrf_token": csrf_token_from(page.text), "version": version_from(page.text),
+        "action": action, "sync": list(synced), "exclude": list(excluded), **extra})

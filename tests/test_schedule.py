@@ -51,6 +51,26 @@ def test_a_time_zone_not_on_the_list_is_refused_next_to_the_control_and_nothing_
     assert school.org.time_zone == "Europe/London" and schedule_of(school.org) is None
 
 
+@pytest.mark.parametrize("forged", ["frequency", "time_zone"])
+def test_a_forged_choice_is_refused_showing_what_was_sent_or_saved_never_a_third_thing(
+        school, forged):
+    """Once the refused card showed the list's first zone (Africa/Abidjan) for an unknown zone,
+    and Off for an unknown frequency while the schedule was on."""
+    save_schedule(school, "daily", "01:30", time_zone="Europe/Paris")
+    sent = {"frequency": "4h", "time_of_day": "03:00", "time_zone": "America/New_York",
+            forged: {"frequency": "every-minute", "time_zone": "Mars/Olympus_Mons"}[forged]}
+    response = save_schedule(school, **sent)
+    assert 'aria-invalid="true"' in response.text and "Schedule saved" not in response.text
+    shown = {"frequency": "daily" if forged == "frequency" else "4h",
+             "time_zone": "Europe/Paris" if forged == "time_zone" else "America/New_York"}
+    assert f'<option value="{shown["frequency"]}" selected>' in response.text
+    assert f'<option selected>{shown["time_zone"]}</option>' in response.text
+    assert response.text.count(" selected>") == 2
+    assert 'value="03:00"' in response.text  # the rest as sent
+    saved = schedule_of(school.org)
+    assert (saved.frequency, saved.minute_of_day) == ("daily", 90)
+
+
 @pytest.mark.parametrize("frequency,time_of_day,field,words", [
     ("weekly", "", "schedule-frequency-error", "Choose Off, Every day"),
     ("daily", "2am", "schedule-time-error", "HH:MM"),

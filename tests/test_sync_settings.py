@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, version_for
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.settings import whole_number_error
@@ -24,8 +24,10 @@ NOT_WHOLE = "without decimals, spaces or other signs"
 
 def save(client, org, **fields):
     page_url = f"/o/{org.id}/settings/user-sync/"
-    token = csrf_token_from(client.get(page_url).text)
-    return client.post(f"{page_url}settings", data={"csrf_token": token, **fields})
+    page = client.get(page_url).text
+    return client.post(f"{page_url}settings", data={
+        "csrf_token": csrf_token_from(page), "version": version_for(page, f"{page_url}settings"),
+        **fields})
 
 
 def saved(org):

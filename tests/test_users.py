@@ -68,6 +68,28 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(admin_client, admin, 
     assert db.session.get(Membership, membership.id).role == "admin"
 
 
+def test_a_refused_add_or_role_change_comes_back_as_sent_with_the_reason(admin_client, admin,
+                                                                         db):
+    refused = post_form(admin_client, users_url(admin.org), {
+        "email": "not-an-address", "display_name": "Ann Other", "role": "admin"})
+    assert refused.status_code == 422
+    assert 'role="alert">Enter a valid email address. Nothing was saved.' in refused.text
+    assert 'value="not-an-address" aria-invalid="true"' in refused.text
+    assert 'name="display_name" type="text" value="Ann Other"' in refused.text
+    assert '<option value="admin" selected>Admin</option>' in refused.text
+    forged = post_form(admin_client, users_url(admin.org), {
+        "email": "ann@school.example", "display_name": "Ann", "role": "owner"})
+    assert forged.status_code == 422 and 'value="ann@school.example"' in forged.text
+    assert '<option value="member" selected>Member</option>' in forged.text  # not a third thing
+    own = admin.user.memberships[0]
+    demoted = post_form(admin_client, f"{users_url(admin.org)}{own.id}/role", {"role": "member"})
+    assert demoted.status_code == 422
+    row = demoted.text.split(f'id="role-{own.id}"', 1)[1].split("</form>", 1)[0]
+    assert '<option value="member" selected>Member</option>' in row  # as the admin left it
+    assert "is the last admin" in row and "Nothing was saved." in row
+    assert db.session.get(Membership, own.id).role == "admin"
+
+
 def test_a_membership_of_another_organisation_cannot_be_touched(admin_client, admin, factory, db):
     other = factory.school_with_admin("Elsewhere", trust="Another Trust")
     target = other.user.memberships[0]

@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp.auth.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from webapp.config import INSTANCE_DIR, PROJECT_ROOT, config_from_env, engine_options
 from webapp.errors import NotFound
+from webapp.htmx import is_htmx_request
 from webapp.search import MAX_LENGTH as SEARCH_MAX_LENGTH
 from webapp.extensions import csrf, db, login_manager, migrate
 
@@ -94,18 +95,18 @@ def _register_error_pages(app):
     @app.errorhandler(404)
     @app.errorhandler(NotFound)
     def not_found(error):
-        return render_template("errors/404.html"), 404
+        return _error_page("errors/404.html", 404, PROBLEMS[404])
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         from webapp.auth.signed_out import is_signed_out_form_post, sign_in_again
         if is_signed_out_form_post():
             return sign_in_again()
-        return render_template("errors/csrf.html", back_url=page_came_from()), 400
+        return _error_page("errors/csrf.html", 400, PROBLEMS[400], back_url=page_came_from())
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("errors/500.html", back_url=page_came_from()), 500
+        return _error_page("errors/500.html", 500, PROBLEMS[500], back_url=page_came_from())
 
     @app.errorhandler(redis.ConnectionError)
     @app.errorhandler(redis.TimeoutError)
@@ -117,12 +118,31 @@ def _register_error_pages(app):
         return _service_unavailable(app, "database", error)
 
 
+PROBLEMS = {
+    400: "This page was out of date, so nothing was changed. Reload the page and try again.",
+    404: "That is no longer available to you (it may have been removed, or your role changed). "
+         "Reload the page.",
+    500: "Something went wrong, so nothing was changed. Try again in a minute; if it keeps "
+         "happening, contact support.",
+    503: "rostersync could not reach a service it needs, so nothing was changed. Try again in "
+         "a minute.",
+}
+
+
+def _error_page(template, status, problem, **context):
+    """The error page; for an HTMX request the problem alone, never a page inside a card."""
+    if is_htmx_request():
+        return render_template("errors/_problem.html", problem=problem), status
+    return render_template(template, **context), status
+
+
 def _service_unavailable(app, service, error):
     """503, on a page that needs neither the database nor Redis to render."""
     app.logger.error("%s unreachable during %s %s: %s", service, request.method, request.path,
                      error.__class__.__name__, exc_info=error)
-    return render_template("errors/unavailable.html", service=service,
-                           support_url=app.config["SUPPORT_URL"]), 503, {"Retry-After": "30"}
+    page, status = _error_page("errors/unavailable.html", 503, PROBLEMS[503], service=service,
+                               support_url=app.config["SUPPORT_URL"])
+    return page, status, {"Retry-After": "30"}
 
 
 def _schools_page_org_id(schools, organisation):

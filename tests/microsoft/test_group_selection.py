@@ -4,12 +4,15 @@ import uuid
 
 import pytest
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, version_from
 from tests.microsoft_flow import demo, run_quick_jobs
-from tests.selection_helpers import build_school_tenant, groups_url, post_picker
+from tests.selection_helpers import build_school_tenant, choose, groups_url, post_picker
 from tests.sync_helpers import people, sync_in_process
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice, SnapshotGroup, group_choices_for
+from webapp.microsoft.models import (RECONNECT_NEEDED, GroupChoice, SnapshotGroup,
+                                     group_choices_for)
+from webapp.microsoft.selection import save_selection
+from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.engine.selection import Selection
@@ -144,3 +147,87 @@ def test_a_forged_post_of_thousands_of_ticks_is_answered_not_a_server_error(tena
     refused = post_picker(school.client, school.org, synced=forged)
     assert refused.status_code == 422 and "at most 20 can be synced" in refused.text
     assert saved(school.org) == [("Northfield Staff", "sync")]
+
+
+ART_TEAM = "Northfield Art Team 01"
+
+
+def _snapshot_id(name):
+    return db.session.query(SnapshotGroup).filter_by(display_name=name).one().group_id
+
+
+def _ticked(html, box):
+    """The group ids whose `box` checkbox ("sync" or "exclude") is ticked in this html."""
+    tags = re.findall(r'<input type="checkbox" name="%s"[^>]*>' % box, html, re.S)
+    return {re.search(r'value="([^"]+)"', tag).group(1) for tag in tags if " checked" in tag}
+
+
+def _refusal(kind, school, staff, tas, art):
+    """(ticks to post, how to make the picker refuse them) for each refusal the picker has."""
+    if kind == "both ways":
+        return [staff, tas], [art, staff]
+    if kind == "over the limit":
+        teams = db.session.query(SnapshotGroup).filter(
+            SnapshotGroup.display_name.like("% Team %"), SnapshotGroup.group_id != art,
+            SnapshotGroup.kind.in_(["security", "distribution"])).limit(19).all()
+        return [staff, tas] + [team.group_id for team in teams], [art]
+    if kind == "microsoft 365":
+        return [staff, tas, demo.EVERYONE_GROUP_ID], [art]
+    if kind == "reconnect needed":
+        school.connection.status = RECONNECT_NEEDED
+        db.session.commit()
+    if kind == "microsoft refuses":
+        school.sim.control.set_faults(error_status=403, error_count=1000)
+    return [staff, demo.SOUTHFIELD_STAFF_GROUP_ID], [art]
+
+
+@pytest.mark.parametrize("kind", ["both ways", "over the limit", "microsoft 365",
+                                  "reconnect needed", "microsoft refuses"])
+def test_every_refusal_brings_the_picker_back_exactly_as_it_was_left(tenant, kind):
+    """Saved: sync Northfield Staff and the TAs, exclude Art Team 01. Whatever refuses the next
+    save, every tick in both columns comes back, with the search and the page: the refusal once
+    dropped every Exclude tick, and the next save synced the pupils."""
+    school = tenant[0]
+    staff, tas, art = demo.NORTHFIELD_STAFF_GROUP_ID, demo.NORTHFIELD_TA_GROUP_ID, _snapshot_id(
+        ART_TEAM)
+    choose(school, synced=[staff, tas], excluded=[art])
+    page = school.client.get(groups_url(school.org))
+    synced, excluded = _refusal(kind, school, staff, tas, art)
+    response = school.client.post(groups_url(school.org), data={
+        "csrf_token": csrf_token_from(page.text), "version": version_from(page.text),
+        "action": "save", "sync": synced, "exclude": excluded, "q": "Team", "shown_q": "Team",
+        "shown_page": "2"})
+    assert response.status_code == 422 and 'id="selection-error"' in response.text
+    assert "Nothing was saved" in response.text or "nothing was saved" in response.text
+    chosen = response.text.split('id="chosen-groups"')[1].split("</fieldset>")[0]
+    assert (_ticked(chosen, "sync"), _ticked(chosen, "exclude")) == (set(synced), set(excluded))
+    assert 'id="group-search" name="q" type="search" value="Team"' in response.text
+    assert "Page 2 of 3" in response.text
+    assert saved(school.org) == [(ART_TEAM, "exclude"), ("Northfield Staff", "sync"),
+                                 ("Northfield Teaching Assistants", "sync")]
+
+
+def test_a_save_over_groups_changed_in_another_tab_is_refused_and_shows_them_as_they_are(
+        tenant, factory):
+    school, ids, groups = tenant
+    opened = school.client.get(groups_url(school.org)).text  # this tab, opened first
+    deputy = factory.user("deputy@northfield.example", [school.org], role="admin",
+                          name="Deputy Head")
+    save_selection(school.org, deputy, {groups.teaching: "sync", groups.pupils: "exclude"},
+                   graph_client_for(school.connection))
+    response = school.client.post(groups_url(school.org), data={
+        "csrf_token": csrf_token_from(opened), "version": version_from(opened), "action": "save",
+        "sync": [demo.NORTHFIELD_STAFF_GROUP_ID, groups.support]})
+    assert response.status_code == 409
+    assert "These settings were changed by Deputy Head at " in response.text
+    assert "Your ticks were: sync Northfield Staff, Support Staff." in response.text
+    chosen = response.text.split('id="chosen-groups"')[1].split("</fieldset>")[0]
+    assert (_ticked(chosen, "sync"), _ticked(chosen, "exclude")) == ({groups.teaching},
+                                                                     {groups.pupils})
+    assert saved(school.org) == [("All Pupils", "exclude"), ("Teaching Staff", "sync")]
+    again = school.client.post(groups_url(school.org), data={
+        "csrf_token": csrf_token_from(opened), "version": version_from(response.text),
+        "action": "save", "sync": [groups.teaching, groups.support], "exclude": [groups.pupils]})
+    assert again.status_code == 302
+    assert saved(school.org) == [("All Pupils", "exclude"), ("Support Staff", "sync"),
+                                 ("Teaching Staff", "sync")]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, version_for
 from tests.privacy.audit_helpers import entries, only_entry, values
 from webapp import audit
 from webapp.audit import actions
@@ -23,8 +23,9 @@ def activity_url(org, query=""):
 
 def save_retention(client, org, data, headers=None):
     page = client.get(f"/o/{org.id}/settings/user-sync/")
-    return client.post(f"/o/{org.id}/settings/privacy/retention", headers=headers or {},
-                       data={"csrf_token": csrf_token_from(page.text), **data})
+    url = f"/o/{org.id}/settings/privacy/retention"
+    return client.post(url, headers=headers or {}, data={
+        "csrf_token": csrf_token_from(page.text), "version": version_for(page.text, url), **data})
 
 
 def test_the_audit_log_has_no_route_that_changes_or_deletes_an_entry(app):

@@ -4,8 +4,10 @@ import pytest
 from tests.security.route_table import PUBLIC, ROUTES
 from tests.security.test_authorization_matrix import SERVED, build_url, build_world_with_ids, form_for
 from tests.security.world import database_snapshot, queue_snapshot
+from webapp import PROBLEMS
 
 CSRF_REFUSAL = "Your form expired or was sent from another page"
+HTMX_CSRF_REFUSAL = PROBLEMS[400]  # the same refusal as a fragment, never a page in a card
 POSTS = [pytest.param(endpoint, id=endpoint) for endpoint, method, _ in SERVED
          if method == "POST" and (endpoint, method) in ROUTES]
 
@@ -59,11 +61,14 @@ def test_a_post_needs_a_valid_token_in_the_form_or_the_htmx_header(world, endpoi
 
 def assert_refused(response, persona, headers, what, public=False):
     """Signed in, or a form for people who are not (sign in, Forgot your password, an
-    invitation): the CSRF page. Otherwise signed out: the sign-in page (a redirect htmx follows
-    as a page visit), since the session that held the token is gone."""
+    invitation): the CSRF page (for HTMX, its words alone). Otherwise signed out: the sign-in
+    page (a redirect htmx follows as a page visit), since the session that held the token is
+    gone."""
     if persona != "anonymous" or public:
-        assert response.status_code == 400 and CSRF_REFUSAL in response.text, (
+        refusal = HTMX_CSRF_REFUSAL if "HX-Request" in headers else CSRF_REFUSAL
+        assert response.status_code == 400 and refusal in response.text, (
             f"{what} -> {response.status_code}")
+        assert "HX-Request" not in headers or "<body" not in response.text, what
     elif "HX-Request" in headers:
         assert response.status_code == 401, what
         assert response.headers["HX-Redirect"].startswith("/login"), what

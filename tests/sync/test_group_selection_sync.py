@@ -1,4 +1,7 @@
 """Several groups per school: union, nesting, exclusion groups and safety, on the simulator."""
+import csv
+import io
+
 import pytest
 
 from tests.microsoft_flow import demo
@@ -6,6 +9,7 @@ from tests.selection_helpers import STAFF, build_school_tenant, choose
 from tests.sync_helpers import changes, people, person, shared_school, sync_in_process
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
+from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.explain import explain
 from webapp.user_sync.settings import save_settings
 
@@ -143,3 +147,45 @@ def test_an_unreadable_excluded_group_fails_the_sync_rather_than_let_pupils_in(t
     run = sync_in_process(school)
     assert run.status == m.FAILED and 'The group "All Pupils" no longer exists' in run.reason
     assert people(school.org) == []
+
+
+def test_a_synced_person_kept_out_by_an_excluded_group_is_recorded_with_that_group(tenant):
+    """p2 came through Support Staff; Support Staff is dropped and All Pupils (which holds p2
+    through Year 7) excluded. p2 is in no synced group any more, but the reason is the excluded
+    group, not "Left the group": in the review list, on the person, in "Why isn't this person
+    synced?", in the people table and CSV, and in the data-held file."""
+    school, ids, groups = tenant
+    choose(school, synced=[groups.teaching, groups.support])
+    sync_in_process(school)
+    save_settings(school.org.id, False, 1, 1)  # every removal stops for review
+    choose(school, synced=[groups.teaching], excluded=[groups.pupils])
+    run = sync_in_process(school)
+    assert run.status == m.NEEDS_REVIEW, run.reason
+    suspensions = {c.microsoft_id: (c.reason, c.detail) for c in changes(run, m.SUSPEND)}
+    assert suspensions[ids["p1"]] == suspensions[ids["p2"]] == (m.EXCLUDED_GROUP, "All Pupils")
+    assert suspensions[ids["s1"]] == (m.LEFT_GROUP, None)
+    base = f"/o/{school.org.id}/settings/user-sync"
+    review = school.client.get(f"{base}/").text
+    assert review.count("In “All Pupils”, a group whose members are never synced.") == 2
+
+    lifecycle.approve_review(school.org, run.id, school.admin)
+    assert run_sync(run.id).status == m.COMPLETE
+    pupil = person(school.org, ids["p2"])
+    assert (pupil.status, pupil.suspended_reason, pupil.suspended_group) == (
+        "suspended", m.EXCLUDED_GROUP, "All Pupils")
+    assert person(school.org, ids["s1"]).suspended_group is None
+    [answer] = explain(school.org, "p2@oaklearning.example")
+    assert answer.text == ("Synced, status Suspended: In “All Pupils”, a group whose members "
+                           "are never synced.")
+    table = school.client.get(f"{base}/", query_string={"q": "Person P2"}).text
+    assert "In “All Pupils”, a group whose members are never synced." in table
+    exported = school.client.get(f"{base}/people.csv").text.lstrip("\ufeff")
+    reasons = {row["email"]: row["status_reason"] for row in csv.DictReader(io.StringIO(exported))}
+    assert reasons["p2@oaklearning.example"] == ("In “All Pupils”, a group whose members are "
+                                                 "never synced.")
+    assert reasons["s1@oaklearning.example"] == "Left the group."
+    assert reasons["t1@oaklearning.example"] == ""
+    held = school.client.get(
+        f"/o/{school.org.id}/settings/privacy/synced-people/{pupil.id}/data.json").json
+    [row] = held["tables"]["synced_people"]
+    assert (row["suspended_reason"], row["suspended_group"]) == (m.EXCLUDED_GROUP, "All Pupils")

@@ -8,12 +8,13 @@ import pytest
 
 from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
-from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person, sync_in_process)
+from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, people, person, sync_in_process
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.run import run_sync
+from webapp.user_sync.settings import save_settings
 
 HTMX = {"HX-Request": "true"}
 
@@ -157,6 +158,36 @@ def test_cancel_after_review_changes_nobody(school):
     page = school.client.get(url(school))
     assert "Cancelled. Nobody was added, changed or suspended." in page.text
     assert db.session.query(m.SyncedPerson).filter_by(status="suspended").count() == 0
+
+
+def test_two_tabs_on_a_review_each_say_what_became_of_it(school, factory):
+    """Cancel in one tab, Apply removals in the other: once a whole page landed in the Sync
+    card. Now the card says who cancelled it and when; and the other way round, Cancel says
+    the removals are being applied."""
+    sync_in_process(school)
+    save_settings(school.org.id, False, 1, 1)  # more than one removal needs review
+    for microsoft_id in (demo.OBRIEN_ID, demo.MARKUP_ID, demo.RTL_ID):
+        school.sim.control.remove_member(NORTHFIELD, microsoft_id)
+    run = sync_in_process(school)
+    assert run.status == m.NEEDS_REVIEW
+    tab_b = school.client.get(url(school)).text
+    assert post(school, f"runs/{run.id}/cancel").status_code == 303  # tab A
+    answer = school.client.post(url(school, f"runs/{run.id}/apply"), headers=HTMX,
+                                data={"csrf_token": csrf_token_from(tab_b)})
+    assert answer.status_code == 200 and "<body" not in answer.text
+    assert answer.text.lstrip().startswith('<div id="sync-status"')
+    assert "This review was already cancelled by you (in another tab or window) at " in answer.text
+    assert "nobody was added, changed or suspended" in answer.text and "Cancelled" in answer.text
+    assert people(school.org, status="suspended") == []
+
+    run = sync_in_process(school)
+    deputy = factory.user("deputy@northfield.example", [school.org], role="admin",
+                          name="Deputy Head")
+    lifecycle.approve_review(school.org, run.id, deputy)  # another admin, another computer
+    cancelled = post(school, f"runs/{run.id}/cancel")
+    page = school.client.get(cancelled.location).text
+    assert ("Apply removals was already pressed by Deputy Head: the removals are being applied "
+            "now.") in page
 
 
 @pytest.mark.both_databases

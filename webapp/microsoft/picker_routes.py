@@ -8,14 +8,15 @@ import requests
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import versions
 from webapp.errors import ServiceError
-from webapp.htmx import is_htmx_request
+from webapp.htmx import came_from_htmx, htmx_redirect, is_htmx_request
 from webapp.microsoft import groups, selection
 from webapp.microsoft.blueprint import bp
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
-from webapp.microsoft.models import SYNC_MEMBERS, connection_for_organisation
+from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.context import admin_required
 from webapp.request_input import page_number
@@ -32,26 +33,36 @@ def _connection_or_redirect():
     return connection
 
 
-def picker_context(connection, values, roles):
-    """values: the page's query string or the posted form; roles: {group id: role} ticked."""
+def picker_context(connection, values, ticks, version):
+    """values: the page's query string or the posted form (search and page); ticks: the boxes
+    to show ticked; version: of the saved selection the page was drawn from."""
     search = search_from(values)
-    page = page_number(values)
+    page = _page_from(values, search)
     results, total = ([], 0) if search.error else groups.search_groups(
-        connection, search.text, page=page, leave_out=roles)
+        connection, search.text, page=page, leave_out=ticks.group_ids())
     pages = max(1, -(-total // groups.SEARCH_LIMIT))
     return dict(connection=connection, snapshot=groups.snapshot_for(connection),
                 query=search.text, search=search, results=results, total=total,
                 page=min(page, pages), pages=pages, snapshot_size=groups.snapshot_size(connection),
-                picked=selection.picked_groups(connection, g.organisation, roles),
-                supported_kinds=groups.SUPPORTED_KINDS, group_types_url=groups.GROUP_TYPES_URL,
+                picked=selection.picked_groups(connection, g.organisation, ticks),
+                version=version, supported_kinds=groups.SUPPORTED_KINDS,
+                group_types_url=groups.GROUP_TYPES_URL,
                 max_synced=MAX_SYNCED, max_excluded=MAX_EXCLUDED)
+
+
+def _page_from(values, search):
+    """A page button's page; else the page on show when the form was sent (Save groups, a
+    refusal), unless the search changed since; else the first."""
+    if values.get("page") is None and search.typed == (values.get("shown_q") or "").strip():
+        return page_number(values, "shown_page")
+    return page_number(values)
 
 
 PARTS = {"results": "microsoft/_group_results.html", "choices": "microsoft/_group_choices.html"}
 
 
-def _render_picker(connection, values, roles, selection_error=None):
-    context = picker_context(connection, values, roles)
+def _render_picker(connection, values, ticks, version, selection_error=None):
+    context = picker_context(connection, values, ticks, version)
     context["selection_error"] = selection_error
     if is_htmx_request():
         return render_template(PARTS.get(values.get("part"), "microsoft/_picker.html"), **context)
@@ -63,8 +74,15 @@ def _render_picker(connection, values, roles, selection_error=None):
 def groups_page():
     connection = _connection_or_redirect()
     if connection is None:
-        return redirect(url_for("microsoft.import_microsoft"))
-    return _render_picker(connection, request.args, selection.saved_roles(g.organisation))
+        return _leave_for_import_settings()
+    return _render_picker(connection, request.args, selection.saved_ticks(g.organisation),
+                          versions.current(selection.selection_version(g.organisation)))
+
+
+def _leave_for_import_settings():
+    """A whole-page visit, also from the picker's own polling (never a page in the picker)."""
+    url = url_for("microsoft.import_microsoft")
+    return htmx_redirect(url, 200) if came_from_htmx() else redirect(url)
 
 
 @bp.route("/microsoft/groups/refresh", methods=["POST"])
@@ -83,49 +101,57 @@ def save_groups():
     """Save groups, Preview changes, or (Search, pages) the picker again with the ticks kept."""
     connection = _connection_or_redirect()
     if connection is None:
-        return redirect(url_for("microsoft.import_microsoft"))
+        return _leave_for_import_settings()
     action = request.form.get("action", "save")
+    ticks = selection.Ticks.from_form(request.form)
     if action not in ("save", "preview"):
-        return _render_picker(connection, request.form, _ticked_roles())
+        return _render_picker(connection, request.form, ticks.shown(), _posted_version())
     try:
-        roles = selection.roles_from_form(request.form)
+        roles = ticks.roles()
         client = graph_client_for(connection)
         if action == "preview":
             return _preview(selection.checked_selection(roles, client)[0])
-        saved = selection.save_selection(g.organisation, current_user, roles, client)
+        saved = selection.save_selection(g.organisation, current_user, roles, client,
+                                         expected_version=_posted_version())
+    except versions.ChangedSince as error:
+        return _changed_since(connection, ticks, str(error))
     except ServiceError as error:
-        return _refused(connection, str(error))
+        return _refused(connection, ticks, str(error))
     except ReconnectNeeded as error:
-        flash(f"Nothing was saved. {error} Reconnect below, then choose your groups again.",
-              "error")
-        return redirect(url_for("microsoft.import_microsoft")), 303
+        return _refused(connection, ticks, f"Microsoft could not confirm the groups, so nothing "
+                                           f"was saved: {error} Reconnect in Import settings, "
+                                           "then save again.")
     except AppCredentialsRefused as error:
-        flash(f"Nothing was saved. {error}", "error")
-        return redirect(url_for("microsoft.import_microsoft")), 303
+        return _refused(connection, ticks, f"Nothing was saved. {error}")
     except (GraphError, requests.RequestException) as error:
-        return _refused(connection, "Microsoft could not confirm the groups, so nothing was "
-                                    f"saved: {error} Try again in a minute, or see Troubleshooting.")
+        return _refused(connection, ticks, "Microsoft could not confirm the groups, so nothing "
+                                           f"was saved: {error} Try again in a minute, or see "
+                                           "Troubleshooting.")
     flash(f"{g.organisation.name} saved its groups. {selection.selection_sentence(saved)}. "
           "Nobody changes until the next sync: press Sync now to start it.", "success")
     return redirect(url_for("microsoft.import_microsoft"))
 
 
-TICKS_SHOWN = 100  # far above the limits; thousands of ids are a forged post, not a choice
+def _posted_version():
+    return versions.posted(request.form)
 
 
-def _ticked_roles():
-    """The ticks as posted, even contradictory ones (the admin is still choosing), at most
-    TICKS_SHOWN of them: each is a parameter of the picker's queries."""
-    try:
-        roles = selection.roles_from_form(request.form)
-    except ServiceError:
-        roles = dict.fromkeys(request.form.getlist("sync"), SYNC_MEMBERS)
-    return dict(list(roles.items())[:TICKS_SHOWN])
+def _refused(connection, ticks, message):
+    """The picker again exactly as the admin left it (every tick in both columns, the search
+    and the page) with the reason next to the ticks; nothing saved."""
+    return _render_picker(connection, request.form, ticks.shown(), _posted_version(),
+                          message), 422
 
 
-def _refused(connection, message):
-    """The picker again with the admin's ticks and the reason next to them; nothing saved."""
-    return _render_picker(connection, request.form, _ticked_roles(), message), 422
+def _changed_since(connection, ticks, message):
+    """Someone saved the groups since this page was drawn: the picker shows the selection as
+    it is now (and a version to save over it), and says which ticks were not saved."""
+    tried = selection.picked_groups(connection, g.organisation, ticks.shown())
+    if tried:
+        message += " Your ticks were: " + selection.ticks_sentence(tried) + "."
+    return _render_picker(connection, request.form, selection.saved_ticks(g.organisation),
+                          versions.current(selection.selection_version(g.organisation)),
+                          message), 409
 
 
 def _preview(proposed):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.errors import ServiceError
@@ -41,45 +41,77 @@ def saved_selections(organisation_ids, among=None):
 
 @dataclass
 class PickedGroup:
-    """A chosen group as the picker lists it above the search results."""
+    """A ticked group as the picker lists it above the search results."""
     group_id: str
     display_name: str
     kind: str
-    role: str
+    synced: bool
+    excluded: bool
     dynamic: bool = False
     member_count: int = None
 
 
-def saved_roles(organisation):
-    return {choice.group_id: choice.role for choice in group_choices_for(organisation)}
+TICKS_SHOWN = 100  # far above the limits; thousands of ids are a forged post, not a choice
 
 
-def picked_groups(connection, organisation, roles):
-    """The proposed {group id: role} with names and kinds (from the snapshot, else from the
-    saved selection); ids neither knows are left out, they cannot be saved anyway."""
-    known = snapshot_groups(connection, roles)
+@dataclass(frozen=True)
+class Ticks:
+    """The picker's boxes: the groups whose name is ticked (sync their members) and whose
+    Exclude box is ticked, kept apart so a refused form shows both, even when they contradict."""
+    synced: tuple = ()
+    excluded: tuple = ()
+
+    @classmethod
+    def from_form(cls, form):
+        return cls(_ids(form.getlist("sync")), _ids(form.getlist("exclude")))
+
+    @classmethod
+    def of_roles(cls, roles):
+        return cls(tuple(g for g, role in roles.items() if role == SYNC_MEMBERS),
+                   tuple(g for g, role in roles.items() if role == EXCLUDE_MEMBERS))
+
+    def group_ids(self):
+        return tuple(dict.fromkeys(self.synced + self.excluded))
+
+    def shown(self):
+        """At most TICKS_SHOWN groups: each is a parameter of the picker's queries."""
+        kept = set(self.group_ids()[:TICKS_SHOWN])
+        return Ticks(tuple(g for g in self.synced if g in kept),
+                     tuple(g for g in self.excluded if g in kept))
+
+    def roles(self):
+        """{group id: role}, or ServiceError for a group ticked both ways."""
+        if set(self.synced) & set(self.excluded):
+            raise ServiceError("A group cannot both sync and exclude its members: choose one "
+                               "for each group. Nothing was saved.")
+        roles = dict.fromkeys(self.synced, SYNC_MEMBERS)
+        roles.update(dict.fromkeys(self.excluded, EXCLUDE_MEMBERS))
+        return roles
+
+
+def _ids(values):
+    return tuple(dict.fromkeys(value.strip() for value in values if value.strip()))
+
+
+def saved_ticks(organisation):
+    return Ticks.of_roles({c.group_id: c.role for c in group_choices_for(organisation)})
+
+
+def picked_groups(connection, organisation, ticks):
+    """The ticked groups with names and kinds (from the snapshot, else from the saved
+    selection); ids neither knows are left out, they cannot be saved anyway."""
+    group_ids = ticks.group_ids()
+    known = snapshot_groups(connection, group_ids)
     saved = {c.group_id: c for c in group_choices_for(organisation)}
     picked = []
-    for group_id, role in roles.items():
+    for group_id in group_ids:
         row = known.get(group_id) or saved.get(group_id)
         if row is not None:
-            picked.append(PickedGroup(group_id, row.display_name, row.kind, role,
+            picked.append(PickedGroup(group_id, row.display_name, row.kind,
+                                      group_id in ticks.synced, group_id in ticks.excluded,
                                       getattr(row, "dynamic", False),
                                       getattr(row, "member_count", None)))
-    return sorted(picked, key=lambda g: (g.role != SYNC_MEMBERS, g.display_name.lower()))
-
-
-def roles_from_form(form):
-    """{group id: role} from the picker's checkboxes (`sync` and `exclude`, one per group)."""
-    synced = [value.strip() for value in form.getlist("sync")]
-    excluded = [value.strip() for value in form.getlist("exclude")]
-    both = set(synced) & set(excluded)
-    if both:
-        raise ServiceError("A group cannot both sync and exclude its members: choose one for "
-                           "each group. Nothing was saved.")
-    roles = dict.fromkeys(synced, SYNC_MEMBERS)
-    roles.update(dict.fromkeys(excluded, EXCLUDE_MEMBERS))
-    return roles
+    return sorted(picked, key=lambda g: (not g.synced, g.display_name.lower()))
 
 
 def checked_selection(roles, graph_client):
@@ -108,9 +140,16 @@ def checked_selection(roles, graph_client):
     return Selection(tuple(groups)), kinds
 
 
-def save_selection(organisation, user, roles, graph_client):
-    """Replaces the organisation's whole selection; people change only at the next sync."""
+def selection_version(organisation):
+    return versions.of_organisation(organisation.id, "groups")
+
+
+def save_selection(organisation, user, roles, graph_client, expected_version=None):
+    """Replaces the organisation's whole selection; people change only at the next sync.
+    expected_version: the picker's version (versions.ChangedSince if saved since); None for
+    callers with no form."""
     selection, kinds = checked_selection(roles, graph_client)
+    versions.claim(selection_version(organisation), expected_version, user)
     audit.record(actions.GROUP_CHANGED, organisation.id, actor=user,
                  before=_audit_values(saved_selection(organisation)),
                  after=_audit_values(selection))
@@ -134,6 +173,14 @@ def choose_group(organisation, user, group_id, graph_client):
     """Saves a one-group selection (the group's members synced)."""
     return save_selection(organisation, user, {(group_id or "").strip(): SYNC_MEMBERS},
                           graph_client)
+
+
+def ticks_sentence(picked):
+    """ "sync Teaching Staff, Support Staff; exclude All Pupils" (PickedGroups, as ticked)"""
+    parts = [f"{verb} {', '.join(g.display_name for g in picked if getattr(g, flag))}"
+             for verb, flag in (("sync", "synced"), ("exclude", "excluded"))
+             if any(getattr(g, flag) for g in picked)]
+    return "; ".join(parts)
 
 
 def selection_sentence(selection):

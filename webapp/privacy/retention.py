@@ -1,7 +1,7 @@
 """Erase leavers after N days (7 to 3650) or Never: reading, validating and saving the choice."""
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.extensions import db
 from webapp.privacy.models import PrivacySettings
@@ -45,9 +45,15 @@ def parse_days(mode, days):
     return value
 
 
-def save_retention(organisation_id, mode, days):
-    """Validates, then saves and records the change in one transaction; nothing on bad input."""
+def retention_version(organisation_id):
+    return versions.of_organisation(organisation_id, "retention")
+
+
+def save_retention(organisation_id, mode, days, user=None, expected_version=None):
+    """Validates, then saves and records the change in one transaction; nothing on bad input.
+    expected_version: the form's (versions.ChangedSince if saved since); None without a form."""
     value = parse_days(mode, days)
+    versions.claim(retention_version(organisation_id), expected_version, user)
     settings = retention_for(organisation_id)
     before = {"erase_leavers_after_days": describe(settings)}
     settings.erase_leavers_after_days, settings.needs_choice = value, False

@@ -1,6 +1,8 @@
 """Data protection pages: the leaver retention setting, and a person's data on request."""
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from webapp import versions
 from webapp.htmx import is_htmx_request
 from webapp.orgs.context import admin_required
 from webapp.privacy import retention
@@ -16,16 +18,22 @@ def retention_notice():
 
 def _retention_or_none():
     organisation = getattr(g, "organisation", None)
-    return retention.retention_for(organisation.id) if organisation is not None else None
+    if organisation is None:
+        return None
+    settings = retention.retention_for(organisation.id)
+    settings.version = versions.current(retention.retention_version(organisation.id))
+    return settings
 
 
-def _retention_form(error=None, entered=None, saved=False):
+def _retention_form(error=None, entered=None, saved=False, changed=None, status=200):
     """HTMX swaps the form in place (an error answer too: htmx swaps only 2xx); without
-    JavaScript the form is a page of its own, refused input answered 422."""
+    JavaScript the form is a page of its own, a refusal answered with `status`.
+    entered: what a refused form sent (with its version); changed: why the saved choice is
+    shown instead (someone saved it since the form was drawn)."""
     template = "privacy/_retention_form.html" if is_htmx_request() else "privacy/retention.html"
-    status = 422 if error is not None and not is_htmx_request() else 200
-    return render_template(template, retention_settings=retention.retention_for(g.organisation.id),
-                           error=error, entered=entered, saved=saved), status
+    return render_template(template, retention_settings=_retention_or_none(), error=error,
+                           entered=entered, saved=saved, changed=changed), (
+        200 if is_htmx_request() else status)
 
 
 @bp.route("/retention")
@@ -38,11 +46,15 @@ def retention_page():
 @admin_required
 def save_retention():
     form = request.form
+    entered = {"mode": form.get("mode"), "days": form.get("days", ""),
+               "version": versions.posted(form)}
     try:
-        retention.save_retention(g.organisation.id, form.get("mode"), form.get("days"))
+        retention.save_retention(g.organisation.id, form.get("mode"), form.get("days"),
+                                 user=current_user, expected_version=entered["version"])
     except retention.RetentionInvalid as error:
-        return _retention_form(error=error,
-                               entered={"mode": form.get("mode"), "days": form.get("days", "")})
+        return _retention_form(error=error, entered=entered, status=422)
+    except versions.ChangedSince as error:
+        return _retention_form(changed=str(error), status=409)
     if is_htmx_request():
         return _retention_form(saved=True)
     flash("Leaver retention saved. The daily erasure uses it from its next run.", "success")

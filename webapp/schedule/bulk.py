@@ -7,13 +7,13 @@ transaction.
 """
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.services import apply_choice, selection_problem
+from webapp.schedule.services import apply_choice, schedule_version, selection_problem
 
 
 def apply_to_many(has_synced_group, frequency, minute_of_day, zone_name, user, now):
@@ -32,6 +32,8 @@ def apply_to_many(has_synced_group, frequency, minute_of_day, zone_name, user, n
             continue
         schedule = schedules.get(organisation_id) or SyncSchedule(
             organisation_id=organisation_id, frequency=due.OFF, failures=0)
+        # A card open on that school since is then refused, naming this change, not overwriting it.
+        versions.claim(schedule_version(organisations[organisation_id]), None, user)
         before, after = apply_choice(schedule, organisations[organisation_id], frequency,
                                      minute_of_day, zone_name, now)
         entries.append({"organisation_id": organisation_id, "before": before, "after": after})

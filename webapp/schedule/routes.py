@@ -1,5 +1,8 @@
 """The Automatic sync card on Manage user sync: Save schedule (HTMX swaps the card)."""
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp import versions
 
 from webapp.htmx import is_htmx_request
 from webapp.orgs.context import admin_required, org_scoped
@@ -14,20 +17,31 @@ bp = org_scoped(Blueprint("schedule", __name__,
 def save():
     form = {"frequency": request.form.get("frequency", ""),
             "time_of_day": request.form.get("time_of_day", ""),
-            "time_zone": request.form.get("time_zone")}
+            "time_zone": request.form.get("time_zone"),
+            "version": versions.posted(request.form)}
     try:
         services.save_schedule(g.organisation, form["frequency"], form["time_of_day"],
-                               time_zone=form["time_zone"])
+                               time_zone=form["time_zone"], user=current_user,
+                               expected_version=form["version"])
     except services.ScheduleInvalid as error:
-        # The form again, with the problem next to its control; nothing was saved.
-        context = services.card_context(g.organisation, {error.field: str(error)}, form)
-        template = "schedule/_card.html" if is_htmx_request() else "schedule/edit.html"
-        return render_template(template, **context), 200 if is_htmx_request() else 422
+        # The form again as sent, with the problem next to its control; nothing was saved.
+        return _refused({error.field: str(error)}, form, 422)
+    except versions.ChangedSince as error:
+        # Saved by someone else since: the schedule as it is now, and who changed it.
+        return _refused({"version": str(error)}, None, 409)
     if is_htmx_request():
         return render_template("schedule/_card.html", saved=True,
                                **services.card_context(g.organisation))
     flash("Schedule saved.", "success")
     return redirect(url_for("user_sync.index"), 303)
+
+
+def _refused(errors, form, status):
+    sent = {name: value for name, value in (form or {}).items() if value is not None}
+    context = services.card_context(g.organisation, errors, sent)
+    if is_htmx_request():  # htmx swaps only a 2xx answer into the card
+        return render_template("schedule/_card.html", **context)
+    return render_template("schedule/edit.html", **context), status
 
 
 @bp.route("/suggestion", methods=["POST"])

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
@@ -99,11 +99,18 @@ def validate_time_zone(name):
     return name
 
 
-def save_schedule(organisation, frequency, time_text, now=None, time_zone=None):
+def schedule_version(organisation):
+    return versions.of_organisation(organisation.id, "schedule")
+
+
+def save_schedule(organisation, frequency, time_text, now=None, time_zone=None, user=None,
+                  expected_version=None):
     """Validates, then saves the choice, the school's time zone (kept when not given) and the
-    next due moment; nothing is saved on error."""
+    next due moment; nothing is saved on error. expected_version: the form's (refused with
+    versions.ChangedSince if the schedule was saved since); None for callers with no form."""
     frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
     zone_name = organisation.time_zone if time_zone is None else validate_time_zone(time_zone)
+    versions.claim(schedule_version(organisation), expected_version, user)
     schedule = schedule_for(organisation.id)
     before, after = apply_choice(schedule, organisation, frequency, minute_of_day, zone_name,
                                  now or utcnow())
@@ -207,13 +214,21 @@ def answer_suggestion(organisation_id):
 
 
 def card_context(organisation, errors=None, form=None):
-    """Everything templates/schedule/_card.html needs."""
+    """Everything templates/schedule/_card.html needs. form: what a refused post sent (shown
+    again as sent, except a choice that is not in its list, shown as saved), else the saved
+    choice and the version it is at."""
     schedule = schedule_for(organisation.id)
+    saved = {"frequency": schedule.frequency,
+             "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
+             "time_zone": organisation_zone(organisation.time_zone).key,
+             "version": versions.current(schedule_version(organisation))}
+    shown = {**saved, **(form or {})}
+    if shown["frequency"] not in FREQUENCY_LABELS:
+        shown["frequency"] = saved["frequency"]
+    if shown["time_zone"] not in choosable_zones():
+        shown["time_zone"] = saved["time_zone"]
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule),
-            "schedule_errors": errors or {}, "schedule_form": form or {
-                "frequency": schedule.frequency,
-                "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
-                "time_zone": organisation_zone(organisation.time_zone).key},
+            "schedule_errors": errors or {}, "schedule_form": shown,
             "frequency_labels": FREQUENCY_LABELS, "time_zones": choosable_zones()}
 
 

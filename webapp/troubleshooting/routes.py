@@ -31,7 +31,9 @@ def index():
 @bp.route("/microsoft-checks", methods=["POST"])
 @admin_required
 def start_remote_checks():
-    if connection_for_organisation(g.organisation) is None:
+    if connection_for_organisation(g.organisation) is None:  # disconnected in another tab
+        if is_htmx_request():  # the card says the checks need a connection
+            return render_template("troubleshooting/_remote_checks.html", **_page_context())
         return redirect(url_for("troubleshooting.index"))
     run_id = remote_checks.start(g.organisation, current_user)
     if is_htmx_request():

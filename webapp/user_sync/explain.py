@@ -59,7 +59,8 @@ def _synced_answer(person):
         code, text = m.EXCLUDED, reason_text(m.EXCLUDED) + " Include them again to sync them."
     elif person.status == "suspended":
         code = SYNCED
-        text = f"Synced, status Suspended: {reason_text(person.suspended_reason)}"
+        text = ("Synced, status Suspended: "
+                f"{reason_text(person.suspended_reason, person.suspended_group)}")
     else:
         code, text = SYNCED, "Synced, status Active."
     return Answer(code, text, person.display_name, person.email, person.microsoft_id)

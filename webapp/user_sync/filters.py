@@ -27,6 +27,7 @@ def register(blueprint):
     for name, function in {"thousands": thousands, "duration": duration,
                            "counts_text": counts_text, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
+                           "status_reason": reasons.status_reason,
                            "fields_text": reasons.changed_fields_text,
                            "started_by": history.started_by_text,
                            "run_title": reasons.run_title}.items():

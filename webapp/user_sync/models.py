@@ -168,6 +168,9 @@ class SyncedPerson(db.Model):
     # The chosen groups the person came through in the last sync that saw them (names, ", ").
     synced_via = db.Column(db.Text)
     suspended_reason = db.Column(db.String(32))
+    # With suspended_reason "excluded_group": the name of the excluded group that keeps them
+    # out, as the sync that decided it saw it (diff.decide's scope), so no page guesses later.
+    suspended_group = db.Column(db.String(512))
     suspended_at = db.Column(db.DateTime(timezone=True))  # leaver retention counts from here
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 

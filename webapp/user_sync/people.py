@@ -21,6 +21,7 @@ from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import Membership
 from webapp.redis_conn import get_redis, redis_key
 from webapp.user_sync.models import SyncedPerson, sort_name
+from webapp.user_sync.reasons import status_reason
 
 EMAIL_COLUMN_LENGTH = SyncedPerson.__table__.c.email.type.length
 
@@ -36,7 +37,7 @@ SORTS = {
 SORT_LABELS = {"name": "Name", "email": "Email", "job_title": "Job title",
                "department": "Department", "status": "Status"}
 CSV_HEADER = ("email", "display_name", "job_title", "department", "status", "last_seen",
-              "microsoft_id", "synced_through")
+              "microsoft_id", "synced_through", "status_reason")
 
 
 def filtered(organisation_id, query="", status=""):
@@ -148,7 +149,7 @@ def csv_rows(organisation, query="", status="", sort="name", descending=False,
         writer.writerow([_safe_cell(v) for v in (
             person.email, person.display_name, person.job_title, person.department,
             person.status, iso_timestamp(seen, organisation), person.microsoft_id,
-            person.synced_via)])
+            person.synced_via, status_reason(person))])
         if number % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

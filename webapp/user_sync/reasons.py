@@ -23,9 +23,9 @@ SKIP_REASONS = {
     m.EMAIL_TAKEN: "Email already used by another account on the platform.",
     m.LEFT_GROUP: "Left the group.",
     m.EXCLUDED_GROUP: "In a group whose members are never synced.",
-    m.PROTECTED_ADMIN: "Left the group, but is an admin of this organisation, so not suspended.",
-    m.PROTECTED_CONNECTOR: "Left the group, but is the account that connected Microsoft, so not "
-                           "suspended.",
+    m.PROTECTED_ADMIN: "Would be suspended, but is an admin of this organisation, so kept.",
+    m.PROTECTED_CONNECTOR: "Would be suspended, but is the account that connected Microsoft, so "
+                           "kept.",
     m.UNDONE: "Added by a sync that an admin undid: suspended, not deleted.",
     m.ERASED: "Erased by the leaver retention rule since, so the undo cannot bring them back.",
 }
@@ -95,6 +95,14 @@ def reason_text(code, detail=None):
     if code == m.LIMITED_INFO and detail:
         return f"{SKIP_REASONS[code]} (Microsoft ID {detail}.)"
     return SKIP_REASONS.get(code, code or "")
+
+
+def status_reason(person):
+    """Why a synced person is suspended or excluded, as recorded when the sync decided it
+    ("" for someone active): the people table and the CSV show it."""
+    if person.status == "suspended":
+        return reason_text(person.suspended_reason, person.suspended_group)
+    return reason_text(m.EXCLUDED) if person.excluded else ""
 
 
 def action_label(action, preview=False):

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.downloads import csv_download
 from webapp.errors import ServiceError
@@ -17,7 +17,8 @@ from webapp.security import safe_next_url
 from webapp.user_sync import explain as why, history, people, summary
 from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import lifecycle, queries
-from webapp.user_sync.settings import InvalidSettings, save_settings, settings_for
+from webapp.user_sync.settings import (DEFAULTS as SETTINGS_FIELDS, InvalidSettings,
+                                       save_settings, settings_for, settings_version)
 
 
 def people_args():
@@ -39,11 +40,13 @@ def people_context():
 
 
 def index_page(settings=None, settings_errors=None):
+    """settings: what a refused Sync settings form sent (with its version), else the saved."""
     queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
     card = schedule.card_context(g.organisation)
+    settings = settings or _saved_settings()
     return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
-                           settings=settings or settings_for(g.organisation.id),
-                           settings_errors=settings_errors or {}, queue_notice=queue_notice,
+                           settings=settings, settings_errors=settings_errors or {},
+                           queue_notice=queue_notice,
                            suggest_schedule=schedule.shows_suggestion(g.organisation.id,
                                                                       card["schedule"]),
                            **card, **people_context())
@@ -148,6 +151,9 @@ def apply_removals(sync_run_id):
     try:
         run = lifecycle.approve_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
+        if is_htmx_request():  # the Sync card says what became of the review, and shows it
+            return render_template("user_sync/_sync_status.html", error=str(error),
+                                   run=queries.get_run(g.organisation, sync_run_id))
         flash(str(error), "error")
         return redirect(url_for("user_sync.index"), 303)
     return _status_response(run)
@@ -222,18 +228,29 @@ def exclude_microsoft_user():
     return redirect(url_for("user_sync.index"), 303)
 
 
+def _saved_settings():
+    saved = settings_for(g.organisation.id)
+    return SimpleNamespace(**{name: getattr(saved, name) for name in SETTINGS_FIELDS},
+                           version=versions.current(settings_version(g.organisation.id)))
+
+
 @bp.route("/settings", methods=["POST"])
 @admin_required
 def update_settings():
     typed = SimpleNamespace(include_guests=request.form.get("include_guests") == "1",
                             removal_threshold_percent=request.form.get("removal_threshold_percent"),
-                            removal_threshold_minimum=request.form.get("removal_threshold_minimum"))
+                            removal_threshold_minimum=request.form.get("removal_threshold_minimum"),
+                            version=versions.posted(request.form))
     try:
         save_settings(g.organisation.id, typed.include_guests, typed.removal_threshold_percent,
-                      typed.removal_threshold_minimum)
+                      typed.removal_threshold_minimum, user=current_user,
+                      expected_version=typed.version)
     except InvalidSettings as error:
         # The page again with what was typed and each message by its field; nothing saved.
         return index_page(settings=typed, settings_errors=error.errors), 422
+    except versions.ChangedSince as error:
+        # Saved by someone else since: the settings as they are now, and who changed them.
+        return index_page(settings_errors={"version": str(error)}), 409
     flash("Sync settings saved. They apply from the next sync.", "success")
     return redirect(url_for("user_sync.index"), 303)
 

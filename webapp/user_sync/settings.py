@@ -1,7 +1,7 @@
 """Per-organisation sync settings: include guests, and the removal safety threshold."""
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, versions
 from webapp.audit import actions
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -49,13 +49,20 @@ def whole_number_error(text, lowest, highest, what):
     return None
 
 
-def save_settings(organisation_id, include_guests, percent, minimum):
-    """Saves all three or, if any number is out of bounds, nothing (raises InvalidSettings)."""
+def settings_version(organisation_id):
+    return versions.of_organisation(organisation_id, "sync_settings")
+
+
+def save_settings(organisation_id, include_guests, percent, minimum, user=None,
+                  expected_version=None):
+    """Saves all three or, if any number is out of bounds, nothing (raises InvalidSettings).
+    expected_version: the form's (versions.ChangedSince if saved since); None without a form."""
     values = {"removal_threshold_percent": percent, "removal_threshold_minimum": minimum}
     errors = {field: message for field, lowest, highest, what in LIMITS
               if (message := whole_number_error(values[field], lowest, highest, what))}
     if errors:
         raise InvalidSettings(errors)
+    versions.claim(settings_version(organisation_id), expected_version, user)
     settings = settings_for(organisation_id)
     before = {name: getattr(settings, name) for name in DEFAULTS}
     settings.include_guests = bool(include_guests)

@@ -5,6 +5,7 @@ from webapp.errors import InvalidFields, ServiceError
 from webapp.htmx import render_page_or_partial
 from webapp.invitations import services as invitations
 from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.models import ROLES
 from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.users import services
@@ -12,19 +13,24 @@ from webapp.users import services
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
 
 
-def people_context():
-    search = search_from(request.args)
-    page = None if search.error else services.list_people(
-        g.organisation, search.text, page_number(request.args))
-    states = invitations.invitation_states(g.organisation, page.items) if page else {}
-    return {"people": page, "query": search.text, "search": search, "invitations": states}
-
-
 @bp.route("/")
 @admin_required
 def index():
-    return render_page_or_partial("users/index.html", "users/_people_table.html",
-                                  **people_context())
+    return people_page()
+
+
+def people_page(**refused):
+    """The page (or its table, for HTMX). refused: a refused form's values and messages, shown
+    again as sent (add_form and add_errors; role_refused) on the page that was left, its search
+    and page number included (from the query string, or from the refused form)."""
+    values = request.values
+    search = search_from(values)
+    page = None if search.error else services.list_people(
+        g.organisation, search.text, page_number(values))
+    states = invitations.invitation_states(g.organisation, page.items) if page else {}
+    return render_page_or_partial("users/index.html", "users/_people_table.html", people=page,
+                                  query=search.text, search=search, roles=ROLES,
+                                  invitations=states, **refused)
 
 
 @bp.route("/", methods=["POST"])
@@ -37,8 +43,7 @@ def add():
                                                   added_by=current_user)
     except InvalidFields as error:
         # The page again, each message by its field and the form as it was; nothing saved.
-        return render_template("users/index.html", add_form=form, add_errors=error.errors,
-                               **people_context()), 422
+        return people_page(add_form=form, add_errors=error.errors), 422
     message = invitations.sent_message(membership.user.email, g.organisation.name, outcome,
                                        current_app.config)
     flash(f"Added {membership.user.email} to {g.organisation.name}. {message}", "success")
@@ -77,13 +82,15 @@ def cancel_invitation(membership_id):
 @bp.route("/<int:membership_id>/role", methods=["POST"])
 @admin_required
 def change_role(membership_id):
+    role = request.form.get("role")
     try:
-        membership = services.change_role(g.organisation, membership_id, request.form.get("role"))
+        membership = services.change_role(g.organisation, membership_id, role)
     except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(f"{membership.user.name_or_email} is now {membership.role}.", "success")
-    return redirect(url_for("users.index", q=request.form.get("q") or None))
+        return people_page(role_refused={"membership_id": membership_id, "role": role,
+                                         "error": str(error)}), 422
+    flash(f"{membership.user.name_or_email} is now {membership.role}.", "success")
+    return redirect(url_for("users.index", q=request.form.get("q") or None,
+                            page=request.form.get("page", type=int)))
 
 
 @bp.route("/<int:membership_id>/remove")

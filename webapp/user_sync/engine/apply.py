@@ -61,7 +61,7 @@ def _resolve_adds(plan, owners, leaving, rows_by_user):
 def apply_plan(organisation_id, plan, now, previous_run_at=None, tenant_id=None):
     """Writes the plan with bulk statements; the caller commits (or rolls back) once.
     tenant_id: the Microsoft tenant the people's ids belong to, kept with each new id."""
-    _apply_suspensions(plan.suspends, now)
+    _apply_suspensions(plan.suspends, now, plan.excluded_by)
     changed = plan.updates + plan.reinstates
     update_user_rows([(row.user_id, p) for row, p, c in changed if c])
     update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
@@ -71,11 +71,16 @@ def apply_plan(organisation_id, plan, now, previous_run_at=None, tenant_id=None)
     _apply_via(plan.via_changes)
 
 
-def _apply_suspensions(suspends, now):
+def _apply_suspensions(suspends, now, excluded_by):
+    """Each person keeps the reason the plan gave, and the excluded group it named."""
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in suspends], "suspended", now)
-    for reason in {reason for _, _, reason in suspends}:
-        ids = [row.id for row, _, r in suspends if r == reason]
-        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason, "suspended_at": now})
+    grouped = {}
+    for row, person, reason in suspends:
+        group = excluded_by.get(person.microsoft_id) if reason == m.EXCLUDED_GROUP else None
+        grouped.setdefault((reason, group), []).append(row.id)
+    for (reason, group), ids in grouped.items():
+        set_status(PEOPLE, ids, "suspended", now, {"suspended_reason": reason,
+                                                   "suspended_group": group, "suspended_at": now})
 
 
 def _apply_presence(presence, last_seen):

@@ -224,7 +224,7 @@ def plan_changes(fetched, existing, protected, include_guests=False, memberships
                             memberships, selection), row)
     for row in existing:
         if row.microsoft_id not in seen:
-            _plan_absent(plan, row, protected)
+            _place_absent(plan, decide_absent(row, protected, memberships, selection), row)
     return plan
 
 
@@ -265,15 +265,26 @@ def _place_groups(plan, person, row, scope):
             plan.via_changes[row.id] = via
 
 
-def _plan_absent(plan, row, protected):
+def decide_absent(row, protected, memberships=None, selection=None):
+    """The fate of someone held but not fetched with the synced groups: out of scope, for the
+    excluded group that holds them (its members are fetched too) or because they left."""
+    person, scope = person_from_existing(row), scope_of(row.microsoft_id, memberships, selection)
+    if row.excluded or row.status != "active" or row.user_id is None:
+        return Decision(UNCHANGED, person, None, (), scope)
+    if row.membership_id in protected:
+        return Decision(m.KEEP, person, protected[row.membership_id], (), scope)
+    reason = m.EXCLUDED_GROUP if scope.excluding is not None else m.LEFT_GROUP
+    return Decision(m.SUSPEND, person, reason, (), scope)
+
+
+def _place_absent(plan, decision, row):
+    action, person, reason, _, scope = decision
     if row.in_group:
         plan.presence[row.id] = False
-    if row.excluded or row.status != "active" or row.user_id is None:
-        return
-    if row.membership_id in protected:
-        plan.keeps.append((row, person_from_existing(row), protected[row.membership_id]))
-    else:
-        plan.suspends.append((row, person_from_existing(row), m.LEFT_GROUP))
+    if scope.excluding is not None:
+        plan.excluded_by[person.microsoft_id] = scope.excluding.name
+    if action in (m.SUSPEND, m.KEEP):
+        (plan.suspends if action == m.SUSPEND else plan.keeps).append((row, person, reason))
 
 
 def removal_limit(active_people, percent, minimum):

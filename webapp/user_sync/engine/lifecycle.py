@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import audit
 from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
+from webapp.dates import format_moment
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
@@ -108,7 +109,7 @@ def approve_review(organisation, run_id, user):
         db.session.rollback()
         raise ServiceError("Another sync is running. Wait for it to finish, then review again.")
     if not moved:
-        raise ServiceError(ANSWERED)
+        raise ServiceError(answered_already(organisation, run_id, user))
     audit.record(actions.REVIEW_APPROVED, organisation.id, actor=user, after={"run": run_id},
                  commit=True)
     run = db.session.get(m.SyncRun, run_id)
@@ -124,9 +125,31 @@ def cancel_review(organisation, run_id, user):
                   reason=f"Cancelled by {user.email} after review. {NOTHING_CHANGED}")
     db.session.commit()
     if not moved:
-        raise ServiceError(ANSWERED)
+        raise ServiceError(answered_already(organisation, run_id, user))
     audit.record(actions.REVIEW_CANCELLED, organisation.id, actor=user, after={"run": run_id},
                  commit=True)
+
+
+def answered_already(organisation, run_id, user):
+    """What became of a review another tab (or admin) answered first, in words."""
+    run = get_run(organisation, run_id)
+    db.session.refresh(run)
+    reviewer = run.reviewed_by
+    who = ("someone" if reviewer is None else
+           "you (in another tab or window)" if user is not None and reviewer.id == user.id
+           else reviewer.name_or_email)
+    at = format_moment(run.finished_at, organisation)
+    if run.approved:
+        return f"Apply removals was already pressed by {who}: " + {
+            m.COMPLETE: f"the removals were applied at {at}.",
+            m.FAILED: "applying them failed (see below)."}.get(
+                run.status, "the removals are being applied now.")
+    if run.status == m.CANCELLED and reviewer is not None:
+        return (f"This review was already cancelled by {who} at {at}: nobody was added, "
+                "changed or suspended.")
+    if run.status == m.CANCELLED:
+        return "This review was replaced by a newer sync, so nothing was applied from it."
+    return ANSWERED
 
 
 def _enqueue(run):

@@ -76,8 +76,10 @@ def _replay(plan, change, by_id):
         target = plan.updates if change.action == m.UPDATE else plan.reinstates
         target.append((row, person, tuple(filter(None, (change.detail or "").split(",")))))
     elif change.action == m.SUSPEND and row is not None and row.status == "active":
+        _replay_excluding_group(plan, change)
         plan.suspends.append((row, person, change.reason))
     elif change.action == m.SKIP:
+        _replay_excluding_group(plan, change)
         plan.skips.append((person, change.reason, change.synced_person_id))
     elif change.action == m.KEEP and row is not None:
         plan.keeps.append((row, person, change.reason))
@@ -85,3 +87,9 @@ def _replay(plan, change, by_id):
         plan.presence[row.id] = change.detail == "in"
     elif change.action == VIA and row is not None:
         plan.via_changes[row.id] = change.detail
+
+
+def _replay_excluding_group(plan, change):
+    """The excluded group a suspension or skip named (kept in the change's detail)."""
+    if change.reason == m.EXCLUDED_GROUP and change.detail:
+        plan.excluded_by[change.microsoft_id] = change.detail

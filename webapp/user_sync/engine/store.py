@@ -117,7 +117,8 @@ def update_people_rows(rows, now, relink=False, tenant_id=None):
     values = dict(email=bindparam("_email"), email_normalised=bindparam("_norm"),
                   display_name=bindparam("_name"), sort_name=bindparam("_sort"),
                   job_title=bindparam("_title"), department=bindparam("_dept"),
-                  status="active", suspended_reason=None, suspended_at=None, last_seen_at=now)
+                  status="active", suspended_reason=None, suspended_group=None,
+                  suspended_at=None, last_seen_at=now)
     if relink:
         values.update(microsoft_id=bindparam("_msid"), membership_id=bindparam("_mid"),
                       in_group=True, tenant_id=tenant_id)
