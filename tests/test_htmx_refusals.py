@@ -110,6 +110,21 @@ def refusals(world):
         ("user_sync.why_not", "a search too long", request(
             world, "admin", "user_sync.why_not", q=TOO_LONG)),
         ("users.index", "a search too long", request(world, "admin", "users.index", q=TOO_LONG)),
+        ("user_sync.sync_person", "not connected", request(
+            world, "lone", "user_sync.sync_person", "POST", {"person": "jo@northfield.example"})),
+        ("user_sync.sync_person", "not an address", request(
+            world, "admin", "user_sync.sync_person", "POST", {"person": TOO_LONG})),
+        ("user_sync.person_sync_status", "another school's run", request(
+            world, "admin", "user_sync.person_sync_status", sync_run_id=world.other_run.id)),
+        ("trust.schools", "a search too long", request(world, "admin", "trust.schools",
+                                                        q=TOO_LONG)),
+        ("trust.school_row", "a school one does not administer", request(
+            world, "admin", "trust.school_row", school_id=world.lone.org.id)),
+        ("trust.sync_now", "nothing selected and a forged list", request(
+            world, "admin", "trust.sync_now", "POST", {"shown": "forged"})),
+        ("trust.apply_schedule", "a forged frequency", request(
+            world, "admin", "trust.apply_schedule", "POST", {"frequency": "weekly",
+                                                              "shown": "forged"})),
         ("user_sync.connection_summary", "(only the refusals every endpoint has)", None),
     ]
 
@@ -118,7 +133,8 @@ def every_endpoints_refusals(world, app, endpoint):
     """Signed out (the session ended in another tab), not an admin of this school, and for a
     POST a form whose CSRF token no longer matches."""
     rule = next(app.url_map.iter_rules(endpoint))
-    values = {name: {"sync_run_id": world.review.id, "run_id": "no-such-checks"}[name]
+    values = {name: {"sync_run_id": world.review.id, "run_id": "no-such-checks",
+                     "school_id": world.school.oak.south.id}[name]
               for name in rule.arguments - {"org_id"}}
     method = "POST" if "POST" in rule.methods else "GET"
     answers = [(endpoint, "signed out", request(world, "signed out", endpoint, method, **values)),

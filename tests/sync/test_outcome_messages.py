@@ -64,8 +64,8 @@ def test_a_revoked_sign_in_gives_the_reconnect_advice_once_in_every_outcome(app,
     saved = school.client.post(f"{base}/import/microsoft/groups", follow_redirects=True, data={
         "csrf_token": csrf_token_from(page), "sync": demo.NORTHFIELD_STAFF_GROUP_ID,
         "action": "save"}).text
-    outcomes["Save groups"] = re.sub(r"<[^>]+>", " ", re.search(
-        r'class="flash flash-error"[^>]*>(.*?)</', saved, re.S).group(1))
+    outcomes["Save groups"] = re.sub(r"<[^>]+>", " ", re.search(  # the refusal by the groups
+        r'id="selection-error"[^>]*>(.*?)</', saved, re.S).group(1))
 
     for where, message in outcomes.items():
         assert message and "no longer accepts the saved sign-in" in message, (where, message)
