@@ -6,9 +6,9 @@ authenticator data again (they are the browser's, nothing secret) to tell a wron
 counter that went backwards (a copied passkey) and the rest.
 """
 import json
-import struct
 
-from webauthn.helpers import base64url_to_bytes
+from webauthn.helpers import base64url_to_bytes, parse_attestation_object, parse_authenticator_data
+from webauthn.helpers.exceptions import WebAuthnException
 
 WHAT_NEXT = " Try again, or use another way to verify."
 REASONS = {
@@ -49,33 +49,40 @@ def _client_data(credential):
     return data if isinstance(data, dict) else None
 
 
-def _sign_count(credential):
+def _authenticator_data(credential):
+    """The authenticator data of an assertion, or of a registration's attestation; or None."""
     response = credential.get("response") if isinstance(credential, dict) else None
+    if not isinstance(response, dict):
+        return None
     try:
-        data = base64url_to_bytes(str(response.get("authenticatorData") or ""))
-        return struct.unpack(">I", data[33:37])[0], data[32]
-    except (ValueError, AttributeError, IndexError, struct.error):
-        return None, 0
+        if response.get("authenticatorData"):
+            return parse_authenticator_data(base64url_to_bytes(str(response["authenticatorData"])))
+        attestation = base64url_to_bytes(str(response.get("attestationObject") or ""))
+        return parse_attestation_object(attestation).auth_data
+    except (WebAuthnException, ValueError, TypeError, KeyError, IndexError):
+        return None
 
 
 def classify(credential, challenge, party, stored_count=None):
     """The REASONS key that fits a refused answer best."""
-    data = _client_data(credential)
-    if data is None:
+    client = _client_data(credential)
+    if client is None:
         return "unreadable"
-    if data.get("origin") != party.origin:
+    if client.get("origin") != party.origin:
         return "wrong_origin"
     try:
-        seen_challenge = base64url_to_bytes(str(data.get("challenge") or ""))
+        seen_challenge = base64url_to_bytes(str(client.get("challenge") or ""))
     except ValueError:
         seen_challenge = b""
     if seen_challenge != challenge:
         return "wrong_challenge"
-    count, flags = _sign_count(credential)
-    if stored_count is not None and count is not None and (count or stored_count) \
-            and count <= stored_count:
+    data = _authenticator_data(credential)
+    if data is None:
+        return "invalid"
+    if stored_count is not None and (data.sign_count or stored_count) \
+            and data.sign_count <= stored_count:
         return "counter"
-    if count is not None and not flags & 0x04:
+    if not data.flags.uv:
         return "not_verified"
     return "invalid"
 

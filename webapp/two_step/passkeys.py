@@ -2,9 +2,9 @@
 (its host is the relying party id, its scheme, host and port the only origin accepted).
 
 Each ceremony (adding a passkey, or using one at sign-in) starts with a challenge of 32 random
-bytes kept in Redis for CHALLENGE_SECONDS under the account and the ceremony, and taken with
-GETDEL when the browser's answer comes: a challenge works once, for that account and that
-ceremony only. py_webauthn checks the answer (type, challenge, origin, relying party, user
+bytes kept in Redis for CHALLENGE_SECONDS under the account, the ceremony and a random id that
+only this browser's (signed) session holds, and taken with GETDEL when the browser's answer
+comes: a challenge works once, for that account, that ceremony and that browser only. py_webauthn checks the answer (type, challenge, origin, relying party, user
 presence and verification, signature, a counter that must go up); a credential is only ever
 looked up among the account's own passkeys. Neither a challenge nor a credential goes into a
 log or an audit entry.
@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, session
 from sqlalchemy import delete, select, update
 from webauthn import (generate_authentication_options, generate_registration_options,
                       options_to_json, verify_authentication_response,
@@ -100,19 +100,23 @@ def passkeys_of(user):
 
 # ----- challenges -----
 
-def _challenge_key(ceremony, user):
-    return redis_key("webauthn-challenge", ceremony, user.id)
+def _challenge_key(ceremony, user, request_id):
+    return redis_key("webauthn-challenge", ceremony, user.id, request_id)
 
 
 def _keep_challenge(ceremony, user, **context):
-    challenge = secrets.token_bytes(32)
+    challenge, request_id = secrets.token_bytes(32), secrets.token_urlsafe(16)
     stored = {"challenge": bytes_to_base64url(challenge), **context}
-    get_redis().set(_challenge_key(ceremony, user), json.dumps(stored), ex=CHALLENGE_SECONDS)
+    get_redis().set(_challenge_key(ceremony, user, request_id), json.dumps(stored),
+                    ex=CHALLENGE_SECONDS)
+    session[f"webauthn_{ceremony}"] = request_id
     return challenge
 
 
 def _take_challenge(ceremony, user):
-    raw = get_redis().getdel(_challenge_key(ceremony, user))
+    request_id = session.pop(f"webauthn_{ceremony}", None)
+    raw = get_redis().getdel(_challenge_key(ceremony, user, request_id)) \
+        if isinstance(request_id, str) else None
     if not raw:
         raise PasskeyRefused(refusal_reason("expired"))
     stored = json.loads(raw)

@@ -19,7 +19,8 @@ def _page(status_code=200, entered=None, errors=None, stale=None):
         "two_step/policy.html", policy=saved, version=policy.version_of(saved),
         entered=entered, errors=errors or {}, stale=stale,
         trust_schools=policy.trust_schools_administered(current_user, g.organisation),
-        admins=admins, two_step_of=status.summaries_for([m.user_id for m in admins])), status_code
+        admins=admins, two_step_of=status.summaries_for([m.user_id for m in admins]),
+        you_have_two_step=status.is_on(current_user)), status_code
 
 
 @bp.route("/")
