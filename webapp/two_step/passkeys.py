@@ -66,8 +66,9 @@ def relying_party(config=None):
     if parts.scheme not in ("http", "https") or not host or _is_ip_address(host):
         raise PasskeysUnavailable(
             "Passkeys need this installation's PUBLIC_URL to be its web address with a domain "
-            f"name, such as https://rostersync.example.org (it is {url or 'not set'!r}). Ask "
-            "whoever runs rostersync to set it; until then use an authenticator app.")
+            "name, such as https://rostersync.example.org (or http://localhost:5000 on your own "
+            f"computer); it is {url or 'not set'!r}. Ask whoever runs rostersync to set it; "
+            "until then use an authenticator app.")
     return RelyingParty(host, f"{parts.scheme}://{parts.netloc}")
 
 
