@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from harness.app_config import TEST_TOKEN_ENCRYPTION_KEY
 from tests.accounts.helpers import audit_count, post_page_form
-from tests.accounts.two_step_helpers import (MOMENT, SECURITY, code_at, codes_on, give_code,
+from tests.accounts.two_step_helpers import (HEAD as EMAIL, MOMENT, SECURITY, code_at, codes_on,
+                                             give_code, signed_in,
                                              give_recovery_code, is_signed_in, key_on,
                                              password_step, start_app_setup, text_of,
                                              turn_on_app, verify_setup)
 from tests.json_log import captured_json_log
-from harness.factory import sign_in
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import AccountSession
@@ -24,19 +24,6 @@ from webapp.clock import frozen_at
 from webapp.extensions import db
 from webapp.two_step import status
 from webapp.two_step.models import AuthenticatorApp
-
-EMAIL = "head@hill.example"
-
-
-@pytest.fixture
-def head(factory):
-    return factory.user(EMAIL, [factory.organisation("Hill School")], role="admin")
-
-
-def signed_in(app, email=EMAIL):
-    client = app.test_client()
-    sign_in(client, email)
-    return client
 
 
 @pytest.fixture

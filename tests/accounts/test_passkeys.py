@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from webauthn.helpers import bytes_to_base64url
 
-from harness.factory import sign_in
 from tests.accounts.helpers import audit_count, post_page_form
 from tests.accounts.soft_authenticator import SoftAuthenticator
-from tests.accounts.two_step_helpers import SECURITY, codes_on, is_signed_in, password_step, text_of
+from tests.accounts.two_step_helpers import (HEAD as EMAIL, SECURITY, codes_on, is_signed_in,
+                                             password_step, signed_in, text_of)
 from tests.json_log import captured_json_log
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
@@ -24,23 +24,12 @@ from webapp.two_step import status
 from webapp.two_step.models import Passkey
 
 ORIGIN = "https://rostersync.example.test"
-EMAIL, OTHER = "head@hill.example", "deputy@dale.example"
-
-
-@pytest.fixture
-def head(factory):
-    return factory.user(EMAIL, [factory.organisation("Hill School")], role="admin")
+OTHER = "deputy@dale.example"
 
 
 @pytest.fixture
 def deputy(factory):
     return factory.user(OTHER, [factory.organisation("Dale School")], role="admin")
-
-
-def signed_in(app, email=EMAIL):
-    client = app.test_client()
-    sign_in(client, email)
-    return client
 
 
 def registration_options(client, name="Office laptop"):

@@ -7,29 +7,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from harness.factory import sign_in
 from tests.accounts.helpers import audit_count, post_page_form
-from tests.accounts.two_step_helpers import (MOMENT, SECURITY, code_at, codes_on,
+from tests.accounts.two_step_helpers import (HEAD as EMAIL, MOMENT, SECURITY, code_at, codes_on,
                                              give_recovery_code, is_signed_in, password_step,
-                                             text_of, turn_on_app)
+                                             signed_in, text_of, turn_on_app)
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
 from webapp.extensions import db
 from webapp.two_step.models import RecoveryCode
 
-EMAIL = "head@hill.example"
-
-
-@pytest.fixture
-def head(factory):
-    return factory.user(EMAIL, [factory.organisation("Hill School")], role="admin")
-
 
 @pytest.fixture
 def turned_on(app, head):
-    client = app.test_client()
-    sign_in(client, EMAIL)
+    client = signed_in(app)
     with frozen_at(MOMENT):
         key, codes = turn_on_app(client)
     return client, key, codes

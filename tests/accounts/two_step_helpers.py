@@ -6,10 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pyotp
 
-from harness.factory import csrf_token_from
+from harness.factory import csrf_token_from, sign_in
 from tests.accounts.helpers import post_page_form
 
 SECURITY = "/account/security/"
+HEAD = "head@hill.example"  # the `head` fixture's account (tests/accounts/conftest.py)
 
 
 def _ten_seconds_into_this_step():
@@ -36,6 +37,13 @@ def codes_on(page_text):
 
 def code_at(key, moment, steps=0):
     return pyotp.TOTP(key).at(moment, counter_offset=steps)
+
+
+def signed_in(app, email=HEAD):
+    """A browser signed in with the password alone (the account has no two-step yet)."""
+    client = app.test_client()
+    sign_in(client, email)
+    return client
 
 
 def start_app_setup(client):
