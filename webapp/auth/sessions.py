@@ -89,7 +89,10 @@ def current_session_id():
 
 
 def current_session_row():
-    """This browser's session row (the user loader has just read it, so no second query)."""
+    """This browser's session row, as the user loader read it at this request."""
+    row = g.get("account_session_row")
+    if row is not None:
+        return row
     row_id = session.get(SESSION_KEY)
     return db.session.get(AccountSession, row_id) if isinstance(row_id, int) else None
 
@@ -111,6 +114,7 @@ def user_for_request(user_id):
         return None
     if now - as_utc(row.last_seen_at) >= TOUCH_EVERY:
         _write(update(AccountSession).where(AccountSession.id == row.id).values(last_seen_at=now))
+    g.account_session_row = row  # for current_session_row, without reading it again
     return user
 
 
