@@ -33,6 +33,7 @@ def with_app(app, head):
         return turn_on_app(signed_in(app))
 
 
+@pytest.mark.both_databases  # binary key, and a set-up's age from a stored time
 def test_the_app_is_turned_on_only_after_one_correct_code(app, head):
     client = signed_in(app)
     with frozen_at(MOMENT):
@@ -91,6 +92,7 @@ def test_one_step_of_drift_either_way_is_accepted_but_not_a_code_three_steps_old
             assert give_code(client, code_at(key, later, steps)).status_code == 302, steps
 
 
+@pytest.mark.both_databases  # the conditional update of the last step used
 def test_a_code_cannot_be_used_twice(app, with_app):
     key, _ = with_app
     moment = MOMENT + timedelta(hours=2)

@@ -144,6 +144,7 @@ def test_a_registration_for_another_origin_or_challenge_or_replayed_is_refused(a
     assert passkey_count() == 1
 
 
+@pytest.mark.both_databases  # a unique binary credential id
 def test_a_registration_made_for_another_account_is_refused(app, head, deputy):
     head_client, deputy_client = signed_in(app), signed_in(app, OTHER)
     stolen = SoftAuthenticator(ORIGIN).register(registration_options(head_client))
@@ -179,6 +180,7 @@ def test_an_assertion_for_another_origin_or_challenge_or_replayed_is_refused(app
     assert not is_signed_in(replayed) and not is_signed_in(again)
 
 
+@pytest.mark.both_databases  # the conditional update of the counter
 def test_a_signature_counter_that_goes_backwards_is_refused(app, laptop):
     browser = app.test_client()
     password_step(browser, EMAIL)

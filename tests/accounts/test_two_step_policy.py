@@ -99,6 +99,7 @@ def test_an_admin_who_signs_in_with_a_password_without_two_step_goes_straight_to
     assert client.get("/").location == SET_UP
 
 
+@pytest.mark.both_databases  # the version is a time read back from each database
 def test_a_save_from_a_page_loaded_before_another_admins_change_is_refused_naming_them(
         admin_client, admin, colleague):
     with frozen_at(MOMENT):
