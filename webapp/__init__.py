@@ -41,6 +41,8 @@ def create_app(config_class=None):
     init_security(app)
     from webapp.schedule.outcomes import init_schedule
     init_schedule(app)
+    from webapp.two_step.enforcement import init_two_step_policy
+    init_two_step_policy(app)
     return app
 
 
@@ -61,8 +63,10 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from webapp.auth import microsoft_routes, recovery_routes, routes  # noqa: F401  (their views)
+    from webapp.auth import (microsoft_routes, recovery_routes, routes,  # noqa: F401  (their views)
+                             second_step_routes)
     from webapp.auth.blueprint import bp as auth_bp
+    from webapp.account_security import two_step_routes  # noqa: F401  (its views)
     from webapp.account_security.routes import bp as account_security_bp
     from webapp.invitations.routes import bp as invitations_bp
     from webapp.health.routes import bp as health_bp
@@ -84,7 +88,9 @@ def _register_blueprints(app):
     from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.schedule.routes import bp as schedule_bp
     from webapp.trust.routes import bp as trust_bp
-    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp, trust_bp):
+    from webapp.two_step.routes import bp as two_step_policy_bp
+    for blueprint in (schedule_bp, notifications_bp, audit_bp, privacy_bp, trust_bp,
+                      two_step_policy_bp):
         app.register_blueprint(blueprint)
 
 

@@ -6,9 +6,12 @@ from flask.cli import AppGroup
 from webapp.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_ORGANISATIONS, DEMO_TRUST
 from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.words import counted, listed
 from webapp.invitations import services as invitations
 from webapp.orgs.services import add_membership, create_organisation, find_organisation_by_name, \
-    get_or_create_user
+    find_user_by_email, get_or_create_user
+from webapp.two_step.policy import schools_requiring
+from webapp.two_step.reset import reset_two_step
 
 org_cli = AppGroup("org", help="Manage organisations (schools) and trusts.")
 user_cli = AppGroup("user", help="Manage platform accounts.")
@@ -67,6 +70,24 @@ def create_user_command(email, password, org_names, admin, display_name):
             click.echo(invitations.sent_message(user.email, org.name, outcome, current_app.config))
 
 
+@user_cli.command("reset-two-step")
+@click.argument("email")
+def reset_two_step_command(email):
+    """Remove EMAIL's authenticator app, passkeys and recovery codes (they lost them all), sign
+    the account out everywhere and email them that it was done."""
+    user = find_user_by_email(email)
+    if user is None:
+        fail(f"No account has the address {email}.")
+    try:
+        done = reset_two_step(user)
+    except ServiceError as error:
+        fail(str(error))
+    click.echo(f"Reset the two-step verification of {done.email}: removed {done.describe()}; "
+               f"signed out {counted(done.sessions, 'session')}; emailed them that it was done.")
+    schools = schools_requiring(user)
+    click.echo(f"They sign in with their password, and are asked to set two-step up again "
+               f"straight away ({listed(schools)} require{'s' if len(schools) == 1 else ''} it of "
+               "admins)." if schools else "They sign in with their password alone now.")
 
 
 demo_cli = AppGroup("demo", help="The demo trust used by `make run`.")

@@ -10,4 +10,5 @@ from webapp.notifications.models import (  # noqa: F401
     DigestSubscription, NotificationEvent, NotificationOptOut)
 from webapp.audit.models import AuditEntry  # noqa: F401
 from webapp.privacy.models import PrivacySettings  # noqa: F401
+from webapp.two_step.models import AuthenticatorApp, Passkey, RecoveryCode, TwoStepPolicy  # noqa: F401
 from webapp.versions import SettingsVersion  # noqa: F401

@@ -6,3 +6,10 @@ import pytest
 @pytest.fixture
 def extra_config(smtp_server):
     return smtp_server.config()
+
+
+@pytest.fixture
+def head(factory):
+    """Hill School's head, its admin (password "password"): the two-step tests' account."""
+    from tests.accounts.two_step_helpers import HEAD
+    return factory.user(HEAD, [factory.organisation("Hill School")], role="admin")

@@ -7,14 +7,17 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.accounts.helpers import STRONG, audit_count, link_in, mails_after_jobs, post_page_form
+from tests.accounts.two_step_helpers import MOMENT, password_step, turn_on_app
 from harness.factory import post_form, sign_in
 from tests.microsoft_flow import demo, return_to_app, sign_in_at_microsoft
 from tests.sync_helpers import NORTHFIELD, person, sync_in_process
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import AccountSession, MicrosoftSignInLink, User
+from webapp.clock import frozen_at
 from webapp.extensions import db
 from webapp.orgs.models import Membership
+from webapp.two_step.models import TwoStepPolicy
 from webapp.user_sync import models as m
 
 OBRIEN_UPN = "siobhan.obrien@oaklearning.example"
@@ -216,3 +219,23 @@ def test_the_sync_records_the_tenant_of_every_persons_microsoft_id(school):
     sync_in_process(school)
     tenants = set(db.session.scalars(select(m.SyncedPerson.tenant_id)))
     assert tenants == {demo.TENANT_ID}
+
+
+def test_sign_in_with_microsoft_asks_no_second_step_and_the_page_says_why(app, school):
+    """The school's Microsoft policies govern that sign-in: neither an admin's own two-step nor
+    the school's "Admins must use two-step verification" asks anything more of it."""
+    db.session.add(MicrosoftSignInLink(user_id=school.admin.id, tenant_id=demo.TENANT_ID,
+                                       object_id=demo.ADMIN_ID, username=demo.ADMIN_UPN))
+    db.session.add(TwoStepPolicy(organisation_id=school.org.id, admins_must_use_two_step=True))
+    db.session.commit()
+    client, answer = sign_in_with_microsoft(app, school.sim, demo.ADMIN_UPN)
+    assert answer.status_code == 302 and answer.location == "/"
+    assert client.get(f"/o/{school.org.id}/settings/users/").status_code == 200  # not set-up
+    page = client.get("/account/security/").text
+    assert "Sign in with Microsoft does not ask for this second step" in page
+    with frozen_at(MOMENT):
+        turn_on_app(client)
+    school.sim.control.reset()
+    client, answer = sign_in_with_microsoft(app, school.sim, demo.ADMIN_UPN)
+    assert answer.location == "/" and client.get("/account/security/").status_code == 200
+    assert password_step(app.test_client(), school.admin.email).location == "/login/two-step"

@@ -74,7 +74,9 @@ def test_key_rotation_from_the_command_line_is_recorded(app, admin_client, admin
     assert result.exit_code == 0, result.output
     entry = only_entry(actions.KEYS_ROTATED)
     assert entry.origin == "cli" and entry.actor_user_id is None and entry.organisation_id is None
-    assert values(entry.after) == {"re_encrypted": 0, "unreadable": 0}
+    assert values(entry.after) == {"re_encrypted": 0, "unreadable": 0,
+                                   "authenticator_apps_re_encrypted": 0,
+                                   "authenticator_apps_unreadable": 0}
     assert "Token encryption key rotated" in admin_client.get(activity_url(admin.org)).text
 
 

@@ -169,3 +169,34 @@ ROUTES.update({
     ("users.resend_invitation", "POST"): Route(ADMIN),
     ("users.cancel_invitation", "POST"): Route(ADMIN),
 })
+
+# Two-step verification (issue 19). The second step's pages serve only a browser that has just
+# given a right password for an account with two-step (webapp.two_step.second_step); anyone
+# else is sent to the sign-in page with nothing changed, so they are public like the sign-in
+# form. The passkey options answer JSON. On Sign-in and security the world's admin has one
+# passkey (the passkey_id filler), so removing it and making new codes are served; the member
+# has no two-step and is refused with a message. A reset asked for a member who has no two-step
+# is refused with a message.
+ROUTES.update({
+    ("auth.second_step_page", "GET"): Route(PUBLIC),
+    ("auth.second_step_code", "POST"): Route(PUBLIC, form={"code": "123456"}),
+    ("auth.second_step_recovery_page", "GET"): Route(PUBLIC),
+    ("auth.second_step_recovery", "POST"): Route(PUBLIC, form={"recovery_code": "abcd-efgh-jkmn-pqrs"}),
+    ("auth.second_step_passkey_options", "POST"): Route(PUBLIC, html=False),
+    ("auth.second_step_passkey", "POST"): Route(PUBLIC, form={"credential": "{}"}),
+    ("account_security.two_step_setup", "GET"): Route(SIGNED_IN),
+    ("account_security.start_authenticator", "POST"): Route(SIGNED_IN),
+    ("account_security.authenticator_setup", "GET"): Route(SIGNED_IN),
+    ("account_security.verify_authenticator", "POST"): Route(SIGNED_IN, form={"code": "123456"}),
+    ("account_security.remove_authenticator", "POST"): Route(SIGNED_IN, form={"password": "password"}),
+    ("account_security.passkey_registration_options", "POST"): Route(
+        SIGNED_IN, form={"name": "Office laptop"}, html=False),
+    ("account_security.add_passkey", "POST"): Route(SIGNED_IN, form={"credential": "{}"}),
+    ("account_security.remove_passkey", "POST"): Route(SIGNED_IN, form={"password": "password"}),
+    ("account_security.new_recovery_codes", "POST"): Route(SIGNED_IN, form={"password": "password"}),
+    ("account_security.turn_off_two_step", "POST"): Route(SIGNED_IN, form={"password": "password"}),
+    ("users.confirm_reset_two_step", "GET"): Route(ADMIN),
+    ("users.reset_two_step", "POST"): Route(ADMIN, form={"confirmed": "1"}),
+    ("two_step_policy.page", "GET"): Route(ADMIN),
+    ("two_step_policy.save", "POST"): Route(ADMIN, form={"required": "1", "version": ""}),
+})

@@ -61,6 +61,16 @@ def microsoft_link_id(world):
     return link.id
 
 
+def passkey_id(world):
+    from webapp.extensions import db
+    from webapp.two_step.models import Passkey
+    passkey = Passkey(user_id=world.admin_user.id, credential_id=b"made-up-credential-id",
+                      public_key=b"made-up-public-key", sign_count=0, name="Office laptop")
+    db.session.add(passkey)
+    db.session.commit()
+    return passkey.id
+
+
 # Real ids for URL parameters other than org_id: always school A's objects, made once per test
 # before anything is measured.
 FILLERS = {
@@ -72,6 +82,7 @@ FILLERS = {
     "kind": lambda world: "json",  # a person's data held: the JSON file (HTML is the same view)
     "school_id": lambda world: world.org.id,  # a row of Settings › Schools
     "shown": schools_shown,  # the Schools page's signed list of the rows it showed
+    "passkey_id": passkey_id,  # the school admin's one passkey
 }
 
 
@@ -218,4 +229,16 @@ def test_signed_in_routes_are_few_and_known():
                              "account_security.change_password",
                              "account_security.sign_out_others",
                              "account_security.link_microsoft",
-                             "account_security.unlink_microsoft"}, unscoped
+                             "account_security.unlink_microsoft",
+                             "auth.second_step_page", "auth.second_step_code",
+                             "auth.second_step_recovery_page", "auth.second_step_recovery",
+                             "auth.second_step_passkey_options", "auth.second_step_passkey",
+                             "account_security.two_step_setup",
+                             "account_security.start_authenticator",
+                             "account_security.authenticator_setup",
+                             "account_security.verify_authenticator",
+                             "account_security.remove_authenticator",
+                             "account_security.passkey_registration_options",
+                             "account_security.add_passkey", "account_security.remove_passkey",
+                             "account_security.new_recovery_codes",
+                             "account_security.turn_off_two_step"}, unscoped

@@ -8,6 +8,7 @@ answer has inline script or style the Content-Security-Policy would refuse."""
 import itertools
 from datetime import timedelta
 
+import pyotp
 import pytest
 from flask import url_for
 from sqlalchemy import String, Text, select
@@ -28,6 +29,8 @@ from webapp.microsoft import groups
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Membership
 from webapp.troubleshooting import remote_checks
+from webapp.two_step import authenticator, recovery_codes
+from webapp.two_step.models import AuthenticatorApp, Passkey
 from webapp.user_sync import models as m
 from webapp.user_sync.people import set_excluded
 from webapp.user_sync.settings import save_settings
@@ -48,7 +51,8 @@ HOSTILE = {
 }
 ADDRESSES = itertools.count(1)
 TEXT_KINDS = ("", "text", "email", "search", "url", "tel", "textarea")
-SIGN_IN = ("username", "current-password")  # typed to sign in, never stored
+# Typed to sign in (or to prove it is you), never stored.
+SIGN_IN = ("username", "current-password", "one-time-code")
 # Shaped for the field's type: a date field's huge and negative are the last and first days
 # Python's dates can hold; an email field's 10,000 characters are an address.
 SHAPED = {"date": {"huge": "9999-12-31", "negative": "0001-01-01"},
@@ -79,6 +83,7 @@ def world(app, factory, client, microsoft):
                                        object_id=demo.ADMIN_ID, username=demo.ADMIN_UPN))
     db.session.commit()
     school.token_urls = links_of_every_kind(factory, school)
+    school.second_step = two_step_of_every_kind(app, factory, school)
     school.path_values = {
         "org_id": [school.org.id],
         "school_id": [school.oak.south.id],  # the Schools page's rows (the admin has two)
@@ -90,6 +95,29 @@ def world(app, factory, client, microsoft):
         "kind": ["json", "html"],
     }
     return school
+
+
+def two_step_of_every_kind(app, factory, school):
+    """The admin with an authenticator app, a passkey, recovery codes and a new phone being set
+    up (Sign-in and security and the set-up page show every two-step form); a colleague with
+    two-step (Manage users offers Reset two-step), half signed in on a browser of their own (the
+    second step's pages, code, recovery code and passkey). Returns that browser."""
+    colleague = factory.user("two.step@oaklearning.example", [school.org], role="admin",
+                             name="Two Step")
+    for user in (school.admin, colleague):
+        db.session.add(AuthenticatorApp(user_id=user.id, confirmed_at=utcnow(),
+                                        secret_encrypted=authenticator.encrypt(pyotp.random_base32())))
+        db.session.add(Passkey(user_id=user.id, credential_id=f"credential-{user.id}".encode(),
+                               public_key=b"public-key", name="Office laptop"))
+        recovery_codes.replace_all(user)
+    db.session.commit()
+    authenticator.start_setup(school.admin)
+    half_signed_in = app.test_client()
+    page = half_signed_in.get("/login")
+    assert half_signed_in.post("/login", data={
+        "csrf_token": csrf_token_from(page.text), "email": colleague.email,
+        "password": "password"}).location == "/login/two-step"
+    return half_signed_in
 
 
 def links_of_every_kind(factory, school):
@@ -157,9 +185,11 @@ def overlong_stored_text():
 
 def test_every_form_field_and_query_parameter_takes_bad_input_and_states_its_limits(
         app, world, client):
-    anonymous = app.test_client()
+    anonymous, second_step = app.test_client(), world.second_step
     pages = crawl(client, app, world.path_values)
     pages.update(crawl(anonymous, app, world.path_values, world.token_urls))
+    pages.update(crawl(second_step, app, {name: [] for name in world.path_values},
+                       ["/login/two-step", "/login/two-step/recovery"]))
     assert not unstated_limits(pages), "\n".join(unstated_limits(pages))
     refused_by_csp = [f"{url}{' (htmx)' if htmx else ''}: {problem}"
                       for (url, htmx), parsed in pages.items()
@@ -169,18 +199,24 @@ def test_every_form_field_and_query_parameter_takes_bad_input_and_states_its_lim
     posted = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
     unreached = posted - {target.endpoint for target in found if target.method == "POST"}
     assert not unreached, f"no crawled page has a form for {unreached}: give the world that state"
-    tokens = {False: csrf_token_from(client.get(f"/o/{world.org.id}/settings").text),
-              True: csrf_token_from(anonymous.get("/login").text)}
+    senders = {"admin": (client, csrf_token_from(client.get(f"/o/{world.org.id}/settings").text)),
+               "signed out": (anonymous, csrf_token_from(anonymous.get("/login").text)),
+               "second step": (second_step, csrf_token_from(second_step.get("/login/two-step").text))}
     problems = []
     for kind in HOSTILE:
         for target, name, data in requests_to_send(found, kind):
-            signed_out = target.endpoint == "auth.login"
-            problem = problem_with(send, anonymous if signed_out else client, target, data,
-                                   tokens[signed_out])
+            sender, token = senders[who_sends(target)]
+            problem = problem_with(send, sender, target, data, token)
             if problem:
                 problems.append(f"{target.label()} {name}={kind}: {problem}")
     problems += overlong_stored_text()
     assert not problems, "\n".join(problems)
+
+
+def who_sends(target):
+    if target.endpoint == "auth.login":
+        return "signed out"
+    return "second step" if target.endpoint.startswith("auth.second_step") else "admin"
 
 
 def unstated_limits(pages):

@@ -4,6 +4,7 @@ factor) adds a section and its routes beside these."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from webapp.account_security.two_step_context import two_step_context
 from webapp.auth import links, microsoft, recovery, sessions
 from webapp.auth.microsoft_pages import go_to_microsoft, microsoft_problem_page
 from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
@@ -29,7 +30,7 @@ def security_page(status=200, **context):
         other_sessions=len(sessions.open_sessions_elsewhere(user)),
         sign_ins=sessions.recent_sign_ins(user), session_limits=sessions.limits_text(),
         min_length=MIN_LENGTH, max_length=MAX_LENGTH,
-        **context), status
+        **two_step_context(user, **context)), status
 
 
 @bp.route("/")

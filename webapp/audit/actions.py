@@ -40,6 +40,16 @@ PASSWORD_CHANGED = "password.changed"
 MICROSOFT_LINKED = "microsoft_sign_in.linked"
 MICROSOFT_UNLINKED = "microsoft_sign_in.unlinked"
 OTHER_SESSIONS_SIGNED_OUT = "sessions.others_signed_out"
+# Two-step verification (issue 19): never a key, code or challenge in an entry.
+TWO_STEP_APP_ADDED = "two_step.app_added"
+TWO_STEP_APP_REMOVED = "two_step.app_removed"
+PASSKEY_ADDED = "two_step.passkey_added"
+PASSKEY_REMOVED = "two_step.passkey_removed"
+RECOVERY_CODES_GENERATED = "two_step.recovery_codes_made"
+RECOVERY_CODE_USED = "two_step.recovery_code_used"
+TWO_STEP_TURNED_OFF = "two_step.turned_off"
+TWO_STEP_RESET = "two_step.reset"
+TWO_STEP_POLICY_CHANGED = "two_step.policy_changed"
 
 # Recorded without an organisation and shown on every organisation's Activity page.
 INSTALLATION_ACTIONS = (KEYS_ROTATED,)
@@ -81,6 +91,15 @@ LABELS = {
     MICROSOFT_LINKED: "Microsoft account linked for sign-in",
     MICROSOFT_UNLINKED: "Microsoft account unlinked from sign-in",
     OTHER_SESSIONS_SIGNED_OUT: "Other sessions signed out",
+    TWO_STEP_APP_ADDED: "Authenticator app set up for two-step verification",
+    TWO_STEP_APP_REMOVED: "Authenticator app removed from two-step verification",
+    PASSKEY_ADDED: "Passkey added",
+    PASSKEY_REMOVED: "Passkey removed",
+    RECOVERY_CODES_GENERATED: "New recovery codes made",
+    RECOVERY_CODE_USED: "Recovery code used to sign in",
+    TWO_STEP_TURNED_OFF: "Two-step verification turned off",
+    TWO_STEP_RESET: "Two-step verification reset",
+    TWO_STEP_POLICY_CHANGED: "\"Admins must use two-step verification\" changed",
 }
 
 

@@ -64,6 +64,8 @@ class AccountSession(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     method = db.Column(db.String(16), nullable=False)  # how they signed in: password, microsoft
+    # The second step after the password, if one was asked: app, passkey or recovery_code.
+    second_step = db.Column(db.String(16))
     address = db.Column(db.String(64))  # the network address the sign-in came from
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -3,9 +3,11 @@ from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 
-from webapp.auth.sessions import complete_sign_in
+from webapp.auth.sessions import PASSWORD, complete_sign_in, current_session_row
 from webapp.htmx import came_from_htmx
 from webapp.security import safe_next_url
+from webapp.two_step import second_step, status
+from webapp.two_step.policy import must_set_up
 
 
 def same_site_path(url):
@@ -30,8 +32,19 @@ def page_to_return_to():
 
 
 def signed_in_response(user, method, next_url=None, microsoft_account=None):
-    """Every way of signing in ends here once it knows who it is: the session starts and the
-    browser goes to the page asked for (of this site only) or home. A further step before the
-    session starts (a second factor) belongs here."""
-    complete_sign_in(user, method, microsoft_account)
+    """Every way of signing in ends here once it knows who it is. A password sign-in of an
+    account with two-step verification goes on to its second step (the session starts only
+    after it); otherwise the session starts now (finish_sign_in)."""
+    if method == PASSWORD and status.is_on(user):
+        second_step.begin(user, next_url)
+        return redirect(url_for("auth.second_step_page"))
+    return finish_sign_in(user, method, next_url, microsoft_account)
+
+
+def finish_sign_in(user, method, next_url=None, microsoft_account=None, second_step_kind=None):
+    """The session starts and the browser goes to the page asked for (of this site only) or
+    home; an admin whom a school's policy asks for two-step and who has none goes to set it up."""
+    complete_sign_in(user, method, microsoft_account, second_step_kind)
+    if must_set_up(user, current_session_row()):
+        return redirect(url_for("account_security.two_step_setup"))
     return redirect(safe_next_url(next_url) or url_for("main.home"))

@@ -8,6 +8,7 @@ from webapp.auth import ratelimit
 from webapp.auth.models import normalise_email
 from webapp.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from webapp.orgs.services import EMAIL_MAX_LENGTH, find_user_by_email
+from webapp.two_step import status
 
 NEUTRAL_FAILURE = "That email and password don't match an active account. Check them and try again."
 
@@ -36,7 +37,8 @@ def authenticate(email, password, address):
         ratelimit.count_attempt(email_normalised, address)
         _record_failure(email_normalised, "refused")
         raise SignInRefused(NEUTRAL_FAILURE)
-    ratelimit.clear_account_failures(email_normalised)
+    if not status.is_on(user):  # else only a right second step clears them (webapp.two_step)
+        ratelimit.clear_account_failures(email_normalised)
     return user
 
 

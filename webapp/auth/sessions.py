@@ -30,9 +30,12 @@ SESSION_KEY = "account_session_id"
 MICROSOFT_ACCOUNT_KEY = "microsoft_account"
 PASSWORD, MICROSOFT = "password", "microsoft"
 METHOD_LABELS = {PASSWORD: "Password", MICROSOFT: "Microsoft"}
+SECOND_STEP_LABELS = {"app": "authenticator app", "passkey": "passkey",
+                      "recovery_code": "recovery code"}
 # Why a session ended (account_sessions.end_reason).
 SIGNED_OUT, SIGNED_OUT_ELSEWHERE, PASSWORD_CHANGED = "signed_out", "signed_out_elsewhere", \
     "password_changed"
+TWO_STEP_RESET = "two_step_reset"
 IDLE, TOO_OLD, NO_ORGANISATION, UNKNOWN = "idle", "too_old", "no_organisation", "unknown"
 END_MESSAGES = {
     SIGNED_OUT_ELSEWHERE: "You were signed out from another session of your account (Sign out "
@@ -44,6 +47,8 @@ END_MESSAGES = {
              "carry on.",
     NO_ORGANISATION: "You were signed out: your account no longer has access to any school in "
                      "rostersync. If that is a mistake, ask your school's rostersync administrator.",
+    TWO_STEP_RESET: "You were signed out because your two-step verification was reset. Sign in "
+                    "with your password to carry on.",
 }
 # last_seen_at is written at most this often, not on every request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -54,14 +59,16 @@ def request_address():
     return (request.remote_addr or "")[:64] or None
 
 
-def complete_sign_in(user, method, microsoft_account=None):
-    """Signs user in on this browser with a fresh cookie session; returns the session row."""
+def complete_sign_in(user, method, microsoft_account=None, second_step=None):
+    """Signs user in on this browser with a fresh cookie session; returns the session row.
+    second_step: how the second step after a password was made (SECOND_STEP_LABELS), if any."""
     now = utcnow()
-    row = AccountSession(user_id=user.id, method=method, address=request_address(),
-                         created_at=now, last_seen_at=now)
+    row = AccountSession(user_id=user.id, method=method, second_step=second_step,
+                         address=request_address(), created_at=now, last_seen_at=now)
     db.session.add(row)
     settle_invitations(user, now)
-    audit.record(actions.SIGN_IN, actor=user, after={"method": method})
+    audit.record(actions.SIGN_IN, actor=user, after={"method": method, **(
+        {"second_step": second_step} if second_step else {})})
     db.session.commit()
     session.clear()  # nothing from before signing in carries over
     login_user(user)
@@ -81,6 +88,15 @@ def current_session_id():
     return session.get(SESSION_KEY)
 
 
+def current_session_row():
+    """This browser's session row, as the user loader read it at this request."""
+    row = g.get("account_session_row")
+    if row is not None:
+        return row
+    row_id = session.get(SESSION_KEY)
+    return db.session.get(AccountSession, row_id) if isinstance(row_id, int) else None
+
+
 def user_for_request(user_id):
     """The login manager's user loader: the account, if this browser's session is still good."""
     row_id = session.get(SESSION_KEY)
@@ -98,6 +114,7 @@ def user_for_request(user_id):
         return None
     if now - as_utc(row.last_seen_at) >= TOUCH_EVERY:
         _write(update(AccountSession).where(AccountSession.id == row.id).values(last_seen_at=now))
+    g.account_session_row = row  # for current_session_row, without reading it again
     return user
 
 
@@ -187,8 +204,15 @@ def recent_sign_ins(user, limit=RECENT_SIGN_INS):
                               .order_by(AccountSession.created_at.desc(), AccountSession.id.desc())
                               .limit(limit)).all()
     this, now = current_session_id(), utcnow()
-    return [SignInShown(row.created_at, METHOD_LABELS.get(row.method, row.method),
-                        row.address or "Not known", _state_of(row, this, now)) for row in rows]
+    return [SignInShown(row.created_at, how_signed_in(row), row.address or "Not known",
+                        _state_of(row, this, now)) for row in rows]
+
+
+def how_signed_in(row):
+    """"Password", "Microsoft", "Password and authenticator app"."""
+    how = METHOD_LABELS.get(row.method, row.method)
+    second = SECOND_STEP_LABELS.get(row.second_step or "")
+    return f"{how} and {second}" if second else how
 
 
 def _state_of(row, this_session_id, now):

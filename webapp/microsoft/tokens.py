@@ -33,7 +33,8 @@ def fernet_from_config(config=None):
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     if not keys:
         raise ConfigError("TOKEN_ENCRYPTION_KEY is not set: it is needed to store Microsoft "
-                          "tokens (generate one with `flask --app wsgi keys generate`).")
+                          "tokens and authenticator app keys (generate one with "
+                          "`flask --app wsgi keys generate`).")
     try:
         return MultiFernet([Fernet(fernet_key(key)) for key in keys])
     except ValueError as error:

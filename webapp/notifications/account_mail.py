@@ -1,4 +1,5 @@
-"""Emails about one person's own account: an invitation, "you were added to", a password reset.
+"""Emails about one person's own account: an invitation, "you were added to", a password reset,
+"your two-step verification was reset".
 
 They go through the notification delivery like every other email (a notification_events row,
 the quick queue, retried while the mail server is down, never sent inside a request), to the
@@ -22,7 +23,8 @@ from webapp.notifications.mailer import mail_configured
 from webapp.notifications.messages import Mail, PreparedMail, external_url
 
 INVITATION, ADDED, PASSWORD_RESET = "account_invitation", "account_added", "password_reset"
-EVENTS = (INVITATION, ADDED, PASSWORD_RESET)
+TWO_STEP_RESET = "two_step_reset"
+EVENTS = (INVITATION, ADDED, PASSWORD_RESET, TWO_STEP_RESET)
 NOT_CONFIGURED = ("This email was not sent: email is not set up on this installation "
                   "(MAIL_SERVER), so it carries no link.")
 log = logging.getLogger(__name__)
@@ -45,6 +47,13 @@ def send_password_reset(row):
            {"user_id": row.user_id, "token_id": row.id})
 
 
+def send_two_step_reset(user, organisation=None, reset_by=None):
+    """"Your two-step verification was reset", by an admin of organisation (or an operator)."""
+    _raise(user.id, organisation.id if organisation else None, TWO_STEP_RESET,
+           f"two-step-reset:{user.id}:{utcnow().isoformat()}",
+           {"user_id": user.id, "reset_by": reset_by.name_or_email if reset_by else ""})
+
+
 def _raise(user_id, organisation_id, event, dedupe_key, payload):
     events.raise_event(organisation_id, event, dedupe_key, utcnow().date(), payload,
                        user_id=user_id)
@@ -63,6 +72,8 @@ def prepare(row, organisation, now):
         return None
     if row.event == ADDED:
         return PreparedMail([user.email], _added_mail(user, organisation, payload))
+    if row.event == TWO_STEP_RESET:
+        return PreparedMail([user.email], _two_step_reset_mail(organisation, payload))
     link = db.session.get(OneTimeToken, payload.get("token_id") or 0)
     if link is None or not link.is_open or as_utc(link.expires_at) <= now:
         return None
@@ -121,4 +132,19 @@ def _added_mail(user, organisation, payload):
                 headline=f"{who} added you to {school} on rostersync.",
                 paragraphs=["Sign in as you usually do; the name at the top of each page "
                             "switches between your schools."],
+                action_label="Sign in", action_url=external_url("auth.login"))
+
+
+def _two_step_reset_mail(organisation, payload):
+    who = payload.get("reset_by") or "A rostersync operator"
+    where = f" of {organisation.name}" if organisation else ""
+    return Mail(subject="Your rostersync two-step verification was reset",
+                headline=f"{who}{where} reset the two-step verification of your rostersync "
+                         "account.",
+                paragraphs=["Your authenticator app, passkeys and recovery codes no longer work "
+                            "for rostersync, and your account was signed out everywhere. Sign in "
+                            "with your password; if your school requires two-step verification, "
+                            "you will be asked to set it up again straight away.",
+                            "If you did not ask for this, tell your school's IT team now, and "
+                            "change your password on Sign-in and security."],
                 action_label="Sign in", action_url=external_url("auth.login"))

@@ -132,3 +132,11 @@ def administered_ids(user_id):
 def administers_several(schools):
     """The Schools page is for admins of two or more schools (schools: schools_of's rows)."""
     return sum(1 for school in schools if school.role == "admin") >= 2
+
+
+def active_admins(organisation):
+    """The school's active admins' memberships, by address."""
+    return db.session.scalars(
+        select(Membership).join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == organisation.id, Membership.role == "admin",
+               Membership.status == "active").order_by(User.email_normalised)).all()

@@ -8,6 +8,8 @@ from webapp.orgs.context import admin_required, org_scoped
 from webapp.orgs.models import ROLES
 from webapp.request_input import page_number
 from webapp.search import search_from
+from webapp.two_step import status as two_step_status
+from webapp.two_step.reset import reset_two_step as reset_two_step_of
 from webapp.users import services
 
 bp = org_scoped(Blueprint("users", __name__, url_prefix="/o/<int:org_id>/settings/users"))
@@ -28,9 +30,10 @@ def people_page(**refused):
     page = None if search.error else services.list_people(
         g.organisation, search.text, page_number(values))
     states = invitations.invitation_states(g.organisation, page.items) if page else {}
+    two_step = two_step_status.summaries_for([m.user_id for m in page.items]) if page else {}
     return render_page_or_partial("users/index.html", "users/_people_table.html", people=page,
                                   query=search.text, search=search, roles=ROLES,
-                                  invitations=states, **refused)
+                                  invitations=states, two_step=two_step, **refused)
 
 
 @bp.route("/", methods=["POST"])
@@ -113,3 +116,28 @@ def remove(membership_id):
     else:
         flash(f"Removed {name} from {g.organisation.name}.", "success")
     return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:membership_id>/two-step/reset")
+@admin_required
+def confirm_reset_two_step(membership_id):
+    membership = services.get_membership(g.organisation, membership_id)
+    return render_template("users/reset_two_step.html", membership=membership,
+                           two_step=two_step_status.summaries_for([membership.user_id])
+                           .get(membership.user_id))
+
+
+@bp.route("/<int:membership_id>/two-step/reset", methods=["POST"])
+@admin_required
+def reset_two_step(membership_id):
+    if request.form.get("confirmed") != "1":  # ask first
+        return redirect(url_for("users.confirm_reset_two_step", membership_id=membership_id), 303)
+    membership = services.get_membership(g.organisation, membership_id)
+    try:
+        done = reset_two_step_of(membership.user, current_user, g.organisation)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Reset the two-step verification of {done.email}: removed {done.describe()} and "
+              "signed their account out everywhere. We've emailed them.", "success")
+    return redirect(url_for("users.index"), 303)

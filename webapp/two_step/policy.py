@@ -1,0 +1,104 @@
+"""A school's "Admins must use two-step verification", and what it does to an admin without it.
+
+An admin of a school with the policy on who signed in with a password and has no second step
+is sent to set one up at every request, whatever page they ask for (so an admin already signed
+in when the policy is switched on is sent there at their next request), and reaches nothing
+else until it is done. Sign in with Microsoft is left to the school's Microsoft policies.
+"""
+from sqlalchemy import select
+
+from webapp import audit, versions
+from webapp.audit import actions
+from webapp.clock import utcnow
+from webapp.errors import InvalidFields
+from webapp.extensions import db
+from webapp.orgs.models import Membership, Organisation
+from webapp.two_step import status
+from webapp.two_step.models import TwoStepPolicy
+
+THIS_SCHOOL, TRUST = "school", "trust"
+
+
+def policy_for(organisation_id):
+    """The school's saved policy, or an unsaved one that is off."""
+    return db.session.scalar(select(TwoStepPolicy).where(
+        TwoStepPolicy.organisation_id == organisation_id)) or TwoStepPolicy(
+        organisation_id=organisation_id, admins_must_use_two_step=False, changed_at=None)
+
+
+def policy_version(organisation_id):
+    """The two-tab guard's settings (webapp.versions), one per school."""
+    return versions.of_organisation(organisation_id, "two_step_policy")
+
+
+def schools_requiring(user):
+    """Names of the schools whose policy asks this account (as their admin) for two-step."""
+    return db.session.scalars(
+        select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
+        .join(TwoStepPolicy, TwoStepPolicy.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.role == "admin",
+               Membership.status == "active", TwoStepPolicy.admins_must_use_two_step.is_(True))
+        .order_by(Organisation.name)).all()
+
+
+def must_set_up(user, session_row):
+    """True for an admin whom a policy asks for two-step, signed in with a password, without it."""
+    from webapp.auth.sessions import PASSWORD
+    if session_row is None or session_row.method != PASSWORD:
+        return False
+    return bool(schools_requiring(user)) and not status.is_on(user)
+
+
+def trust_schools_administered(user, organisation):
+    """The schools of organisation's trust this account administers, the organisation first;
+    just the organisation outside a trust."""
+    if organisation.trust_id is None:
+        return [organisation]
+    others = db.session.scalars(
+        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Organisation.trust_id == organisation.trust_id, Organisation.id != organisation.id,
+               Membership.user_id == user.id, Membership.role == "admin",
+               Membership.status == "active").order_by(Organisation.name)).all()
+    return [organisation, *others]
+
+
+def read_form(form):
+    """(required, scope) from the settings form, or InvalidFields."""
+    required, scope = form.get("required", ""), form.get("scope") or THIS_SCHOOL
+    errors = {}
+    if required not in ("", "1"):
+        errors["required"] = "Tick the box to require two-step verification, or leave it empty."
+    if scope not in (THIS_SCHOOL, TRUST):
+        errors["scope"] = "Choose this school only, or every school of the trust you administer."
+    if errors:
+        raise InvalidFields(errors)
+    return required == "1", scope
+
+
+def save(organisation, actor, required, scope, expected_version):
+    """Saves the policy for the school (or every school of its trust the actor administers),
+    each change audited, in one transaction. A save from a page loaded before someone else's
+    change is refused (versions.ChangedSince names who and when); the trust's other schools
+    move on too, so a page open on one of them is refused rather than overwriting this.
+    Returns the names of the schools whose setting changed."""
+    schools = trust_schools_administered(actor, organisation) if scope == TRUST else [organisation]
+    for school in schools:
+        versions.claim(policy_version(school.id),
+                       expected_version if school.id == organisation.id else None, actor)
+    changed = [school.name for school in schools if _set(school, actor, required)]
+    db.session.commit()
+    return changed
+
+
+def _set(school, actor, required):
+    policy = policy_for(school.id)
+    before = bool(policy.admins_must_use_two_step)
+    if before == required:
+        return False
+    policy.admins_must_use_two_step, policy.changed_at = required, utcnow()
+    policy.changed_by_user_id = actor.id
+    db.session.add(policy)
+    audit.record(actions.TWO_STEP_POLICY_CHANGED, school.id, actor=actor,
+                 before={"admins_must_use_two_step": before},
+                 after={"admins_must_use_two_step": required})
+    return True

@@ -1,0 +1,138 @@
+"""The second step of a password sign-in, for an account with two-step verification on.
+
+After a correct password the browser holds only "password done for account N, at T" in its
+(signed) cookie session: nobody is signed in, so every other route treats it as signed out. Only
+the second-step pages read it, for PENDING_MINUTES. A right code, passkey or recovery code then
+completes the sign-in (webapp.auth.sessions.complete_sign_in, which clears this state); wrong
+ones count towards the same lock-out as wrong passwords (webapp.auth.ratelimit, per account and
+per network address), which the password step does not clear for such an account.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import session
+
+from webapp import audit
+from webapp.audit import actions
+from webapp.auth import ratelimit
+from webapp.auth.models import User
+from webapp.auth.sessions import forget_sign_in
+from webapp.clock import utcnow
+from webapp.extensions import db
+from webapp.two_step import authenticator, passkeys, recovery_codes, status
+
+PENDING_KEY = "second_step_pending"
+PENDING_MINUTES = 10
+
+
+class StepRefused(Exception):
+    """str() is for the page; status is 401 (wrong) or 429 (locked out)."""
+
+    def __init__(self, message, status_code=401):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class Pending:
+    user: User
+    next_url: str
+
+
+def begin(user, next_url):
+    """The password was right: this browser may now give the second step, for a while."""
+    forget_sign_in()  # whoever this browser was signed in as before, it is not now
+    session[PENDING_KEY] = {"user_id": user.id, "next": (next_url or "")[:2000],
+                            "since": utcnow().isoformat()}
+
+
+def pending():
+    """The sign-in waiting for its second step in this browser, or None (none, too old, or the
+    account can no longer sign in or no longer has two-step)."""
+    state = session.get(PENDING_KEY)
+    if not isinstance(state, dict) or not isinstance(state.get("user_id"), int):
+        return None
+    try:
+        since = datetime.fromisoformat(str(state.get("since")))
+    except ValueError:
+        return None
+    user = db.session.get(User, state["user_id"])
+    if utcnow() - since > timedelta(minutes=PENDING_MINUTES) or user is None \
+            or not user.active_memberships() or not status.is_on(user):
+        session.pop(PENDING_KEY, None)
+        return None
+    return Pending(user, str(state.get("next") or ""))
+
+
+def _not_locked_out(user, address):
+    if ratelimit.is_locked_out(user.email_normalised, address):
+        _record_failure(user, "locked_out")
+        raise StepRefused(f"Too many wrong attempts. Wait {ratelimit.lockout_minutes()} minutes "
+                          "and try again, or ask your administrator.", 429)
+
+
+def _wrong(user, address, reason, message):
+    ratelimit.count_attempt(user.email_normalised, address)
+    _record_failure(user, reason)
+    raise StepRefused(message)
+
+
+def _record_failure(user, reason):
+    """Why, never what was typed."""
+    audit.record(actions.SIGN_IN_FAILED, actor=user, after={"reason": reason, "step": "second"},
+                 commit=True)
+
+
+def verify_code(waiting, text, address):
+    """The authenticator app's code; returns status.APP or raises StepRefused."""
+    user = waiting.user
+    _not_locked_out(user, address)
+    try:
+        right = authenticator.check_code(user, text)
+    except authenticator.CodeRefused as problem:
+        raise StepRefused(str(problem), 422) from None
+    except authenticator.SecretUnreadable as problem:
+        raise StepRefused(str(problem), 503) from None
+    if not right:
+        db.session.rollback()
+        _wrong(user, address, "wrong_code", authenticator.WRONG_CODE)
+    return _done(user, status.APP)
+
+
+def verify_recovery_code(waiting, text, address):
+    user = waiting.user
+    _not_locked_out(user, address)
+    if not recovery_codes.use(user, text):
+        db.session.rollback()
+        _wrong(user, address, "wrong_recovery_code",
+               "That is not one of your recovery codes, or it was used already (each works "
+               "once). Check it and try again.")
+    return _done(user, status.RECOVERY_CODE)
+
+
+def passkey_options(waiting, address):
+    _not_locked_out(waiting.user, address)
+    try:
+        return passkeys.authentication_options(waiting.user)
+    except passkeys.PasskeysUnavailable as problem:
+        raise StepRefused(str(problem), 503) from None
+
+
+def verify_passkey(waiting, credential_json, address):
+    user = waiting.user
+    _not_locked_out(user, address)
+    try:
+        passkeys.authenticate(user, credential_json)
+    except passkeys.PasskeysUnavailable as problem:
+        raise StepRefused(str(problem), 503) from None
+    except passkeys.PasskeyRefused as refusal:
+        db.session.rollback()
+        _wrong(user, address, "passkey_refused", str(refusal))
+    return _done(user, status.PASSKEY)
+
+
+def _done(user, kind):
+    """The second step was right: the account's failed attempts are forgotten (the network
+    address's are not). complete_sign_in commits what the step changed."""
+    ratelimit.clear_account_failures(user.email_normalised)
+    return kind
