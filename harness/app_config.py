@@ -47,30 +47,44 @@ def worker_environment(app, extra=None):
     return env
 
 
-# One round trip: SCAN and DEL inside Redis (6.2 and 7 both replicate a script's effects).
+# One round trip: SCAN and DEL inside Redis (6.2 and 7 both replicate a script's effects). KEYS
+# is empty; ARGV is the number of key patterns, the patterns, then this run's queue names: an RQ
+# job (rq:job:<id>, its results rq:results:<id>) is this run's when its origin is one of them.
 _DELETE_MATCHING = """
 local deleted = 0
-for _, pattern in ipairs(ARGV) do
+local pattern_count = tonumber(ARGV[1])
+local ours = {}
+for i = pattern_count + 2, #ARGV do ours[ARGV[i]] = true end
+local function each_key(pattern, action)
   local cursor = "0"
   repeat
     local found = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
     cursor = found[1]
-    for _, key in ipairs(found[2]) do
-      redis.call("DEL", key)
-      deleted = deleted + 1
-    end
+    for _, key in ipairs(found[2]) do action(key) end
   until cursor == "0"
 end
+for i = 2, pattern_count + 1 do
+  each_key(ARGV[i], function(key) redis.call("DEL", key); deleted = deleted + 1 end)
+end
+each_key("rq:job:*", function(key)
+  local origin = redis.call("HGET", key, "origin")
+  if origin and ours[origin] then
+    local id = string.sub(key, 8)
+    deleted = deleted + redis.call("DEL", key, "rq:results:" .. id, "rq:job:" .. id .. ":dependents")
+  end
+end)
 return deleted
 """
 
 
 def clear_redis(conn, names):
-    """Deletes this run's keys, RQ queues and the RQ jobs whose ids carry the key prefix (names:
-    REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC). A job kept from an earlier test would make RQ's
-    unique=True refuse the next test's job of the same id (an email's id comes from its row id
-    and creation time, which a frozen clock repeats)."""
+    """Deletes this run's keys, RQ queues and registries, and every RQ job taken from this run's
+    queues (names: REDIS_KEY_PREFIX, QUEUE_QUICK, QUEUE_SYNC). A job kept from an earlier test
+    would make RQ's unique=True refuse the next test's job of the same id (an email's id comes
+    from its row id and creation time, which a frozen clock repeats), and kept jobs pile up over
+    a session: every scan of Redis gets slower with each test."""
     job_prefix = re.sub(r"[^A-Za-z0-9_-]", "-", names["REDIS_KEY_PREFIX"])
+    queues = [names["QUEUE_QUICK"], names["QUEUE_SYNC"]]
     patterns = [f"{names['REDIS_KEY_PREFIX']}*"] + [
-        f"rq:*{pattern}*" for pattern in (names["QUEUE_QUICK"], names["QUEUE_SYNC"], job_prefix)]
-    return conn.eval(_DELETE_MATCHING, 0, *patterns)
+        f"rq:*{pattern}*" for pattern in (*queues, job_prefix)]
+    return conn.eval(_DELETE_MATCHING, 0, len(patterns), *patterns, *queues)

