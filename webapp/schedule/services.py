@@ -152,6 +152,7 @@ class NextSync:
     at: object = None       # aware datetime in the organisation's zone, or None
     reason: str = ""         # why there is none: one of the codes above
     zone_name: str = ""
+    note: object = None     # due.SlotNote: why its minute is not the one chosen (the card's)
 
 
 def paused_reason(connection, has_synced_group, review_pending, platform_paused=False,
@@ -176,11 +177,15 @@ def next_sync(organisation, schedule=None):
     schedule = schedule or schedule_for(organisation.id)
     if not schedule.is_on:
         return next_sync_of(schedule, organisation.time_zone)
-    return next_sync_of(schedule, organisation.time_zone,
-                        connection_for_organisation(organisation),
-                        bool(saved_selection(organisation).synced),
-                        queries.pending_review(organisation.id) is not None,
-                        app_credentials.refusal() is not None)
+    found = next_sync_of(schedule, organisation.time_zone,
+                         connection_for_organisation(organisation),
+                         bool(saved_selection(organisation).synced),
+                         queries.pending_review(organisation.id) is not None,
+                         app_credentials.refusal() is not None)
+    found.note = due.slot_note(schedule.frequency, schedule.minute_of_day,
+                               organisation_zone(organisation.time_zone), organisation.id,
+                               found.at)
+    return found
 
 
 def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=False,
