@@ -28,7 +28,8 @@ REASON_WORDS = {
     NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
     NOT_CONNECTED: "not connected to Microsoft",
     RECONNECT: "paused until someone reconnects to Microsoft",
-    REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
+    REVIEW: "paused while a review waits (Apply removals or Cancel this sync on Manage user "
+            "sync)",
     UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
     BRIEFLY_BUSY: "Sync this person now or an undo is running; still due, so the next tick syncs it",
