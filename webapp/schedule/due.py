@@ -100,7 +100,7 @@ def slot_note(frequency, minute_of_day, zone, organisation_id, at):
     failure, or a slot of a choice since changed)."""
     if at is None:
         return None
-    at = at.astimezone(timezone.utc)  # an ambiguous local time never compares equal to another zone's
+    at = at.astimezone(timezone.utc)  # an ambiguous local time is never equal across zones
     if next_slot(frequency, minute_of_day, zone, organisation_id,
                                at - timedelta(seconds=1)) != at:
         return None
