@@ -217,6 +217,7 @@ def test_a_save_that_changes_nothing_is_not_logged_and_values_read_as_words(admi
     assert "minute_of_day" not in page and "erase_leavers_after_days" not in page
 
 
+@pytest.mark.both_databases  # SQLite compares the stored UTC wall clock
 def test_times_and_the_date_filter_are_in_the_schools_time_zone(admin_client, admin):
     summer_evening = datetime(2026, 7, 2, 23, 30, tzinfo=timezone.utc)  # 3 Jul, 00:30 BST
     add_entries(admin.org, 1, actions.PREVIEW_STARTED, when=summer_evening)

@@ -6,7 +6,7 @@ next to its field and no entries, never guessed at or dropped.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from webapp.audit import actions
 
@@ -54,9 +54,9 @@ def activity_filter(args):
 
 
 def _start_of(day, zone):
-    """Midnight at the start of `day` in `zone` (where a zone skips midnight, the first moment
-    of the day), as an aware moment."""
-    return datetime.combine(day, time.min, tzinfo=zone)
+    """Midnight at the start of `day` in `zone`, in UTC (SQLite compares the stored UTC wall
+    clock, so the moment must be UTC, not merely aware)."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
 def read_day(typed, label, end):
