@@ -90,6 +90,7 @@ class SlotNote:
     clock_change: str     # "" | SKIPPED (the chosen time does not exist that day: clocks go
                           # forward) | REPEATED (it happens twice: clocks go back; first one runs)
     day: object = None    # the local date of the slot
+    shift_minutes: int = 0  # how far the clocks move that day (60 in Europe/London)
 
 
 SKIPPED, REPEATED = "skipped", "repeated"
@@ -109,10 +110,11 @@ def slot_note(frequency, minute_of_day, zone, organisation_id, at):
     if frequency != DAILY:
         return SlotNote(chosen="", spread_minutes=spread, clock_change="")
     day = (at - offset).astimezone(zone).date()
-    chosen = time(minute_of_day // 60, minute_of_day % 60)
+    local = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=zone)
+    shift = abs(local.replace(fold=1).utcoffset() - local.utcoffset())
     return SlotNote(chosen=format_minute_of_day(minute_of_day), spread_minutes=spread,
-                    clock_change=_clock_change(datetime.combine(day, chosen, tzinfo=zone)),
-                    day=day)
+                    clock_change=_clock_change(local), day=day,
+                    shift_minutes=int(shift.total_seconds()) // 60)
 
 
 def _clock_change(local):
