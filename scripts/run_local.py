@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from scripts import make_run_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 BIN = Path(sys.executable).parent
@@ -90,6 +92,8 @@ def main():
         run(flask + ["db", "upgrade"], env)
         run(flask + ["demo", "seed"], env)
         port = serve_address(env)
+        make_run_settings.write({name: value for name, value in env.items()
+                                 if os.environ.get(name) != value})
         children.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
@@ -97,12 +101,13 @@ def main():
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.clock"], cwd=ROOT, env=env))
         if demo:
             prepare_demo_trust(f"http://127.0.0.1:{port}", env)
-        print_welcome(port, demo)
+        print_welcome(port, demo, env)
         crashed = wait_for_any(children)
     except KeyboardInterrupt:
         pass
     finally:
         stop(children)
+        make_run_settings.remove()
         if redis_server is not None:
             redis_server.shutdown()
         print("Stopped everything `make run` started.")
@@ -125,13 +130,19 @@ def prepare_demo_trust(base_url, env):
           "waiting for its first sync.", flush=True)
 
 
-def print_welcome(port, demo):
+def print_welcome(port, demo, env):
     lines = [f"rostersync is running at http://127.0.0.1:{port}/",
              "Sign in to rostersync as: it-sync@oaklearning.example / demo-password"]
     if demo:
         lines.append("Microsoft (simulated) account to connect: it-sync@oaklearning.example / "
                      "demo-password  (a second account for the wrong-account case: "
                      "jo.bloggs@oaklearning.example / demo-password)")
+        lines.append(simulator_certificate_advice(env))
+    lines.append("In another terminal in this folder, `.venv/bin/flask --app wsgi ...` commands "
+                 "(a hand tick: `.venv/bin/flask --app wsgi sync enqueue-due`) use this run's "
+                 "Redis, database and Microsoft settings by themselves: they are kept in "
+                 f"{make_run_settings.SETTINGS_FILE.relative_to(ROOT)} until `make run` stops. "
+                 "Nothing to copy.")
     if not os.environ.get("MAIL_SERVER"):
         lines.append("Emails are written to this output instead of being sent. To follow an "
                      "invitation: add a person on Settings > Manage users, then open the address "
@@ -139,6 +150,18 @@ def print_welcome(port, demo):
                      "Forgot your password? links appear the same way.")
     lines.append("Press Ctrl-C to stop.")
     print("\n" + "\n".join(lines) + "\n", flush=True)
+
+
+def simulator_certificate_advice(env):
+    """Said before the first Connect with Microsoft meets it (Import settings says it too)."""
+    from webapp.demo import simulator_host
+    host = simulator_host(env.get("MICROSOFT_AUTHORITY", ""))
+    ca = Path(env.get("REQUESTS_CA_BUNDLE", "instance/microsoft-simulator/ca.pem"))
+    shown_ca = ca.relative_to(ROOT) if ca.is_relative_to(ROOT) else ca
+    return ("Connect with Microsoft opens the simulated Microsoft over HTTPS with a certificate "
+            "of its own, so the first time your browser will say \"Your connection is not "
+            f"private\": choose Advanced, then \"Proceed to {host} (unsafe)\". That is expected "
+            f"for the local simulator only (to never see it, trust {shown_ca} in your browser).")
 
 
 def wait_for_any(children):

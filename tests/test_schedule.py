@@ -23,7 +23,7 @@ def test_every_day_at_a_time_shows_the_next_automatic_sync_in_the_schools_time_z
     local = saved.next_due_at.replace(tzinfo=utcnow().tzinfo).astimezone(
         ZoneInfo("Europe/London"))
     assert (local.hour, 0 <= local.minute < 30) == (2, True)
-    assert f"at {local:%H:%M} (Europe/London)" in sync_page(school).text
+    assert f"{local.day} {local:%b %Y, %H:%M %Z}." in sync_page(school).text
 
 
 def test_a_school_abroad_chooses_its_time_zone_and_every_date_follows_it(school):
@@ -37,7 +37,7 @@ def test_a_school_abroad_chooses_its_time_zone_and_every_date_follows_it(school)
         ZoneInfo("America/New_York"))
     assert (local.hour, 0 <= local.minute < 30) == (2, True)
     page = sync_page(school).text
-    assert f"at {local:%H:%M} (America/New_York)" in page
+    assert f"{local.day} {local:%b %Y, %H:%M %Z}." in page  # EST
     assert '<option selected>America/New_York</option>' in page
 
 

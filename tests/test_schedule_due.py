@@ -98,3 +98,18 @@ def test_a_malformed_or_impossible_time_is_refused_in_words(text, message):
 def test_times_of_day_parse_and_format_back():
     assert due.parse_time_of_day("02:00") == 120 and due.parse_time_of_day("7:45") == 465
     assert due.format_minute_of_day(465) == "07:45"
+
+
+def test_slot_note_says_why_a_due_minute_differs_and_is_silent_about_a_retry():
+    lord_howe = ZoneInfo("Australia/Lord_Howe")  # its clocks move half an hour
+    spring = due.next_slot(due.DAILY, 130, lord_howe, 1, utc(2026, 10, 3, 0))  # 4 Oct, 02:10
+    note = due.slot_note(due.DAILY, 130, lord_howe, 1, spring)
+    assert (note.clock_change, note.shift_minutes, note.chosen) == (due.SKIPPED, 30, "02:10")
+    assert note.spread_minutes == int(due.spread_offset(1, due.DAILY).total_seconds()) // 60
+    autumn = due.next_slot(due.DAILY, 90, LONDON, 1, utc(2026, 10, 24, 12))
+    assert due.slot_note(due.DAILY, 90, LONDON, 1, autumn.astimezone(LONDON)).clock_change == \
+        due.REPEATED  # an ambiguous local moment, as the card holds it
+    ordinary = due.next_slot(due.DAILY, 90, LONDON, 1, utc(2026, 12, 3, 12))
+    assert due.slot_note(due.DAILY, 90, LONDON, 1, ordinary).clock_change == ""
+    retry = ordinary - timedelta(hours=3)  # a retry after a failure is not a regular slot
+    assert due.slot_note(due.DAILY, 90, LONDON, 1, retry) is None

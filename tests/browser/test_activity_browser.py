@@ -57,3 +57,30 @@ def test_activity_refuses_an_impossible_date_exports_the_filter_and_errors_lead_
     expect(page.get_by_role("link", name="Go to your home page")).to_be_visible()
     page.get_by_role("link", name="Back to the page you were on").click()
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+def test_activity_reads_in_words_in_the_schools_zone_and_values_do_not_wrap_a_letter_a_line(
+        admin, live_server, browser_page, width):
+    from tests.browser.test_table_layout import BROKEN_WORDS
+    audit.record(actions.GROUP_CHANGED, admin.org.id, before={
+        "synced_groups": "Northfield Staff", "excluded_groups": None}, after={
+        "synced_groups": "Northfield Staff, Northfield Teaching Assistants",
+        "excluded_groups": "Northfield Pupils 2026"})
+    schedule = audit.record(actions.SCHEDULE_CHANGED, admin.org.id, before={
+        "frequency": "off", "minute_of_day": None, "time_zone": "Europe/London"}, after={
+        "frequency": "daily", "minute_of_day": 90, "time_zone": "Europe/London"})
+    schedule.created_at = datetime(2026, 7, 2, 14, 5, tzinfo=timezone.utc)
+    db.session.commit()
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server, admin.user.email)
+    page.goto(f"{live_server}/o/{admin.org.id}/settings/activity/")
+    row = page.get_by_role("row").filter(has_text="Sync schedule changed")
+    expect(row).to_contain_text("2 Jul 2026, 15:05 BST")
+    expect(row.get_by_role("cell").nth(5)).to_have_text("Automatic syncEvery dayTime of day01:30")
+    assert page.evaluate(BROKEN_WORDS) == [], f"a word broken across lines at {width}px"
+    # A value of two or three words sits on one or two lines, not a letter a line.
+    heights = page.evaluate("""() => [...document.querySelectorAll('.compact-values dd')].map(
+        dd => dd.getBoundingClientRect().height / parseFloat(getComputedStyle(dd).lineHeight))""")
+    assert heights and max(heights) <= 3, heights

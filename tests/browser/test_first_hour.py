@@ -146,6 +146,10 @@ def test_every_page_has_no_wcag_22_aa_violations(app, signed_in, page, live_serv
     expect(page.get_by_role("button", name="Apply removals")).to_be_visible()
     assert_accessible(page, "manage user sync with a sync to review")
     assert_fits_the_viewport(page, "manage user sync with a sync to review")
+    page.get_by_role("button", name="Apply removals").click()  # asks first, naming the count
+    expect(page.get_by_role("heading", name="Suspend 10 people?")).to_be_visible()
+    assert_accessible(page, "apply removals, asking first")
+    assert_fits_the_viewport(page, "apply removals, asking first")
     if viewport != "laptop":
         return
     # A form whose CSRF token went stale gets the "Please try again" page.

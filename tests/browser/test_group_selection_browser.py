@@ -37,7 +37,22 @@ def test_two_groups_and_an_exclusion_chosen_saved_and_synced(app, factory, clien
     exclude.focus()
     page.keyboard.press("Space")  # reachable and usable from the keyboard
     expect(exclude).to_be_checked()
-    page.get_by_role("button", name="Save groups").click()
+    # Preview the ticks first: the outcome says they are not saved, offers to save them, and
+    # going back to the picker keeps the previewed ticks.
+    page.get_by_role("button", name="Preview changes").click()
+    sync_card = page.get_by_role("region", name="Sync", exact=True)
+    expect(sync_card).to_contain_text("If you save these groups and then sync:", timeout=60_000)
+    expect(sync_card).not_to_contain_text("If you sync now")
+    expect(sync_card).to_contain_text("Sync now uses the saved groups (Syncing: Northfield "
+                                      "Staff) until you save these.")
+    sync_card.get_by_role("link", name="Back to the groups with these ticks").click()
+    chosen = page.get_by_role("group", name="Chosen groups")
+    expect(chosen.get_by_role("checkbox", name="Teaching Staff", exact=True)).to_be_checked()
+    expect(chosen.get_by_role("checkbox", name="Support Staff", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Exclude members of All Pupils")).to_be_checked()
+    expect(chosen.get_by_role("checkbox", name="Northfield Staff", exact=True)).to_have_count(0)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    sync_card.get_by_role("button", name="Save these groups").click()
     expect(page.get_by_text("Syncing: Support Staff, Teaching Staff; never syncing: All Pupils",
                             exact=False).first).to_be_visible()
 

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in
 from harness.app_config import worker_environment
 from tests.microsoft_flow import FAST_WORKER_ENV
-from tests.schedule_helpers import due_moment, runs_of
+from tests.schedule_helpers import due_moment, runs_of, save_schedule
+from webapp.clock import frozen_at
+from webapp.schedule.due import DAILY, spread_offset
 from tests.sync_helpers import shared_connected_school
 from webapp.user_sync import models as m
 
@@ -38,7 +41,7 @@ def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
     card.get_by_role("button", name="Save schedule").click()
     expect(card.get_by_text("Schedule saved.")).to_be_visible()
     expect(card).to_contain_text(re.compile(
-        r"Next automatic sync:\s+\w+day \d+ \w+ \d{4} at 02:[0-2]\d \(Europe/London\)"))
+        r"Next automatic sync:\s+\d+ \w+ \d{4}, 02:[0-2]\d GMT\."))
     expect(card.get_by_text("Europe/London (used for Every day)")).to_be_visible()
 
     tick = subprocess.run(
@@ -59,4 +62,36 @@ def test_every_day_at_a_time_then_a_tick_runs_it_and_history_says_automatic(
     expect(runs.get_by_role("cell", name="Automatic", exact=True)).to_have_count(1)
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
     expect(page.get_by_role("region", name="Automatic sync")).to_contain_text(
-        re.compile(r"Next automatic sync:\s+\w+day"))
+        re.compile(r"Next automatic sync:\s+\d+ \w+ \d{4}, \d\d:\d\d GMT"))
+
+
+@pytest.mark.parametrize("saved_at, shown, clocks", [
+    pytest.param(datetime(2026, 12, 3, 12, tzinfo=timezone.utc), "4 Dec 2026, 01:{:02d} GMT", "",
+                 id="an-ordinary-day"),
+    pytest.param(datetime(2026, 3, 28, 12, tzinfo=timezone.utc), "29 Mar 2026, 02:{:02d} BST",
+                 "On 29 Mar 2026 the clocks go forward an hour, so 01:30 does not exist that "
+                 "day: the sync runs an hour later", id="spring-forward"),
+    pytest.param(datetime(2026, 10, 24, 12, tzinfo=timezone.utc), "25 Oct 2026, 01:{:02d} BST",
+                 "On 25 Oct 2026 the clocks go back an hour, so 01:30 happens twice: the sync "
+                 "runs once, at the first 01:30 (BST)", id="autumn-two-01:30s"),
+])
+def test_next_automatic_sync_names_its_zone_and_says_why_its_minute_differs(
+        app, factory, client, microsoft, live_server, browser_page, saved_at, shown, clocks):
+    school = shared_connected_school(factory, client, microsoft)
+    spread = int(spread_offset(school.org.id, DAILY).total_seconds()) // 60
+    with frozen_at(saved_at):
+        save_schedule(school, "daily", "01:30")
+        sign_in(browser_page, live_server, school.admin.email)
+        browser_page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+        card = browser_page.get_by_role("region", name="Automatic sync")
+        expect(card.locator("#next-automatic-sync")).to_have_text(
+            "Next automatic sync: " + shown.format(30 + spread) + ".")
+        note = card.locator("#next-sync-note")
+        expect(note).to_contain_text(clocks)
+        if spread:
+            expect(note).to_contain_text(
+                f"You chose 01:30; this school's automatic syncs start {spread} minute"
+                f"{'' if spread == 1 else 's'} later, because syncs are spread over up to half "
+                "an hour so that schools do not all start at once.")
+        if not clocks:
+            expect(note).not_to_contain_text("clocks")

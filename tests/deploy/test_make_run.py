@@ -5,6 +5,7 @@ worker and the clock, all up together and all stopped together. A worker that cr
 start-up once stopped it all, and a wrong password once gave a 500 there (a Redis 7 command on
 the embedded Redis 6.2). The invitation of a person added on Manage users is followed from make
 run's own output."""
+import json
 import os
 import re
 import shutil
@@ -82,13 +83,42 @@ def follow_an_invitation_from_the_output(admin, base_url, output):
     assert invitation.status_code == 200 and "Set your password" in invitation.text
 
 
+def flask_commands_in_a_second_terminal_need_nothing_copied(copy, env):
+    """`flask --app wsgi ...` typed beside `make run`, with none of its settings in the shell:
+    make run kept them in a file (this user's only) that the command line adopts."""
+    settings = copy / "instance" / "make-run-settings.json"
+    assert settings.exists() and settings.stat().st_mode & 0o077 == 0
+    kept = json.loads(settings.read_text())["environment"]
+    assert kept["REDIS_URL"].startswith("unix://") and "MICROSOFT_AUTHORITY" in kept
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    check = subprocess.run(flask + ["microsoft", "check"], cwd=copy, env=env, text=True,
+                           capture_output=True, timeout=120)
+    # It reached the simulator (its address and its CA came from the file), not Microsoft.
+    assert (f"PASS  Discovery document\n      {kept['MICROSOFT_AUTHORITY']}/v2.0/.well-known/"
+            "openid-configuration") in check.stdout, check.stdout + check.stderr
+    tick = subprocess.run(flask + ["sync", "enqueue-due"], cwd=copy, env=env, text=True,
+                          capture_output=True, timeout=120)
+    assert tick.returncode == 0 and "Tick as of" in tick.stdout, tick.stdout + tick.stderr
+
+
+def assert_the_certificate_warning_is_explained_before_connect(session, base_url, output):
+    page = session.get(session.get(f"{base_url}/", timeout=10).url
+                       + "settings/user-sync/import/microsoft", timeout=10).text
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert ("it may say Your connection is not private . That is expected here only: choose "
+            "Advanced , then Proceed to localhost (unsafe) .") in text, text
+    assert ('the first time your browser will say "Your connection is not private": choose '
+            'Advanced, then "Proceed to localhost (unsafe)"') in output
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
     env.update(PORT=str(port), SIMULATOR_PORT=str(free_port()), PYTHONUNBUFFERED="1",
                LOGIN_FAILURES_PER_ACCOUNT=str(FAILURES_ALLOWED))
+    copy = project_copy(tmp_path)
     process = subprocess.Popen([sys.executable, "-m", "scripts.run_local"],
-                               cwd=project_copy(tmp_path), env=env, text=True,
+                               cwd=copy, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     lines = []
@@ -119,6 +149,8 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         assert signed_in.status_code == 302, output()
         assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_url)
         follow_an_invitation_from_the_output(session, base_url, output)
+        assert_the_certificate_warning_is_explained_before_connect(session, base_url, output())
+        flask_commands_in_a_second_terminal_need_nothing_copied(copy, env)
         assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
             "database": {"ok": True}, "redis": {"ok": True}}
         for _ in range(FAILURES_ALLOWED):
@@ -138,4 +170,6 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
             except ProcessLookupError:
                 pass
     assert "Stopped everything `make run` started." in output()
+    # Removed: a later `flask` command does not look for a Redis that is gone.
+    assert not (copy / "instance" / "make-run-settings.json").exists()
     assert process.returncode == 0, output()  # Ctrl-C is a clean stop; a crash exits 1

@@ -138,6 +138,49 @@ def test_preview_changes_previews_the_ticked_groups_without_saving_them(tenant):
     assert db.session.query(GroupChoice).count() == 1
 
 
+def test_a_preview_of_unsaved_ticks_says_so_offers_save_and_keeps_the_ticks(tenant):
+    school, ids, groups = tenant
+    sync_in_process(school)
+    post_picker(school.client, school.org, synced=[groups.teaching, groups.support],
+                excluded=[groups.pupils], action="preview")
+    run_sync(db.session.query(m.SyncRun).filter_by(kind=m.KIND_PREVIEW).one().id)
+    screen = school.client.get(f"/o/{school.org.id}/settings/user-sync/").text
+    text = " ".join(re.sub(r"<[^>]+>", " ", screen).split())
+    assert "If you sync now" not in text  # Sync now would use the saved groups
+    assert "If you save these groups and then sync: 8 added, 0 updated, 27 suspended" in text
+    assert ("These groups are not saved: Syncing: Support Staff, Teaching Staff; never syncing: "
+            "All Pupils. Sync now uses the saved groups (Syncing: Northfield Staff) until you "
+            "save these.") in text
+    back = re.search(r'href="([^"]+)">Back to the groups with these ticks', screen).group(1)
+    picker = school.client.get(back.replace("&amp;", "&")).text
+    chosen = picker[picker.index('id="chosen-groups"'):picker.index("</fieldset>")]
+    ticked = set(re.findall(r'name="(sync|exclude)" id="[^"]+" value="([^"]+)"[^>]*checked',
+                            " ".join(chosen.split())))
+    assert ticked == {("sync", groups.teaching), ("sync", groups.support),
+                      ("exclude", groups.pupils)}  # the previewed ticks, not the saved ones
+    form = screen[screen.index('action="/o/'):screen.index("Save these groups")]
+    fields = dict(re.findall(r'name="(csrf_token|version)" value="([^"]+)"', form))
+    saved_now = school.client.post(groups_url(school.org), data={
+        **fields, "action": "save", "sync": re.findall(r'name="sync" value="([^"]+)"', form),
+        "exclude": re.findall(r'name="exclude" value="([^"]+)"', form)})
+    assert saved_now.status_code == 302
+    assert saved(school.org) == [("All Pupils", "exclude"), ("Support Staff", "sync"),
+                                 ("Teaching Staff", "sync")]
+    after = school.client.get(f"/o/{school.org.id}/settings/user-sync/").text
+    assert "If you sync now: 8 added, 0 updated, 27 suspended" in after  # the saved groups now
+    assert "Save these groups" not in after
+
+
+def test_a_preview_of_the_saved_groups_is_not_called_unsaved(tenant):
+    school, ids, groups = tenant
+    sync_in_process(school)
+    answer = post_picker(school.client, school.org, synced=[demo.NORTHFIELD_STAFF_GROUP_ID],
+                         action="preview")
+    page = school.client.get(answer.location).text
+    assert "Previewing the saved groups (Syncing: Northfield Staff)." in page
+    assert "(not saved)" not in page
+
+
 @pytest.mark.both_databases
 def test_a_forged_post_of_thousands_of_ticks_is_answered_not_a_server_error(tenant):
     school, ids, groups = tenant

@@ -2,6 +2,7 @@
 choice recorded (a refused one not); key rotation from the command line recorded."""
 import csv
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -185,3 +186,54 @@ def test_the_export_holds_what_the_filter_form_says(admin_client, admin):
         admin.org, "activity.csv?action=sync.preview_started&from=2025-01-10&to=2025-01-10"))
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))[1:]
     assert [row[1] for row in rows] == ["Preview started"] * 3
+
+
+def cells_of(page, action_label):
+    """The text of each cell of the first row whose Action is `action_label`."""
+    row = next(row for row in page.split("<tr>") if f"<td>{action_label}</td>" in row)
+    return [" ".join(re.sub(r"<[^>]+>", " ", "<td" + cell).split())
+            for cell in row.split("<td")[1:]]
+
+
+def test_a_save_that_changes_nothing_is_not_logged_and_values_read_as_words(admin_client, admin):
+    from webapp.user_sync.settings import save_settings
+    save_retention(admin_client, admin.org, {"mode": "days", "days": "30"})
+    save_retention(admin_client, admin.org, {"mode": "days", "days": "30"})  # 30 → 30
+    assert len(entries(actions.RETENTION_CHANGED)) == 1
+    save_settings(admin.org.id, False, "20", "5")
+    save_settings(admin.org.id, False, "20", "5")
+    assert len(entries(actions.SYNC_SETTINGS_CHANGED)) == 1
+    audit.record(actions.SCHEDULE_CHANGED, admin.org.id, commit=True,  # as save_schedule does
+                 before={"frequency": "off", "minute_of_day": None, "time_zone": "Europe/London"},
+                 after={"frequency": "daily", "minute_of_day": 90, "time_zone": "Europe/London"})
+    page = admin_client.get(activity_url(admin.org)).text
+    retention = cells_of(page, "Leaver retention changed")
+    assert retention[4:6] == ["Erase leavers after 90 days", "Erase leavers after 30 days"]
+    settings = cells_of(page, "Sync settings changed")  # only what changed
+    assert settings[4:6] == ["Review removals above 10%", "Review removals above 20%"], settings
+    schedule = cells_of(page, "Sync schedule changed")
+    assert schedule[4:6] == ["Automatic sync Off Time of day —",
+                             "Automatic sync Every day Time of day 01:30"], schedule
+    assert "minute_of_day" not in page and "erase_leavers_after_days" not in page
+
+
+@pytest.mark.both_databases  # SQLite compares the stored UTC wall clock
+def test_times_and_the_date_filter_are_in_the_schools_time_zone(admin_client, admin):
+    summer_evening = datetime(2026, 7, 2, 23, 30, tzinfo=timezone.utc)  # 3 Jul, 00:30 BST
+    add_entries(admin.org, 1, actions.PREVIEW_STARTED, when=summer_evening)
+    page = admin_client.get(activity_url(admin.org, "?action=sync.preview_started")).text
+    assert "3 Jul 2026, 00:30 BST" in page and "(UTC)" not in page
+    on_the_3rd = admin_client.get(activity_url(admin.org, "?from=2026-07-03&to=2026-07-03")).text
+    assert "1 entry" in on_the_3rd
+    on_the_2nd = admin_client.get(activity_url(admin.org, "?from=2026-07-02&to=2026-07-02")).text
+    assert "0 entries" in on_the_2nd
+
+
+def test_from_after_to_says_so_by_the_to_field(admin_client, admin):
+    add_entries(admin.org, 2, actions.SYNC_STARTED)
+    for url in (activity_url(admin.org, "?from=2026-09-10&to=2026-09-01"),
+                activity_url(admin.org, "activity.csv?from=2026-09-10&to=2026-09-01")):
+        html = admin_client.get(url).text
+        assert 'aria-invalid="true" aria-describedby="activity-to-error"' in html, url
+        assert ("To (1 Sep 2026) is before From (10 Sep 2026): choose a To date on or after "
+                "From.") in html and "<table" not in html

@@ -156,7 +156,7 @@ def test_review_approved_and_cancelled_are_recorded(school):
     post(school, f"runs/{cancelled_id}/cancel")  # already answered: refused, no second entry
     assert len(entries(actions.REVIEW_CANCELLED)) == 1
     approved_id = review_run(school)
-    post(school, f"runs/{approved_id}/apply")
+    post(school, f"runs/{approved_id}/apply", {"confirmed": "yes"})
     entry = only_entry(actions.REVIEW_APPROVED, school.org.id)
     assert_web_entry(entry, school)
     assert values(entry.after) == {"run": approved_id}

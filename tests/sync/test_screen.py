@@ -140,12 +140,42 @@ def test_needs_review_lists_who_and_apply_removals_applies_them(school):
     run = sync_in_process(school)
     page = school.client.get(url(school))
     assert "Needs review" in page.text and "Siobhán O&#39;Brien" in page.text
-    assert "Apply removals" in page.text and "Cancel" in page.text
-    response = post(school, f"runs/{run.id}/apply", htmx=True)
+    assert "Apply removals" in page.text and "Cancel this sync (nobody changes)" in page.text
+    for htmx in (True, False):  # one click asks first, naming the count, with or without htmx
+        asked = post(school, f"runs/{run.id}/apply", htmx=htmx)
+        assert asked.status_code == 200 and ("<html" in asked.text) is not htmx
+        assert f"Suspend {run.suspended} people?" in asked.text
+        assert 'name="confirmed" value="yes"' in asked.text
+        assert f">Suspend {run.suspended} people</button>" in asked.text
+        assert person(school.org, demo.OBRIEN_ID).status == "active"
+    response = post(school, f"runs/{run.id}/apply", {"confirmed": "yes"}, htmx=True)
     assert "Waiting for a worker" in response.text
     run_sync(run.id)
     page = school.client.get(url(school))
     assert "Sync complete" in page.text and person(school.org, demo.OBRIEN_ID).status == "suspended"
+
+
+def test_sync_now_while_a_review_waits_says_so_and_what_to_do(school):
+    sync_in_process(school)
+    save_settings(school.org.id, False, 1, 1)  # more than one removal needs review
+    for microsoft_id in (demo.OBRIEN_ID, demo.MARKUP_ID, demo.RTL_ID):
+        school.sim.control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(school)
+    assert review.status == m.NEEDS_REVIEW
+    expected = ("A sync is waiting for your review: it would suspend 3 people, and nobody has "
+                "been changed yet. Choose Apply removals to go ahead, or Cancel this sync "
+                "(nobody changes); then Sync now starts a new sync.")
+    answer = post(school, "sync", htmx=True)
+    assert answer.text.lstrip().startswith('<div id="sync-status"')
+    assert expected in answer.text and "Apply removals" in answer.text
+    redirected = post(school, "sync")
+    assert redirected.status_code == 303
+    assert expected in school.client.get(redirected.location).text
+    db.session.expire_all()
+    assert db.session.get(m.SyncRun, review.id).status == m.NEEDS_REVIEW  # still waiting
+    assert db.session.query(m.SyncRun).count() == 2  # no new sync started
+    schedule_card = school.client.get(url(school)).text
+    assert "Cancel below" not in schedule_card
 
 
 def test_cancel_after_review_changes_nobody(school):

@@ -6,7 +6,7 @@ next to its field and no entries, never guessed at or dropped.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from webapp.audit import actions
 
@@ -23,9 +23,12 @@ class ActivityFilter:
     typed: dict = field(default_factory=dict)   # what was sent, shown again in the form
     errors: dict = field(default_factory=dict)  # {"from" | "to": message for that field}
 
-    def query(self):
-        """The keyword arguments of audit.service's readers."""
-        return {"action": self.action, "day_from": self.day_from, "day_to": self.day_to}
+    def query(self, zone):
+        """The keyword arguments of audit.service's readers: From and To are whole days in the
+        school's time zone (the zone every time on the page is shown in)."""
+        return {"action": self.action,
+                "since": _start_of(self.day_from, zone) if self.day_from else None,
+                "until": _start_of(self.day_to + timedelta(days=1), zone) if self.day_to else None}
 
     def args(self):
         """The filter as query-string values for links (pages) and the export's audit entry."""
@@ -44,7 +47,16 @@ def activity_filter(args):
         if error:
             found.errors[name] = error
         setattr(found, "day_from" if name == "from" else "day_to", day)
+    if found.day_from and found.day_to and found.day_from > found.day_to:
+        found.errors["to"] = (f"To ({found.day_to:%-d %b %Y}) is before From "
+                              f"({found.day_from:%-d %b %Y}): choose a To date on or after From.")
     return found
+
+
+def _start_of(day, zone):
+    """Midnight at the start of `day` in `zone`, in UTC (SQLite compares the stored UTC wall
+    clock, so the moment must be UTC, not merely aware)."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
 def read_day(typed, label, end):

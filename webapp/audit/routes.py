@@ -7,6 +7,8 @@ from flask import Blueprint, Response, g, render_template, request
 from webapp import audit
 from webapp.audit import actions, service
 from webapp.audit.filters import activity_filter
+from webapp.audit.values import shown_values
+from webapp.dates import zone_for
 from webapp.orgs.context import admin_required, org_scoped
 from webapp.request_input import page_number
 
@@ -16,10 +18,11 @@ bp = org_scoped(Blueprint("audit", __name__, url_prefix="/o/<int:org_id>/setting
 def activity_page(filters, status=200):
     """The page; a filter with a bad date shows its message by the field and no entries."""
     entries = None if filters.errors else service.page_of_entries(
-        g.organisation.id, page=page_number(request.args), **filters.query())
+        g.organisation.id, page=page_number(request.args),
+        **filters.query(zone_for(g.organisation)))
     return render_template("audit/activity.html", entries=entries, filters=filters,
                            args=filters.args(), labels=actions.LABELS, label=actions.label,
-                           decoded=service.decoded), status
+                           shown_values=shown_values), status
 
 
 @bp.route("/")
@@ -35,7 +38,7 @@ def export_csv():
     filters = activity_filter(request.args)
     if filters.errors:
         return activity_page(filters, 400)
-    text = service.csv_text(g.organisation.id, **filters.query())
+    text = service.csv_text(g.organisation.id, **filters.query(zone_for(g.organisation)))
     audit.record(actions.CSV_EXPORTED, g.organisation.id,
                  after={"export": "activity", **filters.args()}, commit=True)
     return Response(text, mimetype="text/csv", headers={

@@ -7,13 +7,14 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import timezone
 
 from flask import has_request_context, request
 from sqlalchemy import delete, exists, insert, or_, select
 
 from webapp.audit.actions import INSTALLATION_ACTIONS, label
 from webapp.audit.models import ORIGIN_CLI, ORIGIN_JOB, ORIGIN_WEB, AuditEntry
+from webapp.audit.values import changes_nothing
 from webapp.csv_safety import safe_cell
 from webapp.extensions import db
 from webapp.logs import job_id_var, redact, request_id_var
@@ -28,7 +29,10 @@ CSV_HEADER = ("time_utc", "action", "who", "who_user_id", "about", "before", "af
 def record(action, organisation_id=None, *, before=None, after=None, actor=None,
            actor_email=None, subject_user_id=None, subject_synced_person_id=None,
            subject_label=None, commit=False):
-    """Adds one audit entry. actor: the User acting (default: the signed-in user, if any)."""
+    """Adds one audit entry. actor: the User acting (default: the signed-in user, if any).
+    A settings save that changed nothing adds none (returns None)."""
+    if changes_nothing(action, before, after):
+        return None
     entry = AuditEntry(**_entry_values(
         action, organisation_id, before=before, after=after, actor=actor,
         actor_email=actor_email, subject_user_id=subject_user_id,
@@ -42,6 +46,8 @@ def record(action, organisation_id=None, *, before=None, after=None, actor=None,
 def record_many(action, entries, actor=None):
     """One entry per dict of `entries` (organisation_id, before, after, ...), in the caller's
     transaction, as one executemany: for the tick, which starts a thousand syncs at once."""
+    entries = [entry for entry in entries
+               if not changes_nothing(action, entry.get("before"), entry.get("after"))]
     if entries:
         db.session.execute(insert(AuditEntry.__table__), [
             _entry_values(action, actor=actor, **entry) for entry in entries])
@@ -85,15 +91,12 @@ def _as_json(values):
     return json.dumps(clean, sort_keys=True, default=str)
 
 
-def decoded(text):
-    return json.loads(text) if text else None
-
-
 # ----- reading -----
 
-def entries_for(organisation_id, action="", day_from=None, day_to=None):
+def entries_for(organisation_id, action="", since=None, until=None):
     """This organisation's entries, its members' sign-ins (those carry no organisation), and
-    actions on the whole installation (the token encryption key rotated)."""
+    actions on the whole installation (the token encryption key rotated); since (inclusive)
+    and until (exclusive) are aware moments (ActivityFilter.query: the school's days)."""
     members = select(Membership.id).where(Membership.organisation_id == organisation_id,
                                           Membership.user_id == AuditEntry.actor_user_id)
     unscoped = AuditEntry.organisation_id.is_(None)
@@ -103,15 +106,11 @@ def entries_for(organisation_id, action="", day_from=None, day_to=None):
         unscoped & exists(members)))
     if action:
         stmt = stmt.where(AuditEntry.action == action)
-    if day_from:
-        stmt = stmt.where(AuditEntry.created_at >= _start_of(day_from))
-    if day_to:
-        stmt = stmt.where(AuditEntry.created_at < _start_of(day_to) + timedelta(days=1))
+    if since:
+        stmt = stmt.where(AuditEntry.created_at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.created_at < until)
     return stmt
-
-
-def _start_of(day):
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 def page_of_entries(organisation_id, page=1, per_page=PER_PAGE, **filters):

@@ -75,8 +75,16 @@ def groups_page():
     connection = _connection_or_redirect()
     if connection is None:
         return _leave_for_import_settings()
-    return _render_picker(connection, request.args, selection.saved_ticks(g.organisation),
+    return _render_picker(connection, request.args, _ticks_to_show(request.args),
                           versions.current(selection.selection_version(g.organisation)))
+
+
+def _ticks_to_show(args):
+    """The saved ticks, or those in the address: a preview's "Back to the groups with these
+    ticks" brings back the ticks it previewed, not the saved ones."""
+    if "sync" in args or "exclude" in args:
+        return selection.Ticks.from_form(args).shown()
+    return selection.saved_ticks(g.organisation)
 
 
 def _leave_for_import_settings():
@@ -157,7 +165,10 @@ def _changed_since(connection, ticks, message):
 def _preview(proposed):
     run, started = lifecycle.start_run(g.organisation, current_user, KIND_PREVIEW,
                                        selection=proposed)
-    if started:
+    if started and selection.same_groups(proposed, selection.saved_selection(g.organisation)):
+        flash(f"Previewing the saved groups ({selection.selection_sentence(proposed)}). The "
+              "preview changes nobody.", "info")
+    elif started:
         flash(f"Previewing {selection.selection_sentence(proposed)} (not saved). The preview "
               "changes nobody; save the groups when it looks right.", "info")
     else:

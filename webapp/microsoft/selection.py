@@ -189,3 +189,28 @@ def selection_sentence(selection):
     if selection.excluded:
         text += f"; never syncing: {selection.names(selection.excluded)}"
     return text
+
+
+def same_groups(one, other):
+    """Two selections with the same groups doing the same things (order and names aside)."""
+    return {(g.id, g.role) for g in one.groups} == {(g.id, g.role) for g in other.groups}
+
+
+@dataclass
+class UnsavedPreview:
+    """A preview of ticked groups that are not the saved selection: what it tried, what Sync
+    now would use instead, and the saved selection's version (for Save these groups)."""
+    tried: Selection
+    saved: Selection
+    version: str
+
+
+def unsaved_preview(run, organisation):
+    """The UnsavedPreview of a preview run, or None when it previewed the saved groups (then
+    "If you sync now" is true of it)."""
+    if run is None or run.kind != "preview" or not run.selection:
+        return None
+    tried, saved = Selection.from_json(run.selection), saved_selection(organisation)
+    if same_groups(tried, saved):
+        return None
+    return UnsavedPreview(tried, saved, versions.current(selection_version(organisation)))

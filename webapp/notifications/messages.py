@@ -83,7 +83,8 @@ def _school_mail(event, name, payload, organisation):
                     [f"It would also add {payload.get('add', 0):,}, update "
                      f"{payload.get('update', 0):,} and reinstate {payload.get('reinstate', 0):,}. "
                      "Nothing has been changed yet.", "Check the list, then choose Apply removals "
-                     "or Cancel. Automatic sync is paused until you decide."], "Review the changes")
+                     "or Cancel this sync (nobody changes). Automatic sync is paused until you "
+                     "decide."], "Review the changes")
     if event == e.NO_RECENT_SUCCESS:
         return Mail(f"{name} has not synced for 48 hours",
                     f"Automatic sync is on for {name}, but no sync has completed for 48 hours.",

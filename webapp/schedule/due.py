@@ -6,6 +6,7 @@ the gap (01:30 in Europe/London becomes 02:30 BST); a time in the repeated autum
 once, at its first occurrence (fold=0).
 """
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 OFF, DAILY = "off", "daily"
@@ -79,3 +80,48 @@ def after_failure(regular_next, finished_at, failures):
         retry = finished_at + RETRY_DELAYS[failures - 1]
         return min(retry, regular_next) if regular_next is not None else retry
     return regular_next
+
+
+@dataclass(frozen=True)
+class SlotNote:
+    """Why a due moment is not the time the admin chose, for the card to say in words."""
+    chosen: str           # the chosen time of day ("01:30") for Every day, else ""
+    spread_minutes: int   # this school's whole minutes after the regular time (spread_offset)
+    clock_change: str     # "" | SKIPPED (the chosen time does not exist that day: clocks go
+                          # forward) | REPEATED (it happens twice: clocks go back; first one runs)
+    day: object = None    # the local date of the slot
+    shift_minutes: int = 0  # how far the clocks move that day (60 in Europe/London)
+
+
+SKIPPED, REPEATED = "skipped", "repeated"
+
+
+def slot_note(frequency, minute_of_day, zone, organisation_id, at):
+    """The SlotNote of `at` if it is a regular slot of this choice, else None (a retry after a
+    failure, or a slot of a choice since changed)."""
+    if at is None:
+        return None
+    at = at.astimezone(timezone.utc)  # an ambiguous local time is never equal across zones
+    if next_slot(frequency, minute_of_day, zone, organisation_id,
+                               at - timedelta(seconds=1)) != at:
+        return None
+    offset = spread_offset(organisation_id, frequency)
+    spread = int(offset.total_seconds()) // 60
+    if frequency != DAILY:
+        return SlotNote(chosen="", spread_minutes=spread, clock_change="")
+    day = (at - offset).astimezone(zone).date()
+    local = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=zone)
+    shift = abs(local.replace(fold=1).utcoffset() - local.utcoffset())
+    return SlotNote(chosen=format_minute_of_day(minute_of_day), spread_minutes=spread,
+                    clock_change=_clock_change(local), day=day,
+                    shift_minutes=int(shift.total_seconds()) // 60)
+
+
+def _clock_change(local):
+    """SKIPPED if this wall-clock time does not exist in its zone, REPEATED if it exists twice."""
+    round_trip = local.astimezone(timezone.utc).astimezone(local.tzinfo)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        return SKIPPED
+    if local.utcoffset() != local.replace(fold=1).utcoffset():
+        return REPEATED
+    return ""

@@ -28,7 +28,8 @@ REASON_WORDS = {
     NO_GROUP: "no group is chosen (choose the groups to sync in Import settings)",
     NOT_CONNECTED: "not connected to Microsoft",
     RECONNECT: "paused until someone reconnects to Microsoft",
-    REVIEW: "paused while a review waits (Apply removals or Cancel on Manage user sync)",
+    REVIEW: "paused while a review waits (Apply removals or Cancel this sync on Manage user "
+            "sync)",
     UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
     BRIEFLY_BUSY: "Sync this person now or an undo is running; still due, so the next tick syncs it",
@@ -152,6 +153,7 @@ class NextSync:
     at: object = None       # aware datetime in the organisation's zone, or None
     reason: str = ""         # why there is none: one of the codes above
     zone_name: str = ""
+    note: object = None     # due.SlotNote: why its minute is not the one chosen (the card's)
 
 
 def paused_reason(connection, has_synced_group, review_pending, platform_paused=False,
@@ -176,11 +178,15 @@ def next_sync(organisation, schedule=None):
     schedule = schedule or schedule_for(organisation.id)
     if not schedule.is_on:
         return next_sync_of(schedule, organisation.time_zone)
-    return next_sync_of(schedule, organisation.time_zone,
-                        connection_for_organisation(organisation),
-                        bool(saved_selection(organisation).synced),
-                        queries.pending_review(organisation.id) is not None,
-                        app_credentials.refusal() is not None)
+    found = next_sync_of(schedule, organisation.time_zone,
+                         connection_for_organisation(organisation),
+                         bool(saved_selection(organisation).synced),
+                         queries.pending_review(organisation.id) is not None,
+                         app_credentials.refusal() is not None)
+    found.note = due.slot_note(schedule.frequency, schedule.minute_of_day,
+                               organisation_zone(organisation.time_zone), organisation.id,
+                               found.at)
+    return found
 
 
 def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=False,

@@ -1,6 +1,9 @@
 """Template filters for the user sync pages: numbers, durations, outcomes and reasons.
 (Dates and times: the app-wide `when` filter of webapp.dates.)"""
+from flask import g
+
 from webapp.htmx import page_path
+from webapp.microsoft.selection import selection_sentence, unsaved_preview
 from webapp.user_sync import history, reasons
 
 
@@ -35,5 +38,8 @@ def register(blueprint):
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
     blueprint.add_app_template_global(history.undo_refusal, "undo_refusal")
     blueprint.add_app_template_global(page_path, "page_path")
+    blueprint.add_app_template_global(lambda run: unsaved_preview(run, g.organisation),
+                                      "unsaved_preview")
+    blueprint.add_app_template_global(selection_sentence, "selection_sentence")
     blueprint.add_app_template_filter(reasons.activity, "activity")
     blueprint.add_app_template_filter(reasons.progress_label, "progress_label")

@@ -123,7 +123,21 @@ def _start(kind):
 @bp.route("/sync", methods=["POST"])
 @admin_required
 def sync_now():
+    waiting = queries.pending_review(g.organisation.id)
+    if waiting is not None:  # pressing it again would only stop at the same review
+        return _review_waits(waiting)
     return _start("sync")
+
+
+def _review_waits(run):
+    message = (f"A sync is waiting for your review: it would suspend {run.suspended:,} "
+               f"{'person' if run.suspended == 1 else 'people'}, and nobody has been changed "
+               "yet. Choose Apply removals to go ahead, or Cancel this sync (nobody changes); "
+               "then Sync now starts a new sync.")
+    if is_htmx_request():
+        return render_template("user_sync/_sync_status.html", run=run, error=message)
+    flash(message, "info")
+    return redirect(url_for("user_sync.index", _anchor="sync-live"), 303)
 
 
 @bp.route("/preview", methods=["POST"])
@@ -148,7 +162,14 @@ def run_status(sync_run_id):
 @bp.route("/runs/<int:sync_run_id>/apply", methods=["POST"])
 @admin_required
 def apply_removals(sync_run_id):
+    """Apply removals first asks, naming how many people it suspends; the answer's post (with
+    confirmed=yes) applies them. Both steps work with and without JavaScript."""
     try:
+        if request.form.get("confirmed") != "yes":
+            run = lifecycle.waiting_review(g.organisation, sync_run_id, current_user)
+            return render_page_or_partial("user_sync/apply_confirm.html",
+                                          "user_sync/_sync_status.html", run=run,
+                                          confirm_apply=True)
         run = lifecycle.approve_review(g.organisation, sync_run_id, current_user)
     except ServiceError as error:
         if is_htmx_request():  # the Sync card says what became of the review, and shows it

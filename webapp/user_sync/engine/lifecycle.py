@@ -118,6 +118,16 @@ def approve_review(organisation, run_id, user):
     return run
 
 
+def waiting_review(organisation, run_id, user):
+    """The run if its review still waits for an answer; else ServiceError saying what became
+    of it (Apply removals' confirm step asks this before it shows the count)."""
+    run = get_run(organisation, run_id)
+    db.session.refresh(run)
+    if run.status != m.NEEDS_REVIEW:
+        raise ServiceError(answered_already(organisation, run_id, user))
+    return run
+
+
 def cancel_review(organisation, run_id, user):
     get_run(organisation, run_id)
     moved = _move(run_id, (m.NEEDS_REVIEW,), status=m.CANCELLED, reviewed_by_user_id=user.id,

@@ -110,7 +110,7 @@ def _fetch_and_decide(run):
         return _finish_recorded(run, plan, m.NEEDS_REVIEW, reason=(
             f"This sync would suspend {len(plan.suspends)} of {active} synced people, more than "
             f"the safety limit. Nothing has been changed yet: check the list, then choose "
-            f"Apply removals or Cancel."))
+            f"Apply removals or Cancel this sync (nobody changes)."))
     _apply_and_finish(run, plan, connection.tenant_id)
 
 
