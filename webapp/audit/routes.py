@@ -7,7 +7,7 @@ from flask import Blueprint, Response, g, render_template, request
 from webapp import audit
 from webapp.audit import actions, service
 from webapp.audit.filters import activity_filter
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.request_input import page_number
 
 bp = org_scoped(Blueprint("audit", __name__, url_prefix="/o/<int:org_id>/settings/activity"))

@@ -18,7 +18,7 @@ from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.user_sync.engine import lifecycle

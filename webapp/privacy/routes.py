@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from webapp import versions
 from webapp.htmx import is_htmx_request, render_page_or_partial
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.privacy import retention
 from webapp.privacy.blueprint import bp
 

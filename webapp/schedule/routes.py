@@ -5,7 +5,7 @@ from flask_login import current_user
 from webapp import versions
 
 from webapp.htmx import is_htmx_request, render_page_or_partial
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.schedule import services
 
 bp = org_scoped(Blueprint("schedule", __name__,

@@ -7,7 +7,7 @@ from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.admin_consent import consent_link
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.services import recent_attempts_for
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.troubleshooting import checks, remote_checks
 
 bp = org_scoped(Blueprint("troubleshooting", __name__,

@@ -13,7 +13,8 @@ from webapp.dates import local_time
 from webapp.downloads import csv_attachment
 from webapp.extensions import db
 from webapp.htmx import is_htmx_request, render_page_or_partial
-from webapp.orgs.context import account_schools, admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
+from webapp.orgs.context import account_schools
 from webapp.orgs.services import administers_several
 from webapp.schedule.services import ScheduleInvalid
 from webapp.trust import actions, export, listing, overview, services
