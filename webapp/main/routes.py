@@ -47,4 +47,4 @@ def dashboard():
 @org_bp.route("/settings")
 @admin_required
 def settings():
-    return render_template("settings/index.html")
+    return render_template("main/settings.html")
