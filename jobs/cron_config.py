@@ -1,4 +1,4 @@
-"""The clock's one registration, read by RQ's CronScheduler (`python -m jobs.clock`, or
+"""The clock's one registration, read by RQ's CronScheduler (`python -m jobs.scheduler`, or
 `rq cron jobs.cron_config --url redis://...` where the Redis URL needs no TLS options).
 
 Every CLOCK_INTERVAL_SECONDS it enqueues the tick job on the quick queue. The schedule itself

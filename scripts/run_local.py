@@ -98,7 +98,7 @@ def main():
             [str(BIN / "gunicorn"), "wsgi:app", "--config", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
-        children.append(subprocess.Popen([sys.executable, "-m", "jobs.clock"], cwd=ROOT, env=env))
+        children.append(subprocess.Popen([sys.executable, "-m", "jobs.scheduler"], cwd=ROOT, env=env))
         if demo:
             prepare_demo_trust(f"http://127.0.0.1:{port}", env)
         print_welcome(port, demo, env)

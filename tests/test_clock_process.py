@@ -1,4 +1,4 @@
-"""The real clock: `python -m jobs.clock` (RQ's CronScheduler) enqueues the tick every second,
+"""The real clock: `python -m jobs.scheduler` (RQ's CronScheduler) enqueues the tick every second,
 a real worker runs it, and a due school's automatic sync is queued and completed, once."""
 import subprocess
 import sys
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def clock_process(app):
-    process = subprocess.Popen([sys.executable, "-m", "jobs.clock"], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "jobs.scheduler"], cwd=ROOT,
                                env=worker_environment(app, {"CLOCK_INTERVAL_SECONDS": "1"}),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield process

@@ -1,7 +1,7 @@
 """One place that decides between a full page and an HTMX partial."""
 from urllib.parse import urlsplit
 
-from flask import render_template, request
+from flask import make_response, render_template, request
 
 
 def is_htmx_request():
@@ -12,9 +12,15 @@ def is_htmx_request():
             and headers.get("HX-History-Restore-Request") != "true")
 
 
-def render_page_or_partial(page_template, partial_template, **context):
-    """The page includes the partial, so the first render and every swap share one source."""
-    return render_template(partial_template if is_htmx_request() else page_template, **context)
+def render_page_or_partial(page_template, partial_template, *, page_status=200,
+                           partial_headers=None, **context):
+    """The page includes the partial, so the first render and every swap share one source.
+    page_status: the page's status (a refusal's 4xx); the partial answers 200 even for a
+    refusal, since htmx swaps only a 2xx answer. partial_headers: for htmx only (HX-Push-Url)."""
+    if is_htmx_request():
+        return make_response(render_template(partial_template, **context), 200,
+                             partial_headers or {})
+    return make_response(render_template(page_template, **context), page_status)
 
 
 def page_path():

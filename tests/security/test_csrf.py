@@ -1,5 +1,9 @@
 """CSRF on every state change, HTMX requests included."""
+import re
+from pathlib import Path
+
 import pytest
+from flask import render_template_string
 
 from tests.security.route_table import PUBLIC, ROUTES
 from tests.security.test_authorization_matrix import SERVED, build_url, build_world_with_ids, form_for
@@ -79,3 +83,28 @@ def assert_refused(response, persona, headers, what, public=False):
 def test_every_signed_in_page_gives_htmx_the_token(world):
     html = world.clients["admin"].get(f"/o/{world.org.id}/settings").text
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+HAND_WRITTEN_POST = re.compile(r'name=["\']csrf_token|<form[^>]*method=["\']?post', re.I)
+
+
+def test_no_template_writes_a_post_form_by_hand():
+    """Every POST form comes from the post_form macro, so none can leave out its token."""
+    by_hand = sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")
+                     if path.name != "_post_form.html" and HAND_WRITTEN_POST.search(path.read_text()))
+    assert by_hand == []
+
+
+def test_the_post_form_macro_carries_the_token_and_passes_attributes_through_escaped(app):
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "_post_form.html" import post_form %}'
+            '{% call post_form("/x?a=1&b=2", class="inline-form", hx_post="/x", data_note=note, '
+            'novalidate=true, hidden=false, id=none) %}<button>Go</button>{% endcall %}',
+            note='"><script>')
+    opening, inside = html.split("\n")
+    assert opening == ('<form method="post" action="/x?a=1&amp;b=2" class="inline-form" hx-post="/x"'
+                       ' data-note="&#34;&gt;&lt;script&gt;" novalidate>')
+    assert re.fullmatch(r'\s*<input type="hidden" name="csrf_token" value="[^"<>]+">'
+                        r'<button>Go</button></form>', inside)

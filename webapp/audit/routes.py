@@ -9,7 +9,7 @@ from webapp.audit import actions, service
 from webapp.audit.filters import activity_filter
 from webapp.audit.values import shown_values
 from webapp.dates import zone_for
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.request_input import page_number
 
 bp = org_scoped(Blueprint("audit", __name__, url_prefix="/o/<int:org_id>/settings/activity"))

@@ -2,7 +2,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
-from webapp.orgs.context import admin_required, default_organisation_id, org_scoped, same_page_in
+from webapp.orgs.access import admin_required, org_scoped
+from webapp.orgs.context import default_organisation_id, same_page_in
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
 from webapp.request_input import LARGEST_ID, whole_number
@@ -46,4 +47,4 @@ def dashboard():
 @org_bp.route("/settings")
 @admin_required
 def settings():
-    return render_template("settings/index.html")
+    return render_template("main/settings.html")

@@ -2,7 +2,7 @@
 group picker (picker_routes), and the one fixed OAuth callback."""
 from flask import Blueprint
 
-from webapp.orgs.context import org_scoped
+from webapp.orgs.access import org_scoped
 
 bp = org_scoped(Blueprint("microsoft", __name__,
                           url_prefix="/o/<int:org_id>/settings/user-sync/import"))

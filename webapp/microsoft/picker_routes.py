@@ -5,12 +5,12 @@ below. Search and the page buttons post it back to show more groups without losi
 ticks; Save groups saves it; Preview changes runs a preview of it without saving.
 """
 import requests
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import versions
 from webapp.errors import ServiceError
-from webapp.htmx import came_from_htmx, htmx_redirect, is_htmx_request
+from webapp.htmx import came_from_htmx, htmx_redirect, render_page_or_partial
 from webapp.microsoft import groups, selection
 from webapp.microsoft.blueprint import bp
 from webapp.microsoft.graph import GraphError
@@ -18,7 +18,7 @@ from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.user_sync.engine import lifecycle
@@ -64,9 +64,8 @@ PARTS = {"results": "microsoft/_group_results.html", "choices": "microsoft/_grou
 def _render_picker(connection, values, ticks, version, selection_error=None):
     context = picker_context(connection, values, ticks, version)
     context["selection_error"] = selection_error
-    if is_htmx_request():
-        return render_template(PARTS.get(values.get("part"), "microsoft/_picker.html"), **context)
-    return render_template("microsoft/groups.html", **context)
+    return render_page_or_partial("microsoft/groups.html",
+                                  PARTS.get(values.get("part"), "microsoft/_picker.html"), **context)
 
 
 @bp.route("/microsoft/groups")

@@ -7,7 +7,7 @@ from webapp.notifications.events import ADMIN_EVENTS
 from webapp.notifications.mailer import mail_configured
 from webapp.notifications.preferences import (digest_subscription, enabled_events,
                                               preferences_version, save_choices)
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 
 bp = org_scoped(Blueprint("notifications", __name__,
                           url_prefix="/o/<int:org_id>/settings/notifications"))

@@ -1,10 +1,10 @@
 """Data protection pages: the leaver retention setting, and a person's data on request."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import versions
-from webapp.htmx import is_htmx_request
-from webapp.orgs.context import admin_required
+from webapp.htmx import is_htmx_request, render_page_or_partial
+from webapp.orgs.access import admin_required
 from webapp.privacy import retention
 from webapp.privacy.blueprint import bp
 
@@ -30,10 +30,9 @@ def _retention_form(error=None, entered=None, saved=False, changed=None, status=
     JavaScript the form is a page of its own, a refusal answered with `status`.
     entered: what a refused form sent (with its version); changed: why the saved choice is
     shown instead (someone saved it since the form was drawn)."""
-    template = "privacy/_retention_form.html" if is_htmx_request() else "privacy/retention.html"
-    return render_template(template, retention_settings=_retention_or_none(), error=error,
-                           entered=entered, saved=saved, changed=changed), (
-        200 if is_htmx_request() else status)
+    return render_page_or_partial("privacy/retention.html", "privacy/_retention_form.html",
+                                  page_status=status, retention_settings=_retention_or_none(),
+                                  error=error, entered=entered, saved=saved, changed=changed)
 
 
 @bp.route("/retention")

@@ -3,7 +3,7 @@ import json
 
 from flask import Response, g, render_template
 
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.privacy import subject_access
 from webapp.privacy.blueprint import bp
 

@@ -4,8 +4,8 @@ from flask_login import current_user
 
 from webapp import versions
 
-from webapp.htmx import is_htmx_request
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.htmx import is_htmx_request, render_page_or_partial
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.schedule import services
 
 bp = org_scoped(Blueprint("schedule", __name__,
@@ -39,9 +39,8 @@ def save():
 def _refused(errors, form, status):
     sent = {name: value for name, value in (form or {}).items() if value is not None}
     context = services.card_context(g.organisation, errors, sent)
-    if is_htmx_request():  # htmx swaps only a 2xx answer into the card
-        return render_template("schedule/_card.html", **context)
-    return render_template("schedule/edit.html", **context), status
+    return render_page_or_partial("schedule/edit.html", "schedule/_card.html", page_status=status,
+                                  **context)
 
 
 @bp.route("/suggestion", methods=["POST"])

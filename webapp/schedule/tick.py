@@ -64,11 +64,11 @@ def tick(as_of=None):
     """The clock's job (on the real clock) and the CLI: queue due schools, then the time-based
     email checks. Run as of a moment (`--as-of`), the whole tick reads that moment and the syncs
     it queues run from it, so their finish times and the 48-hour check share one clock."""
-    from webapp.notifications import checks
+    from webapp.notifications import timed_events
     with as_of_clock(as_of):
         now = utcnow()
         lines = enqueue_due(now, as_of)
-        checks.run_checks(now)
+        timed_events.run_checks(now)
     return lines
 
 

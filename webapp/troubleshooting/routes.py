@@ -2,12 +2,12 @@
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from webapp.htmx import is_htmx_request
+from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.admin_consent import consent_link
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.services import recent_attempts_for
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.troubleshooting import checks, remote_checks
 
 bp = org_scoped(Blueprint("troubleshooting", __name__,
@@ -47,6 +47,5 @@ def results(run_id):
     context = _page_context(run_id)
     if context["run"] is None:
         abort(404)
-    if is_htmx_request():
-        return render_template("troubleshooting/_remote_checks.html", **context)
-    return render_template("troubleshooting/index.html", **context)
+    return render_page_or_partial("troubleshooting/index.html",
+                                  "troubleshooting/_remote_checks.html", **context)

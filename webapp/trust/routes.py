@@ -12,8 +12,9 @@ from webapp.clock import utcnow
 from webapp.dates import local_time
 from webapp.downloads import csv_attachment
 from webapp.extensions import db
-from webapp.htmx import is_htmx_request
-from webapp.orgs.context import account_schools, admin_required, org_scoped
+from webapp.htmx import is_htmx_request, render_page_or_partial
+from webapp.orgs.access import admin_required, org_scoped
+from webapp.orgs.context import account_schools
 from webapp.orgs.services import administers_several
 from webapp.schedule.services import ScheduleInvalid
 from webapp.trust import actions, export, listing, overview, services
@@ -43,11 +44,11 @@ def _rows():
 def schools():
     rows = _rows()
     view = listing.view_from(request.args, rows)
-    if not is_htmx_request():
-        return render_template("trust/schools.html", **page_context(rows, view))
     # A search, filter, sort or page is a new address: Back and Reload come back to it.
-    return (render_template("trust/_schools.html", **page_context(rows, view)), 200,
-            {"HX-Push-Url": url_for("trust.schools", **view.address())})
+    return render_page_or_partial("trust/schools.html", "trust/_schools.html",
+                                  partial_headers={"HX-Push-Url": url_for("trust.schools",
+                                                                          **view.address())},
+                                  **page_context(rows, view))
 
 
 def _answer(rows, view, status=200, **context):
@@ -56,9 +57,8 @@ def _answer(rows, view, status=200, **context):
     context = page_context(rows, view, selected=_posted_selection(),
                            schedule_form=schedule_form_from(request.form),
                            keep=actions.shown_on_page(request.form) or (), **context)
-    if is_htmx_request():
-        return render_template("trust/_schools.html", **context)
-    return render_template("trust/schools.html", **context), status
+    return render_page_or_partial("trust/schools.html", "trust/_schools.html", page_status=status,
+                                  **context)
 
 
 def _posted_selection():

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from webapp import versions
 from webapp.errors import InvalidFields
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.two_step import policy, status
 from webapp.orgs.services import active_admins
 from webapp.words import listed

@@ -2,7 +2,7 @@
 (person_routes) and Undo this sync (undo_routes)."""
 from flask import Blueprint
 
-from webapp.orgs.context import org_scoped
+from webapp.orgs.access import org_scoped
 from webapp.user_sync import filters
 
 bp = org_scoped(Blueprint("user_sync", __name__, url_prefix="/o/<int:org_id>/settings/user-sync"))

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.search import search_from
 from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import lifecycle, queries

@@ -9,7 +9,7 @@ from webapp.audit import actions
 from webapp.downloads import csv_download
 from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request, render_page_or_partial
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.request_input import page_number
 from webapp.schedule import services as schedule
 from webapp.search import search_from

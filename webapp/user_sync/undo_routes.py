@@ -4,7 +4,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from webapp.errors import ServiceError
-from webapp.orgs.context import admin_required
+from webapp.orgs.access import admin_required
 from webapp.schedule.services import schedule_for
 from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import queries, undo_plan

@@ -4,7 +4,7 @@ from flask_login import current_user
 from webapp.errors import InvalidFields, ServiceError
 from webapp.htmx import render_page_or_partial
 from webapp.invitations import services as invitations
-from webapp.orgs.context import admin_required, org_scoped
+from webapp.orgs.access import admin_required, org_scoped
 from webapp.orgs.models import ROLES
 from webapp.request_input import page_number
 from webapp.search import search_from

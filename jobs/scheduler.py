@@ -1,4 +1,4 @@
-"""The `clock` process: `python -m jobs.clock` runs RQ's CronScheduler (what `rq cron` runs)
+"""The `clock` process: `python -m jobs.scheduler` runs RQ's CronScheduler (what `rq cron` runs)
 with jobs/cron_config.py, on the app's own Redis connection (TLS settings included).
 
 Run exactly one (Procfile `clock`, app.json formation quantity 1). Two do no harm: each
