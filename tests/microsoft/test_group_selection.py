@@ -40,6 +40,12 @@ def test_save_groups_saves_the_whole_selection_and_changes_nobody_yet(tenant):
     assert len(people(school.org)) == before
     settings = school.client.get(f"/o/{school.org.id}/settings/user-sync/import/microsoft")
     assert "Syncing: Support Staff, Teaching Staff; never syncing: All Pupils." in settings.text
+    # the words left from one group ("a Security group or a Distribution group") are gone
+    assert "several Security groups and Distribution groups" in settings.text
+    assert "a Security group or a Distribution group" not in settings.text
+    checks = school.client.get(f"/o/{school.org.id}/settings/user-sync/troubleshooting/").text
+    assert f"{school.org.name} has chosen the groups to sync" in checks
+    assert "has chosen a group" not in checks
     screen = school.client.get(f"/o/{school.org.id}/settings/user-sync/")
     assert "Syncing: Support Staff, Teaching Staff; never syncing: All Pupils" in screen.text
 
