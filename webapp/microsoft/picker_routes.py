@@ -109,10 +109,12 @@ def save_groups():
     try:
         roles = ticks.roles()
         client = graph_client_for(connection)
+        names = {group.group_id: group.display_name
+                 for group in selection.picked_groups(connection, g.organisation, ticks.shown())}
         if action == "preview":
-            return _preview(selection.checked_selection(roles, client)[0])
+            return _preview(selection.checked_selection(roles, client, names)[0])
         saved = selection.save_selection(g.organisation, current_user, roles, client,
-                                         expected_version=_posted_version())
+                                         expected_version=_posted_version(), names=names)
     except versions.ChangedSince as error:
         return _changed_since(connection, ticks, str(error))
     except ServiceError as error:
