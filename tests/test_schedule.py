@@ -92,7 +92,11 @@ def test_automatic_sync_needs_a_group_and_says_so_when_it_is_gone(school):
     save_schedule(school, "4h")
     db.session.query(GroupChoice).delete()
     db.session.commit()
-    assert "none, no group is chosen" in sync_page(school).text
+    page = sync_page(school).text
+    assert "none, no group is chosen" in page
+    # several groups can be chosen: the links say so (once "Choose the group ...")
+    assert ">Choose the groups in Import settings</a>" in page
+    assert ">Choose the groups to sync</a>" in page and "Choose the group " not in page
     response = save_schedule(school, "daily", "06:00")
     assert "Choose the groups to sync in Import settings" in response.text
     assert schedule_of(school.org).frequency == "4h"  # nothing saved
