@@ -45,8 +45,7 @@ def test_ticks_move_at_once_exclude_boxes_line_up_and_show_more_adds_to_the_list
     assert results.first.inner_text() == first_shown
     assert results.count() > 50
     expect(results.nth(50).get_by_role("checkbox").first).to_be_focused()
-    expect(moved := chosen.get_by_role("checkbox", name="Exclude members of Aardvark Team 00",
-                                       exact=True)).to_be_checked()
+    expect(moved).to_be_checked()  # the tick made before Show more is kept
     page.get_by_role("checkbox", name="Aardvark Team 57", exact=True).check()
     expect(chosen.get_by_role("checkbox", name="Aardvark Team 57", exact=True)).to_be_checked()
     expect(results.first).to_have_text(first_shown)  # the list stays as long as it was
