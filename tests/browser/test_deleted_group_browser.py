@@ -50,6 +50,11 @@ def test_an_excluded_group_deleted_in_microsoft_is_named_warned_about_and_linked
     expect(page.get_by_role("alert").filter(has_text=f"“{ART_TEAM}” is no longer in your "
                                                      "organisation's Microsoft tenant")
            ).to_be_visible()
-    exclude.uncheck()
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/import/microsoft")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"“{ART_TEAM}” no longer exists in Microsoft, so syncs stop until you change the groups")
+    page.get_by_role("alert").get_by_role("link", name="change the groups").click()
+    chosen.get_by_role("checkbox", name=f"Exclude members of {ART_TEAM}").uncheck()
     page.get_by_role("button", name="Save groups").click()
     expect(page.get_by_text("Syncing: Northfield Staff.", exact=False).first).to_be_visible()
+    expect(page.locator("#groups-gone")).to_have_count(0)

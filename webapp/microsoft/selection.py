@@ -118,6 +118,13 @@ def picked_groups(connection, organisation, ticks):
     return sorted(picked, key=lambda g: (not g.synced, g.display_name.lower()))
 
 
+def gone_groups(connection, organisation):
+    """The saved groups Microsoft no longer lists (PickedGroups), for Import settings."""
+    if connection is None:
+        return []
+    return [g for g in picked_groups(connection, organisation, saved_ticks(organisation)) if g.gone]
+
+
 def _listed_at(connection):
     """When Microsoft last gave the whole list of groups (None while none is complete)."""
     snapshot = snapshot_for(connection)
