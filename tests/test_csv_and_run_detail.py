@@ -3,13 +3,17 @@ Arabic names survive) under a name with the school and the day; a run's own page
 to itself nor gives its counts twice."""
 import csv
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
 
+from tests.microsoft_flow import demo
+from tests.selection_helpers import choose
 from tests.sync_helpers import sync_in_process
 from webapp.dates import local_time
 from webapp.downloads import download_name, slug
+from webapp.user_sync import models as m
 from webapp.user_sync.filters import counts_text
 
 
@@ -89,3 +93,19 @@ def test_the_status_poll_leaves_out_the_link_only_on_the_runs_own_page(school):
             "HX-Request": "true", "HX-Current-URL": f"http://localhost{page_path}"}).text
     assert "See every change" not in poll_from(detail_url)
     assert "See every change" in poll_from(sync_url(school))
+
+
+@pytest.mark.backends("postgresql")
+def test_a_runs_page_names_every_group_synced_and_excluded_and_who_started_it(school):
+    """Once its one "Group" row listed only the synced groups, and a preview was "Started by:
+    Preview by IT Sync"."""
+    choose(school, synced=[demo.NORTHFIELD_STAFF_GROUP_ID, demo.SOUTHFIELD_STAFF_GROUP_ID],
+           excluded=[demo.NORTHFIELD_TA_GROUP_ID])
+    for kind in (m.KIND_SYNC, m.KIND_PREVIEW):
+        run = sync_in_process(school, kind)
+        page = school.client.get(sync_url(school, f"runs/{run.id}")).text
+        rows = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page, re.S))
+        assert rows["Groups synced"] == "Northfield Staff, Southfield Staff"
+        assert rows["Groups excluded"].startswith("Northfield Teaching Assistants")
+        button = "Preview changes" if kind == m.KIND_PREVIEW else "Sync now"
+        assert rows["Started by"] == f"{school.admin.name_or_email}, with {button}"

@@ -92,7 +92,11 @@ def test_automatic_sync_needs_a_group_and_says_so_when_it_is_gone(school):
     save_schedule(school, "4h")
     db.session.query(GroupChoice).delete()
     db.session.commit()
-    assert "none, no group is chosen" in sync_page(school).text
+    page = sync_page(school).text
+    assert "none, no group is chosen" in page
+    # several groups can be chosen: the links say so (once "Choose the group ...")
+    assert ">Choose the groups in Import settings</a>" in page
+    assert ">Choose the groups to sync</a>" in page and "Choose the group " not in page
     response = save_schedule(school, "daily", "06:00")
     assert "Choose the groups to sync in Import settings" in response.text
     assert schedule_of(school.org).frequency == "4h"  # nothing saved
@@ -113,13 +117,13 @@ def test_the_tick_queues_a_due_school_once_and_history_marks_it_automatic(app, s
     assert "0 queued, 0 skipped" in again and len(runs_of(school.org)) == 2
     assert run_sync(automatic.id).status == m.COMPLETE
     history = school.client.get(f"/o/{school.org.id}/settings/user-sync/history").text
-    assert "Automatic" in history and f"Sync now by {school.admin.name_or_email}" in history
+    assert "Automatic" in history and f"{school.admin.name_or_email}, with Sync now" in history
     only_automatic = school.client.get(
         f"/o/{school.org.id}/settings/user-sync/history?trigger=automatic").text
-    assert "Automatic" in only_automatic and "Sync now by" not in only_automatic
+    assert "Automatic" in only_automatic and ", with Sync now" not in only_automatic
     only_manual = school.client.get(
         f"/o/{school.org.id}/settings/user-sync/history?trigger=manual").text
-    assert "Sync now by" in only_manual and ">Automatic</td>" not in only_manual
+    assert ", with Sync now" in only_manual and ">Automatic</td>" not in only_manual
 
 
 def test_the_tick_queues_the_schools_whole_selection_of_groups(app, school):
@@ -214,7 +218,11 @@ def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, m
     finished = failed.finished_at.replace(tzinfo=regular.tzinfo)
     assert schedule.failures == 1
     assert schedule.next_due_at.replace(tzinfo=regular.tzinfo) == finished + timedelta(minutes=15)
-    assert "The last 1 automatic sync failed" in sync_page(school).text
+    page = sync_page(school).text
+    assert "The last automatic sync failed;" in page and "The last 1" not in page
+    schedule.failures = 3
+    db.session.commit()
+    assert "The last 3 automatic syncs failed;" in sync_page(school).text
 
 
 def test_the_suggestion_to_turn_automatic_sync_on_appears_after_the_first_sync_until_answered(

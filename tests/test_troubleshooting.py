@@ -9,7 +9,7 @@ from tests.faults.helpers import wait_for
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.clock import utcnow
 from webapp.microsoft.connect import FLOW_TTL_SECONDS
-from webapp.microsoft.selection import choose_group
+from webapp.microsoft.selection import choose_group, save_selection
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.services import graph_client_for, record_attempt_start
 
@@ -116,12 +116,31 @@ def test_revoked_sign_in_and_deleted_group_fail_with_fixes(app, oak, oak_client,
     microsoft.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
     html = run_remote_checks(app, oak_client, oak.north).text
     assert check_status(html, "The chosen groups still exist and can be synced") == "fail"
-    assert "no longer exists in Microsoft" in html and ">Choose a group</a>" in html
+    assert "no longer exists in Microsoft" in html and ">Choose groups</a>" in html
+    assert "Untick it, or tick the group that replaced it." in html
     microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
     html = run_remote_checks(app, oak_client, oak.north).text
     assert check_status(html, "The saved Microsoft sign-in still refreshes") == "fail"
     assert check_status(html, "The Microsoft connection is working") == "fail"
     assert "Reconnect needed" in html
+
+
+def test_a_deleted_excluded_group_says_what_to_do_for_an_excluded_group(app, oak, oak_client,
+                                                                       microsoft):
+    """Once it said "Choose another group" for a group whose members were never synced."""
+    connect_organisation(oak_client, oak.north, microsoft)
+    run_quick_jobs(app)
+    connection = connection_for_organisation(oak.north)
+    save_selection(oak.north, oak.admin, {demo.NORTHFIELD_STAFF_GROUP_ID: "sync",
+                                          demo.NORTHFIELD_TA_GROUP_ID: "exclude"},
+                   graph_client_for(connection))
+    microsoft.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
+    html = run_remote_checks(app, oak_client, oak.north).text
+    assert check_status(html, "The chosen groups still exist and can be synced") == "fail"
+    assert ("“Northfield Teaching Assistants”, a group whose members are never synced, no longer "
+            "exists in Microsoft") in html
+    assert "Untick it, or exclude the group that now holds those people." in html
+    assert "Choose another group" not in html
 
 
 def test_remote_checks_poll_while_waiting_for_a_worker(app, oak, oak_client, microsoft):

@@ -91,3 +91,27 @@ document.addEventListener("change", function (event) {
       .forEach(function (row) { row.checked = box.checked; });
   }
 });
+
+// A region marked data-keep-focus (the group picker's list, redrawn on each tick) keeps keyboard
+// focus on the same box after htmx redraws it, even when the box moved (into Chosen groups).
+var focusToKeep = null;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var active = document.activeElement;
+  var target = event.detail.target;
+  focusToKeep = null;
+  if (target && target.hasAttribute("data-keep-focus") && active && target.contains(active) &&
+      active.name && active.type === "checkbox") {
+    focusToKeep = {name: active.name, value: active.value};
+  }
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (!focusToKeep || !event.detail.target.hasAttribute("data-keep-focus")) {
+    return;
+  }
+  var box = event.detail.target.querySelector("input[name=\"" + CSS.escape(focusToKeep.name) +
+    "\"][value=\"" + CSS.escape(focusToKeep.value) + "\"]");
+  focusToKeep = null;
+  if (box) {
+    box.focus();
+  }
+});

@@ -108,6 +108,8 @@ def test_the_admins_whole_day(production_stack, browser_page, microsoft, shoot, 
     expect(page.get_by_role("checkbox", name="Oak Trust Everyone", exact=True)).to_be_disabled()
     search.fill("northfield staff")
     page.get_by_role("checkbox", name="Northfield Staff", exact=True).check()
+    expect(page.get_by_role("group", name="Chosen groups").get_by_role(
+        "checkbox", name="Northfield Staff", exact=True)).to_be_checked()  # moved up at once
     shoot("2-group-picker")
     page.get_by_role("button", name="Save groups").click()
     expect(page.get_by_text("Syncing: Northfield Staff.", exact=False).first).to_be_visible()

@@ -40,6 +40,12 @@ def test_save_groups_saves_the_whole_selection_and_changes_nobody_yet(tenant):
     assert len(people(school.org)) == before
     settings = school.client.get(f"/o/{school.org.id}/settings/user-sync/import/microsoft")
     assert "Syncing: Support Staff, Teaching Staff; never syncing: All Pupils." in settings.text
+    # the words left from one group ("a Security group or a Distribution group") are gone
+    assert "several Security groups and Distribution groups" in settings.text
+    assert "a Security group or a Distribution group" not in settings.text
+    checks = school.client.get(f"/o/{school.org.id}/settings/user-sync/troubleshooting/").text
+    assert f"{school.org.name} has chosen the groups to sync" in checks
+    assert "has chosen a group" not in checks
     screen = school.client.get(f"/o/{school.org.id}/settings/user-sync/")
     assert "Syncing: Support Staff, Teaching Staff; never syncing: All Pupils" in screen.text
 
@@ -113,6 +119,27 @@ def test_search_and_pages_keep_the_ticks_and_reach_every_group(tenant):
         page += 1
     total = db.session.query(SnapshotGroup).count()
     assert page == -(-(total - 1) // 50) and len(seen) == total - 1  # every group but the ticked one
+
+
+def test_show_more_lists_the_pages_so_far_and_a_tick_keeps_them_within_a_bound(tenant):
+    """With JavaScript Show more asks for pages 1 to N ("through"); a tick then redraws the same
+    N pages (shown_through). N is bounded: a forged one lists at most 20 pages."""
+    school, ids, groups = tenant
+    for n in range(120):
+        school.sim.control.create_group(f"Aardvark Team {n:03d}")
+    run_quick_jobs(school.client.application)
+    token = csrf_token_from(school.client.get(groups_url(school.org)).text)
+
+    def listed(**form):
+        response = school.client.post(groups_url(school.org), headers={"HX-Request": "true"},
+                                      data={"csrf_token": token, "part": "choices", **form})
+        assert response.status_code == 200
+        return _values(response.text.split('id="chosen-groups"')[1].split("</fieldset>", 1)[1])
+    assert len(listed(action="page", page="2", through="2")) == 100
+    ticked = listed(action="tick", shown_through="3", shown_page="3", sync=[groups.teaching])
+    assert len(ticked) == 150 and groups.teaching not in ticked
+    assert len(listed(action="page", page="2")) == 50  # without JavaScript: one page
+    assert len(listed(action="page", through="9" * 10_000)) <= 20 * 50
 
 
 def _values(html):

@@ -63,6 +63,19 @@ def test_a_refused_retention_leaves_no_entry_and_says_why_next_to_the_field(admi
     assert retention_for(admin.org.id).id is None  # nothing saved
 
 
+def test_a_forged_retention_choice_is_refused_showing_what_was_saved_never_a_third_thing(
+        admin_client, admin):
+    """A mode the form does not offer was once saved as a number of days, and came back with
+    This many days chosen while Never was saved."""
+    save_retention(admin_client, admin.org, {"mode": "never", "days": ""})
+    response = save_retention(admin_client, admin.org, {"mode": "forever", "days": "45"})
+    assert response.status_code == 422 and "Choose This many days or Never." in response.text
+    assert 'value="never" checked' in response.text
+    assert 'value="days" checked' not in response.text and 'value="45"' in response.text
+    db.session.expire_all()
+    assert retention_for(admin.org.id).erase_leavers_after_days is None  # still Never
+
+
 def test_never_is_a_choice(admin_client, admin):
     save_retention(admin_client, admin.org, {"mode": "never", "days": ""})
     db.session.expire_all()

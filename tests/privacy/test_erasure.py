@@ -45,7 +45,8 @@ def test_a_leaver_is_kept_until_n_days_have_passed_then_erased_everywhere(app, s
         assert "nobody due" in erase_due(app, days_after(leaver, days, seconds))
         assert person(school.org, LEAVER) is not None and db.session.get(User, user_id)
     output = erase_due(app, days_after(leaver, N + 1))
-    assert "erased 1 leaver(s) (1 account(s) deleted, 0 kept" in output, output
+    # the line names the school, as the tick's do (once it said "Organisation 1")
+    assert f"{school.org.name}: erased 1 leaver(s) (1 account(s) deleted, 0 kept" in output, output
 
     assert person(school.org, LEAVER) is None and db.session.get(User, user_id) is None
     assert count(Membership, Membership.user_id == user_id) == 0

@@ -1,6 +1,7 @@
 """Download data held: everything about one person in this school, nothing about anyone else;
 compared with a direct search of every table. On SQLite and PostgreSQL."""
 import json
+import re
 
 from sqlalchemy import false, or_, select
 
@@ -75,6 +76,26 @@ def test_manage_users_offers_the_html_file_for_a_member(school):
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "Data held about" in html and "s.o&#39;brien@oaklearning.example" in html
-    assert "Synced people (1)" in html
+    assert "What the sync holds about them (from Microsoft) (1)" in html
     assert places_holding(LEAVER_EMAIL)  # the download changed nothing but the audit log
     assert only_entry(actions.SUBJECT_ACCESS_EXPORTED).subject_user_id is not None
+
+
+def test_the_html_file_is_a_styled_document_in_words_with_times_in_the_schools_zone(school):
+    """Once an unstyled dump of column names (suspended_reason, created_at) and UTC times."""
+    school.org.time_zone = "Europe/Paris"
+    db.session.commit()
+    sync_in_process(school)
+    subject = person(school.org, LEAVER)
+    html = school.client.get(
+        f"/o/{school.org.id}/settings/privacy/synced-people/{subject.id}/data.html").text
+    assert "<style>" in html and 'class="record"' in html
+    assert "<h2 id=\"held-synced_people\">What the sync holds about them (from Microsoft) (1)</h2>" \
+        in html
+    labels = re.findall(r"<dt>([^<]+)</dt>", html)
+    assert "Display name" in labels and "Microsoft ID" in labels and "Created" in labels
+    assert not [label for label in labels if "_" in label]  # no column names
+    moments = re.findall(r"<dd>(\d{1,2} \w{3} \d{4}, \d\d:\d\d [A-Z]+)</dd>", html)
+    assert moments and {moment.rsplit(" ", 1)[1] for moment in moments} == {"CET"}
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", html)  # no ISO UTC times
+    assert "Times are in the school's time zone" in html

@@ -19,6 +19,8 @@ from flask import url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from tests.security.pages import is_download
+
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 NOT_SENT = {"submit", "button", "reset", "image", "file"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -59,6 +61,7 @@ class Form:
 
 class PageParser(html.parser.HTMLParser):
     """The forms, links and hx-get addresses of one HTML page or partial."""
+    standalone_file = False  # an HTML file sent as a download (tests/security/pages.py)
 
     def __init__(self, page_url):
         super().__init__(convert_charrefs=True)
@@ -205,7 +208,8 @@ def _visit(client, pages, url, htmx):
     response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
     # A refusal's page counts too: an expired link's page (410) offers a form of its own.
     if response.status_code in (200, 409, 410, 422) and response.mimetype == "text/html":
-        pages[(url, htmx)] = parse_page(url, response.get_data(as_text=True))
+        page = pages[(url, htmx)] = parse_page(url, response.get_data(as_text=True))
+        page.standalone_file = is_download(response)
 
 
 def sample_value(form_field):

@@ -134,7 +134,7 @@ def test_a_chosen_group_deleted_mid_sync_fails_naming_it_and_changes_nobody(big_
     monkeypatch.setattr(lifecycle, "report_progress", delete_after_the_first_page)
     run = sync_in_process(school)
     assert fired and run.status == m.FAILED
-    assert 'The group "Generated Staff" no longer exists' in run.reason
+    assert 'The chosen group “Generated Staff” no longer exists' in run.reason
     assert "Nothing was changed" in run.reason and changes(run) == []
     assert len(people(school.org, status="active")) == first.added
     assert person(school.org, ids["t1"]).display_name == "Person T1"
@@ -145,7 +145,7 @@ def test_an_unreadable_excluded_group_fails_the_sync_rather_than_let_pupils_in(t
     choose(school, synced=[groups.teaching], excluded=[groups.pupils])
     school.sim.control.delete_group(groups.pupils)
     run = sync_in_process(school)
-    assert run.status == m.FAILED and 'The group "All Pupils" no longer exists' in run.reason
+    assert run.status == m.FAILED and 'The chosen group “All Pupils” no longer exists' in run.reason
     assert people(school.org) == []
 
 

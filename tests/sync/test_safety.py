@@ -89,7 +89,7 @@ def test_a_deleted_group_applies_nothing_and_says_so(school):
     school.sim.control.delete_group(NORTHFIELD)
     run = sync_in_process(school)
     assert run.status == m.FAILED
-    assert 'The group "Northfield Staff" no longer exists' in run.reason
+    assert 'The chosen group “Northfield Staff” no longer exists' in run.reason
     assert_nobody_changed(school, NORTHFIELD_ADDED)
 
 

@@ -18,6 +18,7 @@ from webapp.microsoft.models import GroupChoice
 from webapp.microsoft.services import disconnect
 from webapp.orgs.models import Membership, Organisation
 from webapp.schedule.models import SyncSchedule
+from webapp.schedule.zones import organisation_zone
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.lifecycle import finish_run
 
@@ -185,6 +186,21 @@ def test_more_than_500_schools_does_the_first_500_and_names_the_rest(app, world)
     queued = db.session.scalar(select(db.func.count()).select_from(m.SyncRun).where(
         m.SyncRun.status == m.QUEUED))
     assert queued == 500 and queue_snapshot(app)[app.config["QUEUE_SYNC"]] == 500
+
+
+@pytest.mark.parametrize("forged", ["frequency", "time_zone"])
+def test_a_forged_choice_on_apply_schedule_shows_what_was_sent_or_the_default_never_a_third_thing(
+        world, forged):
+    """A zone or frequency not in its list once came back with nothing selected, so the browser
+    showed the list's first entry (Africa/Abidjan, or Off)."""
+    sent = dict(load(world), frequency="6h", time_of_day="", time_zone="Europe/Paris")
+    sent[forged] = {"frequency": "every-minute", "time_zone": "Mars/Olympus_Mons"}[forged]
+    answer = post(world, "schedule", [world.schools["ok"]], sent)
+    assert answer.status_code == 422 and 'aria-invalid="true"' in answer.text
+    shown_frequency = "daily" if forged == "frequency" else "6h"  # the form's default, else as sent
+    shown_zone = organisation_zone(world.schools["ok"].time_zone).key if forged == "time_zone" else "Europe/Paris"
+    assert f'<option value="{shown_frequency}" selected>' in answer.text
+    assert f"<option selected>{shown_zone}</option>" in answer.text
 
 
 def schedules():

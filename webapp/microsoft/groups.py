@@ -156,15 +156,17 @@ def snapshot_size(connection):
         SnapshotGroup.connection_id == connection.id))
 
 
-def group_from_graph(graph_client, group_id):
+def group_from_graph(graph_client, group_id, name=None):
+    """The group as Graph has it; name: what the picker called it, for the refusal."""
     if not GROUP_ID.fullmatch(group_id):  # Graph group ids are GUIDs; nothing else reaches a URL
         raise ServiceError("Choose a group from the list.")
     try:
         return graph_client.get_json(f"groups/{group_id}", params={"$select": GROUP_FIELDS})
     except GraphNotFound:
-        raise ServiceError("That group is not in your organisation's Microsoft tenant (it may "
-                           "have been deleted). Refresh groups and choose again. Nothing was "
-                           "saved.") from None
+        which = f"“{name}”" if name else "That group"
+        raise ServiceError(f"{which} is no longer in your organisation's Microsoft tenant (it "
+                           "may have been deleted). Untick it under Chosen groups, or Refresh "
+                           "groups and choose again. Nothing was saved.") from None
 
 
 def member_count(graph_client, group_id):

@@ -33,21 +33,46 @@ def _connection_or_redirect():
     return connection
 
 
+# Show more adds to the list (with JavaScript) up to this many pages; past them it pages.
+MAX_PAGES_LISTED = 20
+
+
 def picker_context(connection, values, ticks, version):
     """values: the page's query string or the posted form (search and page); ticks: the boxes
     to show ticked; version: of the saved selection the page was drawn from."""
     search = search_from(values)
-    page = _page_from(values, search)
+    through = _through_from(values, search)
+    page = through or _page_from(values, search)
     results, total = ([], 0) if search.error else groups.search_groups(
-        connection, search.text, page=page, leave_out=ticks.group_ids())
+        connection, search.text, limit=groups.SEARCH_LIMIT * (through or 1),
+        page=1 if through else page, leave_out=ticks.group_ids())
     pages = max(1, -(-total // groups.SEARCH_LIMIT))
     return dict(connection=connection, snapshot=groups.snapshot_for(connection),
                 query=search.text, search=search, results=results, total=total,
                 page=min(page, pages), pages=pages, snapshot_size=groups.snapshot_size(connection),
+                through=through, max_pages_listed=MAX_PAGES_LISTED,
+                first_new=_first_new(values, through),
                 picked=selection.picked_groups(connection, g.organisation, ticks),
                 version=version, supported_kinds=groups.SUPPORTED_KINDS,
                 group_types_url=groups.GROUP_TYPES_URL,
                 max_synced=MAX_SYNCED, max_excluded=MAX_EXCLUDED)
+
+
+def _through_from(values, search):
+    """Pages 1 to N listed as one list: N from Show more (with JavaScript, "through"), else the
+    N on show when the form was sent (a tick, a refusal), unless the search changed since; None
+    when one page is listed (a page button without JavaScript, or the first render)."""
+    if values.get("through") is not None:
+        return min(page_number(values, "through"), MAX_PAGES_LISTED)
+    if values.get("page") is None and values.get("shown_through") is not None and \
+            search.typed == (values.get("shown_q") or "").strip():
+        return min(page_number(values, "shown_through"), MAX_PAGES_LISTED)
+    return None
+
+
+def _first_new(values, through):
+    """After Show more, the position of the first group it added (keyboard focus goes there)."""
+    return (through - 1) * groups.SEARCH_LIMIT if values.get("through") and through else None
 
 
 def _page_from(values, search):
@@ -116,10 +141,12 @@ def save_groups():
     try:
         roles = ticks.roles()
         client = graph_client_for(connection)
+        names = {group.group_id: group.display_name
+                 for group in selection.picked_groups(connection, g.organisation, ticks.shown())}
         if action == "preview":
-            return _preview(selection.checked_selection(roles, client)[0])
+            return _preview(selection.checked_selection(roles, client, names)[0])
         saved = selection.save_selection(g.organisation, current_user, roles, client,
-                                         expected_version=_posted_version())
+                                         expected_version=_posted_version(), names=names)
     except versions.ChangedSince as error:
         return _changed_since(connection, ticks, str(error))
     except ServiceError as error:

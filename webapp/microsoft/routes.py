@@ -13,7 +13,7 @@ from webapp.microsoft import admin_consent, callbacks, connect, groups, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
-from webapp.microsoft.selection import saved_selection, selection_sentence
+from webapp.microsoft.selection import gone_groups, saved_selection, selection_sentence
 from webapp.orgs.access import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
@@ -39,6 +39,7 @@ def import_microsoft():
                            active_provider="microsoft", connection=connection,
                            selection=selection, groups_text=selection_sentence(selection),
                            can_sync=connection_state(connection, selection) == CONNECTED,
+                           gone_groups=gone_groups(connection, g.organisation),
                            last_attempt=services.last_attempt_for(g.organisation))
 
 

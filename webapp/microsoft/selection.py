@@ -10,12 +10,13 @@ from sqlalchemy import delete, select
 
 from webapp import audit, versions
 from webapp.audit import actions
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.groups import (GROUP_ID, SUPPORTED_KINDS, classify, group_from_graph,
-                                     remember_member_counts, snapshot_groups)
-from webapp.microsoft.models import EXCLUDE_MEMBERS, SYNC_MEMBERS, GroupChoice, group_choices_for
+                                     remember_member_counts, snapshot_for, snapshot_groups)
+from webapp.microsoft.models import (EXCLUDE_MEMBERS, SNAPSHOT_FINISHED, SYNC_MEMBERS,
+                                     GroupChoice, group_choices_for)
 from webapp.user_sync.engine.selection import ChosenGroup, Selection, limit_problem
 
 ROLE_LABELS = {SYNC_MEMBERS: "Sync members", EXCLUDE_MEMBERS: "Exclude members"}
@@ -49,6 +50,7 @@ class PickedGroup:
     excluded: bool
     dynamic: bool = False
     member_count: int = None
+    gone: bool = False  # chosen, and not among the groups Microsoft listed since
 
 
 TICKS_SHOWN = 100  # far above the limits; thousands of ids are a forged post, not a choice
@@ -103,6 +105,7 @@ def picked_groups(connection, organisation, ticks):
     group_ids = ticks.group_ids()
     known = snapshot_groups(connection, group_ids)
     saved = {c.group_id: c for c in group_choices_for(organisation)}
+    listed_at = _listed_at(connection)
     picked = []
     for group_id in group_ids:
         row = known.get(group_id) or saved.get(group_id)
@@ -110,12 +113,34 @@ def picked_groups(connection, organisation, ticks):
             picked.append(PickedGroup(group_id, row.display_name, row.kind,
                                       group_id in ticks.synced, group_id in ticks.excluded,
                                       getattr(row, "dynamic", False),
-                                      getattr(row, "member_count", None)))
+                                      getattr(row, "member_count", None),
+                                      _gone(row, group_id in known, listed_at)))
     return sorted(picked, key=lambda g: (not g.synced, g.display_name.lower()))
 
 
-def checked_selection(roles, graph_client):
-    """A Selection of the proposed {group id: role}, each group confirmed by Graph.
+def gone_groups(connection, organisation):
+    """The saved groups Microsoft no longer lists (PickedGroups), for Import settings."""
+    if connection is None:
+        return []
+    return [g for g in picked_groups(connection, organisation, saved_ticks(organisation)) if g.gone]
+
+
+def _listed_at(connection):
+    """When Microsoft last gave the whole list of groups (None while none is complete)."""
+    snapshot = snapshot_for(connection)
+    finished = snapshot is not None and snapshot.status == SNAPSHOT_FINISHED
+    return as_utc(snapshot.finished_at) if finished and snapshot.finished_at else None
+
+
+def _gone(row, listed, listed_at):
+    """A saved choice missing from a full list of groups fetched after it was chosen."""
+    chosen_at = getattr(row, "chosen_at", None)
+    return not listed and None not in (listed_at, chosen_at) and listed_at > as_utc(chosen_at)
+
+
+def checked_selection(roles, graph_client, names=None):
+    """A Selection of the proposed {group id: role}, each group confirmed by Graph. names:
+    {group id: name} the picker showed, so a refusal names the group.
 
     Refuses, naming the reason, a selection over the limits, an id that is not a group of
     this tenant, and a Microsoft 365 group. Checks the limits first: no Graph call for those.
@@ -128,7 +153,7 @@ def checked_selection(roles, graph_client):
     for group_id, role in roles.items():
         if not GROUP_ID.fullmatch(group_id):
             raise ServiceError("Choose groups from the list. Nothing was saved.")
-        found = group_from_graph(graph_client, group_id)
+        found = group_from_graph(graph_client, group_id, (names or {}).get(group_id))
         kind, _ = classify(found)
         if kind not in SUPPORTED_KINDS:
             raise ServiceError(f"“{found.get('displayName')}” is a Microsoft 365 group. Only "
@@ -144,11 +169,11 @@ def selection_version(organisation):
     return versions.of_organisation(organisation.id, "groups")
 
 
-def save_selection(organisation, user, roles, graph_client, expected_version=None):
+def save_selection(organisation, user, roles, graph_client, expected_version=None, names=None):
     """Replaces the organisation's whole selection; people change only at the next sync.
     expected_version: the picker's version (versions.ChangedSince if saved since); None for
-    callers with no form."""
-    selection, kinds = checked_selection(roles, graph_client)
+    callers with no form. names: as for checked_selection."""
+    selection, kinds = checked_selection(roles, graph_client, names)
     versions.claim(selection_version(organisation), expected_version, user)
     audit.record(actions.GROUP_CHANGED, organisation.id, actor=user,
                  before=_audit_values(saved_selection(organisation)),

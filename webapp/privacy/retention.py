@@ -9,7 +9,7 @@ from webapp.request_input import whole_number
 
 NEW_SCHOOL_DAYS = 90
 MIN_DAYS, MAX_DAYS = 7, 3650
-NEVER = "never"
+NEVER, DAYS = "never", "days"  # the form's two choices (mode)
 FIELD = "erase_leavers_after_days"
 
 
@@ -33,6 +33,8 @@ def parse_days(mode, days):
     """mode "never" or "days"; returns None (Never) or a whole number of days in range."""
     if mode == NEVER:
         return None
+    if mode != DAYS:  # a forged post: neither choice the form offers
+        raise RetentionInvalid(FIELD, "Choose This many days or Never.")
     text = (days or "").strip()
     if not (text.isascii() and text.isdigit()):
         raise RetentionInvalid(FIELD, f"Enter a whole number of days from {MIN_DAYS} to "

@@ -1,11 +1,17 @@
 """Download data held: one person's data as JSON or a readable HTML file (privacy blueprint)."""
 import json
+from types import SimpleNamespace
 
 from flask import Response, g, render_template
 
 from webapp.orgs.access import admin_required
-from webapp.privacy import subject_access
+from webapp.privacy import data_held_words, subject_access
 from webapp.privacy.blueprint import bp
+
+
+HTML_WORDS = SimpleNamespace(table_title=data_held_words.table_title,
+                             field_label=data_held_words.field_label,
+                             value=data_held_words.field_value)
 
 
 def _download(subject, kind):
@@ -14,7 +20,9 @@ def _download(subject, kind):
     if kind == "json":
         body, mimetype = json.dumps(held, indent=2, ensure_ascii=False), "application/json"
     else:
-        body, mimetype = render_template("privacy/data_held.html", held=held), "text/html"
+        body = render_template("privacy/data_held.html", held=held, words=HTML_WORDS,
+                               organisation=subject.organisation)
+        mimetype = "text/html"
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}.{kind}"'})
 

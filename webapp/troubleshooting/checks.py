@@ -108,12 +108,12 @@ def connection_state(connection):
 
 
 def group_chosen(organisation, connection):
-    title = f"{organisation.name} has chosen a group to sync"
+    title = f"{organisation.name} has chosen the groups to sync"
     selection = saved_selection(organisation)
     if connection is None:
         return check(title, UNKNOWN, "Connect with Microsoft first.")
     if not selection.synced:
-        return check(title, FAIL, "No group chosen yet.", "Choose a group.", ["groups"])
+        return check(title, FAIL, "No group chosen yet.", "Choose the groups to sync.", ["groups"])
     return check(title, PASS, f"{selection_sentence(selection)}.")
 
 

@@ -11,7 +11,7 @@ from webapp.microsoft import forbidden
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded, token_result_for
-from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.models import EXCLUDE_MEMBERS, connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
@@ -117,7 +117,7 @@ def group_still_valid(connection, organisation):
     title = "The chosen groups still exist and can be synced"
     chosen = saved_selection(organisation).groups
     if not chosen:
-        return check(title, UNKNOWN, "No group chosen yet.", "Choose a group.", ["groups"])
+        return check(title, UNKNOWN, "No group chosen yet.", "Choose the groups to sync.", ["groups"])
 
     def probe(client):
         found = []
@@ -125,8 +125,7 @@ def group_still_valid(connection, organisation):
             try:
                 group = client.get_json(f"groups/{choice.id}", params={"$select": groups.GROUP_FIELDS})
             except GraphNotFound:
-                return check(title, FAIL, f'“{choice.name}” no longer exists in Microsoft.',
-                             "Choose another group.", ["groups"])
+                return _gone(title, choice)
             kind, _ = groups.classify(group)
             if kind not in groups.SUPPORTED_KINDS:
                 return check(title, FAIL, f'“{group.get("displayName")}” is now a '
@@ -135,6 +134,17 @@ def group_still_valid(connection, organisation):
             found.append(f'“{group.get("displayName")}” is a {groups.KIND_LABELS[kind]} group')
         return check(title, PASS, "; ".join(found) + ".")
     return _ask_graph(title, connection, probe, "read the chosen groups")
+
+
+def _gone(title, choice):
+    """A chosen group deleted in Microsoft: what to do depends on what it was chosen for."""
+    if choice.role == EXCLUDE_MEMBERS:
+        return check(title, FAIL, f"“{choice.name}”, a group whose members are never synced, "
+                     "no longer exists in Microsoft, so syncs stop rather than sync its members.",
+                     "Untick it, or exclude the group that now holds those people.", ["groups"])
+    return check(title, FAIL, f"“{choice.name}”, a group whose members are synced, no longer "
+                 "exists in Microsoft.", "Untick it, or tick the group that replaced it.",
+                 ["groups"])
 
 
 def _ask_graph(title, connection, probe, doing="answer this check"):

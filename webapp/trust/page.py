@@ -52,8 +52,12 @@ def default_schedule_form():
 
 
 def schedule_form_from(form):
-    """The Apply schedule fields as posted (a refused form comes back as it was left)."""
+    """The Apply schedule fields as posted (a refused form comes back as it was left); a choice
+    not in its list (a forged post) shows the form's default, never the list's first entry."""
     if "frequency" not in form:
         return None
-    return {"frequency": form.get("frequency", ""), "time_of_day": form.get("time_of_day", ""),
-            "time_zone": form.get("time_zone", "")}
+    default = default_schedule_form()
+    frequency, zone = form.get("frequency", ""), form.get("time_zone", "")
+    return {"frequency": frequency if frequency in FREQUENCY_LABELS else default["frequency"],
+            "time_of_day": form.get("time_of_day", ""),
+            "time_zone": zone if zone in choosable_zones() else default["time_zone"]}

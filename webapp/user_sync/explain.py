@@ -81,7 +81,7 @@ def _from_last_run(organisation, query):
 def _from_tenant(organisation, query):
     connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
     if connection is None or not selection.synced:
-        return [Answer(UNKNOWN, "Connect to Microsoft and choose a group first; then this can "
+        return [Answer(UNKNOWN, "Connect to Microsoft and choose the groups to sync first; then this can "
                                 "check your tenant.")]
     client = graph_client_for(connection, max_attempts=3, max_total_wait=10)
     try:

@@ -1,6 +1,7 @@
 """Template filters for the user sync pages: numbers, durations, outcomes and reasons.
 (Dates and times: the app-wide `when` filter of webapp.dates.)"""
-from flask import g
+from flask import g, url_for
+from markupsafe import Markup, escape
 
 from webapp.htmx import page_path
 from webapp.microsoft.selection import selection_sentence, unsaved_preview
@@ -26,6 +27,18 @@ def counts_text(run):
     return ", ".join(f"{count:,} {label}" for label, count in parts)
 
 
+# The places a stored reason sends the admin to, linked where the reason is shown.
+PLACES = {"Import settings": "microsoft.import_microsoft", "Troubleshooting": "troubleshooting.index"}
+
+
+def with_links(text):
+    """A run's stored reason (plain text) as HTML, its first mention of each place a link."""
+    html = str(escape(text or ""))
+    for place, endpoint in PLACES.items():
+        html = html.replace(place, f'<a href="{escape(url_for(endpoint))}">{place}</a>', 1)
+    return Markup(html)
+
+
 def register(blueprint):
     for name, function in {"thousands": thousands, "duration": duration,
                            "counts_text": counts_text, "outcome": reasons.outcome,
@@ -33,7 +46,7 @@ def register(blueprint):
                            "status_reason": reasons.status_reason,
                            "fields_text": reasons.changed_fields_text,
                            "started_by": history.started_by_text,
-                           "run_title": reasons.run_title}.items():
+                           "run_title": reasons.run_title, "with_links": with_links}.items():
         blueprint.add_app_template_filter(function, name)
     blueprint.add_app_template_global(history.review_suspensions, "review_suspensions")
     blueprint.add_app_template_global(history.undo_refusal, "undo_refusal")

@@ -11,6 +11,7 @@ from webapp.listing import Page, page_within
 from webapp.request_input import page_number
 from webapp.user_sync import models as m, reasons
 from webapp.user_sync.engine import undo, undo_plan
+from webapp.user_sync.engine.selection import Selection
 from webapp.user_sync.engine.prior import prior_values
 from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 
@@ -30,16 +31,16 @@ def recent_runs(organisation_id, trigger="", limit=200):
 
 
 def started_by_text(run):
-    """'Automatic', or who pressed the button: 'Sync now by Jo Bloggs', 'Undo of the sync of
-    3 Dec 2026, 14:38 GMT, by Jo Bloggs'."""
+    """'Automatic', or who pressed which button: 'Jo Bloggs, with Sync now', 'Jo Bloggs, with
+    Preview changes', 'Undo of the sync of 3 Dec 2026, 14:38 GMT, by Jo Bloggs'."""
     if run.is_automatic:
         return "Automatic"
     if run.kind == m.KIND_UNDO:
         return undo.title(run, g.get("organisation"))
     who = run.started_by.name_or_email if run.started_by else "a deleted account"
     if run.kind == m.KIND_PERSON:
-        return f"Sync this person now by {who}, for {run.subject}"
-    return f"{'Preview' if run.kind == m.KIND_PREVIEW else 'Sync now'} by {who}"
+        return f"{who}, with Sync this person now, for {run.subject}"
+    return f"{who}, with {'Preview changes' if run.kind == m.KIND_PREVIEW else 'Sync now'}"
 
 
 def undo_refusal(run):
@@ -71,7 +72,13 @@ def review_suspensions(run, limit=200):
 def detail_context(run, args):
     action = args.get("action", "")
     return {"changes": run_changes(run, action, page_number(args)),
-            "action": action, "actions": ACTIONS}
+            "action": action, "actions": ACTIONS, "run_groups": run_groups(run)}
+
+
+def run_groups(run):
+    """The groups the run fetched: Selection (synced and excluded) from the run's own record;
+    None for a run recorded before selections were kept (its group_name says which synced)."""
+    return Selection.from_json(run.selection) if run.selection else None
 
 
 CHANGES_CSV_HEADER = ("what", "reason", "email", "display_name", "job_title", "department",

@@ -62,7 +62,7 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
         return running, False
     selection = selection or saved_selection(organisation)
     if connection_for_organisation(organisation) is None or not selection.synced:
-        raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
+        raise ServiceError("Connect to Microsoft and choose the groups to sync in Import settings first.")
     columns = selection.run_columns()
     run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
                     trigger=trigger, started_by_user_id=user.id if user else None,

@@ -44,7 +44,7 @@ def start_person_sync(organisation, user, asked):
     asked = _valid_subject(asked)
     connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
     if connection is None or not selection.synced:
-        raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
+        raise ServiceError("Connect to Microsoft and choose the groups to sync in Import settings first.")
     if connection.needs_reconnect:
         raise ServiceError("Microsoft needs you to reconnect before anyone can be synced: "
                            "reconnect in Import settings. Nothing was changed.")

@@ -9,6 +9,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
+from webapp.user_sync.engine.selection import gone_words
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 
 def not_in_tenant(asked):
@@ -24,9 +25,7 @@ def ambiguous(asked, count):
 
 
 def groups_missing(groups):
-    names = ", ".join(f"“{g.name}”" for g in groups)
-    return (f"The chosen group {names} no longer exists in Microsoft (it may have been deleted). "
-            "Choose your groups again in Import settings.")
+    return gone_words(groups)
 
 
 def microsoft_failure(error):

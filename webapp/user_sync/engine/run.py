@@ -30,7 +30,7 @@ from webapp.user_sync.engine.liveness import liveness
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import load_plan, record_changes
-from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection
+from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection, gone_words
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -162,16 +162,16 @@ def fetch_everyone(run, connection, selection):
     try:
         return fetch_selection(clients, selection.groups, progress, context=app.app_context)
     except GroupFetchFailed as failure:
-        raise SyncFailed(_fetch_failure(failure.group.name, failure.error, connection)) \
+        raise SyncFailed(_fetch_failure(failure.group, failure.error, connection)) \
             from failure.error
 
 
-def _fetch_failure(name, error, connection):
+def _fetch_failure(group, error, connection):
+    name = group.name
     if isinstance(error, AppCredentialsRefused):  # the platform's secret: the operators know
         return str(error)
     if isinstance(error, GraphNotFound):
-        return (f'The group "{name}" no longer exists in Microsoft (it may have been deleted). '
-                "Choose your groups again in Import settings.")
+        return gone_words([group])
     if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
         return f"{error} Reconnect to Microsoft in Import settings."
     if isinstance(error, GraphForbidden):

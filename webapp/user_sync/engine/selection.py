@@ -58,3 +58,19 @@ def limit_problem(selection):
         return (f"You chose {excluded} groups to exclude; at most {MAX_EXCLUDED} can be excluded. "
                 "Nothing was saved.")
     return None
+
+
+def gone_words(groups):
+    """Why nothing changed when chosen groups (ChosenGroups) no longer exist in Microsoft, named,
+    and what to do: an excluded one no longer keeps its members out, so the sync stops."""
+    names = ", ".join(f"“{g.name}”" for g in groups)
+    many = len(groups) > 1
+    what = f"The chosen groups {names} no longer exist" if many else \
+        f"The chosen group {names} no longer exists"
+    if any(g.role == EXCLUDE for g in groups):
+        return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed: without an "
+                "excluded group its members could be synced. In Import settings, choose your "
+                "groups again: untick it, or exclude the group that now holds those people.")
+    return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed. In Import settings, "
+            f"choose your groups again: untick {'them' if many else 'it'}, or tick the group "
+            "that replaced it.")
