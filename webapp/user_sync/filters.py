@@ -1,5 +1,7 @@
 """Template filters for the user sync pages: numbers, durations, outcomes and reasons.
 (Dates and times: the app-wide `when` filter of webapp.dates.)"""
+from markupsafe import Markup, escape
+
 from webapp.htmx import page_path
 from webapp.user_sync import history, reasons
 
@@ -23,9 +25,25 @@ def counts_text(run):
     return ", ".join(f"{count:,} {label}" for label, count in parts)
 
 
+def email_breaks(email):
+    """An email that may wrap after its @ (a table cell is narrower than a school's long
+    addresses) and nowhere else."""
+    return Markup("@<wbr>").join(escape(part) for part in (email or "").split("@"))
+
+
+def day_then_time(shown):
+    """A moment as `when` shows it ("6 Dec 2026, 23:22 GMT"), able to wrap after its comma
+    only: the day in a span the stylesheet keeps whole (the time is short enough already)."""
+    day, comma, time = (shown or "").partition(", ")
+    if not comma:
+        return escape(shown)
+    return Markup("<span>%s,</span> %s") % (day, time)
+
+
 def register(blueprint):
     for name, function in {"thousands": thousands, "duration": duration,
-                           "counts_text": counts_text, "outcome": reasons.outcome,
+                           "counts_text": counts_text, "email_breaks": email_breaks,
+                           "day_then_time": day_then_time, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
                            "status_reason": reasons.status_reason,
                            "fields_text": reasons.changed_fields_text,
