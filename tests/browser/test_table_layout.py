@@ -8,7 +8,7 @@ from tests.browser.conftest import sign_in
 from microsoft_simulator import demo
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, person,
                                  shared_connected_school, sync_in_process)
-from webapp.user_sync import people as synced_people
+from webapp.user_sync import models as m, people as synced_people
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -57,7 +57,7 @@ CROPPED_TABLES = """() => [...document.querySelectorAll("table")].filter(table =
 @pytest.fixture
 def school_with_history(app, factory, client, microsoft):
     """Two real syncs: someone with a long name and email added, someone suspended, someone
-    excluded, so every status badge, count and date is on the pages. The leaver and the
+    excluded, then a Preview changes, so every status badge, count and date is on the pages. The leaver and the
     excluded person are named, direct members of Northfield Staff: someone picked from the
     list could be a nested Teaching Assistant, whom removing from Northfield Staff leaves in."""
     school = shared_connected_school(factory, client, microsoft)
@@ -74,6 +74,7 @@ def school_with_history(app, factory, client, microsoft):
     second = sync_in_process(school)
     assert first.status == second.status == "complete", (first.reason, second.reason)
     assert (first.added, second.suspended) == (NORTHFIELD_ADDED + 1, 1), second.reason
+    assert sync_in_process(school, kind=m.KIND_PREVIEW).status == "complete"
     return school, second
 
 
@@ -168,7 +169,8 @@ def test_at_a_laptop_width_the_people_table_fits_its_card_with_rows_of_one_or_tw
 
 def test_at_a_laptop_width_the_sync_history_shows_every_outcome_whole(
         school_with_history, live_server, browser_page):
-    """Once the history table ran past its card and Outcome read "Sync com…"."""
+    """Once the history table ran past its card and Outcome read "Sync com…": a preview's
+    start time and "(preview)" were kept on one line."""
     school, _ = school_with_history
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -176,6 +178,7 @@ def test_at_a_laptop_width_the_sync_history_shows_every_outcome_whole(
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/history")
     table = page.get_by_role("table", name="Sync runs")
     expect(table.get_by_role("cell", name="Sync complete")).to_have_count(2)
+    expect(table.get_by_role("cell", name="Preview ready")).to_have_count(1)
     assert table.evaluate(FITS_ITS_CARD)
     assert table.evaluate(CUT_OUTCOMES) == []
 
