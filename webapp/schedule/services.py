@@ -173,15 +173,21 @@ def paused_reason(connection, has_synced_group, review_pending, platform_paused=
     return REVIEW if review_pending else None
 
 
-def next_sync(organisation, schedule=None):
+def next_sync(organisation, schedule=None, known=None):
+    """known: what the page has already read about the school (its .connection, .selection
+    and .review, as user_sync.summary's Summary has them), so they are not read again."""
     schedule = schedule or schedule_for(organisation.id)
     if not schedule.is_on:
         return next_sync_of(schedule, organisation.time_zone)
-    return next_sync_of(schedule, organisation.time_zone,
-                        connection_for_organisation(organisation),
-                        bool(saved_selection(organisation).synced),
-                        queries.pending_review(organisation.id) is not None,
-                        app_credentials.refusal() is not None)
+    if known is None:
+        connection, selection = (connection_for_organisation(organisation),
+                                 saved_selection(organisation))
+        review_pending = queries.pending_review(organisation.id) is not None
+    else:
+        connection, selection = known.connection, known.selection
+        review_pending = known.review is not None
+    return next_sync_of(schedule, organisation.time_zone, connection, bool(selection.synced),
+                        review_pending, app_credentials.refusal() is not None)
 
 
 def next_sync_of(schedule, time_zone_name, connection=None, has_synced_group=False,
@@ -214,10 +220,11 @@ def answer_suggestion(organisation_id):
     db.session.commit()
 
 
-def card_context(organisation, errors=None, form=None, every_zone=False):
+def card_context(organisation, errors=None, form=None, every_zone=False, known=None):
     """Everything templates/schedule/_card.html needs. form: what a refused post sent (shown
     again as sent, except a choice that is not in its list, shown as saved), else the saved
-    choice and the version it is at. every_zone: offer every zone, not only the first few."""
+    choice and the version it is at. every_zone: offer every zone, not only the first few.
+    known: see next_sync."""
     schedule = schedule_for(organisation.id)
     saved = {"frequency": schedule.frequency,
              "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
@@ -228,7 +235,7 @@ def card_context(organisation, errors=None, form=None, every_zone=False):
         shown["frequency"] = saved["frequency"]
     if shown["time_zone"] not in choosable_zones():
         shown["time_zone"] = saved["time_zone"]
-    return {"schedule": schedule, "next_sync": next_sync(organisation, schedule),
+    return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
             "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
             "time_zones": zone_choices(shown["time_zone"], every_zone)}
