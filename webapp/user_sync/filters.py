@@ -26,8 +26,8 @@ def counts_text(run):
 
 
 def email_breaks(email):
-    """An email that may wrap after its @ (a table cell is narrower than a school's long
-    addresses) and nowhere else."""
+    """An email that may also wrap after its @ (a table cell is narrower than a school's long
+    addresses), not only after a hyphen, and never inside a word."""
     return Markup("@<wbr>").join(escape(part) for part in (email or "").split("@"))
 
 
