@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in one run, printed as one table.
 
     python -m bench.run [--quick]
-        [--only fetch,sync,groups,schedule,fleet,selection,trust,accounts,one_person]
+        [--only fetch,sync,groups,schedule,fleet,selection,trust,accounts,one_person,manage_page]
 
 --quick measures the small cases only (minutes instead of tens of minutes).
 """
@@ -17,7 +17,7 @@ from bench.table import render
 from harness.simulator import SimulatorProcess
 
 SECTIONS = ("fetch", "sync", "groups", "schedule", "fleet", "selection", "trust", "accounts",
-            "one_person")
+            "one_person", "manage_page")
 
 
 def parse_args(argv):
@@ -100,6 +100,14 @@ def one_person_rows(sim, args):
                            repeats=args.repeats)
 
 
+def manage_page_rows(sim, args):
+    """Manage user sync at 5,000 people (1,000 with --quick): server time and size,
+    bench/manage_page.py."""
+    from bench import manage_page
+    return manage_page.rows(sim, people=1_000 if args.quick else 5_000,
+                            repeats=10 if args.quick else 30)
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -125,6 +133,8 @@ def main(argv=None):
                 rows += accounts_rows(sim, args)
             if "one_person" in wanted:
                 rows += one_person_rows(sim, args)
+            if "manage_page" in wanted:
+                rows += manage_page_rows(sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))

@@ -1,15 +1,19 @@
 """Automatic sync: the card, its validation, the tick and CLI, pauses, retries, and history."""
+import re
 from datetime import timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.schedule_helpers import (
-    due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
+    HTMX, due_moment, run_tick, runs_of, save_schedule, schedule_of, sync_page)
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import GroupChoice, RECONNECT_NEEDED
+from webapp.schedule.services import ScheduleInvalid, validate_time_zone
+from webapp.schedule.zones import choosable_zones
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.settings import save_settings
@@ -41,7 +45,8 @@ def test_a_school_abroad_chooses_its_time_zone_and_every_date_follows_it(school)
     assert '<option selected>America/New_York</option>' in page
 
 
-@pytest.mark.parametrize("time_zone", ["Mars/Olympus_Mons", "", "GB", "../etc/passwd"])
+@pytest.mark.parametrize("time_zone", ["Mars/Olympus_Mons", "", "GB", "../etc/passwd",
+                                       "Asia/Calcutta", "US/Eastern", "Etc/GMT+1"])
 def test_a_time_zone_not_on_the_list_is_refused_next_to_the_control_and_nothing_saved(
         school, time_zone):
     response = save_schedule(school, "daily", "02:00", time_zone=time_zone)
@@ -49,6 +54,80 @@ def test_a_time_zone_not_on_the_list_is_refused_next_to_the_control_and_nothing_
     assert "Choose the school&#39;s time zone from the list" in error
     db.session.refresh(school.org)
     assert school.org.time_zone == "Europe/London" and schedule_of(school.org) is None
+
+
+def zone_options(html):
+    """The options of the Time zone select in `html`."""
+    select = html.split('id="schedule-time-zone"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option(?: selected)?>([^<]+)</option>", select)
+
+
+def chosen_zone(html):
+    select = html.split('id="schedule-time-zone"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option selected>([^<]+)</option>", select)
+
+
+def test_the_card_offers_the_uk_zones_and_every_other_zone_one_step_away(school):
+    """Manage user sync once sent all ~600 names Python knows (aliases such as Asia/Calcutta
+    included) with every view: 16 KB of a 58 KB page."""
+    page = sync_page(school).text
+    assert zone_options(page) == ["Europe/London", "Europe/Dublin", "Europe/Guernsey",
+                                  "Europe/Isle_of_Man", "Europe/Jersey", "Europe/Gibraltar", "UTC"]
+    assert chosen_zone(page) == ["Europe/London"]
+    more = f"/o/{school.org.id}/settings/user-sync/schedule/time-zones"
+    assert f'href="{more}" hx-get="{more}"' in page and "Other time zone…" in page
+
+    field = school.client.get(more + "?time_zone=Europe/Dublin", headers=HTMX).text
+    assert "<html" not in field and 'id="schedule-time-zone-field"' in field
+    every = zone_options(field)
+    assert chosen_zone(field) == ["Europe/Dublin"] and "autofocus" in field
+    assert {"Asia/Kolkata", "Europe/Kyiv", "America/Argentina/Buenos_Aires", "Pacific/Auckland",
+            "Europe/Amsterdam", "UTC"} <= set(every)
+    assert not {"Asia/Calcutta", "Europe/Kiev", "America/Buenos_Aires", "US/Eastern", "GB",
+                "Etc/GMT+1"} & set(every)
+    assert every == sorted(every[:-1]) + ["UTC"] and len(every) == len(set(every))
+
+    # Without JavaScript the link is a page of its own whose form saves the schedule.
+    whole = school.client.get(more).text
+    assert "<h1>Automatic sync</h1>" in whole and "was not saved" not in whole
+    assert zone_options(whole) == every and chosen_zone(whole) == ["Europe/London"]
+    assert f'action="/o/{school.org.id}/settings/user-sync/schedule/"' in whole
+
+
+def test_every_zone_iana_keeps_is_accepted_and_only_those(school):
+    """The oracle is tzdata's own compiled source: each Zone it defines under a continent or
+    ocean is accepted; what the card offers is exactly what saving accepts."""
+    source = resources.files("tzdata.zoneinfo").joinpath("tzdata.zi").read_text("utf-8")
+    zones = {line.split()[1] for line in source.splitlines() if line.startswith("Z ")}
+    geographic = {name for name in zones if "/" in name and not name.startswith("Etc/")}
+    assert len(geographic) > 300
+    for name in sorted(geographic) + ["UTC"]:
+        assert validate_time_zone(name) == name
+    offered = zone_options(school.client.get(
+        f"/o/{school.org.id}/settings/user-sync/schedule/time-zones", headers=HTMX).text)
+    assert set(offered) == set(choosable_zones()) and geographic <= set(offered)
+    for name in ("Asia/Calcutta", "Europe/Kiev", "GB-Eire", "Mars/Olympus_Mons"):
+        with pytest.raises(ScheduleInvalid):
+            validate_time_zone(name)
+
+
+def test_a_zone_from_further_away_stays_chosen_in_the_short_list(school):
+    response = save_schedule(school, "daily", "02:00", time_zone="Asia/Kolkata")
+    assert "Schedule saved." in response.text
+    page = sync_page(school).text
+    assert chosen_zone(page) == ["Asia/Kolkata"]
+    assert zone_options(page)[:2] == ["Asia/Kolkata", "Europe/London"]
+
+
+def test_a_zone_saved_under_an_old_name_is_shown_and_kept_by_the_next_save(school):
+    """A school that chose Asia/Calcutta when the list still had the old names."""
+    school.org.time_zone = "Asia/Calcutta"
+    db.session.commit()
+    assert chosen_zone(sync_page(school).text) == ["Asia/Calcutta"]
+    response = save_schedule(school, "daily", "03:00", time_zone="Asia/Calcutta")
+    assert "Schedule saved." in response.text
+    db.session.refresh(school.org)
+    assert school.org.time_zone == "Asia/Calcutta"
 
 
 @pytest.mark.parametrize("forged", ["frequency", "time_zone"])

@@ -28,7 +28,7 @@ ADMIN_PASSWORD = "Walk-the-day-1"
 def shoot(browser_page, tmp_path):
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    browser_page.set_viewport_size({"width": 1100, "height": 760})
+    browser_page.set_viewport_size({"width": 1280, "height": 800})
 
     def take(name):
         browser_page.screenshot(path=str(folder / f"{name}.png"))

@@ -104,7 +104,8 @@ def visible_text(page):
 # ----- every page, axe-core WCAG 2.2 AA -----
 
 NARROWS = {"manage user sync", "manage user sync, sorted and searched", "sync history",
-           "run detail", "manage users", "a search that is too long"}  # tables that reflow
+           "run detail", "manage users", "a search that is too long",
+           "a synced person"}  # tables that reflow, and where a row's actions went
 
 
 @both_widths
@@ -118,6 +119,8 @@ def test_every_page_has_no_wcag_22_aa_violations(app, signed_in, page, live_serv
              ("sync history", to["history"]),
              ("run detail", f"{to['sync']}runs/{run.id}"),
              ("why", to["why"] + "?q=Jo+Bloggs"), ("manage users", to["users"]),
+             ("a synced person", f"{to['sync']}people/{people(signed_in.org)[0].id}"),
+             ("every time zone", f"{to['sync']}schedule/time-zones"),
              ("troubleshooting", to["troubleshooting"]),
              ("disconnect question", to["import"] + "/disconnect"),
              ("a search that is too long", to["sync"] + "?q=" + "x" * 1500),

@@ -95,3 +95,36 @@ def test_next_automatic_sync_names_its_zone_and_says_why_its_minute_differs(
                 "an hour so that schools do not all start at once.")
         if not clocks:
             expect(note).not_to_contain_text("clocks")
+
+
+def test_other_time_zone_brings_every_zone_into_the_card_and_a_far_zone_stays_chosen(
+        app, factory, client, microsoft, live_server, browser_page):
+    """The card offers the UK's zones; every other zone is one step away, swapped into the
+    field without losing what else was typed, and a saved zone from that list stays chosen."""
+    school = shared_connected_school(factory, client, microsoft)
+    page = browser_page
+    sign_in(page, live_server, school.admin.email)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    card = page.get_by_role("region", name="Automatic sync")
+    zone = card.get_by_label("Time zone")
+    expect(zone.locator("option")).to_have_count(7)
+    expect(zone).to_have_value("Europe/London")
+
+    card.get_by_label("Sync automatically").select_option(label="Every day")
+    card.get_by_label("Time of day").fill("06:45")
+    card.get_by_role("link", name="Other time zone…").click()
+    expect(zone.locator("option", has_text="Pacific/Auckland")).to_have_count(1)
+    expect(zone).to_be_focused()
+    assert zone.locator("option").count() > 400
+    expect(zone.locator("option", has_text="Asia/Calcutta")).to_have_count(0)
+    expect(card.get_by_role("link", name="Other time zone…")).to_have_count(0)
+    zone.select_option("Pacific/Auckland")
+    expect(card.get_by_label("Time of day")).to_have_value("06:45")
+    card.get_by_role("button", name="Save schedule").click()
+    expect(card.get_by_text("Schedule saved.")).to_be_visible()
+    expect(card.locator("#next-automatic-sync")).to_contain_text(re.compile(r"\d\d:\d\d NZ[DS]T"))
+
+    page.reload()
+    zone = page.get_by_role("region", name="Automatic sync").get_by_label("Time zone")
+    expect(zone).to_have_value("Pacific/Auckland")
+    expect(zone.locator("option")).to_have_count(8)

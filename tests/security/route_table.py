@@ -100,6 +100,7 @@ ROUTES.update({
 ROUTES.update({
     ("user_sync.sync_person", "POST"): Route(ADMIN, form={"person": "new.joiner@school.example"}),
     ("user_sync.person_sync_status", "GET"): Route(ADMIN),
+    ("user_sync.person_page", "GET"): Route(ADMIN),
     ("user_sync.undo_preview", "GET"): Route(ADMIN),
     ("user_sync.undo_sync", "POST"): Route(ADMIN),
     ("user_sync.run_changes_csv", "GET"): Route(ADMIN, html=False,
@@ -122,6 +123,7 @@ ROUTES.update({
 ROUTES.update({
     ("schedule.save", "POST"): Route(ADMIN, form={"frequency": "off", "time_of_day": ""}),
     ("schedule.dismiss_suggestion", "POST"): Route(ADMIN),
+    ("schedule.time_zones", "GET"): Route(ADMIN),
     ("notifications.preferences", "GET"): Route(ADMIN),
     ("notifications.save_preferences", "POST"): Route(ADMIN, form={"events": "sync_failed"}),
 })

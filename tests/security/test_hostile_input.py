@@ -90,7 +90,9 @@ def world(app, factory, client, microsoft):
         "membership_id": db.session.scalars(select(Membership.id).where(
             Membership.organisation_id == school.org.id)).all(),
         "sync_run_id": db.session.scalars(select(m.SyncRun.id)).all(),
-        "person_id": [people(school.org)[0].id],
+        # the excluded person's page offers Include, anyone else's Sync this person now
+        "person_id": [people(school.org)[0].id,
+                      next(p.id for p in people(school.org) if not p.excluded)],
         "run_id": [remote_checks.start(school.org, school.admin)],
         "kind": ["json", "html"],
     }

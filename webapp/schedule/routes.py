@@ -1,4 +1,5 @@
-"""The Automatic sync card on Manage user sync: Save schedule (HTMX swaps the card)."""
+"""The Automatic sync card on Manage user sync: Save schedule (HTMX swaps the card), and its
+Time zone field with every zone (HTMX swaps the field; without JavaScript, a page)."""
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -41,6 +42,16 @@ def _refused(errors, form, status):
     context = services.card_context(g.organisation, errors, sent)
     return render_page_or_partial("schedule/edit.html", "schedule/_card.html", page_status=status,
                                   **context)
+
+
+@bp.route("/time-zones")
+@admin_required
+def time_zones():
+    """Every zone, the one the field showed (time_zone) still chosen."""
+    shown = {"time_zone": request.args.get("time_zone")} if request.args.get("time_zone") else None
+    context = services.card_context(g.organisation, form=shown, every_zone=True)
+    return render_page_or_partial("schedule/edit.html", "schedule/_time_zone_field.html",
+                                  focus_zone=True, **context)
 
 
 @bp.route("/suggestion", methods=["POST"])

@@ -14,7 +14,7 @@ from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.pause import clear_pause
-from webapp.schedule.zones import choosable_zones, organisation_zone
+from webapp.schedule.zones import choosable_zones, first_zones, organisation_zone
 from webapp.user_sync.engine import queries
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
@@ -110,7 +110,8 @@ def save_schedule(organisation, frequency, time_text, now=None, time_zone=None, 
     next due moment; nothing is saved on error. expected_version: the form's (refused with
     versions.ChangedSince if the schedule was saved since); None for callers with no form."""
     frequency, minute_of_day = validate_choice(organisation, (frequency or "").strip(), time_text)
-    zone_name = organisation.time_zone if time_zone is None else validate_time_zone(time_zone)
+    zone_name = organisation.time_zone if time_zone in (None, organisation.time_zone) \
+        else validate_time_zone(time_zone)  # a zone saved before the list lost its old names
     versions.claim(schedule_version(organisation), expected_version, user)
     schedule = schedule_for(organisation.id)
     before, after = apply_choice(schedule, organisation, frequency, minute_of_day, zone_name,
@@ -174,15 +175,21 @@ def paused_reason(connection, has_synced_group, review_pending, platform_paused=
     return REVIEW if review_pending else None
 
 
-def next_sync(organisation, schedule=None):
+def next_sync(organisation, schedule=None, known=None):
+    """known: what the page has already read about the school (its .connection, .selection
+    and .review, as user_sync.summary's Summary has them), so they are not read again."""
     schedule = schedule or schedule_for(organisation.id)
     if not schedule.is_on:
         return next_sync_of(schedule, organisation.time_zone)
-    found = next_sync_of(schedule, organisation.time_zone,
-                         connection_for_organisation(organisation),
-                         bool(saved_selection(organisation).synced),
-                         queries.pending_review(organisation.id) is not None,
-                         app_credentials.refusal() is not None)
+    if known is None:
+        connection, selection = (connection_for_organisation(organisation),
+                                 saved_selection(organisation))
+        review_pending = queries.pending_review(organisation.id) is not None
+    else:
+        connection, selection = known.connection, known.selection
+        review_pending = known.review is not None
+    found = next_sync_of(schedule, organisation.time_zone, connection, bool(selection.synced),
+                         review_pending, app_credentials.refusal() is not None)
     found.note = due.slot_note(schedule.frequency, schedule.minute_of_day,
                                organisation_zone(organisation.time_zone), organisation.id,
                                found.at)
@@ -219,10 +226,11 @@ def answer_suggestion(organisation_id):
     db.session.commit()
 
 
-def card_context(organisation, errors=None, form=None):
+def card_context(organisation, errors=None, form=None, every_zone=False, known=None):
     """Everything templates/schedule/_card.html needs. form: what a refused post sent (shown
     again as sent, except a choice that is not in its list, shown as saved), else the saved
-    choice and the version it is at."""
+    choice and the version it is at. every_zone: offer every zone, not only the first few.
+    known: see next_sync."""
     schedule = schedule_for(organisation.id)
     saved = {"frequency": schedule.frequency,
              "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
@@ -233,9 +241,18 @@ def card_context(organisation, errors=None, form=None):
         shown["frequency"] = saved["frequency"]
     if shown["time_zone"] not in choosable_zones():
         shown["time_zone"] = saved["time_zone"]
-    return {"schedule": schedule, "next_sync": next_sync(organisation, schedule),
+    return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
-            "frequency_labels": FREQUENCY_LABELS, "time_zones": choosable_zones()}
+            "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
+            "time_zones": zone_choices(shown["time_zone"], every_zone)}
+
+
+def zone_choices(chosen, every_zone=False):
+    """The time zones the card offers: the first few, or every one; the chosen one always."""
+    if not every_zone:
+        return first_zones(chosen)
+    every = choosable_zones()
+    return every if chosen in every else (chosen,) + every
 
 
 FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",

@@ -37,11 +37,25 @@ def with_links(text):
     for place, endpoint in PLACES.items():
         html = html.replace(place, f'<a href="{escape(url_for(endpoint))}">{place}</a>', 1)
     return Markup(html)
+def email_breaks(email):
+    """An email that may also wrap after its @ (a table cell is narrower than a school's long
+    addresses), not only after a hyphen, and never inside a word."""
+    return Markup("@<wbr>").join(escape(part) for part in (email or "").split("@"))
+
+
+def day_then_time(shown):
+    """A moment as `when` shows it ("6 Dec 2026, 23:22 GMT"), able to wrap after its comma
+    only: the day in a span the stylesheet keeps whole (the time is short enough already)."""
+    day, comma, time = (shown or "").partition(", ")
+    if not comma:
+        return escape(shown)
+    return Markup("<span>%s,</span> %s") % (day, time)
 
 
 def register(blueprint):
     for name, function in {"thousands": thousands, "duration": duration,
-                           "counts_text": counts_text, "outcome": reasons.outcome,
+                           "counts_text": counts_text, "email_breaks": email_breaks,
+                           "day_then_time": day_then_time, "outcome": reasons.outcome,
                            "reason": reasons.reason_text, "action_label": reasons.action_label,
                            "status_reason": reasons.status_reason,
                            "fields_text": reasons.changed_fields_text,

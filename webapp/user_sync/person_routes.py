@@ -1,6 +1,8 @@
-"""Sync this person now: from an answer of "Why isn't this person synced?" and from a person's
-row on Manage user sync. The POST queues the quick job; the result partial polls itself until
-the run has ended, then tells the people table to refresh (sync-finished)."""
+"""A synced person's page (the people table's names link to it, with what the row has no room
+for: Sync this person now, Exclude or Include, Download data held), and Sync this person now:
+from that page and from an answer of "Why isn't this person synced?". The POST queues the quick
+job; the result partial polls itself until the run has ended, then tells the people table to
+refresh (sync-finished)."""
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -8,12 +10,21 @@ from webapp.errors import ServiceError
 from webapp.htmx import is_htmx_request
 from webapp.orgs.access import admin_required
 from webapp.search import search_from
+from webapp.user_sync import people, summary
 from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import lifecycle, queries
 from webapp.user_sync.engine.one_person import start_person_sync
 from webapp.user_sync.models import KIND_PERSON
 
 PARTIAL = "user_sync/_person_sync.html"
+
+
+@bp.route("/people/<int:person_id>")
+@admin_required
+def person_page(person_id):
+    return render_template("user_sync/person.html",
+                           person=people.get_person(g.organisation, person_id),
+                           last_run_at=summary.last_seen_reference(g.organisation.id))
 
 
 @bp.route("/person-sync", methods=["POST"])

@@ -42,9 +42,10 @@ def people_context():
 def index_page(settings=None, settings_errors=None):
     """settings: what a refused Sync settings form sent (with its version), else the saved."""
     queue_notice = lifecycle.sweep_stale_runs(g.organisation.id)
-    card = schedule.card_context(g.organisation)
+    top = summary.for_organisation(g.organisation)
+    card = schedule.card_context(g.organisation, known=top)
     settings = settings or _saved_settings()
-    return render_template("user_sync/index.html", summary=summary.for_organisation(g.organisation),
+    return render_template("user_sync/index.html", summary=top,
                            settings=settings, settings_errors=settings_errors or {},
                            queue_notice=queue_notice,
                            suggest_schedule=schedule.shows_suggestion(g.organisation.id,
