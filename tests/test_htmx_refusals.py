@@ -89,6 +89,8 @@ def refusals(world):
         ("schedule.save", "changed in another tab", request(
             world, "admin", "schedule.save", "POST",
             {"frequency": "off", "time_of_day": "", "version": "7"})),
+        ("schedule.time_zones", "a zone that does not exist", request(
+            world, "admin", "schedule.time_zones", time_zone=TOO_LONG)),
         ("troubleshooting.results", "checks that do not exist", request(
             world, "admin", "troubleshooting.results", run_id="no-such-checks")),
         ("troubleshooting.start_remote_checks", "disconnected meanwhile", request(
