@@ -8,12 +8,12 @@ import pytest
 from tests.microsoft_flow import demo
 from tests.selection_helpers import STAFF, build_school_tenant, choose
 from tests.sync_helpers import changes, people, person, shared_school, sync_in_process
-from webapp.microsoft.models import SYNC_MEMBERS as SYNC, connection_for_organisation
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import SYNC_MEMBERS as SYNC, ChosenGroup
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.fetch import fetch_selection
 from webapp.user_sync.engine.run import run_sync, sync_graph_client
-from webapp.user_sync.engine.selection import ChosenGroup
 from webapp.user_sync.explain import explain
 from webapp.user_sync.settings import save_settings
 

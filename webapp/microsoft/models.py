@@ -1,4 +1,5 @@
-"""The Microsoft connection a trust shares, the connect attempts made, and each school's groups."""
+"""The Microsoft connection a trust shares, the connect attempts made, and the snapshot of a
+tenant's groups the picker searches. A school's chosen groups: webapp.microsoft.selection."""
 import re
 
 from sqlalchemy import select
@@ -89,41 +90,6 @@ class ConnectAttempt(db.Model):
 
     user = db.relationship("User")
     organisation = db.relationship("Organisation")
-
-
-SYNC_MEMBERS, EXCLUDE_MEMBERS = "sync", "exclude"  # what a chosen group does to its members
-
-
-class GroupChoice(db.Model):
-    """One group of a school's selection: its members are synced, or never synced (role).
-
-    Each organisation of a trust keeps its own selection (see webapp.microsoft.selection).
-    """
-    __tablename__ = "microsoft_group_choices"
-    __table_args__ = (db.UniqueConstraint("organisation_id", "group_id",
-                                          name="uq_microsoft_group_choices_organisation_group"),)
-
-    id = db.Column(db.Integer, primary_key=True)
-    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
-                                nullable=False)
-    group_id = db.Column(db.String(64), nullable=False)
-    display_name = db.Column(db.String(512), nullable=False)
-    kind = db.Column(db.String(64), nullable=False)
-    role = db.Column(db.String(16), nullable=False, default=SYNC_MEMBERS)
-    chosen_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    chosen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-
-
-def group_choices_for(organisation):
-    """The organisation's chosen groups (synced and excluded), names A-Z."""
-    return group_choices_of([organisation.id])
-
-
-def group_choices_of(organisation_ids):
-    """The chosen groups of these organisations (the schedule's tick asks for many at once)."""
-    return db.session.scalars(
-        select(GroupChoice).where(GroupChoice.organisation_id.in_(list(organisation_ids)))
-        .order_by(GroupChoice.display_name, GroupChoice.id)).all()
 
 
 SNAPSHOT_RUNNING, SNAPSHOT_FINISHED, SNAPSHOT_FAILED = "running", "finished", "failed"

@@ -126,7 +126,7 @@ def due_rows(now):
 @dataclass
 class _Context:
     """What the tick needs about every due school, in four queries rather than four each."""
-    selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
+    selections: dict  # organisation id -> microsoft.selection.Selection (empty if none chosen)
     connections: dict  # organisation id -> its MicrosoftConnection or None
     reviewing: set
     running: dict  # organisation id -> the kind of run holding its one-sync slot

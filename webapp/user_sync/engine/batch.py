@@ -29,7 +29,7 @@ INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def insert_queued_runs(selections, trigger=m.TRIGGER_AUTOMATIC, started_by=None):
-    """selections: {organisation_id: engine.selection.Selection}, each with a synced group.
+    """selections: {organisation_id: microsoft.selection.Selection}, each with a synced group.
     Adds a queued sync run for every organisation whose slot is free, in the caller's
     transaction (nothing is committed here). started_by: the admin who pressed Sync now.
     Returns {organisation_id: (run_id, rq_job_id)}; organisations left out had a run already."""

@@ -16,8 +16,8 @@ from operator import itemgetter
 
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.groups import member_count
+from webapp.microsoft.selection import SYNC_MEMBERS
 from webapp.user_sync.engine.diff import MicrosoftUser
-from webapp.user_sync.engine.selection import SYNC
 
 SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle", "department",
           "accountEnabled", "userType")
@@ -183,7 +183,7 @@ def _merge(groups, results):
     users, memberships = {}, {}
     for group, members in zip(groups, results):
         memberships[group.id] = {user.id for user in members}
-        if group.role == SYNC:
+        if group.role == SYNC_MEMBERS:
             for user in members:
                 users.setdefault(user.id, user)
     return Fetched(list(users.values()), memberships)

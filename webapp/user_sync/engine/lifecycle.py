@@ -24,7 +24,7 @@ from webapp.dates import format_moment
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import saved_selection
+from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.redis_conn import enqueue
 from webapp.schedule.pause import resume as resume_automatic_sync
 from webapp.user_sync import models as m
@@ -61,8 +61,7 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
     if running is not None:
         return running, False
     selection = selection or saved_selection(organisation)
-    if connection_for_organisation(organisation) is None or not selection.synced:
-        raise ServiceError("Connect to Microsoft and choose a group in Import settings first.")
+    refuse_unless_syncable(connection_for_organisation(organisation), selection)
     columns = selection.run_columns()
     run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
                     trigger=trigger, started_by_user_id=user.id if user else None,
