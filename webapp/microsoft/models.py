@@ -46,25 +46,24 @@ class MicrosoftConnection(db.Model):
 
 
 def connection_for_organisation(organisation):
-    """A school of a trust uses the trust's connection; a school without a trust its own."""
-    if organisation.trust_id is not None:
-        clause = MicrosoftConnection.trust_id == organisation.trust_id
-    else:
-        clause = MicrosoftConnection.organisation_id == organisation.id
-    return db.session.scalar(select(MicrosoftConnection).where(clause))
+    """The school's Microsoft connection, or None (connections_of for a school of one)."""
+    return connections_of([(organisation.id, organisation.trust_id)])[organisation.id]
 
 
 def connections_of(schools):
-    """connection_for_organisation for many schools in one query: schools are (organisation
-    id, trust id) pairs; returns {organisation id: its connection, or None}."""
+    """The one rule for whose connection a school uses: a school of a trust uses the trust's
+    connection, a school without a trust its own. schools: (organisation id, trust id) pairs;
+    one query; returns {organisation id: its connection, or None}."""
     schools = list(schools)
     trust_ids = {trust_id for _, trust_id in schools if trust_id is not None}
     own_ids = [organisation_id for organisation_id, trust_id in schools if trust_id is None]
     by_trust, by_school = {}, {}
     if schools:
-        for connection in db.session.scalars(select(MicrosoftConnection).where(
-                MicrosoftConnection.trust_id.in_(trust_ids)
-                | MicrosoftConnection.organisation_id.in_(own_ids))):
+        clause = (MicrosoftConnection.trust_id.in_(trust_ids) if not own_ids
+                  else MicrosoftConnection.organisation_id.in_(own_ids) if not trust_ids
+                  else MicrosoftConnection.trust_id.in_(trust_ids)
+                  | MicrosoftConnection.organisation_id.in_(own_ids))
+        for connection in db.session.scalars(select(MicrosoftConnection).where(clause)):
             if connection.trust_id is not None:
                 by_trust[connection.trust_id] = connection
             else:
