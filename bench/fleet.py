@@ -37,7 +37,7 @@ from microsoft_simulator.control import SimulatorControl
 from microsoft_simulator.generator import team_group_id
 from webapp.clock import as_utc
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice
+from webapp.microsoft.selection import GroupChoice
 from webapp.orgs.services import create_organisation
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import save_schedule

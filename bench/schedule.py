@@ -18,7 +18,8 @@ from bench.table import Row, secs
 
 def seed(schools, due, now):
     from webapp.extensions import db
-    from webapp.microsoft.models import GroupChoice, MicrosoftConnection
+    from webapp.microsoft.models import MicrosoftConnection
+    from webapp.microsoft.selection import GroupChoice
     from webapp.orgs.models import Organisation, Trust
     from webapp.schedule.models import SyncSchedule
     trust = Trust(name="Bench Trust")

@@ -52,7 +52,7 @@ def timed_fetch(sim, token, chosen):
 
 
 def fetch_figures(sim, groups, repeats):
-    from webapp.user_sync.engine.selection import SYNC, ChosenGroup
+    from webapp.microsoft.selection import SYNC_MEMBERS as SYNC, ChosenGroup
     token = access_token(sim)
     chosen = [ChosenGroup(groups[name], f"Bench {name}", SYNC) for name in "ABC"]
     alone = {g.name: statistics.median(timed_fetch(sim, token, [g])[0] for _ in range(repeats))
@@ -64,7 +64,7 @@ def fetch_figures(sim, groups, repeats):
 def sync_figure(backend, sim, group_ids):
     """A first sync of the selection in a real worker, on a fresh database."""
     from webapp.extensions import db
-    from webapp.microsoft.models import GroupChoice
+    from webapp.microsoft.selection import GroupChoice
     with sync_setup.database(backend) as url:
         app = sync_setup.bench_app(url, sim)
         with app.app_context():

@@ -75,7 +75,8 @@ def connect(sim, org, admin, group_id=demo.GENERATED_STAFF_GROUP_ID, group_name=
     """The real flow: MSAL initiates, the simulator's pages are driven, MSAL redeems the code."""
     from webapp.extensions import db
     from webapp.microsoft import identity, tokens
-    from webapp.microsoft.models import GroupChoice, MicrosoftConnection
+    from webapp.microsoft.models import MicrosoftConnection
+    from webapp.microsoft.selection import GroupChoice
     os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
     flow = identity.start_auth_code_flow(REDIRECT_URI)
     browser = MicrosoftBrowser(sim)

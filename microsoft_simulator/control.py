@@ -35,14 +35,18 @@ class SimulatorControl:
 
     def set_faults(self, latency_ms=0, jitter_ms=0, throttle_count=0, retry_after="2.128",
                    error_status=None, error_count=0, drop_connection_count=0, fail_on_page=None,
-                   fail_status=500, fail_count=1, include_token_endpoint=False):
+                   fail_status=500, fail_count=1, include_token_endpoint=False,
+                   delete_group_id=None, delete_group_after_page=None):
         """Replace all faults. retry_after=None sends no Retry-After header. Counts apply to the next N Graph requests (and the token
-        endpoint too when include_token_endpoint=True); latency applies until cleared."""
+        endpoint too when include_token_endpoint=True); latency applies until cleared.
+        delete_group_id + delete_group_after_page=N: that group is deleted once its uncast
+        member list has served page N, so its next page answers 404 as Graph does for a deleted group."""
         return self._post("/faults", dict(
             latency_ms=latency_ms, jitter_ms=jitter_ms, throttle_count=throttle_count,
             retry_after=None if retry_after is None else str(retry_after), error_status=error_status, error_count=error_count,
             drop_connection_count=drop_connection_count, fail_on_page=fail_on_page,
-            fail_status=fail_status, fail_count=fail_count, include_token_endpoint=include_token_endpoint))
+            fail_status=fail_status, fail_count=fail_count, include_token_endpoint=include_token_endpoint,
+            delete_group_id=delete_group_id, delete_group_after_page=delete_group_after_page))
 
     def clear_faults(self):
         return self._post("/faults/clear")

@@ -1,4 +1,5 @@
-"""Injected faults: latency, throttling, error bursts, dropped connections, page failures.
+"""Injected faults: latency, throttling, error bursts, dropped connections, page failures, a
+group deleted between two pages of its member list.
 
 Counts mean "the next N matching requests"; they are consumed under the
 state lock so concurrent clients see exactly N faults in total.
@@ -81,6 +82,20 @@ def page_fault(page_number):
         state.counters["faults_page"] += 1
     raise GraphError(faults.fail_status, STATUS_CODES.get(faults.fail_status, "UnknownError"),
                      STATUS_MESSAGES.get(faults.fail_status, "An error has occurred."))
+
+
+def member_page_served(group_id, page_number):
+    """Called after a group's member list served page N: a scripted deletion happens now, so
+    the next page of that list is Microsoft's 404 Request_ResourceNotFound for a deleted group."""
+    state = _state()
+    faults = state.faults
+    with state.lock:
+        if (faults.delete_group_id != group_id or faults.delete_group_after_page != page_number
+                or state.directory.get_group(group_id) is None):
+            return
+        faults.delete_group_id = faults.delete_group_after_page = None  # once
+        state.directory.delete_group(group_id)
+        state.counters["faults_deleted_groups"] += 1
 
 
 def dropped_connection():

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from . import access, odata
 from .directory import GROUP_TYPE, USER_TYPE
 from .errors import GraphError
-from .faults import page_fault
+from .faults import member_page_served, page_fault
 from .tokens import GRAPH_AUDIENCES
 
 bp = Blueprint("graph", __name__, url_prefix="/v1.0")
@@ -148,6 +148,11 @@ def _resolved_ids(directory, base_key, base_ids, cast, args):
     return cache[key]
 
 
+def _position(args):
+    """Where this page starts ("o") and its number ("p", 1 = the request without $skiptoken)."""
+    return odata.decode_skiptoken(args["$skiptoken"]) if "$skiptoken" in args else {"o": 0, "p": 1}
+
+
 def list_response(directory, base_key, base_ids, entity_set, is_member_list=False, cast=None,
                   known=None, type_name=None, readable=None):
     args = request.args
@@ -156,7 +161,7 @@ def list_response(directory, base_key, base_ids, entity_set, is_member_list=Fals
     if known:
         _check_select(select, known, type_name)
     want_count = odata.check_advanced(args, eventual(), is_member_list)
-    position = odata.decode_skiptoken(args["$skiptoken"]) if "$skiptoken" in args else {"o": 0, "p": 1}
+    position = _position(args)
     page_fault(position["p"])
     ids = _resolved_ids(directory, base_key, base_ids, cast, args)
     offset = position["o"]
@@ -263,8 +268,11 @@ def group_members(group_id, relation, cast=None):
     if cast == "$count":
         return count_response(_member_ids(directory, group_id, relation, None)[1])
     key, ids, entity_set, type_filter = _member_ids(directory, group_id, relation, cast)
-    return list_response(directory, key, ids, entity_set, is_member_list=True, cast=type_filter,
-                         readable=access.readable_member_types(claims))
+    response = list_response(directory, key, ids, entity_set, is_member_list=True,
+                             cast=type_filter, readable=access.readable_member_types(claims))
+    if cast is None:  # the plain read of the members, not a cast count
+        member_page_served(group_id, _position(request.args)["p"])
+    return response
 
 
 @bp.get("/groups/<group_id>/<relation>/<cast>/$count")

@@ -39,6 +39,9 @@ class Faults:
     fail_status: int = 500
     fail_count: int = 1
     include_token_endpoint: bool = False
+    # Scripted: this group is deleted right after its member list served page N (once).
+    delete_group_id: str | None = None
+    delete_group_after_page: int | None = None
 
     def as_dict(self):
         return dict(self.__dict__)

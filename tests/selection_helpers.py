@@ -41,7 +41,10 @@ def groups_url(org):
 
 
 def post_picker(client, org, synced=(), excluded=(), action="save", **extra):
+    """The picker's form as a button sends it; Preview changes posts it to its formaction."""
     page = client.get(groups_url(org))
-    return client.post(groups_url(org), data={
+    target = groups_url(org) + ("/preview" if action == "preview" else "")
+    assert action != "preview" or f'formaction="{target}"' in page.text
+    return client.post(target, data={
         "csrf_token": csrf_token_from(page.text), "version": version_from(page.text),
         "action": action, "sync": list(synced), "exclude": list(excluded), **extra})

@@ -11,7 +11,8 @@ from tests.schedule_helpers import (
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice, RECONNECT_NEEDED
+from webapp.microsoft.models import RECONNECT_NEEDED
+from webapp.microsoft.selection import GroupChoice
 from webapp.schedule.services import ScheduleInvalid, validate_time_zone
 from webapp.schedule.zones import choosable_zones
 from webapp.user_sync import models as m
@@ -207,7 +208,7 @@ def test_the_tick_queues_a_due_school_once_and_history_marks_it_automatic(app, s
 
 def test_the_tick_queues_the_schools_whole_selection_of_groups(app, school):
     from tests.selection_helpers import build_school_tenant, choose
-    from webapp.user_sync.engine.selection import Selection
+    from webapp.microsoft.selection import Selection
     ids, groups = build_school_tenant(school.sim.control)
     chosen = choose(school, synced=[groups.teaching, groups.support], excluded=[groups.pupils])
     save_schedule(school, "daily", "03:15")

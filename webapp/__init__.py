@@ -72,7 +72,7 @@ def _register_blueprints(app):
     from webapp.health.routes import bp as health_bp
     from webapp.main.routes import bp as main_bp, org_bp as org_home_bp
     from webapp.users.routes import bp as users_bp
-    from webapp.user_sync import person_routes, routes, undo_routes  # noqa: F401,F811  (their views)
+    from webapp.user_sync import person_routes, picker_preview_routes, routes, undo_routes  # noqa: F401,F811  (their views)
     from webapp.user_sync.blueprint import bp as user_sync_bp
     for blueprint in (auth_bp, account_security_bp, invitations_bp, health_bp, main_bp,
                       org_home_bp, users_bp, user_sync_bp):

@@ -2,7 +2,8 @@
 from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken, User  # noqa: F401
 from webapp.orgs.models import Membership, Organisation, Trust  # noqa: F401
 from webapp.microsoft.models import (  # noqa: F401
-    ConnectAttempt, GroupChoice, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
+    ConnectAttempt, GroupSnapshot, MicrosoftConnection, SnapshotGroup)
+from webapp.microsoft.selection import GroupChoice  # noqa: F401
 from webapp.user_sync.models import (  # noqa: F401
     PriorValues, SyncChange, SyncRun, SyncSettings, SyncedPerson)
 from webapp.schedule.models import SyncSchedule  # noqa: F401

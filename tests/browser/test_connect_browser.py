@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.microsoft_flow import demo, oak_trust
-from webapp.microsoft.models import group_choices_for
+from webapp.microsoft.selection import group_choices_for
 
 pytestmark = pytest.mark.backends("postgresql")
 

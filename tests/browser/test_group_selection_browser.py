@@ -75,3 +75,9 @@ def test_two_groups_and_an_exclusion_chosen_saved_and_synced(app, factory, clien
     assert through["Person T1"] == "Teaching Staff" and through["Person S2"] == "Support Staff"
     assert through["Person U1"] == "Support Staff, Teaching Staff"  # nested in both
     assert "Person P1" not in through and len(rows) == 8
+
+    # Preview changes sends the same form to its own address (the button's formaction).
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/import/microsoft/groups")
+    page.get_by_role("button", name="Preview changes").click()
+    expect(page.get_by_text("Previewing Syncing: Support Staff, Teaching Staff; never syncing: "
+                            "All Pupils (not saved)", exact=False).first).to_be_visible()

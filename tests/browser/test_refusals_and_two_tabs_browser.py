@@ -9,7 +9,8 @@ from tests.microsoft_flow import demo, run_quick_jobs
 from tests.selection_helpers import choose
 from tests.sync_helpers import NORTHFIELD, sync_in_process
 from webapp.extensions import db
-from webapp.microsoft.models import SnapshotGroup, group_choices_for
+from webapp.microsoft.models import SnapshotGroup
+from webapp.microsoft.selection import group_choices_for
 from webapp.user_sync import models as m
 from webapp.user_sync.settings import save_settings
 

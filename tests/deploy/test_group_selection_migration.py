@@ -11,7 +11,7 @@ from tests.sync_helpers import (NORTHFIELD_ADDED, changes, connected_school, peo
                                 sync_in_process)
 from webapp.auth.models import User
 from webapp.extensions import db
-from webapp.microsoft.models import group_choices_for
+from webapp.microsoft.selection import group_choices_for
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 

@@ -10,7 +10,6 @@ from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unha
 from tests.microsoft_flow import connect_organisation, demo
 from tests.sync_helpers import sync_in_process
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import lifecycle
 
 pytestmark = pytest.mark.backends("postgresql")  # production's database; the engine is shared
 
@@ -38,49 +37,33 @@ def test_transient_faults_are_absorbed_and_the_run_completes(school, microsoft, 
     assert_next_run_completes(school)
 
 
-def after_the_first_page(monkeypatch, action):
-    """Runs `action` once, as soon as the first page of members has been fetched."""
-    real, done = lifecycle.report_progress, []
-
-    def report(run_id, phase, fetched=None, total=None, fetched_at=None):
-        real(run_id, phase, fetched, total, fetched_at)
-        if fetched and not done:
-            done.append(True)
-            action()
-    monkeypatch.setattr(lifecycle, "report_progress", report)
-    return done
-
-
 def test_a_refresh_token_revoked_mid_sync_fails_asks_to_reconnect_and_changes_nobody(
-        school, microsoft, monkeypatch, client):
-    def revoke():
-        microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
-        # The access token dies too (expiry or continuous access evaluation): Graph says 401.
-        microsoft.control.set_faults(fail_on_page=2, fail_status=401, fail_count=5)
-    fired = after_the_first_page(monkeypatch, revoke)
+        school, microsoft, client):
+    # The cached access token reads the first page; then it dies (expiry or continuous access
+    # evaluation: Graph says 401) and the refresh token it would be renewed with is revoked.
+    microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
+    microsoft.control.set_faults(fail_on_page=2, fail_status=401, fail_count=5)
     run = sync_in_process(school)
-    assert fired and run.status == m.FAILED
+    assert run.status == m.FAILED and run.fetched > 0  # past the first page
     panel = status_panel(school, run.id)
     assert "Sync failed" in panel and "Reconnect to Microsoft" in panel
     assert "Nothing was changed" in panel
     assert_unharmed(school)
-    monkeypatch.undo()
     microsoft.control.clear_faults()
     assert connect_organisation(client, school.org, microsoft).status_code == 302  # reconnect
     assert_next_run_completes(school)
 
 
-def test_the_group_deleted_mid_sync_fails_says_so_and_changes_nobody(school, microsoft,
-                                                                     monkeypatch):
-    fired = after_the_first_page(
-        monkeypatch, lambda: microsoft.control.delete_group(demo.GENERATED_STAFF_GROUP_ID))
+def test_the_group_deleted_mid_sync_fails_says_so_and_changes_nobody(school, microsoft):
+    microsoft.control.set_faults(delete_group_id=demo.GENERATED_STAFF_GROUP_ID,
+                                 delete_group_after_page=1)
     run = sync_in_process(school)
-    assert fired and run.status == m.FAILED
+    assert run.status == m.FAILED and run.fetched > 0  # past the first page
+    assert microsoft.control.stats()["counters"]["faults_deleted_groups"] == 1
     panel = status_panel(school, run.id)
     assert "Sync failed" in panel and "no longer exists" in panel
     assert_unharmed(school)
-    monkeypatch.undo()
-    # Restored (Entra keeps deleted groups 30 days): the same ids, the leaver still gone.
+    # Restored with the same ids, the leaver still gone.
     microsoft.control.reset(users=2500)
     microsoft.control.remove_member("f1000000-0000-4000-8000-000000000001", LEAVER)
     assert_next_run_completes(school)

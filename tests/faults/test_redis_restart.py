@@ -18,7 +18,10 @@ from tests.microsoft_flow import FAST_RETRIES, FAST_WORKER_ENV
 from webapp.user_sync import models as m
 
 pytestmark = pytest.mark.backends("postgresql")
-PAGE_DELAY_MS = 2500  # each Graph page: the restart lands while the second page is in flight
+# Each Graph request (the count, then three pages of members). The restart lands while the second
+# page is in flight, and the two pages left (10 s) outlast the outage plus the 2 s liveness grace
+# even on a slow CI machine: with 2.5 s a page the fetch could finish first.
+PAGE_DELAY_MS = 5000
 UNREACHABLE = "cannot be reached right now"
 
 

@@ -21,7 +21,8 @@ from tests.services import POSTGRES_URL
 from tests.sync_helpers import NORTHFIELD, shared_connected_school
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice, MicrosoftConnection
+from webapp.microsoft.models import MicrosoftConnection
+from webapp.microsoft.selection import GroupChoice
 from webapp.orgs.services import create_organisation
 from webapp.schedule.models import SyncSchedule
 from webapp.user_sync import models as m

@@ -6,7 +6,8 @@ import pytest
 from harness.factory import csrf_token_from
 from tests.microsoft_flow import connect_organisation, demo, run_quick_jobs
 from webapp.microsoft.groups import classify
-from webapp.microsoft.models import GroupChoice, SnapshotGroup, connection_for_organisation, group_choices_for
+from webapp.microsoft.models import SnapshotGroup, connection_for_organisation
+from webapp.microsoft.selection import GroupChoice, group_choices_for
 
 
 @pytest.fixture

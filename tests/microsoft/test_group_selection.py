@@ -9,13 +9,11 @@ from tests.microsoft_flow import demo, run_quick_jobs
 from tests.selection_helpers import build_school_tenant, choose, groups_url, post_picker
 from tests.sync_helpers import people, sync_in_process
 from webapp.extensions import db
-from webapp.microsoft.models import (RECONNECT_NEEDED, GroupChoice, SnapshotGroup,
-                                     group_choices_for)
-from webapp.microsoft.selection import save_selection
+from webapp.microsoft.models import RECONNECT_NEEDED, SnapshotGroup
+from webapp.microsoft.selection import GroupChoice, Selection, group_choices_for, save_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.run import run_sync
-from webapp.user_sync.engine.selection import Selection
 
 
 @pytest.fixture

@@ -78,6 +78,7 @@ ROUTES.update({
     ("user_sync.export_csv", "GET"): Route(ADMIN, html=False, mutating_get="records the export in the audit log"),
     ("user_sync.sync_now", "POST"): Route(ADMIN),
     ("user_sync.preview", "POST"): Route(ADMIN),
+    ("user_sync.preview_groups", "POST"): Route(ADMIN, form={"sync": "not-a-group"}),
     ("user_sync.run_status", "GET"): Route(ADMIN),
     ("user_sync.apply_removals", "POST"): Route(ADMIN),
     ("user_sync.cancel_review", "POST"): Route(ADMIN),

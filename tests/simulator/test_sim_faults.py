@@ -52,6 +52,19 @@ def test_failure_on_page_n(sim, graph):
     assert retried.status_code == 200 and len(retried.json()["value"]) == 56
 
 
+def test_a_group_deleted_after_page_n_answers_404_on_its_next_page(sim, graph):
+    sim.control.set_faults(delete_group_id=NORTH, delete_group_after_page=1)
+    path = f"/groups/{NORTH}/transitiveMembers"
+    first = get(graph, path, params={"$top": "10"})
+    assert first.status_code == 200 and len(first.json()["value"]) == 10
+    following = graph.get(first.json()["@odata.nextLink"])
+    assert following.status_code == 404
+    assert following.json()["error"]["code"] == "Request_ResourceNotFound"
+    assert get(graph, f"/groups/{NORTH}").status_code == 404
+    assert sim.control.stats()["counters"]["faults_deleted_groups"] == 1
+    assert sim.control.faults()["delete_group_id"] is None  # once
+
+
 def test_latency_and_jitter(sim, graph):
     sim.control.set_faults(latency_ms=300, jitter_ms=50)
     started = time.perf_counter()

@@ -126,7 +126,7 @@ def test_one_persons_decision_is_the_one_the_plan_records():
 
 
 def test_the_chosen_groups_are_part_of_the_one_decision():
-    from webapp.user_sync.engine.selection import ChosenGroup, Selection
+    from webapp.microsoft.selection import ChosenGroup, Selection
     selection = Selection((ChosenGroup("A", "Teaching Staff", "sync"),
                            ChosenGroup("B", "Support Staff", "sync"),
                            ChosenGroup("P", "All Pupils", "exclude")))

@@ -1,15 +1,19 @@
 """Several groups per school: union, nesting, exclusion groups and safety, on the simulator."""
 import csv
 import io
+import threading
 
 import pytest
 
 from tests.microsoft_flow import demo
 from tests.selection_helpers import STAFF, build_school_tenant, choose
 from tests.sync_helpers import changes, people, person, shared_school, sync_in_process
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import SYNC_MEMBERS as SYNC, ChosenGroup
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
-from webapp.user_sync.engine.run import run_sync
+from webapp.user_sync.engine.fetch import fetch_selection
+from webapp.user_sync.engine.run import run_sync, sync_graph_client
 from webapp.user_sync.explain import explain
 from webapp.user_sync.settings import save_settings
 
@@ -117,27 +121,39 @@ def big_tenant(app, factory, client, microsoft):
     return school, ids, groups
 
 
-def test_a_chosen_group_deleted_mid_sync_fails_naming_it_and_changes_nobody(big_tenant,
-                                                                           monkeypatch):
+def test_a_chosen_group_deleted_mid_sync_fails_naming_it_and_changes_nobody(big_tenant):
     school, ids, groups = big_tenant
     choose(school, synced=[demo.GENERATED_STAFF_GROUP_ID, groups.teaching])
     first = sync_in_process(school)
     assert first.status == m.COMPLETE, first.reason
     school.sim.control.update_user(ids["t1"], displayName="Renamed T1")
-    school.sim.control.set_faults(latency_ms=100)  # the big group's pages outlast the deletion
-    real, fired = lifecycle.report_progress, []
-
-    def delete_after_the_first_page(run_id, phase, fetched=None, total=None, fetched_at=None):
-        real(run_id, phase, fetched, total, fetched_at)
-        if fetched and not fired:
-            fired.append(school.sim.control.delete_group(demo.GENERATED_STAFF_GROUP_ID))
-    monkeypatch.setattr(lifecycle, "report_progress", delete_after_the_first_page)
+    school.sim.control.set_faults(delete_group_id=demo.GENERATED_STAFF_GROUP_ID,
+                                  delete_group_after_page=1)
     run = sync_in_process(school)
-    assert fired and run.status == m.FAILED
+    assert run.status == m.FAILED and run.fetched > 0  # past the big group's first page
+    assert school.sim.control.stats()["counters"]["faults_deleted_groups"] == 1
     assert 'The chosen group “Generated Staff” no longer exists' in run.reason
     assert "Nothing was changed" in run.reason and changes(run) == []
     assert len(people(school.org, status="active")) == first.added
     assert person(school.org, ids["t1"]).display_name == "Person T1"
+
+
+def test_the_fetch_reports_progress_from_the_calling_thread_while_pages_arrive(app, big_tenant):
+    """The fetching threads only count pages; the calling thread (the one that writes the run's
+    row) reports, also between the first page and the last."""
+    school, ids, groups = big_tenant
+    school.sim.control.set_faults(latency_ms=300)  # the big group's three pages span > 0.5 s
+    chosen = (ChosenGroup(demo.GENERATED_STAFF_GROUP_ID, "Generated Staff", SYNC),
+              ChosenGroup(groups.teaching, "Teaching Staff", SYNC))
+    connection = connection_for_organisation(school.org)
+    clients = {group.id: sync_graph_client(connection) for group in chosen}
+    reports = []
+    fetched = fetch_selection(clients, chosen, context=app.app_context, on_progress=(
+        lambda count, total: reports.append((threading.current_thread(), count, total))))
+    every = sum(len(members) for members in fetched.memberships.values())
+    assert {thread for thread, _, _ in reports} == {threading.current_thread()}
+    assert reports[-1][1:] == (every, every)
+    assert any(0 < count < every for _, count, _ in reports), reports
 
 
 def test_an_unreadable_excluded_group_fails_the_sync_rather_than_let_pupils_in(tenant):

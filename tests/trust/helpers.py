@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from webapp.extensions import db
-from webapp.microsoft.models import RECONNECT_NEEDED, GroupChoice, MicrosoftConnection
+from webapp.microsoft.models import RECONNECT_NEEDED, MicrosoftConnection
+from webapp.microsoft.selection import GroupChoice
 from webapp.schedule.models import SyncSchedule
 from webapp.user_sync import models as m
 

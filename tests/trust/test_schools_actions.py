@@ -14,7 +14,7 @@ from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
 from webapp.extensions import db
-from webapp.microsoft.models import GroupChoice
+from webapp.microsoft.selection import GroupChoice
 from webapp.microsoft.services import disconnect
 from webapp.orgs.models import Membership, Organisation
 from webapp.schedule.models import SyncSchedule

@@ -1,4 +1,5 @@
-"""The Microsoft connection a trust shares, the connect attempts made, and each school's groups."""
+"""The Microsoft connection a trust shares, the connect attempts made, and the snapshot of a
+tenant's groups the picker searches. A school's chosen groups: webapp.microsoft.selection."""
 import re
 
 from sqlalchemy import select
@@ -45,25 +46,24 @@ class MicrosoftConnection(db.Model):
 
 
 def connection_for_organisation(organisation):
-    """A school of a trust uses the trust's connection; a school without a trust its own."""
-    if organisation.trust_id is not None:
-        clause = MicrosoftConnection.trust_id == organisation.trust_id
-    else:
-        clause = MicrosoftConnection.organisation_id == organisation.id
-    return db.session.scalar(select(MicrosoftConnection).where(clause))
+    """The school's Microsoft connection, or None (connections_of for a school of one)."""
+    return connections_of([(organisation.id, organisation.trust_id)])[organisation.id]
 
 
 def connections_of(schools):
-    """connection_for_organisation for many schools in one query: schools are (organisation
-    id, trust id) pairs; returns {organisation id: its connection, or None}."""
+    """The one rule for whose connection a school uses: a school of a trust uses the trust's
+    connection, a school without a trust its own. schools: (organisation id, trust id) pairs;
+    one query; returns {organisation id: its connection, or None}."""
     schools = list(schools)
     trust_ids = {trust_id for _, trust_id in schools if trust_id is not None}
     own_ids = [organisation_id for organisation_id, trust_id in schools if trust_id is None]
     by_trust, by_school = {}, {}
     if schools:
-        for connection in db.session.scalars(select(MicrosoftConnection).where(
-                MicrosoftConnection.trust_id.in_(trust_ids)
-                | MicrosoftConnection.organisation_id.in_(own_ids))):
+        clause = (MicrosoftConnection.trust_id.in_(trust_ids) if not own_ids
+                  else MicrosoftConnection.organisation_id.in_(own_ids) if not trust_ids
+                  else MicrosoftConnection.trust_id.in_(trust_ids)
+                  | MicrosoftConnection.organisation_id.in_(own_ids))
+        for connection in db.session.scalars(select(MicrosoftConnection).where(clause)):
             if connection.trust_id is not None:
                 by_trust[connection.trust_id] = connection
             else:
@@ -89,41 +89,6 @@ class ConnectAttempt(db.Model):
 
     user = db.relationship("User")
     organisation = db.relationship("Organisation")
-
-
-SYNC_MEMBERS, EXCLUDE_MEMBERS = "sync", "exclude"  # what a chosen group does to its members
-
-
-class GroupChoice(db.Model):
-    """One group of a school's selection: its members are synced, or never synced (role).
-
-    Each organisation of a trust keeps its own selection (see webapp.microsoft.selection).
-    """
-    __tablename__ = "microsoft_group_choices"
-    __table_args__ = (db.UniqueConstraint("organisation_id", "group_id",
-                                          name="uq_microsoft_group_choices_organisation_group"),)
-
-    id = db.Column(db.Integer, primary_key=True)
-    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
-                                nullable=False)
-    group_id = db.Column(db.String(64), nullable=False)
-    display_name = db.Column(db.String(512), nullable=False)
-    kind = db.Column(db.String(64), nullable=False)
-    role = db.Column(db.String(16), nullable=False, default=SYNC_MEMBERS)
-    chosen_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
-    chosen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-
-
-def group_choices_for(organisation):
-    """The organisation's chosen groups (synced and excluded), names A-Z."""
-    return group_choices_of([organisation.id])
-
-
-def group_choices_of(organisation_ids):
-    """The chosen groups of these organisations (the schedule's tick asks for many at once)."""
-    return db.session.scalars(
-        select(GroupChoice).where(GroupChoice.organisation_id.in_(list(organisation_ids)))
-        .order_by(GroupChoice.display_name, GroupChoice.id)).all()
 
 
 SNAPSHOT_RUNNING, SNAPSHOT_FINISHED, SNAPSHOT_FAILED = "running", "finished", "failed"

@@ -13,11 +13,11 @@ from webapp.microsoft import admin_consent, callbacks, connect, groups, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
-from webapp.microsoft.selection import gone_groups, saved_selection, selection_sentence
+from webapp.microsoft.picker import gone_groups
+from webapp.microsoft.selection import connection_state, saved_selection, selection_sentence
 from webapp.orgs.access import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
-from webapp.user_sync.summary import connection_state
 
 FLOW_SESSION_KEY = "microsoft_flow_id"
 # Provider tabs on Import settings; another provider adds a row and its own tab template.

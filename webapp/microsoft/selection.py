@@ -1,25 +1,111 @@
-"""A school's selection of groups: read it, check a proposed one with Graph, save it whole.
+"""A school's selection of groups, in one place: what is stored (GroupChoice), what a run carries
+(Selection of ChosenGroups), the limits, the check of a proposed selection with Graph, the save,
+the sentences that name it, and whether the school can sync with it.
 
 What the selection means for people (who is in scope) is the sync's rule (diff.decide); this
 module only makes sure every chosen group is a real Security or Distribution group of the
-school's tenant, and records each saved change in the audit log.
+school's tenant, and records each saved change in the audit log. The picker's form (ticks,
+the groups listed above the search) is webapp.microsoft.picker.
 """
-from dataclasses import dataclass
+import json
+from collections import namedtuple
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
 from webapp import audit, versions
 from webapp.audit import actions
-from webapp.clock import as_utc, utcnow
+from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.groups import (GROUP_ID, SUPPORTED_KINDS, classify, group_from_graph,
-                                     remember_member_counts, snapshot_for, snapshot_groups)
-from webapp.microsoft.models import (EXCLUDE_MEMBERS, SNAPSHOT_FINISHED, SYNC_MEMBERS,
-                                     GroupChoice, group_choices_for)
-from webapp.user_sync.engine.selection import ChosenGroup, Selection, limit_problem
+                                     remember_member_counts)
+from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED
 
-ROLE_LABELS = {SYNC_MEMBERS: "Sync members", EXCLUDE_MEMBERS: "Exclude members"}
+SYNC_MEMBERS, EXCLUDE_MEMBERS = "sync", "exclude"  # what a chosen group does to its members
+MAX_SYNCED, MAX_EXCLUDED = 20, 5
+
+
+class GroupChoice(db.Model):
+    """One group of a school's selection: its members are synced, or never synced (role).
+    Each organisation of a trust keeps its own selection."""
+    __tablename__ = "microsoft_group_choices"
+    __table_args__ = (db.UniqueConstraint("organisation_id", "group_id",
+                                          name="uq_microsoft_group_choices_organisation_group"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                nullable=False)
+    group_id = db.Column(db.String(64), nullable=False)
+    display_name = db.Column(db.String(512), nullable=False)
+    kind = db.Column(db.String(64), nullable=False)
+    role = db.Column(db.String(16), nullable=False, default=SYNC_MEMBERS)
+    chosen_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    chosen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+ChosenGroup = namedtuple("ChosenGroup", "id name role")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The groups as a run carries them (no database): which groups, and what each does."""
+    groups: tuple  # ChosenGroups, synced and excluded
+    # Split once (the Schools page asks hundreds of selections more than once each).
+    synced: tuple = field(init=False, repr=False, compare=False)
+    excluded: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "synced", tuple(g for g in self.groups if g.role == SYNC_MEMBERS))
+        object.__setattr__(self, "excluded",
+                           tuple(g for g in self.groups if g.role == EXCLUDE_MEMBERS))
+
+    def names(self, groups):
+        return ", ".join(g.name for g in groups)
+
+    def to_json(self):
+        return json.dumps([list(g) for g in self.groups])
+
+    def run_columns(self):
+        """A sync_runs row's record of the groups it fetches (the first synced group and every
+        synced group's name, for lists of runs; the whole selection as JSON)."""
+        return {"group_id": self.synced[0].id, "group_name": self.names(self.synced)[:512],
+                "selection": self.to_json()}
+
+    @classmethod
+    def from_json(cls, text):
+        return cls(tuple(ChosenGroup(*item) for item in json.loads(text)))
+
+    @classmethod
+    def of_choices(cls, choices):
+        """From GroupChoice rows (or anything with group_id, display_name, role)."""
+        return cls(tuple(ChosenGroup(c.group_id, c.display_name, c.role) for c in choices))
+
+
+def limit_problem(selection):
+    """The sentence that refuses a selection over the limits, or None."""
+    synced, excluded = len(selection.synced), len(selection.excluded)
+    if synced == 0:
+        return "Choose at least one group whose members are synced."
+    if synced > MAX_SYNCED:
+        return (f"You chose {synced} groups to sync; at most {MAX_SYNCED} can be synced. "
+                "Untick some, or sync a group that contains them. Nothing was saved.")
+    if excluded > MAX_EXCLUDED:
+        return (f"You chose {excluded} groups to exclude; at most {MAX_EXCLUDED} can be excluded. "
+                "Nothing was saved.")
+    return None
+
+
+def group_choices_for(organisation):
+    """The organisation's chosen groups (synced and excluded), names A-Z."""
+    return group_choices_of([organisation.id])
+
+
+def group_choices_of(organisation_ids):
+    """The chosen groups of these organisations (the schedule's tick asks for many at once)."""
+    return db.session.scalars(
+        select(GroupChoice).where(GroupChoice.organisation_id.in_(list(organisation_ids)))
+        .order_by(GroupChoice.display_name, GroupChoice.id)).all()
 
 
 def saved_selection(organisation):
@@ -38,104 +124,6 @@ def saved_selections(organisation_ids, among=None):
         found[choice.organisation_id].append(choice)
     return {organisation_id: Selection.of_choices(choices)
             for organisation_id, choices in found.items()}
-
-
-@dataclass
-class PickedGroup:
-    """A ticked group as the picker lists it above the search results."""
-    group_id: str
-    display_name: str
-    kind: str
-    synced: bool
-    excluded: bool
-    dynamic: bool = False
-    member_count: int = None
-    gone: bool = False  # chosen, and not among the groups Microsoft listed since
-
-
-TICKS_SHOWN = 100  # far above the limits; thousands of ids are a forged post, not a choice
-
-
-@dataclass(frozen=True)
-class Ticks:
-    """The picker's boxes: the groups whose name is ticked (sync their members) and whose
-    Exclude box is ticked, kept apart so a refused form shows both, even when they contradict."""
-    synced: tuple = ()
-    excluded: tuple = ()
-
-    @classmethod
-    def from_form(cls, form):
-        return cls(_ids(form.getlist("sync")), _ids(form.getlist("exclude")))
-
-    @classmethod
-    def of_roles(cls, roles):
-        return cls(tuple(g for g, role in roles.items() if role == SYNC_MEMBERS),
-                   tuple(g for g, role in roles.items() if role == EXCLUDE_MEMBERS))
-
-    def group_ids(self):
-        return tuple(dict.fromkeys(self.synced + self.excluded))
-
-    def shown(self):
-        """At most TICKS_SHOWN groups: each is a parameter of the picker's queries."""
-        kept = set(self.group_ids()[:TICKS_SHOWN])
-        return Ticks(tuple(g for g in self.synced if g in kept),
-                     tuple(g for g in self.excluded if g in kept))
-
-    def roles(self):
-        """{group id: role}, or ServiceError for a group ticked both ways."""
-        if set(self.synced) & set(self.excluded):
-            raise ServiceError("A group cannot both sync and exclude its members: choose one "
-                               "for each group. Nothing was saved.")
-        roles = dict.fromkeys(self.synced, SYNC_MEMBERS)
-        roles.update(dict.fromkeys(self.excluded, EXCLUDE_MEMBERS))
-        return roles
-
-
-def _ids(values):
-    return tuple(dict.fromkeys(value.strip() for value in values if value.strip()))
-
-
-def saved_ticks(organisation):
-    return Ticks.of_roles({c.group_id: c.role for c in group_choices_for(organisation)})
-
-
-def picked_groups(connection, organisation, ticks):
-    """The ticked groups with names and kinds (from the snapshot, else from the saved
-    selection); ids neither knows are left out, they cannot be saved anyway."""
-    group_ids = ticks.group_ids()
-    known = snapshot_groups(connection, group_ids)
-    saved = {c.group_id: c for c in group_choices_for(organisation)}
-    listed_at = _listed_at(connection)
-    picked = []
-    for group_id in group_ids:
-        row = known.get(group_id) or saved.get(group_id)
-        if row is not None:
-            picked.append(PickedGroup(group_id, row.display_name, row.kind,
-                                      group_id in ticks.synced, group_id in ticks.excluded,
-                                      getattr(row, "dynamic", False),
-                                      getattr(row, "member_count", None),
-                                      _gone(row, group_id in known, listed_at)))
-    return sorted(picked, key=lambda g: (not g.synced, g.display_name.lower()))
-
-
-def gone_groups(connection, organisation):
-    """The saved groups Microsoft no longer lists (PickedGroups), for Import settings."""
-    if connection is None:
-        return []
-    return [g for g in picked_groups(connection, organisation, saved_ticks(organisation)) if g.gone]
-
-
-def _listed_at(connection):
-    """When Microsoft last gave the whole list of groups (None while none is complete)."""
-    snapshot = snapshot_for(connection)
-    finished = snapshot is not None and snapshot.status == SNAPSHOT_FINISHED
-    return as_utc(snapshot.finished_at) if finished and snapshot.finished_at else None
-
-
-def _gone(row, listed, listed_at):
-    """A saved choice missing from a full list of groups fetched after it was chosen."""
-    chosen_at = getattr(row, "chosen_at", None)
-    return not listed and None not in (listed_at, chosen_at) and listed_at > as_utc(chosen_at)
 
 
 def checked_selection(roles, graph_client, names=None):
@@ -200,20 +188,28 @@ def choose_group(organisation, user, group_id, graph_client):
                           graph_client)
 
 
-def ticks_sentence(picked):
-    """ "sync Teaching Staff, Support Staff; exclude All Pupils" (PickedGroups, as ticked)"""
-    parts = [f"{verb} {', '.join(g.display_name for g in picked if getattr(g, flag))}"
-             for verb, flag in (("sync", "synced"), ("exclude", "excluded"))
-             if any(getattr(g, flag) for g in picked)]
-    return "; ".join(parts)
-
-
 def selection_sentence(selection):
     """ "Syncing: Teaching Staff, Support Staff; never syncing: All Pupils" """
     text = f"Syncing: {selection.names(selection.synced)}"
     if selection.excluded:
         text += f"; never syncing: {selection.names(selection.excluded)}"
     return text
+
+
+def gone_words(groups):
+    """Why nothing changed when chosen groups (ChosenGroups) no longer exist in Microsoft, named,
+    and what to do: an excluded one no longer keeps its members out, so the sync stops."""
+    names = ", ".join(f"“{g.name}”" for g in groups)
+    many = len(groups) > 1
+    what = f"The chosen groups {names} no longer exist" if many else \
+        f"The chosen group {names} no longer exists"
+    if any(g.role == EXCLUDE_MEMBERS for g in groups):
+        return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed: without an "
+                "excluded group its members could be synced. In Import settings, choose your "
+                "groups again: untick it, or exclude the group that now holds those people.")
+    return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed. In Import settings, "
+            f"choose your groups again: untick {'them' if many else 'it'}, or tick the group "
+            "that replaced it.")
 
 
 def same_groups(one, other):
@@ -239,3 +235,26 @@ def unsaved_preview(run, organisation):
     if same_groups(tried, saved):
         return None
     return UnsavedPreview(tried, saved, versions.current(selection_version(organisation)))
+
+
+# A school's state codes (templates compare these) and the words shown for them.
+NOT_CONNECTED, NO_GROUP = "not_connected", "no_group"
+STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect needed",
+                NO_GROUP: "No group chosen", CONNECTED: "Connected"}
+NOT_SYNCABLE = "Connect to Microsoft and choose the groups to sync in Import settings first."
+
+
+def connection_state(connection, selection):
+    """The school's state code: whether it can sync now (CONNECTED), else what stops it."""
+    if connection is None:
+        return NOT_CONNECTED
+    if connection.needs_reconnect:
+        return RECONNECT_NEEDED
+    return CONNECTED if selection.synced else NO_GROUP
+
+
+def refuse_unless_syncable(connection, selection):
+    """ServiceError unless a run may be queued: a connection (one that needs reconnecting
+    still queues, and the run says so) and at least one synced group."""
+    if connection is None or not selection.synced:
+        raise ServiceError(NOT_SYNCABLE)

@@ -12,7 +12,8 @@ from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphClient
 from webapp.microsoft.identity import access_token_for
-from webapp.microsoft.models import (ATTEMPT_STARTED, CONNECTED, ConnectAttempt, GroupChoice,
+from webapp.microsoft.selection import GroupChoice
+from webapp.microsoft.models import (ATTEMPT_STARTED, CONNECTED, ConnectAttempt, 
                                      GroupSnapshot, MicrosoftConnection, SnapshotGroup,
                                      connection_for_organisation)
 

@@ -24,7 +24,8 @@ from webapp.audit.service import prune_entries_before
 from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken, User
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
-from webapp.microsoft.models import ConnectAttempt, GroupChoice, MicrosoftConnection
+from webapp.microsoft.models import ConnectAttempt, MicrosoftConnection
+from webapp.microsoft.selection import GroupChoice
 from webapp.orgs.models import Membership, Organisation
 from webapp.privacy.retention import retention_for
 from webapp.user_sync.models import PriorValues, SyncChange, SyncRun, SyncedPerson

@@ -15,7 +15,8 @@ from webapp.auth.models import AccountSession, MicrosoftSignInLink, OneTimeToken
 from webapp.clock import utcnow
 from webapp.errors import NotFound
 from webapp.extensions import db
-from webapp.microsoft.models import ConnectAttempt, GroupChoice
+from webapp.microsoft.models import ConnectAttempt
+from webapp.microsoft.selection import GroupChoice
 from webapp.orgs.models import Membership
 from webapp.user_sync.models import PriorValues, SyncChange, SyncRun, SyncedPerson
 

@@ -29,7 +29,7 @@ from webapp.schedule import due, services
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.zones import organisation_zone
 from webapp.user_sync import models as m
-from webapp.user_sync.engine import batch, lifecycle, queries
+from webapp.user_sync.engine import batch, lifecycle, queries, queued_runs
 
 QUEUED, SKIPPED, REQUEUED = "queued", "skipped", "requeued"
 # A run younger than this may still be between its commit and its enqueue in another tick.
@@ -101,7 +101,7 @@ def enqueue_due(now, as_of=None):
             line.reason = context.skip_reason(row)
             if line.reason is None:
                 startable[row.organisation_id] = context.selections[row.organisation_id]
-    started = batch.insert_queued_runs(startable)
+    started = queued_runs.insert_queued_runs(startable)
     db.session.commit()
     for organisation_id in startable:
         line = by_school[organisation_id]
@@ -126,8 +126,8 @@ def due_rows(now):
 @dataclass
 class _Context:
     """What the tick needs about every due school, in four queries rather than four each."""
-    selections: dict  # organisation id -> engine.selection.Selection (empty if none chosen)
-    connections: dict  # organisation id -> its MicrosoftConnection or None
+    selections: dict  # organisation id -> microsoft.selection.Selection (empty if none chosen)
+    connections: dict  # organisation id -> its MicrosoftConnection or None (connections_of)
     reviewing: set
     running: dict  # organisation id -> the kind of run holding its one-sync slot
 
@@ -157,12 +157,9 @@ class _Context:
         return {organisation_id for organisation_id, kind in self.running.items()
                 if kind in (m.KIND_PERSON, m.KIND_UNDO)}
 
-    def connection_for(self, row):
-        return self.connections.get(row.organisation_id)
-
     def skip_reason(self, row):
         """Why this claimed school gets no run now, or None to queue one."""
-        reason = services.paused_reason(self.connection_for(row),
+        reason = services.paused_reason(self.connections[row.organisation_id],
                                         bool(self.selections[row.organisation_id].synced),
                                         row.organisation_id in self.reviewing,
                                         paused_by_undo=row.paused_at is not None)

@@ -11,8 +11,8 @@ from webapp.microsoft import forbidden
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded, token_result_for
-from webapp.microsoft.models import EXCLUDE_MEMBERS, connection_for_organisation
-from webapp.microsoft.selection import saved_selection
+from webapp.microsoft.models import connection_for_organisation
+from webapp.microsoft.selection import EXCLUDE_MEMBERS, saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, get_redis, redis_key

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.microsoft import app_credentials
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
-from webapp.microsoft.selection import saved_selections
+from webapp.microsoft.selection import (NOT_CONNECTED, STATE_LABELS, connection_state,
+                                        saved_selections)
 from webapp.orgs.models import Membership, Organisation, Trust
 from webapp.orgs.services import administered_ids
 from webapp.schedule import due
@@ -25,7 +26,7 @@ from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
 from webapp.user_sync.engine.fleet import RunFacts, run_facts_of
 from webapp.user_sync.people import status_counts_of
-from webapp.user_sync.summary import NOT_CONNECTED, STATE_LABELS, SyncState, connection_state
+from webapp.user_sync.summary import SyncState
 
 
 @dataclass

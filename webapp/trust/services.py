@@ -5,11 +5,11 @@ Thin over the product's own rules: the one-sync-per-school lifecycle in bulk
 (schedule.services, schedule.bulk). Each selected school gets a RowResult saying what happened.
 """
 from webapp.microsoft.models import RECONNECT_NEEDED
+from webapp.microsoft.selection import NO_GROUP, NOT_CONNECTED
 from webapp.schedule import bulk
 from webapp.schedule import services as schedule
 from webapp.trust.actions import Outcome, RowResult, chosen_ids, gone_results
 from webapp.user_sync.engine import batch
-from webapp.user_sync.summary import NO_GROUP, NOT_CONNECTED
 
 SYNC_BLOCKED = {
     NOT_CONNECTED: "Not queued: this school is not connected to Microsoft. Connect it in its "

@@ -5,7 +5,7 @@ pick the one status a school shows and to sort by Status: a school that cannot s
 before one whose syncs fail, which comes before one that merely has not synced lately.
 """
 from webapp.microsoft.models import RECONNECT_NEEDED
-from webapp.user_sync.summary import NO_GROUP, NOT_CONNECTED
+from webapp.microsoft.selection import NO_GROUP, NOT_CONNECTED
 
 RECONNECT, NEEDS_REVIEW, FAILING = "reconnect", "needs_review", "failing"
 STALE, NEVER_SYNCED, OK = "stale", "never_synced", "ok"
@@ -19,7 +19,7 @@ BLOCKING_STATES = {NOT_CONNECTED: NOT_CONNECTED, RECONNECT_NEEDED: RECONNECT, NO
 
 
 def status_of(state, facts, stale):
-    """state: summary.connection_state's code; facts: engine.fleet.RunFacts; stale: the 48-hour
+    """state: microsoft.selection.connection_state's code; facts: engine.fleet.RunFacts; stale: the 48-hour
     rule (schedule.health) for the school."""
     if state in BLOCKING_STATES:
         return BLOCKING_STATES[state]

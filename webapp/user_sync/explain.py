@@ -107,7 +107,7 @@ class _SyncRules:
     organisation_id: int
     include_guests: bool
     protected: dict
-    selection: object  # engine.selection.Selection: the saved groups
+    selection: object  # microsoft.selection.Selection: the saved groups
 
 
 def _search_tenant(client, query):

@@ -11,7 +11,7 @@ from webapp.listing import Page, page_within
 from webapp.request_input import page_number
 from webapp.user_sync import models as m, reasons
 from webapp.user_sync.engine import undo, undo_plan
-from webapp.user_sync.engine.selection import Selection
+from webapp.microsoft.selection import Selection
 from webapp.user_sync.engine.prior import prior_values
 from webapp.user_sync.engine.record import HIDDEN_ACTIONS
 

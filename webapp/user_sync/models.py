@@ -73,7 +73,7 @@ class SyncRun(db.Model):
     started_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     group_id = db.Column(db.String(64))  # the first synced group; the selection has them all
     group_name = db.Column(db.String(512))  # the synced groups' names, for lists of runs
-    # The groups this run fetched, as JSON (engine.selection.Selection): a preview may try one
+    # The groups this run fetched, as JSON (microsoft.selection.Selection): a preview may try one
     # that is not saved, and a later change of the saved selection never alters a running sync.
     selection = db.Column(db.Text)
     status = db.Column(db.String(16), nullable=False, default=QUEUED)

@@ -1,14 +1,10 @@
 """The top of Manage user sync: the connection, the groups, the state and the last run."""
 from dataclasses import dataclass
 
-from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connection_for_organisation
-from webapp.microsoft.selection import saved_selection, selection_sentence
+from webapp.microsoft.models import CONNECTED, connection_for_organisation
+from webapp.microsoft.selection import (STATE_LABELS, connection_state, saved_selection,
+                                        selection_sentence)
 from webapp.user_sync.engine import queries
-
-# The state codes (templates compare these) and the words shown for them.
-NOT_CONNECTED, NO_GROUP = "not_connected", "no_group"
-STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect needed",
-                NO_GROUP: "No group chosen", CONNECTED: "Connected"}
 
 
 class SyncState:
@@ -32,19 +28,11 @@ class SyncState:
 @dataclass
 class Summary(SyncState):
     connection: object
-    selection: object  # engine.selection.Selection
+    selection: object  # microsoft.selection.Selection
     state: str
     latest: object
     active: object
     review: object
-
-
-def connection_state(connection, selection):
-    if connection is None:
-        return NOT_CONNECTED
-    if connection.needs_reconnect:
-        return RECONNECT_NEEDED
-    return CONNECTED if selection.synced else NO_GROUP
 
 
 def for_organisation(organisation):

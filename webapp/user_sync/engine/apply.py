@@ -1,12 +1,15 @@
-"""Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction."""
+"""Applying a Plan: account resolution, then bulk writes, all inside the caller's transaction.
+
+Each step reads what it needs from store first (accounts_of, memberships_of), then writes
+(update_user_rows, insert_accounts, insert_memberships, ...): store is the one place that
+knows the tables, apply the one place that knows the order."""
 from sqlalchemy import bindparam, update
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.store import (
-    MEMBERSHIPS, PEOPLE, USERS, bulk_insert, insert_new_users, max_id, memberships_by_user,
-    memberships_inserted_after, one_of, parts, set_status, update_people_rows,
-    update_user_rows, user_ids_by_email, user_ids_inserted_after)
+    MEMBERSHIPS, PEOPLE, accounts_of, bulk_insert, insert_accounts, insert_memberships,
+    memberships_of, one_of, parts, set_status, update_people_rows, update_user_rows)
 
 
 def resolve_accounts(plan, existing):
@@ -20,7 +23,7 @@ def resolve_accounts(plan, existing):
     emails = [p.email_normalised for p, _ in plan.adds] + [p.email_normalised for _, p, _ in changing]
     if not emails:
         return plan
-    owners = user_ids_by_email(emails)
+    owners = accounts_of(emails)
     leaving = {row.user_id for row, _, _ in changing}
     _skip_taken_emails(plan, owners, leaving)
     _resolve_adds(plan, owners, leaving, {row.user_id: row for row in existing if row.user_id})
@@ -105,42 +108,31 @@ def _apply_adds(organisation_id, adds, now, via, tenant_id):
     if not adds:
         return
     people = [p for p, _ in adds]
-    user_ids = user_ids_by_email(p.email_normalised for p in people)
-    update_user_rows([(user_ids[p.email_normalised], p) for p in people
-                      if p.email_normalised in user_ids])
-    first_new = max_id(USERS)
-    new_people = [p for p in people if p.email_normalised not in user_ids]
-    all_new = insert_new_users([
-        {"email": p.email, "email_normalised": p.email_normalised, "display_name": p.display_name,
-         "job_title": p.job_title, "department": p.department, "created_at": now,
-         "created_by_sync": True} for p in new_people])
-    existing_users = set(user_ids.values())
-    if new_people:
-        new_emails = [p.email_normalised for p in new_people]
-        user_ids.update(user_ids_inserted_after(first_new, new_emails) if all_new
-                        else user_ids_by_email(new_emails))
-    memberships = _ensure_memberships(organisation_id, set(user_ids.values()), existing_users, now)
-    rows = [(p, row_id, memberships[user_ids[p.email_normalised]]) for p, row_id in adds]
+    # Read once: the accounts that exist already, and their memberships of this school.
+    accounts = accounts_of(p.email_normalised for p in people)
+    memberships = memberships_of(organisation_id, set(accounts.values()))
+    # Then write: accounts (existing ones take Microsoft's values), memberships, people.
+    update_user_rows([(accounts[p.email_normalised], p) for p in people
+                      if p.email_normalised in accounts])
+    accounts.update(insert_accounts([_new_account_row(p, now) for p in people
+                                     if p.email_normalised not in accounts]))
+    set_status(MEMBERSHIPS, [membership_id for membership_id, status in memberships.values()
+                             if status != "active"], "active", now)
+    membership_ids = {user_id: membership_id
+                      for user_id, (membership_id, _) in memberships.items()}
+    joining = [user_id for user_id in set(accounts.values()) if user_id not in memberships]
+    membership_ids.update(insert_memberships(organisation_id, joining, now))
+    rows = [(p, row_id, membership_ids[accounts[p.email_normalised]]) for p, row_id in adds]
     bulk_insert(PEOPLE, [_new_person_row(organisation_id, p, membership_id, now, via, tenant_id)
                          for p, row_id, membership_id in rows if row_id is None])
     update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
                         if row_id is not None], now, relink=True, tenant_id=tenant_id)
 
 
-def _ensure_memberships(organisation_id, user_ids, existing_users, now):
-    """{user_id: membership_id}: links existing memberships, creates the missing ones.
-    Accounts created by this sync cannot have one yet, so only existing ones are looked up."""
-    found = memberships_by_user(organisation_id, existing_users)
-    first_new = max_id(MEMBERSHIPS)
-    set_status(MEMBERSHIPS, [mid for mid, status in found.values() if status != "active"],
-               "active", now)
-    bulk_insert(MEMBERSHIPS, [{"user_id": uid, "organisation_id": organisation_id,
-                               "role": "member", "source": "microsoft", "status": "active",
-                               "created_at": now, "updated_at": now}
-                              for uid in user_ids if uid not in found])
-    if len(found) < len(user_ids):
-        found.update(memberships_inserted_after(organisation_id, first_new))
-    return {uid: mid for uid, (mid, _) in found.items()}
+def _new_account_row(person, now):
+    return {"email": person.email, "email_normalised": person.email_normalised,
+            "display_name": person.display_name, "job_title": person.job_title,
+            "department": person.department, "created_at": now, "created_by_sync": True}
 
 
 def _new_person_row(organisation_id, person, membership_id, now, via, tenant_id):

@@ -8,9 +8,7 @@ capabilities on Microsoft Entra ID objects"; "List group transitive members"). S
 decided from absence, so the membership itself never comes from the index: only the progress
 bar's total does (groups.member_count), which may be a little behind and is only a label.
 """
-import queue
 import threading
-import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -18,8 +16,8 @@ from operator import itemgetter
 
 from webapp.microsoft.graph import GraphError
 from webapp.microsoft.groups import member_count
+from webapp.microsoft.selection import SYNC_MEMBERS
 from webapp.user_sync.engine.diff import MicrosoftUser
-from webapp.user_sync.engine.selection import SYNC
 
 SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle", "department",
           "accountEnabled", "userType")
@@ -98,12 +96,12 @@ def fetch_selection(clients, groups, on_progress=None, context=nullcontext,
 
     clients: {group id: GraphClient}, one each, because a requests.Session is not meant to be
     shared between threads; context(): entered by each fetching thread (the app context).
-    on_progress(fetched, total) runs in the calling thread (it writes the run's row), after the
-    first page and then at most every PROGRESS_EVERY seconds, while the page's thread waits.
-    Returns only after every group's last page; the first failure stops the others and raises
-    GroupFetchFailed, so a caller never sees part of a selection.
+    The fetching threads only count pages; on_progress(fetched, total) runs in the calling
+    thread (it writes the run's row), which wakes at least every PROGRESS_EVERY seconds to report
+    what changed. Returns only after every group's last page; the first failure stops the others
+    and raises GroupFetchFailed, so a caller never sees part of a selection.
     """
-    progress = _Progress(groups, on_progress)
+    progress = _Progress(groups)
 
     def fetch_one(group):
         with context():
@@ -115,69 +113,65 @@ def fetch_selection(clients, groups, on_progress=None, context=nullcontext,
             except Exception as error:
                 raise GroupFetchFailed(group, error) from error
 
+    report = _reporter(progress, on_progress)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(groups))),
                                 thread_name_prefix="group-fetch") as pool:
             futures = [pool.submit(fetch_one, group) for group in groups]
             try:
-                progress.serve_until_done(futures)
+                _wait_reporting(futures, report)
             except BaseException:
-                progress.stop_all(futures)  # the pool's exit then waits for the fetches to stop
+                progress.stop(futures)  # the pool's exit then waits for the fetches to stop
                 raise
     finally:
-        progress.report()  # how far it got, also when a group failed
+        report()  # how far it got, also when a group failed
     return _merge(groups, [future.result() for future in futures])
 
 
-class _Progress:
-    """Counts pages from the fetching threads; reports them from the calling thread."""
+def _wait_reporting(futures, report):
+    """Waits for every fetch, reporting after each wait; the first failure raises here."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()
+        report()
 
-    def __init__(self, groups, on_progress):
-        self.groups, self.on_progress = groups, on_progress
+
+def _reporter(progress, on_progress):
+    """on_progress with the counts as they are now, skipped when nothing moved since the last."""
+    last = [None]
+
+    def report():
+        counts = progress.counts()
+        if on_progress is not None and counts != last[0]:
+            last[0] = counts
+            on_progress(*counts)
+    return report
+
+
+class _Progress:
+    """Pages counted by the fetching threads, read by the calling thread."""
+
+    def __init__(self, groups):
+        self.groups, self.lock, self.stopped = groups, threading.Lock(), threading.Event()
         self.fetched, self.totals = dict.fromkeys([g.id for g in groups], 0), {}
-        self.due, self.stopped = queue.Queue(), threading.Event()
-        self.lock, self.last = threading.Lock(), 0.0
 
     def page(self, group, count, total):  # in a fetching thread
         if self.stopped.is_set():
             raise _Stopped()
-        self.fetched[group.id], self.totals[group.id] = count, total
         with self.lock:
-            report_now = time.monotonic() - self.last >= PROGRESS_EVERY
-            if report_now:
-                self.last = time.monotonic()
-        if report_now and self.on_progress is not None:
-            handled = threading.Event()
-            self.due.put(handled)
-            while not handled.wait(0.1) and not self.stopped.is_set():
-                pass
+            self.fetched[group.id], self.totals[group.id] = count, total
 
-    def serve_until_done(self, futures):
-        pending = set(futures)
-        while pending:
-            try:
-                handled = self.due.get(timeout=0.05)
-            except queue.Empty:
-                handled = None
-            if handled is not None:
-                try:
-                    self.report()
-                finally:
-                    handled.set()
-            done, pending = wait(pending, timeout=0, return_when=FIRST_EXCEPTION)
-            for future in done:
-                future.result()  # the first failure raises here
+    def counts(self):
+        """(users fetched so far, the groups' known total or None)."""
+        with self.lock:
+            return sum(self.fetched.values()), _known_total(self.totals, self.groups)
 
-    def stop_all(self, futures):
+    def stop(self, futures):
         self.stopped.set()
         for future in futures:
             future.cancel()
-        while not self.due.empty():
-            self.due.get().set()
-
-    def report(self):
-        if self.on_progress is not None:
-            self.on_progress(sum(self.fetched.values()), _known_total(self.totals, self.groups))
 
 
 def _known_total(totals, groups):
@@ -189,7 +183,7 @@ def _merge(groups, results):
     users, memberships = {}, {}
     for group, members in zip(groups, results):
         memberships[group.id] = {user.id for user in members}
-        if group.role == SYNC:
+        if group.role == SYNC_MEMBERS:
             for user in members:
                 users.setdefault(user.id, user)
     return Fetched(list(users.values()), memberships)

@@ -24,12 +24,13 @@ from webapp.dates import format_moment
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import saved_selection
+from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.redis_conn import enqueue
 from webapp.schedule.pause import resume as resume_automatic_sync
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
 from webapp.user_sync.engine.queries import active_run, get_run
+from webapp.user_sync.engine.queued_runs import insert_queued_runs
 from webapp.user_sync.signals import announce_finished
 
 RUNS = m.SyncRun.__table__
@@ -61,23 +62,15 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
     if running is not None:
         return running, False
     selection = selection or saved_selection(organisation)
-    if connection_for_organisation(organisation) is None or not selection.synced:
-        raise ServiceError("Connect to Microsoft and choose the groups to sync in Import settings first.")
-    columns = selection.run_columns()
-    run = m.SyncRun(organisation_id=organisation.id, active_slot=organisation.id, kind=kind,
-                    trigger=trigger, started_by_user_id=user.id if user else None,
-                    rq_job_id=uuid.uuid4().hex, **columns)
-    db.session.add(run)
-    audit.record(actions.PREVIEW_STARTED if kind == m.KIND_PREVIEW else actions.SYNC_STARTED,
-                 organisation.id, actor=user, after={"group": columns["group_name"]})
-    try:
-        db.session.flush()  # the one-sync slot decides here, before anything else is read
-        if kind == m.KIND_SYNC and trigger == m.TRIGGER_MANUAL:
-            resume_automatic_sync(organisation.id, user)  # paused by an undo: Sync now ends that
-        db.session.commit()
-    except IntegrityError:
+    refuse_unless_syncable(connection_for_organisation(organisation), selection)
+    started = insert_queued_runs({organisation.id: selection}, kind, trigger, started_by=user)
+    if organisation.id not in started:  # another click or tab took the slot just now
         db.session.rollback()
         return active_run(organisation.id), False
+    if kind == m.KIND_SYNC and trigger == m.TRIGGER_MANUAL:
+        resume_automatic_sync(organisation.id, user)  # paused by an undo: Sync now ends that
+    db.session.commit()
+    run = db.session.get(m.SyncRun, started[organisation.id][0])
     if kind == m.KIND_SYNC:
         _supersede_reviews(organisation.id, run.id)
     _enqueue(run)

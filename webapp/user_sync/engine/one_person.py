@@ -7,7 +7,6 @@ absence rule the sync applies), and the writes, the change log with its before v
 audit entry and the outcome commit in one transaction. Any Microsoft error, throttling past the
 client's patience, or a connection that needs reconnecting fails the run with nothing changed.
 """
-import uuid
 
 
 from webapp import audit
@@ -16,7 +15,7 @@ from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import saved_selection
+from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, person_words
 from webapp.user_sync.engine.apply import resolve_accounts
@@ -26,6 +25,7 @@ from webapp.user_sync.engine.person_lookup import (
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import record_changes
+from webapp.user_sync.engine.queued_runs import run_row
 from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
 from webapp.user_sync.engine.run import (
     SyncFailed, connected, run_to_outcome, selection_of, sync_graph_client)
@@ -43,17 +43,14 @@ def start_person_sync(organisation, user, asked):
     """Queues Sync this person now; returns the run. ServiceError (nothing queued) says why not."""
     asked = _valid_subject(asked)
     connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
-    if connection is None or not selection.synced:
-        raise ServiceError("Connect to Microsoft and choose the groups to sync in Import settings first.")
+    refuse_unless_syncable(connection, selection)
     if connection.needs_reconnect:
         raise ServiceError("Microsoft needs you to reconnect before anyone can be synced: "
                            "reconnect in Import settings. Nothing was changed.")
     refuse_while_busy(organisation.id)
-    return start_quick_run(m.SyncRun(
-        organisation_id=organisation.id, active_slot=organisation.id, kind=m.KIND_PERSON,
-        trigger=m.TRIGGER_MANUAL, subject=asked, started_by_user_id=user.id,
-        rq_job_id=uuid.uuid4().hex, phase="Waiting for a worker", **selection.run_columns()),
-        JOB, "Sync this person now")
+    return start_quick_run(m.SyncRun(**run_row(
+        organisation.id, selection.run_columns(), m.KIND_PERSON, started_by=user,
+        subject=asked)), JOB, "Sync this person now")
 
 
 def _valid_subject(asked):

@@ -9,7 +9,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
-from webapp.user_sync.engine.selection import gone_words
+from webapp.microsoft.selection import gone_words
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 
 def not_in_tenant(asked):

@@ -12,6 +12,7 @@ from flask import current_app
 
 from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.microsoft.selection import SYNC_MEMBERS, ChosenGroup, Selection, gone_words
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)
 from webapp.microsoft import forbidden
@@ -30,7 +31,6 @@ from webapp.user_sync.engine.liveness import liveness
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
 from webapp.user_sync.engine.record import load_plan, record_changes
-from webapp.user_sync.engine.selection import SYNC, ChosenGroup, Selection, gone_words
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -118,7 +118,7 @@ def selection_of(run):
     """The groups the run was started with (a run queued before selections: its one group)."""
     if run.selection:
         return Selection.from_json(run.selection)
-    return Selection((ChosenGroup(run.group_id, run.group_name, SYNC),))
+    return Selection((ChosenGroup(run.group_id, run.group_name, SYNC_MEMBERS),))
 
 
 def sync_graph_client(connection, token_provider=None, max_attempts=None, max_total_wait=None):

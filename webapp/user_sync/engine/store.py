@@ -81,7 +81,8 @@ def parts(values):
     return chunks(values, 20_000 if is_postgresql() else CHUNK)
 
 
-def user_ids_by_email(emails):
+def accounts_of(emails):
+    """{email_normalised: user id} of the platform accounts that have these emails."""
     found = {}
     for part in parts(set(emails)):
         found.update(db.session.execute(select(USERS.c.email_normalised, USERS.c.id)
@@ -89,7 +90,8 @@ def user_ids_by_email(emails):
     return found
 
 
-def memberships_by_user(organisation_id, user_ids):
+def memberships_of(organisation_id, user_ids):
+    """{user id: (membership id, status)} of these accounts' memberships of the organisation."""
     found = {}
     for part in parts(set(user_ids)):
         for row in db.session.execute(select(MEMBERSHIPS.c.user_id, MEMBERSHIPS.c.id,
@@ -169,14 +171,39 @@ def bulk_insert(table, rows):
                          f"VALUES ({', '.join([marker] * len(columns))})", values)
 
 
+def insert_accounts(rows):
+    """Inserts platform accounts (rows: their columns, email_normalised among them); returns
+    {email_normalised: user id} of each, also of an email another school's sync inserted first."""
+    if not rows:
+        return {}
+    first_new = max_id(USERS)
+    emails = [row["email_normalised"] for row in rows]
+    if insert_new_users(rows):
+        return user_ids_inserted_after(first_new, emails)
+    return accounts_of(emails)
+
+
+def insert_memberships(organisation_id, user_ids, now):
+    """Active members of the organisation, from Microsoft; {user id: membership id} of each."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    first_new = max_id(MEMBERSHIPS)
+    bulk_insert(MEMBERSHIPS, [{"user_id": user_id, "organisation_id": organisation_id,
+                               "role": "member", "source": "microsoft", "status": "active",
+                               "created_at": now, "updated_at": now} for user_id in user_ids])
+    return {user_id: membership_id for user_id, (membership_id, _)
+            in memberships_inserted_after(organisation_id, first_new).items()}
+
+
 def insert_new_users(rows):
     """Inserts platform accounts; False if some already existed by the time they were written.
 
     Staff shared between two schools of a trust whose syncs run at once: both may insert the
     same people. The fast bulk insert then meets the other school's rows on the unique email
     (PostgreSQL makes it wait for that transaction, then refuses), so it is undone to a
-    savepoint and the rows go in again skipping the emails that exist. The caller then reads
-    the ids by email."""
+    savepoint and the rows go in again skipping the emails that exist (insert_accounts then
+    reads the ids by email)."""
     if not rows:
         return True
     bind = db.session.get_bind()

@@ -7,7 +7,6 @@ writes memberships, accounts and people, records its change log, cancels a revie
 the old data, pauses automatic sync (otherwise the next tick would redo the same changes),
 writes the audit entry and the outcome. A failure anywhere rolls all of it back.
 """
-import uuid
 
 from sqlalchemy import bindparam, update
 
@@ -24,6 +23,7 @@ from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine import undo_plan as plans
 from webapp.user_sync.engine.prior import USER_COLUMNS, record_prior_values
 from webapp.user_sync.engine.queries import get_run
+from webapp.user_sync.engine.queued_runs import run_row
 from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
 from webapp.user_sync.engine.run import SyncFailed, run_to_outcome
 from webapp.user_sync.engine.store import MEMBERSHIPS, PEOPLE, USERS, bulk_insert, set_status
@@ -43,11 +43,11 @@ def start_undo(organisation, run_id, user):
     if refused:
         raise ServiceError(f"{refused} Nothing was changed.")
     refuse_while_busy(organisation.id)
-    return start_quick_run(m.SyncRun(
-        organisation_id=organisation.id, active_slot=organisation.id, kind=m.KIND_UNDO,
-        trigger=m.TRIGGER_MANUAL, undoes_run_id=target.id, started_by_user_id=user.id,
-        rq_job_id=uuid.uuid4().hex, group_id=target.group_id, group_name=target.group_name,
-        selection=target.selection, phase="Waiting for a worker"), JOB, "the undo")
+    group_columns = {"group_id": target.group_id, "group_name": target.group_name,
+                     "selection": target.selection}
+    return start_quick_run(m.SyncRun(**run_row(organisation.id, group_columns, m.KIND_UNDO,
+                                               started_by=user, undoes_run_id=target.id)),
+                           JOB, "the undo")
 
 
 def run_undo(run_id):
