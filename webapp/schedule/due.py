@@ -12,6 +12,8 @@ from datetime import datetime, time, timedelta, timezone
 OFF, DAILY = "off", "daily"
 INTERVAL_HOURS = {"1h": 1, "2h": 2, "4h": 4, "6h": 6, "12h": 12}
 FREQUENCIES = (OFF, DAILY, "1h", "2h", "4h", "6h", "12h")
+FREQUENCY_LABELS = {OFF: "Off", DAILY: "Every day", "1h": "Every hour", "2h": "Every 2 hours",
+                    "4h": "Every 4 hours", "6h": "Every 6 hours", "12h": "Every 12 hours"}
 SPREAD_WINDOW = timedelta(minutes=30)
 # After an automatic sync fails: retry after these delays, then wait for the regular slot.
 RETRY_DELAYS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))

@@ -237,13 +237,13 @@ def card_context(organisation, errors=None, form=None, every_zone=False, known=N
              "time_zone": organisation_zone(organisation.time_zone).key,
              "version": versions.current(schedule_version(organisation))}
     shown = {**saved, **(form or {})}
-    if shown["frequency"] not in FREQUENCY_LABELS:
+    if shown["frequency"] not in due.FREQUENCY_LABELS:
         shown["frequency"] = saved["frequency"]
     if shown["time_zone"] not in choosable_zones():
         shown["time_zone"] = saved["time_zone"]
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
-            "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
+            "frequency_labels": due.FREQUENCY_LABELS, "every_zone": every_zone,
             "time_zones": zone_choices(shown["time_zone"], every_zone)}
 
 
@@ -254,7 +254,3 @@ def zone_choices(chosen, every_zone=False):
     every = choosable_zones()
     return every if chosen in every else (chosen,) + every
 
-
-FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",
-                    "2h": "Every 2 hours", "4h": "Every 4 hours", "6h": "Every 6 hours",
-                    "12h": "Every 12 hours"}

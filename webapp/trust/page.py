@@ -3,7 +3,8 @@ to an action (templates/trust/schools.html includes _schools.html, which include
 from flask import g, request
 
 from webapp.dates import format_moment
-from webapp.schedule.services import FREQUENCY_LABELS, REASON_WORDS
+from webapp.schedule.due import FREQUENCY_LABELS
+from webapp.schedule.services import REASON_WORDS
 from webapp.schedule.zones import choosable_zones, organisation_zone
 from webapp.trust import actions, listing, overview
 from webapp.trust import status as st
