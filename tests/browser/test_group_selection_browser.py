@@ -79,5 +79,6 @@ def test_two_groups_and_an_exclusion_chosen_saved_and_synced(app, factory, clien
     # Preview changes sends the same form to its own address (the button's formaction).
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/import/microsoft/groups")
     page.get_by_role("button", name="Preview changes").click()
-    expect(page.get_by_text("Previewing Syncing: Support Staff, Teaching Staff; never syncing: "
-                            "All Pupils (not saved)", exact=False).first).to_be_visible()
+    # The ticks are the saved groups, so it says so (not "not saved").
+    expect(page.get_by_text("Previewing the saved groups (Syncing: Support Staff, Teaching Staff; "
+                            "never syncing: All Pupils)", exact=False).first).to_be_visible()
