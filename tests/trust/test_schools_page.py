@@ -78,6 +78,20 @@ def test_search_sort_and_status_live_in_the_address_and_htmx_pushes_them(world):
     assert 'aria-sort="descending"' in partial.text
 
 
+
+def test_sorting_by_next_automatic_sync_works_it_out_for_every_school_not_only_those_shown(world):
+    from webapp.schedule.models import SyncSchedule
+    db.session.execute(SyncSchedule.__table__.update()
+                       .where(SyncSchedule.organisation_id == world.schools["stale"].id)
+                       .values(next_due_at=NOW + timedelta(hours=20)))
+    db.session.commit()
+    without = ["Ashby Free School", "Birch Primary", "Cedar Academy", "Damson Primary",
+               "Elm High", "Gorse Junior"]  # no next sync: last either way, by name
+    soonest_first = row_names(get(world, "?status=all&sort=next_sync").text)
+    assert soonest_first == ["Hazel College", "Fir Infants"] + without
+    latest_first = row_names(get(world, "?status=all&sort=next_sync&dir=desc").text)
+    assert latest_first == ["Fir Infants", "Hazel College"] + without
+
 def test_a_search_that_is_too_long_says_so_and_shows_no_rows(world):
     page = get(world, "?q=" + "x" * 201)
     assert "That search is too long" in page.text and row_names(page.text) == []

@@ -24,6 +24,7 @@ from webapp.auth.tokens import settle_invitations
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.orgs.context import default_organisation_id
+from webapp.orgs.services import has_active_membership
 from webapp.words import counted
 
 SESSION_KEY = "account_session_id"
@@ -128,7 +129,7 @@ def ended_because(row, user, user_id, now):
         return IDLE
     if _too_old(row, now):
         return TOO_OLD
-    if not user.active_memberships():
+    if not has_active_membership(user_id):
         return NO_ORGANISATION
     return None
 

@@ -1,5 +1,5 @@
 """Organisations, trusts and memberships: the rules shared by the web, the CLI and jobs."""
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from webapp.auth.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User, normalise_email
 from webapp.errors import InvalidFields, ServiceError
@@ -86,6 +86,13 @@ def schools_of(user):
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Membership.user_id == user.id, Membership.status == "active")
         .order_by(Organisation.name, Organisation.id)).all()
+
+
+def has_active_membership(user_id):
+    """Whether the account still has a school, asked of the database on every request: an
+    EXISTS, not the account's memberships loaded (a trust admin has hundreds)."""
+    return db.session.scalar(select(exists().where(Membership.user_id == user_id,
+                                                   Membership.status == "active")))
 
 
 def membership_for(user, organisation):

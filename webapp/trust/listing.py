@@ -5,6 +5,7 @@ so filtering and sorting happen here over the rows overview.school_rows read in 
 number of queries.
 """
 from dataclasses import dataclass
+from operator import itemgetter
 
 from webapp.clock import as_utc
 from webapp.listing import Page, page_within
@@ -88,9 +89,10 @@ def ordered(rows, sort, descending):
     come last either way."""
     key = SORT_KEYS[sort]
     by_name = sorted(rows, key=lambda row: (row.name.casefold(), row.id))
-    present = [row for row in by_name if key(row) is not None]
-    missing = [row for row in by_name if key(row) is None]
-    return sorted(present, key=key, reverse=descending) + missing
+    keyed = [(key(row), row) for row in by_name]  # each row's value worked out once
+    present = sorted((pair for pair in keyed if pair[0] is not None), key=itemgetter(0),
+                     reverse=descending)
+    return [row for _, row in present] + [row for value, row in keyed if value is None]
 
 
 def page_of(view, rows, keep=()):

@@ -9,6 +9,7 @@ card's connection_state, the Automatic sync card's next_sync_of, schedule.health
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
 """
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import func, select
 
@@ -41,8 +42,16 @@ class SchoolRow(SyncState):
     stale: bool
     active_people: int = None  # filled by add_active_people for the rows that show it
     state: str = ""
-    next_sync: object = None
     status: str = ""
+    schedule: object = None  # the schools query's row: its schedule's columns
+    platform_paused: bool = False
+
+    @cached_property
+    def next_sync(self):
+        """Worked out only for the rows that show it (or sort by it), not for every school."""
+        return next_sync_of(self.schedule, self.time_zone, self.connection,
+                            bool(self.selection.synced), self.facts.review is not None,
+                            self.platform_paused)
 
     @property
     def connection_label(self):
@@ -97,12 +106,9 @@ def add_active_people(rows):
 def _row(school, connection, selection, facts, platform_paused=False):
     """school: the schools query's row, which carries its schedule (frequency, next_due_at)."""
     stale = bool(school.stale)
-    row = SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
-                    trust_name=school.trust_name, connection=connection, selection=selection,
-                    facts=facts, stale=stale)
-    row.state = connection_state(connection, selection)
-    row.next_sync = next_sync_of(school, school.time_zone, connection,
-                                 bool(selection.synced), facts.review is not None,
-                                 platform_paused)
-    row.status = st.status_of(row.state, facts, stale)
-    return row
+    state = connection_state(connection, selection)
+    return SchoolRow(id=school.id, name=school.name, time_zone=school.time_zone,
+                     trust_name=school.trust_name, connection=connection, selection=selection,
+                     facts=facts, stale=stale, state=state,
+                     status=st.status_of(state, facts, stale), schedule=school,
+                     platform_paused=platform_paused)
