@@ -10,6 +10,7 @@ from datetime import datetime
 
 from webapp.audit import actions
 from webapp.dates import format_moment
+from webapp.schedule.models import FREQUENCY_LABELS
 
 
 def _days(value):
@@ -23,7 +24,6 @@ def _time_of_day(value):
 
 
 def _frequency(value):
-    from webapp.schedule.services import FREQUENCY_LABELS
     return FREQUENCY_LABELS.get(value, value)
 
 

@@ -2,6 +2,11 @@
 from webapp.clock import utcnow
 from webapp.extensions import db
 
+# The choices of "Sync automatically", in the words the card and the Activity log show.
+FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",
+                    "2h": "Every 2 hours", "4h": "Every 4 hours", "6h": "Every 6 hours",
+                    "12h": "Every 12 hours"}
+
 OFF = "off"
 
 

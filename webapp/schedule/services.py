@@ -12,7 +12,7 @@ from webapp.microsoft import app_credentials
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
-from webapp.schedule.models import SyncSchedule
+from webapp.schedule.models import FREQUENCY_LABELS, SyncSchedule
 from webapp.schedule.pause import clear_pause
 from webapp.schedule.zones import choosable_zones, first_zones, organisation_zone
 from webapp.user_sync.engine import queries
@@ -255,6 +255,3 @@ def zone_choices(chosen, every_zone=False):
     return every if chosen in every else (chosen,) + every
 
 
-FREQUENCY_LABELS = {"off": "Off", "daily": "Every day", "1h": "Every hour",
-                    "2h": "Every 2 hours", "4h": "Every 4 hours", "6h": "Every 6 hours",
-                    "12h": "Every 12 hours"}
