@@ -32,7 +32,7 @@ test: setup $(VENV)/.test-installed
 # The suite under coverage.py (line and branch, worker and clock processes included).
 coverage: setup $(VENV)/.test-installed
 	$(BIN)/python -m coverage erase
-	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage run -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report --skip-covered --sort=cover
 
