@@ -22,13 +22,17 @@ $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 run: setup
 	$(BIN)/python -m scripts.run_local
 
+# Test processes side by side (pytest-xdist); each has its own PostgreSQL database, Redis keys,
+# simulator and browser. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
+
 test: setup $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The suite under coverage.py (line and branch, worker and clock processes included).
 coverage: setup $(VENV)/.test-installed
 	$(BIN)/python -m coverage erase
-	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage run -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report --skip-covered --sort=cover
 
