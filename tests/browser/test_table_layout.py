@@ -145,15 +145,20 @@ CUT_OUTCOMES = """table => {
 }"""
 
 
+def signed_in_at(page, live_server, school, width, height, path):
+    """The school's admin signed in, at that window size, on that Manage user sync page."""
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, live_server, school.admin.email)
+    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/{path}")
+    return page
+
+
 def test_at_a_laptop_width_the_people_table_fits_its_card_with_rows_of_one_or_two_lines(
         school_with_history, live_server, browser_page):
     """Once the table was wider than its card, its actions squeezed into the last column and
     each row about 190 px tall (27 people made a 7,164 px page)."""
     school, _ = school_with_history
-    page = browser_page
-    page.set_viewport_size({"width": 1280, "height": 900})
-    sign_in(page, live_server, school.admin.email)
-    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
+    page = signed_in_at(browser_page, live_server, school, 1280, 900, "")
     table = page.get_by_role("table", name="Synced people")
     expect(table.get_by_role("row")).to_have_count(NORTHFIELD_ADDED + 2)
     assert table.evaluate(FITS_ITS_CARD)
@@ -172,10 +177,7 @@ def test_at_a_laptop_width_the_sync_history_shows_every_outcome_whole(
     """Once the history table ran past its card and Outcome read "Sync com…": a preview's
     start time and "(preview)" were kept on one line."""
     school, _ = school_with_history
-    page = browser_page
-    page.set_viewport_size({"width": 1280, "height": 900})
-    sign_in(page, live_server, school.admin.email)
-    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/history")
+    page = signed_in_at(browser_page, live_server, school, 1280, 900, "history")
     table = page.get_by_role("table", name="Sync runs")
     expect(table.get_by_role("cell", name="Sync complete")).to_have_count(2)
     expect(table.get_by_role("cell", name="Preview ready")).to_have_count(1)
@@ -189,10 +191,7 @@ def test_at_a_tablet_width_the_people_table_is_a_short_table_and_the_name_leads_
     the side. Now four columns fit, and the name opens the person's page with the rest and the
     actions."""
     school, _ = school_with_history
-    page = browser_page
-    page.set_viewport_size({"width": 768, "height": 1024})
-    sign_in(page, live_server, school.admin.email)
-    page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/?sort=status")
+    page = signed_in_at(browser_page, live_server, school, 768, 1024, "?sort=status")
     table = page.get_by_role("table", name="Synced people")
     expect(table.get_by_role("row")).to_have_count(NORTHFIELD_ADDED + 2)
     assert table.evaluate(VISIBLE_HEADERS) == ["Name", "Email", "Status", "Last seen in a sync"]

@@ -155,12 +155,17 @@ def test_needs_review_lists_who_and_apply_removals_applies_them(school):
     assert "Sync complete" in page.text and person(school.org, demo.OBRIEN_ID).status == "suspended"
 
 
-def test_sync_now_while_a_review_waits_says_so_and_what_to_do(school):
+def review_of_three_leavers(school):
+    """A first sync, then three people leave the group and the next sync waits for review."""
     sync_in_process(school)
     save_settings(school.org.id, False, 1, 1)  # more than one removal needs review
     for microsoft_id in (demo.OBRIEN_ID, demo.MARKUP_ID, demo.RTL_ID):
         school.sim.control.remove_member(NORTHFIELD, microsoft_id)
-    review = sync_in_process(school)
+    return sync_in_process(school)
+
+
+def test_sync_now_while_a_review_waits_says_so_and_what_to_do(school):
+    review = review_of_three_leavers(school)
     assert review.status == m.NEEDS_REVIEW
     expected = ("A sync is waiting for your review: it would suspend 3 people, and nobody has "
                 "been changed yet. Choose Apply removals to go ahead, or Cancel this sync "
@@ -194,11 +199,7 @@ def test_two_tabs_on_a_review_each_say_what_became_of_it(school, factory):
     """Cancel in one tab, Apply removals in the other: once a whole page landed in the Sync
     card. Now the card says who cancelled it and when; and the other way round, Cancel says
     the removals are being applied."""
-    sync_in_process(school)
-    save_settings(school.org.id, False, 1, 1)  # more than one removal needs review
-    for microsoft_id in (demo.OBRIEN_ID, demo.MARKUP_ID, demo.RTL_ID):
-        school.sim.control.remove_member(NORTHFIELD, microsoft_id)
-    run = sync_in_process(school)
+    run = review_of_three_leavers(school)
     assert run.status == m.NEEDS_REVIEW
     tab_b = school.client.get(url(school)).text
     assert post(school, f"runs/{run.id}/cancel").status_code == 303  # tab A
