@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import RECONNECT_NEEDED
 from webapp.microsoft.selection import GroupChoice
 from webapp.schedule.services import ScheduleInvalid, validate_time_zone
-from webapp.schedule.zones import choosable_zones
+from webapp.zones import choosable_zones
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.run import run_sync
 from webapp.user_sync.settings import save_settings

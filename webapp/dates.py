@@ -11,7 +11,7 @@ from flask import current_app, g
 
 from webapp.clock import as_utc
 from webapp.config import ConfigError
-from webapp.schedule.zones import organisation_zone
+from webapp.zones import organisation_zone
 
 
 def zone_for(organisation):

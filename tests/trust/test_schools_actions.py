@@ -18,7 +18,7 @@ from webapp.microsoft.selection import GroupChoice
 from webapp.microsoft.services import disconnect
 from webapp.orgs.models import Membership, Organisation
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.zones import organisation_zone
+from webapp.zones import organisation_zone
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.lifecycle import finish_run
 

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from webapp.audit import actions
 from webapp.dates import format_moment
-from webapp.schedule.due import FREQUENCY_LABELS
 
 
 def _days(value):
@@ -21,10 +20,6 @@ def _days(value):
 
 def _time_of_day(value):
     return "—" if value is None else f"{value // 60:02d}:{value % 60:02d}"
-
-
-def _frequency(value):
-    return FREQUENCY_LABELS.get(value, value)
 
 
 def _percent(value):
@@ -38,7 +33,6 @@ def _action(value):
 # field name: (its words, how its value reads); fields not listed read as their name in words.
 FIELDS = {
     "minute_of_day": ("Time of day", _time_of_day),
-    "frequency": ("Automatic sync", _frequency),
     "time_zone": ("Time zone", None),
     "erase_leavers_after_days": ("Erase leavers after", _days),
     "include_guests": ("Include guests", None),
@@ -55,6 +49,14 @@ FIELDS = {
     "from": ("From", None),
     "to": ("To", None),
 }
+
+
+
+def describe_field(name, words, reads=None):
+    """A field whose values only its own feature can put in words (the schedule's frequency
+    codes): that feature describes it here when it is imported, so the log needs no import of it."""
+    FIELDS[name] = (words, reads)
+
 
 # Settings saves: their Before and After show only the fields that changed.
 SETTINGS_CHANGES = (actions.GROUP_CHANGED, actions.SYNC_SETTINGS_CHANGED, actions.SCHEDULE_CHANGED,

@@ -28,7 +28,7 @@ from webapp.notifications.messages import PreparedMail, external_url
 from webapp.notifications.models import DigestSubscription, NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import administered_ids
-from webapp.schedule.zones import organisation_zone
+from webapp.zones import organisation_zone
 from webapp.trust.overview import school_rows
 from webapp.trust.status import status_words
 from webapp.user_sync.engine.fleet import week_counts_of

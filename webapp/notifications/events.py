@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, redis_key
-from webapp.schedule.zones import local_date
+from webapp.zones import local_date
 from webapp.user_sync import models as m
 
 SYNC_FAILED, NEEDS_REVIEW, RECONNECT_NEEDED = "sync_failed", "needs_review", "reconnect_needed"

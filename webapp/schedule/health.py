@@ -1,7 +1,7 @@
 """The 48-hour rule: automatic sync has been on for 48 hours and no sync completed in them.
 
 One SQL condition over a sync_schedules row, used by the tick's mail check
-(notifications.timed_events) and by the Schools page (trust.overview), so the mail and the page can
+(schedule.timed_events) and by the Schools page (trust.overview), so the mail and the page can
 never disagree about which school it is.
 """
 from datetime import timedelta

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from webapp import audit, versions
-from webapp.audit import actions
+from webapp.audit import actions, values
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -14,8 +14,11 @@ from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.pause import clear_pause
-from webapp.schedule.zones import choosable_zones, first_zones, organisation_zone
+from webapp.zones import choosable_zones, first_zones, organisation_zone
 from webapp.user_sync.engine import queries
+
+values.describe_field("frequency", "Automatic sync",
+                      lambda code: due.FREQUENCY_LABELS.get(code, code))
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (

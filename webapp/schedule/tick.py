@@ -25,9 +25,9 @@ from webapp.microsoft import check
 from webapp.microsoft.models import connections_of
 from webapp.microsoft.selection import saved_selections
 from webapp.orgs.models import Organisation
-from webapp.schedule import due, services
+from webapp.schedule import due, services, timed_events
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.zones import organisation_zone
+from webapp.zones import organisation_zone
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import batch, lifecycle, queries, queued_runs
 
@@ -64,7 +64,6 @@ def tick(as_of=None):
     """The clock's job (on the real clock) and the CLI: queue due schools, then the time-based
     email checks. Run as of a moment (`--as-of`), the whole tick reads that moment and the syncs
     it queues run from it, so their finish times and the 48-hour check share one clock."""
-    from webapp.notifications import timed_events
     with as_of_clock(as_of):
         now = utcnow()
         lines = enqueue_due(now, as_of)

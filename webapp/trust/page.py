@@ -5,7 +5,7 @@ from flask import g, request
 from webapp.dates import format_moment
 from webapp.schedule.due import FREQUENCY_LABELS
 from webapp.schedule.services import REASON_WORDS
-from webapp.schedule.zones import choosable_zones, organisation_zone
+from webapp.zones import choosable_zones, organisation_zone
 from webapp.trust import actions, listing, overview
 from webapp.trust import status as st
 

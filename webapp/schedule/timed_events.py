@@ -10,7 +10,7 @@ from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
-from webapp.schedule.zones import local_date
+from webapp.zones import local_date
 
 
 def run_checks(now):
