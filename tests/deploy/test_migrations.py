@@ -1,4 +1,6 @@
 """Migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+import logging
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -28,3 +30,22 @@ def test_migrations_match_the_models(empty_database_url, redis_url):
             differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
     assert differences == [], f"models and migrations differ: {differences}"
+
+
+def test_an_upgrade_inside_the_app_leaves_the_apps_loggers_working(empty_database_url, redis_url):
+    """Alembic's logging set-up once disabled every logger that existed before it, so after an
+    in-process upgrade the app's warnings (a sync's lost liveness beat...) went nowhere."""
+    liveness_log = logging.getLogger("webapp.user_sync.engine.liveness")
+    app = create_app(make_test_config(empty_database_url, redis_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    heard = logging.Handler(logging.WARNING)
+    heard.emit = lambda record: heard.records.append(record.getMessage())
+    heard.records = []
+    liveness_log.addHandler(heard)
+    try:
+        liveness_log.warning("still heard after an upgrade")
+    finally:
+        liveness_log.removeHandler(heard)
+    assert heard.records == ["still heard after an upgrade"]
