@@ -128,10 +128,21 @@ def outcome(teams, people, after_run_id):
         "durations": known(run.duration_seconds for run in runs),
         "fetches": known(run.fetch_seconds for run in runs),
         "applies": known(run.apply_seconds for run in runs),
-        "waits": known((run.started_at - run.created_at).total_seconds()
-                       for run in runs if run.started_at),
-        "last_finished": max(run.finished_at for run in runs).timestamp(),
+        **real_clock_timings(runs),
     }
+
+
+def real_clock_timings(runs):
+    """Each run's wait for a worker and when the last one ended, on the real clock (RQ's record
+    of the jobs). The runs' own times are on the tick's clock: a night run `--as-of` 02:00
+    is queued at a simulated 02:00 and finishes at a simulated 02:xx."""
+    from rq.job import Job
+
+    from webapp.redis_conn import get_redis
+    jobs = [job for job in Job.fetch_many([run.rq_job_id for run in runs],
+                                          connection=get_redis()) if job and job.ended_at]
+    return {"waits": known((job.started_at - job.enqueued_at).total_seconds() for job in jobs),
+            "last_finished": max(as_utc(job.ended_at).timestamp() for job in jobs)}
 
 
 def measure_night(app, sim, teams, people, night, ticking):
