@@ -48,6 +48,13 @@ def run_queued_syncs(app):
     db.session.expire_all()
 
 
+def ran_as_queued(app, school):
+    """The school's newest run after running the queued syncs as a worker would: on the clock
+    of the tick that queued them (its --as-of), not on the real one."""
+    run_queued_syncs(app)
+    return runs_of(school.org)[-1]
+
+
 def due_moment(org):
     """The school's next due moment, plus a second so a tick as of it finds the school due."""
     return schedule_of(org).next_due_at.replace(tzinfo=utcnow().tzinfo) + timedelta(seconds=1)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from tests.microsoft_flow import (connect_organisation, demo, return_to_app, run_quick_jobs,
                                   sign_in_at_microsoft, start_connect)
 from tests.mail_helpers import bodies
-from tests.schedule_helpers import due_moment, run_tick, runs_of, save_schedule, schedule_of
+from tests.schedule_helpers import (due_moment, ran_as_queued, run_tick, runs_of, save_schedule,
+                                    schedule_of)
 from tests.sync_helpers import connected_school, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db
@@ -19,7 +20,6 @@ from webapp.microsoft.models import CONNECTED, ConnectAttempt, connection_for_or
 from webapp.notifications import events
 from webapp.notifications.models import NotificationEvent
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.run import run_sync
 
 OPERATIONS = "ops@platform.test"
 
@@ -48,7 +48,7 @@ def test_an_expired_secret_pauses_every_school_tells_the_operators_once_and_resu
     save_schedule(school, "1h")
     microsoft.control.set_client(secret_expired=True)
     run_tick(app, due_moment(school.org))
-    run = run_sync(runs_of(school.org)[-1].id)
+    run = ran_as_queued(app, school)
     assert run.status == m.FAILED and run.trigger == m.TRIGGER_AUTOMATIC
     assert run.reason.startswith(app_credentials.REFUSED_MESSAGE)
     assert connection_for_organisation(school.org).status == CONNECTED  # nobody must reconnect
