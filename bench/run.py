@@ -26,7 +26,12 @@ def parse_args(argv):
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--repeats", type=int, default=3)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(SECTIONS)
+    if unknown:  # a misspelt section would otherwise measure nothing, silently
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; "
+                     f"choose from {', '.join(SECTIONS)}")
+    return args
 
 
 def fetch_rows(sim, args):
@@ -108,6 +113,12 @@ def manage_page_rows(sim, args):
                             repeats=10 if args.quick else 30)
 
 
+SECTION_ROWS = {"fetch": fetch_rows, "sync": sync_rows, "groups": groups_rows,
+                "schedule": schedule_rows, "fleet": fleet_rows, "selection": selection_rows,
+                "trust": trust_rows, "accounts": accounts_rows, "one_person": one_person_rows,
+                "manage_page": manage_page_rows}
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     wanted = set(args.only.split(","))
@@ -115,26 +126,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="rostersync-bench-") as state_dir:
         with SimulatorProcess(state_dir=state_dir) as sim:
             os.environ["REQUESTS_CA_BUNDLE"] = sim.ca_path
-            if "fetch" in wanted:
-                rows += fetch_rows(sim, args)
-            if "sync" in wanted:
-                rows += sync_rows(sim, args)
-            if "groups" in wanted:
-                rows += groups_rows(sim, args)
-            if "schedule" in wanted:
-                rows += schedule_rows(sim, args)
-            if "fleet" in wanted:
-                rows += fleet_rows(sim, args)
-            if "selection" in wanted:
-                rows += selection_rows(sim, args)
-            if "trust" in wanted:
-                rows += trust_rows(sim, args)
-            if "accounts" in wanted:
-                rows += accounts_rows(sim, args)
-            if "one_person" in wanted:
-                rows += one_person_rows(sim, args)
-            if "manage_page" in wanted:
-                rows += manage_page_rows(sim, args)
+            for name in SECTIONS:  # in this order, whatever the order asked
+                if name in wanted:
+                    rows += SECTION_ROWS[name](sim, args)
     print(f"\nrostersync benchmarks ({time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]})\n")
     print(render(rows))
