@@ -12,12 +12,13 @@ from webapp.extensions import db
 from webapp.trust import overview
 from webapp.trust import status as st
 from webapp.user_sync import models as m
+from webapp.user_sync.engine.fleet import RunsNotLoaded
 
 pytestmark = pytest.mark.both_databases
 
 
 def rows_by_name(user):
-    rows = overview.add_active_people(overview.school_rows(user.id, NOW))
+    rows = overview.add_shown_details(overview.school_rows(user.id, NOW))
     return {row.name: row for row in rows}
 
 
@@ -80,3 +81,26 @@ def test_the_rows_cost_the_same_statements_for_eight_schools_or_forty(world, fac
     fresh = overview.school_rows(world.admin.id, NOW)
     assert count_statements(lambda: overview.add_active_people(fresh)) == 0  # cached in Redis
     assert {row.name: row.active_people for row in fresh}["Hazel College"] == 3
+    assert count_statements(lambda: overview.add_shown_details(fresh)) == 1  # every row's runs
+    extras = sorted((row for row in fresh if row.name.startswith("Extra")), key=lambda r: r.name)
+    assert [row.facts.last_failed.status if row.facts.last_failed else None
+            for row in extras[:4]] == [m.FAILED, None, None, m.FAILED]
+
+
+def test_a_rows_runs_are_read_only_for_rows_shown_and_never_guessed_blank(world):
+    rows = {row.name: row for row in overview.school_rows(world.admin.id, NOW)}
+    hazel, gorse = rows["Hazel College"], rows["Gorse Junior"]
+    assert hazel.status == st.OK  # the Status needs no run read
+    with pytest.raises(RunsNotLoaded):
+        hazel.facts.last_complete
+    assert gorse.facts.last_complete is None  # never synced: nothing to read
+    overview.add_shown_details([hazel])
+    assert hazel.facts.last_complete.added == 2
+    assert hazel.facts.last_complete.finished_at == hazel.facts.complete_finished_at
+
+
+def test_a_review_gone_between_the_two_reads_still_says_needs_review(world):
+    """A school deleted between the ids and the runs being read: its words, not an error."""
+    damson = {row.name: row for row in overview.school_rows(world.admin.id, NOW)}["Damson Primary"]
+    damson.facts.runs = {damson.facts.review_id: None}
+    assert st.status_words(damson, lambda moment, school: "") == "Needs review"

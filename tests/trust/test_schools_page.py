@@ -183,4 +183,6 @@ def test_the_whole_page_runs_as_many_statements_for_eight_schools_as_for_seventy
     few = {query: count_page_statements(world, query) for query in ("", "?status=all&sort=status")}
     add_many_schools(world, 62)
     get(world)
-    assert {query: count_page_statements(world, query) for query in few} == few
+    # No more (one fewer when no row shown has a run to read: load_runs then asks nothing).
+    seventy = {query: count_page_statements(world, query) for query in few}
+    assert all(few[query] - 1 <= seventy[query] <= few[query] for query in few), (few, seventy)

@@ -31,7 +31,7 @@ from webapp.orgs.services import administered_ids
 from webapp.zones import organisation_zone
 from webapp.trust.overview import school_rows
 from webapp.trust.status import status_words
-from webapp.user_sync.engine.fleet import week_counts_of
+from webapp.user_sync.engine.fleet import load_runs, week_counts_of
 
 SEND_AT = time(7, 0)  # Monday, in the admin's school's time zone
 
@@ -92,6 +92,7 @@ def raise_weekly_digests(now):
 def digest_payload(due, now):
     """What the mail says, fixed when it is raised (a retried send says the same)."""
     rows = school_rows(due.user_id, now)
+    load_runs([row.facts for row in rows])  # every school's Status words
     counts = week_counts_of(administered_ids(due.user_id), due.start, due.end)
     schools = [{"id": row.id, "name": row.name, "status": row.status,
                 "status_text": status_words(row, format_moment),

@@ -20,8 +20,8 @@ SORT_LABELS = {"name": "School", "connection": "Connection", "groups": "Groups",
 
 
 def _last_sync(row):
-    run = row.facts.last_complete
-    return as_utc(run.finished_at) if run is not None and run.finished_at else None
+    finished = row.facts.complete_finished_at
+    return as_utc(finished) if finished else None
 
 
 def _connection(row):

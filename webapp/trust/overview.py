@@ -2,8 +2,8 @@
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
 the schools with their schedules and the 48-hour rule, their connections, their groups, their
-runs (two); and, for the rows shown, the active people (Redis-cached counts; one more query only for
-schools not cached).
+newest runs' ids (engine.fleet.run_facts_of); and, for the rows shown (add_shown_details), those
+runs and the active people (Redis-cached counts; one more query only for schools not cached).
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
 card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
@@ -25,7 +25,7 @@ from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
-from webapp.user_sync.engine.fleet import RunFacts, run_facts_of
+from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_of
 from webapp.user_sync.people import status_counts_of
 from webapp.user_sync.summary import SyncState
 
@@ -40,7 +40,7 @@ class SchoolRow(SyncState):
     selection: object
     facts: RunFacts
     stale: bool
-    active_people: int = None  # filled by add_active_people for the rows that show it
+    active_people: int = None  # filled by add_shown_details for the rows that show it
     state: str = ""
     status: str = ""
     schedule: object = None  # the schools query's row: its schedule's columns
@@ -50,7 +50,7 @@ class SchoolRow(SyncState):
     def next_sync(self):
         """Worked out only for the rows that show it (or sort by it), not for every school."""
         return next_sync_of(self.schedule, self.time_zone, self.connection,
-                            bool(self.selection.synced), self.facts.review is not None,
+                            bool(self.selection.synced), self.facts.review_id is not None,
                             self.platform_paused)
 
     @property
@@ -92,9 +92,16 @@ def school_rows(user_id, now, only=None):
                  facts.get(school.id, RunFacts()), platform_paused) for school in schools]
 
 
+def add_shown_details(rows):
+    """Fills in what only a shown row needs (the page's fifty, or all of them to export or
+    mail): its runs (one statement) and its active people."""
+    load_runs([row.facts for row in rows])
+    return add_active_people(rows)
+
+
 def add_active_people(rows):
-    """Fills active_people for these rows (the page's fifty, or all of them to sort or export
-    by it): the cached people counts, one Redis round trip, one query for any not cached."""
+    """Fills active_people for these rows (shown, or all of them to sort by it): the cached
+    people counts, one Redis round trip, one query for any not cached."""
     missing = [row for row in rows if row.active_people is None]
     if missing:
         counts = status_counts_of([row.id for row in missing])

@@ -19,7 +19,7 @@ def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer)
     if view.sort == "people":
         overview.add_active_people(rows)
     page = None if view.search.error else listing.page_of(view, rows, keep)
-    overview.add_active_people(page.items if page else [])
+    overview.add_shown_details(page.items if page else [])
     return dict(
         rows_page=page, view=view, total=len(rows),
         attention=sum(1 for row in rows if row.needs_attention),

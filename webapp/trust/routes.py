@@ -100,7 +100,7 @@ def school_row(school_id):
                for school in account_schools()):
         abort(404)
     lifecycle.sweep_stale_runs(school_id)  # a dead worker's run ends here, not "running" for ever
-    row, = overview.add_active_people(overview.school_rows(current_user.id, utcnow(),
+    row, = overview.add_shown_details(overview.school_rows(current_user.id, utcnow(),
                                                             only=school_id))
     selected = {school_id} if str(school_id) in request.args.getlist("school") else set()
     return render_template("trust/_school_row.html", row=row, **row_context(selected))
@@ -113,7 +113,7 @@ def export_csv():
     view = listing.view_from(request.args, rows)
     if view.search.error:
         return view.search.error, 400, {"Content-Type": "text/plain; charset=utf-8"}
-    kept = overview.add_active_people(listing.matching(view, rows))
+    kept = overview.add_shown_details(listing.matching(view, rows))
     audit.record_many(audit_actions.CSV_EXPORTED, [
         {"organisation_id": row.id, "after": {"export": "schools overview"}} for row in kept])
     db.session.commit()

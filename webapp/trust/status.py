@@ -23,13 +23,13 @@ def status_of(state, facts, stale):
     rule (schedule.health) for the school."""
     if state in BLOCKING_STATES:
         return BLOCKING_STATES[state]
-    if facts.review is not None:
+    if facts.review_id is not None:
         return NEEDS_REVIEW
     if facts.failing_since is not None:
         return FAILING
     if stale:
         return STALE
-    return NEVER_SYNCED if facts.last_complete is None else OK
+    return NEVER_SYNCED if facts.complete_id is None else OK
 
 
 def needs_attention(status):
@@ -37,14 +37,15 @@ def needs_attention(status):
 
 
 def status_words(row, format_moment):
-    """The Status cell's words for a SchoolRow; format_moment(moment, school) writes dates."""
+    """The Status cell's words for a SchoolRow whose runs are loaded (overview.add_shown_details);
+    format_moment(moment, school) writes dates."""
     facts = row.facts
-    if row.status == NEEDS_REVIEW:
+    if row.status == NEEDS_REVIEW and facts.review is not None:
         run = facts.review
         return (f"Needs review: would suspend {run.suspended:,}, add {run.added:,} and update "
                 f"{run.updated:,}")
     if row.status == FAILING:
         return f"Failing since {format_moment(facts.failing_since, row)}"
     return {NOT_CONNECTED: "Not connected", RECONNECT: "Reconnect needed",
-            NO_GROUP: "No group chosen", STALE: "No successful sync for 48 hours",
+            NO_GROUP: "No group chosen", NEEDS_REVIEW: "Needs review", STALE: "No successful sync for 48 hours",
             NEVER_SYNCED: "Never synced", OK: "OK"}[row.status]

@@ -9,6 +9,10 @@ since when it has been failing.
 Failing: the newest sync that finished either way (complete or failed) failed; it has been
 failing since the first failure after the last complete sync. A review or a cancelled review in
 between changes neither.
+
+In two steps: run_facts_of gives every school's run ids (all a Status or a sort needs), and
+load_runs reads the runs themselves only for the schools whose rows are shown: a trust of 500
+schools reads 500 narrow rows and fifty schools' runs, not 500 schools' runs.
 """
 from dataclasses import dataclass
 
@@ -21,75 +25,121 @@ from webapp.user_sync import models as m
 RUNS = m.SyncRun.__table__
 
 
-# What the facts keep of a run (plain rows, not ORM objects: a trust has thousands of runs).
+# What a loaded run keeps (plain rows, not ORM objects: a trust has thousands of runs).
 RUN_COLUMNS = ("id", "organisation_id", "kind", "status", "phase", "fetched", "total", "reason",
                "finished_at", "added", "updated", "suspended", "reinstated")
 
 
+class RunsNotLoaded(RuntimeError):
+    """A run was asked of RunFacts before load_runs: a caller forgot a step (never a blank)."""
+
+
 @dataclass
 class RunFacts:
-    last_complete: object = None
-    review: object = None
-    active: object = None
-    last_failed: object = None
+    complete_id: int = None
+    complete_finished_at: object = None  # aware or naive UTC (SQLite) datetime, or None
+    review_id: int = None
+    active_id: int = None
+    failed_id: int = None
     failing_since: object = None  # aware or naive UTC (SQLite) datetime, or None
+    runs: dict = None  # {run id: row of RUN_COLUMNS} once load_runs has read them
+
+    def _run(self, run_id):
+        if run_id is None:
+            return None
+        if self.runs is None:
+            raise RunsNotLoaded("load_runs(...) before reading a school's runs")
+        return self.runs.get(run_id)  # None only if its school was deleted in between
+
+    @property
+    def last_complete(self):
+        return self._run(self.complete_id)
+
+    @property
+    def review(self):
+        return self._run(self.review_id)
+
+    @property
+    def active(self):
+        return self._run(self.active_id)
+
+    @property
+    def last_failed(self):
+        return self._run(self.failed_id)
+
+    @property
+    def run_ids(self):
+        return [run_id for run_id in (self.complete_id, self.review_id, self.active_id,
+                                      self.failed_id) if run_id is not None]
 
 
-def _newest(status, kind=m.KIND_SYNC, school=Organisation.id):
+# Made once: an alias of sync_runs makes its thirty columns again each time it is made.
+_NEWEST = {status: RUNS.alias(f"newest_{status}") for status in (m.COMPLETE, m.NEEDS_REVIEW,
+                                                                  m.FAILED)}
+_ACTIVE, _COMPLETE, _FAILURES = RUNS.alias("active"), RUNS.alias("complete"), RUNS.alias("failures")
+
+
+def _newest(status, kind=m.KIND_SYNC):
     """The id of the school's newest run in this status: one probe of
     ix_sync_runs_org_status_id per school, never a scan of its history."""
-    runs = RUNS.alias(f"newest_{status}")
-    found = select(runs.c.id).where(runs.c.organisation_id == school, runs.c.status == status)
+    runs = _NEWEST[status]
+    found = select(runs.c.id).where(runs.c.organisation_id == Organisation.id,
+                                    runs.c.status == status)
     if kind is not None:
         found = found.where(runs.c.kind == kind)
     return found.order_by(runs.c.id.desc()).limit(1).scalar_subquery()
 
 
-def _failing_since():
-    """When the school's first failed sync after its newest complete one finished, or NULL."""
-    failures = RUNS.alias("failures")
-    return select(func.min(failures.c.finished_at)).where(
-        failures.c.organisation_id == Organisation.id, failures.c.status == m.FAILED,
-        failures.c.kind == m.KIND_SYNC,
-        failures.c.id > func.coalesce(_newest(m.COMPLETE, school=failures.c.organisation_id),
-                                      0)).scalar_subquery()
-
-
 def _newest_ids(organisation_ids):
-    """Per school: its newest complete sync, waiting review, active run and failed sync, and
-    since when it has been failing."""
-    active = RUNS.alias("active")
+    """Per school: its newest complete sync, waiting review, active run and failed sync."""
     return (select(Organisation.id.label("organisation_id"),
                    _newest(m.COMPLETE).label("complete_id"),
                    _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
-                   select(active.c.id).where(active.c.active_slot == Organisation.id)
+                   select(_ACTIVE.c.id).where(_ACTIVE.c.active_slot == Organisation.id)
                    .scalar_subquery().label("active_id"),
-                   _newest(m.FAILED).label("failed_id"),
-                   _failing_since().label("failing_since"))
+                   _newest(m.FAILED).label("failed_id"))
             .where(Organisation.id.in_(organisation_ids))
-            # Computed once, then joined: inlined, PostgreSQL would probe each index twice.
+            # Computed once, then read: inlined, PostgreSQL would probe each index twice.
             .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
-# Each run the facts hold is the newest of its status, so its status says which fact it is.
-FACT_OF_STATUS = {m.COMPLETE: "last_complete", m.NEEDS_REVIEW: "review", m.QUEUED: "active",
-                  m.RUNNING: "active", m.FAILED: "last_failed"}
+def _facts_statement(organisation_ids):
+    newest = _newest_ids(organisation_ids)
+    after_complete = func.coalesce(newest.c.complete_id, 0)
+    # Only a school whose newest failure came after its newest complete sync is failing, so
+    # only those look for the first failure since (most schools: no probe at all).
+    failing_since = case((newest.c.failed_id > after_complete, select(
+        func.min(_FAILURES.c.finished_at)).where(
+        _FAILURES.c.organisation_id == newest.c.organisation_id, _FAILURES.c.status == m.FAILED,
+        _FAILURES.c.kind == m.KIND_SYNC, _FAILURES.c.id > after_complete).scalar_subquery()))
+    return (select(newest.c.organisation_id, newest.c.complete_id,
+                   _COMPLETE.c.finished_at.label("complete_finished_at"), newest.c.review_id,
+                   newest.c.active_id, newest.c.failed_id, failing_since.label("failing_since"))
+            .outerjoin(_COMPLETE, _COMPLETE.c.id == newest.c.complete_id))
 
 
 def run_facts_of(organisation_ids):
-    """{organisation id: RunFacts}, each run a row of RUN_COLUMNS, in one statement;
-    organisation_ids: a list, or a SELECT of ids."""
-    newest = _newest_ids(organisation_ids)
-    ids = [newest.c.complete_id, newest.c.review_id, newest.c.active_id, newest.c.failed_id]
+    """{organisation id: RunFacts} of the schools that have runs, in one statement (runs not
+    loaded: load_runs); organisation_ids: a list, or a SELECT of ids."""
+    return {row.organisation_id: RunFacts(
+                complete_id=row.complete_id, complete_finished_at=row.complete_finished_at,
+                review_id=row.review_id, active_id=row.active_id, failed_id=row.failed_id,
+                failing_since=row.failing_since)
+            for row in db.session.execute(_facts_statement(organisation_ids))
+            if row.complete_id or row.review_id or row.active_id or row.failed_id}
+
+
+def load_runs(all_facts):
+    """Reads the runs these RunFacts name, in one statement, for those not yet loaded."""
+    waiting = [facts for facts in all_facts if facts.runs is None]
+    wanted = [run_id for facts in waiting for run_id in facts.run_ids]
     found = {}
-    for row in db.session.execute(
-            select(*(RUNS.c[name] for name in RUN_COLUMNS), newest.c.failing_since)
-            .join(newest, RUNS.c.id.in_(ids))):
-        facts = found.get(row.organisation_id)
-        if facts is None:
-            facts = found[row.organisation_id] = RunFacts(failing_since=row.failing_since)
-        setattr(facts, FACT_OF_STATUS[row.status], row)
-    return found
+    if wanted:
+        found = {row.id: row for row in db.session.execute(
+            select(*(RUNS.c[name] for name in RUN_COLUMNS)).where(RUNS.c.id.in_(wanted)))}
+    for facts in waiting:
+        facts.runs = {run_id: found.get(run_id) for run_id in facts.run_ids}
+    return all_facts
 
 
 def week_counts_of(organisation_ids, start, end):
