@@ -190,7 +190,7 @@ def test_a_10000_character_name_or_10010_character_email_is_refused_by_its_field
                              page_url=users_url(admin.org))
         assert response.status_code == 422
         html = response.text
-        assert f'<p class="error" id="{field}-error">{message}' in html
+        assert f'<p class="field-error" id="{field}-error">{message}' in html
         assert f'aria-describedby="{field}-hint {field}-error" aria-invalid="true"' in html
         assert f'value="{sent["display_name"]}"' in html and f'value="{sent["email"]}"' in html
         assert '<option value="admin" selected>' in html  # the form as it was sent
