@@ -3,12 +3,14 @@
 A password needs 12 to 128 characters and a zxcvbn score of 3 or more ("safely unguessable"),
 and the same again once the person's own name, email address and school names are taken out
 of it: "Zoe-Angstrom-1234" is refused because without "Zoe" and "Angstrom" it is "--1234".
-Every refusal is one sentence for the page, next to the field.
+Every refusal is one sentence for the page, next to the field. However a new password arrives
+(a reset link, an invitation, Sign-in and security), set_new_password judges and sets it.
 """
 import re
 
 from zxcvbn import zxcvbn
 
+from webapp.auth import tokens
 from webapp.errors import ServiceError
 
 MIN_LENGTH, MAX_LENGTH = 12, 128
@@ -79,3 +81,14 @@ def check_new_password(password, confirmation, user, extra_words=()):
         raise PasswordRefused(problem)
     if password != (confirmation or ""):
         raise PasswordRefused(MISMATCH, field="confirmation")
+
+
+def set_new_password(user, password, confirmation, extra_words=(), link=None):
+    """Judges the new password (PasswordRefused), uses the one-time link it came with, if any
+    (LinkProblem if another request used it meanwhile), sets it and revokes the account's open
+    reset links: one mailed before must not undo it. The caller commits."""
+    check_new_password(password, confirmation, user, extra_words)
+    if link is not None:
+        tokens.use(link)  # before the revoke below, which would otherwise take a reset link too
+    user.set_password(password)
+    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)

@@ -9,7 +9,7 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.auth import ratelimit, sessions, tokens
 from webapp.auth.models import normalise_email
-from webapp.auth.passwords import PasswordRefused, check_new_password
+from webapp.auth.passwords import PasswordRefused, set_new_password
 from webapp.auth.services import EMAIL_MAX_LENGTH
 from webapp.clock import utcnow
 from webapp.errors import ServiceError
@@ -78,10 +78,7 @@ def reset_password(token, password, confirmation):
     """Sets the new password, uses the link, signs every session out; returns the account."""
     row = open_reset(token)
     user = row.user
-    check_new_password(password, confirmation, user, school_names(user))
-    tokens.use(row)
-    user.set_password(password)
-    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
+    set_new_password(user, password, confirmation, school_names(user), link=row)
     ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED)
     ratelimit.clear_account_failures(user.email_normalised)
     audit.record(actions.RESET_COMPLETED, actor=user, after={"sessions_signed_out": ended})
@@ -104,9 +101,7 @@ def change_password(user, current, password, confirmation, address):
         if not user.check_password((current or "")[:1024]):
             ratelimit.count_attempt(user.email_normalised, address)
             raise PasswordRefused("That is not your current password.", field="current")
-    check_new_password(password, confirmation, user, school_names(user))
-    user.set_password(password)
-    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
+    set_new_password(user, password, confirmation, school_names(user))
     ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED,
                                   keep_session_id=sessions.current_session_id())
     audit.record(actions.PASSWORD_CHANGED, actor=user, after={"sessions_signed_out": ended})

@@ -3,8 +3,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 
 from webapp.auth import recovery, tokens
 from webapp.auth.blueprint import bp
-from webapp.auth.link_pages import link_problem_page, opened
-from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
+from webapp.auth.link_pages import opened, set_password_from_link
+from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from webapp.auth.services import EMAIL_MAX_LENGTH
 from webapp.auth.signed_out import public_form
 from webapp.errors import ServiceError
@@ -59,17 +59,11 @@ def reset_password_page():
 @bp.route("/reset-password", methods=["POST"])
 @public_form
 def reset_password():
-    token = request.form.get("token", "")
-    link, refusal = opened(recovery.open_reset, token, tokens.PASSWORD_RESET)
-    if refusal:
-        return refusal
-    try:
-        user = recovery.reset_password(token, request.form.get("password", ""),
-                                       request.form.get("confirmation", ""))
-    except tokens.LinkProblem as problem:  # used up by another request meanwhile
-        return link_problem_page(problem, tokens.PASSWORD_RESET)
-    except PasswordRefused as error:
-        return _reset_form(token, link, 422, error)
+    return set_password_from_link(tokens.PASSWORD_RESET, recovery.open_reset,
+                                  recovery.reset_password, _reset_form, _signed_out_everywhere)
+
+
+def _signed_out_everywhere(link, user):
     session.clear()  # this browser too: every session of the account has ended
     flash("Your new password is set, and every session of your account was signed out. Sign "
           "in with the new password.", "success")

@@ -3,10 +3,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth import microsoft, sessions, tokens
-from webapp.auth.link_pages import link_problem_page, opened, someone_elses
+from webapp.auth.link_pages import (link_problem_page, opened, set_password_from_link,
+                                     someone_elses)
 from webapp.auth.microsoft_pages import go_to_microsoft, microsoft_problem_page
 from webapp.auth.next_page import signed_in_response
-from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
+from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from webapp.auth.signed_out import public_form
 from webapp.errors import ServiceError
 from webapp.invitations import services
@@ -36,17 +37,11 @@ def accept():
 @bp.route("/", methods=["POST"])
 @public_form
 def set_password():
-    token = request.form.get("token", "")
-    invitation, refusal = opened(services.open_invitation, token, tokens.INVITATION)
-    if refusal:
-        return refusal
-    try:
-        user = services.accept_with_password(token, request.form.get("password", ""),
-                                             request.form.get("confirmation", ""))
-    except tokens.LinkProblem as problem:  # used up by another request meanwhile
-        return link_problem_page(problem, tokens.INVITATION)
-    except PasswordRefused as error:
-        return _accept_page(token, invitation, 422, error)
+    return set_password_from_link(tokens.INVITATION, services.open_invitation,
+                                  services.accept_with_password, _accept_page, _accepted)
+
+
+def _accepted(invitation, user):
     flash(f"Your password is set. Sign in to {invitation.organisation.name} with it now.",
           "success")
     return redirect(url_for("auth.login", email=user.email), 303)

@@ -11,7 +11,7 @@ from webapp import audit
 from webapp.audit import actions
 from webapp.auth import links, tokens
 from webapp.auth.models import OneTimeToken
-from webapp.auth.passwords import check_new_password
+from webapp.auth.passwords import set_new_password
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -109,11 +109,8 @@ def accept_with_password(token, password, confirmation):
     """Sets the invited person's password and uses the link; returns the account."""
     row = open_invitation(token)
     user = row.user
-    check_new_password(password, confirmation, user, [row.organisation.name])
-    tokens.use(row)
-    user.set_password(password)
+    set_new_password(user, password, confirmation, [row.organisation.name], link=row)
     tokens.settle_invitations(user)  # to the person's other schools too: they are in
-    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
     _record_accepted(row, "password")
     db.session.commit()
     return user
