@@ -26,13 +26,39 @@ function describeProblem(status) {
   return "rostersync could not do that (error " + status + "), so nothing was changed. Reload the page and try again.";
 }
 
-// A failed search must not leave the previous search's results under the new words.
+// A field changed since htmx drew it: a tick, a choice or text the person entered there.
+function isChangedField(field) {
+  if (field.type === "checkbox" || field.type === "radio") {
+    return field.checked !== field.defaultChecked;
+  }
+  if (field.tagName === "SELECT") {
+    return Array.from(field.options).some(function (option) {
+      return option.selected !== option.defaultSelected;
+    });
+  }
+  return field.value !== field.defaultValue;
+}
+
+// A failed search must not leave the previous search's results under the new words, nor take
+// away anything the person entered. So it empties only what its target marks as results
+// (data-search-results: the target itself, or inside it, as the group picker's list is beside
+// its Chosen groups), and not results holding a changed field (a tick whose own request failed
+// or was replaced by this search): better the old list than a lost tick.
 function clearStaleResults(event) {
   var source = event.detail.elt;
   var target = event.detail.target;
-  if (target && source && source.closest && source.closest("[role=search]")) {
-    target.replaceChildren();
+  if (!target || !source || !source.closest || !source.closest("[role=search]")) {
+    return;
   }
+  var stale = Array.from(target.querySelectorAll("[data-search-results]"));
+  if (target.hasAttribute("data-search-results")) {
+    stale.push(target);
+  }
+  stale.forEach(function (results) {
+    if (!Array.from(results.querySelectorAll("input, select, textarea")).some(isChangedField)) {
+      results.replaceChildren();
+    }
+  });
 }
 
 function showRequestProblem(message) {
@@ -52,7 +78,7 @@ document.addEventListener("htmx:responseError", function (event) {
 
 document.addEventListener("htmx:sendError", function (event) {
   clearStaleResults(event);
-  showRequestProblem("rostersync could not be reached. Check your internet connection, then reload the page.");
+  showRequestProblem("rostersync could not be reached. Check your internet connection, then try again.");
 });
 
 // After Sync now (or Apply removals) keyboard focus moves to the progress region, which keeps

@@ -2,7 +2,8 @@
 groups at once, keyboard focus staying on the box; every Exclude box lines up in one column;
 Show more adds the next 50 groups under the ones shown, keeping the ticks. A tick and a search
 crossing on a slow network (one request held back by the test) keep the tick and show the
-groups matching what was typed last."""
+groups matching what was typed last. A search or a tick whose request fails (a 503, the network
+gone) says so and keeps every tick and the words typed, and Save groups saves them."""
 import pytest
 from playwright.sync_api import expect
 
@@ -133,3 +134,49 @@ def test_ticking_while_a_search_is_on_its_way_keeps_the_tick_and_the_new_search(
         "checkbox", name="Chess Club", exact=True)).to_be_checked()
     _release(clubs_picker, held)  # the search's answer last, drawn before Chess Club was ticked
     _shows_chess_club_chosen_and_the_rowing_groups(clubs_picker)
+
+
+def _fail(page, action, answer):
+    """Makes every picker request for action (tick or search) fail: answer(route) aborts it or
+    fulfils it with an error. Other requests go on (through any other _fail first)."""
+    page.route("**/microsoft/groups", lambda route: answer(route) if _is_picker_post(
+        route.request, action) else route.fallback())
+
+
+def _saves_chess_club(page):
+    page.get_by_role("button", name="Save groups").click()
+    expect(page.get_by_text("Syncing: Chess Club, Northfield Staff", exact=False).first
+           ).to_be_visible()
+
+
+def test_a_failed_search_says_so_and_keeps_the_chosen_groups_and_the_words(clubs_picker):
+    page = clubs_picker
+    _tick_chess_club(page)
+    chosen = page.get_by_role("group", name="Chosen groups")
+    expect(chosen.get_by_role("checkbox", name="Chess Club", exact=True)).to_be_checked()
+    _fail(page, "search", lambda route: route.fulfill(status=503, body="Service Unavailable"))
+    _search_rowing(page)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "rostersync could not reach a service it needs, so nothing was changed. "
+        "Try again in a minute.")
+    expect(page.get_by_label("Search groups")).to_have_value("Rowing")
+    expect(chosen.get_by_role("checkbox", name="Chess Club", exact=True)).to_be_checked()
+    expect(chosen.get_by_role("checkbox", name="Northfield Staff", exact=True)).to_be_checked()
+    # The list drawn for the search before "Rowing" is gone, not shown under the new words.
+    expect(page.get_by_role("checkbox", name="Rowing Squad", exact=True)).to_have_count(0)
+    _saves_chess_club(page)
+
+
+def test_a_tick_then_a_search_both_failing_keep_the_tick_for_save(clubs_picker):
+    page = clubs_picker
+    _fail(page, "tick", lambda route: route.abort("internetdisconnected"))
+    _fail(page, "search", lambda route: route.abort("internetdisconnected"))
+    _tick_chess_club(page)  # its request fails, so it stays ticked where it is, in the list
+    expect(page.get_by_role("alert")).to_contain_text(
+        "rostersync could not be reached. Check your internet connection, then try again.")
+    with page.expect_event("requestfailed", lambda request: _is_picker_post(request, "search")):
+        _search_rowing(page)  # fails too: the list holding the tick stays
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    expect(page.get_by_label("Search groups")).to_have_value("Rowing")
+    expect(page.get_by_role("checkbox", name="Chess Club", exact=True)).to_be_checked()
+    _saves_chess_club(page)
