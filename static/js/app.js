@@ -61,6 +61,8 @@ function clearStaleResults(event) {
   });
 }
 
+var problemShownAt = 0;
+
 function showRequestProblem(message) {
   var box = document.getElementById("request-problem");
   if (!box) {
@@ -68,8 +70,29 @@ function showRequestProblem(message) {
   }
   box.querySelector("[data-message]").textContent = message;
   box.hidden = false;
+  problemShownAt = performance.now();
   box.scrollIntoView({block: "nearest"});
 }
+
+// The problem is hidden once a request the person made after it showed has worked: their
+// click, tick or typing worked, so the page works again. Requests the page makes by itself do
+// not count (the progress and the schools' rows polling with "load delay:1s" or "every 3s", the
+// table refreshed on "sync-finished"), nor one the person sent before the problem showed: either
+// can succeed a second after the person's own click failed, and would take away why before they
+// could read it. Hiding it announces nothing to a screen reader.
+function isLaterRequestOfThePerson(event) {
+  // htmx keeps the event that set the request off; only the browser's own (isTrusted) come
+  // from a click, a key or typing, and polls have none.
+  var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  return Boolean(cause && cause.isTrusted && cause.timeStamp > problemShownAt);
+}
+
+document.addEventListener("htmx:afterRequest", function (event) {
+  var box = document.getElementById("request-problem");
+  if (box && event.detail.successful && isLaterRequestOfThePerson(event)) {
+    box.hidden = true;
+  }
+});
 
 document.addEventListener("htmx:responseError", function (event) {
   clearStaleResults(event);

@@ -1,5 +1,9 @@
 """A click whose HTMX request fails says so in the page: htmx itself swaps nothing for an error
-answer, so without app.js the admin would see a button that does nothing."""
+answer, so without app.js the admin would see a button that does nothing. The message goes once
+a later search or click of the admin's own works, not when the page's own polling does, nor when
+a search sent before the failure answers late."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,6 +12,7 @@ from tests.sync_helpers import shared_connected_school
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.user_sync import models as m
+from webapp.user_sync.engine import lifecycle
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -41,3 +46,55 @@ def test_sync_now_with_the_network_gone_says_rostersync_could_not_be_reached(
         "rostersync could not be reached. Check your internet connection")
     browser_page.context.set_offline(False)
     assert m.SyncRun.query.count() == 0
+
+
+SERVICE_PROBLEM = "rostersync could not reach a service it needs, so nothing was changed."
+
+
+def _is_people_search(url):
+    return "/settings/user-sync/people?" in url
+
+
+def _search_people(page, words):
+    page.get_by_label("Search synced people").fill(words)
+
+
+def _shows_search_for(page, words):
+    expect(page.get_by_text(re.compile(f"people matching “{words}”"))).to_be_visible()
+
+
+def test_a_problem_stays_while_the_page_polls_and_goes_when_the_next_search_works(
+        sync_page, browser_page):
+    page = browser_page
+    lifecycle.start_run(sync_page.org, sync_page.admin)  # queued, no worker: its progress polls
+    page.reload()
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    page.route(_is_people_search, lambda route: route.fulfill(status=503, body="Unavailable"))
+    _search_people(page, "zz")
+    problem = page.get_by_role("alert").filter(has_text=SERVICE_PROBLEM)
+    expect(problem).to_be_visible()
+    for _ in range(2):  # each poll is sent once the one before has answered and been drawn
+        with page.expect_request(lambda request: request.url.endswith("/status")):
+            pass
+    expect(problem).to_be_visible()
+    page.unroute(_is_people_search)
+    _search_people(page, "o")
+    _shows_search_for(page, "o")
+    expect(problem).to_be_hidden()
+
+
+def test_a_search_sent_before_a_click_failed_does_not_hide_the_problem(sync_page, browser_page):
+    page = browser_page
+    held = []
+    page.route(_is_people_search, lambda route: held.append(route))
+    with page.expect_request(lambda request: _is_people_search(request.url)):
+        _search_people(page, "o")
+    page.route("**/settings/user-sync/sync",
+               lambda route: route.fulfill(status=503, body="Unavailable"))
+    page.get_by_role("button", name="Sync now").click()
+    problem = page.get_by_role("alert").filter(has_text=SERVICE_PROBLEM)
+    expect(problem).to_be_visible()
+    for route in held:  # the search answers after Sync now failed
+        route.continue_()
+    _shows_search_for(page, "o")
+    expect(problem).to_be_visible()
