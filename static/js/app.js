@@ -42,8 +42,9 @@ function isChangedField(field) {
 // A failed search must not leave the previous search's results under the new words, nor take
 // away anything the person entered. So it empties only what its target marks as results
 // (data-search-results: the target itself, or inside it, as the group picker's list is beside
-// its Chosen groups), and not results holding a changed field (a tick whose own request failed
-// or was replaced by this search): better the old list than a lost tick.
+// its Chosen groups and a table's rows beside its sort fields), and not results holding a
+// changed field (a tick whose own request failed or was replaced by this search): better the
+// old list than a lost tick.
 function clearStaleResults(event) {
   var source = event.detail.elt;
   var target = event.detail.target;
