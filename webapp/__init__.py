@@ -165,6 +165,7 @@ def _schools_page_org_id(schools, organisation):
 def _register_template_context(app):
     from webapp.demo import simulator_host
     from webapp.orgs.context import account_schools
+    demo_simulator_host = simulator_host(app.config["MICROSOFT_AUTHORITY"])  # config is fixed
 
     @app.context_processor
     def inject_navigation():
@@ -176,7 +177,7 @@ def _register_template_context(app):
             "header_schools": schools,
             "schools_page_org_id": _schools_page_org_id(schools, organisation),
             "demo_mode": app.config["DEMO_MODE"],
-            "simulator_host": simulator_host(app.config["MICROSOFT_AUTHORITY"]),
+            "simulator_host": demo_simulator_host,
             "support_url": app.config["SUPPORT_URL"],
             "session_org_id": session.get("org_id"),
             "search_max_length": SEARCH_MAX_LENGTH,

@@ -1,6 +1,5 @@
 """Download data held: one person's data as JSON or a readable HTML file (privacy blueprint)."""
 import json
-from types import SimpleNamespace
 
 from flask import Response, g, render_template
 
@@ -9,18 +8,13 @@ from webapp.privacy import data_held_words, subject_access
 from webapp.privacy.blueprint import bp
 
 
-HTML_WORDS = SimpleNamespace(table_title=data_held_words.table_title,
-                             field_label=data_held_words.field_label,
-                             value=data_held_words.field_value)
-
-
 def _download(subject, kind):
     held = subject_access.export(subject)
     name = f"data-held-{subject.organisation.id}-{'-'.join(map(str, subject.person_ids)) or 'account'}"
     if kind == "json":
         body, mimetype = json.dumps(held, indent=2, ensure_ascii=False), "application/json"
     else:
-        body = render_template("privacy/data_held.html", held=held, words=HTML_WORDS,
+        body = render_template("privacy/data_held.html", held=held, words=data_held_words,
                                organisation=subject.organisation)
         mimetype = "text/html"
     return Response(body, mimetype=mimetype, headers={

@@ -47,5 +47,6 @@ def status_words(row, format_moment):
     if row.status == FAILING:
         return f"Failing since {format_moment(facts.failing_since, row)}"
     return {NOT_CONNECTED: "Not connected", RECONNECT: "Reconnect needed",
-            NO_GROUP: "No group chosen", NEEDS_REVIEW: "Needs review", STALE: "No successful sync for 48 hours",
-            NEVER_SYNCED: "Never synced", OK: "OK"}[row.status]
+            NO_GROUP: "No group chosen", NEEDS_REVIEW: "Needs review",
+            STALE: "No successful sync for 48 hours", NEVER_SYNCED: "Never synced",
+            OK: "OK"}[row.status]

@@ -119,14 +119,13 @@ def _facts_statement(organisation_ids):
 
 
 def run_facts_of(organisation_ids):
-    """{organisation id: RunFacts} of the schools that have runs, in one statement (runs not
-    loaded: load_runs); organisation_ids: a list, or a SELECT of ids."""
+    """{organisation id: RunFacts}, in one statement (runs not loaded: load_runs);
+    organisation_ids: a list, or a SELECT of ids."""
     return {row.organisation_id: RunFacts(
                 complete_id=row.complete_id, complete_finished_at=row.complete_finished_at,
                 review_id=row.review_id, active_id=row.active_id, failed_id=row.failed_id,
                 failing_since=row.failing_since)
-            for row in db.session.execute(_facts_statement(organisation_ids))
-            if row.complete_id or row.review_id or row.active_id or row.failed_id}
+            for row in db.session.execute(_facts_statement(organisation_ids))}
 
 
 def load_runs(all_facts):

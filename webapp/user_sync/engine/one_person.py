@@ -15,7 +15,7 @@ from webapp.clock import utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
+from webapp.microsoft.selection import gone_words, refuse_unless_syncable, saved_selection
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, person_words
 from webapp.user_sync.engine.apply import resolve_accounts
@@ -94,7 +94,7 @@ def _read_from_microsoft(connection, selection, asked):
     except AmbiguousAddress as many:
         raise SyncFailed(person_words.ambiguous(asked, many.count)) from None
     except GroupsMissing as missing:
-        raise SyncFailed(person_words.groups_missing(missing.groups)) from None
+        raise SyncFailed(gone_words(missing.groups)) from None
     except Exception as error:
         raise SyncFailed(person_words.microsoft_failure(error)) from error
 

@@ -9,7 +9,6 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
-from webapp.microsoft.selection import gone_words
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 
 def not_in_tenant(asked):
@@ -22,10 +21,6 @@ def ambiguous(asked, count):
     return (f"{count} people in your Microsoft tenant have the address “{asked}”, so a sync "
             "skips them (duplicate email) until each has their own. Type one person's sign-in "
             "name (UPN) instead.")
-
-
-def groups_missing(groups):
-    return gone_words(groups)
 
 
 def microsoft_failure(error):
