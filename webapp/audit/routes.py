@@ -17,10 +17,10 @@ bp = org_scoped(Blueprint("audit", __name__, url_prefix="/o/<int:org_id>/setting
 
 def activity_page(filters, status=200):
     """The page; a filter with a bad date shows its message by the field and no entries."""
+    zone = zone_for(g.organisation)
     entries = None if filters.errors else service.page_of_entries(
-        g.organisation.id, page=page_number(request.args),
-        **filters.query(zone_for(g.organisation)))
-    return render_template("audit/activity.html", entries=entries, filters=filters,
+        g.organisation.id, page=page_number(request.args), **filters.query(zone))
+    return render_template("audit/activity.html", entries=entries, filters=filters, zone=zone,
                            args=filters.args(), labels=actions.LABELS, label=actions.label,
                            shown_values=shown_values), status
 
