@@ -117,6 +117,8 @@ def app_config_overrides(request, extra_config):
     overrides = {}
     if "microsoft" in request.fixturenames:
         overrides.update(simulator_config(request.getfixturevalue("microsoft")), **FAST_RETRIES)
+    if "failing_view" in request.fixturenames:  # tests/browser/conftest.py
+        overrides["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error page, not a trace
     return {**overrides, **extra_config}
 
 

@@ -39,6 +39,18 @@ def live_server(app):
     server.server_close()
 
 
+@pytest.fixture
+def failing_view(app):
+    """/_broken raises. Rules can only be added before an app's first request, and apps last
+    the session: this fixture's app is one of its own (tests/conftest.py's app_config_overrides
+    gives it PROPAGATE_EXCEPTIONS off, as in production: the error page, not a trace)."""
+    def broken():
+        raise RuntimeError("a bug")
+    if "broken" not in app.view_functions:
+        app.add_url_rule("/_broken", "broken", broken)
+    return "/_broken"
+
+
 PHASE_REPORTS = pytest.StashKey()
 
 

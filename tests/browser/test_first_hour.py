@@ -36,20 +36,7 @@ VIEWPORTS = {"laptop": {"width": 1280, "height": 900}, "tablet": {"width": 768, 
 def extra_config(request):
     if "private_redis" in request.fixturenames:
         return {"REDIS_URL": request.getfixturevalue("private_redis").url}
-    if "failing_view" in request.fixturenames:
-        return {"PROPAGATE_EXCEPTIONS": False}  # as in production: the error page, not a trace
     return {}
-
-
-@pytest.fixture
-def failing_view(app):
-    """/_broken raises. Rules can only be added before an app's first request, and apps last
-    the session: these settings make an app of this fixture's own."""
-    def broken():
-        raise RuntimeError("a bug")
-    if "broken" not in app.view_functions:
-        app.add_url_rule("/_broken", "broken", broken)
-    return "/_broken"
 
 
 @pytest.fixture
