@@ -4,8 +4,8 @@ correlates subqueries and compares times in SQL)."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
+from tests.statements import statements_sent
 from tests.trust.helpers import NOW, STATUS_SCHOOLS, run
 from webapp.clock import frozen_at
 from webapp.extensions import db
@@ -51,17 +51,9 @@ def test_a_later_complete_sync_ends_failing_and_a_waiting_run_shows_as_active(wo
 
 
 def count_statements(call):
-    statements = []
-
-    def count(*_):
-        statements.append(1)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        with frozen_at(NOW):
-            call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
+    with frozen_at(NOW), statements_sent() as sent:
+        call()
+    return len(sent)
 
 
 def test_the_rows_cost_the_same_statements_for_eight_schools_or_forty(world, factory, app):

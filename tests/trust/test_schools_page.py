@@ -6,9 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from harness.factory import sign_in
+from tests.statements import statements_sent
 from tests.trust.helpers import NOW
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
@@ -166,16 +167,9 @@ def test_export_csv_is_formula_safe_with_offsets_and_recorded_for_each_school(wo
 
 
 def count_page_statements(world, query):
-    statements = []
-
-    def count(*_):
-        statements.append(1)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as sent:
         assert get(world, query).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
+    return len(sent)
 
 
 def test_the_whole_page_runs_as_many_statements_for_eight_schools_as_for_seventy(world):
