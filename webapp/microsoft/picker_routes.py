@@ -16,10 +16,10 @@ from webapp.orgs.access import admin_required
 @bp.route("/microsoft/groups")
 @admin_required
 def groups_page():
-    connection = picker.connection_or_flash()
-    if connection is None:
+    stored = picker.stored_or_flash()
+    if stored is None:
         return picker.leave_for_import_settings()
-    return picker.render_picker(connection, request.args, picker.ticks_to_show(request.args),
+    return picker.render_picker(stored, request.args, picker.ticks_to_show(request.args, stored),
                                 versions.current(selection.selection_version(g.organisation)))
 
 
@@ -36,20 +36,19 @@ def refresh_groups():
 @bp.route("/microsoft/groups", methods=["POST"])
 @admin_required
 def save_groups():
-    """Save groups, or (Search, pages) the picker again with the ticks kept."""
-    connection = picker.connection_or_flash()
-    if connection is None:
+    """Save groups, or (Search, pages, a tick) the picker again with the ticks kept."""
+    stored = picker.stored_or_flash()
+    if stored is None:
         return picker.leave_for_import_settings()
     ticks = picker.Ticks.from_form(request.form)
     if request.form.get("action", "save") != "save":
-        return picker.render_picker(connection, request.form, ticks.shown(),
-                                    picker.posted_version())
+        return picker.render_picker(stored, request.form, ticks.shown(), picker.posted_version())
     try:
-        saved, refusal = picker.with_checked_ticks(connection, ticks, lambda roles, client, names: (
+        saved, refusal = picker.with_checked_ticks(stored, ticks, lambda roles, client, names: (
             selection.save_selection(g.organisation, current_user, roles, client,
                                      expected_version=picker.posted_version(), names=names)))
     except versions.ChangedSince as error:
-        return _changed_since(connection, ticks, str(error))
+        return _changed_since(stored.connection, ticks, str(error))
     if refusal is not None:
         return refusal
     flash(f"{g.organisation.name} saved its groups. {selection.selection_sentence(saved)}. "
@@ -59,10 +58,12 @@ def save_groups():
 
 def _changed_since(connection, ticks, message):
     """Someone saved the groups since this page was drawn: the picker shows the selection as
-    it is now (and a version to save over it), and says which ticks were not saved."""
-    tried = picker.picked_groups(connection, g.organisation, ticks.shown())
+    it is now (and a version to save over it), and says which ticks were not saved. Read again:
+    the other save may have come after this request first read the choices."""
+    stored = picker.Stored.load(connection, g.organisation)
+    tried = picker.picked_groups(stored, ticks.shown())
     if tried:
         message += " Your ticks were: " + picker.ticks_sentence(tried) + "."
-    return picker.render_picker(connection, request.form, picker.saved_ticks(g.organisation),
+    return picker.render_picker(stored, request.form, stored.ticks(),
                                 versions.current(selection.selection_version(g.organisation)),
                                 message), 409

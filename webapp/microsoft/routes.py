@@ -13,8 +13,8 @@ from webapp.microsoft import admin_consent, callbacks, connect, groups, services
 from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
-from webapp.microsoft.picker import gone_groups
-from webapp.microsoft.selection import connection_state, saved_selection, selection_sentence
+from webapp.microsoft.picker import Stored, gone_groups
+from webapp.microsoft.selection import connection_state, selection_sentence
 from webapp.orgs.access import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
@@ -34,12 +34,13 @@ def index():
 @admin_required
 def import_microsoft():
     connection = connection_for_organisation(g.organisation)
-    selection = saved_selection(g.organisation)
+    stored = Stored.load(connection, g.organisation)
+    selection = stored.selection()
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
                            active_provider="microsoft", connection=connection,
                            selection=selection, groups_text=selection_sentence(selection),
                            can_sync=connection_state(connection, selection) == CONNECTED,
-                           gone_groups=gone_groups(connection, g.organisation),
+                           gone_groups=gone_groups(stored),
                            last_attempt=services.last_attempt_for(g.organisation))
 
 

@@ -7,8 +7,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.microsoft import picker
-from webapp.microsoft.selection import (checked_selection, same_groups, saved_selection,
-                                        selection_sentence)
+from webapp.microsoft.selection import checked_selection, same_groups, selection_sentence
 from webapp.orgs.access import admin_required
 from webapp.user_sync.blueprint import bp
 from webapp.user_sync.engine import lifecycle
@@ -18,17 +17,17 @@ from webapp.user_sync.models import KIND_PREVIEW
 @bp.route("/import/microsoft/groups/preview", methods=["POST"])
 @admin_required
 def preview_groups():
-    connection = picker.connection_or_flash()
-    if connection is None:
+    stored = picker.stored_or_flash()
+    if stored is None:
         return picker.leave_for_import_settings()
     proposed, refusal = picker.with_checked_ticks(
-        connection, picker.Ticks.from_form(request.form),
+        stored, picker.Ticks.from_form(request.form),
         lambda roles, client, names: checked_selection(roles, client, names)[0])
     if refusal is not None:
         return refusal
     run, started = lifecycle.start_run(g.organisation, current_user, KIND_PREVIEW,
                                        selection=proposed)
-    if started and same_groups(proposed, saved_selection(g.organisation)):
+    if started and same_groups(proposed, stored.selection()):
         flash(f"Previewing the saved groups ({selection_sentence(proposed)}). The "
               "preview changes nobody.", "info")
     elif started:
