@@ -117,7 +117,8 @@ def test_revoked_sign_in_and_deleted_group_fail_with_fixes(app, oak, oak_client,
     html = run_remote_checks(app, oak_client, oak.north).text
     assert check_status(html, "The chosen groups still exist and can be synced") == "fail"
     assert "no longer exists in Microsoft" in html and ">Choose groups</a>" in html
-    assert "Untick it, or tick the group that replaced it." in html
+    assert "Untick it, tick the group that replaced it (if there is one) and press Save groups." \
+        in html
     microsoft.control.revoke_refresh_tokens(demo.ADMIN_UPN)
     html = run_remote_checks(app, oak_client, oak.north).text
     assert check_status(html, "The saved Microsoft sign-in still refreshes") == "fail"
@@ -137,9 +138,11 @@ def test_a_deleted_excluded_group_says_what_to_do_for_an_excluded_group(app, oak
     microsoft.control.delete_group(demo.NORTHFIELD_TA_GROUP_ID)
     html = run_remote_checks(app, oak_client, oak.north).text
     assert check_status(html, "The chosen groups still exist and can be synced") == "fail"
-    assert ("“Northfield Teaching Assistants”, a group whose members are never synced, no longer "
-            "exists in Microsoft") in html
-    assert "Untick it, or exclude the group that now holds those people." in html
+    assert ("The chosen group “Northfield Teaching Assistants” no longer exists in Microsoft "
+            "(deleted, perhaps), so it can no longer keep its members out of the sync. Syncs stop "
+            "rather than sync them.") in html
+    assert "Untick it, exclude the group that now holds those people, and press Save groups." \
+        in html
     assert "Choose another group" not in html
 
 

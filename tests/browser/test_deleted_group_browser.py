@@ -30,7 +30,8 @@ def test_an_excluded_group_deleted_in_microsoft_is_named_warned_about_and_linked
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/")
     card = page.get_by_role("region", name="Sync", exact=True)
     expect(card).to_contain_text(f"The chosen group “{ART_TEAM}” no longer exists in Microsoft")
-    expect(card).to_contain_text("without an excluded group its members could be synced")
+    expect(card).to_contain_text("it can no longer keep its members out of the sync. Syncs stop "
+                                 "rather than sync them. In Import settings, change the groups")
     card.get_by_role("link", name="Import settings").click()  # once plain text: a dead end
     page.wait_for_url("**/import/microsoft")
 
@@ -44,7 +45,7 @@ def test_an_excluded_group_deleted_in_microsoft_is_named_warned_about_and_linked
     warning = chosen.get_by_text("No longer exists in Microsoft")
     expect(warning).to_be_visible()
     expect(chosen.locator("li").filter(has_text=ART_TEAM)).to_contain_text(
-        "Its members can no longer be kept out")
+        "it can no longer keep its members out of the sync")
     expect(chosen.get_by_text("No longer exists in Microsoft")).to_have_count(1)  # only the Art Team
     page.get_by_role("button", name="Save groups").click()
     expect(page.get_by_role("alert").filter(has_text=f"“{ART_TEAM}” is no longer in your "
@@ -52,8 +53,9 @@ def test_an_excluded_group_deleted_in_microsoft_is_named_warned_about_and_linked
            ).to_be_visible()
     page.goto(f"{live_server}/o/{school.org.id}/settings/user-sync/import/microsoft")
     expect(page.get_by_role("alert")).to_contain_text(
-        f"“{ART_TEAM}” no longer exists in Microsoft, so syncs stop until you change the groups")
-    page.get_by_role("alert").get_by_role("link", name="change the groups").click()
+        f"“{ART_TEAM}” no longer exists in Microsoft (deleted, perhaps), so it can no longer keep "
+        "its members out of the sync")
+    page.get_by_role("alert").get_by_role("link", name="Change the groups").click()
     chosen.get_by_role("checkbox", name=f"Exclude members of {ART_TEAM}").uncheck()
     page.get_by_role("button", name="Save groups").click()
     expect(page.get_by_text("Syncing: Northfield Staff.", exact=False).first).to_be_visible()

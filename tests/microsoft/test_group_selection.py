@@ -9,6 +9,7 @@ from tests.microsoft_flow import demo, run_quick_jobs
 from tests.selection_helpers import build_school_tenant, choose, groups_url, post_picker
 from tests.sync_helpers import people, sync_in_process
 from webapp.extensions import db
+from webapp.microsoft.groups import request_snapshot
 from webapp.microsoft.models import RECONNECT_NEEDED, SnapshotGroup
 from webapp.microsoft.selection import GroupChoice, Selection, group_choices_for, save_selection
 from webapp.microsoft.services import graph_client_for
@@ -299,3 +300,22 @@ def test_a_save_over_groups_changed_in_another_tab_is_refused_and_shows_them_as_
     assert again.status_code == 302
     assert saved(school.org) == [("All Pupils", "exclude"), ("Support Staff", "sync"),
                                  ("Teaching Staff", "sync")]
+
+
+def test_import_settings_says_a_deleted_excluded_group_no_longer_keeps_its_members_out(tenant):
+    """Import settings once warned of every deleted group as of a synced one ("choose the group
+    that replaced it"), the pupils' group too; now it says what the sync does without it."""
+    school, ids, groups = tenant
+    choose(school, synced=[groups.teaching], excluded=[groups.pupils])
+    school.sim.control.delete_group(groups.pupils)
+    request_snapshot(school.connection)
+    run_quick_jobs(school.client.application)  # the list of groups that shows it is gone
+    page = school.client.get(f"/o/{school.org.id}/settings/user-sync/import/microsoft").text
+    warning = page.split('id="groups-gone">', 1)[1].split("</p>", 1)[0]
+    assert warning.startswith(
+        "The chosen group “All Pupils” no longer exists in Microsoft (deleted, perhaps), so it can "
+        "no longer keep its members out of the sync. Syncs stop rather than sync them. <a href=")
+    assert warning.endswith(">Change the groups</a>: untick it, exclude the group that now "
+                            "holds those people, and press Save groups.")
+    picker = school.client.get(groups_url(school.org)).text
+    assert "so it can no longer keep its members out of the sync" in picker  # the same words

@@ -14,7 +14,7 @@ from webapp.microsoft.blueprint import bp, callback_bp
 from webapp.microsoft.identity import callback_url
 from webapp.microsoft.models import CONNECTED, connection_for_organisation
 from webapp.microsoft.picker import Stored, gone_groups
-from webapp.microsoft.selection import connection_state, selection_sentence
+from webapp.microsoft.selection import connection_state, gone_words, selection_sentence
 from webapp.orgs.access import admin_required
 from webapp.orgs.models import Organisation
 from webapp.orgs.services import membership_for
@@ -160,3 +160,9 @@ def attempt_outcome(attempt):
 @bp.app_template_filter("group_kind")
 def group_kind_label(kind):
     return groups.KIND_LABELS.get(kind, kind)
+
+
+@bp.app_template_filter("gone_words")
+def gone_words_of(picked):
+    """selection.gone_words of PickedGroups, each in the role it is ticked for."""
+    return gone_words([group.chosen() for group in picked])

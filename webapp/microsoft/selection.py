@@ -196,20 +196,48 @@ def selection_sentence(selection):
     return text
 
 
+@dataclass(frozen=True)
+class GoneWords:
+    """Chosen groups Microsoft no longer has, in words for school staff: what happened (which
+    groups, and what the sync does about it) and the steps, a clause each place leads into."""
+    happened: str
+    steps: str  # "untick it, …, and press Save groups": done in the group picker
+
+    def to_do(self, where=None):
+        """The steps as a sentence; where: the place to change the groups in, for words read
+        away from it (a sync's reason says "Import settings")."""
+        if where:
+            return f"In {where}, change the groups: {self.steps}."
+        return f"{self.steps[0].upper()}{self.steps[1:]}."
+
+    def said(self, where=None):
+        return f"{self.happened} {self.to_do(where)}"
+
+
 def gone_words(groups):
-    """Why nothing changed when chosen groups (ChosenGroups) no longer exist in Microsoft, named,
-    and what to do: an excluded one no longer keeps its members out, so the sync stops."""
-    names = ", ".join(f"“{g.name}”" for g in groups)
-    many = len(groups) > 1
-    what = f"The chosen groups {names} no longer exist" if many else \
-        f"The chosen group {names} no longer exists"
-    if any(g.role == EXCLUDE_MEMBERS for g in groups):
-        return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed: without an "
-                "excluded group its members could be synced. In Import settings, choose your "
-                "groups again: untick it, or exclude the group that now holds those people.")
-    return (f"{what} in Microsoft (deleted, perhaps), so nobody was changed. In Import settings, "
-            f"choose your groups again: untick {'them' if many else 'it'}, or tick the group "
-            "that replaced it.")
+    """The one wording of chosen groups (ChosenGroups) missing from Microsoft. Any of them fails
+    the sync before it changes anyone (it cannot tell who a missing group holds), and for an
+    excluded group that is the point: the people it kept out are not synced."""
+    names = _quoted(groups)
+    one = len(groups) == 1
+    happened = (f"The chosen group {names} no longer exists" if one else
+                f"The chosen groups {names} no longer exist") + " in Microsoft (deleted, perhaps)"
+    it = "it" if one else "them"
+    excluded = [g for g in groups if g.role == EXCLUDE_MEMBERS]
+    if not excluded:
+        return GoneWords(f"{happened}, so syncs stop.",
+                         f"untick {it}, tick the group that replaced {it} (if there is one) and "
+                         "press Save groups")
+    keeper = "it" if one else _quoted(excluded)
+    return GoneWords(f"{happened}, so {keeper} can no longer keep "
+                     f"{'its' if len(excluded) == 1 else 'their'} members out of the sync. Syncs "
+                     "stop rather than sync them.",
+                     f"untick {it}, exclude the group that now holds those people, and press "
+                     "Save groups")
+
+
+def _quoted(groups):
+    return ", ".join(f"“{g.name}”" for g in groups)
 
 
 def same_groups(one, other):

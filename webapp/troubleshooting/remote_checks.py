@@ -12,7 +12,7 @@ from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import GraphError, GraphForbidden, GraphNotFound
 from webapp.microsoft.identity import ReconnectNeeded, token_result_for
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import EXCLUDE_MEMBERS, saved_selection
+from webapp.microsoft.selection import gone_words, saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.orgs.models import Organisation
 from webapp.redis_conn import enqueue, get_redis, redis_key
@@ -125,7 +125,8 @@ def group_still_valid(connection, organisation):
             try:
                 group = client.get_json(f"groups/{choice.id}", params={"$select": groups.GROUP_FIELDS})
             except GraphNotFound:
-                return _gone(title, choice)
+                gone = gone_words([choice])
+                return check(title, FAIL, gone.happened, gone.to_do(), ["groups"])
             kind, _ = groups.classify(group)
             if kind not in groups.SUPPORTED_KINDS:
                 return check(title, FAIL, f'“{group.get("displayName")}” is now a '
@@ -134,17 +135,6 @@ def group_still_valid(connection, organisation):
             found.append(f'“{group.get("displayName")}” is a {groups.KIND_LABELS[kind]} group')
         return check(title, PASS, "; ".join(found) + ".")
     return _ask_graph(title, connection, probe, "read the chosen groups")
-
-
-def _gone(title, choice):
-    """A chosen group deleted in Microsoft: what to do depends on what it was chosen for."""
-    if choice.role == EXCLUDE_MEMBERS:
-        return check(title, FAIL, f"“{choice.name}”, a group whose members are never synced, "
-                     "no longer exists in Microsoft, so syncs stop rather than sync its members.",
-                     "Untick it, or exclude the group that now holds those people.", ["groups"])
-    return check(title, FAIL, f"“{choice.name}”, a group whose members are synced, no longer "
-                 "exists in Microsoft.", "Untick it, or tick the group that replaced it.",
-                 ["groups"])
 
 
 def _ask_graph(title, connection, probe, doing="answer this check"):

@@ -94,7 +94,7 @@ def _read_from_microsoft(connection, selection, asked):
     except AmbiguousAddress as many:
         raise SyncFailed(person_words.ambiguous(asked, many.count)) from None
     except GroupsMissing as missing:
-        raise SyncFailed(gone_words(missing.groups)) from None
+        raise SyncFailed(gone_words(missing.groups).said(where="Import settings")) from None
     except Exception as error:
         raise SyncFailed(person_words.microsoft_failure(error)) from error
 

@@ -171,7 +171,7 @@ def _fetch_failure(group, error, connection):
     if isinstance(error, AppCredentialsRefused):  # the platform's secret: the operators know
         return str(error)
     if isinstance(error, GraphNotFound):
-        return gone_words([group])
+        return gone_words([group]).said(where="Import settings")
     if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
         return f"{error} Reconnect to Microsoft in Import settings."
     if isinstance(error, GraphForbidden):
