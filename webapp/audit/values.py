@@ -2,14 +2,14 @@
 ("Time of day 01:30", not "minute_of_day 90"), and of a settings change only what changed.
 
 The stored entry keeps the field names (the CSV export and the erasure service read them);
-this module is the one place that turns them into what an admin reads.
+this module is the one place that turns them into what an admin reads: its own fields here,
+the rest as webapp.field_words reads them (as the data-held file does).
 """
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
+from webapp import field_words
 from webapp.audit import actions
-from webapp.dates import format_moment
 
 
 def _days(value):
@@ -30,7 +30,7 @@ def _action(value):
     return actions.label(value) if value else "Every action"
 
 
-# field name: (its words, how its value reads); fields not listed read as their name in words.
+# field name: (its words, how its value reads); fields not listed read as webapp.field_words says.
 FIELDS = {
     "minute_of_day": ("Time of day", _time_of_day),
     "time_zone": ("Time zone", None),
@@ -41,7 +41,6 @@ FIELDS = {
     "synced_groups": ("Groups synced", None),
     "excluded_groups": ("Groups excluded", None),
     "admins_must_use_two_step": ("Admins must use two-step verification", None),
-    "tenant_id": ("Microsoft tenant", None),
     "run": ("Sync run", None),
     "undo_run": ("Undo run", None),
     "paused_by_run": ("Paused by sync run", None),
@@ -96,26 +95,11 @@ def _shown(values, organisation):
 
 def _label(key):
     known = FIELDS.get(key)
-    return known[0] if known else key.replace("_", " ").capitalize()
+    return known[0] if known else field_words.label(key)
 
 
 def _text(key, value, organisation):
     known = FIELDS.get(key)
     if known and known[1]:
         return known[1](value)
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, str) and "T" in value:
-        return _moment(value, organisation)
-    return str(value)
-
-
-def _moment(text, organisation):
-    """ISO timestamps (an invitation's end, an erasure's date) in the product's one format."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return format_moment(moment, organisation) if moment.tzinfo else text
+    return field_words.value_text(key, value, organisation)
