@@ -10,16 +10,20 @@ from dataclasses import dataclass
 
 from webapp import field_words
 from webapp.audit import actions
+from webapp.schedule_words import FREQUENCY_LABELS, format_minute_of_day
+from webapp.words import counted
 
 
 def _days(value):
-    if value in (None, "never"):
-        return "Never"
-    return f"{value} day" if value == 1 else f"{value} days"
+    return "Never" if value in (None, "never") else counted(value, "day")
 
 
 def _time_of_day(value):
-    return "—" if value is None else f"{value // 60:02d}:{value % 60:02d}"
+    return "—" if value is None else format_minute_of_day(value)
+
+
+def _frequency(code):
+    return FREQUENCY_LABELS.get(code, code)
 
 
 def _percent(value):
@@ -32,6 +36,7 @@ def _action(value):
 
 # field name: (its words, how its value reads); fields not listed read as webapp.field_words says.
 FIELDS = {
+    "frequency": ("Automatic sync", _frequency),
     "minute_of_day": ("Time of day", _time_of_day),
     "time_zone": ("Time zone", None),
     "erase_leavers_after_days": ("Erase leavers after", _days),
@@ -48,13 +53,6 @@ FIELDS = {
     "from": ("From", None),
     "to": ("To", None),
 }
-
-
-
-def describe_field(name, words, reads=None):
-    """A field whose values only its own feature can put in words (the schedule's frequency
-    codes): that feature describes it here when it is imported, so the log needs no import of it."""
-    FIELDS[name] = (words, reads)
 
 
 # Settings saves: their Before and After show only the fields that changed.

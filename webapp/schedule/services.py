@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from webapp import audit, versions
-from webapp.audit import actions, values
+from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -14,11 +14,9 @@ from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.pause import clear_pause
+from webapp.schedule_words import FREQUENCY_LABELS, format_minute_of_day
 from webapp.zones import choosable_zones, first_zones, organisation_zone
 from webapp.user_sync.engine import queries
-
-values.describe_field("frequency", "Automatic sync",
-                      lambda code: due.FREQUENCY_LABELS.get(code, code))
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (
@@ -236,17 +234,17 @@ def card_context(organisation, errors=None, form=None, every_zone=False, known=N
     known: see next_sync."""
     schedule = schedule_for(organisation.id)
     saved = {"frequency": schedule.frequency,
-             "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
+             "time_of_day": format_minute_of_day(schedule.minute_of_day) or "02:00",
              "time_zone": organisation_zone(organisation.time_zone).key,
              "version": versions.current(schedule_version(organisation))}
     shown = {**saved, **(form or {})}
-    if shown["frequency"] not in due.FREQUENCY_LABELS:
+    if shown["frequency"] not in FREQUENCY_LABELS:
         shown["frequency"] = saved["frequency"]
     if shown["time_zone"] not in choosable_zones():
         shown["time_zone"] = saved["time_zone"]
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
-            "frequency_labels": due.FREQUENCY_LABELS, "every_zone": every_zone,
+            "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
             "time_zones": zone_choices(shown["time_zone"], every_zone)}
 
 
