@@ -240,12 +240,27 @@ def card_context(organisation, errors=None, form=None, every_zone=False, known=N
     shown = {**saved, **(form or {})}
     if shown["frequency"] not in FREQUENCY_LABELS:
         shown["frequency"] = saved["frequency"]
-    if shown["time_zone"] not in choosable_zones():
-        shown["time_zone"] = saved["time_zone"]
+    shown["time_zone"] = shown_zone(organisation, shown["time_zone"])
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
             "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
             "time_zones": zone_choices(shown["time_zone"], every_zone)}
+
+
+def time_zone_field_context(organisation, sent_zone=None, every_zone=False):
+    """What templates/schedule/_time_zone_field.html needs when it is drawn alone (the htmx
+    swap of the field): the zone shown and the zones offered, nothing of the rest of the card."""
+    chosen = shown_zone(organisation, sent_zone)
+    return {"schedule_form": {"time_zone": chosen}, "schedule_errors": {},
+            "every_zone": every_zone, "time_zones": zone_choices(chosen, every_zone)}
+
+
+def shown_zone(organisation, sent_zone=None):
+    """The zone the field shows: the one sent if it is on the list, else the school's saved one
+    (kept even under an old name the list no longer has)."""
+    if sent_zone in choosable_zones():
+        return sent_zone
+    return organisation_zone(organisation.time_zone).key
 
 
 def zone_choices(chosen, every_zone=False):
