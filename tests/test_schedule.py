@@ -5,6 +5,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 
 from tests.schedule_helpers import (
     HTMX, due_moment, ran_as_queued, run_tick, runs_of, save_schedule, schedule_of, sync_page)
@@ -92,6 +93,34 @@ def test_the_card_offers_the_uk_zones_and_every_other_zone_one_step_away(school)
     assert "<h1>Automatic sync</h1>" in whole and "was not saved" not in whole
     assert zone_options(whole) == every and chosen_zone(whole) == ["Europe/London"]
     assert f'action="/o/{school.org.id}/settings/user-sync/schedule/"' in whole
+
+
+def test_the_htmx_time_zone_field_reads_only_what_the_field_shows(school):
+    """Other time zone… once built the whole card to draw one select: the schedule, its version,
+    and what might pause it (the connection, the groups, a review waiting), 13 statements."""
+    save_schedule(school, "daily", "02:00")  # on, so the card would ask what might pause it
+    url = f"/o/{school.org.id}/settings/user-sync/schedule/time-zones?time_zone=Europe/Dublin"
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        field = school.client.get(url, headers=HTMX).text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert chosen_zone(field) == ["Europe/Dublin"] and "<html" not in field
+    tables = [re.search(r"\bFROM (\w+)", statement).group(1) for statement in statements]
+    assert tables == [
+        "account_sessions",  # the browser's sign-in session (the login manager's user loader)
+        "users",  # its account
+        "memberships",  # ...still active in some school, or the session ends
+        "organisations",  # the school in the address (org_scoped)
+        "memberships",  # the admin's membership of it (admin_required)
+        "organisations",  # schools whose two-step rule the admin has yet to meet
+        "microsoft_connections",  # every template's context: the reconnect-to-Microsoft banner
+        "memberships",  # every template's context: the header's list of schools
+    ], statements
 
 
 def test_every_zone_iana_keeps_is_accepted_and_only_those(school):

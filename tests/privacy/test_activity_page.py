@@ -3,7 +3,11 @@ choice recorded (a refused one not); key rotation from the command line recorded
 import csv
 import io
 import re
+import subprocess
+import sys
+import textwrap
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from webapp.extensions import db
 from webapp.privacy.retention import retention_for
 
 HTMX = {"HX-Request": "true"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def activity_url(org, query=""):
@@ -228,6 +233,28 @@ def test_a_save_that_changes_nothing_is_not_logged_and_values_read_as_words(admi
     assert schedule[4:6] == ["Automatic sync Off Time of day —",
                              "Automatic sync Every day Time of day 01:30"], schedule
     assert "minute_of_day" not in page and "erase_leavers_after_days" not in page
+
+
+def test_a_schedule_change_reads_as_words_whatever_was_imported_before():
+    """The frequency's words were once put into the log's table by webapp.schedule.services
+    when that was imported: a process that had not imported it (a CLI command, a job) read
+    "daily" where the page says "Every day". A fresh interpreter imports the log's words alone."""
+    code = textwrap.dedent(f"""
+        import sys
+        from types import SimpleNamespace
+        from webapp.audit.values import shown_values
+        assert "webapp.schedule.services" not in sys.modules, "the check needs it not imported"
+        entry = SimpleNamespace(action={actions.SCHEDULE_CHANGED!r},
+                                before='{{"frequency": "off", "minute_of_day": null}}',
+                                after='{{"frequency": "4h", "minute_of_day": 90}}')
+        shown = [[(value.label, value.text) for value in side]
+                 for side in shown_values(entry, None)]
+        assert shown == [[("Automatic sync", "Off"), ("Time of day", "—")],
+                         [("Automatic sync", "Every 4 hours"), ("Time of day", "01:30")]], shown
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.both_databases  # SQLite compares the stored UTC wall clock

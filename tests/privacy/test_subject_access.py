@@ -2,6 +2,7 @@
 compared with a direct search of every table. On SQLite and PostgreSQL."""
 import json
 import re
+from types import SimpleNamespace
 
 from sqlalchemy import false, or_, select
 
@@ -11,7 +12,9 @@ from tests.privacy.erasure_helpers import LEAVER, LEAVER_EMAIL, places_holding
 from tests.sync_helpers import person, sync_in_process
 from webapp.audit import actions
 from webapp.extensions import db
+from webapp.audit.values import shown_values
 from webapp.orgs.models import Membership
+from webapp.privacy.data_held_words import field_label, field_value
 from webapp.user_sync import models as m
 
 
@@ -99,3 +102,17 @@ def test_the_html_file_is_a_styled_document_in_words_with_times_in_the_schools_z
     assert moments and {moment.rsplit(" ", 1)[1] for moment in moments} == {"CET"}
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", html)  # no ISO UTC times
     assert "Times are in the school's time zone" in html
+
+
+def test_a_field_the_activity_page_also_shows_reads_the_same_in_the_file(school):
+    """The file said "Microsoft tenant ID" where the Activity page says "Microsoft tenant", and
+    showed "—" for an empty value the page left blank: both now ask webapp.field_words."""
+    sent = {"tenant_id": "t-1", "object_id": "o-1", "reason": "", "status": "active",
+            "run_id": 4, "sessions_signed_out": True, "valid_until": "2026-07-02T15:05:00+00:00"}
+    entry = SimpleNamespace(action=actions.SIGN_IN_FAILED, before=None, after=json.dumps(sent))
+    _, page = shown_values(entry, school.org)
+    assert [(value.label, value.text) for value in page] == [
+        (field_label(key), str(field_value(key, value, school.org))) for key, value in sent.items()]
+    assert [value.label for value in page][:3] == ["Microsoft tenant", "Object ID", "Reason"]
+    assert [value.text for value in page][2:] == ["—", "active", "4", "Yes",
+                                                  "2 Jul 2026, 16:05 BST"]

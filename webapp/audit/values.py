@@ -2,24 +2,28 @@
 ("Time of day 01:30", not "minute_of_day 90"), and of a settings change only what changed.
 
 The stored entry keeps the field names (the CSV export and the erasure service read them);
-this module is the one place that turns them into what an admin reads.
+this module is the one place that turns them into what an admin reads: its own fields here,
+the rest as webapp.field_words reads them (as the data-held file does).
 """
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
+from webapp import field_words
 from webapp.audit import actions
-from webapp.dates import format_moment
+from webapp.schedule_words import FREQUENCY_LABELS, format_minute_of_day
+from webapp.words import counted
 
 
 def _days(value):
-    if value in (None, "never"):
-        return "Never"
-    return f"{value} day" if value == 1 else f"{value} days"
+    return "Never" if value in (None, "never") else counted(value, "day")
 
 
 def _time_of_day(value):
-    return "—" if value is None else f"{value // 60:02d}:{value % 60:02d}"
+    return "—" if value is None else format_minute_of_day(value)
+
+
+def _frequency(code):
+    return FREQUENCY_LABELS.get(code, code)
 
 
 def _percent(value):
@@ -30,8 +34,9 @@ def _action(value):
     return actions.label(value) if value else "Every action"
 
 
-# field name: (its words, how its value reads); fields not listed read as their name in words.
+# field name: (its words, how its value reads); fields not listed read as webapp.field_words says.
 FIELDS = {
+    "frequency": ("Automatic sync", _frequency),
     "minute_of_day": ("Time of day", _time_of_day),
     "time_zone": ("Time zone", None),
     "erase_leavers_after_days": ("Erase leavers after", _days),
@@ -41,7 +46,6 @@ FIELDS = {
     "synced_groups": ("Groups synced", None),
     "excluded_groups": ("Groups excluded", None),
     "admins_must_use_two_step": ("Admins must use two-step verification", None),
-    "tenant_id": ("Microsoft tenant", None),
     "run": ("Sync run", None),
     "undo_run": ("Undo run", None),
     "paused_by_run": ("Paused by sync run", None),
@@ -49,13 +53,6 @@ FIELDS = {
     "from": ("From", None),
     "to": ("To", None),
 }
-
-
-
-def describe_field(name, words, reads=None):
-    """A field whose values only its own feature can put in words (the schedule's frequency
-    codes): that feature describes it here when it is imported, so the log needs no import of it."""
-    FIELDS[name] = (words, reads)
 
 
 # Settings saves: their Before and After show only the fields that changed.
@@ -96,26 +93,11 @@ def _shown(values, organisation):
 
 def _label(key):
     known = FIELDS.get(key)
-    return known[0] if known else key.replace("_", " ").capitalize()
+    return known[0] if known else field_words.label(key)
 
 
 def _text(key, value, organisation):
     known = FIELDS.get(key)
     if known and known[1]:
         return known[1](value)
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, str) and "T" in value:
-        return _moment(value, organisation)
-    return str(value)
-
-
-def _moment(text, organisation):
-    """ISO timestamps (an invitation's end, an erasure's date) in the product's one format."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return format_moment(moment, organisation) if moment.tzinfo else text
+    return field_words.value_text(key, value, organisation)

@@ -9,11 +9,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-OFF, DAILY = "off", "daily"
+from webapp.schedule_words import DAILY, OFF, format_minute_of_day
+
 INTERVAL_HOURS = {"1h": 1, "2h": 2, "4h": 4, "6h": 6, "12h": 12}
 FREQUENCIES = (OFF, DAILY, "1h", "2h", "4h", "6h", "12h")
-FREQUENCY_LABELS = {OFF: "Off", DAILY: "Every day", "1h": "Every hour", "2h": "Every 2 hours",
-                    "4h": "Every 4 hours", "6h": "Every 6 hours", "12h": "Every 12 hours"}
 SPREAD_WINDOW = timedelta(minutes=30)
 # After an automatic sync fails: retry after these delays, then wait for the regular slot.
 RETRY_DELAYS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
@@ -30,10 +29,6 @@ def parse_time_of_day(text):
     if hours > 23 or minutes > 59:
         raise ValueError(f"{text} is not a time of day: use 00:00 to 23:59.")
     return hours * 60 + minutes
-
-
-def format_minute_of_day(minute_of_day):
-    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}" if minute_of_day is not None else ""
 
 
 def spread_offset(organisation_id, frequency):

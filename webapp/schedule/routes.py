@@ -47,11 +47,15 @@ def _refused(errors, form, status):
 @bp.route("/time-zones")
 @admin_required
 def time_zones():
-    """Every zone, the one the field showed (time_zone) still chosen."""
-    shown = {"time_zone": request.args.get("time_zone")} if request.args.get("time_zone") else None
-    context = services.card_context(g.organisation, form=shown, every_zone=True)
-    return render_page_or_partial("schedule/edit.html", "schedule/_time_zone_field.html",
-                                  focus_zone=True, **context)
+    """Every zone, the one the field showed (time_zone) still chosen: the field alone for htmx,
+    else the card as a page of its own (its form saves the schedule)."""
+    sent = request.args.get("time_zone") or None
+    if is_htmx_request():
+        context = services.time_zone_field_context(g.organisation, sent, every_zone=True)
+        return render_template("schedule/_time_zone_field.html", focus_zone=True, **context)
+    form = {"time_zone": sent} if sent else None
+    return render_template("schedule/edit.html", focus_zone=True,
+                           **services.card_context(g.organisation, form=form, every_zone=True))
 
 
 @bp.route("/suggestion", methods=["POST"])

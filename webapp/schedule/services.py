@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from webapp import audit, versions
-from webapp.audit import actions, values
+from webapp.audit import actions
 from webapp.clock import as_utc, utcnow
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -14,11 +14,9 @@ from webapp.microsoft.selection import saved_selection
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.pause import clear_pause
+from webapp.schedule_words import FREQUENCY_LABELS, format_minute_of_day
 from webapp.zones import choosable_zones, first_zones, organisation_zone
 from webapp.user_sync.engine import queries
-
-values.describe_field("frequency", "Automatic sync",
-                      lambda code: due.FREQUENCY_LABELS.get(code, code))
 
 # Why there is no next automatic sync, or why a tick skipped a school (codes, then words).
 OFF, NO_GROUP, NOT_CONNECTED, RECONNECT, REVIEW, UNDONE = (
@@ -236,18 +234,33 @@ def card_context(organisation, errors=None, form=None, every_zone=False, known=N
     known: see next_sync."""
     schedule = schedule_for(organisation.id)
     saved = {"frequency": schedule.frequency,
-             "time_of_day": due.format_minute_of_day(schedule.minute_of_day) or "02:00",
+             "time_of_day": format_minute_of_day(schedule.minute_of_day) or "02:00",
              "time_zone": organisation_zone(organisation.time_zone).key,
              "version": versions.current(schedule_version(organisation))}
     shown = {**saved, **(form or {})}
-    if shown["frequency"] not in due.FREQUENCY_LABELS:
+    if shown["frequency"] not in FREQUENCY_LABELS:
         shown["frequency"] = saved["frequency"]
-    if shown["time_zone"] not in choosable_zones():
-        shown["time_zone"] = saved["time_zone"]
+    shown["time_zone"] = shown_zone(organisation, shown["time_zone"])
     return {"schedule": schedule, "next_sync": next_sync(organisation, schedule, known),
             "schedule_errors": errors or {}, "schedule_form": shown,
-            "frequency_labels": due.FREQUENCY_LABELS, "every_zone": every_zone,
+            "frequency_labels": FREQUENCY_LABELS, "every_zone": every_zone,
             "time_zones": zone_choices(shown["time_zone"], every_zone)}
+
+
+def time_zone_field_context(organisation, sent_zone=None, every_zone=False):
+    """What templates/schedule/_time_zone_field.html needs when it is drawn alone (the htmx
+    swap of the field): the zone shown and the zones offered, nothing of the rest of the card."""
+    chosen = shown_zone(organisation, sent_zone)
+    return {"schedule_form": {"time_zone": chosen}, "schedule_errors": {},
+            "every_zone": every_zone, "time_zones": zone_choices(chosen, every_zone)}
+
+
+def shown_zone(organisation, sent_zone=None):
+    """The zone the field shows: the one sent if it is on the list, else the school's saved one
+    (kept even under an old name the list no longer has)."""
+    if sent_zone in choosable_zones():
+        return sent_zone
+    return organisation_zone(organisation.time_zone).key
 
 
 def zone_choices(chosen, every_zone=False):

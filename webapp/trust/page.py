@@ -3,7 +3,7 @@ to an action (templates/trust/schools.html includes _schools.html, which include
 from flask import g, request
 
 from webapp.dates import format_moment
-from webapp.schedule.due import FREQUENCY_LABELS
+from webapp.schedule_words import FREQUENCY_LABELS
 from webapp.schedule.services import REASON_WORDS
 from webapp.zones import choosable_zones, organisation_zone
 from webapp.trust import actions, listing, overview
