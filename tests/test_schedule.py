@@ -5,10 +5,10 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
 from tests.schedule_helpers import (
     HTMX, due_moment, ran_as_queued, run_tick, runs_of, save_schedule, schedule_of, sync_page)
+from tests.statements import statements_sent
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db
@@ -100,15 +100,8 @@ def test_the_htmx_time_zone_field_reads_only_what_the_field_shows(school):
     and what might pause it (the connection, the groups, a review waiting), 13 statements."""
     save_schedule(school, "daily", "02:00")  # on, so the card would ask what might pause it
     url = f"/o/{school.org.id}/settings/user-sync/schedule/time-zones?time_zone=Europe/Dublin"
-    statements = []
-
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as statements:
         field = school.client.get(url, headers=HTMX).text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert chosen_zone(field) == ["Europe/Dublin"] and "<html" not in field
     tables = [re.search(r"\bFROM (\w+)", statement).group(1) for statement in statements]
     assert tables == [

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from webapp.dates import format_moment
 
 # Fields whose words are not their name's, the same wherever they are shown.
-SHARED_FIELDS = {"tenant_id": "Microsoft tenant"}
+SHARED_FIELDS = {"tenant_id": "Microsoft tenant", "object_id": "Microsoft object ID"}
 WORDS = {"id": "ID", "ip": "IP", "microsoft": "Microsoft", "upn": "UPN", "rq": "RQ",
          "url": "URL"}
 MOMENT_SUFFIXES = ("_at", "_until")

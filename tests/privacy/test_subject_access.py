@@ -113,6 +113,6 @@ def test_a_field_the_activity_page_also_shows_reads_the_same_in_the_file(school)
     _, page = shown_values(entry, school.org)
     assert [(value.label, value.text) for value in page] == [
         (field_label(key), str(field_value(key, value, school.org))) for key, value in sent.items()]
-    assert [value.label for value in page][:3] == ["Microsoft tenant", "Object ID", "Reason"]
+    assert [value.label for value in page][:3] == ["Microsoft tenant", "Microsoft object ID", "Reason"]
     assert [value.text for value in page][2:] == ["—", "active", "4", "Yes",
                                                   "2 Jul 2026, 16:05 BST"]

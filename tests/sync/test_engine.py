@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.microsoft_flow import demo
+from tests.statements import statements_sent
 from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes,
                                 count, people, person, sync_in_process)
 from webapp.auth.models import User
@@ -135,21 +136,13 @@ def test_guests_are_included_when_the_setting_is_on(school):
 
 
 def test_a_re_sync_with_no_changes_writes_no_people_rows(school):
-    from sqlalchemy import event
     sync_in_process(school)
-    writes = []
-
-    def spy(conn, cursor, statement, parameters, context, executemany):
-        lowered = statement.lower()
-        if lowered.startswith(("insert", "update", "delete")) and any(
-                table in lowered.split("(")[0] + lowered[:80]
-                for table in ("users", "memberships", "synced_people")):
-            writes.append(statement)
-    event.listen(db.engine, "before_cursor_execute", spy)
-    try:
+    with statements_sent() as statements:
         run = sync_in_process(school)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", spy)
+    writes = [statement for statement in statements
+              if statement.lower().startswith(("insert", "update", "delete")) and any(
+                  table in statement.lower().split("(")[0] + statement.lower()[:80]
+                  for table in ("users", "memberships", "synced_people"))]
     assert run.status == m.COMPLETE and run.unchanged == NORTHFIELD_ADDED
     assert writes == []
 
