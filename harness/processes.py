@@ -2,6 +2,7 @@
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 
 def free_port():
@@ -41,6 +42,23 @@ def stop_process(process, timeout=10):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def start_logged(command, log_path, **popen_options):
+    """Popen of command with its stdout and stderr written to log_path (output_of reads it).
+
+    Never a pipe that nobody reads while the child runs: once a pipe's 64 KiB are full, the
+    child stops at its next log line and waits for ever (a worker logging tracebacks, a
+    gunicorn logging every request)."""
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen_options)
+    process.log_path = Path(log_path)
+    return process
+
+
+def output_of(process):
+    """What a start_logged child has written so far."""
+    return process.log_path.read_text("utf-8", "replace")
 
 
 def kill_process(process):

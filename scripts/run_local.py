@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -53,8 +54,16 @@ def start_simulator(env):
             name, _, value = line[len("export "):].partition("=")
             env[name] = value.strip("'\"")
         if line.startswith("SIMULATOR READY"):
+            # The rest (a browser refusing its certificate, say) goes on to this output, as
+            # the other processes' does: a pipe nobody reads would stop the simulator once full.
+            threading.Thread(target=echo_lines, args=(process.stdout,), daemon=True).start()
             return process
     raise SystemExit("The Microsoft simulator did not start; run `python -m microsoft_simulator` to see why.")
+
+
+def echo_lines(stream):
+    for line in stream:
+        print(line, end="", flush=True)
 
 
 def serve_address(env):

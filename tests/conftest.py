@@ -217,30 +217,31 @@ def admin_client(client, admin, sign_in):
 
 
 @pytest.fixture
-def start_worker(app):
+def start_worker(app, tmp_path):
     """start_worker(extra_env=None, burst=False, own_group=False) -> Popen of a real RQ worker
-    process; stopped after the test. With own_group the worker leads a process group of its own,
-    so a test can kill the whole of it (os.killpg) without touching pytest. For a test whose
-    subject is not the worker process, run the jobs in-process instead
-    (tests/microsoft_flow.py: run_queued_jobs)."""
-    import subprocess
+    process (harness.processes.output_of(it): what it logged); stopped after the test, its
+    output then printed, which pytest shows when the test failed. With own_group the worker
+    leads a process group of its own, so a test can kill the whole of it (os.killpg) without
+    touching pytest. For a test whose subject is not the worker process, run the jobs
+    in-process instead (tests/microsoft_flow.py: run_queued_jobs)."""
     import sys
     from pathlib import Path
 
-    from harness.processes import stop_process
+    from harness.processes import output_of, start_logged, stop_process
 
     processes = []
 
     def start(extra_env=None, burst=False, own_group=False):
         command = [sys.executable, "-m", "jobs.worker"] + (["--burst"] if burst else [])
-        process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent,
-                                   env=worker_environment(app, extra_env),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   start_new_session=own_group)
+        process = start_logged(command, tmp_path / f"worker-{len(processes) + 1}.log",
+                               cwd=Path(__file__).resolve().parent.parent,
+                               env=worker_environment(app, extra_env),
+                               start_new_session=own_group)
         processes.append(process)
         return process
 
     yield start
-    for process in processes:
+    for number, process in enumerate(processes, 1):
         stop_process(process)
+        print(f"--- worker {number} (pid {process.pid}) output ---\n{output_of(process)}")
 

@@ -1,6 +1,5 @@
 """The real clock: `python -m jobs.scheduler` (RQ's CronScheduler) enqueues the tick every second,
 a real worker runs it, and a due school's automatic sync is queued and completed, once."""
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.app_config import worker_environment
+from harness.processes import output_of, start_logged
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.schedule_helpers import runs_of, save_schedule, schedule_of
@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def clock_process(app):
-    process = subprocess.Popen([sys.executable, "-m", "jobs.scheduler"], cwd=ROOT,
-                               env=worker_environment(app, {"CLOCK_INTERVAL_SECONDS": "1"}),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def clock_process(app, tmp_path):
+    process = start_logged([sys.executable, "-m", "jobs.scheduler"], tmp_path / "clock.log",
+                           cwd=ROOT, env=worker_environment(app, {"CLOCK_INTERVAL_SECONDS": "1"}))
     yield process
     process.terminate()
     process.wait(timeout=20)
+    print(f"--- clock output ---\n{output_of(process)}")
 
 
 def test_the_clock_process_and_a_worker_sync_a_due_school_once(app, school, clock_process,

@@ -3,14 +3,13 @@ a search that is too long gets a plain message instead of results (never the old
 the text echoed into a heading). An address of 5,000 characters reaches the app through gunicorn
 as configured for production, rather than gunicorn's bare "URI Too Long"."""
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from harness.processes import free_port
+from harness.processes import free_port, output_of, start_logged
 from harness.app_config import worker_environment
 from tests.faults.helpers import wait_for
 from tests.sync_helpers import sync_in_process
@@ -103,14 +102,13 @@ def test_a_csv_export_with_a_search_that_is_too_long_is_refused_not_everyone(sea
 
 
 @pytest.fixture
-def gunicorn(app):
+def gunicorn(app, tmp_path):
     """`gunicorn wsgi:app --config gunicorn.conf.py` (the Procfile's web) on this test's database."""
     port = free_port()
     env = worker_environment(app, {"PORT": str(port), "WEB_CONCURRENCY": "1",
                                    "GUNICORN_THREADS": "2"})
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--config",
-                                "gunicorn.conf.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = start_logged([sys.executable, "-m", "gunicorn", "wsgi:app", "--config",
+                            "gunicorn.conf.py"], tmp_path / "gunicorn.log", cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -120,7 +118,7 @@ def gunicorn(app):
             return process.poll() is not None
     try:
         wait_for(up, timeout=60, what="gunicorn")
-        assert process.poll() is None, process.stdout.read().decode(errors="replace")
+        assert process.poll() is None, output_of(process)
         yield base_url
     finally:
         process.terminate()

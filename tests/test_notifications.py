@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from harness.factory import csrf_token_from
+from harness.processes import output_of
 from tests.microsoft_flow import FAST_WORKER_ENV, run_quick_jobs
 from tests.schedule_helpers import (due_moment, ran_as_queued, run_tick, runs_of,
                                     save_schedule)
@@ -56,7 +57,7 @@ def test_a_failed_automatic_sync_mails_the_schools_admins_once(app, school, micr
                                                                 smtp_server, start_worker):
     run = fail_an_automatic_sync(app, school, microsoft)
     worker = start_worker(WORKER_ENV, burst=True)  # a real worker process sends it, for once
-    assert worker.wait(timeout=120) == 0, worker.stdout.read().decode()
+    assert worker.wait(timeout=120) == 0, output_of(worker)
     (recipients, message), = smtp_server.wait_for(1)
     assert recipients == [school.admin.email]
     assert message["Subject"] == "Automatic sync failed for Northfield Academy"

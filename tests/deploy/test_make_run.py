@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -111,6 +113,29 @@ def assert_the_certificate_warning_is_explained_before_connect(session, base_url
             'Advanced, then "Proceed to localhost (unsafe)"') in output
 
 
+def refuse_the_simulators_certificate(port, times):
+    """What a browser does until the admin chooses Proceed: it refuses the simulator's
+    self-signed certificate, and the simulator logs each refusal."""
+    context = ssl.create_default_context()  # the machine's CAs only, not the simulator's
+    for _ in range(times):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            try:
+                context.wrap_socket(connection, server_hostname="localhost").close()
+            except ssl.SSLCertVerificationError:
+                continue
+        raise AssertionError("the simulator's certificate was trusted without its CA")
+
+
+def the_simulator_is_heard_after_it_started(port, output):
+    """make run once read the simulator's output only until it was ready: past a pipe's 64 KiB
+    of later lines (each refused certificate is one), every thread of it that logged waited for
+    ever. Its lines now reach make run's output as the other processes' do."""
+    refusals = 500  # about 85 KB of log lines
+    refuse_the_simulators_certificate(port, refusals)
+    wait_for(lambda: output().count("SSL error occurred") >= refusals, timeout=30,
+             what="the simulator's log lines in make run's output")
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
@@ -150,6 +175,7 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         assert_schools_page_shows_one_fine_and_one_needing_attention(session, base_url)
         follow_an_invitation_from_the_output(session, base_url, output)
         assert_the_certificate_warning_is_explained_before_connect(session, base_url, output())
+        the_simulator_is_heard_after_it_started(int(env["SIMULATOR_PORT"]), output)
         flask_commands_in_a_second_terminal_need_nothing_copied(copy, env)
         assert requests.get(f"{base_url}/healthz", timeout=5).json()["checks"] == {
             "database": {"ok": True}, "redis": {"ok": True}}

@@ -9,6 +9,7 @@ import zlib
 import pytest
 
 from harness.factory import csrf_token_from, sign_in
+from harness.processes import output_of
 from tests.json_log import captured_json_log
 from tests.microsoft_flow import (FAST_WORKER_ENV, connect_organisation, demo, oak_trust,
                                   run_quick_jobs)
@@ -130,7 +131,7 @@ def test_no_secret_reaches_logs_pages_or_job_data(app, factory, client, microsof
     places = {
         "raw log records": caplog.text,
         "app log output": app_log.getvalue(),
-        "worker output": (worker.stdout.read() + failing.stdout.read()).decode("utf-8", "replace"),
+        "worker output": output_of(worker) + output_of(failing),
         "Redis (RQ jobs, progress, results)": redis_dump(app),
         "pages": pages(client, oak.north, run.id) + failed.reason,
     }

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from harness.factory import csrf_token_from
+from harness.processes import output_of
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV, demo
 from tests.sync_helpers import (NORTHFIELD_ADDED, people, person, shared_connected_school,
@@ -42,7 +43,7 @@ def test_sync_now_runs_on_a_real_worker_and_the_screen_shows_sync_complete(
     click_sync_now(school)
     run = db.session.query(m.SyncRun).one()
     worker = start_worker(FAST_WORKER_ENV, burst=True)
-    assert worker.wait(timeout=90) == 0, worker.stdout.read().decode()
+    assert worker.wait(timeout=90) == 0, output_of(worker)
     assert fresh_run(run.id).status == m.COMPLETE, fresh_run(run.id).reason
     assert "Sync complete" in status_of(school, run.id)
     assert len(people(school.org, status="active")) == NORTHFIELD_ADDED
