@@ -27,7 +27,7 @@ from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.redis_conn import enqueue
-from webapp.schedule.pause import resume as resume_automatic_sync
+from webapp.schedule import pause
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
 from webapp.user_sync.engine.queries import active_run, get_run
@@ -72,8 +72,6 @@ def start_run(organisation, user, kind=m.KIND_SYNC, *, selection=None):
     if organisation.id not in started:  # another click or tab took the slot just now
         db.session.rollback()
         return active_run(organisation.id), False
-    if kind == m.KIND_SYNC:
-        resume_automatic_sync(organisation.id, user)  # paused by an undo: Sync now ends that
     db.session.commit()
     run = db.session.get(m.SyncRun, started[organisation.id][0])
     _enqueue(run)
@@ -88,10 +86,14 @@ def queue_manual_syncs(selections, user):
     review's plan is out of date, nobody has been changed, and the new sync is held to the same
     safety limit (still over it, it stops at a review of its own). Automatic syncs never come
     here: the tick holds a school while its review waits (schedule.services.paused_reason).
+    And the rule for automatic sync paused by an undo: Sync now ends the pause (schedule.pause).
     Returns {organisation_id: (run_id, rq_job_id)} of the schools that started."""
     _lock_waiting_reviews(selections)
+    paused = pause.lock_pauses(selections)
     started = insert_queued_runs(selections, m.KIND_SYNC, m.TRIGGER_MANUAL, started_by=user)
     _replace_waiting_reviews(started)
+    pause.resume({organisation_id: paused[organisation_id] for organisation_id in started
+                  if organisation_id in paused}, user)
     return started
 
 
