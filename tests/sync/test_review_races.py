@@ -7,13 +7,11 @@ removals takes the review's row and then the slot. The overlap is made certain b
 database: the test holds an EXCLUSIVE lock on audit_entries, so the Sync now stops at its audit
 entry with its slot taken but not committed, and Apply removals is pressed then.
 """
-import threading
-import time
-
 import pytest
 from sqlalchemy import text
 
 from tests.microsoft_flow import demo
+from tests.sync.races import in_a_thread_of_its_own, wait_for_waiters
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
 from webapp.auth.models import User
 from webapp.errors import ServiceError
@@ -40,36 +38,9 @@ def sync_now_on_the_schools_page(organisation, user):
 def in_its_own_session(app, school, work, outcome, key):
     """work(organisation, user) in a thread of its own, as a second web request would be."""
     org_id, user_id = school.org.id, school.admin.id
-
-    def request():
-        with app.app_context():
-            try:
-                outcome[key] = work(db.session.get(Organisation, org_id),
-                                    db.session.get(User, user_id))
-            except Exception as error:  # noqa: BLE001 (a deadlock must fail the test below)
-                outcome[key] = error
-            finally:
-                db.session.remove()
-    thread = threading.Thread(target=request)
-    thread.start()
-    return thread
-
-
-def lock_waiters():
-    """Asked inside the test's open transaction, which keeps its first read of
-    pg_stat_activity unless told to read it afresh."""
-    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
-    return db.session.execute(text(
-        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE NOT l.granted AND a.datname = current_database()")).scalar()
-
-
-def wait_for_waiters(count, *threads):
-    deadline = time.monotonic() + 30
-    while lock_waiters() < count and all(thread.is_alive() for thread in threads):
-        assert time.monotonic() < deadline, f"fewer than {count} requests waited"
-        time.sleep(0.02)
-    assert lock_waiters() >= count, "a request finished instead of waiting"
+    return in_a_thread_of_its_own(app, lambda: work(db.session.get(Organisation, org_id),
+                                                    db.session.get(User, user_id)),
+                                  outcome, key)
 
 
 @pytest.mark.parametrize("sync_now", [sync_now_on_manage_user_sync, sync_now_on_the_schools_page],
