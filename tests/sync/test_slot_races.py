@@ -4,9 +4,11 @@ meets a database deadlock, whatever order each was given the schools in.
 
 A run's insert waits for another transaction's uncommitted run of the same school (the unique
 active_slot), so two inserts taking the same slots in different orders would each wait for the
-other. The overlap is made certain by the database: the test holds both schools' rows FOR
-UPDATE, so each insert stops at its first run's foreign key check with that run's slot taken
-but not committed; the second start is made then, and the locks go.
+other; so would two transactions locking the same schedules in different orders (the tick's
+claim, Sync now ending an undo's pause). The overlap is made certain by the database: the test
+holds a row the first start needs (the schools', so each insert stops at its first run's
+foreign key check with that run's slot taken but not committed; or a schedule), the second
+start is made then, and the lock goes.
 """
 from datetime import timedelta
 
@@ -94,3 +96,45 @@ def test_two_starts_over_the_same_schools_in_opposite_orders_queue_each_once(
 
     assert outcome == {"first": ids, "second": []}, outcome
     assert queued_runs_per_school() == dict.fromkeys(ids, 1)
+
+
+def paused_by_undos_higher_id_first_in_the_table(school_ids):
+    """Both schools' automatic sync paused as an undo leaves it; the lower id's schedule written
+    last, with a new next_due_at (an indexed column, so its new version goes at the end of the
+    table): a plain UPDATE of both then meets the higher id first. Returns the schedule ids."""
+    schedule_ids = {}
+    for org_id in sorted(school_ids, reverse=True):
+        schedule_ids[org_id] = db.session.scalar(SyncSchedule.__table__.update().where(
+            SyncSchedule.organisation_id == org_id).values(
+                paused_at=utcnow(), next_due_at=SyncSchedule.next_due_at - timedelta(minutes=1))
+            .returning(SyncSchedule.id))
+        db.session.commit()
+    return [schedule_ids[org_id] for org_id in sorted(school_ids)]
+
+
+def test_the_tick_and_sync_now_over_two_schools_an_undo_paused_queue_each_once(app, two_schools):
+    """Sync now locks the schedules an undo paused (to end the pause) before it takes the
+    slots; the tick claims every due schedule, paused or not, before it takes the slots. Both
+    go in schedule id order, whatever order the table holds the rows in. The test holds the
+    lower id's schedule: Sync now waits for it first, then the tick."""
+    school, ids = two_schools, two_schools.ids
+    schedule_ids = paused_by_undos_higher_id_first_in_the_table(ids)
+    assert schedule_ids == sorted(schedule_ids)
+    outcome = {}
+    db.session.execute(text("SELECT id FROM sync_schedules WHERE id = :id FOR UPDATE"),
+                       {"id": schedule_ids[0]})
+    threads = [in_a_thread_of_its_own(app, sync_now_on_the_schools_page(school, ids), outcome,
+                                      "sync now")]
+    try:
+        wait_for_waiters(1, *threads)
+        threads.append(in_a_thread_of_its_own(app, the_tick(school), outcome, "tick"))
+        wait_for_waiters(2, *threads)
+    finally:
+        db.session.rollback()  # the schedule's lock goes: both carry on
+        for thread in threads:
+            thread.join(timeout=30)
+
+    # The tick read both schools as paused before it claimed them: it skipped them.
+    assert outcome == {"sync now": ids, "tick": []}, outcome
+    assert queued_runs_per_school() == dict.fromkeys(ids, 1)
+    assert db.session.scalars(select(SyncSchedule.paused_at)).all() == [None, None]

@@ -10,6 +10,11 @@ running), so two clicks, two tabs, two admins or two web processes can never sta
     claim_for_apply  running -> running (applying)
     finish_run       queued | running -> complete | needs review | failed (the one way a run ends)
     queue_manual_syncs  (none) -> queued, and the school's waiting review -> cancelled (replaced)
+
+Whatever takes more than one of a school's waiting review, its schedule and its slot takes them
+in that order (Sync now, Apply removals, the undo, the tick), and many schools' in ascending
+organisation id (schedules: schedule id), so no two transactions can each wait for the other
+(tests/sync/test_review_races.py, test_slot_races.py).
 """
 import logging
 import uuid
