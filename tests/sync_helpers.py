@@ -78,6 +78,13 @@ def sync_in_process(school, kind=m.KIND_SYNC):
     return run_sync(run.id)
 
 
+def latest_run(school):
+    """The school's newest run, read afresh."""
+    db.session.expire_all()
+    return db.session.scalars(select(m.SyncRun).where(m.SyncRun.organisation_id == school.org.id)
+                              .order_by(m.SyncRun.id.desc())).first()
+
+
 def people(org, **where):
     stmt = select(m.SyncedPerson).where(m.SyncedPerson.organisation_id == org.id)
     for name, value in where.items():

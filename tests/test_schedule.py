@@ -303,6 +303,9 @@ def test_an_automatic_sync_stops_for_review_over_the_removal_limit_and_pauses(ap
     assert "paused while a review waits" in sync_page(school).text
     output = run_tick(app, due_moment(school.org))
     assert "skipped, paused while a review waits" in output
+    # Held, not replaced as an admin's Sync now would: the review still waits, no run queued.
+    assert [(run.id, run.status) for run in runs_of(school.org)][-1] == (automatic.id,
+                                                                         m.NEEDS_REVIEW)
 
 
 def test_a_failed_automatic_sync_is_retried_after_fifteen_minutes(app, school, microsoft):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
-from tests.sync_helpers import shared_school, sync_in_process
+from tests.sync_helpers import latest_run, shared_school, sync_in_process
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
@@ -51,12 +51,6 @@ def click_sync_now(school):
                                   data={"csrf_token": csrf_token_from(page.text)})
     assert response.status_code == 200, response.status_code
     return latest_run(school)
-
-
-def latest_run(school):
-    db.session.expire_all()
-    return db.session.scalars(select(m.SyncRun).where(m.SyncRun.organisation_id == school.org.id)
-                              .order_by(m.SyncRun.id.desc())).first()
 
 
 def fresh(run_id):

@@ -8,7 +8,10 @@ import pytest
 
 from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
-from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, people, person, sync_in_process
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, latest_run, people, person,
+                                sync_in_process)
+from webapp.audit import actions
+from webapp.audit.models import AuditEntry
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
@@ -164,23 +167,42 @@ def review_of_three_leavers(school):
     return sync_in_process(school)
 
 
-def test_sync_now_while_a_review_waits_says_so_and_what_to_do(school):
+def test_sync_now_while_a_review_waits_replaces_it_with_a_fresh_sync(school):
+    """The review's plan is out of date once Microsoft may have changed: Sync now starts a new
+    sync (held to the same limit, so it stops at a review of its own) and the old review says
+    what replaced it, with JavaScript and without."""
     review = review_of_three_leavers(school)
-    assert review.status == m.NEEDS_REVIEW
-    expected = ("A sync is waiting for your review: it would suspend 3 people, and nobody has "
-                "been changed yet. Choose Apply removals to go ahead, or Cancel this sync "
-                "(nobody changes); then Sync now starts a new sync.")
+    assert "Pressing Sync now instead starts a fresh sync that replaces this one." in \
+        school.client.get(url(school)).text
     answer = post(school, "sync", htmx=True)
     assert answer.text.lstrip().startswith('<div id="sync-status"')
-    assert expected in answer.text and "Apply removals" in answer.text
+    newer = latest_run(school)
+    assert newer.id != review.id and (newer.status, newer.trigger) == (m.QUEUED, m.TRIGGER_MANUAL)
+    assert "Waiting for a worker" in answer.text and f"runs/{newer.id}/status" in answer.text
+    assert_replaced(school, review, newer)
+    assert run_sync(newer.id).status == m.NEEDS_REVIEW  # the same three leavers: the same limit
     redirected = post(school, "sync")
-    assert redirected.status_code == 303
-    assert expected in school.client.get(redirected.location).text
+    assert redirected.status_code == 303 and redirected.location.endswith("#sync-live")
+    newest = latest_run(school)
+    assert "Waiting for a worker" in school.client.get(redirected.location).text
+    assert_replaced(school, newer, newest)
+    assert people(school.org, status="suspended") == []
+    history = school.client.get(url(school, "history")).text
+    assert f"Replaced by a newer sync (run {newer.id}). Nothing was changed." in history
+    assert f"Replaced by a newer sync (run {newest.id}). Nothing was changed." in history
+
+
+def assert_replaced(school, review, by):
+    """The review is cancelled naming its replacement, and the Activity log has who started it."""
     db.session.expire_all()
-    assert db.session.get(m.SyncRun, review.id).status == m.NEEDS_REVIEW  # still waiting
-    assert db.session.query(m.SyncRun).count() == 2  # no new sync started
-    schedule_card = school.client.get(url(school)).text
-    assert "Cancel below" not in schedule_card
+    replaced = db.session.get(m.SyncRun, review.id)
+    assert replaced.status == m.CANCELLED
+    assert replaced.reason == f"Replaced by a newer sync (run {by.id}). Nothing was changed."
+    started = db.session.query(AuditEntry).filter_by(action=actions.SYNC_STARTED).all()
+    assert len(started) == db.session.query(m.SyncRun).count()  # one for every sync, this too
+    assert {(entry.organisation_id, entry.actor_user_id) for entry in started} == {
+        (school.org.id, school.admin.id)}
+    assert by.started_by_user_id == school.admin.id
 
 
 def test_cancel_after_review_changes_nobody(school):

@@ -17,6 +17,7 @@ from tests.microsoft_flow import demo
 from tests.privacy.erasure_helpers import erase_due
 from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
 from tests.sync_helpers import NORTHFIELD, changes, person, people, sync_in_process
+from tests.trust.helpers import press_on_schools_page, schools_page_form
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at, utcnow
@@ -124,7 +125,27 @@ def test_the_undo_is_a_recorded_run_with_its_change_log_csv_and_audit_entry(bad_
     assert json.loads(entry.after)["automatic_sync_paused"] is True
 
 
-@pytest.mark.parametrize("turn_back_on", ["Save schedule", "Sync now"])
+def sync_now_on_manage_user_sync(school):
+    page = school.client.get(url(school))
+    response = school.client.post(url(school, "sync"),
+                                  data={"csrf_token": csrf_token_from(page.text)})
+    assert response.status_code in (200, 302, 303), response.text
+
+
+def sync_now_on_the_schools_page(school):
+    """The admin of Northfield and Southfield ticks Northfield on Settings › Schools."""
+    schools_url = f"/o/{school.org.id}/settings/schools/"
+    answer = press_on_schools_page(school.client, schools_url, "sync", [school.org],
+                                   schools_page_form(school.client, schools_url))
+    assert "Sync now: done for 1 school" in answer.text, answer.text
+
+
+TURN_BACK_ON = {"Save schedule": lambda school: save_schedule(school, "daily", "02:00"),
+                "Sync now on Manage user sync": sync_now_on_manage_user_sync,
+                "Sync now on the Schools page": sync_now_on_the_schools_page}
+
+
+@pytest.mark.parametrize("turn_back_on", TURN_BACK_ON)
 def test_it_pauses_automatic_sync_until_an_admin_turns_it_back_on(bad_sync, app, turn_back_on):
     school = bad_sync
     undone, _ = undo(school, school.run)
@@ -137,13 +158,21 @@ def test_it_pauses_automatic_sync_until_an_admin_turns_it_back_on(bad_sync, app,
     assert "skipped, paused after an admin undid a sync" in output  # no run queued
     assert db.session.scalar(select(m.SyncRun).where(
         m.SyncRun.trigger == m.TRIGGER_AUTOMATIC)) is None
-    if turn_back_on == "Save schedule":
-        save_schedule(school, "daily", "02:00")
-    else:
-        page = school.client.get(url(school))
-        school.client.post(url(school, "sync"), data={"csrf_token": csrf_token_from(page.text)})
+    TURN_BACK_ON[turn_back_on](school)
     assert schedule_of(school.org).paused_at is None
     assert "because a sync was undone" not in school.client.get(url(school)).text
+    resumed = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == actions.AUTOMATIC_SYNC_RESUMED)).all()
+    if turn_back_on == "Save schedule":
+        assert resumed == []  # the schedule's own change is the entry
+    else:  # wherever Sync now was pressed: its sync queued, and the pause ended, in the log
+        entry, = resumed
+        assert (entry.organisation_id, entry.actor_user_id) == (school.org.id, school.admin.id)
+        assert json.loads(entry.before) == {"paused_by_run": undone.id}
+        assert json.loads(entry.after) == {"by": "Sync now"}
+        manual, = db.session.scalars(select(m.SyncRun).where(
+            m.SyncRun.trigger == m.TRIGGER_MANUAL, m.SyncRun.status == m.QUEUED)).all()
+        assert manual.started_by_user_id == school.admin.id
 
 
 def test_a_later_sync_that_changed_people_makes_undo_unavailable_with_the_reason(bad_sync):

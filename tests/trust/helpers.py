@@ -3,9 +3,11 @@
 The schools' state is written as rows (connections, chosen groups, schedules, runs, people):
 the page only reads them, and the runs' own life is tested in tests/sync. Names say the status.
 """
+import re
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
+from harness.factory import csrf_token_from
 from webapp.extensions import db
 from webapp.microsoft.models import RECONNECT_NEEDED, MicrosoftConnection
 from webapp.microsoft.selection import GroupChoice
@@ -91,3 +93,16 @@ def school_in_every_status(factory, admin_email="trust.admin@trust.example"):
     person(schools["ok"], 9, status="suspended")
     db.session.commit()
     return SimpleNamespace(schools=schools, other=other, admin=admin)
+
+
+def schools_page_form(client, url, query="?status=all"):
+    """The Schools page's form as the browser would post it: its token and signed list."""
+    page = client.get(url + query)
+    shown = re.search(r'name="shown" value="([^"]+)"', page.text).group(1)
+    return {"csrf_token": csrf_token_from(page.text), "shown": shown, "status": "all"}
+
+
+def press_on_schools_page(client, url, action, schools, form, headers=None):
+    """Sync now ("sync") or Apply schedule ("schedule") with these schools (or ids) ticked."""
+    data = dict(form, school=[str(getattr(school, "id", school)) for school in schools])
+    return client.post(url + action, data=data, headers=headers or {})

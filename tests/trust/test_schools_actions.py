@@ -1,15 +1,17 @@
 """Sync now and Apply schedule on the Schools page: each selected school answered in its row,
-with and without JavaScript; the one-sync-per-school rule in one transaction; a forged,
+with and without JavaScript; the one-sync-per-school rule in one transaction (a waiting review
+replaced, automatic sync paused by an undo turned back on, as on Manage user sync); a forged,
 stale or empty selection refused with nothing done; more than 500, deleted or disconnected
 schools answered per row while the rest are done."""
+import json
 import re
 
 import pytest
 from sqlalchemy import event, insert, select
 
-from harness.factory import csrf_token_from
 from tests.security.world import database_snapshot, queue_snapshot
-from tests.trust.helpers import NOW
+from tests.statements import statements_sent
+from tests.trust.helpers import NOW, press_on_schools_page, schools_page_form
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
@@ -28,16 +30,13 @@ HTMX = {"HX-Request": "true"}
 
 def load(world, query="?status=all"):
     with frozen_at(NOW):
-        page = world.client.get(world.url + query)
-    shown = re.search(r'name="shown" value="([^"]+)"', page.text).group(1)
-    return {"csrf_token": csrf_token_from(page.text), "shown": shown, "status": "all"}
+        return schools_page_form(world.client, world.url, query)
 
 
 def post(world, action, schools, form=None, headers=None):
-    data = dict(form or load(world))
-    data["school"] = [str(getattr(school, "id", school)) for school in schools]
+    form = form or load(world)
     with frozen_at(NOW):
-        return world.client.post(world.url + action, data=data, headers=headers or {})
+        return press_on_schools_page(world.client, world.url, action, schools, form, headers)
 
 
 def row(html, school):
@@ -52,9 +51,32 @@ def runs(school, status=None):
     return db.session.scalars(stmt.where(m.SyncRun.status == status) if status else stmt).all()
 
 
+def paused_by_an_undo(school):
+    """As Undo this sync leaves it (tests/sync/test_undo.py goes through the undo itself)."""
+    undone = runs(school, m.COMPLETE)[-1]
+    db.session.execute(SyncSchedule.__table__.update().where(
+        SyncSchedule.organisation_id == school.id).values(paused_at=NOW,
+                                                         paused_by_run_id=undone.id))
+    db.session.commit()
+    return undone.id
+
+
+def sync_now_statements(sent):
+    """Sync now's own, not the page's: those about runs, schedules and the audit log."""
+    return [statement for statement in sent
+            if re.search(r"\b(sync_runs|sync_schedules|audit_entries)\b", statement)]
+
+
+def resumed_entries():
+    return {entry.organisation_id: (json.loads(entry.before), entry.actor_user_id)
+            for entry in db.session.scalars(select(AuditEntry).where(
+                AuditEntry.action == actions.AUTOMATIC_SYNC_RESUMED))}
+
+
 def test_sync_now_queues_every_school_that_can_sync_in_one_transaction_and_says_why_not(
         app, world):
     schools = world.schools
+    undone = paused_by_an_undo(schools["ok"])
     form = load(world)
     commits = []
 
@@ -72,7 +94,10 @@ def test_sync_now_queues_every_school_that_can_sync_in_one_transaction_and_says_
         assert (run.trigger, run.started_by_user_id) == (m.TRIGGER_MANUAL, world.admin.id)
         assert "Sync queued" in row(answer.text, schools[status])
         assert "Waiting for a worker" in row(answer.text, schools[status])
-    assert len(commits) == 1  # the runs, their audit entries and the replaced review together
+    # The runs, their audit entries, the replaced review and the ended pause together.
+    assert len(commits) == 1
+    assert schedules()[schools["ok"].id].paused_at is None
+    assert resumed_entries() == {schools["ok"].id: ({"paused_by_run": undone}, world.admin.id)}
     assert "not connected to Microsoft" in row(answer.text, schools["not_connected"])
     assert "Microsoft needs reconnecting" in row(answer.text, schools["reconnect"])
     assert "no group is chosen" in row(answer.text, schools["no_group"])
@@ -89,6 +114,31 @@ def test_sync_now_queues_every_school_that_can_sync_in_one_transaction_and_says_
     assert "<html" not in again.text
     assert "already running or waiting for a worker" in row(again.text, schools["ok"])
     assert len(runs(schools["ok"], m.QUEUED)) == 1
+
+
+def test_sync_now_ends_the_undo_pause_of_each_school_it_starts_in_the_same_statements_for_many(
+        world):
+    """The rule of lifecycle.queue_manual_syncs, as on Manage user sync: a school's pause ends
+    with an audit entry of its own, but the statements do not grow with the schools."""
+    schools = world.schools
+    paused = {status: paused_by_an_undo(schools[status]) for status in ("stale", "ok")}
+    form = load(world)
+    with statements_sent() as one:
+        post(world, "sync", [schools["stale"]], form)
+    with statements_sent() as three:
+        post(world, "sync", [schools["ok"], schools["failing"], schools["never_synced"]], form)
+    assert len(sync_now_statements(three)) == len(sync_now_statements(one)), (one, three)
+    assert {school_id: paused for school_id, paused in schedules().items()
+            if paused.paused_at is not None} == {}
+    assert resumed_entries() == {
+        schools[status].id: ({"paused_by_run": run_id}, world.admin.id)
+        for status, run_id in paused.items()}
+    # A school whose sync was already running got no new one: its pause stays.
+    paused_by_an_undo(schools["ok"])
+    again = post(world, "sync", [schools["ok"]])
+    assert "already running or waiting for a worker" in row(again.text, schools["ok"])
+    assert schedules()[schools["ok"].id].paused_at is not None
+    assert len(resumed_entries()) == 2
 
 
 def test_a_syncing_row_refreshes_itself_until_its_run_ends(world):

@@ -170,7 +170,11 @@ class _Context:
 def _claim(rows, now):
     """Moves each due school's next_due_at to its first slot after now, unless another tick did
     first (the WHERE re-checks next_due_at; on PostgreSQL the UPDATE waits for the other tick's
-    row locks and then re-checks). Returns the schedule ids this tick claimed."""
+    row locks and then re-checks). Returns the schedule ids this tick claimed.
+
+    The rows are locked in schedule id order (an UPDATE alone takes them in whatever order the
+    table holds them), as Sync now locks the schedules an undo paused (schedule.pause): in two
+    orders, each could wait for the other."""
     following = {row.id: due.next_slot(row.frequency, row.minute_of_day,
                                        organisation_zone(row.time_zone), row.organisation_id, now)
                  for row in rows}
@@ -179,8 +183,11 @@ def _claim(rows, now):
         chunk = ids[start:start + CLAIM_CHUNK]
         new_due = case({schedule_id: literal(following[schedule_id], SCHEDULES.c.next_due_at.type)
                         for schedule_id in chunk}, value=SCHEDULES.c.id)
+        due_now = (select(SCHEDULES.c.id).where(SCHEDULES.c.id.in_(chunk),
+                                                SCHEDULES.c.next_due_at <= now)
+                   .order_by(SCHEDULES.c.id).with_for_update())
         claimed.update(db.session.scalars(update(SCHEDULES).where(
-            SCHEDULES.c.id.in_(chunk), SCHEDULES.c.next_due_at <= now).values(
+            SCHEDULES.c.id.in_(due_now), SCHEDULES.c.next_due_at <= now).values(
                 next_due_at=new_due, updated_at=changed_at).returning(SCHEDULES.c.id)))
     return claimed
 

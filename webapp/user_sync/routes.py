@@ -124,21 +124,8 @@ def _start(kind):
 @bp.route("/sync", methods=["POST"])
 @admin_required
 def sync_now():
-    waiting = queries.pending_review(g.organisation.id)
-    if waiting is not None:  # pressing it again would only stop at the same review
-        return _review_waits(waiting)
+    """A waiting review is replaced by the new sync (lifecycle.queue_manual_syncs)."""
     return _start("sync")
-
-
-def _review_waits(run):
-    message = (f"A sync is waiting for your review: it would suspend {run.suspended:,} "
-               f"{'person' if run.suspended == 1 else 'people'}, and nobody has been changed "
-               "yet. Choose Apply removals to go ahead, or Cancel this sync (nobody changes); "
-               "then Sync now starts a new sync.")
-    if is_htmx_request():
-        return render_template("user_sync/_sync_status.html", run=run, error=message)
-    flash(message, "info")
-    return redirect(url_for("user_sync.index", _anchor="sync-live"), 303)
 
 
 @bp.route("/preview", methods=["POST"])

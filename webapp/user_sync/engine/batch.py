@@ -4,7 +4,6 @@ trip for every job, where one school's Sync now (lifecycle.start_run) takes a co
 Redis call of its own.
 """
 from redis.exceptions import RedisError
-from sqlalchemy import case, literal, update
 
 from webapp.extensions import db
 from webapp.redis_conn import enqueue_many
@@ -12,22 +11,18 @@ from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle
 from webapp.user_sync.engine.lifecycle import RUN_JOB, run_job_args, run_job_description
 from webapp.user_sync.engine.queries import active_slots
-from webapp.user_sync.engine.queued_runs import insert_queued_runs
-from webapp.user_sync.engine.store import chunks
-
-RUNS = m.SyncRun.__table__
 
 
 def start_manual_runs(selections, user):
     """Sync now for many schools at once, by `user`: the one-sync-per-school rule of
     `lifecycle.start_run` for each (a dead run is failed first, a running one is joined, not
-    doubled; a waiting review is replaced), committed in one transaction, then one pipeline.
+    doubled; a waiting review is replaced: lifecycle.queue_manual_syncs), committed in one
+    transaction, then one pipeline.
     Returns (started {organisation_id: (run_id, job_id)}, not_queued {organisation_id: reason})
     for the schools whose run was recorded but could not be put in the queue."""
     for organisation_id in sorted(active_slots(selections)):
         lifecycle.sweep_stale_runs(organisation_id)
-    started = insert_queued_runs(selections, trigger=m.TRIGGER_MANUAL, started_by=user)
-    _supersede_reviews(started)
+    started = lifecycle.queue_manual_syncs(selections, user)
     db.session.commit()
     if not started:
         return started, {}
@@ -39,16 +34,6 @@ def start_manual_runs(selections, user):
             lifecycle.finish_run(run_id, m.FAILED, reason=reason)
         return {}, dict.fromkeys(started, reason)
     return started, {}
-
-
-def _supersede_reviews(started):
-    """One UPDATE for every school that started: its waiting review names the run replacing it."""
-    for part in chunks(started, 300):  # three parameters a school
-        new_run = case({organisation_id: literal(lifecycle.superseded_reason(started[organisation_id][0]))
-                        for organisation_id in part}, value=RUNS.c.organisation_id)
-        db.session.execute(update(RUNS).where(
-            RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
-            .values(status=m.CANCELLED, reason=new_run))
 
 
 def enqueue_run_jobs(started, as_of=None):

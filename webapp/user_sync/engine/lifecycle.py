@@ -9,12 +9,18 @@ running), so two clicks, two tabs, two admins or two web processes can never sta
     mark_running     queued -> running           cancel_review   needs review -> cancelled
     claim_for_apply  running -> running (applying)
     finish_run       queued | running -> complete | needs review | failed (the one way a run ends)
+    queue_manual_syncs  (none) -> queued, and the school's waiting review -> cancelled (replaced)
+
+Whatever takes more than one of a school's waiting review, its schedule and its slot takes them
+in that order (Sync now, Apply removals, the undo, the tick), and many schools' in ascending
+organisation id (schedules: schedule id), so no two transactions can each wait for the other
+(tests/sync/test_review_races.py, test_slot_races.py).
 """
 import logging
 import uuid
 
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
@@ -26,11 +32,12 @@ from webapp.extensions import db
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.redis_conn import enqueue
-from webapp.schedule.pause import resume as resume_automatic_sync
+from webapp.schedule import pause
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.liveness import stale_reason
 from webapp.user_sync.engine.queries import active_run, get_run
 from webapp.user_sync.engine.queued_runs import insert_queued_runs
+from webapp.user_sync.engine.store import chunks
 from webapp.user_sync.signals import announce_finished
 
 RUNS = m.SyncRun.__table__
@@ -49,13 +56,12 @@ def _move(run_id, from_states, **values):
     return result.rowcount == 1
 
 
-def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
-              selection=None):
-    """Queues a sync (or preview) for the organisation; returns (run, started_now).
+def start_run(organisation, user, kind=m.KIND_SYNC, *, selection=None):
+    """An admin's Sync now (or preview) for the organisation; returns (run, started_now).
 
-    If one is already queued or running, that run is returned instead. trigger: an admin's
-    Sync now, or the schedule's tick (whose claim commits with the run, see schedule.tick).
-    selection: the groups to fetch; the saved selection unless a preview tries another.
+    If one is already queued or running, that run is returned instead. A Sync now replaces a
+    waiting review (queue_manual_syncs). selection: the groups to fetch; the saved selection
+    unless a preview tries another. (The schedule's tick queues its own runs, see schedule.tick.)
     """
     sweep_stale_runs(organisation.id)
     running = active_run(organisation.id)
@@ -63,29 +69,61 @@ def start_run(organisation, user, kind=m.KIND_SYNC, trigger=m.TRIGGER_MANUAL, *,
         return running, False
     selection = selection or saved_selection(organisation)
     refuse_unless_syncable(connection_for_organisation(organisation), selection)
-    started = insert_queued_runs({organisation.id: selection}, kind, trigger, started_by=user)
+    if kind == m.KIND_SYNC:
+        started = queue_manual_syncs({organisation.id: selection}, user)
+    else:
+        started = insert_queued_runs({organisation.id: selection}, kind, m.TRIGGER_MANUAL,
+                                     started_by=user)
     if organisation.id not in started:  # another click or tab took the slot just now
         db.session.rollback()
         return active_run(organisation.id), False
-    if kind == m.KIND_SYNC and trigger == m.TRIGGER_MANUAL:
-        resume_automatic_sync(organisation.id, user)  # paused by an undo: Sync now ends that
     db.session.commit()
     run = db.session.get(m.SyncRun, started[organisation.id][0])
-    if kind == m.KIND_SYNC:
-        _supersede_reviews(organisation.id, run.id)
     _enqueue(run)
     return run, True
 
 
-def _supersede_reviews(organisation_id, new_run_id):
-    db.session.execute(update(RUNS).where(
-        RUNS.c.organisation_id == organisation_id, RUNS.c.status == m.NEEDS_REVIEW,
-        RUNS.c.id != new_run_id).values(status=m.CANCELLED, reason=superseded_reason(new_run_id)))
-    db.session.commit()
+def queue_manual_syncs(selections, user):
+    """An admin's Sync now for each school in selections ({organisation_id: Selection}), in the
+    caller's transaction: a queued run for every school whose slot is free (insert_queued_runs).
+
+    The one rule for a review waiting when Sync now is pressed: the new sync replaces it. The
+    review's plan is out of date, nobody has been changed, and the new sync is held to the same
+    safety limit (still over it, it stops at a review of its own). Automatic syncs never come
+    here: the tick holds a school while its review waits (schedule.services.paused_reason).
+    And the rule for automatic sync paused by an undo: Sync now ends the pause (schedule.pause).
+    Returns {organisation_id: (run_id, rq_job_id)} of the schools that started."""
+    _lock_waiting_reviews(selections)
+    paused = pause.lock_pauses(selections)
+    started = insert_queued_runs(selections, m.KIND_SYNC, m.TRIGGER_MANUAL, started_by=user)
+    _replace_waiting_reviews(started)
+    pause.resume({organisation_id: paused[organisation_id] for organisation_id in started
+                  if organisation_id in paused}, user)
+    return started
+
+
+def _lock_waiting_reviews(organisation_ids):
+    """Before the new runs take their slots. Apply removals takes the review's row and then the
+    slot, so one pressed meanwhile waits for this transaction and then finds its review
+    replaced; locked after the slots, each would wait for the other (PostgreSQL then fails one
+    of them as a deadlock)."""
+    for part in chunks(sorted(organisation_ids)):
+        db.session.execute(select(RUNS.c.id).where(
+            RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
+            .order_by(RUNS.c.organisation_id, RUNS.c.id).with_for_update())
+
+
+def _replace_waiting_reviews(started):
+    """One UPDATE per 300 schools (three parameters each): each waiting review names its new run."""
+    for part in chunks(started, 300):
+        reason = case({organisation_id: literal(superseded_reason(started[organisation_id][0]))
+                       for organisation_id in part}, value=RUNS.c.organisation_id)
+        db.session.execute(update(RUNS).where(
+            RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
+            .values(status=m.CANCELLED, reason=reason))
 
 
 def superseded_reason(new_run_id):
-    """A waiting review is cancelled by the next Sync now: its plan is out of date."""
     return f"Replaced by a newer sync (run {new_run_id}). {NOTHING_CHANGED}"
 
 

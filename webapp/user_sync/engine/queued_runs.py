@@ -55,7 +55,13 @@ def insert_queued_runs(selections, kind=m.KIND_SYNC, trigger=m.TRIGGER_AUTOMATIC
 
 def insert_runs(rows):
     """run_rows in, skipping any whose school's slot is taken; {organisation_id: (run_id,
-    rq_job_id)} of those that went in."""
+    rq_job_id)} of those that went in.
+
+    In ascending organisation id, whoever calls: a slot another transaction has just taken
+    makes the insert wait for it, so two inserts (two admins' Sync now on the Schools page, or
+    that and the tick) taking the same slots in different orders could each wait for the other
+    (PostgreSQL then fails one as a deadlock)."""
+    rows = sorted(rows, key=lambda row: row["organisation_id"])
     insert = INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
     # A plain executemany (the driver sends one statement, many parameter sets) then one read
     # of what went in: cheaper than a RETURNING insert, which becomes one huge statement.

@@ -63,14 +63,18 @@ def _undo(undo):
     refused = plans.refusal(target)
     if refused:
         raise SyncFailed(refused)
+    now = utcnow()
+    # The review and the schedule before the run's own row, which holds the school's slot:
+    # the order Sync now takes them in (lifecycle.queue_manual_syncs), or each could wait for
+    # the other.
+    _cancel_waiting_reviews(undo)
+    paused = pause_for_undo(undo.organisation_id, undo.id, now)
     if not lifecycle.claim_for_apply(undo.id):
         db.session.rollback()
         return
-    plan, now = plans.plan_undo(target), utcnow()
+    plan = plans.plan_undo(target)
     write_undo(undo, plan, now)
     bulk_insert(m.SyncChange.__table__, change_rows(undo.id, plan))
-    _cancel_waiting_reviews(undo)
-    paused = pause_for_undo(undo.organisation_id, undo.id, now)
     words = outcome_words(undo, target, plan, paused)
     audit.record(actions.SYNC_UNDONE, undo.organisation_id, actor=undo.started_by,
                  before={"run": target.id, **_run_counts(target)},
