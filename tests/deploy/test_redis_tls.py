@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.processes import output_of
 from jobs.diagnostics import count_people
 from harness.certificates import make_certificates
 from harness.redis_servers import TlsRedisServer
@@ -74,13 +75,14 @@ def test_worker_process_runs_jobs_over_rediss_and_logs_one_line_per_job(
     factory.user("tls@school.example", [org])
     job = enqueue("quick", count_people, org.id)
     worker = start_worker(burst=True, extra_env={"REDIS_TLS_CA_CERT": tls_redis.ca_file})
-    output, _ = worker.communicate(timeout=60)
+    worker.wait(timeout=60)
+    output = output_of(worker)
     job.refresh()
-    assert job.get_status() == "finished", output.decode()
+    assert job.get_status() == "finished", output
     assert job.return_value() == 1
-    lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     job_lines = [line for line in lines if line["msg"] == "job"]
-    assert len(job_lines) == 1, output.decode()
+    assert len(job_lines) == 1, output
     assert job_lines[0]["job_id"] == job.id
     assert job_lines[0]["status"] == "finished"
     assert job_lines[0]["func"] == "jobs.diagnostics.count_people"
@@ -89,6 +91,6 @@ def test_worker_process_runs_jobs_over_rediss_and_logs_one_line_per_job(
 def test_worker_refuses_to_start_when_the_certificate_does_not_verify(app, start_worker):
     worker = start_worker(burst=True, extra_env={"REDIS_TLS_CA_CERT": "",
                                                  "REDIS_TLS_VERIFY": "true"})
-    output, _ = worker.communicate(timeout=60)
-    assert worker.returncode != 0
-    assert b"REDIS_TLS_CA_CERT" in output and b"does not verify" in output
+    assert worker.wait(timeout=60) != 0
+    output = output_of(worker)
+    assert "REDIS_TLS_CA_CERT" in output and "does not verify" in output

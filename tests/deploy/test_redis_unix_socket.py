@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from harness.processes import output_of
 from jobs.diagnostics import count_people
 from tests.faults.helpers import wait_for
 from webapp.redis_conn import check_redis, enqueue, redis_from_config
@@ -43,8 +44,7 @@ def test_a_worker_process_starts_and_runs_jobs_over_a_unix_socket(app, factory, 
     factory.user("socket@school.example", [org])
     job = enqueue("quick", count_people, org.id)
     worker = start_worker(burst=True)
-    output, _ = worker.communicate(timeout=60)
-    assert worker.returncode == 0, output.decode()
+    assert worker.wait(timeout=60) == 0, output_of(worker)
     job.refresh()
-    assert job.get_status() == "finished", output.decode()
+    assert job.get_status() == "finished", output_of(worker)
     assert job.return_value() == 1

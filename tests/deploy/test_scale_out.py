@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from harness.processes import output_of
 from jobs.sync import run_sync_job
 from harness.factory import sign_in
 from tests.microsoft_flow import FAST_WORKER_ENV, connect_organisation, demo
@@ -59,8 +60,8 @@ def jobs_by_worker(processes):
     ran = {}
     for number, process in enumerate(processes, 1):
         process.terminate()
-        output, _ = process.communicate(timeout=30)
-        for line in output.decode().splitlines():
+        process.wait(timeout=30)
+        for line in output_of(process).splitlines():
             entry = json.loads(line) if line.startswith("{") else {}
             if entry.get("msg") == "job":
                 ran[entry["job_id"]] = (number, entry["status"])
