@@ -12,6 +12,7 @@ from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, latest_run, people
                                 sync_in_process)
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
+from webapp.clock import as_utc
 from webapp.extensions import db
 from webapp.redis_conn import get_queue
 from webapp.user_sync import models as m
@@ -198,6 +199,9 @@ def assert_replaced(school, review, by):
     replaced = db.session.get(m.SyncRun, review.id)
     assert replaced.status == m.CANCELLED
     assert replaced.reason == f"Replaced by a newer sync (run {by.id}). Nothing was changed."
+    # Ended when it was replaced, as a review cancelled by hand or by an undo, not when it
+    # stopped for review.
+    assert as_utc(replaced.finished_at) >= as_utc(by.created_at)
     started = db.session.query(AuditEntry).filter_by(action=actions.SYNC_STARTED).all()
     assert len(started) == db.session.query(m.SyncRun).count()  # one for every sync, this too
     assert {(entry.organisation_id, entry.actor_user_id) for entry in started} == {

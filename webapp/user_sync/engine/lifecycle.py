@@ -96,7 +96,8 @@ def queue_manual_syncs(selections, user):
     _lock_waiting_reviews(selections)
     paused = pause.lock_pauses(selections)
     started = insert_queued_runs(selections, m.KIND_SYNC, m.TRIGGER_MANUAL, started_by=user)
-    _replace_waiting_reviews(started)
+    replace_waiting_reviews({organisation_id: superseded_reason(run_id)
+                             for organisation_id, (run_id, _) in started.items()})
     pause.resume({organisation_id: paused[organisation_id] for organisation_id in started
                   if organisation_id in paused}, user)
     return started
@@ -113,14 +114,17 @@ def _lock_waiting_reviews(organisation_ids):
             .order_by(RUNS.c.organisation_id, RUNS.c.id).with_for_update())
 
 
-def _replace_waiting_reviews(started):
-    """One UPDATE per 300 schools (three parameters each): each waiting review names its new run."""
-    for part in chunks(started, 300):
-        reason = case({organisation_id: literal(superseded_reason(started[organisation_id][0]))
+def replace_waiting_reviews(reasons):
+    """The one way a waiting review is replaced, by a Sync now or by an undo of the data it was
+    computed from: cancelled, ended now, with each school's reason ({organisation_id: reason}).
+    In the caller's transaction; one UPDATE per 300 schools (three parameters each)."""
+    now = utcnow()
+    for part in chunks(reasons, 300):
+        reason = case({organisation_id: literal(reasons[organisation_id])
                        for organisation_id in part}, value=RUNS.c.organisation_id)
         db.session.execute(update(RUNS).where(
             RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
-            .values(status=m.CANCELLED, reason=reason))
+            .values(status=m.CANCELLED, reason=reason, finished_at=now))
 
 
 def superseded_reason(new_run_id):

@@ -64,10 +64,12 @@ def _undo(undo):
     if refused:
         raise SyncFailed(refused)
     now = utcnow()
-    # The review and the schedule before the run's own row, which holds the school's slot:
-    # the order Sync now takes them in (lifecycle.queue_manual_syncs), or each could wait for
-    # the other.
-    _cancel_waiting_reviews(undo)
+    # A review computed from the data being undone would redo it if applied: replaced. The
+    # review and the schedule before the run's own row, which holds the school's slot: the
+    # order Sync now takes them in (lifecycle.queue_manual_syncs), or each could wait for the
+    # other.
+    lifecycle.replace_waiting_reviews({undo.organisation_id: (
+        f"Replaced by the undo of an earlier sync (run {undo.id}). {lifecycle.NOTHING_CHANGED}")})
     paused = pause_for_undo(undo.organisation_id, undo.id, now)
     if not lifecycle.claim_for_apply(undo.id):
         db.session.rollback()
@@ -177,16 +179,6 @@ def _undo_counts(plan):
 
 def _run_counts(run):
     return {name: getattr(run, name) for name in ("added", "updated", "suspended", "reinstated")}
-
-
-def _cancel_waiting_reviews(undo):
-    """A review computed from the data being undone would redo it if applied: replaced."""
-    runs = m.SyncRun.__table__
-    db.session.execute(update(runs).where(
-        runs.c.organisation_id == undo.organisation_id, runs.c.status == m.NEEDS_REVIEW)
-        .values(status=m.CANCELLED, finished_at=utcnow(), reason=(
-            f"Replaced by the undo of an earlier sync (run {undo.id}). "
-            f"{lifecycle.NOTHING_CHANGED}")))
 
 
 def title(undo, organisation):
