@@ -2,6 +2,8 @@
 import pytest
 
 from harness.factory import post_form
+from tests.statements import statements_sent
+from webapp.microsoft.models import RECONNECT_NEEDED, MicrosoftConnection
 from webapp.orgs.models import Membership
 from webapp.orgs.services import find_user_by_email
 
@@ -201,3 +203,30 @@ def test_a_10000_character_name_or_10010_character_email_is_refused_by_its_field
     result = app.test_cli_runner().invoke(args=["user", "create", long_email, "--org",
                                                 admin.org.name])
     assert result.exit_code != 0 and "at most 254 characters" in result.output
+
+
+def test_an_htmx_partial_reads_neither_the_header_schools_nor_the_reconnect_banner(
+        client, factory, sign_in, db):
+    """The header's school switcher and the reconnect banner are read by the page that shows
+    them, not by every HTMX partial (a trust admin's Schools rows poll every few seconds)."""
+    first = factory.organisation("Alpha Academy", "Trust A")
+    second = factory.organisation("Beta Academy", "Trust A")
+    factory.user("both@school.example", [first, second], role="admin")
+    db.session.add(MicrosoftConnection(
+        trust_id=first.trust_id, account_email="it@trust-a.example", account_object_id="admin",
+        tenant_id="tenant", home_account_id="admin.tenant", status=RECONNECT_NEEDED))
+    db.session.commit()
+    sign_in(client, "both@school.example")
+    url = f"/o/{first.id}/settings/users/?q=both"
+    with statements_sent() as page_sent:
+        page = client.get(url).text
+    assert 'id="org-switcher"' in page and "Beta Academy" in page and "All schools" in page
+    assert "Reconnect needed:" in page and "it@trust-a.example" in page
+    with statements_sent() as partial_sent:
+        partial = client.get(url, headers={"HX-Request": "true"}).text
+    assert "both@school.example" in partial and "org-switcher" not in partial
+    header_and_banner = [sql for sql in page_sent if "FROM microsoft_connections" in sql
+                         or "organisations.name, memberships.role" in sql]  # orgs.schools_of
+    assert len(header_and_banner) == 2, page_sent
+    assert not set(header_and_banner) & set(partial_sent), partial_sent
+    assert len(partial_sent) == len(page_sent) - 2

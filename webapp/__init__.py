@@ -170,12 +170,13 @@ def _register_template_context(app):
     @app.context_processor
     def inject_navigation():
         organisation = getattr(g, "organisation", None)
-        schools = account_schools()
+        # Functions, called by the templates that show them: an HTMX partial (a row polling
+        # every few seconds) never reads a trust admin's hundreds of schools.
         return {
             "current_organisation": organisation,
             "current_membership": getattr(g, "membership", None),
-            "header_schools": schools,
-            "schools_page_org_id": _schools_page_org_id(schools, organisation),
+            "header_schools": account_schools,
+            "schools_page_org_id": lambda: _schools_page_org_id(account_schools(), organisation),
             "demo_mode": app.config["DEMO_MODE"],
             "simulator_host": demo_simulator_host,
             "support_url": app.config["SUPPORT_URL"],

@@ -74,8 +74,8 @@ def test_apply_removals_pressed_while_sync_now_replaces_the_review(app, school, 
     assert isinstance(new_run, int), new_run
     refused = outcome["apply"]
     assert isinstance(refused, ServiceError), refused
-    assert str(refused) == ("This review was replaced by a newer sync, so nothing was applied "
-                            "from it.")
+    assert str(refused) == (f"This review was replaced by a newer sync (run {new_run}), so "
+                            "nothing was applied from it.")
     db.session.expire_all()
     replaced = db.session.get(m.SyncRun, review.id)
     assert (replaced.status, replaced.approved) == (m.CANCELLED, False)
@@ -131,7 +131,8 @@ def test_sync_now_or_apply_removals_pressed_while_an_undo_replaces_the_review(ap
     assert outcome["undo"][0] == m.COMPLETE, outcome
     if pressed == "Apply removals":
         assert isinstance(outcome[pressed], ServiceError), outcome
-        assert "nothing was applied from it" in str(outcome[pressed])
+        assert str(outcome[pressed]) == ("This review was replaced by the undo of an earlier sync "
+                                         f"(run {undo_id}), so nothing was applied from it.")
     else:  # it waited for the undo, then started: as if pressed a moment later
         assert isinstance(outcome[pressed], int), outcome
     db.session.expire_all()

@@ -143,13 +143,19 @@ def _flow_missing_page():
 
 @bp.app_context_processor
 def microsoft_status():
-    """Every screen of an organisation says so when the Microsoft connection needs reconnecting."""
+    """Every screen of an organisation says so when the Microsoft connection needs reconnecting
+    (asked by the page's banner only: an HTMX partial never pays for it)."""
+    return {"connection_to_reconnect": _connection_to_reconnect}
+
+
+def _connection_to_reconnect():
+    """The current school's connection if it needs reconnecting and an admin is looking."""
     organisation, membership = getattr(g, "organisation", None), getattr(g, "membership", None)
-    if organisation is None or membership is None or not current_user.is_authenticated:
-        return {}
+    if organisation is None or membership is None or not membership.is_admin \
+            or not current_user.is_authenticated:
+        return None
     connection = connection_for_organisation(organisation)
-    return {"microsoft_reconnect_needed": bool(connection and connection.needs_reconnect),
-            "microsoft_connection_banner": connection}
+    return connection if connection is not None and connection.needs_reconnect else None
 
 
 @bp.app_template_filter("attempt_outcome")

@@ -96,7 +96,7 @@ def queue_manual_syncs(selections, user):
     _lock_waiting_reviews(selections)
     paused = pause.lock_pauses(selections)
     started = insert_queued_runs(selections, m.KIND_SYNC, m.TRIGGER_MANUAL, started_by=user)
-    replace_waiting_reviews({organisation_id: superseded_reason(run_id)
+    replace_waiting_reviews({organisation_id: replaced_reason("a newer sync", run_id)
                              for organisation_id, (run_id, _) in started.items()})
     pause.resume({organisation_id: paused[organisation_id] for organisation_id in started
                   if organisation_id in paused}, user)
@@ -127,8 +127,13 @@ def replace_waiting_reviews(reasons):
             .values(status=m.CANCELLED, reason=reason, finished_at=now))
 
 
-def superseded_reason(new_run_id):
-    return f"Replaced by a newer sync (run {new_run_id}). {NOTHING_CHANGED}"
+def replaced_reason(replacement, run_id):
+    """A replaced review's reason: what replaced it ("a newer sync", "the undo of an earlier
+    sync") and that run's id; answered_already words it again for an Apply removals too late."""
+    return f"{_REPLACED_BY}{replacement} (run {run_id}). {NOTHING_CHANGED}"
+
+
+_REPLACED_BY = "Replaced by "
 
 
 def approve_review(organisation, run_id, user):
@@ -192,8 +197,11 @@ def answered_already(organisation, run_id, user):
     if run.status == m.CANCELLED and reviewer is not None:
         return (f"This review was already cancelled by {who} at {at}: nobody was added, "
                 "changed or suspended.")
-    if run.status == m.CANCELLED:
-        return "This review was replaced by a newer sync, so nothing was applied from it."
+    if run.status == m.CANCELLED:  # replaced (replace_waiting_reviews): its reason says by what
+        replaced_by = (run.reason or "").partition(". ")[0]
+        by_what = replaced_by[len(_REPLACED_BY):] if replaced_by.startswith(_REPLACED_BY) else ""
+        return (f"This review was replaced{' by ' + by_what if by_what else ''}, so nothing was "
+                "applied from it.")
     return ANSWERED
 
 

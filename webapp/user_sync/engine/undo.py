@@ -68,8 +68,8 @@ def _undo(undo):
     # review and the schedule before the run's own row, which holds the school's slot: the
     # order Sync now takes them in (lifecycle.queue_manual_syncs), or each could wait for the
     # other.
-    lifecycle.replace_waiting_reviews({undo.organisation_id: (
-        f"Replaced by the undo of an earlier sync (run {undo.id}). {lifecycle.NOTHING_CHANGED}")})
+    lifecycle.replace_waiting_reviews({undo.organisation_id: lifecycle.replaced_reason(
+        "the undo of an earlier sync", undo.id)})
     paused = pause_for_undo(undo.organisation_id, undo.id, now)
     if not lifecycle.claim_for_apply(undo.id):
         db.session.rollback()
