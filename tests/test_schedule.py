@@ -111,9 +111,7 @@ def test_the_htmx_time_zone_field_reads_only_what_the_field_shows(school):
         "organisations",  # the school in the address (org_scoped)
         "memberships",  # the admin's membership of it (admin_required)
         "organisations",  # schools whose two-step rule the admin has yet to meet
-        "microsoft_connections",  # every template's context: the reconnect-to-Microsoft banner
-        "memberships",  # every template's context: the header's list of schools
-    ], statements
+    ], statements  # nor the reconnect banner's connection, nor the header's schools: no page
 
 
 def test_every_zone_iana_keeps_is_accepted_and_only_those(school):

@@ -87,6 +87,9 @@ def test_next_automatic_sync_names_its_zone_and_says_why_its_minute_differs(
         expect(card.locator("#next-automatic-sync")).to_have_text(
             "Next automatic sync: " + shown.format(30 + spread) + ".")
         note = card.locator("#next-sync-note")
+        if not spread and not clocks:  # a school whose spread is under a minute (org 46, 59...)
+            expect(note).to_have_count(0)
+            return
         expect(note).to_contain_text(clocks)
         if spread:
             expect(note).to_contain_text(
