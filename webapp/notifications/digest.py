@@ -129,12 +129,7 @@ class DigestMail:
 def compose(row):
     payload = json.loads(row.payload)
     schools, zone = payload["schools"], organisation_zone(payload["zone"])
-    attention = sum(1 for school in schools if school["attention"])
-    if attention:
-        subject = (f"Weekly sync digest: {attention} of {len(schools)} schools "
-                   f"need{'s' if attention == 1 else ''} attention")
-    else:
-        subject = f"Weekly sync digest: all {len(schools)} schools OK"
+    subject = f"Weekly sync digest: {_about(schools)}"
     start, end = (datetime.fromisoformat(payload[key]).astimezone(zone) for key in ("start", "end"))
     for school in schools:
         school["url"] = external_url("user_sync.index", org_id=school["id"])
@@ -145,6 +140,18 @@ def compose(row):
         schools=schools,
         schools_url=external_url("trust.schools", org_id=schools[0]["id"]) if len(schools) > 1 else "",
         notifications_url=external_url("notifications.preferences", org_id=schools[0]["id"]))
+
+
+def _about(schools):
+    """ "2 of 40 schools need attention", "all 40 schools OK"; an admin of one school reads
+    about that school, never "all 1 schools"."""
+    attention = sum(1 for school in schools if school["attention"])
+    if len(schools) == 1:
+        return f"{schools[0]['name']} {'needs attention' if attention else 'OK'}"
+    if attention:
+        return (f"{attention} of {len(schools)} schools need{'s' if attention == 1 else ''} "
+                "attention")
+    return f"all {len(schools)} schools OK"
 
 
 def _sentence(text):

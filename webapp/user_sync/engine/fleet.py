@@ -142,16 +142,20 @@ def load_runs(all_facts):
 
 
 def week_counts_of(organisation_ids, start, end):
-    """{organisation id: (joiners, leavers, failed syncs)} for syncs that finished in
-    [start, end): joiners are people added or reinstated, leavers people suspended."""
+    """{organisation id: (joiners, leavers, failed syncs)} for runs that finished in
+    [start, end): joiners are people added or reinstated, leavers people suspended, by any run
+    that changes people (a Sync this person now's joiner, an undo's reinstated people too);
+    failed syncs are full syncs, as for Failing."""
     finished = and_(RUNS.c.finished_at >= start, RUNS.c.finished_at < end)
     complete = RUNS.c.status == m.COMPLETE
+    failed = and_(RUNS.c.status == m.FAILED, RUNS.c.kind == m.KIND_SYNC)
     rows = db.session.execute(
         select(RUNS.c.organisation_id,
                func.sum(case((complete, RUNS.c.added + RUNS.c.reinstated), else_=0)),
                func.sum(case((complete, RUNS.c.suspended), else_=0)),
-               func.sum(case((RUNS.c.status == m.FAILED, 1), else_=0)))
-        .where(RUNS.c.organisation_id.in_(organisation_ids), RUNS.c.kind == m.KIND_SYNC,
-               finished).group_by(RUNS.c.organisation_id))
+               func.sum(case((failed, 1), else_=0)))
+        .where(RUNS.c.organisation_id.in_(organisation_ids),
+               RUNS.c.kind.in_(m.CHANGING_KINDS), finished)
+        .group_by(RUNS.c.organisation_id))
     return {organisation_id: (int(joiners or 0), int(leavers or 0), int(failed or 0))
             for organisation_id, joiners, leavers, failed in rows}
