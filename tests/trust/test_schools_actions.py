@@ -179,6 +179,17 @@ def test_a_forged_school_id_is_refused_and_nothing_is_done(app, world, htmx):
     assert (database_snapshot(), queue_snapshot(app)) == before
 
 
+def test_a_forged_id_of_digits_python_cannot_read_is_refused_not_an_error(app, world):
+    """"²" is a digit to str.isdigit but not to int(): such an id once answered 500."""
+    form = load(world)
+    before = (database_snapshot(), queue_snapshot(app))
+    for action in ("sync", "schedule"):
+        answer = post(world, action, ["\u00b2", world.schools["ok"]],
+                      dict(form, frequency="daily", time_of_day="02:00", time_zone="Europe/London"))
+        assert answer.status_code == 422 and "not in your list" in answer.text
+    assert (database_snapshot(), queue_snapshot(app)) == before
+
+
 def test_nothing_selected_says_so_and_keeps_the_typed_schedule(app, world):
     before = database_snapshot()
     answer = post(world, "schedule", [], dict(load(world), frequency="6h", time_of_day="",

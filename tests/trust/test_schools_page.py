@@ -121,6 +121,7 @@ def test_pages_of_fifty_with_links_that_keep_the_view(world):
     assert len(row_names(second.text)) == 18 and "Page 2 of 2" in second.text
     assert "Every school in this list: all 68" in second.text
     assert "Page 2 of 2" in get(world, "?status=all&page=9").text  # an old link: the last page
+    assert "Page 1 of 2" in get(world, "?status=all&page=\u00b2").text  # unreadable: the first
 
 
 def test_only_an_admin_of_two_or_more_schools_has_the_page(app, factory, world):

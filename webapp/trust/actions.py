@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
+from webapp.request_input import LARGEST_ID, whole_number
 from webapp.trust import listing
 
 MAX_SCHOOLS = 500
@@ -90,13 +91,15 @@ def _posted_ids(form):
     shown = shown_on_page(form)
     if shown is None:
         raise Refused(REFUSED_STALE_FORM)
-    posted = form.getlist("school")
-    if any(not text.isdigit() or len(text) > 12 for text in posted):
-        raise Refused(REFUSED_FORGED)
-    ids = list(dict.fromkeys(int(text) for text in posted))
+    ids = list(dict.fromkeys(posted_ids(form)))
     if any(school_id not in shown for school_id in ids):
         raise Refused(REFUSED_FORGED)
     return ids, shown
+
+
+def posted_ids(form):
+    """The ticked ids as sent; an unreadable one is None (no school has it: a forgery)."""
+    return [whole_number(text, 1, LARGEST_ID) for text in form.getlist("school")]
 
 
 def gone_results(ids, rows_by_id):

@@ -9,6 +9,7 @@ from operator import itemgetter
 
 from webapp.clock import as_utc
 from webapp.listing import Page, page_within
+from webapp.request_input import page_number
 from webapp.search import Search, search_from
 from webapp.trust import status as st
 
@@ -68,10 +69,9 @@ def view_from(args, rows):
         status = ATTENTION if any(row.needs_attention for row in rows) else ALL
         chosen = False
     sort = args.get("sort", "name")
-    page = args.get("page", "1")
     return View(search=search_from(args), status=status,
                 sort=sort if sort in SORT_KEYS else "name", descending=args.get("dir") == "desc",
-                page=int(page) if page.isdigit() and len(page) < 7 else 1, status_chosen=chosen)
+                page=page_number(args), status_chosen=chosen)
 
 
 def matching(view, rows, keep=()):

@@ -62,7 +62,7 @@ def _answer(rows, view, status=200, **context):
 
 
 def _posted_selection():
-    return {int(text) for text in request.form.getlist("school") if text.isdigit() and len(text) < 13}
+    return set(actions.posted_ids(request.form)) - {None}
 
 
 def _act(action):
