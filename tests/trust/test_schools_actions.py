@@ -11,7 +11,7 @@ from sqlalchemy import event, insert, select
 
 from tests.security.world import database_snapshot, queue_snapshot
 from tests.statements import statements_sent
-from tests.trust.helpers import NOW, press_on_schools_page, schools_page_form
+from tests.trust.helpers import NOW, press_on_schools_page, run, schools_page_form
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
@@ -37,6 +37,10 @@ def post(world, action, schools, form=None, headers=None):
     form = form or load(world)
     with frozen_at(NOW):
         return press_on_schools_page(world.client, world.url, action, schools, form, headers)
+
+
+def row_names_of(html):
+    return re.findall(r'class="visually-hidden">Select ([^<]+)</label>', html)
 
 
 def row(html, school):
@@ -188,6 +192,27 @@ def test_a_forged_id_of_digits_python_cannot_read_is_refused_not_an_error(app, w
                       dict(form, frequency="daily", time_of_day="02:00", time_zone="Europe/London"))
         assert answer.status_code == 422 and "not in your list" in answer.text
     assert (database_snapshot(), queue_snapshot(app)) == before
+
+
+def test_every_school_in_this_list_is_the_list_shown_even_once_nothing_needs_attention(world):
+    """The default list (Needs attention) was worked out again when the form came back: once
+    its schools were fine, "every school in this list" became every school."""
+    kept = {world.schools["failing"].id, world.schools["ok"].id}
+    db.session.execute(Membership.__table__.delete().where(
+        Membership.user_id == world.admin.id, Membership.organisation_id.not_in(kept)))
+    db.session.commit()
+    with frozen_at(NOW):
+        page = world.client.get(world.url).text  # the default: Needs attention, Elm High only
+    assert row_names_of(page) == ["Elm High"]
+    actions_form = re.search(r'<form[^>]*id="schools-actions".*?</form>', page, re.S).group(0)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', actions_form))
+    run(world.schools["failing"], m.COMPLETE, NOW)  # fine now: nothing needs attention
+    db.session.commit()
+    before = schedules()[world.schools["ok"].id].frequency
+    answer = post(world, "schedule", [], dict(fields, all_matching="1", frequency="6h",
+                                              time_of_day="", time_zone="Europe/London"))
+    assert answer.status_code == 422 and "Nothing was done" in answer.text
+    assert schedules()[world.schools["ok"].id].frequency == before == "daily"
 
 
 def test_nothing_selected_says_so_and_keeps_the_typed_schedule(app, world):
