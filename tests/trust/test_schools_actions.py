@@ -215,6 +215,13 @@ def test_every_school_in_this_list_is_the_list_shown_even_once_nothing_needs_att
     assert schedules()[world.schools["ok"].id].frequency == before == "daily"
 
 
+def test_a_time_of_digits_python_cannot_read_gets_the_forms_words_not_pythons(world):
+    answer = post(world, "schedule", [world.schools["ok"]], dict(
+        load(world), frequency="daily", time_of_day="\u00b2:00", time_zone="Europe/London"))
+    assert answer.status_code == 422 and "Enter the time as HH:MM" in answer.text
+    assert "invalid literal" not in answer.text
+
+
 def test_nothing_selected_says_so_and_keeps_the_typed_schedule(app, world):
     before = database_snapshot()
     answer = post(world, "schedule", [], dict(load(world), frequency="6h", time_of_day="",

@@ -22,7 +22,7 @@ def parse_time_of_day(text):
     """'HH:MM' (24-hour) to minutes after midnight; ValueError with the admin's words if not."""
     text = (text or "").strip()
     hours, sep, minutes = text.partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+    if not (sep and text.isascii() and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
             and 1 <= len(hours) <= 2):
         raise ValueError("Enter the time as HH:MM, for example 02:00.")
     hours, minutes = int(hours), int(minutes)
