@@ -211,7 +211,9 @@ def test_every_school_in_this_list_is_the_list_shown_even_once_nothing_needs_att
     before = schedules()[world.schools["ok"].id].frequency
     answer = post(world, "schedule", [], dict(fields, all_matching="1", frequency="6h",
                                               time_of_day="", time_zone="Europe/London"))
-    assert answer.status_code == 422 and "Nothing was done" in answer.text
+    assert answer.status_code == 422
+    assert ("Nothing was done: no school is in this list any more (their statuses have changed "
+            "since the page loaded). Reload the page") in answer.text  # not "tick its box"
     assert schedules()[world.schools["ok"].id].frequency == before == "daily"
 
 

@@ -22,6 +22,8 @@ REFUSED_FORGED = ("Nothing was done: the selection named a school that is not in
 REFUSED_STALE_FORM = ("Nothing was done: this page was out of date. Reload the page and select "
                       "the schools again.")
 NOTHING_SELECTED = "Select at least one school first (tick its box). Nothing was done."
+NONE_IN_LIST = ("Nothing was done: no school is in this list any more (their statuses have changed "
+                "since the page loaded). Reload the page to see the list as it is now.")
 TOO_MANY = (f"Not done: more than {MAX_SCHOOLS} schools were selected and at most {MAX_SCHOOLS} "
             "are done at a time. Select the rest and press the button again.")
 DELETED = "Not done: this school no longer exists."
@@ -69,12 +71,13 @@ def chosen_ids(form, view, rows):
     """The selected school ids in table order (at most MAX_SCHOOLS), the results of the rest,
     and the names the page showed; raises Refused for a forged or unreadable form, or an
     empty selection."""
-    if form.get("all_matching") == "1":
+    every_school = form.get("all_matching") == "1"
+    if every_school:
         ids, shown_names = [row.id for row in listing.matching(view, rows)], {}
     else:
         ids, shown_names = _posted_ids(form)
     if not ids:
-        raise Refused(NOTHING_SELECTED)
+        raise Refused(NONE_IN_LIST if every_school else NOTHING_SELECTED)
     results = {school_id: RowResult(False, TOO_MANY) for school_id in ids[MAX_SCHOOLS:]}
     return ids[:MAX_SCHOOLS], results, shown_names
 
