@@ -3,6 +3,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from webapp.auth.recovery import set_password_by_operator
 from webapp.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_ORGANISATIONS, DEMO_TRUST
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -58,7 +59,7 @@ def create_user_command(email, password, org_names, admin, display_name):
     if display_name:
         user.display_name = display_name
     if password:
-        user.set_password(password)
+        set_password_by_operator(user, password)
     role = "admin" if admin else "member"
     for org in organisations:
         add_membership(user, org, role=role)

@@ -239,3 +239,24 @@ def test_sign_in_with_microsoft_asks_no_second_step_and_the_page_says_why(app, s
     client, answer = sign_in_with_microsoft(app, school.sim, demo.ADMIN_UPN)
     assert answer.location == "/" and client.get("/account/security/").status_code == 200
     assert password_step(app.test_client(), school.admin.email).location == "/login/two-step"
+
+
+def test_a_microsoft_account_the_sync_holds_for_two_accounts_says_so_not_unlinked(
+        app, school, factory):
+    """Two accounts hold the same Microsoft id (the person's address changed in Microsoft
+    between two schools' syncs): neither is signed in, and the page says why, not that the
+    Microsoft account is unknown to rostersync."""
+    from webapp.user_sync.models import SyncedPerson
+    sync_in_process(school)
+    synced = person(school.org, demo.OBRIEN_ID)
+    other_school = factory.organisation("Other School")
+    again = factory.user("siobhan.new@oaklearning.example", [other_school], password=None)
+    db.session.add(SyncedPerson(
+        organisation_id=other_school.id, microsoft_id=synced.microsoft_id,
+        tenant_id=synced.tenant_id, membership_id=again.memberships[0].id,
+        email=again.email, email_normalised=again.email_normalised))
+    db.session.commit()
+    client, answer = sign_in_with_microsoft(app, school.sim, OBRIEN_UPN)
+    assert answer.status_code == 403 and "isn't linked" not in answer.text
+    assert "more than one rostersync account" in answer.text
+    assert client.get("/").status_code == 302  # not signed in

@@ -187,3 +187,23 @@ def test_a_huge_password_is_refused_with_the_reason(app, client, staff, smtp_ser
     refused = reset(client, link, "p" * 10_000)
     assert refused.status_code == 422 and "at most 128 characters" in refused.text
     assert client.get(link).status_code == 200  # not used up by the refusal
+
+
+def test_a_password_the_operator_sets_on_the_command_line_signs_out_and_outdates_links(
+        app, client, staff, smtp_server):
+    """`user create EMAIL --password` on an existing account is a password reset by the operator:
+    like any other, it ends the account's sessions and the reset links mailed before it."""
+    ask_for_link(client, STAFF)
+    link = link_in(mails_after_jobs(app, smtp_server, 1)[0][1])
+    other_tab = app.test_client()
+    sign_in(other_tab, STAFF)
+    result = app.test_cli_runner().invoke(args=["user", "create", STAFF, "--org", "Hill School",
+                                                "--password", STRONG])
+    assert result.exit_code == 0, result.output
+    signed_out = other_tab.get("/", follow_redirects=True)
+    assert "/login" in signed_out.request.path
+    assert "because your password was changed" in signed_out.text
+    stale = client.get(link)
+    assert stale.status_code == 410 and "password of this account was changed" in stale.text
+    assert audit_count(actions.PASSWORD_CHANGED) == 1
+    sign_in(app.test_client(), STAFF, STRONG)

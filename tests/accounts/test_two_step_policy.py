@@ -230,3 +230,25 @@ def test_a_sign_in_with_code_after_the_policy_is_on_goes_to_the_page_asked_for(
         assert asked.location == "/login/two-step"
         done = give_code(client, code_at(key, MOMENT, 1))
     assert done.location == f"/o/{admin.org.id}/settings/users/"
+
+
+def test_a_leaver_of_the_school_cannot_have_their_two_step_reset_from_it(
+        app, admin_client, admin, factory):
+    """Someone suspended from (or who left) this school is no longer its to look after: their
+    two-step protects the schools they are still in, whose admins alone may reset it."""
+    other_school = factory.organisation("Other School")
+    mover = factory.user("mover@school.example", [admin.org, other_school], role="admin")
+    mover_client = app.test_client()
+    sign_in(mover_client, mover.email)
+    with frozen_at(MOMENT):
+        turn_on_app(mover_client)
+    membership = next(m for m in mover.memberships if m.organisation_id == admin.org.id)
+    membership.status = "suspended"
+    db.session.commit()
+    url = f"/o/{admin.org.id}/settings/users/{membership.id}/two-step/reset"
+    refused = post_page_form(admin_client, url, url, {"confirmed": "1"})
+    assert refused.status_code == 303
+    assert "no longer in" in text_of(admin_client.get(refused.location))
+    assert status.is_on(mover) and audit_count(actions.TWO_STEP_RESET) == 0
+    assert "Reset two-step…<span class=\"visually-hidden\"> of mover@" not in admin_client.get(
+        f"/o/{admin.org.id}/settings/users/").text

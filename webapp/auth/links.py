@@ -36,15 +36,21 @@ class LinkShown:
 
 
 def account_for(microsoft_account):
-    """The platform account linked to this Microsoft account, or None."""
+    """The platform account linked to this Microsoft account, or None (none, or several)."""
+    user_ids = linked_account_ids(microsoft_account)
+    return db.session.get(User, user_ids[0]) if len(user_ids) == 1 else None
+
+
+def linked_account_ids(microsoft_account):
+    """The accounts this Microsoft account leads to: the person's own link, else each account
+    the user sync holds it for (when that is more than one, it signs in to none)."""
     link = _own_link(microsoft_account.tenant_id, microsoft_account.object_id)
     if link is not None:
-        return db.session.get(User, link.user_id)
-    user_ids = set(db.session.scalars(
+        return [link.user_id]
+    return sorted(set(db.session.scalars(
         select(Membership.user_id).join(SyncedPerson, SyncedPerson.membership_id == Membership.id)
         .where(SyncedPerson.tenant_id == microsoft_account.tenant_id,
-               SyncedPerson.microsoft_id == microsoft_account.object_id)))
-    return db.session.get(User, user_ids.pop()) if len(user_ids) == 1 else None
+               SyncedPerson.microsoft_id == microsoft_account.object_id))))
 
 
 def _own_link(tenant_id, object_id):

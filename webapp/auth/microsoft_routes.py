@@ -38,10 +38,12 @@ def finish_microsoft_sign_in(stored):
         return microsoft_problem_page(problem)
     user = links.account_for(account)
     if user is None or not user.active_memberships():
-        reason = "microsoft_not_linked" if user is None else "no_active_organisation"
+        several = user is None and len(links.linked_account_ids(account)) > 1
+        reason = "microsoft_several_accounts" if several else \
+            "microsoft_not_linked" if user is None else "no_active_organisation"
         _record_refusal(account, user, reason)
         return render_template("auth/microsoft_refused.html", account=account,
-                               not_linked=user is None), 403
+                               not_linked=user is None and not several, several=several), 403
     links.note_sign_in(user, account)
     return signed_in_response(user, sessions.MICROSOFT, stored.get("next"), account.username)
 

@@ -107,3 +107,16 @@ def change_password(user, current, password, confirmation, address):
     audit.record(actions.PASSWORD_CHANGED, actor=user, after={"sessions_signed_out": ended})
     db.session.commit()
     return ended
+
+
+def set_password_by_operator(user, password):
+    """`user create --password`: the operator sets the password as typed (no rule). For an
+    existing account it is a reset like any other: its sessions and the reset links mailed
+    before it are over. The caller commits."""
+    user.set_password(password)
+    if user.id is None:  # a new account: nothing to end
+        return
+    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
+    ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED)
+    audit.record(actions.PASSWORD_CHANGED, subject_user_id=user.id, subject_label=user.email,
+                 after={"by": "operator", "sessions_signed_out": ended})

@@ -15,6 +15,7 @@ from webapp.auth import sessions
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.notifications import account_mail
+from webapp.orgs.services import membership_for
 from webapp.two_step import recovery_codes, status
 from webapp.two_step.models import AuthenticatorApp, Passkey
 from webapp.words import counted, listed
@@ -48,6 +49,7 @@ def reset_two_step(user, actor=None, organisation=None):
                            "nothing to reset.")
     if actor is not None and actor.id == user.id:
         raise ServiceError("To change your own two-step verification, use Sign-in and security.")
+    _refuse_if_not_in(user, organisation)
     passkey_count = len(methods.passkeys)
     db.session.execute(delete(AuthenticatorApp).where(AuthenticatorApp.user_id == user.id))
     db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
@@ -62,4 +64,16 @@ def reset_two_step(user, actor=None, organisation=None):
     db.session.commit()
     account_mail.send_two_step_reset(user, organisation, actor)
     return done
+
+
+def _refuse_if_not_in(user, organisation):
+    """A school's admins look after its people: not someone who left it (their two-step
+    protects the schools they are still in)."""
+    if organisation is None:
+        return
+    membership = membership_for(user, organisation)
+    if membership is None or membership.status != "active":
+        raise ServiceError(f"{user.email} is no longer in {organisation.name}, so its admins "
+                           "cannot reset their two-step verification. An admin of a school they "
+                           "are still in can, or your rostersync operator.")
 
