@@ -260,3 +260,28 @@ def test_a_microsoft_account_the_sync_holds_for_two_accounts_says_so_not_unlinke
     assert answer.status_code == 403 and "isn't linked" not in answer.text
     assert "more than one rostersync account" in answer.text
     assert client.get("/").status_code == 302  # not signed in
+
+
+def test_a_schools_sync_is_no_way_into_an_account_other_schools_admitted(app, school, factory):
+    """The sync matches an existing account by email address, and a tenant's admin can give one
+    of their Microsoft users anybody's address: syncing such a user must not hand them the
+    account (here an admin of another school). The owner links it themselves, signed in."""
+    elsewhere = factory.organisation("Elsewhere Academy", "Another Trust")
+    owner = factory.user(OBRIEN_EMAIL, [elsewhere], role="admin", password=STRONG)
+    sync_in_process(school)
+    held = person(school.org, demo.OBRIEN_ID)
+    assert db.session.get(Membership, held.membership_id).user_id == owner.id  # attached by email
+    client, answer = sign_in_with_microsoft(app, school.sim, OBRIEN_UPN)
+    assert answer.status_code == 403 and "Link this Microsoft account first" in answer.text
+    assert "also belongs to schools that sync did not add it to" in answer.text
+    assert client.get("/").status_code == 302  # not signed in
+    refused = db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == actions.SIGN_IN_FAILED).order_by(AuditEntry.id.desc()))
+    assert "microsoft_sync_link_not_enough" in refused.after
+    owner_client = app.test_client()
+    sign_in(owner_client, OBRIEN_EMAIL, STRONG)
+    security = owner_client.get("/account/security/").text
+    assert "user sync" not in security  # the sync's record is not listed as a way in
+    assert link_from_security_page(owner_client, school.sim, OBRIEN_UPN).status_code == 303
+    _, answer = sign_in_with_microsoft(app, school.sim, OBRIEN_UPN)
+    assert answer.status_code == 302  # linked by its owner: it signs in now

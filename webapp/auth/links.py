@@ -4,6 +4,12 @@ A Microsoft account is known by its tenant id and object id (tid + oid) only. It
 the person linked it themselves (microsoft_sign_in_links: from Sign-in and security, or an
 invitation), or when a school's user sync manages that person (synced_people holds each synced
 person's Microsoft id and tenant, and their membership). Nothing here creates an account.
+
+A user sync's record opens only an account whose every active membership that sync holds: the
+sync matches an existing account by email address, and a tenant's admin can give one of their
+own Microsoft users anybody's address (Microsoft: the email claim is not for authorisation), so
+a school's sync must never become a way into an account that other schools admitted. Such a
+person links the Microsoft account themselves, signed in, once (Sign-in and security).
 """
 from dataclasses import dataclass
 
@@ -35,10 +41,44 @@ class LinkShown:
     last_used_at: object = None
 
 
-def account_for(microsoft_account):
-    """The platform account linked to this Microsoft account, or None (none, or several)."""
+# Why a Microsoft account opens no platform account (sign_in_account).
+NOT_LINKED, SEVERAL, ALSO_ELSEWHERE = "not_linked", "several", "also_elsewhere"
+
+
+@dataclass(frozen=True)
+class SignInAccount:
+    user: object = None   # the User it opens, or None
+    refusal: str = None   # NOT_LINKED, SEVERAL or ALSO_ELSEWHERE when user is None
+
+
+def sign_in_account(microsoft_account):
+    """The platform account this Microsoft account signs in to, or why none."""
     user_ids = linked_account_ids(microsoft_account)
-    return db.session.get(User, user_ids[0]) if len(user_ids) == 1 else None
+    if not user_ids:
+        return SignInAccount(refusal=NOT_LINKED)
+    if len(user_ids) > 1:
+        return SignInAccount(refusal=SEVERAL)
+    if _own_link(microsoft_account.tenant_id, microsoft_account.object_id) is None and \
+            not _sync_holds_every_membership(user_ids[0], microsoft_account.tenant_id,
+                                             microsoft_account.object_id):
+        return SignInAccount(refusal=ALSO_ELSEWHERE)
+    return SignInAccount(user=db.session.get(User, user_ids[0]))
+
+
+def account_for(microsoft_account):
+    """The platform account linked to this Microsoft account, or None."""
+    return sign_in_account(microsoft_account).user
+
+
+def _sync_holds_every_membership(user_id, tenant_id, object_id):
+    """Whether each of the account's active memberships is one that the user sync manages for
+    this Microsoft account (else another school admitted the account: the sync cannot open it)."""
+    held = select(SyncedPerson.membership_id).where(
+        SyncedPerson.tenant_id == tenant_id, SyncedPerson.microsoft_id == object_id,
+        SyncedPerson.membership_id.isnot(None))
+    return db.session.scalar(select(Membership.id).where(
+        Membership.user_id == user_id, Membership.status == "active",
+        Membership.id.not_in(held)).limit(1)) is None
 
 
 def linked_account_ids(microsoft_account):
@@ -112,7 +152,8 @@ def links_of(user):
             .join(Organisation, Organisation.id == Membership.organisation_id)
             .where(Membership.user_id == user.id, Membership.status == "active",
                    SyncedPerson.tenant_id.isnot(None)).order_by(Organisation.name)):
-        if (person.tenant_id, person.microsoft_id) not in known:
+        if (person.tenant_id, person.microsoft_id) not in known and _sync_holds_every_membership(
+                user.id, person.tenant_id, person.microsoft_id):
             known.add((person.tenant_id, person.microsoft_id))
             shown.append(LinkShown(0, person.email, person.tenant_id, by_sync_of=school))
     return shown

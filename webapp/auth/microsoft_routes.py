@@ -18,6 +18,12 @@ from webapp.microsoft import callbacks
 from webapp.security import safe_next_url
 
 
+# The audit log's reason for each way a Microsoft account opens no account (links.sign_in_account).
+REFUSAL_REASONS = {links.NOT_LINKED: "microsoft_not_linked",
+                   links.SEVERAL: "microsoft_several_accounts",
+                   links.ALSO_ELSEWHERE: "microsoft_sync_link_not_enough"}
+
+
 @bp.route("/login/microsoft", methods=["POST"])
 @public_form
 def microsoft_sign_in():
@@ -36,14 +42,12 @@ def finish_microsoft_sign_in(stored):
         account = microsoft.finish(stored, request.args.to_dict())
     except microsoft.MicrosoftSignInProblem as problem:
         return microsoft_problem_page(problem)
-    user = links.account_for(account)
+    found = links.sign_in_account(account)
+    user = found.user
     if user is None or not user.active_memberships():
-        several = user is None and len(links.linked_account_ids(account)) > 1
-        reason = "microsoft_several_accounts" if several else \
-            "microsoft_not_linked" if user is None else "no_active_organisation"
-        _record_refusal(account, user, reason)
+        _record_refusal(account, user, REFUSAL_REASONS.get(found.refusal, "no_active_organisation"))
         return render_template("auth/microsoft_refused.html", account=account,
-                               not_linked=user is None and not several, several=several), 403
+                               refusal=found.refusal), 403
     links.note_sign_in(user, account)
     return signed_in_response(user, sessions.MICROSOFT, stored.get("next"), account.username)
 
