@@ -175,7 +175,8 @@ def test_microsoft_sign_in_service_failing_at_a_refresh_asks_nobody_to_reconnect
         app, db, oak, oak_client, microsoft):
     connect_organisation(oak_client, oak.north, microsoft)
     connection = connection_for_organisation(oak.north)
-    for fault in ({"error_status": 503, "error_count": 1}, {"drop_connection_count": 5}):
+    for fault in ({"error_status": 503, "error_count": 1}, {"drop_connection_count": 5},
+                  {"throttle_count": 1}):  # Entra's throttling: invalid_grant AADSTS50196
         microsoft.control.set_faults(include_token_endpoint=True, **fault)
         with pytest.raises(ConnectionError, match="Microsoft sign-in service error"):
             access_token_for(connection.id, force_refresh=True)

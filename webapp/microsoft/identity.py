@@ -32,6 +32,9 @@ MICROSOFT_CLOUD_HOSTS = {
 FORM_POST_ADVICE = r"response_mode='form_post' is recommended"
 warnings.filterwarnings("ignore", message=FORM_POST_ADVICE, category=UserWarning)
 REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+# An invalid_grant that is not about the grant: Entra throttles a user's token requests with
+# AADSTS50196 (MSAL's "Client and server throttling", Server throttling), so it passes.
+THROTTLED_CODES = {50196}
 # Microsoft's sign-in service not answering: MSAL lets requests' errors through and raises
 # MsalServiceError for any 5xx from the token or discovery endpoint (msal oauth2cli/oauth2.py,
 # throttled_http_client.py), e.g. 503 temporarily_unavailable during an Entra outage.
@@ -217,6 +220,9 @@ def _token_or_reconnect(connection, result):
             db.session.commit()
         return result
     error = (result or {}).get("error", "no_account")
+    if THROTTLED_CODES & set((result or {}).get("error_codes") or ()):
+        raise ConnectionError("Microsoft sign-in service error: "
+                              f"{aadsts_summary(result.get('error_description', ''))}")
     if error in REFRESH_FAILURES:
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
