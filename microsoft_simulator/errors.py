@@ -10,6 +10,7 @@ AADSTS = {
     50057: "The user account is disabled.",
     50058: "A silent sign-in request was sent but no user is signed in.",
     50126: "Error validating credentials due to invalid username or password.",
+    50196: "The server terminated an operation because it encountered a loop while processing a request.",
     50148: "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
     50173: "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{now}'.",
     54005: "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",

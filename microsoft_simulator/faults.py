@@ -10,7 +10,7 @@ import time
 
 from flask import Response, current_app, request
 
-from .errors import GraphError, graph_error
+from .errors import GraphError, graph_error, token_error
 
 STATUS_CODES = {429: "TooManyRequests", 500: "generalException", 502: "badGateway",
                 503: "serviceNotAvailable", 504: "timeout"}
@@ -26,7 +26,7 @@ def _state():
 def applies_to_request():
     if request.path.startswith("/v1.0/"):
         return True
-    return _state().faults.include_token_endpoint and request.path.endswith("/oauth2/v2.0/token")
+    return _state().faults.include_token_endpoint and _is_token_endpoint()
 
 
 def _take(faults, counter):
@@ -58,7 +58,16 @@ def before_request():
     return None
 
 
+def _is_token_endpoint():
+    return request.path.endswith("/oauth2/v2.0/token")
+
+
 def throttled(retry_after):
+    if _is_token_endpoint() and request.form.get("grant_type") != "client_credentials":
+        # Entra throttles a user's token requests with 400 invalid_grant AADSTS50196, not with
+        # a 429 (MSAL's "Client and server throttling", Server throttling: a 429 with
+        # Retry-After is the answer to the client credentials grant only).
+        return token_error(400, "invalid_grant", 50196)
     headers = {"Retry-After": str(retry_after)} if retry_after not in (None, "") else {}
     response = graph_error(429, "TooManyRequests", STATUS_MESSAGES[429], headers)
     body = response.get_json()

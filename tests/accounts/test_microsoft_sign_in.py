@@ -130,6 +130,17 @@ def test_a_disabled_microsoft_account_never_gets_back_to_rostersync(app, school)
     assert client.get("/").status_code == 302
 
 
+def test_an_outage_of_microsofts_token_endpoint_gets_the_could_not_be_reached_page(app, school):
+    """MSAL raises MsalServiceError for a 5xx when redeeming the code: a page, not a 500."""
+    sync_in_process(school)
+    client = app.test_client()
+    callback = through_microsoft(school.sim, start(client), OBRIEN_UPN)
+    school.sim.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    answer = return_to_app(client, callback)
+    assert answer.status_code == 502 and "Microsoft couldn" in answer.text
+    assert client.get("/").status_code == 302
+
+
 def test_next_pointing_off_site_is_ignored(app, school):
     sync_in_process(school)
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):

@@ -16,6 +16,7 @@ from tests.sync_helpers import connected_school, sync_in_process
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft import app_credentials
+from webapp.microsoft import check as check_module
 from webapp.microsoft.models import CONNECTED, ConnectAttempt, connection_for_organisation
 from webapp.notifications import events
 from webapp.notifications.models import NotificationEvent
@@ -123,6 +124,24 @@ def test_microsoft_check_fails_in_plain_words(app, microsoft, fault, words):
     result = check(app)
     assert result.exit_code == 1 and words in result.output
     assert "FAIL  App-only token" in result.output
+
+
+def test_microsoft_check_and_the_pause_probe_survive_an_outage_of_the_token_endpoint(
+        app, microsoft):
+    """A 5xx from the token endpoint (MSAL raises MsalServiceError): the check says Microsoft
+    could not be reached, and the probe of a paused platform waits for the next one."""
+    microsoft.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    result = check(app)
+    assert result.exit_code == 1, result.output
+    assert "FAIL  App-only token" in result.output and "could not be reached" in result.output
+    app.config["MICROSOFT_HOME_TENANT_ID"] = demo.TENANT_ID
+    microsoft.control.set_client(secret_expired=True)
+    app_credentials.refused({"error": "invalid_client", "error_codes": [7000222]})
+    microsoft.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    before = app_credentials.refusal()
+    check_module.probe(datetime.fromisoformat(before["next_probe_at"]) + timedelta(seconds=1))
+    after = app_credentials.refusal()
+    assert after["code"] == "AADSTS7000222" and after["next_probe_at"] > before["next_probe_at"]
 
 
 def test_microsoft_check_reports_a_discovery_document_it_cannot_read(app, microsoft):

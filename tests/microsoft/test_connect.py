@@ -159,6 +159,33 @@ def test_microsoft_unreachable_when_redeeming_the_code(app, db, oak, oak_client,
     assert attempts(db)[-1].outcome == "unreachable"
 
 
+def test_microsoft_sign_in_service_failing_when_redeeming_the_code(app, db, oak, oak_client,
+                                                                   microsoft):
+    """The token endpoint answers 503 (an outage at Microsoft): MSAL raises MsalServiceError for
+    any 5xx, which must land on the "could not reach Microsoft" page, not a server error."""
+    browser, callback = sign_in_at_microsoft(microsoft, start_connect(oak_client, oak.north))
+    microsoft.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    response = return_to_app(oak_client, callback)
+    assert response.status_code == 200 and "We could not reach Microsoft" in response.text
+    assert connection_for_organisation(oak.north) is None
+    assert attempts(db)[-1].outcome == "unreachable"
+
+
+def test_microsoft_sign_in_service_failing_at_a_refresh_asks_nobody_to_reconnect(
+        app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    for fault in ({"error_status": 503, "error_count": 1}, {"drop_connection_count": 5},
+                  {"throttle_count": 1}):  # Entra's throttling: invalid_grant AADSTS50196
+        microsoft.control.set_faults(include_token_endpoint=True, **fault)
+        with pytest.raises(ConnectionError, match="Microsoft sign-in service error"):
+            access_token_for(connection.id, force_refresh=True)
+        db.session.refresh(connection)
+        assert connection.status == "connected"
+    microsoft.control.clear_faults()
+    assert access_token_for(connection.id, force_refresh=True)
+
+
 def test_wrong_account_chosen_in_the_account_picker(app, db, oak, oak_client, microsoft):
     response = connect_organisation(oak_client, oak.north, microsoft, account=demo.PERSONAL_UPN)
     assert response.status_code == 200

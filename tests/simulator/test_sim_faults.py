@@ -93,6 +93,26 @@ def test_token_endpoint_faults_only_when_asked(sim, browser):
     assert "access_token" in msal_app(sim).acquire_token_by_auth_code_flow(flow, auth_response)
 
 
+def test_a_throttled_refresh_is_invalid_grant_aadsts50196_as_entra_answers_it(sim, browser):
+    """MSAL's "Client and server throttling": user-facing token requests are throttled with
+    invalid_grant AADSTS50196, not a 429."""
+    from sim_helpers import APP_SCOPES, REDIRECT_URI, msal_app
+    app = msal_app(sim)
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    browser.open(flow["auth_uri"])
+    browser.sign_in(demo.ADMIN_UPN)
+    assert "access_token" in app.acquire_token_by_auth_code_flow(flow, browser.click("Accept"))
+    sim.control.set_faults(throttle_count=1, include_token_endpoint=True)
+    refused = app.acquire_token_silent_with_error(APP_SCOPES, app.get_accounts()[0],
+                                                  force_refresh=True)
+    assert (refused["error"], refused["error_codes"]) == ("invalid_grant", [50196])
+    assert refused["error_description"].startswith("AADSTS50196: The server terminated")
+    # MSAL remembers an invalid_grant per app instance, so the retry uses a new one.
+    again = msal_app(sim, app.token_cache)
+    assert "access_token" in again.acquire_token_silent_with_error(
+        APP_SCOPES, again.get_accounts()[0], force_refresh=True)
+
+
 def get_me_status(sim):
     return requests.get(sim.env["MICROSOFT_GRAPH_URL"] + "/me").status_code
 

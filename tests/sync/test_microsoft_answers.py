@@ -4,7 +4,9 @@ a 403 that is the account's directory role rather than consent."""
 import pytest
 
 from tests.microsoft_flow import demo
-from tests.sync_helpers import NORTHFIELD, NORTHFIELD_ADDED, changes, people, person, sync_in_process
+from tests.sync_helpers import (NORTHFIELD, NORTHFIELD_ADDED, changes, connected_school, people,
+                                person, sync_in_process)
+from webapp.extensions import db
 from webapp.troubleshooting import remote_checks
 from webapp.user_sync import models as m
 from webapp.user_sync.explain import explain
@@ -106,3 +108,24 @@ def test_a_403_from_the_accounts_directory_rights_is_not_blamed_on_consent(schoo
     sim.control.update_user(demo.ADMIN_ID, roles=["Directory Readers"])  # the fix it names
     assert sync_in_process(school).status == m.COMPLETE
     assert len(people(school.org)) == NORTHFIELD_ADDED
+
+
+def test_an_outage_of_microsofts_sign_in_service_fails_the_sync_in_words_and_asks_no_reconnect(
+        factory, client, microsoft):
+    """The token endpoint answers 503 (MSAL raises MsalServiceError) while a token must be
+    refreshed: the run and the why-not answer say Microsoft's sign-in service failed and to try
+    again, not "an unexpected error", and the connection stays connected."""
+    microsoft.control.set_tenant(token_lifetime=120)  # under MSAL's margin: every token refreshes
+    school = connected_school(factory, client, microsoft)
+    microsoft.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    run = sync_in_process(school)
+    assert run.status == m.FAILED
+    assert "Microsoft's sign-in service could not be reached" in run.reason
+    assert "Try again later" in run.reason and "unexpected" not in run.reason
+    microsoft.control.set_faults(error_status=503, error_count=1, include_token_endpoint=True)
+    [answer] = explain(school.org, "Kim")
+    assert "sign-in service" in answer.text and "Try again" in answer.text
+    db.session.refresh(school.connection)
+    assert school.connection.status == "connected"
+    microsoft.control.clear_faults()
+    assert sync_in_process(school).status == m.COMPLETE

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 
 from webapp.clock import utcnow
@@ -53,7 +52,7 @@ def begin(purpose, login_hint=None, **context):
     Raises MicrosoftSignInProblem(UNREACHABLE) when Microsoft cannot be asked."""
     try:
         flow = identity.start_sign_in_flow(identity.callback_url(), login_hint=login_hint)
-    except (requests.RequestException, ValueError) as error:
+    except (*identity.SIGN_IN_SERVICE_FAILURES, ValueError) as error:
         raise MicrosoftSignInProblem(UNREACHABLE, _unreachable(error)) from error
     callbacks.keep_flow(purpose, flow, **context)
     return flow["auth_uri"]
@@ -72,7 +71,7 @@ def finish(stored, auth_response):
         result = identity.finish_sign_in_flow(flow, auth_response)
     except (ValueError, RuntimeError):  # state or nonce not this flow's
         raise MicrosoftSignInProblem(STATE_MISMATCH) from None
-    except requests.RequestException as error:
+    except identity.SIGN_IN_SERVICE_FAILURES as error:
         raise MicrosoftSignInProblem(UNREACHABLE, _unreachable(error)) from None
     if "error" in result:
         raise _refusal(result)
@@ -114,4 +113,5 @@ def _refusal(response):
 
 
 def _unreachable(error):
-    return f"Microsoft's sign-in service could not be reached ({type(error).__name__})."
+    return (f"Microsoft's sign-in service could not be reached "
+            f"({identity.sign_in_failure(error)}).")

@@ -47,7 +47,8 @@ def home_authority(config):
 
 
 def app_only_token(config):
-    """MSAL's answer to a client credentials request (raises requests' errors when unreachable)."""
+    """MSAL's answer to a client credentials request (raises one of
+    identity.SIGN_IN_SERVICE_FAILURES when Microsoft's sign-in service cannot answer)."""
     authority = home_authority(config)
     app = msal.ConfidentialClientApplication(
         config["MICROSOFT_CLIENT_ID"], client_credential=config["MICROSOFT_CLIENT_SECRET"],
@@ -94,7 +95,7 @@ def probe(now):
         identity.token_result_for(connection.id, force_refresh=True)
     except (app_credentials.AppCredentialsRefused, identity.ReconnectNeeded):
         pass  # the token request recorded its answer itself
-    except (requests.RequestException, ValueError, ConnectionError) as error:
+    except (*identity.SIGN_IN_SERVICE_FAILURES, ValueError, ConnectionError) as error:
         log.warning("could not ask Microsoft about the app credentials (%s)", type(error).__name__)
         app_credentials.postpone(now)
 
@@ -146,8 +147,9 @@ def token_step(config):
         return Step(title, FAIL, ["Not tried: the settings above are missing."])
     try:
         result = app_only_token(config)
-    except (requests.RequestException, ValueError) as error:
-        return Step(title, FAIL, [f"Microsoft could not be reached ({type(error).__name__})."])
+    except (*identity.SIGN_IN_SERVICE_FAILURES, ValueError) as error:
+        return Step(title, FAIL, [f"Microsoft could not be reached "
+                                  f"({identity.sign_in_failure(error)})."])
     if "access_token" not in result:
         return Step(title, FAIL, [token_words(result)])
     app_credentials.accepted()  # a paused platform resumes

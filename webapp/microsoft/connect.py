@@ -101,7 +101,7 @@ def begin_connect(organisation, user, redirect_uri, different_account=False, log
     try:
         flow = identity.start_auth_code_flow(redirect_uri, login_hint=login_hint or user.email,
                                              prompt=prompt)
-    except (requests.RequestException, ValueError) as error:
+    except (*identity.SIGN_IN_SERVICE_FAILURES, ValueError) as error:
         services.finish_attempt(attempt.id, UNREACHABLE, detail=_describe(error))
         raise MicrosoftUnreachable(_describe(error)) from error
     flow_id = secrets.token_urlsafe(32)
@@ -135,7 +135,7 @@ def _judge(flow, organisation, user, auth_response):
         result, cache = identity.finish_auth_code_flow(flow, auth_response)
     except ValueError:
         return Outcome(STATE_MISMATCH, detail="The answer from Microsoft did not match this sign-in.")
-    except requests.RequestException as error:
+    except identity.SIGN_IN_SERVICE_FAILURES as error:
         return Outcome(UNREACHABLE, detail=_describe(error))
     if result.get("error") == "invalid_client":
         code = app_credentials.refused(result).code
@@ -242,4 +242,4 @@ def _error_outcome(response):
 
 
 def _describe(error):
-    return f"Could not reach Microsoft's sign-in service ({type(error).__name__})."
+    return f"Could not reach Microsoft's sign-in service ({identity.sign_in_failure(error)})."

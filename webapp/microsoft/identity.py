@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import msal
+import requests
 from flask import current_app, url_for
+from msal.exceptions import MsalServiceError
 
 from webapp.extensions import db
 from webapp.microsoft import app_credentials, tokens
@@ -30,6 +32,13 @@ MICROSOFT_CLOUD_HOSTS = {
 FORM_POST_ADVICE = r"response_mode='form_post' is recommended"
 warnings.filterwarnings("ignore", message=FORM_POST_ADVICE, category=UserWarning)
 REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+# An invalid_grant that is not about the grant: Entra throttles a user's token requests with
+# AADSTS50196 (MSAL's "Client and server throttling", Server throttling), so it passes.
+THROTTLED_CODES = {50196}
+# Microsoft's sign-in service not answering: MSAL lets requests' errors through and raises
+# MsalServiceError for any 5xx from the token or discovery endpoint (msal oauth2cli/oauth2.py,
+# throttled_http_client.py), e.g. 503 temporarily_unavailable during an Entra outage.
+SIGN_IN_SERVICE_FAILURES = (requests.RequestException, MsalServiceError)
 
 
 class ReconnectNeeded(Exception):
@@ -175,15 +184,26 @@ def token_result_for(connection_id, force_refresh=False):
             raise ReconnectNeeded(connection.status_reason
                                   or "The saved Microsoft sign-in no longer works.")
         cache = load_cache(connection)
-        app = build_msal_app(cache)
-        accounts = [a for a in app.get_accounts()
-                    if a.get("home_account_id") == connection.home_account_id]
-        result = None
-        if accounts:
-            result = app.acquire_token_silent_with_error(SCOPES, accounts[0],
-                                                         force_refresh=force_refresh)
+        try:
+            result = _silent_result(build_msal_app(cache), connection, force_refresh)
+        except SIGN_IN_SERVICE_FAILURES as error:  # an outage says nothing about the sign-in
+            raise ConnectionError(f"Microsoft sign-in service error: {sign_in_failure(error)}") \
+                from error
         save_cache_if_changed(connection, cache)
         return _token_or_reconnect(connection, result)
+
+
+def _silent_result(app, connection, force_refresh):
+    accounts = [a for a in app.get_accounts()
+                if a.get("home_account_id") == connection.home_account_id]
+    if not accounts:
+        return None
+    return app.acquire_token_silent_with_error(SCOPES, accounts[0], force_refresh=force_refresh)
+
+
+def sign_in_failure(error):
+    """One of SIGN_IN_SERVICE_FAILURES in a few words (never a URL or a token)."""
+    return str(error) if isinstance(error, MsalServiceError) else type(error).__name__
 
 
 def _token_or_reconnect(connection, result):
@@ -200,6 +220,9 @@ def _token_or_reconnect(connection, result):
             db.session.commit()
         return result
     error = (result or {}).get("error", "no_account")
+    if THROTTLED_CODES & set((result or {}).get("error_codes") or ()):
+        raise ConnectionError("Microsoft sign-in service error: "
+                              f"{aadsts_summary(result.get('error_description', ''))}")
     if error in REFRESH_FAILURES:
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:

@@ -282,7 +282,7 @@ def with_checked_ticks(stored, ticks, act):
                    "Reconnect in Import settings, then save again.")
     except AppCredentialsRefused as error:
         message = f"Nothing was saved. {error}"
-    except (GraphError, requests.RequestException) as error:
+    except (GraphError, ConnectionError, requests.RequestException) as error:
         message = ("Microsoft could not confirm the groups, so nothing was saved: "
                    f"{error} Try again in a minute, or see Troubleshooting.")
     return None, refused(stored, ticks, message)

@@ -97,7 +97,7 @@ def _from_tenant(organisation, query):
                                 "again.")]
     except AppCredentialsRefused as error:
         return [Answer(UNKNOWN, str(error))]
-    except GraphError as error:
+    except (GraphError, ConnectionError) as error:
         return [Answer(UNKNOWN, f"Microsoft could not answer just now ({error}). Try again.")]
 
 
