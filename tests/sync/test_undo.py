@@ -247,3 +247,21 @@ def test_someone_excluded_since_the_sync_is_left_as_they_are(bad_sync):
     assert undone.reinstated == 10 and "1 excluded since were left as they are" in undone.reason
     assert person(school.org, school.removed[0]).status == "excluded"
     assert [c.reason for c in changes(undone, m.SKIP)] == [m.EXCLUDED]
+
+
+def test_undoing_the_first_sync_never_suspends_the_admin_it_linked(school):
+    """The school's admin is in Northfield Staff: the first sync links their admin membership to
+    their synced row. Undoing that sync must not lock the admin (or any admin) out, as no sync
+    would suspend them."""
+    school.sim.control.add_member(NORTHFIELD, demo.ADMIN_ID)
+    run = sync_in_process(school)
+    assert run.added == 28, run.reason
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    admin = db.session.scalar(select(Membership).where(
+        Membership.organisation_id == school.org.id, Membership.user_id == school.admin.id))
+    assert admin.status == "active"
+    assert person(school.org, demo.ADMIN_ID).status == "active"
+    assert undone.suspended == 27
+    assert "Kept (an admin or the connecting account) (1)" in preview
+    assert school.client.get(url(school)).status_code == 200

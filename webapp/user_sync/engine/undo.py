@@ -135,7 +135,7 @@ def _restore_people(entries):
 
 ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
              plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
-             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP}
+             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.KEPT: m.KEEP}
 
 
 def change_rows(undo_id, plan):
@@ -165,7 +165,8 @@ def _field(entry, name):
 def _reason(entry):
     return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
             plans.EXCLUDED_SINCE: m.EXCLUDED,
-            plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None)}.get(entry.category)
+            plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None),
+            plans.KEPT: entry.reason}.get(entry.category)
 
 
 def _undo_counts(plan):
@@ -202,6 +203,9 @@ def outcome_words(undo, target, plan, paused):
                  "retention rule since.")
     if counts[plans.EXCLUDED_SINCE]:
         text += f" {counts[plans.EXCLUDED_SINCE]:,} excluded since were left as they are."
+    if counts[plans.KEPT]:
+        text += (f" {counts[plans.KEPT]:,} kept active: admins and the account that connected "
+                 "Microsoft are never suspended.")
     if paused:
         text += (" Automatic sync is paused for this school until an admin turns it back on "
                  "(Save schedule) or presses Sync now.")

@@ -9,7 +9,8 @@ values the run's change log recorded from just before it (engine.prior):
 - name, email, title or department    -> restored to the earlier values;
 - in-group flag, Synced through, Last seen only -> restored, not listed;
 - erased by leaver retention since    -> cannot be restored (listed, with the reason);
-- excluded by an admin since          -> left as they are (a sync never touches them either).
+- excluded by an admin since          -> left as they are (a sync never touches them either);
+- to be suspended, but an admin or the connecting account -> kept, as a sync keeps them.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,10 +20,12 @@ from sqlalchemy import exists, select
 
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
+from webapp.microsoft.models import connection_for_organisation
+from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
 from webapp.user_sync.engine.record import PRESENCE, VIA
-from webapp.user_sync.engine.store import PEOPLE, one_of, parts
+from webapp.user_sync.engine.store import PEOPLE, one_of, parts, protected_memberships
 
 UNDO_DAYS = 30
 ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
@@ -31,8 +34,9 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, QUIET = "erased", "excluded_since", "quiet"
-LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE)
+ERASED, EXCLUDED_SINCE, KEPT, QUIET = "erased", "excluded_since", "kept", "quiet"
+LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE, KEPT)
+SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
 WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
 
 
@@ -45,6 +49,7 @@ class UndoEntry:
     prior: object = None     # the PriorValues row the person is restored to
     current: dict = None     # the person as they are now (prior.current_values)
     details: tuple = ()      # which of DETAILS go back to their earlier value
+    reason: str = None       # KEPT: why (m.PROTECTED_ADMIN or m.PROTECTED_CONNECTOR)
 
 
 @dataclass
@@ -123,13 +128,29 @@ def plan_undo(run):
         key for key in changes if isinstance(key, int)}
     now_rows = {row["synced_person_id"]: row
                 for row in current_values(run.organisation_id, person_ids)}
+    protected = _protected(run.organisation_id)
     plan = UndoPlan(run)
     for key, change in changes.items():
         person_id = added_ids.get(key) if isinstance(key, str) else key
-        plan.entries.append(_entry(change, priors.get(person_id), now_rows.get(person_id),
-                                   person_id))
+        plan.entries.append(_kept_if_protected(
+            _entry(change, priors.get(person_id), now_rows.get(person_id), person_id), protected))
     plan.entries.sort(key=lambda e: (LISTED + (QUIET,)).index(e.category))
     return plan
+
+
+def _protected(organisation_id):
+    organisation = db.session.get(Organisation, organisation_id)
+    return protected_memberships(organisation_id, connection_for_organisation(organisation))
+
+
+def _kept_if_protected(entry, protected):
+    """The sync's own rule: admins and the connecting account are never suspended, so an undo
+    never locks them out either (say, the admin whose account the first sync linked)."""
+    membership_id = (entry.current or {}).get("membership_id")
+    if entry.category not in SUSPENDING or membership_id not in protected:
+        return entry
+    return UndoEntry(KEPT, entry.name, entry.email, entry.person_id, entry.prior, entry.current,
+                     reason=protected[membership_id])
 
 
 def _changes_by_person(run_id):
