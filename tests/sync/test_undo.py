@@ -265,3 +265,16 @@ def test_undoing_the_first_sync_never_suspends_the_admin_it_linked(school):
     assert undone.suspended == 27
     assert "Kept (an admin or the connecting account) (1)" in preview
     assert school.client.get(url(school)).status_code == 200
+
+
+def test_a_sync_is_not_offered_for_undo_again_after_an_undo_that_changed_nobody(bad_sync):
+    """Everyone the sync changed was excluded since: the undo leaves them all as they are, and
+    the sync then says it has been undone rather than offering Undo again."""
+    school = bad_sync
+    for microsoft_id in school.removed + [DIRECT[12]]:
+        people_module.set_excluded(school.org, person(school.org, microsoft_id).id, True)
+    undone, _ = undo(school, school.run)
+    assert undone.status == m.COMPLETE and undone.skipped == 12, undone.reason
+    assert "already been undone" in (refusal(school.run) or "")
+    with pytest.raises(ServiceError, match="already been undone"):
+        start_undo(school.org, school.run.id, school.admin)

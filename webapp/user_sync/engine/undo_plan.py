@@ -88,10 +88,9 @@ def refusal(run, now=None):
     if as_utc(run.finished_at) < now - timedelta(days=UNDO_DAYS):
         return (f"A sync can be undone for {UNDO_DAYS} days after it finished; this one is "
                 "older. Fix the groups in Microsoft, then press Sync now.")
-    later = later_changing_run(run)
-    if later is not None and later.undoes_run_id == run.id:
+    if _undone(run):
         return "This sync has already been undone (see Sync history)."
-    if later is not None:
+    if later_changing_run(run) is not None:
         return ("A later sync has changed people since this one (see Sync history), so this one "
                 "can no longer be undone exactly. Only the school's most recent sync that "
                 "changed anyone can be undone.")
@@ -99,6 +98,13 @@ def refusal(run, now=None):
         return ("This sync ran before Undo was available: its change log does not hold the "
                 "earlier values to restore.")
     return None
+
+
+def _undone(run):
+    """Undone already, even by an undo that changed nobody (all excluded or erased since)."""
+    return db.session.scalar(select(m.SyncRun.id).where(
+        m.SyncRun.organisation_id == run.organisation_id, m.SyncRun.undoes_run_id == run.id,
+        m.SyncRun.status == m.COMPLETE).limit(1)) is not None
 
 
 def later_changing_run(run):
