@@ -278,3 +278,26 @@ def test_a_sync_is_not_offered_for_undo_again_after_an_undo_that_changed_nobody(
     assert "already been undone" in (refusal(school.run) or "")
     with pytest.raises(ServiceError, match="already been undone"):
         start_undo(school.org, school.run.id, school.admin)
+
+
+def test_someone_excluded_during_the_sync_and_included_since_is_left_as_they_are(school):
+    """The sync only marked them out of the group (excluded people are never changed); an admin
+    included them again since. The undo must not write back the "excluded" status it recorded
+    (they would show as excluded while every sync treats them as included)."""
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    kept_out = person(school.org, DIRECT[0])
+    people_module.set_excluded(school.org, kept_out.id, True)
+    for microsoft_id in DIRECT[:3]:
+        assert control.remove_member(NORTHFIELD, microsoft_id)
+    run = sync_in_process(school)
+    assert run.suspended == 2, run.reason
+    people_module.set_excluded(school.org, kept_out.id, False)
+    assert person(school.org, DIRECT[0]).status == "active"
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Would be suspended again" not in preview
+    assert "Left as they are (included again since) (1)" in preview
+    after = person(school.org, DIRECT[0])
+    assert (after.status, after.excluded) == ("active", False)
+    assert undone.reinstated == 2 and undone.suspended == 0

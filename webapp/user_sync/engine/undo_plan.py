@@ -10,6 +10,7 @@ values the run's change log recorded from just before it (engine.prior):
 - in-group flag, Synced through, Last seen only -> restored, not listed;
 - erased by leaver retention since    -> cannot be restored (listed, with the reason);
 - excluded by an admin since          -> left as they are (a sync never touches them either);
+- excluded then, included again since -> left as they are (the run changed only their flags);
 - to be suspended, but an admin or the connecting account -> kept, as a sync keeps them.
 """
 from collections import defaultdict
@@ -34,8 +35,10 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, KEPT, QUIET = "erased", "excluded_since", "kept", "quiet"
-LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE, KEPT)
+ERASED, EXCLUDED_SINCE, INCLUDED_SINCE, KEPT, QUIET = (
+    "erased", "excluded_since", "included_since", "kept", "quiet")
+LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE,
+          INCLUDED_SINCE, KEPT)
 SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
 WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
 
@@ -188,6 +191,8 @@ def _entry(change, prior, now, person_id):
         return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
     if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
         return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
+    if now["status"] != "excluded" and getattr(prior, "status", None) == "excluded":
+        return UndoEntry(INCLUDED_SINCE, name, email, person_id, prior, now)
     if change.action == m.ADD:
         category = SUSPEND_ADDED if now["status"] == "active" else QUIET
         return UndoEntry(category, name, email, person_id, None, now)
