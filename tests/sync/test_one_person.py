@@ -194,3 +194,18 @@ def test_a_chosen_group_deleted_in_microsoft_fails_rather_than_suspending(synced
     assert run.status == m.FAILED
     assert "“Northfield Staff” no longer exists in Microsoft" in run.reason
     assert school_state(synced.org) == before
+
+
+def test_a_lost_job_says_to_press_sync_this_person_now_again(synced):
+    from rq.job import Job
+    from webapp.clock import utcnow
+    from webapp.redis_conn import get_redis
+    lost = start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
+    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    lifecycle.sweep_stale_runs(synced.org.id)
+    db.session.refresh(lost)
+    assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
+    assert "Sync this person now" in lost.reason and "Press Sync now" not in lost.reason, \
+        lost.reason

@@ -301,3 +301,20 @@ def test_someone_excluded_during_the_sync_and_included_since_is_left_as_they_are
     after = person(school.org, DIRECT[0])
     assert (after.status, after.excluded) == ("active", False)
     assert undone.reinstated == 2 and undone.suspended == 0
+
+
+def test_an_undo_whose_job_was_lost_says_to_press_undo_again_not_sync_now(bad_sync):
+    """Sync now would read the same wrong data again and, changing anyone, make the sync
+    impossible to undo: the failed undo must send the admin back to Undo this sync."""
+    from rq.job import Job
+    from webapp.redis_conn import get_redis
+    school = bad_sync
+    lost = start_undo(school.org, school.run.id, school.admin)
+    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
+    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    lifecycle.sweep_stale_runs(school.org.id)
+    db.session.refresh(lost)
+    assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
+    assert "Sync now" not in lost.reason and "Undo this sync" in lost.reason, lost.reason
+    assert refusal(school.run) is None
