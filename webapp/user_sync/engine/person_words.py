@@ -3,6 +3,7 @@
 The outcome is read from the plan the sync's rules made (diff.decide, then resolve_accounts), so
 the words say what was applied, with the reason diff.decide gave (reasons.reason_text).
 """
+from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphUnauthorized)
 from webapp.microsoft.identity import ReconnectNeeded
@@ -25,6 +26,8 @@ def ambiguous(asked, count):
 
 def microsoft_failure(error):
     """Why reading the person from Microsoft failed, and what to do next."""
+    if isinstance(error, AppCredentialsRefused):  # the platform's secret: the operators know
+        return str(error)
     if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
         return f"{error} Reconnect to Microsoft in Import settings."
     if isinstance(error, (GraphForbidden, GraphUnauthorized)):
