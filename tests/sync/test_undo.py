@@ -297,7 +297,8 @@ def test_someone_excluded_during_the_sync_and_included_since_is_left_as_they_are
     undone, preview = undo(school, run)
     assert undone.status == m.COMPLETE, undone.reason
     assert "Would be suspended again" not in preview
-    assert "Left as they are (included again since) (1)" in preview
+    assert "Left as they are (changed by an admin since) (1)" in preview
+    assert "included again by an admin since" in preview
     after = person(school.org, DIRECT[0])
     assert (after.status, after.excluded) == ("active", False)
     assert undone.reinstated == 2 and undone.suspended == 0
@@ -318,3 +319,21 @@ def test_an_undo_whose_job_was_lost_says_to_press_undo_again_not_sync_now(bad_sy
     assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
     assert "Sync now" not in lost.reason and "Undo this sync" in lost.reason, lost.reason
     assert refusal(school.run) is None
+
+
+def test_someone_removed_from_the_school_by_an_admin_since_is_left_as_they_are(bad_sync):
+    """The sync suspended them, then an admin removed them on the People page: the undo cannot
+    give back a membership that no longer exists, so it must not show them Active without one
+    (and say it reinstated them)."""
+    from webapp.users.services import remove_person
+    school = bad_sync
+    removed = person(school.org, school.removed[0])
+    remove_person(school.org, removed.membership_id)
+    undone, preview = undo(school, school.run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Would be reinstated (10)" in preview
+    assert "Left as they are (changed by an admin since) (1)" in preview
+    assert "Removed from this school by an admin since" in preview
+    assert undone.reinstated == 10, undone.reason
+    after = person(school.org, school.removed[0])
+    assert (after.status, after.membership_id) == ("suspended", None)

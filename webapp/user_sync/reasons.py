@@ -30,6 +30,8 @@ SKIP_REASONS = {
     m.ERASED: "Erased by the leaver retention rule since, so the undo cannot bring them back.",
     m.INCLUDED_SINCE: "Excluded from sync when that sync ran and included again by an admin "
                       "since, so the undo left them as they are.",
+    m.REMOVED_SINCE: "Removed from this school by an admin since, so the undo left them as they "
+                     "are.",
 }
 ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
                  m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}

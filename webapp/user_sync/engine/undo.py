@@ -135,7 +135,7 @@ def _restore_people(entries):
 
 ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
              plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
-             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.INCLUDED_SINCE: m.SKIP,
+             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.CHANGED_SINCE: m.SKIP,
              plans.KEPT: m.KEEP}
 
 
@@ -165,7 +165,7 @@ def _field(entry, name):
 
 def _reason(entry):
     return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
-            plans.EXCLUDED_SINCE: m.EXCLUDED, plans.INCLUDED_SINCE: m.INCLUDED_SINCE,
+            plans.EXCLUDED_SINCE: m.EXCLUDED, plans.CHANGED_SINCE: entry.reason,
             plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None),
             plans.KEPT: entry.reason}.get(entry.category)
 
@@ -176,7 +176,7 @@ def _undo_counts(plan):
             "suspended": counts[plans.SUSPEND_AGAIN] + counts[plans.SUSPEND_ADDED],
             "reinstated": counts[plans.REINSTATE],
             "skipped": counts[plans.ERASED] + counts[plans.EXCLUDED_SINCE]
-            + counts[plans.INCLUDED_SINCE],
+            + counts[plans.CHANGED_SINCE],
             "unchanged": counts[plans.QUIET]}
 
 
@@ -205,9 +205,9 @@ def outcome_words(undo, target, plan, paused):
                  "retention rule since.")
     if counts[plans.EXCLUDED_SINCE]:
         text += f" {counts[plans.EXCLUDED_SINCE]:,} excluded since were left as they are."
-    if counts[plans.INCLUDED_SINCE]:
-        text += (f" {counts[plans.INCLUDED_SINCE]:,} included in sync again since were left as "
-                 "they are.")
+    if counts[plans.CHANGED_SINCE]:
+        text += (f" {counts[plans.CHANGED_SINCE]:,} included in sync again, or removed from this "
+                 "school, by an admin since were left as they are.")
     if counts[plans.KEPT]:
         text += (f" {counts[plans.KEPT]:,} kept active: admins and the account that connected "
                  "Microsoft are never suspended.")

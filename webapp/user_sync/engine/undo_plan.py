@@ -10,7 +10,8 @@ values the run's change log recorded from just before it (engine.prior):
 - in-group flag, Synced through, Last seen only -> restored, not listed;
 - erased by leaver retention since    -> cannot be restored (listed, with the reason);
 - excluded by an admin since          -> left as they are (a sync never touches them either);
-- excluded then, included again since -> left as they are (the run changed only their flags);
+- included again, or removed from the school, by an admin since -> left as they are (the run
+  changed only an excluded person's flags; a removed membership cannot be given back);
 - to be suspended, but an admin or the connecting account -> kept, as a sync keeps them.
 """
 from collections import defaultdict
@@ -35,10 +36,10 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, INCLUDED_SINCE, KEPT, QUIET = (
-    "erased", "excluded_since", "included_since", "kept", "quiet")
+ERASED, EXCLUDED_SINCE, CHANGED_SINCE, KEPT, QUIET = (
+    "erased", "excluded_since", "changed_since", "kept", "quiet")
 LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE,
-          INCLUDED_SINCE, KEPT)
+          CHANGED_SINCE, KEPT)
 SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
 WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
 
@@ -52,7 +53,7 @@ class UndoEntry:
     prior: object = None     # the PriorValues row the person is restored to
     current: dict = None     # the person as they are now (prior.current_values)
     details: tuple = ()      # which of DETAILS go back to their earlier value
-    reason: str = None       # KEPT: why (m.PROTECTED_ADMIN or m.PROTECTED_CONNECTOR)
+    reason: str = None       # KEPT and CHANGED_SINCE: why (an m. reason code)
 
 
 @dataclass
@@ -191,8 +192,9 @@ def _entry(change, prior, now, person_id):
         return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
     if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
         return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
-    if now["status"] != "excluded" and getattr(prior, "status", None) == "excluded":
-        return UndoEntry(INCLUDED_SINCE, name, email, person_id, prior, now)
+    changed_since = _changed_by_an_admin_since(prior, now)
+    if changed_since is not None:
+        return UndoEntry(CHANGED_SINCE, name, email, person_id, prior, now, reason=changed_since)
     if change.action == m.ADD:
         category = SUSPEND_ADDED if now["status"] == "active" else QUIET
         return UndoEntry(category, name, email, person_id, None, now)
@@ -200,6 +202,18 @@ def _entry(change, prior, now, person_id):
         return UndoEntry(QUIET, name, email, person_id, None, now)
     details = tuple(f for f in DETAILS if (getattr(prior, f) or None) != (now[f] or None))
     return UndoEntry(_category(prior, now, details), name, email, person_id, prior, now, details)
+
+
+def _changed_by_an_admin_since(prior, now):
+    """m.INCLUDED_SINCE, m.REMOVED_SINCE or None: what an admin did since that the undo must
+    not write over (their excluded status back, or an Active row without a membership)."""
+    if prior is None:
+        return None
+    if prior.status == "excluded" and now["status"] != "excluded":
+        return m.INCLUDED_SINCE
+    if prior.membership_id is not None and now["membership_id"] is None:
+        return m.REMOVED_SINCE
+    return None
 
 
 def _category(prior, now, details):
