@@ -148,3 +148,13 @@ def test_microsoft_check_reports_a_discovery_document_it_cannot_read(app, micros
     app.config["MICROSOFT_AUTHORITY"] = microsoft.base_url + "/no-such-tenant.example"
     result = check(app)
     assert result.exit_code == 1 and "FAIL  Discovery document" in result.output
+
+
+def test_sync_this_person_now_says_the_credentials_were_refused_not_an_unexpected_error(
+        school, microsoft):
+    from webapp.user_sync.engine.one_person import run_person_sync, start_person_sync
+    microsoft.control.set_client(secret_expired=True)
+    run = run_person_sync(start_person_sync(school.org, school.admin, demo.ADMIN_UPN).id)
+    assert run.status == m.FAILED
+    assert run.reason.startswith(app_credentials.REFUSED_MESSAGE), run.reason
+    assert run.reason.endswith("Nothing was changed.")

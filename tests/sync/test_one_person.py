@@ -208,3 +208,52 @@ def test_a_chosen_group_deleted_in_microsoft_fails_rather_than_suspending(synced
     assert run.status == m.FAILED
     assert "“Northfield Staff” no longer exists in Microsoft" in run.reason
     assert school_state(synced.org) == before
+
+
+def test_a_lost_job_says_to_press_sync_this_person_now_again(synced):
+    from rq.job import Job
+    from webapp.clock import utcnow
+    from webapp.redis_conn import get_redis
+    lost = start_person_sync(synced.org, synced.admin, JOINER_UPN)
+    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
+    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    lifecycle.sweep_stale_runs(synced.org.id)
+    db.session.refresh(lost)
+    assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
+    assert "Sync this person now" in lost.reason and "Press Sync now" not in lost.reason, \
+        lost.reason
+
+
+def test_a_joiner_synced_now_while_a_review_waits_does_not_break_apply_removals(synced):
+    """The review would add the joiner; the admin syncs them now rather than wait, then
+    presses Apply removals: the removals apply, and the joiner is held once."""
+    from tests.sync_helpers import people
+    from webapp.user_sync.engine.run import run_sync
+    control = synced.sim.control
+    for microsoft_id in NORTH[7:17]:
+        control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(synced)
+    assert review.status == m.NEEDS_REVIEW and review.added == 1, review.reason
+    assert sync_one(synced, JOINER_UPN).added == 1
+    lifecycle.approve_review(synced.org, review.id, synced.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.COMPLETE, applied.reason
+    assert len([p for p in people(synced.org) if p.microsoft_id == synced.joiner]) == 1
+    assert person(synced.org, NORTH[7]).status == "suspended"
+
+
+def test_a_joiner_excluded_while_a_review_waits_is_not_added_by_apply_removals(synced):
+    from webapp.user_sync.engine.run import run_sync
+    from webapp.user_sync.people import exclude_microsoft_user
+    control = synced.sim.control
+    for microsoft_id in NORTH[7:17]:
+        control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(synced)
+    assert review.status == m.NEEDS_REVIEW and review.added == 1, review.reason
+    exclude_microsoft_user(synced.org, synced.joiner, JOINER_UPN, "New Joiner")
+    lifecycle.approve_review(synced.org, review.id, synced.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.COMPLETE, applied.reason
+    joiner = person(synced.org, synced.joiner)
+    assert (joiner.status, joiner.excluded, joiner.membership_id) == ("excluded", True, None)

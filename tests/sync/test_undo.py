@@ -247,3 +247,93 @@ def test_someone_excluded_since_the_sync_is_left_as_they_are(bad_sync):
     assert undone.reinstated == 10 and "1 excluded since were left as they are" in undone.reason
     assert person(school.org, school.removed[0]).status == "excluded"
     assert [c.reason for c in changes(undone, m.SKIP)] == [m.EXCLUDED]
+
+
+def test_undoing_the_first_sync_never_suspends_the_admin_it_linked(school):
+    """The school's admin is in Northfield Staff: the first sync links their admin membership to
+    their synced row. Undoing that sync must not lock the admin (or any admin) out, as no sync
+    would suspend them."""
+    school.sim.control.add_member(NORTHFIELD, demo.ADMIN_ID)
+    run = sync_in_process(school)
+    assert run.added == 28, run.reason
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    admin = db.session.scalar(select(Membership).where(
+        Membership.organisation_id == school.org.id, Membership.user_id == school.admin.id))
+    assert admin.status == "active"
+    assert person(school.org, demo.ADMIN_ID).status == "active"
+    assert undone.suspended == 27
+    assert "Kept (an admin or the connecting account) (1)" in preview
+    assert school.client.get(url(school)).status_code == 200
+
+
+def test_a_sync_is_not_offered_for_undo_again_after_an_undo_that_changed_nobody(bad_sync):
+    """Everyone the sync changed was excluded since: the undo leaves them all as they are, and
+    the sync then says it has been undone rather than offering Undo again."""
+    school = bad_sync
+    for microsoft_id in school.removed + [DIRECT[12]]:
+        people_module.set_excluded(school.org, person(school.org, microsoft_id).id, True)
+    undone, _ = undo(school, school.run)
+    assert undone.status == m.COMPLETE and undone.skipped == 12, undone.reason
+    assert "already been undone" in (refusal(school.run) or "")
+    with pytest.raises(ServiceError, match="already been undone"):
+        start_undo(school.org, school.run.id, school.admin)
+
+
+def test_someone_excluded_during_the_sync_and_included_since_is_left_as_they_are(school):
+    """The sync only marked them out of the group (excluded people are never changed); an admin
+    included them again since. The undo must not write back the "excluded" status it recorded
+    (they would show as excluded while every sync treats them as included)."""
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    kept_out = person(school.org, DIRECT[0])
+    people_module.set_excluded(school.org, kept_out.id, True)
+    for microsoft_id in DIRECT[:3]:
+        assert control.remove_member(NORTHFIELD, microsoft_id)
+    run = sync_in_process(school)
+    assert run.suspended == 2, run.reason
+    people_module.set_excluded(school.org, kept_out.id, False)
+    assert person(school.org, DIRECT[0]).status == "active"
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Would be suspended again" not in preview
+    assert "Left as they are (changed by an admin since) (1)" in preview
+    assert "included again by an admin since" in preview
+    after = person(school.org, DIRECT[0])
+    assert (after.status, after.excluded) == ("active", False)
+    assert undone.reinstated == 2 and undone.suspended == 0
+
+
+def test_an_undo_whose_job_was_lost_says_to_press_undo_again_not_sync_now(bad_sync):
+    """Sync now would read the same wrong data again and, changing anyone, make the sync
+    impossible to undo: the failed undo must send the admin back to Undo this sync."""
+    from rq.job import Job
+    from webapp.redis_conn import get_redis
+    school = bad_sync
+    lost = start_undo(school.org, school.run.id, school.admin)
+    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
+    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    lifecycle.sweep_stale_runs(school.org.id)
+    db.session.refresh(lost)
+    assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
+    assert "Sync now" not in lost.reason and "Undo this sync" in lost.reason, lost.reason
+    assert refusal(school.run) is None
+
+
+def test_someone_removed_from_the_school_by_an_admin_since_is_left_as_they_are(bad_sync):
+    """The sync suspended them, then an admin removed them on the People page: the undo cannot
+    give back a membership that no longer exists, so it must not show them Active without one
+    (and say it reinstated them)."""
+    from webapp.users.services import remove_person
+    school = bad_sync
+    removed = person(school.org, school.removed[0])
+    remove_person(school.org, removed.membership_id)
+    undone, preview = undo(school, school.run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Would be reinstated (10)" in preview
+    assert "Left as they are (changed by an admin since) (1)" in preview
+    assert "Removed from this school by an admin since" in preview
+    assert undone.reinstated == 10, undone.reason
+    after = person(school.org, school.removed[0])
+    assert (after.status, after.membership_id) == ("suspended", None)

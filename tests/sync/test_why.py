@@ -83,3 +83,15 @@ def test_once_one_twin_is_disabled_the_other_is_no_longer_a_duplicate(school):
 def test_a_person_taken_out_of_the_group_is_answered_not_in_the_group(school):
     school.sim.control.remove_member(NORTHFIELD, demo.NO_MAILBOX_ID)
     assert assert_answers_agree_with_the_sync(school)[demo.NO_MAILBOX_ID] == NOT_IN_GROUP
+
+
+def test_an_unreadable_microsoft_token_is_answered_with_what_to_do_not_an_error_page(school):
+    """The stored token cache no key can decrypt (a key rotated wrongly): the sync says to
+    reconnect; the Why page must say the same rather than fail."""
+    from webapp.extensions import db
+    school.connection.token_cache_encrypted = b"not readable with any configured key"
+    db.session.commit()
+    response = school.client.get(f"/o/{school.org.id}/settings/user-sync/why",
+                                 query_string={"q": demo.PERSONAL_UPN})
+    assert response.status_code == 200, response.status_code
+    assert "Reconnect to Microsoft in Import settings" in response.text

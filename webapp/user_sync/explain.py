@@ -11,6 +11,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
 from webapp.microsoft.selection import saved_selection
 from webapp.microsoft.services import graph_client_for
+from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
 from webapp.user_sync.engine.diff import MicrosoftUser, counted_emails, decide, email_of
@@ -92,7 +93,7 @@ def _from_tenant(organisation, query):
         rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
                            protected_memberships(organisation.id, connection), selection)
         return [_tenant_answer(client, rules, user) for user in users]
-    except ReconnectNeeded as error:
+    except (ReconnectNeeded, TokenCacheUnreadable) as error:
         return [Answer(UNKNOWN, f"{error} Reconnect to Microsoft in Import settings, then ask "
                                 "again.")]
     except AppCredentialsRefused as error:

@@ -27,6 +27,8 @@ INVITED = "invited"  # no userType from Microsoft and an #EXT# sign-in name: cou
 LIMITED_INFO = "limited_info"  # Microsoft gave only the member's type and id
 UNDONE = "undone"  # added by a sync that an admin undid: suspended, not deleted
 ERASED = "erased"  # erased by the leaver retention rule since: an undo cannot bring them back
+INCLUDED_SINCE = "included_since"  # excluded when the undone sync ran, included again since
+REMOVED_SINCE = "removed_since"  # removed from the school by an admin since the undone sync
 
 
 NAME_LIMIT = 256  # Microsoft's own limit on a user's displayName

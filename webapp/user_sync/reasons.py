@@ -28,6 +28,10 @@ SKIP_REASONS = {
                            "kept.",
     m.UNDONE: "Added by a sync that an admin undid: suspended, not deleted.",
     m.ERASED: "Erased by the leaver retention rule since, so the undo cannot bring them back.",
+    m.INCLUDED_SINCE: "Excluded from sync when that sync ran and included again by an admin "
+                      "since, so the undo left them as they are.",
+    m.REMOVED_SINCE: "Removed from this school by an admin since, so the undo left them as they "
+                     "are.",
 }
 ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
                  m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}

@@ -278,6 +278,16 @@ def finish_run(run_id, status, reason=None, counts=None):
     return True
 
 
+# Sync now is the wrong retry for an undo: it reads the same wrong data again and, changing
+# anyone, leaves the sync impossible to undo.
+TRY_AGAIN = {m.KIND_UNDO: "Open the sync from Sync history and press Undo this sync again.",
+             m.KIND_PERSON: "Press Sync this person now again."}
+
+
+def _try_again(run):
+    return TRY_AGAIN.get(run.kind, "Press Sync now to try again.")
+
+
 def sweep_stale_runs(organisation_id):
     """Fails queued/running runs whose worker is gone. Called when a sync starts and when the
     screen polls, so a killed worker never leaves a run 'running' for ever. Returns a sentence
@@ -292,6 +302,6 @@ def sweep_stale_runs(organisation_id):
                     type(error).__name__)
         return QUEUE_UNREACHABLE
     if reason is not None:
-        finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} Press Sync now to try again.")
+        finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} {_try_again(run)}")
         db.session.expire(run)
     return None

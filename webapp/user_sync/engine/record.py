@@ -52,22 +52,26 @@ def record_changes(run_id, plan):
 def load_plan(run_id, existing):
     """Rebuilds a reviewed run's plan against the people as they are now.
 
-    People an admin excluded since the review are left alone.
+    People an admin excluded since the review are left alone, and someone the review would add
+    who is held since (Sync this person now, or excluded from a preview) is not added again.
     """
     by_id = {row.id: row for row in existing}
+    held = {row.microsoft_id for row in existing}
     plan = Plan()
     table = m.SyncChange.__table__
     for change in db.session.execute(select(table).where(table.c.run_id == run_id)
                                      .order_by(table.c.id)):
-        _replay(plan, change, by_id)
+        _replay(plan, change, by_id, held)
     return plan
 
 
-def _replay(plan, change, by_id):
+def _replay(plan, change, by_id, held):
     person = Person(change.microsoft_id, change.email or "", (change.email or "").lower(),
                     change.display_name or "", change.job_title, change.department)
     row = by_id.get(change.synced_person_id)
     if row is not None and row.excluded and change.action != m.SKIP:
+        return
+    if change.action == m.ADD and row is None and change.microsoft_id in held:
         return
     if change.action == m.ADD:
         plan.via[person.microsoft_id] = change.detail

@@ -135,7 +135,8 @@ def _restore_people(entries):
 
 ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
              plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
-             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP}
+             plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.CHANGED_SINCE: m.SKIP,
+             plans.KEPT: m.KEEP}
 
 
 def change_rows(undo_id, plan):
@@ -164,8 +165,9 @@ def _field(entry, name):
 
 def _reason(entry):
     return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
-            plans.EXCLUDED_SINCE: m.EXCLUDED,
-            plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None)}.get(entry.category)
+            plans.EXCLUDED_SINCE: m.EXCLUDED, plans.CHANGED_SINCE: entry.reason,
+            plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None),
+            plans.KEPT: entry.reason}.get(entry.category)
 
 
 def _undo_counts(plan):
@@ -173,7 +175,8 @@ def _undo_counts(plan):
     return {"added": 0, "updated": counts[plans.RESTORE_DETAILS],
             "suspended": counts[plans.SUSPEND_AGAIN] + counts[plans.SUSPEND_ADDED],
             "reinstated": counts[plans.REINSTATE],
-            "skipped": counts[plans.ERASED] + counts[plans.EXCLUDED_SINCE],
+            "skipped": counts[plans.ERASED] + counts[plans.EXCLUDED_SINCE]
+            + counts[plans.CHANGED_SINCE],
             "unchanged": counts[plans.QUIET]}
 
 
@@ -202,6 +205,12 @@ def outcome_words(undo, target, plan, paused):
                  "retention rule since.")
     if counts[plans.EXCLUDED_SINCE]:
         text += f" {counts[plans.EXCLUDED_SINCE]:,} excluded since were left as they are."
+    if counts[plans.CHANGED_SINCE]:
+        text += (f" {counts[plans.CHANGED_SINCE]:,} included in sync again, or removed from this "
+                 "school, by an admin since were left as they are.")
+    if counts[plans.KEPT]:
+        text += (f" {counts[plans.KEPT]:,} kept active: admins and the account that connected "
+                 "Microsoft are never suspended.")
     if paused:
         text += (" Automatic sync is paused for this school until an admin turns it back on "
                  "(Save schedule) or presses Sync now.")

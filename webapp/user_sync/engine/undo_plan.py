@@ -9,7 +9,10 @@ values the run's change log recorded from just before it (engine.prior):
 - name, email, title or department    -> restored to the earlier values;
 - in-group flag, Synced through, Last seen only -> restored, not listed;
 - erased by leaver retention since    -> cannot be restored (listed, with the reason);
-- excluded by an admin since          -> left as they are (a sync never touches them either).
+- excluded by an admin since          -> left as they are (a sync never touches them either);
+- included again, or removed from the school, by an admin since -> left as they are (the run
+  changed only an excluded person's flags; a removed membership cannot be given back);
+- to be suspended, but an admin or the connecting account -> kept, as a sync keeps them.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,10 +22,12 @@ from sqlalchemy import exists, select
 
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
+from webapp.microsoft.models import connection_for_organisation
+from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
 from webapp.user_sync.engine.record import PRESENCE, VIA
-from webapp.user_sync.engine.store import PEOPLE, one_of, parts
+from webapp.user_sync.engine.store import PEOPLE, one_of, parts, protected_memberships
 
 UNDO_DAYS = 30
 ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
@@ -31,8 +36,11 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, QUIET = "erased", "excluded_since", "quiet"
-LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE)
+ERASED, EXCLUDED_SINCE, CHANGED_SINCE, KEPT, QUIET = (
+    "erased", "excluded_since", "changed_since", "kept", "quiet")
+LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE,
+          CHANGED_SINCE, KEPT)
+SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
 WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
 
 
@@ -45,6 +53,7 @@ class UndoEntry:
     prior: object = None     # the PriorValues row the person is restored to
     current: dict = None     # the person as they are now (prior.current_values)
     details: tuple = ()      # which of DETAILS go back to their earlier value
+    reason: str = None       # KEPT and CHANGED_SINCE: why (an m. reason code)
 
 
 @dataclass
@@ -83,10 +92,9 @@ def refusal(run, now=None):
     if as_utc(run.finished_at) < now - timedelta(days=UNDO_DAYS):
         return (f"A sync can be undone for {UNDO_DAYS} days after it finished; this one is "
                 "older. Fix the groups in Microsoft, then press Sync now.")
-    later = later_changing_run(run)
-    if later is not None and later.undoes_run_id == run.id:
+    if _undone(run):
         return "This sync has already been undone (see Sync history)."
-    if later is not None:
+    if later_changing_run(run) is not None:
         return ("A later sync has changed people since this one (see Sync history), so this one "
                 "can no longer be undone exactly. Only the school's most recent sync that "
                 "changed anyone can be undone.")
@@ -94,6 +102,13 @@ def refusal(run, now=None):
         return ("This sync ran before Undo was available: its change log does not hold the "
                 "earlier values to restore.")
     return None
+
+
+def _undone(run):
+    """Undone already, even by an undo that changed nobody (all excluded or erased since)."""
+    return db.session.scalar(select(m.SyncRun.id).where(
+        m.SyncRun.organisation_id == run.organisation_id, m.SyncRun.undoes_run_id == run.id,
+        m.SyncRun.status == m.COMPLETE).limit(1)) is not None
 
 
 def later_changing_run(run):
@@ -123,13 +138,29 @@ def plan_undo(run):
         key for key in changes if isinstance(key, int)}
     now_rows = {row["synced_person_id"]: row
                 for row in current_values(run.organisation_id, person_ids)}
+    protected = _protected(run.organisation_id)
     plan = UndoPlan(run)
     for key, change in changes.items():
         person_id = added_ids.get(key) if isinstance(key, str) else key
-        plan.entries.append(_entry(change, priors.get(person_id), now_rows.get(person_id),
-                                   person_id))
+        plan.entries.append(_kept_if_protected(
+            _entry(change, priors.get(person_id), now_rows.get(person_id), person_id), protected))
     plan.entries.sort(key=lambda e: (LISTED + (QUIET,)).index(e.category))
     return plan
+
+
+def _protected(organisation_id):
+    organisation = db.session.get(Organisation, organisation_id)
+    return protected_memberships(organisation_id, connection_for_organisation(organisation))
+
+
+def _kept_if_protected(entry, protected):
+    """The sync's own rule: admins and the connecting account are never suspended, so an undo
+    never locks them out either (say, the admin whose account the first sync linked)."""
+    membership_id = (entry.current or {}).get("membership_id")
+    if entry.category not in SUSPENDING or membership_id not in protected:
+        return entry
+    return UndoEntry(KEPT, entry.name, entry.email, entry.person_id, entry.prior, entry.current,
+                     reason=protected[membership_id])
 
 
 def _changes_by_person(run_id):
@@ -161,6 +192,9 @@ def _entry(change, prior, now, person_id):
         return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
     if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
         return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
+    changed_since = _changed_by_an_admin_since(prior, now)
+    if changed_since is not None:
+        return UndoEntry(CHANGED_SINCE, name, email, person_id, prior, now, reason=changed_since)
     if change.action == m.ADD:
         category = SUSPEND_ADDED if now["status"] == "active" else QUIET
         return UndoEntry(category, name, email, person_id, None, now)
@@ -168,6 +202,18 @@ def _entry(change, prior, now, person_id):
         return UndoEntry(QUIET, name, email, person_id, None, now)
     details = tuple(f for f in DETAILS if (getattr(prior, f) or None) != (now[f] or None))
     return UndoEntry(_category(prior, now, details), name, email, person_id, prior, now, details)
+
+
+def _changed_by_an_admin_since(prior, now):
+    """m.INCLUDED_SINCE, m.REMOVED_SINCE or None: what an admin did since that the undo must
+    not write over (their excluded status back, or an Active row without a membership)."""
+    if prior is None:
+        return None
+    if prior.status == "excluded" and now["status"] != "excluded":
+        return m.INCLUDED_SINCE
+    if prior.membership_id is not None and now["membership_id"] is None:
+        return m.REMOVED_SINCE
+    return None
 
 
 def _category(prior, now, details):
