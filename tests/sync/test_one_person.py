@@ -122,20 +122,6 @@ def test_a_microsoft_error_or_throttling_changes_nothing_and_says_why(synced, fa
     assert changes(run) == []
 
 
-def test_the_platforms_secret_refused_fails_one_person_in_words_like_a_full_sync(
-        factory, client, microsoft):
-    """invalid_client (AADSTS7000222) at the token refresh: the operators' problem, said as the
-    full sync says it, not "an unexpected error"."""
-    from tests.sync_helpers import connected_school
-    from webapp.microsoft import app_credentials
-    microsoft.control.set_tenant(token_lifetime=120)  # under MSAL's margin: every token refreshes
-    school = connected_school(factory, client, microsoft)
-    microsoft.control.set_client(secret_expired=True)
-    run = sync_one(school, JOINER_UPN)
-    assert run.status == m.FAILED
-    assert run.reason.startswith(app_credentials.REFUSED_MESSAGE), run.reason
-
-
 def test_a_connection_that_needs_reconnecting_changes_nothing_and_says_so(synced):
     queued = start_person_sync(synced.org, synced.admin, JOINER_UPN)
     synced.connection.status = RECONNECT_NEEDED  # Microsoft refused the saved sign-in meanwhile
