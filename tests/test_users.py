@@ -38,6 +38,20 @@ def test_people_are_paginated(admin_client, admin, factory):
     assert "Person 29" in second
 
 
+def test_a_page_of_people_costs_the_same_statements_whatever_its_rows(admin_client, admin,
+                                                                       factory):
+    """Each row's account comes with the page's one query, not a query a row (25 a page)."""
+    def statements_for_page():
+        with statements_sent() as sent:
+            assert admin_client.get(users_url(admin.org)).status_code == 200
+        return len(sent)
+
+    first = statements_for_page()
+    for n in range(3):
+        factory.user(f"p{n}@school.example", [admin.org], name=f"Person {n}")
+    assert statements_for_page() == first
+
+
 def test_adding_an_existing_email_adds_a_membership_not_an_account(admin_client, admin, factory, db):
     other = factory.organisation("Other School")
     factory.user("shared@school.example", [other], name="Shared Person")

@@ -14,6 +14,7 @@ from tests.accounts.two_step_helpers import (MOMENT, code_at, give_code, is_sign
                                              password_step, start_app_setup, text_of,
                                              turn_on_app, verify_setup)
 from tests.mail_helpers import bodies
+from tests.statements import statements_sent
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
@@ -252,3 +253,72 @@ def test_a_leaver_of_the_school_cannot_have_their_two_step_reset_from_it(
     assert status.is_on(mover) and audit_count(actions.TWO_STEP_RESET) == 0
     assert "Reset two-step…<span class=\"visually-hidden\"> of mover@" not in admin_client.get(
         f"/o/{admin.org.id}/settings/users/").text
+
+
+def test_an_admin_of_other_schools_cannot_have_their_two_step_reset_by_an_admin_of_one(
+        app, admin_client, admin, factory):
+    """Their two-step protects every school they administer: an admin of only one of them (or
+    of a school whose sync attached their account by email) has no say over the others."""
+    other_school = factory.organisation("Other School")
+    head = factory.user("head@school.example", [admin.org, other_school], role="admin",
+                        name="Trust Head")
+    head_client = app.test_client()
+    sign_in(head_client, head.email)
+    with frozen_at(MOMENT):
+        turn_on_app(head_client)
+    membership = next(m for m in head.memberships if m.organisation_id == admin.org.id)
+    people = f"/o/{admin.org.id}/settings/users/"
+    assert "Reset two-step…<span class=\"visually-hidden\"> of head@" not in admin_client.get(
+        people).text
+    url = f"{people}{membership.id}/two-step/reset"
+    why = ("Trust Head also administers Other School, which you do not, so only an admin of every "
+           "school they administer, or your rostersync operator (flask --app wsgi user "
+           "reset-two-step head@school.example), can reset their two-step verification.")
+    confirm = text_of(admin_client.get(url))
+    assert why in confirm and 'name="confirmed"' not in confirm
+    refused = post_page_form(admin_client, url, url, {"confirmed": "1"})
+    assert refused.status_code == 303
+    assert f"{why} Nothing was changed." in text_of(admin_client.get(refused.location))
+    assert status.is_on(head) and is_signed_in(head_client)
+    assert audit_count(actions.TWO_STEP_RESET) == 0
+
+
+def test_an_admin_of_every_school_the_person_administers_can_reset_them(
+        app, admin_client, admin, factory):
+    """Schools the person is only a member of, or that the acting admin also administers, do
+    not stand in the way."""
+    shared = factory.organisation("Shared School")
+    elsewhere = factory.organisation("Elsewhere School")
+    factory.user(admin.user.email, [shared], role="admin")
+    deputy = factory.user("deputy@school.example", [admin.org, shared], role="admin")
+    factory.user(deputy.email, [elsewhere], role="member")
+    deputy_client = app.test_client()
+    sign_in(deputy_client, deputy.email)
+    with frozen_at(MOMENT):
+        turn_on_app(deputy_client)
+    people = f"/o/{admin.org.id}/settings/users/"
+    assert "Reset two-step…<span class=\"visually-hidden\"> of deputy@" in admin_client.get(
+        people).text
+    membership = next(m for m in deputy.memberships if m.organisation_id == admin.org.id)
+    url = f"{people}{membership.id}/two-step/reset"
+    done = post_page_form(admin_client, url, url, {"confirmed": "1"})
+    assert "Reset the two-step verification of deputy@school.example" in text_of(
+        admin_client.get(done.location))
+    assert not status.is_on(deputy) and audit_count(actions.TWO_STEP_RESET) == 1
+
+
+def test_manage_users_decides_every_reset_button_in_one_statement(
+        app, admin_client, admin, factory):
+    """Whether each row may be reset is read for the whole page at once, not a query a row."""
+    people = f"/o/{admin.org.id}/settings/users/"
+
+    def statements_for_page():
+        with statements_sent() as sent:
+            assert admin_client.get(people).status_code == 200
+        return len(sent)
+
+    first = statements_for_page()
+    for number in range(3):
+        school = factory.organisation(f"Far School {number}")
+        factory.user(f"far{number}@school.example", [admin.org, school], role="admin")
+    assert statements_for_page() == first

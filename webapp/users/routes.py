@@ -9,6 +9,7 @@ from webapp.orgs.models import ROLES
 from webapp.request_input import page_number
 from webapp.search import search_from
 from webapp.two_step import status as two_step_status
+from webapp.two_step.reset import beyond_reach_refusal, schools_beyond_reach
 from webapp.two_step.reset import reset_two_step as reset_two_step_of
 from webapp.users import services
 
@@ -30,10 +31,13 @@ def people_page(**refused):
     page = None if search.error else services.list_people(
         g.organisation, search.text, page_number(values))
     states = invitations.invitation_states(g.organisation, page.items) if page else {}
-    two_step = two_step_status.summaries_for([m.user_id for m in page.items]) if page else {}
+    user_ids = [m.user_id for m in page.items] if page else []
+    two_step = two_step_status.summaries_for(user_ids) if page else {}
+    reset_refused = schools_beyond_reach(current_user, user_ids) if page else {}
     return render_page_or_partial("users/index.html", "users/_people_table.html", people=page,
                                   query=search.text, search=search, roles=ROLES,
-                                  invitations=states, two_step=two_step, **refused)
+                                  invitations=states, two_step=two_step,
+                                  reset_refused=reset_refused, **refused)
 
 
 @bp.route("/", methods=["POST"])
@@ -124,7 +128,8 @@ def confirm_reset_two_step(membership_id):
     membership = services.get_membership(g.organisation, membership_id)
     return render_template("users/reset_two_step.html", membership=membership,
                            two_step=two_step_status.summaries_for([membership.user_id])
-                           .get(membership.user_id))
+                           .get(membership.user_id),
+                           refusal=beyond_reach_refusal(current_user, membership.user))
 
 
 @bp.route("/<int:membership_id>/two-step/reset", methods=["POST"])

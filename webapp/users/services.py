@@ -1,5 +1,6 @@
 """Manage users: listing, adding, changing roles and removing people from an organisation."""
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from webapp import audit
 from webapp.audit import actions
@@ -26,7 +27,8 @@ def list_people(organisation, query="", page=1, per_page=PAGE_SIZE):
                               contains(User.email_normalised, query)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = page_within(page, total, per_page)
-    rows = db.session.scalars(stmt.order_by(func.lower(User.display_name), User.email_normalised)
+    rows = db.session.scalars(stmt.options(contains_eager(Membership.user))
+                              .order_by(func.lower(User.display_name), User.email_normalised)
                               .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, page=page, per_page=per_page, total=total)
 
