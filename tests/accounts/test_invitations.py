@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.accounts.helpers import (STRONG, audit_count, link_in, mails_after_jobs,
+from tests.accounts.helpers import (STRONG, audit_count, bodies, link_in, mails_after_jobs,
                                     post_page_form, token_of)
 from harness.factory import post_form, sign_in
 from webapp.audit import actions
@@ -256,3 +256,27 @@ def test_with_mail_unset_in_production_no_link_is_made_and_the_admin_is_told(
     invitation = db.session.scalar(select(OneTimeToken))
     assert invitation.token_hash is None and invitation.sent_at is None
     assert "invitation not sent yet" in admin_client.get(users_url(admin.org)).text
+
+
+def invitation_words(app, admin_client, admin, smtp_server):
+    """(the flash the admin read, the invitation mail's text) after Add person."""
+    added = add_person(admin_client, admin.org)
+    flashed = admin_client.get(added.location).text
+    text, _ = bodies(mails_after_jobs(app, smtp_server, 1)[0][1])
+    return flashed, text
+
+
+def test_an_invitation_offers_no_microsoft_sign_in_where_it_is_not_set_up(
+        app, admin_client, admin, smtp_server):
+    assert not app.config.get("MICROSOFT_CLIENT_ID")
+    flashed, text = invitation_words(app, admin_client, admin, smtp_server)
+    assert "an invitation to set a password; the link works once" in flashed
+    assert "Open the link to choose a password. It works once" in text
+    assert "Microsoft" not in text
+
+
+def test_an_invitation_offers_microsoft_sign_in_where_it_is_set_up(
+        app, admin_client, admin, smtp_server, microsoft):
+    flashed, text = invitation_words(app, admin_client, admin, smtp_server)
+    assert "an invitation to set a password (or sign in with Microsoft)" in flashed
+    assert "or to sign in with your school Microsoft account instead" in text

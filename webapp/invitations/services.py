@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth import links, tokens
+from webapp.auth import links, microsoft, tokens
 from webapp.auth.models import OneTimeToken
 from webapp.auth.passwords import set_new_password
 from webapp.clock import as_utc, utcnow
@@ -163,8 +163,9 @@ def sent_message(email, organisation_name, outcome, config):
         return (f"{email} already has a rostersync account, so we've emailed them that they "
                 f"were added to {organisation_name}.")
     if mail_configured(config):
-        return (f"We've emailed {email} an invitation to set a password (or sign in with "
-                f"Microsoft); the link works once, for {VALID_DAYS} days.")
+        either = " (or sign in with Microsoft)" if microsoft.is_configured(config) else ""
+        return (f"We've emailed {email} an invitation to set a password{either}; the link works "
+                f"once, for {VALID_DAYS} days.")
     if links_may_be_logged(config):
         return (f"Email is not set up (no MAIL_SERVER), so the invitation for {email} was "
                 "written to the log instead: open the link from there.")

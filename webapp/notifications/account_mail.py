@@ -12,6 +12,7 @@ import json
 import logging
 from flask import current_app
 
+from webapp.auth import microsoft
 from webapp.auth.models import OneTimeToken, User
 from webapp.auth.tokens import new_token
 from webapp.clock import as_utc, utcnow
@@ -99,6 +100,10 @@ def _with_link(user, link, organisation):
     return PreparedMail([user.email], mail, record_sent)
 
 
+# Offered only where Sign in with Microsoft is set up (auth.microsoft.is_configured).
+_OR_MICROSOFT = ", or to sign in with your school Microsoft account instead"
+
+
 def _invitation_mail(user, link, organisation, url):
     school = organisation.name if organisation else "rostersync"
     inviter = link.created_by.name_or_email if link.created_by else "Your rostersync administrator"
@@ -106,8 +111,8 @@ def _invitation_mail(user, link, organisation, url):
     return Mail(
         subject=f"{inviter} invited you to {school} on rostersync",
         headline=f"{inviter} added you to {school} on rostersync.",
-        paragraphs=[f"Open the link to choose a password, or to sign in with your school "
-                    f"Microsoft account instead. It works once, until {until}.",
+        paragraphs=[f"Open the link to choose a password{_OR_MICROSOFT if microsoft.is_configured() else ''}. "
+                    f"It works once, until {until}.",
                     "If you weren't expecting this, you can ignore this email."]
         + ([] if url else [NOT_CONFIGURED]),
         action_label="Set your password", action_url=url)
