@@ -280,3 +280,21 @@ def test_an_invitation_offers_microsoft_sign_in_where_it_is_set_up(
     flashed, text = invitation_words(app, admin_client, admin, smtp_server)
     assert "an invitation to set a password (or sign in with Microsoft)" in flashed
     assert "or to sign in with your school Microsoft account instead" in text
+
+
+def test_a_password_set_through_forgot_your_password_settles_the_invitation(
+        app, admin_client, admin, smtp_server):
+    """The invited person chose Forgot your password instead of their invitation's link: they
+    are in, so Manage users no longer says Invited (whose Cancel would take them off the
+    school), and the invitation's link no longer sets a password."""
+    _, invitation = invite(app, admin_client, admin, smtp_server)
+    visitor = app.test_client()
+    post_page_form(visitor, "/forgot-password", "/forgot-password", {"email": NEWCOMER})
+    reset_link = link_in(mails_after_jobs(app, smtp_server, 2)[1][1])
+    done = post_page_form(visitor, reset_link, "/reset-password", {
+        "token": token_of(reset_link), "password": STRONG, "confirmation": STRONG})
+    assert done.status_code == 303
+    listed = admin_client.get(users_url(admin.org)).text
+    assert "Invited" not in listed and "Cancel invitation" not in listed
+    used = app.test_client().get(invitation)
+    assert used.status_code == 410 and "already been used" in used.text

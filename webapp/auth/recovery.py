@@ -79,6 +79,7 @@ def reset_password(token, password, confirmation):
     row = open_reset(token)
     user = row.user
     set_new_password(user, password, confirmation, school_names(user), link=row)
+    tokens.settle_invitations(user)  # they got in: an invitation left open would say Invited
     ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED)
     ratelimit.clear_account_failures(user.email_normalised)
     audit.record(actions.RESET_COMPLETED, actor=user, after={"sessions_signed_out": ended})
