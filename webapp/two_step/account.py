@@ -5,9 +5,12 @@ password, or a current code from the authenticator app; a wrong answer counts to
 lock-out as a wrong password. While a school's policy asks the account for two-step, the last way
 to verify cannot be removed (nor two-step turned off).
 """
+from sqlalchemy import select
+
 from webapp import audit
 from webapp.audit import actions
 from webapp.auth import ratelimit
+from webapp.auth.models import User
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.two_step import authenticator, passkeys, recovery_codes, status
@@ -58,10 +61,17 @@ def _refuse_if_required(user, what):
                            "another way to verify first (a passkey, or the app on a new phone).")
 
 
+def _methods_locked(user):
+    """The account's ways to verify, its row locked until the commit: two tabs removing the
+    app and the last passkey at once would each count two and skip the last one's checks."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    return status.methods_of(user)
+
+
 def remove_app(user, password, code, address):
     """Removes the authenticator app; as the last way to verify, only with the password again
     (and never while a policy needs it)."""
-    methods = status.methods_of(user)
+    methods = _methods_locked(user)
     if methods.app is None:
         raise ServiceError("The authenticator app is not set up for your account.")
     if methods.method_count == 1:
@@ -75,7 +85,7 @@ def remove_app(user, password, code, address):
 
 def remove_passkey(user, passkey_id, password, code, address):
     """Removes a passkey; returns its name. As the last way to verify, as remove_app."""
-    methods = status.methods_of(user)
+    methods = _methods_locked(user)
     if passkey_id not in {row.id for row in methods.passkeys}:
         raise ServiceError("That passkey is not one of yours (any more).")
     if methods.method_count == 1:
@@ -99,7 +109,7 @@ def new_recovery_codes(user, password, code, address):
 
 
 def turn_off(user, password, code, address):
-    methods = status.methods_of(user)
+    methods = _methods_locked(user)
     if not methods.is_on:
         raise ServiceError("Two-step verification is already off for your account.")
     _refuse_if_required(user, "turn it off")
