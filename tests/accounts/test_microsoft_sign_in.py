@@ -233,8 +233,10 @@ def test_the_sync_records_the_tenant_of_every_persons_microsoft_id(school):
 
 
 def test_sign_in_with_microsoft_asks_no_second_step_and_the_page_says_why(app, school):
-    """The school's Microsoft policies govern that sign-in: neither an admin's own two-step nor
-    the school's "Admins must use two-step verification" asks anything more of it."""
+    """With a Microsoft account of the school's own tenant, the school's Microsoft policies
+    govern that sign-in: neither an admin's own two-step nor the school's "Admins must use
+    two-step verification" asks anything more of it (another tenant's account: see
+    test_microsoft_two_step_policy.py)."""
     db.session.add(MicrosoftSignInLink(user_id=school.admin.id, tenant_id=demo.TENANT_ID,
                                        object_id=demo.ADMIN_ID, username=demo.ADMIN_UPN))
     db.session.add(TwoStepPolicy(organisation_id=school.org.id, admins_must_use_two_step=True))
@@ -243,7 +245,8 @@ def test_sign_in_with_microsoft_asks_no_second_step_and_the_page_says_why(app, s
     assert answer.status_code == 302 and answer.location == "/"
     assert client.get(f"/o/{school.org.id}/settings/users/").status_code == 200  # not set-up
     page = client.get("/account/security/").text
-    assert "Sign in with Microsoft does not ask for this second step" in page
+    assert "Sign in with Microsoft with an account of your school's own Microsoft tenant " \
+           "(the one rostersync is connected to) does not ask for this second step" in page
     with frozen_at(MOMENT):
         turn_on_app(client)
     school.sim.control.reset()

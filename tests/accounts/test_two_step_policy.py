@@ -49,7 +49,8 @@ def test_an_admin_switches_the_policy_on_from_settings_and_it_is_audited(admin_c
     assert f'href="{policy_url(admin.org)}"' in settings
     page = admin_client.get(policy_url(admin.org)).text
     assert "Admins must use two-step verification" in page
-    assert "Admins who use Sign in with Microsoft are not asked" in page
+    assert "Admins who use Sign in with Microsoft with an account of this school's own " \
+           "Microsoft tenant (the one rostersync is connected to) are not asked" in page
     saved = switch_policy(admin_client, admin.org)
     assert saved.status_code == 303
     entry = db.session.scalar(select(AuditEntry).where(

@@ -6,10 +6,11 @@ from flask_login import current_user
 
 from webapp.account_security.routes import bp, security_page
 from webapp.account_security.two_step_context import TwoStepError, two_step_context
+from webapp.auth.sessions import current_session_row
 from webapp.errors import InvalidFields, ServiceError
 from webapp.extensions import db
 from webapp.two_step import account, authenticator, passkeys, recovery_codes, status
-from webapp.two_step.policy import schools_requiring
+from webapp.two_step.policy import must_set_up, schools_requiring
 
 NEEDS_PASSWORD = ("Two-step verification protects signing in with your password, and your "
                   "account has none (you sign in with Microsoft). Set a password first.")
@@ -28,6 +29,13 @@ def _home_of_two_step():
     return url_for("account_security.index") + "#two-step-heading"
 
 
+def _needs_password():
+    """Two-step protects signing in with a password: an account without one has nothing to
+    protect, unless this Microsoft sign-in is one two-step protects (a policy sent it here)."""
+    return not current_user.password_hash and not must_set_up(current_user,
+                                                              current_session_row())
+
+
 def _back(message, category="error"):
     flash(message, category)
     return redirect(_home_of_two_step(), 303)
@@ -43,6 +51,7 @@ def _refused(status_code, form, message, field="", **values):
 
 def _setup_page(status_code=200, **values):
     return render_template("account_security/two_step_setup.html", user=current_user,
+                           needs_password=_needs_password(),
                            **two_step_context(current_user, **values)), status_code
 
 
@@ -73,7 +82,7 @@ def two_step_setup():
 
 @bp.route("/authenticator/start", methods=["POST"])
 def start_authenticator():
-    if not current_user.password_hash:
+    if _needs_password():
         return _back(NEEDS_PASSWORD)
     authenticator.start_setup(current_user)
     return redirect(url_for("account_security.authenticator_setup"), 303)
@@ -136,7 +145,7 @@ def remove_authenticator():
 @bp.route("/passkeys/options", methods=["POST"])
 def passkey_registration_options():
     """JSON for navigator.credentials.create() (static/js/passkeys.js asks for it)."""
-    if not current_user.password_hash:
+    if _needs_password():
         return jsonify(error=NEEDS_PASSWORD), 422
     try:
         options = passkeys.registration_options(current_user, request.form.get("name"))

@@ -49,7 +49,7 @@ def finish_microsoft_sign_in(stored):
         return render_template("auth/microsoft_refused.html", account=account,
                                refusal=found.refusal), 403
     links.note_sign_in(user, account)
-    return signed_in_response(user, sessions.MICROSOFT, stored.get("next"), account.username)
+    return signed_in_response(user, sessions.MICROSOFT, stored.get("next"), account)
 
 
 def _record_refusal(account, user, reason):

@@ -66,6 +66,9 @@ class AccountSession(db.Model):
     method = db.Column(db.String(16), nullable=False)  # how they signed in: password, microsoft
     # The second step after the password, if one was asked: app, passkey or recovery_code.
     second_step = db.Column(db.String(16))
+    # The tenant of the Microsoft account a Microsoft sign-in was made with: whether it stands
+    # in for two-step is decided again at every request (webapp.two_step.policy).
+    microsoft_tenant_id = db.Column(db.String(64))
     address = db.Column(db.String(64))  # the network address the sign-in came from
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)

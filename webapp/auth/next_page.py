@@ -3,11 +3,11 @@ from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 
-from webapp.auth.sessions import PASSWORD, complete_sign_in, current_session_row
+from webapp.auth.sessions import complete_sign_in, current_session_row
 from webapp.htmx import came_from_htmx
 from webapp.security import safe_next_url
 from webapp.two_step import second_step, status
-from webapp.two_step.policy import must_set_up
+from webapp.two_step.policy import must_set_up, two_step_protects
 
 
 def same_site_path(url):
@@ -32,11 +32,14 @@ def page_to_return_to():
 
 
 def signed_in_response(user, method, next_url=None, microsoft_account=None):
-    """Every way of signing in ends here once it knows who it is. A password sign-in of an
-    account with two-step verification goes on to its second step (the session starts only
-    after it); otherwise the session starts now (finish_sign_in)."""
-    if method == PASSWORD and status.is_on(user):
-        second_step.begin(user, next_url)
+    """Every way of signing in ends here once it knows who it is. A sign-in two-step protects
+    (a password; a Microsoft account of a tenant not the school's), of an account with two-step
+    verification, goes on to its second step (the session starts only after it); otherwise the
+    session starts now (finish_sign_in). microsoft_account: a Microsoft sign-in's
+    webapp.auth.microsoft.MicrosoftAccount."""
+    tenant_id = microsoft_account.tenant_id if microsoft_account else None
+    if status.is_on(user) and two_step_protects(user, method, tenant_id):
+        second_step.begin(user, next_url, method, microsoft_account)
         return redirect(url_for("auth.second_step_page"))
     return finish_sign_in(user, method, next_url, microsoft_account)
 

@@ -1,21 +1,21 @@
 """The second step of signing in: Verification code, Use a passkey, Use a recovery code.
 
-Only a browser that has just given the right password for an account with two-step reaches
-these pages (webapp.two_step.second_step); any other is sent to the sign-in page.
+Only a browser that has just given the right password (or signed in with a Microsoft account
+two-step protects) for an account with two-step reaches these pages
+(webapp.two_step.second_step); any other is sent to the sign-in page.
 """
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.blueprint import bp
 from webapp.auth.next_page import finish_sign_in
-from webapp.auth.sessions import PASSWORD
 from webapp.auth.signed_out import public_form
 from webapp.two_step import recovery_codes, second_step, status
 from webapp.two_step.authenticator import CODE_MAX_LENGTH
 from webapp.two_step.passkeys import unavailable_reason
 
-START_AGAIN = ("Sign in with your email address and password first. (A sign-in waits 10 "
-               "minutes for its second step.)")
+START_AGAIN = ("Sign in with your email address and password (or with Microsoft) first. (A "
+               "sign-in waits 10 minutes for its second step.)")
 FEW_CODES_LEFT = 3
 
 
@@ -28,13 +28,15 @@ def _start_again():
 
 def _page(waiting, status_code=200, error=None, error_for="code", template="auth/second_step.html"):
     return render_template(template, methods=status.methods_of(waiting.user), error=error,
+                           first_step=waiting.method,
                            error_for=error_for, passkey_problem=unavailable_reason(),
                            code_max_length=CODE_MAX_LENGTH,
                            recovery_code_max_length=recovery_codes.MAX_LENGTH), status_code
 
 
 def _signed_in(waiting, kind):
-    response = finish_sign_in(waiting.user, PASSWORD, waiting.next_url, second_step_kind=kind)
+    response = finish_sign_in(waiting.user, waiting.method, waiting.next_url,
+                              waiting.microsoft_account, second_step_kind=kind)
     if kind == status.RECOVERY_CODE:
         left = recovery_codes.left(waiting.user)
         flash(f"You signed in with a recovery code; {left} of your codes "

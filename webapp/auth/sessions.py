@@ -62,10 +62,12 @@ def request_address():
 
 def complete_sign_in(user, method, microsoft_account=None, second_step=None):
     """Signs user in on this browser with a fresh cookie session; returns the session row.
-    second_step: how the second step after a password was made (SECOND_STEP_LABELS), if any."""
+    microsoft_account: the webapp.auth.microsoft.MicrosoftAccount of a Microsoft sign-in.
+    second_step: how the second step was made (SECOND_STEP_LABELS), if one was asked."""
     now = utcnow()
     row = AccountSession(user_id=user.id, method=method, second_step=second_step,
-                         address=request_address(), created_at=now, last_seen_at=now)
+                         microsoft_tenant_id=microsoft_account.tenant_id if microsoft_account
+                         else None, address=request_address(), created_at=now, last_seen_at=now)
     db.session.add(row)
     settle_invitations(user, now)
     audit.record(actions.SIGN_IN, actor=user, after={"method": method, **(
@@ -74,8 +76,8 @@ def complete_sign_in(user, method, microsoft_account=None, second_step=None):
     session.clear()  # nothing from before signing in carries over
     login_user(user)
     session[SESSION_KEY] = row.id
-    if microsoft_account:
-        session[MICROSOFT_ACCOUNT_KEY] = microsoft_account[:320]
+    if microsoft_account and microsoft_account.username:
+        session[MICROSOFT_ACCOUNT_KEY] = microsoft_account.username[:320]
     session["org_id"] = default_organisation_id(user)
     return row
 

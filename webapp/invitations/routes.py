@@ -71,7 +71,7 @@ def finish_with_microsoft(stored):
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.login"), 303)
-    return signed_in_response(user, sessions.MICROSOFT, None, account.username)
+    return signed_in_response(user, sessions.MICROSOFT, None, account)
 
 
 @bp.route("/renew", methods=["POST"])

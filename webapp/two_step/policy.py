@@ -3,7 +3,9 @@
 An admin of a school with the policy on who signed in with a password and has no second step
 is sent to set one up at every request, whatever page they ask for (so an admin already signed
 in when the policy is switched on is sent there at their next request), and reaches nothing
-else until it is done. Sign in with Microsoft is left to the school's Microsoft policies.
+else until it is done. A Microsoft sign-in counts as two-step only with a Microsoft account of
+the school's own tenant, whose Microsoft policies govern it (microsoft_sign_in_covered); one of
+any other tenant is treated as a password is (two_step_protects).
 """
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.errors import InvalidFields
 from webapp.extensions import db
+from webapp.microsoft.models import connections_of
 from webapp.orgs.models import Membership, Organisation
 from webapp.two_step import status
 from webapp.two_step.models import TwoStepPolicy
@@ -33,18 +36,48 @@ def policy_version(organisation_id):
 
 def schools_requiring(user):
     """Names of the schools whose policy asks this account (as their admin) for two-step."""
-    return db.session.scalars(
-        select(Organisation.name).join(Membership, Membership.organisation_id == Organisation.id)
+    return [name for name, _, _ in _requiring(user)]
+
+
+def _requiring(user):
+    """(name, id, trust id) of each school whose policy asks this account for two-step."""
+    return db.session.execute(
+        select(Organisation.name, Organisation.id, Organisation.trust_id)
+        .join(Membership, Membership.organisation_id == Organisation.id)
         .join(TwoStepPolicy, TwoStepPolicy.organisation_id == Organisation.id)
         .where(Membership.user_id == user.id, Membership.role == "admin",
                Membership.status == "active", TwoStepPolicy.admins_must_use_two_step.is_(True))
         .order_by(Organisation.name)).all()
 
 
+def microsoft_sign_in_covered(user, tenant_id):
+    """True when a Microsoft sign-in with an account of tenant_id stands in for two-step: every
+    school whose policy asks this admin for it uses a Microsoft connection of that tenant, so
+    the school's own Microsoft policies govern the sign-in. An account of any other tenant (a
+    personal one, another organisation's) and a session that kept no tenant are not covered."""
+    schools = [(school_id, trust_id) for _, school_id, trust_id in _requiring(user)]
+    if not schools:
+        return True
+    tenant = (tenant_id or "").lower()
+    return bool(tenant) and all(
+        connection is not None and connection.tenant_id.lower() == tenant
+        for connection in connections_of(schools).values())
+
+
+def two_step_protects(user, method, microsoft_tenant_id=None):
+    """The one rule for which sign-ins two-step verification is asked of: a password sign-in,
+    and a Microsoft sign-in the schools' Microsoft policies do not govern."""
+    from webapp.auth.sessions import MICROSOFT, PASSWORD
+    if method == MICROSOFT:
+        return not microsoft_sign_in_covered(user, microsoft_tenant_id)
+    return method == PASSWORD
+
+
 def must_set_up(user, session_row):
-    """True for an admin whom a policy asks for two-step, signed in with a password, without it."""
-    from webapp.auth.sessions import PASSWORD
-    if session_row is None or session_row.method != PASSWORD:
+    """True for an admin whom a policy asks for two-step, signed in a way two-step protects,
+    without it."""
+    if session_row is None or not two_step_protects(user, session_row.method,
+                                                    session_row.microsoft_tenant_id):
         return False
     return bool(schools_requiring(user)) and not status.is_on(user)
 

@@ -1,13 +1,16 @@
-"""The second step of a password sign-in, for an account with two-step verification on.
+"""The second step of a sign-in two-step protects (a password, or a Microsoft account of a tenant
+that is not the school's: webapp.two_step.policy.two_step_protects), for an account with
+two-step verification on.
 
-After a correct password the browser holds only "password done for account N, at T" in its
-(signed) cookie session: nobody is signed in, so every other route treats it as signed out. Only
-the second-step pages read it, for PENDING_MINUTES. A right code, passkey or recovery code then
-completes the sign-in (webapp.auth.sessions.complete_sign_in, which clears this state); wrong
-ones count towards the same lock-out as wrong passwords (webapp.auth.ratelimit, per account and
-per network address), which the password step does not clear for such an account.
+After the first step the browser holds only "password (or this Microsoft account) done for
+account N, at T" in its (signed) cookie session: nobody is signed in, so every other route
+treats it as signed out. Only the second-step pages read it, for PENDING_MINUTES. A right code,
+passkey or recovery code then completes the sign-in (webapp.auth.sessions.complete_sign_in,
+which clears this state) with the first step's method and Microsoft account; wrong ones count
+towards the same lock-out as wrong passwords (webapp.auth.ratelimit, per account and per
+network address), which the password step does not clear for such an account.
 """
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import session
@@ -15,8 +18,9 @@ from flask import session
 from webapp import audit
 from webapp.audit import actions
 from webapp.auth import ratelimit
+from webapp.auth.microsoft import MicrosoftAccount
 from webapp.auth.models import User
-from webapp.auth.sessions import forget_sign_in
+from webapp.auth.sessions import MICROSOFT, PASSWORD, forget_sign_in
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.two_step import authenticator, passkeys, recovery_codes, status
@@ -37,13 +41,29 @@ class StepRefused(Exception):
 class Pending:
     user: User
     next_url: str
+    method: str = PASSWORD
+    microsoft_account: MicrosoftAccount = None  # of a Microsoft sign-in, for its session
 
 
-def begin(user, next_url):
-    """The password was right: this browser may now give the second step, for a while."""
+def begin(user, next_url, method=PASSWORD, microsoft_account=None):
+    """The first step was right: this browser may now give the second step, for a while."""
     forget_sign_in()  # whoever this browser was signed in as before, it is not now
     session[PENDING_KEY] = {"user_id": user.id, "next": (next_url or "")[:2000],
-                            "since": utcnow().isoformat()}
+                            "since": utcnow().isoformat(), "method": method,
+                            "microsoft": asdict(microsoft_account) if microsoft_account else None}
+
+
+def _first_step(state):
+    """(method, MicrosoftAccount or None) the pending state names, or None if it names none."""
+    method, account = state.get("method", PASSWORD), state.get("microsoft")
+    if method == PASSWORD and account is None:
+        return method, None
+    if method != MICROSOFT or not isinstance(account, dict):
+        return None
+    try:
+        return method, MicrosoftAccount(**{key: str(value) for key, value in account.items()})
+    except TypeError:
+        return None
 
 
 def pending():
@@ -56,12 +76,13 @@ def pending():
         since = datetime.fromisoformat(str(state.get("since")))
     except ValueError:
         return None
+    first_step = _first_step(state)
     user = db.session.get(User, state["user_id"])
     if utcnow() - since > timedelta(minutes=PENDING_MINUTES) or user is None \
-            or not user.active_memberships() or not status.is_on(user):
+            or first_step is None or not user.active_memberships() or not status.is_on(user):
         session.pop(PENDING_KEY, None)
         return None
-    return Pending(user, str(state.get("next") or ""))
+    return Pending(user, str(state.get("next") or ""), *first_step)
 
 
 def _not_locked_out(user, address):
