@@ -153,3 +153,31 @@ def test_the_sign_in_and_password_forms_refuse_10000_character_fields_with_a_mes
         form = {"current": "password", "password": STRONG, "confirmation": STRONG, field: huge}
         answer = post_page_form(here, "/account/security/", "/account/security/password", form)
         assert answer.status_code == 422 and reason in answer.text
+
+
+@pytest.mark.parametrize("second_step", [False, True], ids=["password", "password-then-code"])
+def test_signing_in_as_someone_else_on_a_browser_ends_the_session_it_held(app, factory,
+                                                                          second_step):
+    """The first account's session ends when another account signs in on the same browser,
+    whether straight away or at its second step: its owner's Last sign-ins no longer says
+    Still signed in for a browser they no longer hold."""
+    from tests.accounts.two_step_helpers import MOMENT, code_at, give_code, password_step, \
+        turn_on_app
+    school = factory.organisation("Hill School")
+    factory.user(EMAIL, [school])
+    factory.user("other.person@hill.example", [school])
+    other = "other.person@hill.example"
+    key = None
+    if second_step:
+        with frozen_at(MOMENT):
+            key, _ = turn_on_app(signed_in(app, other))
+    browser = signed_in(app)
+    first = db.session.scalar(select(AccountSession).order_by(AccountSession.id.desc()))
+    with frozen_at(MOMENT):
+        password_step(browser, other)
+        if second_step:
+            give_code(browser, code_at(key, MOMENT, steps=1))
+    db.session.expire_all()
+    assert db.session.get(AccountSession, first.id).end_reason == "signed_out"
+    latest = db.session.scalar(select(AccountSession).order_by(AccountSession.id.desc()))
+    assert latest.id != first.id and latest.ended_at is None

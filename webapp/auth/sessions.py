@@ -65,6 +65,7 @@ def complete_sign_in(user, method, microsoft_account=None, second_step=None):
     microsoft_account: the webapp.auth.microsoft.MicrosoftAccount of a Microsoft sign-in.
     second_step: how the second step was made (SECOND_STEP_LABELS), if one was asked."""
     now = utcnow()
+    _end_browser_sign_in(now)
     row = AccountSession(user_id=user.id, method=method, second_step=second_step,
                          microsoft_tenant_id=microsoft_account.tenant_id if microsoft_account
                          else None, address=request_address(), created_at=now, last_seen_at=now)
@@ -141,6 +142,23 @@ def session_end_message():
     return END_MESSAGES.get(g.get("session_end_reason"))
 
 
+def leave_sign_in():
+    """A new sign-in begins on this browser (its second step is asked): whoever it was signed
+    in as before is signed out, their session ended, not left "Still signed in"."""
+    _end_browser_sign_in(utcnow())
+    db.session.commit()
+    forget_sign_in()
+
+
+def _end_browser_sign_in(now, reason=SIGNED_OUT):
+    """Ends the session this browser holds, if any (the caller commits)."""
+    row_id = session.get(SESSION_KEY)
+    if isinstance(row_id, int):
+        db.session.execute(update(AccountSession).where(
+            AccountSession.id == row_id, AccountSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason))
+
+
 def forget_sign_in():
     """Drops the sign-in from the cookie (the CSRF token and flashes stay for this request)."""
     for key in ("_user_id", "_fresh", "_id", "_remember", SESSION_KEY, MICROSOFT_ACCOUNT_KEY,
@@ -158,12 +176,8 @@ def _write(statement):
 
 
 def end_this_session(reason=SIGNED_OUT):
-    row_id = session.get(SESSION_KEY)
-    if isinstance(row_id, int):
-        db.session.execute(update(AccountSession).where(
-            AccountSession.id == row_id, AccountSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), end_reason=reason))
-        db.session.commit()
+    _end_browser_sign_in(utcnow(), reason)
+    db.session.commit()
 
 
 def end_sessions(user, reason, keep_session_id=None):

@@ -20,7 +20,7 @@ from webapp.audit import actions
 from webapp.auth import ratelimit
 from webapp.auth.microsoft import MicrosoftAccount
 from webapp.auth.models import User
-from webapp.auth.sessions import MICROSOFT, PASSWORD, forget_sign_in
+from webapp.auth.sessions import MICROSOFT, PASSWORD, leave_sign_in
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.two_step import authenticator, passkeys, recovery_codes, status
@@ -47,7 +47,7 @@ class Pending:
 
 def begin(user, next_url, method=PASSWORD, microsoft_account=None):
     """The first step was right: this browser may now give the second step, for a while."""
-    forget_sign_in()  # whoever this browser was signed in as before, it is not now
+    leave_sign_in()  # whoever this browser was signed in as before, it is not now
     session[PENDING_KEY] = {"user_id": user.id, "next": (next_url or "")[:2000],
                             "since": utcnow().isoformat(), "method": method,
                             "microsoft": asdict(microsoft_account) if microsoft_account else None}
