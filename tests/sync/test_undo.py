@@ -337,3 +337,81 @@ def test_someone_removed_from_the_school_by_an_admin_since_is_left_as_they_are(b
     assert undone.reinstated == 10, undone.reason
     after = person(school.org, school.removed[0])
     assert (after.status, after.membership_id) == ("suspended", None)
+
+
+def colleague_added_by_hand(school, microsoft_id, status="active"):
+    """Before the first sync an admin added a Northfield teacher by hand (People › Add), with
+    the address Microsoft has for them; optionally their access was suspended since."""
+    from webapp.orgs.services import add_membership, get_or_create_user
+    mail = next(u["mail"] for u in demo.demo_users()[0] if u["id"] == microsoft_id)
+    membership = add_membership(get_or_create_user(mail, "By Hand"), school.org)
+    membership.status = status
+    membership.created_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    return membership.id
+
+
+@pytest.mark.parametrize("recorded", ["recorded at apply time", "run applied before this fix"])
+def test_undoing_a_sync_never_takes_away_access_someone_had_before_it(school, recorded):
+    """The first sync links a synced person to a colleague's membership that was there before
+    it (added by hand). Undoing the sync puts the membership back as it was (active, manual),
+    rather than treating "added by this sync" as "did not exist before"."""
+    membership_id = colleague_added_by_hand(school, DIRECT[5])
+    run = sync_in_process(school)
+    assert run.added == 27, run.reason
+    linked, = [c for c in changes(run, m.ADD) if c.microsoft_id == DIRECT[5]]
+    if recorded == "recorded at apply time":
+        assert linked.reason == m.LINKED_MEMBER
+        assert "Already a member of this school" in school.client.get(
+            url(school, f"runs/{run.id}")).text
+    else:  # an older run's ADD rows carry no reason; the membership's age tells
+        linked.reason = None
+        db.session.commit()
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Left as they are (members of this school before this sync) (1)" in preview
+    assert "Would be suspended (added by this sync) (26)" in preview
+    membership = db.session.get(Membership, membership_id)
+    assert (membership.status, membership.source, membership.role) == ("active", "manual",
+                                                                       "member")
+    assert person(school.org, DIRECT[5]).status == "active"
+    assert undone.suspended == 26
+    assert "1 left as they are: members of this school before that sync" in undone.reason
+    kept, = [c for c in changes(undone, m.KEEP)]
+    assert (kept.reason, kept.microsoft_id) == (m.MEMBER_BEFORE, DIRECT[5])
+
+
+def test_undoing_a_sync_suspends_again_a_membership_that_was_suspended_before_it(school):
+    membership_id = colleague_added_by_hand(school, DIRECT[5], status="suspended")
+    run = sync_in_process(school)
+    linked, = [c for c in changes(run, m.ADD) if c.microsoft_id == DIRECT[5]]
+    assert linked.reason == m.LINKED_SUSPENDED
+    assert db.session.get(Membership, membership_id).status == "active"
+    undone, preview = undo(school, run)
+    assert "Would be suspended (added by this sync) (27)" in preview
+    membership = db.session.get(Membership, membership_id)
+    assert (membership.status, membership.source) == ("suspended", "manual")
+
+
+def test_a_reviewed_sync_records_the_membership_an_add_linked_to_when_it_applies(school):
+    """The review recorded the add; the membership it links to is read when Apply removals
+    applies it, so the undo still leaves that colleague's access as it was."""
+    from webapp.orgs.services import add_membership, get_or_create_user
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    mail = f"joiner@{demo.TENANT_DOMAIN}"
+    joiner = control.create_user(userPrincipalName=mail, displayName="Joiner", mail=mail)
+    control.add_member(NORTHFIELD, joiner)
+    for microsoft_id in DIRECT[:11]:
+        assert control.remove_member(NORTHFIELD, microsoft_id)
+    run = sync_in_process(school)
+    assert run.status == m.NEEDS_REVIEW, run.reason
+    membership = add_membership(get_or_create_user(mail, "Joiner"), school.org)
+    db.session.commit()
+    lifecycle.approve_review(school.org, run.id, school.admin)
+    assert run_sync(run.id).status == m.COMPLETE
+    added, = changes(run, m.ADD)
+    assert added.reason == m.LINKED_MEMBER
+    undone, _ = undo(school, run)
+    assert (undone.reinstated, undone.suspended) == (11, 0), undone.reason
+    assert db.session.get(Membership, membership.id).status == "active"

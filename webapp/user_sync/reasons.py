@@ -32,6 +32,12 @@ SKIP_REASONS = {
                       "since, so the undo left them as they are.",
     m.REMOVED_SINCE: "Removed from this school by an admin since, so the undo left them as they "
                      "are.",
+    m.LINKED_MEMBER: "Already a member of this school (added by an admin or invited): linked to "
+                     "that membership.",
+    m.LINKED_SUSPENDED: "Already in this school with their access suspended: linked to that "
+                        "membership, and given access again.",
+    m.MEMBER_BEFORE: "A member of this school before that sync (added by an admin or invited), "
+                     "so the undo left their access as it was.",
 }
 ACTION_LABELS = {m.ADD: "Added", m.UPDATE: "Updated", m.REINSTATE: "Reinstated",
                  m.SUSPEND: "Suspended", m.SKIP: "Skipped", m.KEEP: "Kept"}

@@ -69,7 +69,7 @@ def apply_plan(organisation_id, plan, now, previous_run_at=None, tenant_id=None)
     update_user_rows([(row.user_id, p) for row, p, c in changed if c])
     update_people_rows([(row.id, p, row.membership_id) for row, p, _ in changed], now)
     set_status(MEMBERSHIPS, [row.membership_id for row, _, _ in plan.reinstates], "active", now)
-    _apply_adds(organisation_id, plan.adds, now, plan.via, tenant_id)
+    plan.linked = _apply_adds(organisation_id, plan.adds, now, plan.via, tenant_id)
     _apply_presence(plan.presence, previous_run_at or now)
     _apply_via(plan.via_changes)
 
@@ -105,12 +105,16 @@ def _apply_via(via_changes):
 
 
 def _apply_adds(organisation_id, adds, now, via, tenant_id):
+    """Returns {microsoft_id: status before} of each add linked to a membership of this school
+    the account already had (an undo gives that membership back as it was)."""
     if not adds:
-        return
+        return {}
     people = [p for p, _ in adds]
     # Read once: the accounts that exist already, and their memberships of this school.
     accounts = accounts_of(p.email_normalised for p in people)
     memberships = memberships_of(organisation_id, set(accounts.values()))
+    linked = {p.microsoft_id: memberships[accounts[p.email_normalised]][1] for p in people
+              if accounts.get(p.email_normalised) in memberships}
     # Then write: accounts (existing ones take Microsoft's values), memberships, people.
     update_user_rows([(accounts[p.email_normalised], p) for p in people
                       if p.email_normalised in accounts])
@@ -127,6 +131,7 @@ def _apply_adds(organisation_id, adds, now, via, tenant_id):
                          for p, row_id, membership_id in rows if row_id is None])
     update_people_rows([(row_id, p, membership_id) for p, row_id, membership_id in rows
                         if row_id is not None], now, relink=True, tenant_id=tenant_id)
+    return linked
 
 
 def _new_account_row(person, now):

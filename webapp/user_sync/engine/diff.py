@@ -39,6 +39,7 @@ class Plan:
     via: dict = field(default_factory=dict)         # microsoft_id -> "Synced through" text
     via_changes: dict = field(default_factory=dict)  # synced_person_id -> new "Synced through"
     excluded_by: dict = field(default_factory=dict)  # microsoft_id -> name of the excluded group
+    linked: dict = field(default_factory=dict)  # microsoft_id -> earlier status of the membership
     unchanged: int = 0
 
     @property

@@ -1,5 +1,5 @@
 """A run's changes as sync_changes rows: its history, and for a run in review, its plan."""
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from webapp.extensions import db
 from webapp.user_sync import models as m
@@ -19,8 +19,8 @@ def _row(run_id, action, person, reason=None, person_id=None, detail=None):
 
 
 def change_rows(run_id, plan):
-    rows = [_row(run_id, m.ADD, p, person_id=row_id, detail=plan.via.get(p.microsoft_id))
-            for p, row_id in plan.adds]
+    rows = [_row(run_id, m.ADD, p, _linked_reason(plan.linked.get(p.microsoft_id)), row_id,
+                 plan.via.get(p.microsoft_id)) for p, row_id in plan.adds]
     rows += [_row(run_id, m.UPDATE, p, person_id=r.id, detail=",".join(c))
              for r, p, c in plan.updates]
     rows += [_row(run_id, m.REINSTATE, p, person_id=r.id, detail=",".join(c))
@@ -36,6 +36,27 @@ def change_rows(run_id, plan):
     rows += [_row(run_id, VIA, nobody, person_id=row_id, detail=via)
              for row_id, via in plan.via_changes.items()]
     return rows
+
+
+def _linked_reason(status):
+    """An applied add's membership as it was before (status, from plan.linked): LINKED_MEMBER
+    or LINKED_SUSPENDED; None when the run created it (or has not applied: a preview, a review)."""
+    if status is None:
+        return None
+    return m.LINKED_MEMBER if status == "active" else m.LINKED_SUSPENDED
+
+
+def record_linked(run_id, plan):
+    """A reviewed run's adds were recorded at review: the memberships they linked to, as they
+    were when it applied."""
+    table = m.SyncChange.__table__
+    if plan.linked:
+        db.session.execute(
+            update(table).where(table.c.run_id == run_id, table.c.action == m.ADD,
+                                table.c.microsoft_id == bindparam("_msid"))
+            .values(reason=bindparam("_reason")),
+            [{"_msid": microsoft_id, "_reason": _linked_reason(status)}
+             for microsoft_id, status in plan.linked.items()])
 
 
 def _skip_detail(plan, person, reason):

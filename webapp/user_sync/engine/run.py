@@ -30,7 +30,7 @@ from webapp.user_sync.engine.fetch import GroupFetchFailed, fetch_selection
 from webapp.user_sync.engine.liveness import liveness
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
-from webapp.user_sync.engine.record import load_plan, record_changes
+from webapp.user_sync.engine.record import load_plan, record_changes, record_linked
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -221,5 +221,6 @@ def _apply_reviewed(run):
     if plan.has_changes:
         apply_with_prior_values(run.id, run.organisation_id, plan, utcnow(),
                                 tenant_id=connection.tenant_id if connection else None)
+        record_linked(run.id, plan)
     if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
         forget_status_counts(run.organisation_id)

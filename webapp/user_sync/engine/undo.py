@@ -136,7 +136,7 @@ def _restore_people(entries):
 ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
              plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
              plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.CHANGED_SINCE: m.SKIP,
-             plans.KEPT: m.KEEP}
+             plans.KEPT: m.KEEP, plans.MEMBER_BEFORE: m.KEEP}
 
 
 def change_rows(undo_id, plan):
@@ -167,7 +167,7 @@ def _reason(entry):
     return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
             plans.EXCLUDED_SINCE: m.EXCLUDED, plans.CHANGED_SINCE: entry.reason,
             plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None),
-            plans.KEPT: entry.reason}.get(entry.category)
+            plans.KEPT: entry.reason, plans.MEMBER_BEFORE: entry.reason}.get(entry.category)
 
 
 def _undo_counts(plan):
@@ -211,6 +211,10 @@ def outcome_words(undo, target, plan, paused):
     if counts[plans.KEPT]:
         text += (f" {counts[plans.KEPT]:,} kept active: admins and the account that connected "
                  "Microsoft are never suspended.")
+    if counts[plans.MEMBER_BEFORE]:
+        text += (f" {counts[plans.MEMBER_BEFORE]:,} left as they are: members of this school "
+                 "before that sync (added by an admin or invited), so their access was not taken "
+                 "away.")
     if paused:
         text += (" Automatic sync is paused for this school until an admin turns it back on "
                  "(Save schedule) or presses Sync now.")

@@ -12,7 +12,10 @@ values the run's change log recorded from just before it (engine.prior):
 - excluded by an admin since          -> left as they are (a sync never touches them either);
 - included again, or removed from the school, by an admin since -> left as they are (the run
   changed only an excluded person's flags; a removed membership cannot be given back);
-- to be suspended, but an admin or the connecting account -> kept, as a sync keeps them.
+- to be suspended, but an admin or the connecting account -> kept, as a sync keeps them;
+- added, but linked to a membership the account already had -> that membership as it was:
+  left as they are if it was active (the run recorded it, or, for a run from before that was
+  recorded, the membership is older than the run), suspended again if it was suspended.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +30,8 @@ from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
 from webapp.user_sync.engine.record import PRESENCE, VIA
-from webapp.user_sync.engine.store import PEOPLE, one_of, parts, protected_memberships
+from webapp.user_sync.engine.store import (
+    MEMBERSHIPS, PEOPLE, one_of, parts, protected_memberships)
 
 UNDO_DAYS = 30
 ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
@@ -36,10 +40,10 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, CHANGED_SINCE, KEPT, QUIET = (
-    "erased", "excluded_since", "changed_since", "kept", "quiet")
+ERASED, EXCLUDED_SINCE, CHANGED_SINCE, KEPT, MEMBER_BEFORE, QUIET = (
+    "erased", "excluded_since", "changed_since", "kept", "member_before", "quiet")
 LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE,
-          CHANGED_SINCE, KEPT)
+          CHANGED_SINCE, KEPT, MEMBER_BEFORE)
 SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
 WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
 
@@ -53,7 +57,7 @@ class UndoEntry:
     prior: object = None     # the PriorValues row the person is restored to
     current: dict = None     # the person as they are now (prior.current_values)
     details: tuple = ()      # which of DETAILS go back to their earlier value
-    reason: str = None       # KEPT and CHANGED_SINCE: why (an m. reason code)
+    reason: str = None       # KEPT, MEMBER_BEFORE and CHANGED_SINCE: why (an m. reason code)
 
 
 @dataclass
@@ -139,11 +143,16 @@ def plan_undo(run):
     now_rows = {row["synced_person_id"]: row
                 for row in current_values(run.organisation_id, person_ids)}
     protected = _protected(run.organisation_id)
+    person_of = {key: added_ids.get(key) if isinstance(key, str) else key for key in changes}
+    older = _memberships_older_than(run, [
+        now_rows[person_of[key]]["membership_id"] for key, change in changes.items()
+        if change.action == m.ADD and change.reason is None and person_of[key] in now_rows])
     plan = UndoPlan(run)
     for key, change in changes.items():
-        person_id = added_ids.get(key) if isinstance(key, str) else key
-        plan.entries.append(_kept_if_protected(
-            _entry(change, priors.get(person_id), now_rows.get(person_id), person_id), protected))
+        person_id = person_of[key]
+        entry = _kept_if_protected(
+            _entry(change, priors.get(person_id), now_rows.get(person_id), person_id), protected)
+        plan.entries.append(_left_if_member_before(entry, change, older))
     plan.entries.sort(key=lambda e: (LISTED + (QUIET,)).index(e.category))
     return plan
 
@@ -161,6 +170,31 @@ def _kept_if_protected(entry, protected):
         return entry
     return UndoEntry(KEPT, entry.name, entry.email, entry.person_id, entry.prior, entry.current,
                      reason=protected[membership_id])
+
+
+def _left_if_member_before(entry, change, older):
+    """Added by the run, but to a membership the account already had, active: the undo leaves
+    it (and their row) as they are. A run from before adds recorded it (change.reason None):
+    the membership's age tells it predates the run, and leaving it never takes access away."""
+    if entry.category != SUSPEND_ADDED:
+        return entry
+    if change.reason == m.LINKED_MEMBER or (
+            change.reason is None and entry.current["membership_id"] in older):
+        return UndoEntry(MEMBER_BEFORE, entry.name, entry.email, entry.person_id, None,
+                         entry.current, reason=m.MEMBER_BEFORE)
+    return entry
+
+
+def _memberships_older_than(run, membership_ids):
+    """Those of these memberships created before the run began to apply."""
+    began = run.applying_at or run.started_at or run.created_at
+    wanted = [i for i in membership_ids if i is not None]
+    older = set()
+    for part in parts(wanted):
+        older.update(i for i, created in db.session.execute(
+            select(MEMBERSHIPS.c.id, MEMBERSHIPS.c.created_at).where(one_of(MEMBERSHIPS.c.id, part)))
+            if as_utc(created) < as_utc(began))
+    return older
 
 
 def _changes_by_person(run_id):
