@@ -415,3 +415,47 @@ def test_a_reviewed_sync_records_the_membership_an_add_linked_to_when_it_applies
     undone, _ = undo(school, run)
     assert (undone.reinstated, undone.suspended) == (11, 0), undone.reason
     assert db.session.get(Membership, membership.id).status == "active"
+
+
+@pytest.mark.both_databases
+def test_an_earlier_email_taken_by_another_account_since_is_left_and_the_rest_undone(school):
+    """The sync gave a teacher a new address; since then someone else's account took the old
+    one. Putting it back would break the unique address of accounts: that person keeps the
+    address they have now, the undo does everything else and says why."""
+    from webapp.auth.models import User
+    from webapp.orgs.services import add_membership, get_or_create_user
+    assert sync_in_process(school).status == m.COMPLETE
+    moved, renamed = person(school.org, DIRECT[13]), person(school.org, DIRECT[14])
+    old_mail, old_name, renamed_name = moved.email, moved.display_name, renamed.display_name
+    only_mail = person(school.org, DIRECT[15]).email
+    control = school.sim.control
+    control.update_user(DIRECT[13], mail=f"moved@{demo.TENANT_DOMAIN}", displayName="Moved On")
+    control.update_user(DIRECT[14], displayName="Wrongly Renamed")
+    control.update_user(DIRECT[15], mail=f"only.mail@{demo.TENANT_DOMAIN}")
+    run = sync_in_process(school)
+    assert run.updated == 3, run.reason
+    for mail in (old_mail, only_mail):
+        add_membership(get_or_create_user(mail, "Newcomer"), school.oak.south)
+    db.session.commit()
+    undone, preview = undo(school, run)
+    assert undone.status == m.COMPLETE, undone.reason
+    assert "Email: stays moved@" in preview
+    assert "Left as they are (earlier email now used by another account) (1)" in preview
+    assert (undone.updated, undone.skipped) == (2, 1)
+    assert "2 kept the email they have now: their earlier one is now used by another account" \
+        in undone.reason
+    assert person(school.org, DIRECT[15]).email == f"only.mail@{demo.TENANT_DOMAIN}"
+    after = person(school.org, DIRECT[13])
+    assert (after.email, after.display_name) == (f"moved@{demo.TENANT_DOMAIN}", old_name)
+    account = db.session.get(Membership, after.membership_id).user
+    assert (account.email, account.display_name) == (f"moved@{demo.TENANT_DOMAIN}", old_name)
+    assert db.session.scalar(select(User.display_name).where(
+        User.email_normalised == old_mail.lower())) == "Newcomer"
+    skipped, = changes(undone, m.SKIP)
+    assert (skipped.microsoft_id, skipped.reason) == (DIRECT[15], m.EMAIL_KEPT)
+    assert person(school.org, DIRECT[14]).display_name == renamed_name
+    logged = {c.microsoft_id: c for c in changes(undone, m.UPDATE)}
+    assert logged[DIRECT[13]].reason == m.EMAIL_KEPT
+    assert logged[DIRECT[13]].email == f"moved@{demo.TENANT_DOMAIN}"
+    page = school.client.get(url(school, f"runs/{undone.id}")).text
+    assert "earlier email is now used by another account" in page

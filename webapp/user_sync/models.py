@@ -33,6 +33,7 @@ REMOVED_SINCE = "removed_since"  # removed from the school by an admin since the
 # active): its earlier state, which an undo puts back (an add without one created it).
 LINKED_MEMBER, LINKED_SUSPENDED = "linked_member", "linked_suspended"
 MEMBER_BEFORE = "member_before"  # an undo left them: a member of the school before that sync
+EMAIL_KEPT = "email_kept"  # an undo left their email: the earlier one is another account's now
 
 
 NAME_LIMIT = 256  # Microsoft's own limit on a user's displayName

@@ -36,6 +36,8 @@ SKIP_REASONS = {
                      "that membership.",
     m.LINKED_SUSPENDED: "Already in this school with their access suspended: linked to that "
                         "membership, and given access again.",
+    m.EMAIL_KEPT: "Their earlier email is now used by another account on the platform, so the "
+                  "undo left their email as it is.",
     m.MEMBER_BEFORE: "A member of this school before that sync (added by an admin or invited), "
                      "so the undo left their access as it was.",
 }

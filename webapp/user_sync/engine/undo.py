@@ -113,13 +113,13 @@ def _restore_accounts(entries):
     """The platform account's name, email, title and department, where the run changed them.
     In user id order, as every sync writes accounts (no deadlock with a school sharing staff)."""
     changed = sorted((e for e in entries if e.prior.user_id and any(
-        getattr(e.prior, f"user_{c}") != e.current[f"user_{c}"] for c in USER_COLUMNS)),
+        _restored(e, c, "user_") != e.current[f"user_{c}"] for c in USER_COLUMNS)),
         key=lambda e: e.prior.user_id)
     if changed:
         db.session.execute(
             update(USERS).where(USERS.c.id == bindparam("_id"))
             .values(**{c: bindparam(f"_{c}") for c in USER_COLUMNS}),
-            [{"_id": e.prior.user_id, **{f"_{c}": getattr(e.prior, f"user_{c}")
+            [{"_id": e.prior.user_id, **{f"_{c}": _restored(e, c, "user_")
                                          for c in USER_COLUMNS}} for e in changed])
 
 
@@ -129,14 +129,23 @@ def _restore_people(entries):
         db.session.execute(
             update(PEOPLE).where(PEOPLE.c.id == bindparam("_id"))
             .values(sort_name=bindparam("_sort"), **values),
-            [{"_id": e.person_id, "_sort": m.sort_name(e.prior.display_name, e.prior.email),
-              **{f"_{c}": getattr(e.prior, c) for c in RESTORED_COLUMNS}} for e in entries])
+            [{"_id": e.person_id,
+              "_sort": m.sort_name(e.prior.display_name, _restored(e, "email")),
+              **{f"_{c}": _restored(e, c) for c in RESTORED_COLUMNS}} for e in entries])
+
+
+def _restored(entry, column, prefix=""):
+    """The value the undo writes: the one from before the run, but for an email another account
+    has taken since, which stays as it is now (undo_plan's email_kept)."""
+    if entry.email_kept and column in ("email", "email_normalised"):
+        return entry.current[f"{prefix}{column}"]
+    return getattr(entry.prior, f"{prefix}{column}")
 
 
 ACTION_OF = {plans.REINSTATE: m.REINSTATE, plans.SUSPEND_AGAIN: m.SUSPEND,
              plans.SUSPEND_ADDED: m.SUSPEND, plans.RESTORE_DETAILS: m.UPDATE,
              plans.ERASED: m.SKIP, plans.EXCLUDED_SINCE: m.SKIP, plans.CHANGED_SINCE: m.SKIP,
-             plans.KEPT: m.KEEP, plans.MEMBER_BEFORE: m.KEEP}
+             plans.EMAIL_TAKEN: m.SKIP, plans.KEPT: m.KEEP, plans.MEMBER_BEFORE: m.KEEP}
 
 
 def change_rows(undo_id, plan):
@@ -149,7 +158,8 @@ def change_rows(undo_id, plan):
         rows.append({"run_id": undo_id, "action": ACTION_OF[entry.category],
                      "reason": _reason(entry), "synced_person_id": entry.person_id,
                      "microsoft_id": (entry.current or {}).get("microsoft_id") or "",
-                     "email": getattr(source, "email", None) or entry.email,
+                     "email": (_restored(entry, "email") if source is not None else None)
+                     or entry.email,
                      "display_name": getattr(source, "display_name", None) or entry.name,
                      "job_title": _field(entry, "job_title"),
                      "department": _field(entry, "department"),
@@ -164,6 +174,8 @@ def _field(entry, name):
 
 
 def _reason(entry):
+    if entry.email_kept:
+        return m.EMAIL_KEPT
     return {plans.SUSPEND_ADDED: m.UNDONE, plans.ERASED: m.ERASED,
             plans.EXCLUDED_SINCE: m.EXCLUDED, plans.CHANGED_SINCE: entry.reason,
             plans.SUSPEND_AGAIN: getattr(entry.prior, "suspended_reason", None),
@@ -176,7 +188,7 @@ def _undo_counts(plan):
             "suspended": counts[plans.SUSPEND_AGAIN] + counts[plans.SUSPEND_ADDED],
             "reinstated": counts[plans.REINSTATE],
             "skipped": counts[plans.ERASED] + counts[plans.EXCLUDED_SINCE]
-            + counts[plans.CHANGED_SINCE],
+            + counts[plans.CHANGED_SINCE] + counts[plans.EMAIL_TAKEN],
             "unchanged": counts[plans.QUIET]}
 
 
@@ -208,6 +220,10 @@ def outcome_words(undo, target, plan, paused):
     if counts[plans.CHANGED_SINCE]:
         text += (f" {counts[plans.CHANGED_SINCE]:,} included in sync again, or removed from this "
                  "school, by an admin since were left as they are.")
+    kept_emails = sum(1 for e in plan.entries if e.email_kept)
+    if kept_emails:
+        text += (f" {kept_emails:,} kept the email they have now: their earlier one is now used "
+                 "by another account on the platform.")
     if counts[plans.KEPT]:
         text += (f" {counts[plans.KEPT]:,} kept active: admins and the account that connected "
                  "Microsoft are never suspended.")

@@ -15,7 +15,9 @@ values the run's change log recorded from just before it (engine.prior):
 - to be suspended, but an admin or the connecting account -> kept, as a sync keeps them;
 - added, but linked to a membership the account already had -> that membership as it was:
   left as they are if it was active (the run recorded it, or, for a run from before that was
-  recorded, the membership is older than the run), suspended again if it was suspended.
+  recorded, the membership is older than the run), suspended again if it was suspended;
+- an earlier email another account has taken since -> the email they have now is kept (putting
+  it back would take that account's address); the rest is restored.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from webapp.user_sync import models as m
 from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
 from webapp.user_sync.engine.record import PRESENCE, VIA
 from webapp.user_sync.engine.store import (
-    MEMBERSHIPS, PEOPLE, one_of, parts, protected_memberships)
+    MEMBERSHIPS, PEOPLE, accounts_of, one_of, parts, protected_memberships)
 
 UNDO_DAYS = 30
 ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
@@ -40,12 +42,12 @@ DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
     "reinstate", "suspend_again", "suspend_added", "restore_details")
-ERASED, EXCLUDED_SINCE, CHANGED_SINCE, KEPT, MEMBER_BEFORE, QUIET = (
-    "erased", "excluded_since", "changed_since", "kept", "member_before", "quiet")
+ERASED, EXCLUDED_SINCE, CHANGED_SINCE, EMAIL_TAKEN, KEPT, MEMBER_BEFORE, QUIET = (
+    "erased", "excluded_since", "changed_since", "email_taken", "kept", "member_before", "quiet")
 LISTED = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, ERASED, EXCLUDED_SINCE,
-          CHANGED_SINCE, KEPT, MEMBER_BEFORE)
+          CHANGED_SINCE, EMAIL_TAKEN, KEPT, MEMBER_BEFORE)
 SUSPENDING = (SUSPEND_AGAIN, SUSPEND_ADDED)
-WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, QUIET)
+WRITES = (REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS, EMAIL_TAKEN, QUIET)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class UndoEntry:
     current: dict = None     # the person as they are now (prior.current_values)
     details: tuple = ()      # which of DETAILS go back to their earlier value
     reason: str = None       # KEPT, MEMBER_BEFORE and CHANGED_SINCE: why (an m. reason code)
+    email_kept: bool = False  # their earlier email is another account's now: it stays as it is
 
 
 @dataclass
@@ -153,6 +156,7 @@ def plan_undo(run):
         entry = _kept_if_protected(
             _entry(change, priors.get(person_id), now_rows.get(person_id), person_id), protected)
         plan.entries.append(_left_if_member_before(entry, change, older))
+    _keep_taken_emails(plan.entries)
     plan.entries.sort(key=lambda e: (LISTED + (QUIET,)).index(e.category))
     return plan
 
@@ -185,14 +189,30 @@ def _left_if_member_before(entry, change, older):
     return entry
 
 
+def _keep_taken_emails(entries):
+    """An earlier email that another platform account has taken since stays as it is now:
+    putting it back would take that account's address (a unique one)."""
+    restoring = [e for e in entries if e.category in WRITES and e.prior is not None
+                 and e.prior.user_id and (e.prior.user_email_normalised
+                                          != e.current["user_email_normalised"])]
+    owners = accounts_of(e.prior.user_email_normalised for e in restoring)
+    for entry in restoring:
+        if owners.get(entry.prior.user_email_normalised) in (None, entry.prior.user_id):
+            continue
+        entry.email_kept = True
+        entry.details = tuple(f for f in entry.details if f != "email")
+        if entry.category in (RESTORE_DETAILS, QUIET) and not entry.details:
+            entry.category = EMAIL_TAKEN
+
+
 def _memberships_older_than(run, membership_ids):
     """Those of these memberships created before the run began to apply."""
     began = run.applying_at or run.started_at or run.created_at
     wanted = [i for i in membership_ids if i is not None]
     older = set()
     for part in parts(wanted):
-        older.update(i for i, created in db.session.execute(
-            select(MEMBERSHIPS.c.id, MEMBERSHIPS.c.created_at).where(one_of(MEMBERSHIPS.c.id, part)))
+        older.update(i for i, created in db.session.execute(select(
+            MEMBERSHIPS.c.id, MEMBERSHIPS.c.created_at).where(one_of(MEMBERSHIPS.c.id, part)))
             if as_utc(created) < as_utc(began))
     return older
 
