@@ -459,3 +459,30 @@ def test_an_earlier_email_taken_by_another_account_since_is_left_and_the_rest_un
     assert logged[DIRECT[13]].email == f"moved@{demo.TENANT_DOMAIN}"
     page = school.client.get(url(school, f"runs/{undone.id}")).text
     assert "earlier email is now used by another account" in page
+
+
+def test_someone_suspended_again_is_kept_out_by_the_excluded_group_they_were_in(school):
+    """A pupil was suspended for being in All Pupils (an excluded group); the sync reinstated
+    them (moved out of it, and renamed). The undo suspends them again: the group is named
+    again on the person and in the undo's change log, not the fields that changed."""
+    from tests.selection_helpers import build_school_tenant, choose
+    ids, groups = build_school_tenant(school.sim.control)
+    choose(school, synced=[groups.teaching])
+    assert sync_in_process(school).added == 6
+    choose(school, synced=[groups.teaching], excluded=[groups.pupils])
+    assert sync_in_process(school).suspended == 1
+    control = school.sim.control
+    assert control.remove_member(groups.year7, ids["p1"])
+    control.update_user(ids["p1"], displayName="Renamed Pupil")
+    run = sync_in_process(school)
+    assert run.reinstated == 1, run.reason
+    undone, _ = undo(school, run)
+    assert undone.suspended == 1, undone.reason
+    pupil = person(school.org, ids["p1"])
+    assert (pupil.status, pupil.suspended_reason, pupil.suspended_group) == (
+        "suspended", m.EXCLUDED_GROUP, "All Pupils")
+    logged, = changes(undone, m.SUSPEND)
+    assert (logged.reason, logged.detail) == (m.EXCLUDED_GROUP, "All Pupils")
+    page = school.client.get(url(school, f"runs/{undone.id}")).text
+    assert "In “All Pupils”, a group whose members are never synced." in page
+    assert "“display_name”" not in page

@@ -106,6 +106,7 @@ def _scrub_history(organisation_id, people):
 
 PRIOR_SCRUBBED = {"microsoft_id": ERASED, "email": ERASED, "email_normalised": ERASED,
                   "display_name": ERASED, "job_title": None, "department": None, "synced_via": None,
+                  "suspended_group": None,
                   "user_email": None, "user_email_normalised": None, "user_display_name": None,
                   "user_job_title": None, "user_department": None}
 

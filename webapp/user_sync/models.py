@@ -228,6 +228,7 @@ class PriorValues(db.Model):
     last_seen_at = db.Column(db.DateTime(timezone=True))
     synced_via = db.Column(db.Text)
     suspended_reason = db.Column(db.String(32))
+    suspended_group = db.Column(db.String(512))  # with suspended_reason "excluded_group"
     suspended_at = db.Column(db.DateTime(timezone=True))
     membership_status = db.Column(db.String(16))
     # The platform account as it was (a sync copies name, email, title and department to it).

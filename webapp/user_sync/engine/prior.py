@@ -14,7 +14,7 @@ from webapp.user_sync.engine.store import MEMBERSHIPS, PEOPLE, USERS, bulk_inser
 PRIOR = m.PriorValues.__table__
 PERSON_COLUMNS = ("microsoft_id", "membership_id", "email", "email_normalised", "display_name",
                   "job_title", "department", "status", "in_group", "last_seen_at", "synced_via",
-                  "suspended_reason", "suspended_at")
+                  "suspended_reason", "suspended_group", "suspended_at")
 USER_COLUMNS = ("email", "email_normalised", "display_name", "job_title", "department")
 
 

@@ -33,7 +33,7 @@ JOB = "jobs.sync.run_undo_job"
 UNDOING = "Undoing the changes"
 RESTORED_COLUMNS = ("email", "email_normalised", "display_name", "job_title", "department",
                     "status", "in_group", "last_seen_at", "synced_via", "suspended_reason",
-                    "suspended_at")
+                    "suspended_group", "suspended_at")
 
 
 def start_undo(organisation, run_id, user):
@@ -163,8 +163,16 @@ def change_rows(undo_id, plan):
                      "display_name": getattr(source, "display_name", None) or entry.name,
                      "job_title": _field(entry, "job_title"),
                      "department": _field(entry, "department"),
-                     "detail": ",".join(entry.details) or None})
+                     "detail": _detail(entry)})
     return rows
+
+
+def _detail(entry):
+    """What the row's action and reason read with (reasons.reason_text): the fields given back,
+    or, for someone suspended again, the excluded group that keeps them out."""
+    if entry.category == plans.SUSPEND_AGAIN:
+        return entry.prior.suspended_group
+    return ",".join(entry.details) or None
 
 
 def _field(entry, name):
