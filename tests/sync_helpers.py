@@ -106,3 +106,20 @@ def changes(run, action=None):
     if action:
         stmt = stmt.where(m.SyncChange.action == action)
     return db.session.scalars(stmt.order_by(m.SyncChange.id)).all()
+
+
+def lose_job_and_sweep(run):
+    """The run's job vanished from Redis an hour ago (a worker and Redis both lost); the sweep a
+    page's poll does then fails the run. Returns the run, refreshed."""
+    from datetime import timedelta
+
+    from rq.job import Job
+
+    from webapp.clock import utcnow
+    from webapp.redis_conn import get_redis
+    Job.fetch(run.rq_job_id, connection=get_redis()).delete()
+    run.created_at = run.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    lifecycle.sweep_stale_runs(run.organisation_id)
+    db.session.refresh(run)
+    return run

@@ -12,7 +12,7 @@ from tests.microsoft_flow import demo
 from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
 from tests.selection_helpers import choose
 from tests.sync.people_state import school_state
-from tests.sync_helpers import NORTHFIELD, changes, person, sync_in_process
+from tests.sync_helpers import NORTHFIELD, changes, lose_job_and_sweep, person, sync_in_process
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
 from webapp.errors import ServiceError
@@ -197,15 +197,7 @@ def test_a_chosen_group_deleted_in_microsoft_fails_rather_than_suspending(synced
 
 
 def test_a_lost_job_says_to_press_sync_this_person_now_again(synced):
-    from rq.job import Job
-    from webapp.clock import utcnow
-    from webapp.redis_conn import get_redis
-    lost = start_person_sync(synced.org, synced.admin, JOINER_UPN)
-    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
-    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
-    db.session.commit()
-    lifecycle.sweep_stale_runs(synced.org.id)
-    db.session.refresh(lost)
+    lost = lose_job_and_sweep(start_person_sync(synced.org, synced.admin, JOINER_UPN))
     assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
     assert "Sync this person now" in lost.reason and "Press Sync now" not in lost.reason, \
         lost.reason

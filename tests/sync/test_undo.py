@@ -16,7 +16,8 @@ from harness.factory import csrf_token_from
 from tests.microsoft_flow import demo
 from tests.privacy.erasure_helpers import erase_due
 from tests.schedule_helpers import due_moment, run_tick, save_schedule, schedule_of
-from tests.sync_helpers import NORTHFIELD, changes, person, people, sync_in_process
+from tests.sync_helpers import (NORTHFIELD, changes, lose_job_and_sweep, person, people,
+                                sync_in_process)
 from tests.trust.helpers import press_on_schools_page, schools_page_form
 from webapp.audit import actions
 from webapp.audit.models import AuditEntry
@@ -307,15 +308,8 @@ def test_someone_excluded_during_the_sync_and_included_since_is_left_as_they_are
 def test_an_undo_whose_job_was_lost_says_to_press_undo_again_not_sync_now(bad_sync):
     """Sync now would read the same wrong data again and, changing anyone, make the sync
     impossible to undo: the failed undo must send the admin back to Undo this sync."""
-    from rq.job import Job
-    from webapp.redis_conn import get_redis
     school = bad_sync
-    lost = start_undo(school.org, school.run.id, school.admin)
-    Job.fetch(lost.rq_job_id, connection=get_redis()).delete()
-    lost.created_at = lost.started_at = utcnow() - timedelta(hours=1)
-    db.session.commit()
-    lifecycle.sweep_stale_runs(school.org.id)
-    db.session.refresh(lost)
+    lost = lose_job_and_sweep(start_undo(school.org, school.run.id, school.admin))
     assert lost.status == m.FAILED and "Nothing was changed" in lost.reason
     assert "Sync now" not in lost.reason and "Undo this sync" in lost.reason, lost.reason
     assert refusal(school.run) is None
