@@ -89,15 +89,19 @@ class SimulatorControl:
 
     def set_tenant(self, admin_consent_required=None, token_lifetime=None, delta_token_ttl=None,
                    revoke_admin_consent=False, forget_user_consent=False, redirect_uris=(),
-                   index_lag_seconds=None, users_can_read_other_users=None, guest_access=None):
-        """Tenant settings; see TenantSettings in state.py for what each one means."""
+                   index_lag_seconds=None, users_can_read_other_users=None, guest_access=None,
+                   remove_app=False):
+        """Tenant settings; see TenantSettings in state.py for what each one means.
+        remove_app=True: the tenant's admin deletes the demo app's enterprise application, so
+        its consents go and the token endpoint answers unauthorized_client AADSTS700016 until
+        someone consents again."""
         payload = {k: v for k, v in dict(
             admin_consent_required=admin_consent_required, token_lifetime=token_lifetime,
             delta_token_ttl=delta_token_ttl, index_lag_seconds=index_lag_seconds,
             users_can_read_other_users=users_can_read_other_users,
             guest_access=guest_access).items() if v is not None}
         payload.update(revoke_admin_consent=revoke_admin_consent, forget_user_consent=forget_user_consent,
-                       redirect_uris=list(redirect_uris))
+                       redirect_uris=list(redirect_uris), remove_app=remove_app)
         return self._post("/tenant", payload)
 
     def set_client(self, secret_expired=None):

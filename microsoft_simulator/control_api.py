@@ -190,6 +190,8 @@ def set_tenant():
         state.tokens.tenant_consents.clear()
     if body.get("forget_user_consent"):
         state.tokens.user_consents.clear()
+    if body.get("remove_app"):  # Enterprise applications › the app › Properties › Delete
+        state.tokens.remove_app(demo.CLIENT_ID)
     for uri in body.get("redirect_uris", []):
         state.clients[demo.CLIENT_ID]["redirect_uris"].append(uri)
     return jsonify(dataclasses.asdict(settings))

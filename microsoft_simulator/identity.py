@@ -96,7 +96,11 @@ def token(tenant):
         return token_error(400, "invalid_request", 90002, tenant=tenant)
     client_id, secret = _client_credentials()
     client = state.clients.get(client_id)
-    if client is None:
+    if client is None or client_id in state.tokens.removed_apps:
+        # An app the tenant does not hold: never registered, or its enterprise application
+        # deleted there ("Delete an enterprise application"); Entra answers AADSTS700016
+        # UnauthorizedClient_DoesNotMatchRequest ("Microsoft Entra authentication and
+        # authorization error codes"), for a refresh token too.
         return token_error(400, "unauthorized_client", 700016, client_id=client_id, tenant=demo.TENANT_ID)
     if secret is None or not hmac.compare_digest(secret, client["secret"]):
         return token_error(401, "invalid_client", 7000215, client_id=client_id)

@@ -83,6 +83,8 @@ class TokenStore:
         self.refresh_tokens = {}
         self.user_consents = set()    # (user_id, client_id, scope)
         self.tenant_consents = set()  # (client_id, scope)
+        # Apps whose enterprise application (service principal) the tenant's admin deleted.
+        self.removed_apps = set()
         self.issued = 0
 
     def new_code(self, **grant):
@@ -121,11 +123,21 @@ class TokenStore:
 
     def grant_consent(self, user_id, client_id, scopes):
         with self.lock:
+            self.removed_apps.discard(client_id)  # consent creates the service principal again
             self.user_consents.update((user_id, client_id, s) for s in scopes if s in GRAPH_SCOPES)
 
     def grant_tenant_consent(self, client_id, scopes):
         with self.lock:
+            self.removed_apps.discard(client_id)
             self.tenant_consents.update((client_id, s) for s in scopes)
+
+    def remove_app(self, client_id):
+        """The tenant's admin deletes the app's enterprise application (service principal): its
+        consents go with it, and the token endpoint no longer finds the app in this tenant."""
+        with self.lock:
+            self.removed_apps.add(client_id)
+            self.user_consents = {c for c in self.user_consents if c[1] != client_id}
+            self.tenant_consents = {c for c in self.tenant_consents if c[0] != client_id}
 
     def needs_admin(self, client_id, scopes):
         return [s for s in scopes if s in ADMIN_ONLY_SCOPES and (client_id, s) not in self.tenant_consents]

@@ -25,6 +25,9 @@ TOKEN_ERROR = {"error": "invalid_client",
                "correlation_id": "00000000-0000-0000-0000-000000000000"}
 # Same document, AADSTS table: the two answers for the platform's own secret.
 EXPIRED_SECRET, WRONG_SECRET = 7000222, 7000215
+# Same table: AADSTS700016 UnauthorizedClient_DoesNotMatchRequest, "The application wasn't found
+# in the directory/tenant" (e.g. the school's tenant deleted its enterprise application).
+APP_NOT_IN_TENANT = ("unauthorized_client", 700016)
 
 # MicrosoftDocs/entra-docs docs/identity-platform/v2-admin-consent.md, "Successful response"
 # and "Error response": admin_consent=True both times; the error has no tenant.

@@ -7,7 +7,7 @@ import requests
 
 from tests.contract import microsoft_facts as facts
 from tests.microsoft_flow import MicrosoftBrowser, demo
-from webapp.microsoft import admin_consent, app_credentials
+from webapp.microsoft import admin_consent, app_credentials, identity
 from webapp.microsoft.graph import GraphClient, GraphForbidden, GraphNotFound, error_from_response
 
 CALLBACK = "http://localhost/microsoft/callback"
@@ -94,6 +94,16 @@ def test_the_product_names_the_documented_token_error_in_plain_words():
     assert "Value" in app_credentials.plain_words(app_credentials.aadsts_code(wrong))
     by_text = {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret"}
     assert app_credentials.aadsts_code(by_text) == "AADSTS7000215"
+
+
+def test_an_app_removed_from_the_tenant_is_the_documented_answer_and_needs_a_reconnect(
+        microsoft):
+    microsoft.control.set_tenant(remove_app=True)
+    body = token_request(microsoft).json()
+    error, code = facts.APP_NOT_IN_TENANT
+    assert facts.TOKEN_ERROR_KEYS <= set(body) and body["error"] == error
+    assert body["error_codes"] == [code] and body["error_description"].startswith(f"AADSTS{code}:")
+    assert code in identity.APP_NOT_IN_TENANT_CODES  # the product's Reconnect needed
 
 
 def consent_answer(microsoft, link, decision):

@@ -5,8 +5,8 @@ fail the run with a plain reason and change nobody. Either way the next run comp
 """
 import pytest
 
-from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_unharmed, status_panel,
-                                  suspended_ids)
+from tests.faults.helpers import (LEAVER, assert_next_run_completes, assert_nobody_duplicated,
+                                  assert_unharmed, status_panel, suspended_ids)
 from tests.microsoft_flow import connect_organisation, demo
 from tests.sync_helpers import sync_in_process
 from webapp.user_sync import models as m
@@ -67,3 +67,22 @@ def test_the_group_deleted_mid_sync_fails_says_so_and_changes_nobody(school, mic
     microsoft.control.reset(users=2500)
     microsoft.control.remove_member("f1000000-0000-4000-8000-000000000001", LEAVER)
     assert_next_run_completes(school)
+
+
+def test_a_throttled_count_for_the_progress_bar_leaves_the_listing_its_whole_wait_budget(
+        app, school, microsoft):
+    # The count (the progress bar's total) is throttled first, with a long Retry-After; the
+    # member list is throttled later. Once the count's wait came out of the list's budget
+    # (GRAPH_MAX_TOTAL_WAIT_SECONDS) and the sync failed; the count is only a label.
+    app.config["GRAPH_MAX_TOTAL_WAIT_SECONDS"] = 2.4
+    microsoft.control.set_faults(throttle_count=1, retry_after="2", fail_on_page=2,
+                                 fail_status=429, fail_count=4)  # about 0.8 s of back-off
+    microsoft.control.clear_request_log()
+    run = sync_in_process(school)
+    assert run.status == m.COMPLETE, run.reason
+    counters = microsoft.control.stats()["counters"]
+    assert counters["faults_throttled"] == 1 and counters["faults_page"] == 4
+    throttled = [r for r in microsoft.control.request_log() if r["status"] == 429]
+    assert throttled[0]["query"].get("$count") == "true"  # the count's request, asked once
+    assert suspended_ids(school) == {LEAVER}  # the real leaver, nobody else
+    assert_nobody_duplicated(school)

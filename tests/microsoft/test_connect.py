@@ -1,16 +1,22 @@
 """Connect with Microsoft: the whole flow with real MSAL against the simulator over HTTPS."""
+import html
 import json
+import re
 import urllib.parse
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from harness.factory import sign_in
 from tests.microsoft_flow import (MicrosoftBrowser, connect_organisation, demo, return_to_app,
                                   run_quick_jobs, sign_in_at_microsoft, start_connect)
+from tests.schedule_helpers import due_moment, run_queued_syncs, run_tick, runs_of, save_schedule
 from webapp.microsoft.identity import ReconnectNeeded, access_token_for
 from webapp.microsoft.models import ConnectAttempt, connection_for_organisation
+from webapp.notifications import events
+from webapp.notifications.messages import compose
+from webapp.notifications.models import NotificationEvent
 
 
 def attempts(db):
@@ -249,6 +255,51 @@ def test_revoked_refresh_token_marks_reconnect_needed_everywhere(app, db, oak, o
     assert response.status_code == 302
     db.session.refresh(connection)
     assert connection.status == "connected"
+
+
+def test_app_removed_from_the_tenant_marks_reconnect_needed_and_says_what_happened(
+        app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    microsoft.control.set_tenant(remove_app=True)  # its admin deleted the enterprise application
+    with pytest.raises(ReconnectNeeded) as refused:  # once "try again later", for ever
+        access_token_for(connection.id, force_refresh=True)
+    db.session.refresh(connection)
+    reason = connection.status_reason
+    assert connection.status == "reconnect_needed" and str(refused.value) == reason
+    for words in ("rostersync app is no longer in your Microsoft tenant", demo.TENANT_NAME,
+                  "Enterprise applications", "administrator of that tenant", "contact support"):
+        assert words in reason, reason
+    assert len(re.findall(r"\breconnect", reason, re.I)) == 0  # each page gives that advice once
+    for path in ("/", f"/o/{oak.north.id}/settings/user-sync/import/microsoft"):
+        page = oak_client.get(path, follow_redirects=True).text
+        assert "Reconnect needed" in page and html.escape(reason) in page, path  # the banner too
+        assert "no longer accepts" not in page, path
+    response = connect_organisation(oak_client, oak.north, microsoft)  # consenting adds it back
+    assert response.status_code == 302
+    db.session.refresh(connection)
+    assert connection.status == "connected" and access_token_for(connection.id, force_refresh=True)
+
+
+def test_an_automatic_sync_after_the_app_was_removed_asks_for_a_reconnect_by_email(
+        app, db, school, microsoft):
+    save_schedule(school, "1h")
+    microsoft.control.set_tenant(remove_app=True)
+    microsoft.control.set_faults(fail_on_page=1, fail_status=401, fail_count=5)  # token refreshed
+    run_tick(app, due_moment(school.org))
+    run_queued_syncs(app)
+    run = runs_of(school.org)[-1]
+    connection = connection_for_organisation(school.org)
+    assert run.status == "failed" and connection.needs_reconnect
+    assert run.reason.startswith(
+        f"{connection.status_reason} Reconnect to Microsoft in Import settings.")
+    assert "try again later" not in run.reason.lower()
+    assert len(re.findall(r"\breconnect", run.reason, re.I)) == 1
+    [event] = db.session.scalars(select(NotificationEvent).where(
+        NotificationEvent.event == events.RECONNECT_NEEDED)).all()
+    mail = compose(event, school.org)
+    assert mail.subject == "Reconnect Northfield Academy to Microsoft"
+    assert f"What happened: {connection.status_reason}" in mail.paragraphs
 
 
 def test_disconnect_deletes_tokens_and_keeps_people(app, db, oak, oak_client, microsoft):

@@ -87,6 +87,16 @@ def test_gives_up_after_the_configured_total_wait():
         client.get_json("/groups")
 
 
+def test_a_request_without_retries_gives_up_at_once_and_spends_nothing_of_the_budget():
+    client, session, _, sleeps = client_with(
+        FakeResponse(429, headers={"Retry-After": "30"}), FakeResponse(200, {"value": []}),
+        max_total_wait=40)
+    with pytest.raises(GraphGaveUp):
+        client.without_retries().get_json("/groups/g/transitiveMembers/$count")
+    assert sleeps == [] and client.total_waited == 0 and len(session.calls) == 1
+    assert client.get_json("/groups") == {"value": []}  # the same session, its budget whole
+
+
 def test_gives_up_after_max_attempts():
     client, _, _, _ = client_with(*[FakeResponse(503)] * 3, max_attempts=3)
     with pytest.raises(GraphGaveUp):

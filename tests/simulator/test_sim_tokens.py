@@ -140,3 +140,25 @@ def test_admin_can_consent_for_the_organisation_on_the_consent_page(sim, browser
     other.open(flow["auth_uri"])
     response = other.sign_in(demo.PERSONAL_UPN)  # no approval page, no consent page
     assert "code" in response
+
+
+def test_removing_the_app_from_the_tenant_refuses_its_refresh_tokens_until_an_admin_consents(
+        sim, browser):
+    app, first = sign_in_with_msal(sim, browser)
+    sim.control.set_tenant(remove_app=True)  # Enterprise applications › the app › Delete
+    response = _refresh(sim, first["refresh_token"])
+    body = response.json()
+    assert response.status_code == 400 and body["error"] == "unauthorized_client"
+    assert body["error_codes"] == [700016]
+    assert body["error_description"].startswith(
+        f"AADSTS700016: Application with identifier '{demo.CLIENT_ID}' was not found")
+    result = app.acquire_token_silent_with_error(APP_SCOPES, account=app.get_accounts()[0], force_refresh=True)
+    assert result["error"] == "unauthorized_client" and 700016 in result["error_codes"]
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    other = type(browser)(sim)
+    other.open(flow["auth_uri"])
+    page = other.sign_in(demo.ADMIN_UPN)
+    assert "Permissions requested" in page.text  # its consents went with it
+    second = app.acquire_token_by_auth_code_flow(flow, other.click("Accept"))
+    assert "access_token" in second, second  # consenting added the app back
+    assert "access_token" in _refresh(sim, second["refresh_token"]).json()

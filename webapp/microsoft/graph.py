@@ -78,6 +78,12 @@ class GraphClient:
         self.total_waited = 0.0
         self.retries = 0
 
+    def without_retries(self):
+        """The same session and tokens for a request not worth waiting for: one attempt, no
+        wait, so nothing is spent from this client's total wait budget."""
+        return GraphClient(self.base_url, self.token_provider, session=self.session,
+                           timeout=self.timeout, max_attempts=1, sleep=self.sleep)
+
     def url_for(self, path_or_url):
         if path_or_url.startswith("https://") or path_or_url.startswith("http://"):
             return path_or_url  # an @odata.nextLink is used exactly as given

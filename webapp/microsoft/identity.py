@@ -35,6 +35,11 @@ REFRESH_FAILURES = {"invalid_grant", "interaction_required", "consent_required",
 # An invalid_grant that is not about the grant: Entra throttles a user's token requests with
 # AADSTS50196 (MSAL's "Client and server throttling", Server throttling), so it passes.
 THROTTLED_CODES = {50196}
+# unauthorized_client AADSTS700016, "The application wasn't found in the directory/tenant"
+# (Microsoft Entra authentication and authorization error codes): on a refresh, the school's
+# tenant no longer holds the app, e.g. its enterprise application was deleted. Consenting again
+# creates it anew, so this is for the school to fix, however often the refresh is retried.
+APP_NOT_IN_TENANT_CODES = {700016}
 # Microsoft's sign-in service not answering: MSAL lets requests' errors through and raises
 # MsalServiceError for any 5xx from the token or discovery endpoint (msal oauth2cli/oauth2.py,
 # throttled_http_client.py), e.g. 503 temporarily_unavailable during an Entra outage.
@@ -220,14 +225,29 @@ def _token_or_reconnect(connection, result):
             db.session.commit()
         return result
     error = (result or {}).get("error", "no_account")
-    if THROTTLED_CODES & set((result or {}).get("error_codes") or ()):
+    codes = set((result or {}).get("error_codes") or ())
+    if THROTTLED_CODES & codes:
         raise ConnectionError("Microsoft sign-in service error: "
                               f"{aadsts_summary(result.get('error_description', ''))}")
+    if APP_NOT_IN_TENANT_CODES & codes:
+        _refused(connection, app_not_in_tenant(connection))
     if error in REFRESH_FAILURES:
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
-        reason = ("Microsoft no longer accepts the saved sign-in for "
-                  f"{connection.account_email} ({error}).")
-        mark_reconnect_needed(connection, reason)
-        raise ReconnectNeeded(reason)
+        _refused(connection, "Microsoft no longer accepts the saved sign-in for "
+                             f"{connection.account_email} ({error}).")
     raise ConnectionError(f"Microsoft sign-in service error: {error}")
+
+
+def app_not_in_tenant(connection):
+    """What happened when the school's tenant no longer holds the app (without the advice to
+    reconnect, which each page gives itself)."""
+    return ("Microsoft says the rostersync app is no longer in your Microsoft tenant "
+            f"({connection.tenant_name or connection.tenant_id}); someone may have removed it "
+            "under Enterprise applications. Connecting with Microsoft adds it back, and an "
+            "administrator of that tenant must approve it; if that fails too, contact support.")
+
+
+def _refused(connection, reason):
+    mark_reconnect_needed(connection, reason)
+    raise ReconnectNeeded(reason)

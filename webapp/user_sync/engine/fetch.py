@@ -61,9 +61,11 @@ def fetch_group_users(client, group_id, on_page=None):
 
 
 def progress_total(client, group_id):
-    """The index's user count for the progress bar, or None. It may lag; it decides nothing."""
+    """The index's user count for the progress bar, or None. It may lag; it decides nothing, so
+    it is asked once: throttled or failing, it gives up at once rather than spend the waits the
+    member list may need (the client's total wait budget)."""
     try:
-        return member_count(client, group_id)
+        return member_count(client.without_retries(), group_id)
     except GraphError:
         return None
 
