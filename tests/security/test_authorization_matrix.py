@@ -13,7 +13,7 @@ from flask import url_for
 from harness.app_config import make_test_config
 from tests.security.pages import assert_safe_page
 from tests.security.route_table import ADMIN, ID, ORG, PUBLIC, ROUTES, SIGNED_IN
-from tests.security.world import build_world, database_snapshot, queue_snapshot
+from tests.security.world import database_snapshot, queue_snapshot, shared_world
 from webapp import create_app
 
 # Who may call a route is decided in Python, not by the database; one backend keeps this fast.
@@ -71,12 +71,14 @@ def passkey_id(world):
     return passkey.id
 
 
-# Real ids for URL parameters other than org_id: always school A's objects, made once per test
-# before anything is measured.
+# Real ids for URL parameters other than org_id: always school A's objects, made before
+# anything is measured. A troubleshooting run lives in Redis, which every test starts without:
+# it is made again for each test.
+REDIS_FILLERS = {"run_id": troubleshooting_run_id}
 FILLERS = {
+    **REDIS_FILLERS,
     "link_id": microsoft_link_id,
     "membership_id": lambda world: world.member_membership_id,
-    "run_id": troubleshooting_run_id,
     "sync_run_id": sync_run_id,
     "person_id": synced_person_id,
     "kind": lambda world: "json",  # a person's data held: the JSON file (HTML is the same view)
@@ -182,9 +184,9 @@ def is_scoped_to_an_organisation(endpoint, method):
 
 
 def build_world_with_ids(app, factory):
-    world = build_world(app, factory)
-    world.ids = {name: filler(world) for name, filler in FILLERS.items()}
-    return world
+    """The world with an id for every URL parameter: built for real once per database per
+    session, restored for every later test (tests/security/world.py)."""
+    return shared_world(app, factory, FILLERS, REDIS_FILLERS)
 
 
 @pytest.fixture

@@ -4,8 +4,13 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from harness.factory import csrf_token_from, sign_in
+from tests.shared_state import built_once
+from webapp.auth.models import User
 from webapp.extensions import db
+from webapp.orgs.models import Organisation
 from webapp.redis_conn import get_redis
+
+ORGANISATIONS = ("org", "other_org", "other_trust_org")
 
 
 def build_world(app, factory):
@@ -22,6 +27,46 @@ def build_world(app, factory):
                            ("other_trust_admin", c.user.email), ("anonymous", None)):
         world.clients[persona] = signed_in_client(app, email)
     return world
+
+
+def shared_world(app, factory, fillers, redis_fillers):
+    """build_world with world.ids from fillers ({URL parameter: filler(world)}), built for real
+    by the first test of this database's session, then restored (tests/shared_state.py) with
+    each persona's browser as it was: its cookies, whose session rows come back with the rest.
+    redis_fillers make again, for every test, the ids whose objects live in Redis."""
+    built = []
+
+    def build():
+        world = build_world(app, factory)
+        world.ids = {name: filler(world) for name, filler in fillers.items()}
+        built.append(world)
+        return _record_of(world, redis_fillers)
+    record = built_once("security-world", build)
+    if built:
+        return built[0]
+    world = SimpleNamespace(app=app, admin_user=db.session.get(User, record["admin_user"]),
+                            member_membership_id=record["member_membership_id"],
+                            ids=dict(record["ids"]), clients={})
+    for name in ORGANISATIONS:
+        setattr(world, name, db.session.get(Organisation, record[name]))
+    for persona, (cookies, token) in record["clients"].items():
+        client = world.clients[persona] = app.test_client()
+        for key, value, domain, path in cookies:
+            client.set_cookie(key, value, domain=domain, path=path)
+        client.csrf_token = token
+    world.ids.update({name: filler(world) for name, filler in redis_fillers.items()})
+    return world
+
+
+def _record_of(world, redis_fillers):
+    """Plain values: ids, and each persona's cookies (the test client keeps them privately)."""
+    return {**{name: getattr(world, name).id for name in ORGANISATIONS},
+            "admin_user": world.admin_user.id,
+            "member_membership_id": world.member_membership_id,
+            "ids": {name: value for name, value in world.ids.items() if name not in redis_fillers},
+            "clients": {persona: ([(c.key, c.value, c.domain, c.path)
+                                   for c in client._cookies.values()], client.csrf_token)
+                        for persona, client in world.clients.items()}}
 
 
 def signed_in_client(app, email):
