@@ -42,6 +42,8 @@ def registered_client(state, tenant, args):
     if client is None:
         return None, error_page(700016, client_id=args.get("client_id", ""),
                                 tenant=demo.TENANT_ID)
+    if args["client_id"] in state.tokens.disabled_apps:  # as the token endpoint (identity.py)
+        return None, error_page(7000112, client_id=args["client_id"], client_name=client["name"])
     if not redirect_uri_allowed(client, args.get("redirect_uri")):
         return None, error_page(50011, redirect_uri=args.get("redirect_uri", ""),
                                 client_id=args["client_id"])

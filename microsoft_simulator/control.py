@@ -90,11 +90,13 @@ class SimulatorControl:
     def set_tenant(self, admin_consent_required=None, token_lifetime=None, delta_token_ttl=None,
                    revoke_admin_consent=False, forget_user_consent=False, redirect_uris=(),
                    index_lag_seconds=None, users_can_read_other_users=None, guest_access=None,
-                   remove_app=False):
+                   remove_app=False, app_enabled=None):
         """Tenant settings; see TenantSettings in state.py for what each one means.
         remove_app=True: the tenant's admin deletes the demo app's enterprise application, so
         its consents go and the token endpoint answers unauthorized_client AADSTS700016 until
-        someone consents again."""
+        someone consents again. app_enabled=False: the tenant's admin disables the app's
+        enterprise application, and the token endpoint and the sign-in page answer
+        unauthorized_client AADSTS7000112 until app_enabled=True (consent does not enable it)."""
         payload = {k: v for k, v in dict(
             admin_consent_required=admin_consent_required, token_lifetime=token_lifetime,
             delta_token_ttl=delta_token_ttl, index_lag_seconds=index_lag_seconds,
@@ -102,6 +104,8 @@ class SimulatorControl:
             guest_access=guest_access).items() if v is not None}
         payload.update(revoke_admin_consent=revoke_admin_consent, forget_user_consent=forget_user_consent,
                        redirect_uris=list(redirect_uris), remove_app=remove_app)
+        if app_enabled is not None:
+            payload["app_enabled"] = app_enabled
         return self._post("/tenant", payload)
 
     def set_client(self, secret_expired=None):

@@ -192,6 +192,8 @@ def set_tenant():
         state.tokens.user_consents.clear()
     if body.get("remove_app"):  # Enterprise applications › the app › Properties › Delete
         state.tokens.remove_app(demo.CLIENT_ID)
+    if "app_enabled" in body:  # the app › Properties › Enabled for users to sign-in
+        state.tokens.set_app_enabled(demo.CLIENT_ID, bool(body["app_enabled"]))
     for uri in body.get("redirect_uris", []):
         state.clients[demo.CLIENT_ID]["redirect_uris"].append(uri)
     return jsonify(dataclasses.asdict(settings))

@@ -25,6 +25,7 @@ AADSTS = {
     500112: "The reply address '{redirect_uri}' does not match the reply address '{expected}' provided when requesting Authorization code.",
     700016: "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
     700082: "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.",
+    7000112: "Application '{client_id}'({client_name}) is disabled.",
     7000222: "The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app, or consider using certificate credentials for added security.",
     9001023: "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
     7000215: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",

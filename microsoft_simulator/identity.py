@@ -102,6 +102,14 @@ def token(tenant):
         # UnauthorizedClient_DoesNotMatchRequest ("Microsoft Entra authentication and
         # authorization error codes"), for a refresh token too.
         return token_error(400, "unauthorized_client", 700016, client_id=client_id, tenant=demo.TENANT_ID)
+    if client_id in state.tokens.disabled_apps:
+        # Its service principal disabled in the tenant: AADSTS7000112
+        # UnauthorizedClientApplicationDisabled ("Error AADSTS7000112 - Application is
+        # disabled", Entra troubleshooting; "Microsoft Entra authentication and authorization
+        # error codes"), for a refresh token too; tokens already issued stay valid until they
+        # expire ("Deactivate an enterprise application").
+        return token_error(400, "unauthorized_client", 7000112, client_id=client_id,
+                           client_name=client["name"])
     if secret is None or not hmac.compare_digest(secret, client["secret"]):
         return token_error(401, "invalid_client", 7000215, client_id=client_id)
     if client["secret_expired"]:

@@ -85,6 +85,9 @@ class TokenStore:
         self.tenant_consents = set()  # (client_id, scope)
         # Apps whose enterprise application (service principal) the tenant's admin deleted.
         self.removed_apps = set()
+        # Apps whose service principal the tenant's admin disabled (Enabled for users to
+        # sign-in: No); consent does not enable them again, only the admin does.
+        self.disabled_apps = set()
         self.issued = 0
 
     def new_code(self, **grant):
@@ -138,6 +141,12 @@ class TokenStore:
             self.removed_apps.add(client_id)
             self.user_consents = {c for c in self.user_consents if c[1] != client_id}
             self.tenant_consents = {c for c in self.tenant_consents if c[0] != client_id}
+
+    def set_app_enabled(self, client_id, enabled):
+        """The tenant's admin turns the app's enterprise application off or on again
+        (Enterprise applications › the app › Properties › Enabled for users to sign-in)."""
+        with self.lock:
+            (self.disabled_apps.discard if enabled else self.disabled_apps.add)(client_id)
 
     def needs_admin(self, client_id, scopes):
         return [s for s in scopes if s in ADMIN_ONLY_SCOPES and (client_id, s) not in self.tenant_consents]

@@ -28,6 +28,11 @@ EXPIRED_SECRET, WRONG_SECRET = 7000222, 7000215
 # Same table: AADSTS700016 UnauthorizedClient_DoesNotMatchRequest, "The application wasn't found
 # in the directory/tenant" (e.g. the school's tenant deleted its enterprise application).
 APP_NOT_IN_TENANT = ("unauthorized_client", 700016)
+# Same table: AADSTS7000112 UnauthorizedClientApplicationDisabled, "The application is disabled";
+# Entra's troubleshooting article "Error AADSTS7000112 - Application is disabled": "Application
+# '<appIdentifier>'(<appName>) disabled", caused by the service principal being disabled in the
+# resource tenant, and fixed only by that tenant enabling it again.
+APP_DISABLED = ("unauthorized_client", 7000112)
 
 # MicrosoftDocs/entra-docs docs/identity-platform/v2-admin-consent.md, "Successful response"
 # and "Error response": admin_consent=True both times; the error has no tenant.

@@ -106,6 +106,16 @@ def test_an_app_removed_from_the_tenant_is_the_documented_answer_and_needs_a_rec
     assert code in identity.APP_NOT_IN_TENANT_CODES  # the product's Reconnect needed
 
 
+def test_an_app_disabled_in_the_tenant_is_the_documented_answer_and_needs_a_reconnect(
+        microsoft):
+    microsoft.control.set_tenant(app_enabled=False)
+    body = token_request(microsoft).json()
+    error, code = facts.APP_DISABLED
+    assert facts.TOKEN_ERROR_KEYS <= set(body) and body["error"] == error
+    assert body["error_codes"] == [code] and body["error_description"].startswith(f"AADSTS{code}:")
+    assert code in identity.APP_DISABLED_CODES  # the product's Reconnect needed
+
+
 def consent_answer(microsoft, link, decision):
     it_admin = MicrosoftBrowser(microsoft)
     it_admin.open(link)

@@ -113,12 +113,15 @@ def test_microsoft_check_passes_and_says_what_to_register(app, microsoft):
 @pytest.mark.parametrize("fault, words", [
     ("expired", "AADSTS7000222: the client secret has expired"),
     ("wrong", "AADSTS7000215: the client secret is wrong"),
+    ("disabled", "AADSTS7000112: the app's enterprise application is disabled in that tenant"),
     ("no tenant", "MICROSOFT_HOME_TENANT_ID is not set")])
 def test_microsoft_check_fails_in_plain_words(app, microsoft, fault, words):
     if fault == "expired":
         microsoft.control.set_client(secret_expired=True)
     elif fault == "wrong":
         app.config["MICROSOFT_CLIENT_SECRET"] = "the-secret-id-not-its-value"
+    elif fault == "disabled":
+        microsoft.control.set_tenant(app_enabled=False)
     else:
         app.config["MICROSOFT_HOME_TENANT_ID"] = ""
     result = check(app)

@@ -281,6 +281,30 @@ def test_app_removed_from_the_tenant_marks_reconnect_needed_and_says_what_happen
     assert connection.status == "connected" and access_token_for(connection.id, force_refresh=True)
 
 
+def test_app_disabled_in_the_tenant_marks_reconnect_needed_and_says_who_can_enable_it(
+        app, db, oak, oak_client, microsoft):
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    microsoft.control.set_tenant(app_enabled=False)  # Enabled for users to sign-in: No
+    with pytest.raises(ReconnectNeeded) as refused:  # not "Microsoft sign-in service error"
+        access_token_for(connection.id, force_refresh=True)
+    db.session.refresh(connection)
+    reason = connection.status_reason
+    assert connection.status == "reconnect_needed" and str(refused.value) == reason
+    for words in ("rostersync app is disabled in your Microsoft tenant", demo.TENANT_NAME,
+                  "Enterprise applications", "Enabled for users to sign-in: Yes",
+                  "administrator of that tenant", "contact support"):
+        assert words in reason, reason
+    assert len(re.findall(r"\breconnect", reason, re.I)) == 0  # each page gives that advice once
+    for path in ("/", f"/o/{oak.north.id}/settings/user-sync/import/microsoft"):
+        page = oak_client.get(path, follow_redirects=True).text
+        assert "Reconnect needed" in page and html.escape(reason) in page, path
+    microsoft.control.set_tenant(app_enabled=True)  # the tenant's admin turns it back on
+    assert connect_organisation(oak_client, oak.north, microsoft).status_code == 302
+    db.session.refresh(connection)
+    assert connection.status == "connected" and access_token_for(connection.id, force_refresh=True)
+
+
 def test_an_automatic_sync_after_the_app_was_removed_asks_for_a_reconnect_by_email(
         app, db, school, microsoft):
     save_schedule(school, "1h")

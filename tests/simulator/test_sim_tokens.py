@@ -162,3 +162,22 @@ def test_removing_the_app_from_the_tenant_refuses_its_refresh_tokens_until_an_ad
     second = app.acquire_token_by_auth_code_flow(flow, other.click("Accept"))
     assert "access_token" in second, second  # consenting added the app back
     assert "access_token" in _refresh(sim, second["refresh_token"]).json()
+
+
+def test_a_disabled_app_is_refused_7000112_until_the_tenant_enables_it_again(sim, browser):
+    app, first = sign_in_with_msal(sim, browser)
+    sim.control.set_tenant(app_enabled=False)  # Properties › Enabled for users to sign-in: No
+    response = _refresh(sim, first["refresh_token"])
+    body = response.json()
+    assert response.status_code == 400 and body["error"] == "unauthorized_client"
+    assert body["error_codes"] == [7000112]
+    assert body["error_description"].startswith(
+        f"AADSTS7000112: Application '{demo.CLIENT_ID}'({demo.CLIENT_NAME}) is disabled.")
+    me = requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/me",
+                      headers={"Authorization": f"Bearer {first['access_token']}"})
+    assert me.status_code == 200  # a token issued before stays valid until it expires
+    flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
+    page = type(browser)(sim).open(flow["auth_uri"])  # signing in again does not get round it
+    assert "AADSTS7000112" in page.text and "is disabled" in page.text
+    sim.control.set_tenant(app_enabled=True)
+    assert "access_token" in _refresh(sim, first["refresh_token"]).json()

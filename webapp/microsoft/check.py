@@ -25,6 +25,9 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 TOKEN_CODE_WORDS = {
     "AADSTS700016": "no app with this MICROSOFT_CLIENT_ID is registered in that tenant: check the "
                     "Application (client) ID and MICROSOFT_HOME_TENANT_ID",
+    "AADSTS7000112": "the app's enterprise application is disabled in that tenant: turn on "
+                     "Enabled for users to sign-in under Enterprise applications › the app › "
+                     "Properties",
     "AADSTS90002": "MICROSOFT_HOME_TENANT_ID names no tenant: use the Directory (tenant) ID from "
                    "the app registration's Overview page",
     "AADSTS9001023": "the app-only check needs a specific tenant, not organizations or common: "

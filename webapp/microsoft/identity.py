@@ -40,6 +40,10 @@ THROTTLED_CODES = {50196}
 # tenant no longer holds the app, e.g. its enterprise application was deleted. Consenting again
 # creates it anew, so this is for the school to fix, however often the refresh is retried.
 APP_NOT_IN_TENANT_CODES = {700016}
+# unauthorized_client AADSTS7000112, "Application is disabled" (same document; Entra's
+# troubleshooting article of that name): the tenant's admin disabled the app's enterprise
+# application. Only they can enable it again; retrying or consenting again does not.
+APP_DISABLED_CODES = {7000112}
 # Microsoft's sign-in service not answering: MSAL lets requests' errors through and raises
 # MsalServiceError for any 5xx from the token or discovery endpoint (msal oauth2cli/oauth2.py,
 # throttled_http_client.py), e.g. 503 temporarily_unavailable during an Entra outage.
@@ -231,6 +235,8 @@ def _token_or_reconnect(connection, result):
                               f"{aadsts_summary(result.get('error_description', ''))}")
     if APP_NOT_IN_TENANT_CODES & codes:
         _refused(connection, app_not_in_tenant(connection))
+    if APP_DISABLED_CODES & codes:
+        _refused(connection, app_disabled_in_tenant(connection))
     if error in REFRESH_FAILURES:
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
@@ -246,6 +252,16 @@ def app_not_in_tenant(connection):
             f"({connection.tenant_name or connection.tenant_id}); someone may have removed it "
             "under Enterprise applications. Connecting with Microsoft adds it back, and an "
             "administrator of that tenant must approve it; if that fails too, contact support.")
+
+
+def app_disabled_in_tenant(connection):
+    """What happened when the school's tenant disabled the app, and who can undo it (the advice
+    to reconnect afterwards comes from each page)."""
+    return ("Microsoft says the rostersync app is disabled in your Microsoft tenant "
+            f"({connection.tenant_name or connection.tenant_id}). An administrator of that tenant "
+            "can turn it back on in the Microsoft Entra admin center: Enterprise applications › "
+            "rostersync › Properties › Enabled for users to sign-in: Yes. If it is on and this "
+            "stays, contact support.")
 
 
 def _refused(connection, reason):
