@@ -96,24 +96,18 @@ def test_the_product_names_the_documented_token_error_in_plain_words():
     assert app_credentials.aadsts_code(by_text) == "AADSTS7000215"
 
 
-def test_an_app_removed_from_the_tenant_is_the_documented_answer_and_needs_a_reconnect(
-        microsoft):
-    microsoft.control.set_tenant(remove_app=True)
+@pytest.mark.parametrize("tenant_change, documented, reconnect_codes", [
+    ({"remove_app": True}, facts.APP_NOT_IN_TENANT, identity.APP_NOT_IN_TENANT_CODES),
+    ({"app_enabled": False}, facts.APP_DISABLED, identity.APP_DISABLED_CODES)],
+    ids=["removed", "disabled"])
+def test_an_app_the_tenant_removed_or_disabled_is_the_documented_answer_and_needs_a_reconnect(
+        microsoft, tenant_change, documented, reconnect_codes):
+    microsoft.control.set_tenant(**tenant_change)
     body = token_request(microsoft).json()
-    error, code = facts.APP_NOT_IN_TENANT
+    error, code = documented
     assert facts.TOKEN_ERROR_KEYS <= set(body) and body["error"] == error
     assert body["error_codes"] == [code] and body["error_description"].startswith(f"AADSTS{code}:")
-    assert code in identity.APP_NOT_IN_TENANT_CODES  # the product's Reconnect needed
-
-
-def test_an_app_disabled_in_the_tenant_is_the_documented_answer_and_needs_a_reconnect(
-        microsoft):
-    microsoft.control.set_tenant(app_enabled=False)
-    body = token_request(microsoft).json()
-    error, code = facts.APP_DISABLED
-    assert facts.TOKEN_ERROR_KEYS <= set(body) and body["error"] == error
-    assert body["error_codes"] == [code] and body["error_description"].startswith(f"AADSTS{code}:")
-    assert code in identity.APP_DISABLED_CODES  # the product's Reconnect needed
+    assert code in reconnect_codes  # the product's Reconnect needed
 
 
 def consent_answer(microsoft, link, decision):

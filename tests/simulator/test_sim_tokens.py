@@ -13,6 +13,13 @@ def _refresh(sim, refresh_token, scope="openid offline_access User.Read"):
         "refresh_token": refresh_token, "scope": scope})
 
 
+def _assert_unauthorized_client(response, code, words):
+    body = response.json()
+    assert response.status_code == 400 and body["error"] == "unauthorized_client"
+    assert body["error_codes"] == [code]
+    assert body["error_description"].startswith(f"AADSTS{code}: {words}")
+
+
 def test_acquire_token_silent_refreshes_and_rotates(sim, browser):
     app, first = sign_in_with_msal(sim, browser)
     account = app.get_accounts()[0]
@@ -146,12 +153,8 @@ def test_removing_the_app_from_the_tenant_refuses_its_refresh_tokens_until_an_ad
         sim, browser):
     app, first = sign_in_with_msal(sim, browser)
     sim.control.set_tenant(remove_app=True)  # Enterprise applications › the app › Delete
-    response = _refresh(sim, first["refresh_token"])
-    body = response.json()
-    assert response.status_code == 400 and body["error"] == "unauthorized_client"
-    assert body["error_codes"] == [700016]
-    assert body["error_description"].startswith(
-        f"AADSTS700016: Application with identifier '{demo.CLIENT_ID}' was not found")
+    _assert_unauthorized_client(_refresh(sim, first["refresh_token"]), 700016,
+                                f"Application with identifier '{demo.CLIENT_ID}' was not found")
     result = app.acquire_token_silent_with_error(APP_SCOPES, account=app.get_accounts()[0], force_refresh=True)
     assert result["error"] == "unauthorized_client" and 700016 in result["error_codes"]
     flow = app.initiate_auth_code_flow(APP_SCOPES, redirect_uri=REDIRECT_URI)
@@ -167,12 +170,8 @@ def test_removing_the_app_from_the_tenant_refuses_its_refresh_tokens_until_an_ad
 def test_a_disabled_app_is_refused_7000112_until_the_tenant_enables_it_again(sim, browser):
     app, first = sign_in_with_msal(sim, browser)
     sim.control.set_tenant(app_enabled=False)  # Properties › Enabled for users to sign-in: No
-    response = _refresh(sim, first["refresh_token"])
-    body = response.json()
-    assert response.status_code == 400 and body["error"] == "unauthorized_client"
-    assert body["error_codes"] == [7000112]
-    assert body["error_description"].startswith(
-        f"AADSTS7000112: Application '{demo.CLIENT_ID}'({demo.CLIENT_NAME}) is disabled.")
+    _assert_unauthorized_client(_refresh(sim, first["refresh_token"]), 7000112,
+                                f"Application '{demo.CLIENT_ID}'({demo.CLIENT_NAME}) is disabled.")
     me = requests.get(f"{sim.env['MICROSOFT_GRAPH_URL']}/me",
                       headers={"Authorization": f"Bearer {first['access_token']}"})
     assert me.status_code == 200  # a token issued before stays valid until it expires
