@@ -101,11 +101,9 @@ class SimulatorControl:
             admin_consent_required=admin_consent_required, token_lifetime=token_lifetime,
             delta_token_ttl=delta_token_ttl, index_lag_seconds=index_lag_seconds,
             users_can_read_other_users=users_can_read_other_users,
-            guest_access=guest_access).items() if v is not None}
+            guest_access=guest_access, app_enabled=app_enabled).items() if v is not None}
         payload.update(revoke_admin_consent=revoke_admin_consent, forget_user_consent=forget_user_consent,
                        redirect_uris=list(redirect_uris), remove_app=remove_app)
-        if app_enabled is not None:
-            payload["app_enabled"] = app_enabled
         return self._post("/tenant", payload)
 
     def set_client(self, secret_expired=None):

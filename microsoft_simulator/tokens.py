@@ -146,7 +146,10 @@ class TokenStore:
         """The tenant's admin turns the app's enterprise application off or on again
         (Enterprise applications › the app › Properties › Enabled for users to sign-in)."""
         with self.lock:
-            (self.disabled_apps.discard if enabled else self.disabled_apps.add)(client_id)
+            if enabled:
+                self.disabled_apps.discard(client_id)
+            else:
+                self.disabled_apps.add(client_id)
 
     def needs_admin(self, client_id, scopes):
         return [s for s in scopes if s in ADMIN_ONLY_SCOPES and (client_id, s) not in self.tenant_consents]

@@ -32,7 +32,8 @@ def build_world(app, factory):
 def shared_world(app, factory, fillers, redis_fillers):
     """build_world with world.ids from fillers ({URL parameter: filler(world)}), built for real
     by the first test of this database's session, then restored (tests/shared_state.py) with
-    each persona's browser as it was: its cookies, whose session rows come back with the rest.
+    each persona's browser as it was: its session cookie, whose session row comes back with the
+    rest.
     redis_fillers make again, for every test, the ids whose objects live in Redis."""
     built = []
 
@@ -49,23 +50,23 @@ def shared_world(app, factory, fillers, redis_fillers):
                             ids=dict(record["ids"]), clients={})
     for name in ORGANISATIONS:
         setattr(world, name, db.session.get(Organisation, record[name]))
-    for persona, (cookies, token) in record["clients"].items():
+    for persona, (cookie, token) in record["clients"].items():
         client = world.clients[persona] = app.test_client()
-        for key, value, domain, path in cookies:
-            client.set_cookie(key, value, domain=domain, path=path)
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
         client.csrf_token = token
     world.ids.update({name: filler(world) for name, filler in redis_fillers.items()})
     return world
 
 
 def _record_of(world, redis_fillers):
-    """Plain values: ids, and each persona's cookies (the test client keeps them privately)."""
+    """Plain values: ids, and each persona's session cookie (as tests/sync_helpers.py keeps the
+    shared school's admin's) with the CSRF token it holds."""
+    session_cookie = world.app.config["SESSION_COOKIE_NAME"]
     return {**{name: getattr(world, name).id for name in ORGANISATIONS},
             "admin_user": world.admin_user.id,
             "member_membership_id": world.member_membership_id,
             "ids": {name: value for name, value in world.ids.items() if name not in redis_fillers},
-            "clients": {persona: ([(c.key, c.value, c.domain, c.path)
-                                   for c in client._cookies.values()], client.csrf_token)
+            "clients": {persona: (client.get_cookie(session_cookie).value, client.csrf_token)
                         for persona, client in world.clients.items()}}
 
 
