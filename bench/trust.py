@@ -238,11 +238,12 @@ def sync_now_rows(app, client, url, schools):
     with app.app_context():
         from webapp.auth.models import User
         from webapp.clock import utcnow
-        from webapp.trust.overview import school_rows
+        from webapp.trust.overview import add_selections, school_rows
         from webapp.user_sync.engine.batch import start_manual_runs
         from webapp.extensions import db
         user = db.session.query(User).filter_by(email_normalised="admin-all@bench.example").one()
-        selections = {row.id: row.selection for row in school_rows(user.id, utcnow()) if row.can_sync}
+        selections = {row.id: row.selection for row in add_selections(school_rows(user.id, utcnow()))
+                      if row.can_sync}
         elapsed, statements, commits, (started, _) = counted(
             app, lambda: start_manual_runs(selections, user))
     found.append(Row("trust Sync now", f"{len(selections)} schools queued (batch.start_manual_runs)",

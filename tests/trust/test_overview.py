@@ -73,20 +73,24 @@ def test_the_rows_cost_the_same_statements_for_eight_schools_or_forty(world, fac
     fresh = overview.school_rows(world.admin.id, NOW)
     assert count_statements(lambda: overview.add_active_people(fresh)) == 0  # cached in Redis
     assert {row.name: row.active_people for row in fresh}["Hazel College"] == 3
-    assert count_statements(lambda: overview.add_shown_details(fresh)) == 1  # every row's runs
+    # Every row's runs, then every row's groups.
+    assert count_statements(lambda: overview.add_shown_details(fresh)) == 2
     extras = sorted((row for row in fresh if row.name.startswith("Extra")), key=lambda r: r.name)
     assert [row.facts.last_failed.status if row.facts.last_failed else None
             for row in extras[:4]] == [m.FAILED, None, None, m.FAILED]
 
 
-def test_a_rows_runs_are_read_only_for_rows_shown_and_never_guessed_blank(world):
+def test_a_rows_runs_and_groups_are_read_only_for_rows_shown_and_never_guessed_blank(world):
     rows = {row.name: row for row in overview.school_rows(world.admin.id, NOW)}
     hazel, gorse = rows["Hazel College"], rows["Gorse Junior"]
-    assert hazel.status == st.OK  # the Status needs no run read
+    assert hazel.status == st.OK and hazel.can_sync  # the Status needs no run or group read
     with pytest.raises(RunsNotLoaded):
         hazel.facts.last_complete
+    with pytest.raises(overview.SelectionNotLoaded):
+        hazel.groups_text
     assert gorse.facts.last_complete is None  # never synced: nothing to read
     overview.add_shown_details([hazel])
+    assert hazel.groups_text.startswith("Syncing: ")
     assert hazel.facts.last_complete.added == 2
     assert hazel.facts.last_complete.finished_at == hazel.facts.complete_finished_at
 

@@ -73,6 +73,10 @@ def test_search_sort_and_status_live_in_the_address_and_htmx_pushes_them(world):
     assert newest_first[:2] == ["Hazel College", "Damson Primary"]
     assert newest_first[-4:] == ["Ashby Free School", "Birch Primary", "Cedar Academy",
                                  "Gorse Junior"]  # never synced: last either way
+    # Groups are read for every school only to sort by them (else only for the rows shown).
+    by_groups = row_names(get(world, "?status=all&sort=groups&dir=desc").text)
+    assert by_groups[-2:] == ["Ashby Free School", "Cedar Academy"]  # none chosen: last
+    assert by_groups[:2] == ["Birch Primary", "Damson Primary"]  # the same groups: by name
     partial = get(world, "?status=all&sort=people&dir=desc&page=1", headers=HTMX)
     assert "<html" not in partial.text and row_names(partial.text)[0] == "Hazel College"
     assert partial.headers["HX-Push-Url"] == f"{world.url}?status=all&sort=people&dir=desc"

@@ -39,7 +39,7 @@ def import_microsoft():
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
                            active_provider="microsoft", connection=connection,
                            selection=selection, groups_text=selection_sentence(selection),
-                           can_sync=connection_state(connection, selection) == CONNECTED,
+                           can_sync=connection_state(connection, bool(selection.synced)) == CONNECTED,
                            gone_groups=gone_groups(stored),
                            last_attempt=services.last_attempt_for(g.organisation))
 

@@ -11,7 +11,7 @@ import json
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 
 from webapp import audit, versions
 from webapp.audit import actions
@@ -272,13 +272,21 @@ STATE_LABELS = {NOT_CONNECTED: "Not connected", RECONNECT_NEEDED: "Reconnect nee
 NOT_SYNCABLE = "Connect to Microsoft and choose the groups to sync in Import settings first."
 
 
-def connection_state(connection, selection):
-    """The school's state code: whether it can sync now (CONNECTED), else what stops it."""
+def connection_state(connection, has_synced_group):
+    """The school's state code: whether it can sync now (CONNECTED), else what stops it.
+    has_synced_group: bool(selection.synced), or has_synced_group_of for many schools."""
     if connection is None:
         return NOT_CONNECTED
     if connection.needs_reconnect:
         return RECONNECT_NEEDED
-    return CONNECTED if selection.synced else NO_GROUP
+    return CONNECTED if has_synced_group else NO_GROUP
+
+
+def has_synced_group_of(organisation_id):
+    """SQL: whether the school's saved selection has a synced group (Selection.synced is not
+    empty), for many schools in one statement without reading their groups."""
+    return exists().where(GroupChoice.organisation_id == organisation_id,
+                          GroupChoice.role == SYNC_MEMBERS)
 
 
 def refuse_unless_syncable(connection, selection):

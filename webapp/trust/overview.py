@@ -1,9 +1,11 @@
 """The Schools page's rows: every school an admin administers, its sync at a glance.
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
-the schools with their schedules and the 48-hour rule, their connections, their groups, their
-newest runs' ids (engine.fleet.run_facts_of); and, for the rows shown (add_shown_details), those
-runs and the active people (Redis-cached counts; one more query only for schools not cached).
+the schools with their schedules, the 48-hour rule and whether they have a synced group, their
+connections, their newest runs' ids (engine.fleet.run_facts_of); and, for the rows shown
+(add_shown_details), those runs, their groups and the active people (Redis-cached counts; one
+more query only for schools not cached). Each step reads only what it needs: over hundreds of
+schools every value read per school shows in the page's time.
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
 card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
@@ -17,7 +19,7 @@ from webapp.extensions import db
 from webapp.microsoft import app_credentials
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
 from webapp.microsoft.selection import (NOT_CONNECTED, STATE_LABELS, connection_state,
-                                        saved_selections)
+                                        has_synced_group_of, saved_selections)
 from webapp.orgs.models import Membership, Organisation, Trust
 from webapp.orgs.services import administered_ids
 from webapp.schedule import due
@@ -30,6 +32,10 @@ from webapp.user_sync.people import status_counts_of
 from webapp.user_sync.summary import SyncState
 
 
+class SelectionNotLoaded(RuntimeError):
+    """A row's groups were asked for before add_selections: a caller forgot a step."""
+
+
 @dataclass
 class SchoolRow(SyncState):
     id: int
@@ -37,20 +43,28 @@ class SchoolRow(SyncState):
     time_zone: str  # dates in a row are in the school's own zone (webapp.dates.zone_for)
     trust_name: str
     connection: object
-    selection: object
+    has_synced_group: bool
     facts: RunFacts
     stale: bool
+    loaded_selection: object = None  # filled by add_selections for the rows that need it
     active_people: int = None  # filled by add_shown_details for the rows that show it
     state: str = ""
     status: str = ""
     schedule: object = None  # the schools query's row: its schedule's columns
     platform_paused: bool = False
 
+    @property
+    def selection(self):
+        """The saved groups (microsoft.selection.Selection), once add_selections has read them."""
+        if self.loaded_selection is None:
+            raise SelectionNotLoaded("add_selections(...) before reading a row's groups")
+        return self.loaded_selection
+
     @cached_property
     def next_sync(self):
         """Worked out only for the rows that show it (or sort by it), not for every school."""
         return next_sync_of(self.schedule, self.time_zone, self.connection,
-                            bool(self.selection.synced), self.facts.review_id is not None,
+                            self.has_synced_group, self.facts.review_id is not None,
                             self.platform_paused)
 
     @property
@@ -75,6 +89,7 @@ def school_rows(user_id, now, only=None):
     schools = db.session.execute(
         select(Organisation.id, Organisation.trust_id, Organisation.name, Organisation.time_zone,
                Trust.name.label("trust_name"), no_recent_success(now).label("stale"),
+               has_synced_group_of(Organisation.id).label("has_synced_group"),
                func.coalesce(SyncSchedule.frequency, due.OFF).label("frequency"),
                SyncSchedule.minute_of_day, SyncSchedule.next_due_at, SyncSchedule.paused_at)
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
@@ -86,18 +101,29 @@ def school_rows(user_id, now, only=None):
     # hundreds of schools times is most of the page's time.
     ids = {organisation_id: trust_id for organisation_id, trust_id, *_ in schools}
     connections = connections_of(ids.items())
-    selections = saved_selections(ids, among=administered)
     facts = run_facts_of(administered)
     platform_paused = app_credentials.refusal() is not None  # one read for every row
-    return [_row(school, connections[school[0]], selections[school[0]],
-                 facts.get(school[0], RunFacts()), platform_paused) for school in schools]
+    return [_row(school, connections[school[0]], facts.get(school[0], RunFacts()),
+                 platform_paused) for school in schools]
 
 
 def add_shown_details(rows):
     """Fills in what only a shown row needs (the page's fifty, or all of them to export or
-    mail): its runs (one statement) and its active people."""
+    mail): its runs and its groups (a statement each) and its active people."""
     load_runs([row.facts for row in rows])
+    add_selections(rows)
     return add_active_people(rows)
+
+
+def add_selections(rows):
+    """Reads the saved groups of these rows (shown, acted on, or all of them to sort by Groups)
+    in one statement, for those not yet read."""
+    missing = [row for row in rows if row.loaded_selection is None]
+    if missing:
+        selections = saved_selections([row.id for row in missing])
+        for row in missing:
+            row.loaded_selection = selections[row.id]
+    return rows
 
 
 def add_active_people(rows):
@@ -111,12 +137,12 @@ def add_active_people(rows):
     return rows
 
 
-def _row(school, connection, selection, facts, platform_paused=False):
+def _row(school, connection, facts, platform_paused=False):
     """school: the schools query's row, which carries its schedule (frequency, next_due_at)."""
-    organisation_id, _, name, time_zone, trust_name, stale, *_ = school
-    stale = bool(stale)
-    state = connection_state(connection, selection)
+    organisation_id, _, name, time_zone, trust_name, stale, has_synced_group, *_ = school
+    stale, has_synced_group = bool(stale), bool(has_synced_group)
+    state = connection_state(connection, has_synced_group)
     return SchoolRow(id=organisation_id, name=name, time_zone=time_zone, trust_name=trust_name,
-                     connection=connection, selection=selection, facts=facts, stale=stale,
-                     state=state, status=st.status_of(state, facts, stale), schedule=school,
-                     platform_paused=platform_paused)
+                     connection=connection, has_synced_group=has_synced_group, facts=facts,
+                     stale=stale, state=state, status=st.status_of(state, facts, stale),
+                     schedule=school, platform_paused=platform_paused)

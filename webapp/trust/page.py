@@ -18,6 +18,8 @@ def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer)
     keep: ids of rows to show whatever the filter (an action answers in the rows it was given)."""
     if view.sort == "people":
         overview.add_active_people(rows)
+    if view.sort == "groups":
+        overview.add_selections(rows)
     page = None if view.search.error else listing.page_of(view, rows, keep)
     overview.add_shown_details(page.items if page else [])
     return dict(

@@ -8,6 +8,7 @@ from webapp.microsoft.models import RECONNECT_NEEDED
 from webapp.microsoft.selection import NO_GROUP, NOT_CONNECTED
 from webapp.schedule import bulk
 from webapp.schedule import services as schedule
+from webapp.trust import overview
 from webapp.trust.actions import Outcome, RowResult, chosen_ids, gone_results
 from webapp.user_sync.engine import batch
 
@@ -38,6 +39,7 @@ def _selected(form, view, rows, action):
 def sync_now(user, form, view, rows):
     """Queues a sync for each selected school that can sync, through the one-sync rule."""
     selected, outcome = _selected(form, view, rows, "Sync now")
+    overview.add_selections(selected)  # each run carries its school's groups
     startable = {}
     for row in selected:
         if row.can_sync:
@@ -65,7 +67,7 @@ def apply_schedule(user, form, view, rows, now):
     """One schedule and time zone to every selected school (checked before anything is read)."""
     frequency, minute_of_day, zone_name = checked_schedule(form)
     selected, outcome = _selected(form, view, rows, "Apply schedule")
-    problems = bulk.apply_to_many({row.id: bool(row.selection.synced) for row in selected},
+    problems = bulk.apply_to_many({row.id: row.has_synced_group for row in selected},
                                   frequency, minute_of_day, zone_name, user, now)
     for row in selected:
         problem = problems.get(row.id)

@@ -39,7 +39,7 @@ def for_organisation(organisation):
     connection = connection_for_organisation(organisation)
     selection = saved_selection(organisation)
     return Summary(connection=connection, selection=selection,
-                   state=connection_state(connection, selection),
+                   state=connection_state(connection, bool(selection.synced)),
                    # An undo shows here too: its outcome says automatic sync is paused.
                    latest=queries.latest_run(organisation.id, kinds=("sync", "preview", "undo")),
                    active=queries.active_run(organisation.id),
