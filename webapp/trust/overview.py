@@ -2,7 +2,7 @@
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
 the schools with their schedules, the 48-hour rule and whether they have a synced group, their
-connections, their newest runs' ids (engine.fleet.run_facts_of); and, for the rows shown
+connections, their newest runs' ids (engine.fleet.with_run_facts), all in one statement; and, for the rows shown
 (add_shown_details), those runs, their groups and the active people (Redis-cached counts; one
 more query only for schools not cached). Each step reads only what it needs: over hundreds of
 schools every value read per school shows in the page's time.
@@ -27,7 +27,7 @@ from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
-from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_of
+from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_from, with_run_facts
 from webapp.user_sync.people import status_counts_of
 from webapp.user_sync.summary import SyncState
 
@@ -86,25 +86,24 @@ def school_rows(user_id, now, only=None):
     administered = administered_ids(user_id)
     if only is not None:
         administered = administered.where(Membership.organisation_id == only)
-    schools = db.session.execute(
-        select(Organisation.id, Organisation.trust_id, Organisation.name, Organisation.time_zone,
-               Trust.name.label("trust_name"), no_recent_success(now).label("stale"),
+    schools = db.session.execute(with_run_facts(
+        select(Organisation.id.label("organisation_id"), Organisation.trust_id, Organisation.name,
+               Organisation.time_zone, Trust.name.label("trust_name"),
+               no_recent_success(now).label("stale"),
                has_synced_group_of(Organisation.id).label("has_synced_group"),
                func.coalesce(SyncSchedule.frequency, due.OFF).label("frequency"),
                SyncSchedule.minute_of_day, SyncSchedule.next_due_at, SyncSchedule.paused_at)
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
         .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(administered))).all()
+        .where(Organisation.id.in_(administered)))).all()
     if not schools:
         return []
-    # Each school's ids by position: a Row's attributes cost a microsecond each, which
-    # hundreds of schools times is most of the page's time.
+    # By position: a Row's attributes cost about a microsecond each, hundreds of schools times.
     ids = {organisation_id: trust_id for organisation_id, trust_id, *_ in schools}
     connections = connections_of(ids.items())
-    facts = run_facts_of(administered)
     platform_paused = app_credentials.refusal() is not None  # one read for every row
-    return [_row(school, connections[school[0]], facts.get(school[0], RunFacts()),
-                 platform_paused) for school in schools]
+    return [_row(school, connections[school[0]], run_facts_from(school), platform_paused)
+            for school in schools]
 
 
 def add_shown_details(rows):

@@ -10,9 +10,10 @@ Failing: the newest sync that finished either way (complete or failed) failed; i
 failing since the first failure after the last complete sync. A review or a cancelled review in
 between changes neither.
 
-In two steps: run_facts_of gives every school's run ids (all a Status or a sort needs), and
-load_runs reads the runs themselves only for the schools whose rows are shown: a trust of 500
-schools reads 500 narrow rows and fifty schools' runs, not 500 schools' runs.
+In two steps: with_run_facts adds every school's run ids (all a Status or a sort needs) to the
+statement that reads the schools, and load_runs reads the runs themselves only for the schools
+whose rows are shown: a trust of 500 schools reads 500 narrow rows and fifty schools' runs, not
+500 schools' runs.
 """
 from dataclasses import dataclass
 
@@ -90,21 +91,18 @@ def _newest(status, kind=m.KIND_SYNC):
     return found.order_by(runs.c.id.desc()).limit(1).scalar_subquery()
 
 
-def _newest_ids(organisation_ids):
-    """Per school: its newest complete sync, waiting review, active run and failed sync."""
-    return (select(Organisation.id.label("organisation_id"),
-                   _newest(m.COMPLETE).label("complete_id"),
-                   _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
-                   select(_ACTIVE.c.id).where(_ACTIVE.c.active_slot == Organisation.id)
-                   .scalar_subquery().label("active_id"),
-                   _newest(m.FAILED).label("failed_id"))
-            .where(Organisation.id.in_(organisation_ids))
-            # Computed once, then read: inlined, PostgreSQL would probe each index twice.
-            .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
-
-
-def _facts_statement(organisation_ids):
-    newest = _newest_ids(organisation_ids)
+def with_run_facts(schools):
+    """schools: a SELECT of one row per school, FROM organisations, with Organisation.id
+    labelled organisation_id. The same rows, in one statement, each followed by the school's
+    RunFacts columns (run_facts_from reads them; runs not loaded: load_runs)."""
+    newest = (schools.add_columns(
+                  _newest(m.COMPLETE).label("complete_id"),
+                  _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
+                  select(_ACTIVE.c.id).where(_ACTIVE.c.active_slot == Organisation.id)
+                  .scalar_subquery().label("active_id"),
+                  _newest(m.FAILED).label("failed_id"))
+              # Computed once, then read: inlined, PostgreSQL would probe each index twice.
+              .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
     after_complete = func.coalesce(newest.c.complete_id, 0)
     # Only a school whose newest failure came after its newest complete sync is failing, so
     # only those look for the first failure since (most schools: no probe at all).
@@ -112,24 +110,18 @@ def _facts_statement(organisation_ids):
         func.min(_FAILURES.c.finished_at)).where(
         _FAILURES.c.organisation_id == newest.c.organisation_id, _FAILURES.c.status == m.FAILED,
         _FAILURES.c.kind == m.KIND_SYNC, _FAILURES.c.id > after_complete).scalar_subquery()))
-    return (select(newest.c.organisation_id, newest.c.complete_id,
-                   _COMPLETE.c.finished_at.label("complete_finished_at"), newest.c.review_id,
-                   newest.c.active_id, newest.c.failed_id, failing_since.label("failing_since"))
+    return (select(newest, _COMPLETE.c.finished_at.label("complete_finished_at"),
+                   failing_since.label("failing_since"))
             .outerjoin(_COMPLETE, _COMPLETE.c.id == newest.c.complete_id))
 
 
-def run_facts_of(organisation_ids):
-    """{organisation id: RunFacts}, in one statement (runs not loaded: load_runs);
-    organisation_ids: a list, or a SELECT of ids."""
-    # Rows unpacked by position: a Row's attributes cost a microsecond each, and a trust's
-    # hundreds of schools read seven of them.
-    return {organisation_id: RunFacts(
-                complete_id=complete_id, complete_finished_at=complete_finished_at,
-                review_id=review_id, active_id=active_id, failed_id=failed_id,
-                failing_since=failing_since)
-            for (organisation_id, complete_id, complete_finished_at, review_id, active_id,
-                 failed_id, failing_since) in db.session.execute(
-                _facts_statement(organisation_ids))}
+def run_facts_from(row):
+    """The RunFacts at the end of a with_run_facts row (read by position: a Row's attributes
+    cost about a microsecond each, over hundreds of schools)."""
+    complete_id, review_id, active_id, failed_id, complete_finished_at, failing_since = row[-6:]
+    return RunFacts(complete_id=complete_id, complete_finished_at=complete_finished_at,
+                    review_id=review_id, active_id=active_id, failed_id=failed_id,
+                    failing_since=failing_since)
 
 
 def load_runs(all_facts):
