@@ -283,6 +283,19 @@ def test_more_than_500_schools_does_the_first_500_and_names_the_rest(app, world)
     assert queued == 500 and queue_snapshot(app)[app.config["QUEUE_SYNC"]] == 500
 
 
+@pytest.mark.parametrize("sort", ["groups", "people"])
+def test_every_school_in_this_list_sorted_by_a_column_read_for_shown_rows_only_is_done(world, sort):
+    """Groups and Active people are read for the shown rows only, unless the list is sorted
+    by them: "every school in this list" sorts the whole list too (it raised, sorted by
+    Groups)."""
+    form = dict(load(world, f"?status=all&sort={sort}"), status="all", sort=sort,
+                all_matching="1")
+    answer = post(world, "sync", [], form)
+    assert answer.status_code == 200
+    assert "Sync now: done for 5 schools; not done for 3" in answer.text
+    assert len(runs(world.schools["ok"], m.QUEUED)) == 1
+
+
 @pytest.mark.parametrize("forged", ["frequency", "time_zone"])
 def test_a_forged_choice_on_apply_schedule_shows_what_was_sent_or_the_default_never_a_third_thing(
         world, forged):

@@ -169,6 +169,11 @@ def test_export_csv_is_formula_safe_with_offsets_and_recorded_for_each_school(wo
     assert sorted(exported) == sorted(school.id for school in world.schools.values())
     assert [row["school"] for row in csv_rows(get(world, "schools.csv?status=failing"))] == [
         "Elm High"]
+    # Sorted by a column the page reads for its shown rows only, the CSV sorts every row by it.
+    by_people = [row["school"] for row in csv_rows(get(world, "schools.csv?status=all&sort=people"))]
+    assert by_people[-1] == "'=HYPERLINK(\"http://evil.example\")"  # the only one with people
+    by_groups = [row["school"] for row in csv_rows(get(world, "schools.csv?status=all&sort=groups"))]
+    assert by_groups[-2:] == ["Ashby Free School", "Cedar Academy"]  # none chosen: last
 
 
 def count_page_statements(world, query):

@@ -112,15 +112,14 @@ def saved_selection(organisation):
     return Selection.of_choices(group_choices_for(organisation))
 
 
-def saved_selections(organisation_ids, among=None):
-    """{organisation id: Selection} in one query; a school that chose nothing has an empty one.
-    among: a SELECT of the same ids to send instead of the list (hundreds of schools)."""
+def saved_selections(organisation_ids):
+    """{organisation id: Selection} in one query; a school that chose nothing has an empty one."""
     found = {organisation_id: [] for organisation_id in organisation_ids}
     # By position, not attribute (a Row's attributes are slow over hundreds of schools).
     for organisation_id, *group in db.session.execute(
             select(GroupChoice.organisation_id, GroupChoice.group_id, GroupChoice.display_name,
                    GroupChoice.role)
-            .where(GroupChoice.organisation_id.in_(among if among is not None else list(found)))
+            .where(GroupChoice.organisation_id.in_(list(found)))
             .order_by(GroupChoice.display_name, GroupChoice.id)):
         found[organisation_id].append(ChosenGroup(*group))
     return {organisation_id: Selection(tuple(groups)) for organisation_id, groups in found.items()}

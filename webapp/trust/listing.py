@@ -11,6 +11,7 @@ from webapp.clock import as_utc
 from webapp.listing import Page, page_within
 from webapp.request_input import page_number
 from webapp.search import Search, search_from
+from webapp.trust import overview
 from webapp.trust import status as st
 
 PER_PAGE = 50
@@ -32,6 +33,8 @@ def _connection(row):
             (row.connection.account_email if row.connection else "").casefold())
 
 
+# What a sort reads that the rows do not carry until asked (only shown rows have it otherwise).
+SORT_NEEDS = {"groups": overview.add_selections, "people": overview.add_active_people}
 SORT_KEYS = {
     "name": lambda row: row.name.casefold(),
     "connection": _connection,
@@ -86,7 +89,9 @@ def matching(view, rows, keep=()):
 
 def ordered(rows, sort, descending):
     """Sorted by the column, then by name; rows without a value (never synced, no next sync)
-    come last either way."""
+    come last either way. The page, the CSV and "every school in this list" all sort here."""
+    if sort in SORT_NEEDS:
+        SORT_NEEDS[sort](rows)
     key = SORT_KEYS[sort]
     by_name = sorted(rows, key=lambda row: (row.name.casefold(), row.id))
     keyed = [(key(row), row) for row in by_name]  # each row's value worked out once

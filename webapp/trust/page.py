@@ -16,10 +16,6 @@ STATUS_CLASSES = {st.OK: "status-active", st.FAILING: "status-failed", st.RECONN
 def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer):
     """answer: outcome (actions.Outcome), refused (a sentence), schedule_errors ({field: text});
     keep: ids of rows to show whatever the filter (an action answers in the rows it was given)."""
-    if view.sort == "people":
-        overview.add_active_people(rows)
-    if view.sort == "groups":
-        overview.add_selections(rows)
     page = None if view.search.error else listing.page_of(view, rows, keep)
     overview.add_shown_details(page.items if page else [])
     return dict(
