@@ -84,6 +84,9 @@ def test_a_rows_runs_and_groups_are_read_only_for_rows_shown_and_never_guessed_b
     rows = {row.name: row for row in overview.school_rows(world.admin.id, NOW)}
     hazel, gorse = rows["Hazel College"], rows["Gorse Junior"]
     assert hazel.status == st.OK and hazel.can_sync  # the Status needs no run or group read
+    for unread in (hazel.facts, gorse.facts):
+        with pytest.raises(RunsNotLoaded):
+            unread.active  # what is running is read with the runs, never guessed as nothing
     with pytest.raises(RunsNotLoaded):
         hazel.facts.last_complete
     with pytest.raises(overview.SelectionNotLoaded):

@@ -102,8 +102,7 @@ def school_rows(user_id, now, only=None):
     ids = {organisation_id: trust_id for organisation_id, trust_id, *_ in schools}
     connections = connections_of(ids.items())
     platform_paused = app_credentials.refusal() is not None  # one read for every row
-    return [_row(school, connections[school[0]], run_facts_from(school), platform_paused)
-            for school in schools]
+    return [_row(school, connections[school[0]], platform_paused) for school in schools]
 
 
 def add_shown_details(rows):
@@ -136,10 +135,12 @@ def add_active_people(rows):
     return rows
 
 
-def _row(school, connection, facts, platform_paused=False):
-    """school: the schools query's row, which carries its schedule (frequency, next_due_at)."""
+def _row(school, connection, platform_paused=False):
+    """school: the schools query's row, which carries its schedule (frequency, next_due_at)
+    and ends with its run facts."""
     organisation_id, _, name, time_zone, trust_name, stale, has_synced_group, *_ = school
     stale, has_synced_group = bool(stale), bool(has_synced_group)
+    facts = run_facts_from(school, organisation_id)
     state = connection_state(connection, has_synced_group)
     return SchoolRow(id=organisation_id, name=name, time_zone=time_zone, trust_name=trust_name,
                      connection=connection, has_synced_group=has_synced_group, facts=facts,

@@ -3,8 +3,8 @@ statement however many schools, never one per school, a few index probes per sch
 (ix_sync_runs_org_status_id) rather than a read of thirty days of history.
 
 Per school: its last complete sync, the review waiting for an answer (queries.pending_review's
-rule), the run holding its one-sync slot (queries.active_run's), its newest failed sync, and
-since when it has been failing.
+rule), its newest failed sync, and since when it has been failing; and, with the runs of a
+shown row, the run holding its one-sync slot (queries.active_run's).
 
 Failing: the newest sync that finished either way (complete or failed) failed; it has been
 failing since the first failure after the last complete sync. A review or a cancelled review in
@@ -17,7 +17,7 @@ whose rows are shown: a trust of 500 schools reads 500 narrow rows and fifty sch
 """
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
@@ -28,7 +28,7 @@ RUNS = m.SyncRun.__table__
 
 # What a loaded run keeps (plain rows, not ORM objects: a trust has thousands of runs).
 RUN_COLUMNS = ("id", "organisation_id", "kind", "status", "phase", "fetched", "total", "reason",
-               "finished_at", "added", "updated", "suspended", "reinstated")
+               "finished_at", "added", "updated", "suspended", "reinstated", "active_slot")
 
 
 class RunsNotLoaded(RuntimeError):
@@ -37,10 +37,11 @@ class RunsNotLoaded(RuntimeError):
 
 @dataclass
 class RunFacts:
+    organisation_id: int = None
     complete_id: int = None
     complete_finished_at: object = None  # aware or naive UTC (SQLite) datetime, or None
     review_id: int = None
-    active_id: int = None
+    active_id: int = None  # found by load_runs: only a shown row says what is running
     failed_id: int = None
     failing_since: object = None  # aware or naive UTC (SQLite) datetime, or None
     runs: dict = None  # {run id: row of RUN_COLUMNS} once load_runs has read them
@@ -62,6 +63,8 @@ class RunFacts:
 
     @property
     def active(self):
+        if self.runs is None:  # no active_id yet is not "nothing running"
+            raise RunsNotLoaded("load_runs(...) before reading a school's runs")
         return self._run(self.active_id)
 
     @property
@@ -77,7 +80,7 @@ class RunFacts:
 # Made once: an alias of sync_runs makes its thirty columns again each time it is made.
 _NEWEST = {status: RUNS.alias(f"newest_{status}") for status in (m.COMPLETE, m.NEEDS_REVIEW,
                                                                   m.FAILED)}
-_ACTIVE, _COMPLETE, _FAILURES = RUNS.alias("active"), RUNS.alias("complete"), RUNS.alias("failures")
+_COMPLETE, _FAILURES = RUNS.alias("complete"), RUNS.alias("failures")
 
 
 def _newest(status, kind=m.KIND_SYNC):
@@ -98,8 +101,6 @@ def with_run_facts(schools):
     newest = (schools.add_columns(
                   _newest(m.COMPLETE).label("complete_id"),
                   _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
-                  select(_ACTIVE.c.id).where(_ACTIVE.c.active_slot == Organisation.id)
-                  .scalar_subquery().label("active_id"),
                   _newest(m.FAILED).label("failed_id"))
               # Computed once, then read: inlined, PostgreSQL would probe each index twice.
               .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
@@ -115,24 +116,30 @@ def with_run_facts(schools):
             .outerjoin(_COMPLETE, _COMPLETE.c.id == newest.c.complete_id))
 
 
-def run_facts_from(row):
+def run_facts_from(row, organisation_id):
     """The RunFacts at the end of a with_run_facts row (read by position: a Row's attributes
     cost about a microsecond each, over hundreds of schools)."""
-    complete_id, review_id, active_id, failed_id, complete_finished_at, failing_since = row[-6:]
-    return RunFacts(complete_id=complete_id, complete_finished_at=complete_finished_at,
-                    review_id=review_id, active_id=active_id, failed_id=failed_id,
-                    failing_since=failing_since)
+    complete_id, review_id, failed_id, complete_finished_at, failing_since = row[-5:]
+    return RunFacts(organisation_id=organisation_id, complete_id=complete_id,
+                    complete_finished_at=complete_finished_at, review_id=review_id,
+                    failed_id=failed_id, failing_since=failing_since)
 
 
 def load_runs(all_facts):
-    """Reads the runs these RunFacts name, in one statement, for those not yet loaded."""
+    """Reads the runs these RunFacts name, and the run holding each school's one-sync slot, in
+    one statement, for those not yet loaded."""
     waiting = [facts for facts in all_facts if facts.runs is None]
     wanted = [run_id for facts in waiting for run_id in facts.run_ids]
-    found = {}
-    if wanted:
-        found = {row.id: row for row in db.session.execute(
-            select(*(RUNS.c[name] for name in RUN_COLUMNS)).where(RUNS.c.id.in_(wanted)))}
+    schools = [facts.organisation_id for facts in waiting if facts.organisation_id is not None]
+    found, holding_slot = {}, {}
+    if wanted or schools:
+        for row in db.session.execute(select(*(RUNS.c[name] for name in RUN_COLUMNS)).where(
+                or_(RUNS.c.id.in_(wanted), RUNS.c.active_slot.in_(schools)))):
+            found[row.id] = row
+            if row.active_slot is not None:
+                holding_slot[row.active_slot] = row.id
     for facts in waiting:
+        facts.active_id = holding_slot.get(facts.organisation_id)
         facts.runs = {run_id: found.get(run_id) for run_id in facts.run_ids}
     return all_facts
 
