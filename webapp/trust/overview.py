@@ -1,11 +1,12 @@
 """The Schools page's rows: every school an admin administers, its sync at a glance.
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
-the schools with their schedules, the 48-hour rule and whether they have a synced group, their
-connections, their newest runs' ids (engine.fleet.with_run_facts), all in one statement; and, for the rows shown
-(add_shown_details), those runs, their groups and the active people (Redis-cached counts; one
-more query only for schools not cached). Each step reads only what it needs: over hundreds of
-schools every value read per school shows in the page's time.
+one statement for the schools with their schedules, the 48-hour rule, whether they have a
+synced group and their newest runs' ids (engine.fleet.with_run_facts); their connections; and,
+for the rows shown (add_shown_details), their runs with the one holding the sync slot, their
+groups and the active people (Redis-cached counts; one more query only for schools not cached).
+Each step reads only what it needs: over hundreds of schools every value read per school shows
+in the page's time.
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
 card's connection_state, the Automatic sync card's next_sync_of, schedule.health's 48-hour
 rule, engine.fleet's review, active run and failing facts (queries.py's rules for many schools).
