@@ -36,10 +36,11 @@ def import_microsoft():
     connection = connection_for_organisation(g.organisation)
     stored = Stored.load(connection, g.organisation)
     selection = stored.selection()
+    state = connection_state(connection, bool(selection.synced))
     return render_template("microsoft/import_settings.html", providers=PROVIDERS,
                            active_provider="microsoft", connection=connection,
                            selection=selection, groups_text=selection_sentence(selection),
-                           can_sync=connection_state(connection, bool(selection.synced)) == CONNECTED,
+                           can_sync=state == CONNECTED,
                            gone_groups=gone_groups(stored),
                            last_attempt=services.last_attempt_for(g.organisation))
 
