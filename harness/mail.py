@@ -13,9 +13,12 @@ from harness.processes import free_port
 class MailCatcher:
     def __init__(self):
         self.port, self.messages, self.controller = free_port(), [], None
+        self.on_arrival = None  # a test's look at the world the moment a message arrives
 
     async def handle_DATA(self, server, session, envelope):
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        if self.on_arrival is not None:
+            self.on_arrival(message)
         self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted"
 

@@ -25,3 +25,4 @@ def smtp_server(_session_smtp_server):
     catcher.messages.clear()
     yield catcher
     catcher.messages.clear()
+    catcher.on_arrival = None

@@ -78,7 +78,7 @@ class AccountSession(db.Model):
 
 class OneTimeToken(db.Model):
     """A link mailed to one person (an invitation, a password reset): the token itself is only
-    ever in the email; this row keeps its SHA-256 hash, once the mail server has taken it."""
+    ever in the email; this row keeps its SHA-256 hash from just before the mail goes."""
     __tablename__ = "one_time_tokens"
     __table_args__ = (db.Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),
                       db.Index("ix_one_time_tokens_org_purpose", "organisation_id", "purpose"))

@@ -3,8 +3,8 @@
 
 They go through the notification delivery like every other email (a notification_events row,
 the quick queue, retried while the mail server is down, never sent inside a request), to the
-one person the event names. A link's token is made as its mail is composed, and its hash kept
-only once the mail server took the message (webapp.auth.tokens). Without MAIL_SERVER, outside
+one person the event names. A link's token is made as its mail is composed, and its hash
+committed before the mail goes, so the link works the moment it arrives (webapp.auth.tokens). Without MAIL_SERVER, outside
 production, the mail goes to the log with its link, so `make run` can follow an invitation; in
 production without MAIL_SERVER no link is made at all (the log would be the only copy).
 """
@@ -91,13 +91,16 @@ def _with_link(user, link, organisation):
     url = external_url(endpoint, token=token)
     mail = compose(user, link, organisation, url)
 
+    def keep_hash():
+        link.token_hash = token_hash
+
     def record_sent(now):
-        link.token_hash, link.sent_at = token_hash, now
+        link.sent_at = now
         if links_may_be_logged(config):
             log.warning("%s for %s, not emailed (MAIL_SERVER is not set). Open this link to "
                         "follow it: %s", mail.subject, user.email, url,
                         extra={DEVELOPMENT_LINK: True})
-    return PreparedMail([user.email], mail, record_sent)
+    return PreparedMail([user.email], mail, record_sent, keep_hash)
 
 
 # Offered only where Sign in with Microsoft is set up (auth.microsoft.is_configured).

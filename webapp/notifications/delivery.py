@@ -41,6 +41,8 @@ def deliver(event_id, now):
     text, html = prepared.rendered()
     message = mailer.build_message(current_app.config, prepared.recipients, prepared.mail.subject,
                                    text, html)
+    prepared.before_send()
+    db.session.commit()
     try:
         sent = mailer.send(current_app.config, message)
     except mailer.MailNotSent as error:

@@ -25,11 +25,13 @@ class Mail:
 
 @dataclass
 class PreparedMail:
-    """A mail ready to go, and what to record once the mail server has taken it. renderer:
-    (text, html) of the mail, this module's render unless the mail has its own templates."""
+    """A mail ready to go, what to commit before it goes (a link in it must already work when
+    it arrives) and what to record once the mail server has taken it. renderer: (text, html)
+    of the mail, this module's render unless the mail has its own templates."""
     recipients: list
     mail: object
     after_sent: Callable = field(default=lambda now: None)
+    before_send: Callable = field(default=lambda: None)
     renderer: Callable = None
 
     def rendered(self):
