@@ -29,7 +29,6 @@ def test_each_school_shows_the_status_the_products_rules_give_it(world):
     assert "Zeal Academy" not in rows  # same trust, not their school
     failing = rows["Elm High"]
     assert failing.facts.failing_since.replace(tzinfo=NOW.tzinfo) == NOW - timedelta(days=2)
-    assert failing.facts.last_failed.reason == "Microsoft said the group does not exist."
     review = rows["Damson Primary"].facts.review
     assert (review.suspended, review.added) == (12, 3)
     ok = rows["Hazel College"]
@@ -76,8 +75,7 @@ def test_the_rows_cost_the_same_statements_for_eight_schools_or_forty(world, fac
     # Every row's runs, then every row's groups.
     assert count_statements(lambda: overview.add_shown_details(fresh)) == 2
     extras = sorted((row for row in fresh if row.name.startswith("Extra")), key=lambda r: r.name)
-    assert [row.facts.last_failed.status if row.facts.last_failed else None
-            for row in extras[:4]] == [m.FAILED, None, None, m.FAILED]
+    assert [row.facts.failing_since is not None for row in extras[:4]] == [True, False, False, True]
 
 
 def test_a_rows_runs_and_groups_are_read_only_for_rows_shown_and_never_guessed_blank(world):
@@ -89,13 +87,19 @@ def test_a_rows_runs_and_groups_are_read_only_for_rows_shown_and_never_guessed_b
             unread.active  # what is running is read with the runs, never guessed as nothing
     with pytest.raises(RunsNotLoaded):
         hazel.facts.last_complete
+    with pytest.raises(RunsNotLoaded):
+        hazel.facts.last_sync_at  # when it last synced is read, never guessed as never
     with pytest.raises(overview.SelectionNotLoaded):
         hazel.groups_text
     assert gorse.facts.last_complete is None  # never synced: nothing to read
     overview.add_shown_details([hazel])
     assert hazel.groups_text.startswith("Syncing: ")
     assert hazel.facts.last_complete.added == 2
-    assert hazel.facts.last_complete.finished_at == hazel.facts.complete_finished_at
+    assert hazel.facts.last_complete.finished_at == hazel.facts.last_sync_at
+    # Read for every row to sort by it: the same time, and None only for a school never synced.
+    times = {row.name: row.facts.last_sync_at
+             for row in overview.add_last_sync_times(list(rows.values()))}
+    assert times["Hazel College"] == hazel.facts.last_sync_at and times["Gorse Junior"] is None
 
 
 def test_a_review_gone_between_the_two_reads_still_says_needs_review(world):

@@ -22,7 +22,7 @@ SORT_LABELS = {"name": "School", "connection": "Connection", "groups": "Groups",
 
 
 def _last_sync(row):
-    finished = row.facts.complete_finished_at
+    finished = row.facts.last_sync_at
     return as_utc(finished) if finished else None
 
 
@@ -34,7 +34,8 @@ def _connection(row):
 
 
 # What a sort reads that the rows do not carry until asked (only shown rows have it otherwise).
-SORT_NEEDS = {"groups": overview.add_selections, "people": overview.add_active_people}
+SORT_NEEDS = {"groups": overview.add_selections, "people": overview.add_active_people,
+              "last_sync": overview.add_last_sync_times}
 SORT_KEYS = {
     "name": lambda row: row.name.casefold(),
     "connection": _connection,

@@ -2,9 +2,10 @@
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
 one statement for the schools with their schedules, the 48-hour rule, whether they have a
-synced group and their newest runs' ids (engine.fleet.with_run_facts); their connections; and,
-for the rows shown (add_shown_details), their runs with the one holding the sync slot, their
-groups and the active people (Redis-cached counts; one more query only for schools not cached).
+synced group, their newest runs' ids and since when they fail (engine.fleet.with_run_facts);
+their connections; and, for the rows shown (add_shown_details), their runs with the one holding
+the sync slot, their groups and the active people (Redis-cached counts; one more query only for
+schools not cached). A sort reads what it sorts by for every row (listing.SORT_NEEDS).
 Each step reads only what it needs: over hundreds of schools every value read per school shows
 in the page's time.
 Each row's words come from the product's own rules, never a copy of them: the Manage user sync
@@ -28,7 +29,8 @@ from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
-from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_from, with_run_facts
+from webapp.user_sync.engine.fleet import (RunFacts, load_complete_times, load_runs, run_facts_from,
+                                           with_run_facts)
 from webapp.user_sync.people import status_counts_of
 from webapp.user_sync.summary import SyncState
 
@@ -122,6 +124,13 @@ def add_selections(rows):
         selections = saved_selections([row.id for row in missing])
         for row in missing:
             row.loaded_selection = selections[row.id]
+    return rows
+
+
+def add_last_sync_times(rows):
+    """Reads when these rows' last complete syncs finished (all of them to sort by Last
+    successful sync; a shown row has it with its runs), in one statement."""
+    load_complete_times([row.facts for row in rows])
     return rows
 
 

@@ -3,17 +3,17 @@ statement however many schools, never one per school, a few index probes per sch
 (ix_sync_runs_org_status_id) rather than a read of thirty days of history.
 
 Per school: its last complete sync, the review waiting for an answer (queries.pending_review's
-rule), its newest failed sync, and since when it has been failing; and, with the runs of a
-shown row, the run holding its one-sync slot (queries.active_run's).
+rule), and since when it has been failing; and, with the runs of a shown row, the run holding
+its one-sync slot (queries.active_run's).
 
 Failing: the newest sync that finished either way (complete or failed) failed; it has been
 failing since the first failure after the last complete sync. A review or a cancelled review in
 between changes neither.
 
-In two steps: with_run_facts adds every school's run ids (all a Status or a sort needs) to the
-statement that reads the schools, and load_runs reads the runs themselves only for the schools
-whose rows are shown: a trust of 500 schools reads 500 narrow rows and fifty schools' runs, not
-500 schools' runs.
+In two steps: with_run_facts adds every school's run ids and failing date (all a Status needs)
+to the statement that reads the schools, and load_runs reads the runs themselves only for the
+schools whose rows are shown (load_complete_times, the last sync's time, for a sort by it): a
+trust of 500 schools reads 500 narrow rows and fifty schools' runs, not 500 schools' runs.
 """
 from dataclasses import dataclass
 
@@ -35,16 +35,26 @@ class RunsNotLoaded(RuntimeError):
     """A run was asked of RunFacts before load_runs: a caller forgot a step (never a blank)."""
 
 
+UNREAD = object()  # a value not read yet, which None (never, nothing) must not stand for
+
+
 @dataclass
 class RunFacts:
     organisation_id: int = None
     complete_id: int = None
-    complete_finished_at: object = None  # aware or naive UTC (SQLite) datetime, or None
     review_id: int = None
     active_id: int = None  # found by load_runs: only a shown row says what is running
-    failed_id: int = None
     failing_since: object = None  # aware or naive UTC (SQLite) datetime, or None
     runs: dict = None  # {run id: row of RUN_COLUMNS} once load_runs has read them
+    # The last complete sync's finish (aware or naive UTC datetime, None: never synced), read
+    # by load_runs or load_complete_times.
+    complete_finished_at: object = UNREAD
+
+    @property
+    def last_sync_at(self):
+        if self.complete_finished_at is UNREAD:
+            raise RunsNotLoaded("load_complete_times(...) before reading when a school last synced")
+        return self.complete_finished_at
 
     def _run(self, run_id):
         if run_id is None:
@@ -68,19 +78,14 @@ class RunFacts:
         return self._run(self.active_id)
 
     @property
-    def last_failed(self):
-        return self._run(self.failed_id)
-
-    @property
     def run_ids(self):
-        return [run_id for run_id in (self.complete_id, self.review_id, self.active_id,
-                                      self.failed_id) if run_id is not None]
+        return [run_id for run_id in (self.complete_id, self.review_id, self.active_id)
+                if run_id is not None]
 
 
 # Made once: an alias of sync_runs makes its thirty columns again each time it is made.
-_NEWEST = {status: RUNS.alias(f"newest_{status}") for status in (m.COMPLETE, m.NEEDS_REVIEW,
-                                                                  m.FAILED)}
-_COMPLETE, _FAILURES = RUNS.alias("complete"), RUNS.alias("failures")
+_NEWEST = {status: RUNS.alias(f"newest_{status}") for status in (m.COMPLETE, m.NEEDS_REVIEW)}
+_FAILURES = RUNS.alias("failures")
 
 
 def _newest(status, kind=m.KIND_SYNC):
@@ -91,38 +96,47 @@ def _newest(status, kind=m.KIND_SYNC):
                                     runs.c.status == status)
     if kind is not None:
         found = found.where(runs.c.kind == kind)
-    return found.order_by(runs.c.id.desc()).limit(1).scalar_subquery()
+    # Correlated by name: inside _failing_since it is two levels down, where SQLAlchemy would
+    # otherwise read organisations afresh (every school's runs) instead of this school's.
+    return found.order_by(runs.c.id.desc()).limit(1).correlate(Organisation).scalar_subquery()
+
+
+def _failing_since():
+    """When the school's first failed sync after its newest complete one finished; None: not
+    failing (no failure since, so the newest sync that finished did not fail)."""
+    return select(func.min(_FAILURES.c.finished_at)).where(
+        _FAILURES.c.organisation_id == Organisation.id, _FAILURES.c.status == m.FAILED,
+        _FAILURES.c.kind == m.KIND_SYNC,
+        _FAILURES.c.id > func.coalesce(_newest(m.COMPLETE), 0)).scalar_subquery()
 
 
 def with_run_facts(schools):
     """schools: a SELECT of one row per school, FROM organisations, with Organisation.id
     labelled organisation_id. The same rows, in one statement, each followed by the school's
     RunFacts columns (run_facts_from reads them; runs not loaded: load_runs)."""
-    newest = (schools.add_columns(
-                  _newest(m.COMPLETE).label("complete_id"),
-                  _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
-                  _newest(m.FAILED).label("failed_id"))
-              # Computed once, then read: inlined, PostgreSQL would probe each index twice.
-              .cte("newest").prefix_with("MATERIALIZED", dialect="postgresql"))
-    after_complete = func.coalesce(newest.c.complete_id, 0)
-    # Only a school whose newest failure came after its newest complete sync is failing, so
-    # only those look for the first failure since (most schools: no probe at all).
-    failing_since = case((newest.c.failed_id > after_complete, select(
-        func.min(_FAILURES.c.finished_at)).where(
-        _FAILURES.c.organisation_id == newest.c.organisation_id, _FAILURES.c.status == m.FAILED,
-        _FAILURES.c.kind == m.KIND_SYNC, _FAILURES.c.id > after_complete).scalar_subquery()))
-    return (select(newest, _COMPLETE.c.finished_at.label("complete_finished_at"),
-                   failing_since.label("failing_since"))
-            .outerjoin(_COMPLETE, _COMPLETE.c.id == newest.c.complete_id))
+    return schools.add_columns(_newest(m.COMPLETE).label("complete_id"),
+                               _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
+                               _failing_since().label("failing_since"))
 
 
 def run_facts_from(row, organisation_id):
     """The RunFacts at the end of a with_run_facts row (read by position: a Row's attributes
     cost about a microsecond each, over hundreds of schools)."""
-    complete_id, review_id, failed_id, complete_finished_at, failing_since = row[-5:]
+    complete_id, review_id, failing_since = row[-3:]
     return RunFacts(organisation_id=organisation_id, complete_id=complete_id,
-                    complete_finished_at=complete_finished_at, review_id=review_id,
-                    failed_id=failed_id, failing_since=failing_since)
+                    review_id=review_id, failing_since=failing_since)
+
+
+def load_complete_times(all_facts):
+    """Reads when each school's last complete sync finished (to sort by it), in one statement,
+    for those not yet read."""
+    waiting = [facts for facts in all_facts if facts.complete_finished_at is UNREAD]
+    wanted = [facts.complete_id for facts in waiting if facts.complete_id is not None]
+    finished = dict(db.session.execute(select(RUNS.c.id, RUNS.c.finished_at).where(
+        RUNS.c.id.in_(wanted))).tuples().all()) if wanted else {}
+    for facts in waiting:
+        facts.complete_finished_at = finished.get(facts.complete_id)
+    return all_facts
 
 
 def load_runs(all_facts):
@@ -141,6 +155,9 @@ def load_runs(all_facts):
     for facts in waiting:
         facts.active_id = holding_slot.get(facts.organisation_id)
         facts.runs = {run_id: found.get(run_id) for run_id in facts.run_ids}
+        if facts.complete_finished_at is UNREAD:
+            last = facts.runs.get(facts.complete_id)
+            facts.complete_finished_at = last.finished_at if last is not None else None
     return all_facts
 
 
