@@ -1,6 +1,7 @@
 """Settings › Schools: who sees it, the Needs attention default, counts that filter, search,
 sort and pages kept in the address, and the Export CSV."""
 import csv
+import html
 import io
 import re
 from datetime import timedelta
@@ -175,6 +176,9 @@ def test_export_csv_is_formula_safe_with_offsets_and_recorded_for_each_school(wo
         return [row["school"] for row in exported]
     assert exported_by("people")[-1] == "'=HYPERLINK(\"http://evil.example\")"  # has people
     assert exported_by("groups")[-2:] == ["Ashby Free School", "Cedar Academy"]  # none chosen
+    for sort in ("last_sync", "last_sync&dir=desc"):  # the page's order (all 8 schools shown)
+        shown = [html.unescape(name) for name in row_names(get(world, f"?status=all&sort={sort}").text)]
+        assert [name.removeprefix("'") for name in exported_by(sort)] == shown
 
 
 def count_page_statements(world, query):
