@@ -78,6 +78,21 @@ def test_the_rows_cost_the_same_statements_for_eight_schools_or_forty(world, fac
     assert [row.facts.failing_since is not None for row in extras[:4]] == [True, False, False, True]
 
 
+def test_active_people_are_counted_when_redis_cannot_be_read(world, monkeypatch):
+    """The one field read from each school's cached counts; Redis refusing is a count from
+    the database, never a blank column."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from webapp.user_sync import people
+
+    class Refusing:
+        def pipeline(self, transaction=False):
+            raise RedisDown("Connection refused")
+    monkeypatch.setattr(people, "get_redis", Refusing)
+    rows = overview.add_active_people(overview.school_rows(world.admin.id, NOW))
+    assert {row.name: row.active_people for row in rows}["Hazel College"] == 3
+
+
 def test_a_rows_runs_and_groups_are_read_only_for_rows_shown_and_never_guessed_blank(world):
     rows = {row.name: row for row in overview.school_rows(world.admin.id, NOW)}
     hazel, gorse = rows["Hazel College"], rows["Gorse Junior"]

@@ -31,7 +31,7 @@ from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
 from webapp.user_sync.engine.fleet import (RunFacts, load_complete_times, load_runs, run_facts_from,
                                            with_run_facts)
-from webapp.user_sync.people import status_counts_of
+from webapp.user_sync.people import active_people_of
 from webapp.user_sync.summary import SyncState
 
 
@@ -139,9 +139,9 @@ def add_active_people(rows):
     people counts, one Redis round trip, one query for any not cached."""
     missing = [row for row in rows if row.active_people is None]
     if missing:
-        counts = status_counts_of([row.id for row in missing])
+        counts = active_people_of([row.id for row in missing])
         for row in missing:
-            row.active_people = counts[row.id]["active"]
+            row.active_people = counts[row.id]
     return rows
 
 

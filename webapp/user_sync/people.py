@@ -100,6 +100,27 @@ def status_counts_of(organisation_ids):
     return found
 
 
+def active_people_of(organisation_ids):
+    """{organisation id: active people} for many schools: only that field of each cached count
+    (one Redis round trip; a school's whole hash costs several times more to read), counted
+    and cached by status_counts_of for any school not cached."""
+    ids = list(organisation_ids)
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for organisation_id in ids:
+            pipe.hget(_counts_key(organisation_id), "active")
+        answers = pipe.execute() if ids else []
+    except RedisError:
+        answers = []
+    found = {organisation_id: int(active) for organisation_id, active in zip(ids, answers)
+             if active is not None}
+    missing = [organisation_id for organisation_id in ids if organisation_id not in found]
+    if missing:
+        found.update((organisation_id, counts["active"])
+                     for organisation_id, counts in status_counts_of(missing).items())
+    return found
+
+
 def _cached_counts(ids):
     try:
         pipe = get_redis().pipeline(transaction=False)
