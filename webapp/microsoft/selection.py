@@ -21,6 +21,7 @@ from webapp.extensions import db
 from webapp.microsoft.groups import (GROUP_ID, SUPPORTED_KINDS, classify, group_from_graph,
                                      remember_member_counts)
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED
+from webapp.sql_lists import one_of
 
 SYNC_MEMBERS, EXCLUDE_MEMBERS = "sync", "exclude"  # what a chosen group does to its members
 MAX_SYNCED, MAX_EXCLUDED = 20, 5
@@ -104,7 +105,7 @@ def group_choices_for(organisation):
 def group_choices_of(organisation_ids):
     """The chosen groups of these organisations (the schedule's tick asks for many at once)."""
     return db.session.scalars(
-        select(GroupChoice).where(GroupChoice.organisation_id.in_(list(organisation_ids)))
+        select(GroupChoice).where(one_of(GroupChoice.organisation_id, organisation_ids))
         .order_by(GroupChoice.display_name, GroupChoice.id)).all()
 
 
@@ -119,7 +120,7 @@ def saved_selections(organisation_ids):
     for organisation_id, *group in db.session.execute(
             select(GroupChoice.organisation_id, GroupChoice.group_id, GroupChoice.display_name,
                    GroupChoice.role)
-            .where(GroupChoice.organisation_id.in_(list(found)))
+            .where(one_of(GroupChoice.organisation_id, found))
             .order_by(GroupChoice.display_name, GroupChoice.id)):
         found[organisation_id].append(ChosenGroup(*group))
     return {organisation_id: Selection(tuple(groups)) for organisation_id, groups in found.items()}

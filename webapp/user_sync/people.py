@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.listing import Page, contains, page_within
 from webapp.orgs.models import Membership
 from webapp.redis_conn import get_redis, redis_key
+from webapp.sql_lists import one_of
 from webapp.user_sync.models import SyncedPerson, sort_name
 from webapp.user_sync.reasons import status_reason
 
@@ -92,7 +93,7 @@ def status_counts_of(organisation_ids):
         counted = {organisation_id: dict.fromkeys(STATUSES, 0) for organisation_id in missing}
         for organisation_id, status, number in db.session.execute(
                 select(SyncedPerson.organisation_id, SyncedPerson.status, func.count())
-                .where(SyncedPerson.organisation_id.in_(missing))
+                .where(one_of(SyncedPerson.organisation_id, missing))
                 .group_by(SyncedPerson.organisation_id, SyncedPerson.status)):
             counted[organisation_id][status] = number
         _cache_counts(counted)

@@ -21,6 +21,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
+from webapp.sql_lists import one_of
 from webapp.user_sync import models as m
 
 RUNS = m.SyncRun.__table__
@@ -133,7 +134,7 @@ def load_complete_times(all_facts):
     waiting = [facts for facts in all_facts if facts.complete_finished_at is UNREAD]
     wanted = [facts.complete_id for facts in waiting if facts.complete_id is not None]
     finished = dict(db.session.execute(select(RUNS.c.id, RUNS.c.finished_at).where(
-        RUNS.c.id.in_(wanted))).tuples().all()) if wanted else {}
+        one_of(RUNS.c.id, wanted))).tuples().all()) if wanted else {}
     for facts in waiting:
         facts.complete_finished_at = finished.get(facts.complete_id)
     return all_facts
@@ -148,7 +149,7 @@ def load_runs(all_facts):
     found, holding_slot = {}, {}
     if wanted or schools:
         for row in db.session.execute(select(*(RUNS.c[name] for name in RUN_COLUMNS)).where(
-                or_(RUNS.c.id.in_(wanted), RUNS.c.active_slot.in_(schools)))):
+                or_(one_of(RUNS.c.id, wanted), one_of(RUNS.c.active_slot, schools)))):
             found[row.id] = row
             if row.active_slot is not None:
                 holding_slot[row.active_slot] = row.id
