@@ -134,7 +134,7 @@ def load_complete_times(all_facts):
     waiting = [facts for facts in all_facts if facts.complete_finished_at is UNREAD]
     wanted = [facts.complete_id for facts in waiting if facts.complete_id is not None]
     finished = dict(db.session.execute(select(RUNS.c.id, RUNS.c.finished_at).where(
-        one_of(RUNS.c.id, wanted))).tuples().all()) if wanted else {}
+        one_of(RUNS.c.id, wanted))).all()) if wanted else {}
     for facts in waiting:
         facts.complete_finished_at = finished.get(facts.complete_id)
     return all_facts
