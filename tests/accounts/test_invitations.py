@@ -272,7 +272,8 @@ def test_the_link_works_the_moment_the_log_shows_it(app, admin_client, admin, sm
     class CheckAtOnce(logging.Handler):
         def emit(self, record):
             if "Open this link" in record.getMessage():
-                seen.append(committed_token_hash(db.engine, record.getMessage().split("token=", 1)[1]))
+                token = record.getMessage().split("token=", 1)[1]
+                seen.append(committed_token_hash(db.engine, token))
     handler = CheckAtOnce()
     logging.getLogger("webapp.notifications.account_mail").addHandler(handler)
     try:

@@ -286,8 +286,8 @@ def test_more_than_500_schools_does_the_first_500_and_names_the_rest(app, world)
 @pytest.mark.parametrize("sort", ["groups", "people", "last_sync"])
 def test_every_school_in_this_list_sorted_by_a_column_read_for_shown_rows_only_is_done(world, sort):
     """Groups, Active people and the last sync's time are read for the shown rows only, unless
-    the list is sorted by them: "every school in this list" sorts the whole list too (it raised, sorted by
-    Groups)."""
+    the list is sorted by them: "every school in this list" sorts the whole list too (it
+    raised, sorted by Groups)."""
     form = dict(load(world, f"?status=all&sort={sort}"), status="all", sort=sort,
                 all_matching="1")
     answer = post(world, "sync", [], form)

@@ -177,7 +177,8 @@ def test_export_csv_is_formula_safe_with_offsets_and_recorded_for_each_school(wo
     assert exported_by("people")[-1] == "'=HYPERLINK(\"http://evil.example\")"  # has people
     assert exported_by("groups")[-2:] == ["Ashby Free School", "Cedar Academy"]  # none chosen
     for sort in ("last_sync", "last_sync&dir=desc"):  # the page's order (all 8 schools shown)
-        shown = [html.unescape(name) for name in row_names(get(world, f"?status=all&sort={sort}").text)]
+        page = get(world, f"?status=all&sort={sort}").text
+        shown = [html.unescape(name) for name in row_names(page)]
         assert [name.removeprefix("'") for name in exported_by(sort)] == shown
 
 

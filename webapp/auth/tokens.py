@@ -3,8 +3,8 @@
 A link's token is made when its email is sent (webapp.notifications.account_mail) and exists
 only in that email: the one_time_tokens row keeps its SHA-256 hash (the token is 256 random bits,
 so a plain hash is enough), committed just before the mail goes so the link works when it
-arrives. Sending again replaces the hash, so only the newest email's link works. Tokens never go into logs, audit
-entries or error reports.
+arrives. Sending again replaces the hash, so only the newest email's link works. Tokens never
+go into logs, audit entries or error reports.
 """
 import hashlib
 import re

@@ -4,9 +4,10 @@
 They go through the notification delivery like every other email (a notification_events row,
 the quick queue, retried while the mail server is down, never sent inside a request), to the
 one person the event names. A link's token is made as its mail is composed, and its hash
-committed before the mail goes, so the link works the moment it arrives (webapp.auth.tokens). Without MAIL_SERVER, outside
-production, the mail goes to the log with its link, so `make run` can follow an invitation; in
-production without MAIL_SERVER no link is made at all (the log would be the only copy).
+committed before the mail goes, so the link works the moment it arrives (webapp.auth.tokens).
+Without MAIL_SERVER, outside production, the mail goes to the log with its link, so `make run`
+can follow an invitation; in production without MAIL_SERVER no link is made at all (the log
+would be the only copy).
 """
 import json
 import logging
