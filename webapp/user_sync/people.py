@@ -28,6 +28,7 @@ EMAIL_COLUMN_LENGTH = SyncedPerson.__table__.c.email.type.length
 
 PER_PAGE = 50
 STATUSES = ("active", "suspended", "excluded")
+COUNTS_SECONDS, DAY_SECONDS = 3600, 86400
 SORTS = {
     "name": (SyncedPerson.sort_name,),
     "email": (SyncedPerson.email_normalised,),
@@ -77,6 +78,10 @@ def _counts_key(organisation_id):
     return redis_key("synced-people-counts", organisation_id)
 
 
+def _changes_key(organisation_id):
+    return redis_key("synced-people-changes", organisation_id)
+
+
 def status_counts(organisation_id):
     """{status: people}. Counting 50,000 rows on every page view costs more than the page,
     and only a sync or an exclusion changes them, so they are kept in Redis until then."""
@@ -85,20 +90,46 @@ def status_counts(organisation_id):
 
 def status_counts_of(organisation_ids):
     """{organisation id: {status: people}} for many schools: one Redis round trip for the
-    cached ones, one grouped query for the rest, one round trip to cache those."""
+    cached ones, one grouped query for the rest, one transaction to cache those."""
     ids = list(organisation_ids)
     found = _cached_counts(ids)
     missing = [organisation_id for organisation_id in ids if organisation_id not in found]
     if missing:
-        counted = {organisation_id: dict.fromkeys(STATUSES, 0) for organisation_id in missing}
-        for organisation_id, status, number in db.session.execute(
-                select(SyncedPerson.organisation_id, SyncedPerson.status, func.count())
-                .where(one_of(SyncedPerson.organisation_id, missing))
-                .group_by(SyncedPerson.organisation_id, SyncedPerson.status)):
-            counted[organisation_id][status] = number
-        _cache_counts(counted)
-        found.update(counted)
+        found.update(_count_and_cache(missing))
     return found
+
+
+def _count_and_cache(organisation_ids):
+    """Counts from the database, cached unless a change to one of these schools' people was
+    forgotten (forget_status_counts) while they were counted: the count may be from before the
+    change, and cached it would stand for an hour (a page once said "0 people" over a table of
+    eight). Redis WATCHes each school's change counter from before the count to the write."""
+    try:
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.watch(*(_changes_key(organisation_id) for organisation_id in organisation_ids))
+    except RedisError:
+        return _count(organisation_ids)
+    with pipe:
+        counted = _count(organisation_ids)
+        try:
+            pipe.multi()
+            for organisation_id, counts in counted.items():
+                key = _counts_key(organisation_id)
+                pipe.hset(key, mapping=counts).expire(key, COUNTS_SECONDS)
+            pipe.execute()
+        except RedisError:  # WatchError among them: a change came in while counting
+            pass
+    return counted
+
+
+def _count(organisation_ids):
+    counted = {organisation_id: dict.fromkeys(STATUSES, 0) for organisation_id in organisation_ids}
+    for organisation_id, status, number in db.session.execute(
+            select(SyncedPerson.organisation_id, SyncedPerson.status, func.count())
+            .where(one_of(SyncedPerson.organisation_id, organisation_ids))
+            .group_by(SyncedPerson.organisation_id, SyncedPerson.status)):
+        counted[organisation_id][status] = number
+    return counted
 
 
 def active_people_of(organisation_ids):
@@ -134,21 +165,13 @@ def _cached_counts(ids):
             for organisation_id, cached in zip(ids, answers) if cached}
 
 
-def _cache_counts(counted):
-    try:
-        pipe = get_redis().pipeline(transaction=False)
-        for organisation_id, counts in counted.items():
-            key = _counts_key(organisation_id)
-            pipe.hset(key, mapping=counts).expire(key, 3600)
-        pipe.execute()
-    except RedisError:
-        pass
-
-
 def forget_status_counts(organisation_id):
-    """Call after committing any change to the organisation's synced people."""
+    """Call after committing any change to the organisation's synced people: drops the cached
+    counts and moves the change counter, so a count begun before the change is not cached."""
     try:
-        get_redis().delete(_counts_key(organisation_id))
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.incr(_changes_key(organisation_id)).expire(_changes_key(organisation_id), DAY_SECONDS)
+        pipe.delete(_counts_key(organisation_id)).execute()
     except RedisError:
         pass
 
