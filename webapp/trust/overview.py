@@ -116,15 +116,21 @@ def add_shown_details(rows):
     return add_active_people(rows)
 
 
+def _fill(rows, attribute, read_many):
+    """Sets attribute on the rows that lack it, from read_many(their ids) ({id: value}, one
+    read for all of them)."""
+    missing = [row for row in rows if getattr(row, attribute) is None]
+    if missing:
+        found = read_many([row.id for row in missing])
+        for row in missing:
+            setattr(row, attribute, found[row.id])
+    return rows
+
+
 def add_selections(rows):
     """Reads the saved groups of these rows (shown, acted on, or all of them to sort by Groups)
     in one statement, for those not yet read."""
-    missing = [row for row in rows if row.loaded_selection is None]
-    if missing:
-        selections = saved_selections([row.id for row in missing])
-        for row in missing:
-            row.loaded_selection = selections[row.id]
-    return rows
+    return _fill(rows, "loaded_selection", saved_selections)
 
 
 def add_last_sync_times(rows):
@@ -137,12 +143,7 @@ def add_last_sync_times(rows):
 def add_active_people(rows):
     """Fills active_people for these rows (shown, or all of them to sort by it): the cached
     people counts, one Redis round trip, one query for any not cached."""
-    missing = [row for row in rows if row.active_people is None]
-    if missing:
-        counts = active_people_of([row.id for row in missing])
-        for row in missing:
-            row.active_people = counts[row.id]
-    return rows
+    return _fill(rows, "active_people", active_people_of)
 
 
 def _row(school, connection, platform_paused=False):

@@ -135,7 +135,7 @@ def _count(organisation_ids):
 def active_people_of(organisation_ids):
     """{organisation id: active people} for many schools: only that field of each cached count
     (one Redis round trip; a school's whole hash costs several times more to read), counted
-    and cached by status_counts_of for any school not cached."""
+    and cached as status_counts_of does for any school not cached."""
     ids = list(organisation_ids)
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -147,9 +147,9 @@ def active_people_of(organisation_ids):
     found = {organisation_id: int(active) for organisation_id, active in zip(ids, answers)
              if active is not None}
     missing = [organisation_id for organisation_id in ids if organisation_id not in found]
-    if missing:
+    if missing:  # known not cached: counted straight away, not looked up again
         found.update((organisation_id, counts["active"])
-                     for organisation_id, counts in status_counts_of(missing).items())
+                     for organisation_id, counts in _count_and_cache(missing).items())
     return found
 
 

@@ -112,9 +112,9 @@ def _failing_since():
 
 
 def with_run_facts(schools):
-    """schools: a SELECT of one row per school, FROM organisations, with Organisation.id
-    labelled organisation_id. The same rows, in one statement, each followed by the school's
-    RunFacts columns (run_facts_from reads them; runs not loaded: load_runs)."""
+    """schools: a SELECT of one row per school, FROM organisations. The same rows, in one
+    statement, each followed by the school's RunFacts columns (run_facts_from reads them; runs
+    not loaded: load_runs)."""
     return schools.add_columns(_newest(m.COMPLETE).label("complete_id"),
                                _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
                                _failing_since().label("failing_since"))
