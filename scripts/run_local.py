@@ -78,12 +78,26 @@ def run(command, env):
     subprocess.run(command, cwd=ROOT, env=env, check=True)
 
 
-def stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def stop_on_signal(signum, frame):
+    """Ctrl-C or SIGTERM starts the clean stop."""
+    ignore_stop_signals()
+    raise KeyboardInterrupt
+
+
+def ignore_stop_signals():
+    """While stopping, more Ctrl-C or SIGTERM are ignored: a second Ctrl-C, or a supervisor's
+    repeated SIGTERM, once cut the stop short with a traceback, leaving processes unwaited for
+    and the settings file behind. The stop is bounded (10 s a process, then it is killed)."""
+    for each in STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
 
 
 def main():
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    for each in STOP_SIGNALS:
+        signal.signal(each, stop_on_signal)
     INSTANCE.mkdir(exist_ok=True)
     env = dict(os.environ)
     children, redis_server, crashed = [], None, False
@@ -115,6 +129,9 @@ def main():
     except KeyboardInterrupt:
         pass
     finally:
+        ignore_stop_signals()  # also when a process crashed and no signal came
+        print("Stopping everything `make run` started (each process has 10 s to finish)...",
+              flush=True)
         stop(children)
         make_run_settings.remove()
         if redis_server is not None:

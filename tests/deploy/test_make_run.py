@@ -1,10 +1,10 @@
 """The README's first command, `make run` (scripts/run_local.py), on a copy of the project: an
 embedded Redis, the Microsoft simulator, migrations, the demo trust (connected to the simulator,
 one school synced: Settings › Schools shows one fine and one needing attention), gunicorn, a
-worker and the clock, all up together and all stopped together. A worker that crashed at
-start-up once stopped it all, and a wrong password once gave a 500 there (a Redis 7 command on
-the embedded Redis 6.2). The invitation of a person added on Manage users is followed from make
-run's own output."""
+worker and the clock, all up together and all stopped together, even with a second Ctrl-C
+while it stops. A worker that crashed at start-up once stopped it all, and a wrong password
+once gave a 500 there (a Redis 7 command on the embedded Redis 6.2). The invitation of a person
+added on Manage users is followed from make run's own output."""
 import json
 import os
 import re
@@ -136,6 +136,18 @@ def the_simulator_is_heard_after_it_started(port, output):
              what="the simulator's log lines in make run's output")
 
 
+def stop_impatiently(process, output):
+    """Ctrl-C, then Ctrl-C again while it stops (as an impatient person, or a supervisor that
+    repeats its SIGTERM, does): the second once cut the stop short with a traceback, leaving
+    the settings file behind and the processes unwaited for."""
+    process.send_signal(signal.SIGTERM)  # what Ctrl-C does
+    # gunicorn says so once make run has passed the SIGTERM on: it is stopping, and waiting.
+    wait_for(lambda: "Handling signal: term" in output() or process.poll() is not None,
+             timeout=30, interval=0.02, what="make run to start stopping")
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+
+
 def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     env = {name: value for name, value in os.environ.items() if name not in CLEARED}
     port = free_port()
@@ -187,7 +199,7 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
         assert process.poll() is None, output()  # the worker is still up, so everything is
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # what Ctrl-C does
+            stop_impatiently(process, output)
         try:
             process.wait(timeout=60)
         finally:
