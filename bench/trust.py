@@ -232,7 +232,8 @@ def sync_now_rows(app, client, url, schools):
     """Sync now on every school: the whole request, then the queueing alone."""
     page = client.get(url + "?status=all")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    form = {"csrf_token": token, "status": "all", "all_matching": "1"}
+    shown = re.search(r'name="shown" value="([^"]+)"', page.text).group(1)
+    form = {"csrf_token": token, "shown": shown, "status": "all", "all_matching": "1"}
     elapsed, statements, commits, response = counted(app, lambda: client.post(url + "sync", data=form))
     done = re.search(r"Sync now: done for (\d+) schools", response.text).group(1)
     found = [Row("trust Sync now", f"{schools} selected: the whole request (rows read, runs "

@@ -194,6 +194,35 @@ def test_a_forged_id_of_digits_python_cannot_read_is_refused_not_an_error(app, w
     assert (database_snapshot(), queue_snapshot(app)) == before
 
 
+@pytest.mark.parametrize("action", ["sync", "schedule"])
+def test_every_school_in_this_list_from_a_form_not_the_pages_is_refused_and_nothing_is_done(
+        app, world, action):
+    """"Every school in this list" once skipped the check of the page's signed list, so a
+    form with none, or a tampered one, acted on every school."""
+    form = dict(load(world), all_matching="1", frequency="6h", time_of_day="",
+                time_zone="Europe/London")
+    before = (database_snapshot(), queue_snapshot(app))
+    for shown in (form["shown"][:-2] + "xx", ""):
+        answer = post(world, action, [], dict(form, shown=shown))
+        assert answer.status_code == 422 and "this page was out of date" in answer.text
+    assert (database_snapshot(), queue_snapshot(app)) == before
+
+
+@pytest.mark.parametrize("action", ["sync", "schedule"])
+def test_every_school_in_this_list_with_a_refused_search_is_refused_and_nothing_is_done(
+        app, world, action):
+    """A search too long to run is no search: "every school in this list" once acted on every
+    school of the filter instead of the one searched for."""
+    form = dict(load(world), all_matching="1", q=world.schools["ok"].name + "x" * 300,
+                frequency="6h", time_of_day="", time_zone="Europe/London")
+    before = (database_snapshot(), queue_snapshot(app))
+    answer = post(world, action, [], form)
+    assert answer.status_code == 422
+    assert "That search is too long: use at most 200 characters" in answer.text
+    assert "Nothing was done." in answer.text
+    assert (database_snapshot(), queue_snapshot(app)) == before
+
+
 def test_every_school_in_this_list_is_the_list_shown_even_once_nothing_needs_attention(world):
     """The default list (Needs attention) was worked out again when the form came back: once
     its schools were fine, "every school in this list" became every school."""

@@ -73,7 +73,7 @@ def chosen_ids(form, view, rows):
     empty selection."""
     every_school = form.get("all_matching") == "1"
     if every_school:
-        ids, shown_names = [row.id for row in listing.matching(view, rows)], {}
+        ids, shown_names = _every_school_in_the_list(form, view, rows)
     else:
         ids, shown_names = _posted_ids(form)
     if not ids:
@@ -88,6 +88,17 @@ def shown_on_page(form):
         return {school_id: name for school_id, name in _serializer().loads(form.get("shown", ""))}
     except (BadSignature, TypeError, ValueError):
         return None
+
+
+def _every_school_in_the_list(form, view, rows):
+    """The list's ids, resolved again; refused as a ticked selection is for a form that is not
+    the page's, and for a refused search (which would otherwise match every school)."""
+    shown = shown_on_page(form)
+    if shown is None:
+        raise Refused(REFUSED_STALE_FORM)
+    if view.search.error:
+        raise Refused(f"{view.search.error} Nothing was done.")
+    return [row.id for row in listing.matching(view, rows)], shown
 
 
 def _posted_ids(form):
