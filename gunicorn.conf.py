@@ -5,16 +5,24 @@ pool of DB_POOL_SIZE (default: GUNICORN_THREADS) connections; see the README's s
 """
 import os
 
+# Read here, before gunicorn builds its logging: a setting the app refuses (DB_POOL_SIZE=four)
+# is then named in gunicorn's error, not hidden behind "Unable to configure formatter 'json'"
+# (the formatter imports the app, and logging replaces the app's error with its own).
+from webapp.config import env_int
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = env_int("WEB_CONCURRENCY", 2)
+threads = env_int("GUNICORN_THREADS", 4)
 # The Heroku router gives up on a request after 30 s; gunicorn should not wait longer.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+keepalive = env_int("GUNICORN_KEEPALIVE", 5)
 # Recycling workers now and then bounds any slow leak; jitter stops them restarting together.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Nothing here uses gunicorn's control socket; by default every gunicorn of the account shares
+# one path under $HOME, so a second one (make run beside the tests) took the first one's.
+control_socket_disable = True
 # The app writes one structured line per request (webapp/logs.py); gunicorn's access log would
 # repeat it without the request id. GUNICORN_ACCESS_LOG=- turns it back on.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

@@ -34,12 +34,13 @@ def process_app(process_name):
     from webapp.redis_conn import check_redis
     level = os.environ.get("LOG_LEVEL", "INFO").upper()
     configure_logging(level)
-    app = get_app()
-    with app.app_context():
-        try:
+    try:
+        app = get_app()  # the settings' checks (a missing secret, a number out of range)
+        with app.app_context():
             check_redis(app)
-        except ConfigError as error:
-            raise SystemExit(f"rostersync {process_name} cannot start: {error}") from None
+    except ConfigError as error:
+        raise SystemExit(f"rostersync {process_name} cannot start: {error}") from None
+    with app.app_context():
         yield level
 
 

@@ -37,6 +37,17 @@ def env_int(name, default, environ=os.environ):
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def env_float(name, default, environ=os.environ):
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number (seconds may have a decimal point), "
+                          f"not {value!r}.") from None
+
+
 def public_url_from_env(environ=os.environ, default_host="http://127.0.0.1"):
     """PUBLIC_URL, or (outside production) this machine at the PORT the web process listens on,
     so links in emails reach the app `make run` started whatever its PORT."""
@@ -104,17 +115,17 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
-    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
 
     PASSWORD_HASH_METHOD = "scrypt"
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
-    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+    SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 
-    LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
-    LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
-    LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+    LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+    LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
     # Forgot your password: emails asked for per address typed, and per network address, in
     # the window (counted like failed sign-ins, in Redis).
     PASSWORD_RESETS_PER_ACCOUNT = env_int("PASSWORD_RESETS_PER_ACCOUNT", 3)
@@ -135,16 +146,16 @@ class Config:
     # operator's `microsoft check` and the probe that ends a credentials pause) need a tenant.
     MICROSOFT_HOME_TENANT_ID = os.environ.get("MICROSOFT_HOME_TENANT_ID", "").strip()
     TOKEN_ENCRYPTION_KEY = os.environ.get("TOKEN_ENCRYPTION_KEY", "")
-    HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "30"))
+    HTTP_TIMEOUT_SECONDS = env_float("HTTP_TIMEOUT_SECONDS", 30.0)
     # Graph retries: a sync gives up after this many seconds of waiting out 429/503/504 in all.
-    GRAPH_MAX_TOTAL_WAIT_SECONDS = float(os.environ.get("GRAPH_MAX_TOTAL_WAIT_SECONDS", "300"))
-    GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "8"))
+    GRAPH_MAX_TOTAL_WAIT_SECONDS = env_float("GRAPH_MAX_TOTAL_WAIT_SECONDS", 300.0)
+    GRAPH_MAX_ATTEMPTS = env_int("GRAPH_MAX_ATTEMPTS", 8)
     # Back-off when Microsoft sends no Retry-After: base, 2x base, 4x base, ... plus jitter.
-    GRAPH_BASE_BACKOFF_SECONDS = float(os.environ.get("GRAPH_BASE_BACKOFF_SECONDS", "1"))
+    GRAPH_BASE_BACKOFF_SECONDS = env_float("GRAPH_BASE_BACKOFF_SECONDS", 1.0)
     # ... doubling each time, but never more than this per wait (Retry-After is honoured as sent).
-    GRAPH_MAX_BACKOFF_SECONDS = float(os.environ.get("GRAPH_MAX_BACKOFF_SECONDS", "60"))
+    GRAPH_MAX_BACKOFF_SECONDS = env_float("GRAPH_MAX_BACKOFF_SECONDS", 60.0)
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
-    SYNC_LIVENESS_SECONDS = float(os.environ.get("SYNC_LIVENESS_SECONDS", "30"))
+    SYNC_LIVENESS_SECONDS = env_float("SYNC_LIVENESS_SECONDS", 30.0)
     # Audit log entries older than this are removed by the daily erasure job (two years).
     AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
@@ -170,7 +181,7 @@ class Config:
     @classmethod
     def validate(cls):
         """Called at start-up; production adds its own checks (secrets) to these."""
-        check_session_limits(cls)
+        check_number_ranges(cls)
 
 
 class ProductionConfig(Config):
@@ -182,7 +193,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls):
-        check_session_limits(cls)
+        check_number_ranges(cls)
         missing = [name for name in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY")
                    if not getattr(cls, name)]
         if missing:
@@ -198,11 +209,14 @@ class ProductionConfig(Config):
                               "(usually port 465), not both.")
 
 
-def check_session_limits(config):
-    """Session lengths in range: a minute to 30 days idle, a day to a year in all."""
+def check_number_ranges(config):
+    """Numbers in range: session lengths (a minute to 30 days idle, a day to a year in all),
+    the reset limits, and the clock's tick (0 or less once left the clock running with no tick
+    registered, or queueing ticks without pause)."""
     limits = (("SESSION_IDLE_MINUTES", 1, 30 * 24 * 60), ("SESSION_MAX_DAYS", 1, 366),
               ("PASSWORD_RESETS_PER_ACCOUNT", 1, 1000), ("PASSWORD_RESETS_PER_ADDRESS", 1, 100000),
-              ("PASSWORD_RESET_WINDOW_SECONDS", 60, 7 * 24 * 3600))
+              ("PASSWORD_RESET_WINDOW_SECONDS", 60, 7 * 24 * 3600),
+              ("CLOCK_INTERVAL_SECONDS", 1, 3600))
     for name, lowest, highest in limits:
         value = getattr(config, name)
         if not lowest <= value <= highest:
