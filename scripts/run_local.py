@@ -198,15 +198,21 @@ def wait_for_any(children):
     return True
 
 
-def stop(children):
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
+def stop(children, grace=10):
+    """SIGTERM, and `grace` seconds for every process to finish (the worker finishes the job it
+    is running); then SIGTERM again to any still running, RQ's cold shutdown, which ends the
+    work horse the job runs in (in a process group of its own, it outlived a SIGKILL of the
+    worker, still running its job); then SIGKILL. Each is waited for."""
+    for signum, seconds in ((signal.SIGTERM, grace), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        running = [child for child in children if child.poll() is None]
+        for child in running:
+            child.send_signal(signum)
+        deadline = time.monotonic() + seconds
+        for child in running:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 embedded Redis, the Microsoft simulator, migrations, the demo trust (connected to the simulator,
 one school synced: Settings › Schools shows one fine and one needing attention), gunicorn, a
 worker and the clock, all up together and all stopped together, even with a second Ctrl-C
-while it stops. A worker that crashed at start-up once stopped it all, and a wrong password
+while it stops or a job still running. A worker that crashed at start-up once stopped it all, and a wrong password
 once gave a 500 there (a Redis 7 command on the embedded Redis 6.2). The invitation of a person
 added on Manage users is followed from make run's own output."""
 import json
@@ -17,6 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from harness.processes import free_port
@@ -211,3 +212,49 @@ def test_make_run_starts_everything_signs_in_and_stops_it_all(tmp_path):
     # Removed: a later `flask` command does not look for a Redis that is gone.
     assert not (copy / "instance" / "make-run-settings.json").exists()
     assert process.returncode == 0, output()  # Ctrl-C is a clean stop; a crash exits 1
+
+
+def children_of(pid):
+    """The pids of the running processes whose parent is pid (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.backends("sqlite")
+def test_stopping_during_a_long_job_ends_the_work_horse_too(app, start_worker):
+    """make run's stop gave the worker one SIGTERM (RQ's warm shutdown: it waits for the job),
+    then killed it after 10 s; the work horse running the job, in a process group of its own,
+    went on running it, its parent gone. A second SIGTERM (RQ's cold shutdown) ends it."""
+    import time
+    from scripts.run_local import stop
+    from webapp.redis_conn import get_queue
+    worker = start_worker()
+    job = get_queue("quick", app).enqueue(time.sleep, 120)
+    wait_for(lambda: job.get_status(refresh=True) == "started", timeout=60,
+             what="the job running in a work horse")
+    horses = children_of(worker.pid)
+    assert horses, "the worker runs its job in a work horse"
+    try:
+        started = time.monotonic()
+        stop([worker], grace=1.5)
+        assert worker.poll() is not None
+        assert not [horse for horse in horses if running(horse)]
+        assert time.monotonic() - started < 10  # not left to the SIGKILL
+    finally:
+        for horse in horses:
+            if running(horse):
+                os.kill(horse, signal.SIGKILL)
