@@ -2,9 +2,9 @@
 embedded Redis, the Microsoft simulator, migrations, the demo trust (connected to the simulator,
 one school synced: Settings › Schools shows one fine and one needing attention), gunicorn, a
 worker and the clock, all up together and all stopped together, even with a second Ctrl-C
-while it stops or a job still running. A worker that crashed at start-up once stopped it all, and a wrong password
-once gave a 500 there (a Redis 7 command on the embedded Redis 6.2). The invitation of a person
-added on Manage users is followed from make run's own output."""
+while it stops or a job still running. A worker that crashed at start-up once stopped it all,
+and a wrong password once gave a 500 there (a Redis 7 command on the embedded Redis 6.2). The
+invitation of a person added on Manage users is followed from make run's own output."""
 import json
 import os
 import re
