@@ -126,6 +126,11 @@ def test_pages_of_fifty_with_links_that_keep_the_view(world):
     assert len(row_names(second.text)) == 18 and "Page 2 of 2" in second.text
     assert "Every school in this list: all 68" in second.text
     assert "Page 2 of 2" in get(world, "?status=all&page=9").text  # an old link: the last page
+    # ... and its address becomes the page shown, not the page asked for
+    pushed = get(world, "?status=all&page=9", headers=HTMX).headers["HX-Push-Url"]
+    assert pushed == f"{world.url}?status=all&page=2"
+    assert get(world, "?status=all&page=9", headers=HTMX).text.count(
+        '<input type="hidden" name="page" value="2">') == 1
     assert "Page 1 of 2" in get(world, "?status=all&page=\u00b2").text  # unreadable: the first
 
 

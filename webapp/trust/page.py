@@ -1,5 +1,7 @@
 """What the Schools page's templates need, for the first render, every swap and every answer
 to an action (templates/trust/schools.html includes _schools.html, which includes the rows)."""
+from dataclasses import replace
+
 from flask import g, request
 
 from webapp.dates import format_moment
@@ -18,6 +20,8 @@ def page_context(rows, view, selected=(), schedule_form=None, keep=(), **answer)
     keep: ids of rows to show whatever the filter (an action answers in the rows it was given)."""
     page = None if view.search.error else listing.page_of(view, rows, keep)
     overview.add_shown_details(page.items if page else [])
+    if page:  # the page shown (an old link's page 9 of 2 shows page 2), in every address made
+        view = replace(view, page=page.page)
     return dict(
         rows_page=page, view=view, total=len(rows),
         attention=sum(1 for row in rows if row.needs_attention),

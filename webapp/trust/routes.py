@@ -43,12 +43,11 @@ def _rows():
 @several_schools_required
 def schools():
     rows = _rows()
-    view = listing.view_from(request.args, rows)
+    context = page_context(rows, listing.view_from(request.args, rows))
     # A search, filter, sort or page is a new address: Back and Reload come back to it.
     return render_page_or_partial("trust/schools.html", "trust/_schools.html",
-                                  partial_headers={"HX-Push-Url": url_for("trust.schools",
-                                                                          **view.address())},
-                                  **page_context(rows, view))
+                                  partial_headers={"HX-Push-Url": url_for(
+                                      "trust.schools", **context["view"].address())}, **context)
 
 
 def _answer(rows, view, status=200, **context):
