@@ -153,3 +153,21 @@ def test_the_chosen_groups_are_part_of_the_one_decision():
 def test_without_a_selection_everyone_fetched_is_in_scope_and_via_is_left_alone():
     plan = plan_changes([user("a", mail="a@t")], [existing(1, "a", "a@t")], {})
     assert plan.via == {} and plan.via_changes == {} and not plan.has_changes
+
+
+def test_sync_this_person_now_counts_an_address_in_any_unicode_form_as_the_sync_does():
+    """Two people share "zoë@..." (one typed with a combining diaeresis): the sync skips both,
+    but Sync this person now looked the count up by lower() alone, found 0 sharing it, and
+    added one (the sync matches addresses trimmed, in NFC and in lower case)."""
+    from webapp.user_sync.engine.one_person import _plan
+    from webapp.user_sync.engine.person_lookup import FoundPerson
+    composed, decomposed = "zo\u00eb@t.example", "Zoe\u0308@t.example"
+    one, twin = user("a", mail=composed), user("b", mail=decomposed)
+    full = plan_changes([one, twin], [], {})
+    assert not full.adds and {(p.microsoft_id, reason) for p, reason, _ in full.skips} == {
+        ("a", m.DUPLICATE_EMAIL), ("b", m.DUPLICATE_EMAIL)}
+    for asked, other in ((one, twin), (twin, one)):
+        alone = _plan(FoundPerson(asked, [other], None), None, {}, False, None)
+        assert not alone.adds
+        assert [(p.microsoft_id, reason) for p, reason, _ in alone.skips] == [
+            (asked.id, m.DUPLICATE_EMAIL)]

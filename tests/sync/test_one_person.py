@@ -100,6 +100,22 @@ def test_an_update_and_nothing_to_change_are_said_in_words(synced):
     assert again.reason == "Nothing to change: Renamed In Microsoft is synced and already matches Microsoft."
 
 
+@pytest.mark.both_databases
+def test_someone_asked_for_by_the_address_they_had_is_found_by_id_not_suspended(synced):
+    """Their address changed in Microsoft and they are still in the group; the people list
+    still shows the old one, which an admin types. They were suspended as "not in the group"
+    (found by address in their row, not in Microsoft); a full sync updates them instead."""
+    who = NORTH[7]
+    old = person(synced.org, who).email
+    new = f"renamed.address@{demo.TENANT_DOMAIN}"
+    synced.sim.control.update_user(who, mail=new, userPrincipalName=new)
+    run = sync_one(synced, old)
+    assert run.status == m.COMPLETE, run.reason
+    assert run.suspended == 0 and run.updated == 1, run.reason
+    after = person(synced.org, who)
+    assert (after.status, after.in_group, after.email) == ("active", True, new)
+
+
 def test_someone_nobody_knows_changes_nothing_and_says_so(synced):
     before = school_state(synced.org)
     run = sync_one(synced, f"nobody@{demo.TENANT_DOMAIN}")
@@ -235,3 +251,19 @@ def test_a_joiner_excluded_while_a_review_waits_is_not_added_by_apply_removals(s
     assert applied.status == m.COMPLETE, applied.reason
     joiner = person(synced.org, synced.joiner)
     assert (joiner.status, joiner.excluded, joiner.membership_id) == ("excluded", True, None)
+
+
+def test_a_reviewed_plan_matches_addresses_as_the_sync_does(school):
+    """A review's plan is rebuilt from its change log when the admin applies it: the address
+    an add is matched by was rebuilt with lower() alone, so an "ë" typed as e + diaeresis was
+    stored unlike the sync's own form (NFC), and no longer matched the same person's account."""
+    from webapp.auth.models import normalise_email
+    from webapp.user_sync.engine.diff import MicrosoftUser, plan_changes
+    from webapp.user_sync.engine.record import load_plan, record_changes
+    run, _ = lifecycle.start_run(school.org, school.admin, "sync")
+    typed = "Zoe\u0308.Angstrom@school.example"
+    plan = plan_changes([MicrosoftUser("zoe-id", "Zoë Ångström", typed, typed, None, None,
+                                       True, "Member")], [], {})
+    record_changes(run.id, plan)
+    [(rebuilt, _)] = load_plan(run.id, []).adds
+    assert rebuilt.email_normalised == normalise_email(typed) == plan.adds[0][0].email_normalised

@@ -14,7 +14,8 @@ from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
-from webapp.user_sync.engine.diff import MicrosoftUser, counted_emails, decide, email_of
+from webapp.user_sync.engine.diff import (MicrosoftUser, address_key, counted_emails, decide,
+                                          email_of)
 from webapp.user_sync.engine.fetch import SELECT
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.reasons import reason_text
@@ -158,7 +159,8 @@ def _sharing_email(client, rules, user, memberships):
     for twin in same.keys() - {user.id}:
         for group_id in _memberships_of(client, rules.selection, twin):
             known[group_id] = known.get(group_id, set()) | {twin}
-    return counted_emails(same.values(), rules.include_guests, known, rules.selection)[email]
+    return counted_emails(same.values(), rules.include_guests, known,
+                          rules.selection)[address_key(user)]
 
 
 def _tenant_answer(client, rules, user):

@@ -142,10 +142,15 @@ def via_text(scope):
     return ", ".join(g.name for g in scope.synced_via) or None
 
 
+def address_key(user):
+    """What counted_emails counts a user's address by; every reader of its counts uses this."""
+    return normalise_email(email_of(user))
+
+
 def counted_emails(users, include_guests=False, memberships=None, selection=None):
-    """{email: how many of these users have it}, counting only the people a sync could add
+    """{address_key: how many of these users have it}, counting only the people a sync could add
     (in scope and enabled): two such people sharing an address are both skipped."""
-    return Counter(normalise_email(email_of(u)) for u in users
+    return Counter(address_key(u) for u in users
                    if u.enabled is not False and (include_guests or not is_guest(u))
                    and scope_of(u.id, memberships, selection).in_scope)
 
@@ -221,7 +226,7 @@ def plan_changes(fetched, existing, protected, include_guests=False, memberships
     for user in users:
         seen.add(user.id)
         row = by_id.get(user.id)
-        _place(plan, decide(user, row, protected, include_guests, emails[normalise_email(email_of(user))],
+        _place(plan, decide(user, row, protected, include_guests, emails[address_key(user)],
                             memberships, selection), row)
     for row in existing:
         if row.microsoft_id not in seen:

@@ -19,7 +19,8 @@ from webapp.microsoft.selection import gone_words, refuse_unless_syncable, saved
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import lifecycle, person_words
 from webapp.user_sync.engine.apply import resolve_accounts
-from webapp.user_sync.engine.diff import counted_emails, decide, email_of, plan_changes, plan_of_one
+from webapp.user_sync.engine.diff import (address_key, counted_emails, decide, plan_changes,
+                                          plan_of_one)
 from webapp.user_sync.engine.person_lookup import (
     AmbiguousAddress, GroupsMissing, PersonNotInTenant, is_microsoft_id, look_up)
 from webapp.user_sync.engine.prior import apply_with_prior_values
@@ -75,6 +76,11 @@ def _sync_one(run):
                               fetched=len(found.everyone) if found else 0, fetched_at=utcnow())
     existing = load_existing(organisation.id)
     row = _row_of(existing, found.user.id if found else None, run.subject)
+    if found is None and row is not None:
+        # Asked by an address Microsoft no longer has (theirs changed): the sync knows people
+        # by id, so they are looked up by theirs before being taken as gone (they were once
+        # suspended as "not in the group" while still in it).
+        found = _read_from_microsoft(connection, selection, row.microsoft_id)
     protected = protected_memberships(organisation.id, connection)
     if found is None and row is None:
         return _finish(run, None, person_words.not_in_tenant(run.subject), None)
@@ -120,9 +126,8 @@ def _plan(found, row, protected, include_guests, selection):
     absence rule for their row, exactly what a full sync does with someone it no longer sees."""
     if found is None:
         return plan_changes([], [row], protected)
-    address = email_of(found.user).lower()
     sharing = counted_emails(found.everyone, include_guests, found.memberships,
-                             selection)[address]
+                             selection)[address_key(found.user)]
     decision = decide(found.user, row, protected, include_guests, sharing, found.memberships,
                       selection)
     return plan_of_one(decision, row)

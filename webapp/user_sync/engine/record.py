@@ -1,6 +1,7 @@
 """A run's changes as sync_changes rows: its history, and for a run in review, its plan."""
 from sqlalchemy import bindparam, select, update
 
+from webapp.auth.models import normalise_email
 from webapp.extensions import db
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import Person, Plan
@@ -87,7 +88,7 @@ def load_plan(run_id, existing):
 
 
 def _replay(plan, change, by_id, held):
-    person = Person(change.microsoft_id, change.email or "", (change.email or "").lower(),
+    person = Person(change.microsoft_id, change.email or "", normalise_email(change.email or ""),
                     change.display_name or "", change.job_title, change.department)
     row = by_id.get(change.synced_person_id)
     if row is not None and row.excluded and change.action != m.SKIP:
