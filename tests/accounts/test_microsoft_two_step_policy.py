@@ -137,3 +137,34 @@ def test_microsoft_of_one_schools_tenant_does_not_stand_in_for_another_schools_p
     client, answer = sign_in_with_microsoft(app, school.sim, demo.ADMIN_UPN)
     assert answer.location == SET_UP
     assert client.get(f"/o/{school.org.id}/").location == SET_UP
+
+
+def test_with_no_policy_an_account_with_two_step_gives_it_after_microsoft_of_another_tenant(
+        app, microsoft, head):
+    """No school asks for two-step, but the head turned it on: a Microsoft account of a tenant
+    that is not the school's (one they linked themselves) once went straight in, past their
+    authenticator app; the school's own tenant still needs no second step."""
+    org = head.memberships[0].organisation
+    connect_to_own_tenant(org)
+    password_client = signed_in(app)
+    assert link_from_security_page(password_client, microsoft, demo.PERSONAL_UPN).status_code == 303
+    microsoft.control.reset()
+    with frozen_at(MOMENT):
+        key, _ = turn_on_app(password_client)
+        client, answer = sign_in_with_microsoft(app, microsoft, demo.PERSONAL_UPN)
+        assert answer.location == "/login/two-step"
+        assert not is_signed_in(client)
+        assert give_code(client, code_at(key, MOMENT, 1)).location == "/"
+    assert latest_session().second_step == "app"
+
+
+def test_with_no_policy_microsoft_of_the_schools_own_tenant_needs_no_second_step(
+        app, school):
+    db.session.add(MicrosoftSignInLink(user_id=school.admin.id, tenant_id=demo.TENANT_ID,
+                                       object_id=demo.ADMIN_ID, username=demo.ADMIN_UPN))
+    db.session.commit()
+    password_client = signed_in(app, school.admin.email)
+    with frozen_at(MOMENT):
+        turn_on_app(password_client)
+        client, answer = sign_in_with_microsoft(app, school.sim, demo.ADMIN_UPN)
+    assert answer.location == "/" and is_signed_in(client)

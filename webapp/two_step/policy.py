@@ -55,14 +55,18 @@ def _requiring(user):
 
 def microsoft_sign_in_covered(user, tenant_id):
     """True when a Microsoft sign-in with an account of tenant_id stands in for two-step: every
-    school whose policy asks this admin for it uses a Microsoft connection of that tenant, so
-    the school's own Microsoft policies govern the sign-in. An account of any other tenant (a
-    personal one, another organisation's) and a session that kept no tenant are not covered."""
-    schools = [(school_id, trust_id) for _, school_id, trust_id in _requiring(user)]
-    if not schools:
-        return True
+    school whose policy asks this admin for it (with no policy on, every school of the account)
+    uses a Microsoft connection of that tenant, so the school's own Microsoft policies govern
+    the sign-in. An account of any other tenant (a personal one, another organisation's) and a
+    session that kept no tenant are not covered: with no policy on, such a sign-in once went
+    past the second step of an account that had turned two-step on itself."""
+    schools = [(school_id, trust_id) for _, school_id, trust_id in _requiring(user)] or \
+        db.session.execute(select(Organisation.id, Organisation.trust_id)
+                           .join(Membership, Membership.organisation_id == Organisation.id)
+                           .where(Membership.user_id == user.id,
+                                  Membership.status == "active")).all()
     tenant = (tenant_id or "").lower()
-    return bool(tenant) and all(
+    return bool(tenant and schools) and all(
         connection is not None and connection.tenant_id.lower() == tenant
         for connection in connections_of(schools).values())
 
