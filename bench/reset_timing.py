@@ -1,4 +1,5 @@
-"""Forgot your password takes the same time whether or not the address has an account.
+"""Forgot your password, and a refused sign-in, take the same time whether or not the address
+has an account.
 
     python -m bench.reset_timing [--samples 300] [--redis redis://127.0.0.1:6379/0]
 
@@ -17,14 +18,35 @@ import uuid
 from bench.table import Row, render
 
 
-def _app(database_url, redis_url):
+def _app(database_url, redis_url, **settings):
     from harness.app_config import make_test_config
     from webapp import create_app
     prefix = f"rostersync-bench-{uuid.uuid4().hex[:8]}"
     return create_app(make_test_config(
         database_url, redis_url, REDIS_KEY_PREFIX=f"{prefix}:", QUEUE_QUICK=f"{prefix}-quick",
         QUEUE_SYNC=f"{prefix}-sync", LOG_LEVEL="WARNING", PASSWORD_RESETS_PER_ACCOUNT=1000,
-        PASSWORD_RESETS_PER_ADDRESS=100000))
+        PASSWORD_RESETS_PER_ADDRESS=100000, **settings))
+
+
+def _sign_in_timings(app, samples):
+    """A wrong password for an address with an account and for one without, with production's
+    password hashing (scrypt), lock-outs raised out of the way."""
+    from harness.factory import Factory, csrf_token_from
+    from webapp.extensions import db
+    db.create_all()
+    Factory().user("known@school.example", [Factory().organisation("Bench School")])
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").text)
+    found = {"account": [], "no account": []}
+    for n in range(samples):
+        for label, email in (("account", "known@school.example"),
+                             ("no account", f"nobody{n % 3}@school.example")):
+            started = time.perf_counter()
+            answer = client.post("/login", data={"email": email, "password": "wrong password",
+                                                 "csrf_token": token})
+            found[label].append(time.perf_counter() - started)
+            assert answer.status_code == 401, answer.status_code
+    return found
 
 
 def _timings(app, samples):
@@ -47,21 +69,30 @@ def _timings(app, samples):
     return found
 
 
-def rows(samples=300, redis_url="redis://127.0.0.1:6379/0"):
+def rows(samples=300, redis_url="redis://127.0.0.1:6379/0", sign_in_samples=40):
     with tempfile.TemporaryDirectory(prefix="rostersync-bench-reset-") as folder:
         app = _app(f"sqlite:///{folder}/bench.sqlite3", redis_url)
         with app.app_context():
             found = _timings(app, samples)
+        signing_in = _app(f"sqlite:///{folder}/sign-in.sqlite3", redis_url,
+                          PASSWORD_HASH_METHOD="scrypt", LOGIN_FAILURES_PER_ACCOUNT=100000,
+                          LOGIN_FAILURES_PER_ADDRESS=100000)
+        with signing_in.app_context():
+            refused = _sign_in_timings(signing_in, sign_in_samples)
+    return (_compared("Forgot your password", found, samples)
+            + _compared("Sign in, wrong password (scrypt)", refused, sign_in_samples))
+
+
+def _compared(benchmark, found, samples):
     medians = {label: statistics.median(values) for label, values in found.items()}
     table = []
     for label, values in found.items():
         p95 = statistics.quantiles(values, n=20)[-1]
-        table.append(Row("Forgot your password", f"address with {label}",
+        table.append(Row(benchmark, f"address with {label}",
                          f"{medians[label] * 1000:.1f} ms median",
                          other=f"p95 {p95 * 1000:.1f} ms, {samples} requests"))
     difference = medians["account"] - medians["no account"]
-    table.append(Row("Forgot your password", "difference of the medians",
-                     f"{difference * 1000:+.2f} ms"))
+    table.append(Row(benchmark, "difference of the medians", f"{difference * 1000:+.2f} ms"))
     return table
 
 

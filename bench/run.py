@@ -91,9 +91,11 @@ def trust_rows(sim, args):
 
 
 def accounts_rows(sim, args):
-    """Forgot your password with and without an account: the same time (bench/reset_timing.py)."""
+    """Forgot your password and a refused sign-in, with and without an account: the same time
+    (bench/reset_timing.py)."""
     from bench import reset_timing
     return reset_timing.rows(samples=100 if args.quick else 300,
+                             sign_in_samples=15 if args.quick else 40,
                              redis_url=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 
