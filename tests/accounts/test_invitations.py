@@ -229,6 +229,23 @@ def test_user_create_without_a_password_sends_an_invitation_and_says_so(app, smt
     assert "emailed" not in again.output and len(mails_after_jobs(app, smtp_server, 1)) == 1
 
 
+def test_a_password_the_operator_sets_later_closes_the_invitation(app, smtp_server):
+    """The invitation's mail never came, so the operator set a password on the command line:
+    the link still opened and set another password over the operator's, and Manage users
+    still said Invited."""
+    runner = app.test_cli_runner()
+    runner.invoke(args=["org", "create", "A School"])
+    runner.invoke(args=["user", "create", "head@school.example", "--org", "A School", "--admin"])
+    (_, message), = mails_after_jobs(app, smtp_server, 1)
+    link = link_in(message)
+    result = runner.invoke(args=["user", "create", "head@school.example", "--org", "A School",
+                                 "--admin", "--password", "Operator-Chosen-Pass-1"])
+    assert result.exit_code == 0, result.output
+    stale = app.test_client().get(link)
+    assert stale.status_code == 410 and "password of this account was changed" in stale.text
+    sign_in(app.test_client(), "head@school.example", "Operator-Chosen-Pass-1")
+
+
 def test_with_mail_unset_outside_production_the_invitation_link_is_in_the_log(
         app, admin_client, admin, smtp_server):
     from tests.json_log import captured_json_log

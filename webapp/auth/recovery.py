@@ -112,12 +112,14 @@ def change_password(user, current, password, confirmation, address):
 
 def set_password_by_operator(user, password):
     """`user create --password`: the operator sets the password as typed (no rule). For an
-    existing account it is a reset like any other: its sessions and the reset links mailed
-    before it are over. The caller commits."""
+    existing account it is a reset like any other: its sessions and the links mailed before it
+    are over, invitations too (a link still open would set another password over it). The
+    caller commits."""
     user.set_password(password)
     if user.id is None:  # a new account: nothing to end
         return
-    tokens.revoke_open(user.id, tokens.PASSWORD_RESET, tokens.PASSWORD_CHANGED)
+    for purpose in (tokens.PASSWORD_RESET, tokens.INVITATION):
+        tokens.revoke_open(user.id, purpose, tokens.PASSWORD_CHANGED)
     ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED)
     audit.record(actions.PASSWORD_CHANGED, subject_user_id=user.id, subject_label=user.email,
                  after={"by": "operator", "sessions_signed_out": ended})
