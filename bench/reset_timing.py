@@ -28,43 +28,35 @@ def _app(database_url, redis_url, **settings):
         PASSWORD_RESETS_PER_ADDRESS=100000, **settings))
 
 
-def _sign_in_timings(app, samples):
-    """A wrong password for an address with an account and for one without, with production's
-    password hashing (scrypt), lock-outs raised out of the way."""
+def _interleaved(app, page, samples, fields, expected_status):
+    """Posts the form of `page` for an address with an account and for one without, in turn,
+    `samples` times each: {"account": [seconds], "no account": [seconds]}."""
     from harness.factory import Factory, csrf_token_from
     from webapp.extensions import db
     db.create_all()
     Factory().user("known@school.example", [Factory().organisation("Bench School")])
     client = app.test_client()
-    token = csrf_token_from(client.get("/login").text)
+    token = csrf_token_from(client.get(page).text)
     found = {"account": [], "no account": []}
     for n in range(samples):
         for label, email in (("account", "known@school.example"),
                              ("no account", f"nobody{n % 3}@school.example")):
             started = time.perf_counter()
-            answer = client.post("/login", data={"email": email, "password": "wrong password",
-                                                 "csrf_token": token})
+            answer = client.post(page, data={"email": email, "csrf_token": token, **fields})
             found[label].append(time.perf_counter() - started)
-            assert answer.status_code == 401, answer.status_code
+            assert answer.status_code == expected_status, answer.status_code
     return found
 
 
+def _sign_in_timings(app, samples):
+    """A wrong password, with production's password hashing (scrypt), lock-outs raised out of
+    the way."""
+    return _interleaved(app, "/login", samples, {"password": "wrong password"}, 401)
+
+
 def _timings(app, samples):
-    from harness.factory import Factory, csrf_token_from
-    from webapp.extensions import db
     from webapp.redis_conn import get_queue
-    db.create_all()
-    Factory().user("known@school.example", [Factory().organisation("Bench School")])
-    client = app.test_client()
-    token = csrf_token_from(client.get("/forgot-password").text)
-    found = {"account": [], "no account": []}
-    for n in range(samples):
-        for label, email in (("account", "known@school.example"),
-                             ("no account", f"nobody{n % 3}@school.example")):
-            started = time.perf_counter()
-            answer = client.post("/forgot-password", data={"email": email, "csrf_token": token})
-            found[label].append(time.perf_counter() - started)
-            assert answer.status_code == 303, answer.status_code
+    found = _interleaved(app, "/forgot-password", samples, {}, 303)
     get_queue("quick", app).empty()
     return found
 
