@@ -93,18 +93,21 @@ def shown_on_page(form):
 def _every_school_in_the_list(form, view, rows):
     """The list's ids, resolved again; refused as a ticked selection is for a form that is not
     the page's, and for a refused search (which would otherwise match every school)."""
-    shown = shown_on_page(form)
-    if shown is None:
-        raise Refused(REFUSED_STALE_FORM)
+    shown = _shown_or_refused(form)
     if view.search.error:
         raise Refused(f"{view.search.error} Nothing was done.")
     return [row.id for row in listing.matching(view, rows)], shown
 
 
-def _posted_ids(form):
+def _shown_or_refused(form):
     shown = shown_on_page(form)
     if shown is None:
         raise Refused(REFUSED_STALE_FORM)
+    return shown
+
+
+def _posted_ids(form):
+    shown = _shown_or_refused(form)
     ids = list(dict.fromkeys(posted_ids(form)))
     if any(school_id not in shown for school_id in ids):
         raise Refused(REFUSED_FORGED)

@@ -60,15 +60,20 @@ def microsoft_sign_in_covered(user, tenant_id):
     the sign-in. An account of any other tenant (a personal one, another organisation's) and a
     session that kept no tenant are not covered: with no policy on, such a sign-in once went
     past the second step of an account that had turned two-step on itself."""
-    schools = [(school_id, trust_id) for _, school_id, trust_id in _requiring(user)] or \
-        db.session.execute(select(Organisation.id, Organisation.trust_id)
-                           .join(Membership, Membership.organisation_id == Organisation.id)
-                           .where(Membership.user_id == user.id,
-                                  Membership.status == "active")).all()
+    schools = ([(school_id, trust_id) for _, school_id, trust_id in _requiring(user)]
+               or _account_schools(user))
     tenant = (tenant_id or "").lower()
     return bool(tenant and schools) and all(
         connection is not None and connection.tenant_id.lower() == tenant
         for connection in connections_of(schools).values())
+
+
+def _account_schools(user):
+    """(id, trust id) of each school the account is an active member of."""
+    return db.session.execute(
+        select(Organisation.id, Organisation.trust_id)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.status == "active")).all()
 
 
 def two_step_protects(user, method, microsoft_tenant_id=None):
@@ -82,11 +87,11 @@ def two_step_protects(user, method, microsoft_tenant_id=None):
 
 def must_set_up(user, session_row):
     """True for an admin whom a policy asks for two-step, signed in a way two-step protects,
-    without it."""
-    if session_row is None or not two_step_protects(user, session_row.method,
-                                                    session_row.microsoft_tenant_id):
+    without it. Asked at every request: the policy first (one query, and for most accounts the
+    answer), the Microsoft tenant's schools only when a policy applies."""
+    if session_row is None or not schools_requiring(user) or status.is_on(user):
         return False
-    return bool(schools_requiring(user)) and not status.is_on(user)
+    return two_step_protects(user, session_row.method, session_row.microsoft_tenant_id)
 
 
 def trust_schools_administered(user, organisation):
