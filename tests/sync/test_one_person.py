@@ -267,3 +267,47 @@ def test_a_reviewed_plan_matches_addresses_as_the_sync_does(school):
     record_changes(run.id, plan)
     [(rebuilt, _)] = load_plan(run.id, []).adds
     assert rebuilt.email_normalised == normalise_email(typed) == plan.adds[0][0].email_normalised
+
+
+@pytest.mark.both_databases
+def test_someone_found_in_the_group_since_a_review_is_not_suspended_by_apply_removals(synced):
+    """The review would suspend Northfield's leavers; one of them is put back in the group and
+    synced now. Apply removals suspended them all the same (it replays the review's plan
+    against everyone still active): the one-person sync now withdraws their planned change."""
+    from webapp.user_sync.engine.run import run_sync
+    control = synced.sim.control
+    for microsoft_id in NORTH[7:17]:
+        control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(synced)
+    assert review.status == m.NEEDS_REVIEW, review.reason
+    planned = review.suspended
+    back = NORTH[7]
+    control.add_member(NORTHFIELD, back)
+    found = sync_one(synced, back)
+    assert found.status == m.COMPLETE, found.reason
+    assert found.reason.startswith("Nothing to change:")
+    assert "Apply removals leaves them as they are now." in found.reason
+    db.session.expire_all()
+    review = db.session.get(m.SyncRun, review.id)
+    assert review.suspended == planned - 1
+    assert back not in {c.microsoft_id for c in changes(review)}
+    lifecycle.approve_review(synced.org, review.id, synced.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.COMPLETE, applied.reason
+    assert applied.suspended == planned - 1
+    assert (person(synced.org, back).status, person(synced.org, NORTH[8]).status) == (
+        "active", "suspended")
+
+
+def test_a_person_the_waiting_review_does_not_change_leaves_it_as_it_was(synced):
+    control = synced.sim.control
+    for microsoft_id in NORTH[7:17]:
+        control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(synced)
+    assert review.status == m.NEEDS_REVIEW, review.reason
+    before = sorted((c.action, c.microsoft_id) for c in changes(review))
+    found = sync_one(synced, NORTH[20])
+    assert found.reason.startswith("Nothing to change:") and "review" not in found.reason
+    db.session.expire_all()
+    assert sorted((c.action, c.microsoft_id) for c in changes(
+        db.session.get(m.SyncRun, review.id))) == before

@@ -25,7 +25,7 @@ from webapp.user_sync.engine.person_lookup import (
     AmbiguousAddress, GroupsMissing, PersonNotInTenant, is_microsoft_id, look_up)
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
-from webapp.user_sync.engine.record import record_changes
+from webapp.user_sync.engine.record import record_changes, withdraw_from_waiting_review
 from webapp.user_sync.engine.queued_runs import run_row
 from webapp.user_sync.engine.quick_runs import refuse_while_busy, start_quick_run
 from webapp.user_sync.engine.run import (
@@ -88,7 +88,7 @@ def _sync_one(run):
     resolve_accounts(plan, existing)
     person = found.user if found else None
     _finish(run, plan, person_words.outcome(plan, person, row, selection), row,
-            connection.tenant_id)
+            connection.tenant_id, person.id if person else row.microsoft_id)
 
 
 def _read_from_microsoft(connection, selection, asked):
@@ -133,12 +133,15 @@ def _plan(found, row, protected, include_guests, selection):
     return plan_of_one(decision, row)
 
 
-def _finish(run, plan, words, row, tenant_id=None):
+def _finish(run, plan, words, row, tenant_id=None, microsoft_id=None):
     """One transaction: the run's claim, the person's writes with their before values, the
-    change log, the audit entry and the outcome."""
+    change log, a waiting review's plan for them withdrawn, the audit entry and the outcome."""
     if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
+    if microsoft_id is not None and withdraw_from_waiting_review(
+            run.organisation_id, microsoft_id, getattr(row, "id", None)):
+        words += f" {person_words.WITHDRAWN_FROM_REVIEW}"
     before = person_words.audit_values(row)
     if plan is not None and plan.has_changes:
         previous = last_complete_run(run.organisation_id)

@@ -12,6 +12,9 @@ from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 
+WITHDRAWN_FROM_REVIEW = ("The review waiting for an answer no longer changes them: "
+                         "Apply removals leaves them as they are now.")
+
 def not_in_tenant(asked):
     return (f"Nobody in your Microsoft tenant has the address, sign-in name or id “{asked}”, "
             "and nobody synced has it either. Nothing was changed. Check the spelling, or ask "

@@ -1,5 +1,5 @@
 """A run's changes as sync_changes rows: its history, and for a run in review, its plan."""
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from webapp.auth.models import normalise_email
 from webapp.extensions import db
@@ -119,3 +119,34 @@ def _replay_excluding_group(plan, change):
     """The excluded group a suspension or skip named (kept in the change's detail)."""
     if change.reason == m.EXCLUDED_GROUP and change.detail:
         plan.excluded_by[change.microsoft_id] = change.detail
+
+
+# A change withdrawn from a waiting review, and the run's count it was part of.
+COUNTED_AS = {m.ADD: "added", m.UPDATE: "updated", m.SUSPEND: "suspended",
+              m.REINSTATE: "reinstated", m.SKIP: "skipped"}
+
+
+def withdraw_from_waiting_review(organisation_id, microsoft_id, synced_person_id):
+    """Sync this person now has just decided this person: a review still waiting plans from
+    what Microsoft said before, so its changes for them are taken out, in the caller's
+    transaction (else Apply removals suspended someone just found in the group). Returns
+    whether it planned a change for them that an admin sees."""
+    runs = m.SyncRun.__table__
+    review_ids = db.session.scalars(
+        select(runs.c.id).where(runs.c.organisation_id == organisation_id,
+                                runs.c.status == m.NEEDS_REVIEW).with_for_update()).all()
+    if not review_ids:
+        return False
+    table = m.SyncChange.__table__
+    theirs = [table.c.microsoft_id == microsoft_id]
+    if synced_person_id is not None:
+        theirs.append(table.c.synced_person_id == synced_person_id)
+    withdrawn = db.session.execute(
+        delete(table).where(table.c.run_id.in_(review_ids), or_(*theirs))
+        .returning(table.c.run_id, table.c.action)).all()
+    counted = [(run_id, COUNTED_AS[action]) for run_id, action in withdrawn
+               if action in COUNTED_AS]
+    for run_id, count in counted:
+        db.session.execute(update(runs).where(runs.c.id == run_id)
+                           .values({count: runs.c[count] - 1}))
+    return bool(counted)
