@@ -138,3 +138,43 @@ def test_the_tick_and_sync_now_over_two_schools_an_undo_paused_queue_each_once(a
     assert outcome == {"sync now": ids, "tick": []}, outcome
     assert queued_runs_per_school() == dict.fromkeys(ids, 1)
     assert db.session.scalars(select(SyncSchedule.paused_at)).all() == [None, None]
+
+
+def test_a_sync_stopping_at_review_while_the_tick_reads_gets_no_automatic_run_after_it(
+        app, school):
+    """The tick reads which due schools have a review waiting and which have a run holding
+    their slot. A Sync now that stops at a review in between (made certain here by committing
+    its finish from another connection right after the tick's first read of the runs) was in
+    neither: the tick queued an automatic run while the review waited. Read the slots first,
+    then the reviews, and the school is in one or the other."""
+    from sqlalchemy import event, update
+    from webapp.user_sync.engine import lifecycle
+    save_schedule(school, "1h")
+    as_of = utcnow()
+    db.session.execute(SyncSchedule.__table__.update().where(
+        SyncSchedule.organisation_id == school.org.id).values(
+            next_due_at=as_of - timedelta(minutes=5), enabled_at=as_of - timedelta(hours=3)))
+    db.session.commit()
+    run, started = lifecycle.start_run(school.org, school.admin)
+    assert started
+    state = {"due read": False, "finished": False}
+
+    def finish_at_review_after_the_first_read_of_runs(conn, cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT") and "sync_schedules.next_due_at <=" in statement:
+            state["due read"] = True
+        elif state["due read"] and not state["finished"] and "FROM sync_runs" in statement:
+            state["finished"] = True
+            with db.engine.begin() as other:
+                other.execute(update(m.SyncRun.__table__).where(m.SyncRun.id == run.id).values(
+                    status=m.NEEDS_REVIEW, active_slot=None, finished_at=utcnow(),
+                    phase="Waiting for review"))
+
+    event.listen(db.engine, "after_cursor_execute", finish_at_review_after_the_first_read_of_runs)
+    try:
+        [line] = [line for line in tick.tick(as_of) if line.organisation_id == school.org.id]
+    finally:
+        event.remove(db.engine, "after_cursor_execute",
+                     finish_at_review_after_the_first_read_of_runs)
+    assert state["finished"]
+    assert (line.action, line.reason) == (tick.SKIPPED, "review"), (line.action, line.reason)
+    assert queued_runs_per_school().get(school.org.id) is None

@@ -135,12 +135,16 @@ class _Context:
         ids = [row.organisation_id for row in rows]
         if not ids:
             return cls({}, {}, set(), {})
+        # The slots before the reviews: a sync that stops at a review between the two reads is
+        # then in one or the other (read the other way round, in neither, and it got an
+        # automatic run while its review waited).
+        running = queries.active_slots(ids)
+        reviewing = set(db.session.scalars(select(m.SyncRun.organisation_id).where(
+            m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW)))
         context = cls(
             selections=saved_selections(ids),
             connections=connections_of((row.organisation_id, row.trust_id) for row in rows),
-            reviewing=set(db.session.scalars(select(m.SyncRun.organisation_id).where(
-                m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW))),
-            running=queries.active_slots(ids))
+            reviewing=reviewing, running=running)
         context.free_stale_slots()
         return context
 
