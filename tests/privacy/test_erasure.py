@@ -85,6 +85,23 @@ def test_a_leaver_reinstated_before_the_deadline_is_untouched(app, school):
     assert back.email == LEAVER_EMAIL and entries(actions.ERASURE_RUN) == []
 
 
+def test_a_leaver_an_admin_added_back_on_manage_users_is_untouched(app, school):
+    """Added back by hand, their membership is active again while the sync still holds them
+    suspended: erasure deleted the membership and the account (an admin's, if made one)."""
+    from webapp.users.services import add_person
+    leaver = with_a_leaver(school)
+    user_id = db.session.get(Membership, leaver.membership_id).user_id
+    membership, _ = add_person(school.org, LEAVER_EMAIL, LEAVER_NAME, "admin")
+    db.session.commit()
+    assert (membership.id, membership.status) == (leaver.membership_id, "active")
+    erase_due(app, days_after(leaver, N + 1))
+    kept = db.session.get(Membership, leaver.membership_id)
+    assert kept is not None and (kept.status, kept.role) == ("active", "admin")
+    assert db.session.get(User, user_id).email == LEAVER_EMAIL
+    assert person(school.org, LEAVER).email == LEAVER_EMAIL
+    assert entries(actions.ERASURE_RUN) == []
+
+
 def test_an_account_in_another_organisation_keeps_everything_but_this_membership(app, school):
     leaver = with_a_leaver(school)
     user = db.session.get(Membership, leaver.membership_id).user

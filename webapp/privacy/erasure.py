@@ -10,7 +10,8 @@ the next run does it all), and idempotent (an erased person is gone, so a re-run
   created it and nothing else uses it (no other organisation, no admin record points at it),
   with its sessions, one-time links and Microsoft sign-in links;
 - audit entries about them lose their name and email.
-Active and excluded people are never touched; someone reinstated is active again.
+Active and excluded people are never touched; someone reinstated is active again, and so is
+someone an admin added back to the school (their membership is active).
 """
 from datetime import timedelta
 
@@ -51,10 +52,16 @@ def erasure_cutoff(organisation_id, as_of):
 
 
 def due_people(organisation_id, cutoff):
-    return db.session.scalars(select(SyncedPerson).where(
+    """Suspended by the sync before the cutoff, and not a member again: someone an admin added
+    back on Manage users has their membership active while the sync still holds them suspended
+    (they were erased, account and all, with an active membership)."""
+    return db.session.scalars(select(SyncedPerson).outerjoin(
+        Membership, Membership.id == SyncedPerson.membership_id).where(
         SyncedPerson.organisation_id == organisation_id, SyncedPerson.status == "suspended",
         SyncedPerson.excluded.is_(False), SyncedPerson.suspended_at.isnot(None),
-        SyncedPerson.suspended_at < cutoff).order_by(SyncedPerson.id)).all()
+        SyncedPerson.suspended_at < cutoff,
+        or_(Membership.id.is_(None), Membership.status != "active"))
+        .order_by(SyncedPerson.id)).all()
 
 
 def erase_due(organisation_id, as_of=None):
