@@ -102,6 +102,29 @@ def test_a_leaver_an_admin_added_back_on_manage_users_is_untouched(app, school):
     assert entries(actions.ERASURE_RUN) == []
 
 
+def test_a_leaver_who_came_back_is_a_leaver_from_the_undo_of_that_sync(app, school):
+    """Back in the group 40 days after leaving, then the sync that reinstated them undone: the
+    undo restored their first suspension's date, and the next night's erasure took them (and
+    their account) after one day as a leaver. N days from the undo, they go."""
+    from webapp.clock import as_utc, frozen_at
+    from webapp.user_sync.engine.undo import run_undo, start_undo
+    leaver = with_a_leaver(school)
+    back = as_utc(leaver.suspended_at) + timedelta(days=N + 10)
+    with frozen_at(back):
+        assert school.sim.control.add_member(NORTHFIELD, LEAVER)
+        run = sync_in_process(school)
+        assert run.reinstated == 1, run.reason
+    undone_at = back + timedelta(hours=2)
+    with frozen_at(undone_at):
+        assert run_undo(start_undo(school.org, run.id, school.admin).id).status == m.COMPLETE
+    again = person(school.org, LEAVER)
+    assert again.status == "suspended" and as_utc(again.suspended_at) == undone_at
+    erase_due(app, (undone_at + timedelta(days=1)).isoformat())
+    assert person(school.org, LEAVER).email == LEAVER_EMAIL
+    erase_due(app, (undone_at + timedelta(days=N, seconds=1)).isoformat())
+    assert person(school.org, LEAVER) is None
+
+
 def test_an_account_in_another_organisation_keeps_everything_but_this_membership(app, school):
     leaver = with_a_leaver(school)
     user = db.session.get(Membership, leaver.membership_id).user

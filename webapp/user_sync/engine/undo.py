@@ -95,7 +95,7 @@ def write_undo(undo, plan, now):
     set_status(MEMBERSHIPS, [e.current["membership_id"] for e in added
                              if e.current["membership_id"]], "suspended", now)
     _restore_accounts(restoring)
-    _restore_people(restoring)
+    _restore_people(restoring, now)
     set_status(PEOPLE, [e.person_id for e in added], "suspended", now,
                {"suspended_reason": m.UNDONE, "suspended_at": now})
 
@@ -123,7 +123,7 @@ def _restore_accounts(entries):
                                          for c in USER_COLUMNS}} for e in changed])
 
 
-def _restore_people(entries):
+def _restore_people(entries, now):
     if entries:
         values = {c: bindparam(f"_{c}") for c in RESTORED_COLUMNS}
         db.session.execute(
@@ -131,7 +131,14 @@ def _restore_people(entries):
             .values(sort_name=bindparam("_sort"), **values),
             [{"_id": e.person_id,
               "_sort": m.sort_name(e.prior.display_name, _restored(e, "email")),
-              **{f"_{c}": _restored(e, c) for c in RESTORED_COLUMNS}} for e in entries])
+              **{f"_{c}": _restored(e, c) for c in RESTORED_COLUMNS},
+              **_suspended_from(e, now)} for e in entries])
+
+
+def _suspended_from(entry, now):
+    """Someone the undo suspends again is a leaver from now: their suspension before the run
+    (maybe months ago) made the retention rule erase them the night after the undo."""
+    return {"_suspended_at": now} if entry.category == plans.SUSPEND_AGAIN else {}
 
 
 def _restored(entry, column, prefix=""):
