@@ -14,6 +14,13 @@ class MailCatcher:
     def __init__(self):
         self.port, self.messages, self.controller = free_port(), [], None
         self.on_arrival = None  # a test's look at the world the moment a message arrives
+        self.refused = set()  # addresses answered 550 at RCPT, as a server refuses a mailbox
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)

@@ -26,3 +26,4 @@ def smtp_server(_session_smtp_server):
     yield catcher
     catcher.messages.clear()
     catcher.on_arrival = None
+    catcher.refused = set()

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from webapp.auth.models import User
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.notifications import account_mail, digest, events, mailer, messages
 from webapp.notifications.models import (
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def deliver(event_id, now):
+    """now: when the send was asked for (a tick run --as-of gives its moment). A job that runs
+    later, behind a busy queue, leases and schedules from the clock: from the moment it was
+    asked for, its lease had ended before it began, and a second worker sent the mail again."""
+    now = max(as_utc(now), utcnow())
     if not _claim(event_id, now):
         return None
     row = db.session.get(NotificationEvent, event_id)
@@ -53,7 +57,22 @@ def deliver(event_id, now):
                     row.event, row.attempts, error, row.next_attempt_at.isoformat())
         raise
     prepared.after_sent(now)
-    return _finish(row, SENT if sent else LOGGED)
+    return _finish(row, SENT if sent else LOGGED, _refused_words(row, sent))
+
+
+def _refused_words(row, sent):
+    """The recipients the server refused while taking the mail for the others (smtplib raises
+    only when it refuses every one): kept on the row and logged, never dropped unsaid."""
+    if not isinstance(sent, dict) or not sent:
+        return None
+    refused = "; ".join(f"{address} ({code} {_text(answer)})"
+                        for address, (code, answer) in sorted(sent.items()))
+    log.warning("email %s (%s) sent, but the mail server refused %s", row.id, row.event, refused)
+    return f"The mail server refused: {refused}"[:1000]
+
+
+def _text(answer):
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 
 def _prepare(row, organisation, now):
@@ -75,8 +94,8 @@ def _claim(event_id, now):
     return result.rowcount == 1
 
 
-def _finish(row, status):
-    row.status, row.sent_at, row.last_error = status, utcnow(), None
+def _finish(row, status, error=None):
+    row.status, row.sent_at, row.last_error = status, utcnow(), error
     db.session.commit()
     log.info("email %s (%s) %s", row.id, row.event, status)
     return status

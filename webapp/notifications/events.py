@@ -9,7 +9,8 @@ import json
 import logging
 import re
 
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +18,7 @@ from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
-from webapp.redis_conn import enqueue, redis_key
+from webapp.redis_conn import enqueue, get_redis, redis_key
 from webapp.zones import local_date
 from webapp.user_sync import models as m
 
@@ -35,6 +36,7 @@ ADMIN_EVENTS = {
 }
 OPERATIONS = "operations"
 log = logging.getLogger(__name__)
+ENDED_JOBS = (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def school_day(organisation_id, moment):
@@ -104,14 +106,32 @@ def delivery_job_id(row):
 
 
 def enqueue_delivery(row, as_of=None):
+    job_id = delivery_job_id(row)
     try:
-        enqueue("quick", "jobs.notifications.send_notification_job", row.id,
-                (as_of or utcnow()).isoformat(),
-                # Namespaced like every key of this app; RQ allows letters, digits, - and _.
-                job_id=delivery_job_id(row),
-                unique=True, description=f"email {row.event} ({row.scope})")
-    except DuplicateJobError:
-        pass  # this attempt is already queued
+        for _ in range(2):
+            try:
+                enqueue("quick", "jobs.notifications.send_notification_job", row.id,
+                        (as_of or utcnow()).isoformat(), job_id=job_id,
+                        unique=True, description=f"email {row.event} ({row.scope})")
+                return
+            except DuplicateJobError:
+                if not _forget_ended_job(job_id):
+                    return  # this attempt is already queued or being sent
     except Exception as error:  # Redis down: the row stays pending and the next tick sends it
         log.warning("email %s (%s) not queued (%s); the next tick retries", row.id, row.event,
                     type(error).__name__)
+
+
+def _forget_ended_job(job_id):
+    """Whether the job of this id has ended (deleted now, so the attempt can be queued again).
+    A job that failed before it claimed its row (the database unreachable, the worker killed)
+    leaves the row's attempt unchanged, so the same id: kept for days in RQ's failed jobs, it
+    made every later tick's enqueue a duplicate, and the mail never went."""
+    try:
+        job = Job.fetch(job_id, connection=get_redis())
+    except NoSuchJobError:
+        return True  # expired meanwhile
+    if job.get_status(refresh=False) not in ENDED_JOBS:
+        return False
+    job.delete()
+    return True

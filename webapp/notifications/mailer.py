@@ -33,7 +33,9 @@ def build_message(config, recipients, subject, text, html):
 
 
 def send(config, message):
-    """Sends, or logs when no MAIL_SERVER is set; returns True if it went to a mail server."""
+    """Sends, or logs when no MAIL_SERVER is set. Returns False when logged; when it went to a
+    mail server, the recipients it refused while taking it for the others ({address: (code,
+    answer)}), or True when it refused none."""
     if not mail_configured(config):
         log.info("email not sent (MAIL_SERVER is not set); it would have said:\n%s",
                  message.get_body(("plain",)).get_content(),
@@ -45,12 +47,12 @@ def send(config, message):
                 server.starttls()
             if config.get("MAIL_USERNAME"):
                 server.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            server.send_message(message)
+            refused = server.send_message(message)
     except smtplib.SMTPAuthenticationError:
         raise MailNotSent("the mail server refused MAIL_USERNAME/MAIL_PASSWORD") from None
     except (smtplib.SMTPException, OSError) as error:
         raise MailNotSent(f"{type(error).__name__}: {_safe_text(error)}") from None
-    return True
+    return refused or True
 
 
 def _connect(config):
