@@ -311,3 +311,20 @@ def test_a_person_the_waiting_review_does_not_change_leaves_it_as_it_was(synced)
     db.session.expire_all()
     assert sorted((c.action, c.microsoft_id) for c in changes(
         db.session.get(m.SyncRun, review.id))) == before
+
+
+def test_a_joiner_created_minutes_ago_is_found_by_address_although_the_index_lags(school):
+    """The index behind ConsistencyLevel: eventual lags recent changes (Microsoft's
+    aad-advanced-queries); the address lookup read it, and Sync this person now said a joiner
+    created minutes ago was nobody in the tenant. A default query reads the directory."""
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    control.set_tenant(index_lag_seconds=600)
+    joiner = control.create_user(userPrincipalName=JOINER_UPN, displayName="New Joiner",
+                                 mail=JOINER_UPN)
+    control.add_member(NORTHFIELD, joiner)
+    control.clear_request_log()
+    run = sync_one(school, JOINER_UPN)
+    assert run.reason == "Added New Joiner, synced through Northfield Staff.", run.reason
+    [lookup] = [r for r in control.request_log() if r["route"] == "/v1.0/users"]
+    assert "ConsistencyLevel" not in lookup["headers"] and "$count" not in lookup["query"]
