@@ -190,6 +190,34 @@ def test_a_later_sync_that_changed_people_makes_undo_unavailable_with_the_reason
         start_undo(school.org, school.run.id, school.admin)
 
 
+def test_a_later_sync_that_only_moved_someone_elses_hidden_flag_leaves_undo_available(
+        bad_sync):
+    """The nightly sync's only write is the in-group flag of an excluded person who left the
+    group: it shows no change (and says there is nothing to undo), yet it made the bad sync
+    impossible to undo. A flag of someone the bad sync changed still blocks it."""
+    school = bad_sync
+    excluded = DIRECT[20]
+    people_module.set_excluded(school.org, person(school.org, excluded).id, True)
+    assert school.sim.control.remove_member(NORTHFIELD, excluded)
+    quiet = sync_in_process(school)
+    assert (quiet.added, quiet.updated, quiet.suspended, quiet.reinstated) == (0, 0, 0, 0)
+    assert [c.action for c in changes(quiet) if c.synced_person_id == person(
+        school.org, excluded).id] == ["presence"]
+    assert refusal(school.run) is None
+    undone = run_undo(start_undo(school.org, school.run.id, school.admin).id)
+    assert undone.status == m.COMPLETE and undone.reinstated == 11, undone.reason
+
+
+def test_a_later_sync_that_moved_the_hidden_flag_of_someone_it_changed_blocks_undo(bad_sync):
+    school = bad_sync
+    renamed = person(school.org, DIRECT[12])  # updated by the bad sync
+    people_module.set_excluded(school.org, renamed.id, True)
+    assert school.sim.control.remove_member(NORTHFIELD, DIRECT[12])
+    later = sync_in_process(school)
+    assert [c.action for c in changes(later) if c.synced_person_id == renamed.id] == ["presence"]
+    assert "A later sync has changed people" in refusal(school.run)
+
+
 def test_undo_is_offered_for_30_days_and_never_for_an_undo(bad_sync):
     school = bad_sync
     with frozen_at(utcnow() + timedelta(days=UNDO_DAYS, minutes=1)):

@@ -23,7 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
@@ -31,13 +32,14 @@ from webapp.microsoft.models import connection_for_organisation
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.prior import current_values, has_prior_values, prior_values
-from webapp.user_sync.engine.record import PRESENCE, VIA
+from webapp.user_sync.engine.record import HIDDEN_ACTIONS, PRESENCE, VIA
 from webapp.user_sync.engine.store import (
     MEMBERSHIPS, PEOPLE, accounts_of, one_of, parts, protected_memberships)
 
 UNDO_DAYS = 30
 ERASED_MARK = "[erased]"  # what the retention rule leaves in a run's history (privacy.erasure)
-WRITING_ACTIONS = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND, PRESENCE, VIA)
+VISIBLE_WRITES = (m.ADD, m.UPDATE, m.REINSTATE, m.SUSPEND)
+WRITING_ACTIONS = VISIBLE_WRITES + HIDDEN_ACTIONS
 DETAILS = ("email", "display_name", "job_title", "department")
 # Entry categories: listed on the preview in this order.
 REINSTATE, SUSPEND_AGAIN, SUSPEND_ADDED, RESTORE_DETAILS = (
@@ -119,10 +121,16 @@ def _undone(run):
 
 
 def later_changing_run(run):
-    """The first run of the school that finished after this one and wrote to anyone."""
-    runs = m.SyncRun
-    wrote = exists().where(m.SyncChange.run_id == runs.id,
-                           m.SyncChange.action.in_(WRITING_ACTIONS))
+    """The first run of the school that finished after this one and changed anyone, or moved a
+    hidden flag (in the group, synced through) of someone this one changed: the undo writes
+    those back. A flag of someone else (an excluded person leaving the group, in a run that
+    shows no change) made the sync impossible to undo, for a reason nobody could see."""
+    runs, later = m.SyncRun, aliased(m.SyncChange)
+    this_runs_people = select(m.SyncChange.synced_person_id).where(
+        m.SyncChange.run_id == run.id, m.SyncChange.synced_person_id.isnot(None))
+    wrote = exists().where(later.run_id == runs.id, or_(
+        later.action.in_(VISIBLE_WRITES),
+        and_(later.action.in_(HIDDEN_ACTIONS), later.synced_person_id.in_(this_runs_people))))
     return db.session.scalar(select(runs).where(
         runs.organisation_id == run.organisation_id, runs.id != run.id,
         runs.kind.in_(m.CHANGING_KINDS), runs.status == m.COMPLETE,
