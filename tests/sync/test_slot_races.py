@@ -10,11 +10,13 @@ holds a row the first start needs (the schools', so each insert stops at its fir
 foreign key check with that run's slot taken but not committed; or a schedule), the second
 start is made then, and the lock goes.
 """
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from tests.microsoft_flow import demo
 from tests.schedule_helpers import save_schedule
 from tests.sync.races import in_a_thread_of_its_own, wait_for_waiters
 from tests.sync_helpers import NORTHFIELD
@@ -140,41 +142,94 @@ def test_the_tick_and_sync_now_over_two_schools_an_undo_paused_queue_each_once(a
     assert db.session.scalars(select(SyncSchedule.paused_at)).all() == [None, None]
 
 
-def test_a_sync_stopping_at_review_while_the_tick_reads_gets_no_automatic_run_after_it(
-        app, school):
-    """The tick reads which due schools have a review waiting and which have a run holding
-    their slot. A Sync now that stops at a review in between (made certain here by committing
-    its finish from another connection right after the tick's first read of the runs) was in
-    neither: the tick queued an automatic run while the review waited. Read the slots first,
-    then the reviews, and the school is in one or the other."""
-    from sqlalchemy import event, update
-    from webapp.user_sync.engine import lifecycle
-    save_schedule(school, "1h")
+
+# The tick's reads before it claims: the lost runs, the slots, the due schools, the reviews,
+# the groups, the connections, the sweep's look at a held slot.
+TICK_READS = range(2, 8)
+
+
+@contextmanager
+def after_the_ticks_read(number, happen):
+    """happen() (committed by another session) right after the tick's number-th SELECT."""
+    from sqlalchemy import event
+    seen = {"reads": 0, "happened": False}
+
+    def look(conn, cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT") and not seen["happened"]:
+            seen["reads"] += 1
+            if seen["reads"] == number:
+                seen["happened"] = True
+                happen()
+    event.listen(db.engine, "after_cursor_execute", look)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "after_cursor_execute", look)
+
+
+def due_now(school):
     as_of = utcnow()
     db.session.execute(SyncSchedule.__table__.update().where(
         SyncSchedule.organisation_id == school.org.id).values(
             next_due_at=as_of - timedelta(minutes=5), enabled_at=as_of - timedelta(hours=3)))
     db.session.commit()
+    return as_of
+
+
+@pytest.mark.parametrize("read", TICK_READS)
+def test_a_sync_stopping_at_review_while_the_tick_reads_gets_no_automatic_run_after_it(
+        app, school, read):
+    """A Sync now that stops at a review between two of the tick's reads was in neither the
+    slots nor the reviews it read (the reviews were read first): the tick queued an automatic
+    run while the review waited. Made certain by committing the finish from another
+    connection right after each read in turn."""
+    from sqlalchemy import update
+    from webapp.user_sync.engine import lifecycle
+    save_schedule(school, "1h")
+    as_of = due_now(school)
     run, started = lifecycle.start_run(school.org, school.admin)
     assert started
-    state = {"due read": False, "finished": False}
 
-    def finish_at_review_after_the_first_read_of_runs(conn, cursor, statement, *_):
-        if statement.lstrip().startswith("SELECT") and "sync_schedules.next_due_at <=" in statement:
-            state["due read"] = True
-        elif state["due read"] and not state["finished"] and "FROM sync_runs" in statement:
-            state["finished"] = True
-            with db.engine.begin() as other:
-                other.execute(update(m.SyncRun.__table__).where(m.SyncRun.id == run.id).values(
-                    status=m.NEEDS_REVIEW, active_slot=None, finished_at=utcnow(),
-                    phase="Waiting for review"))
+    def finish_at_review():
+        with db.engine.begin() as other:
+            other.execute(update(m.SyncRun.__table__).where(m.SyncRun.id == run.id).values(
+                status=m.NEEDS_REVIEW, active_slot=None, finished_at=utcnow(),
+                phase="Waiting for review"))
 
-    event.listen(db.engine, "after_cursor_execute", finish_at_review_after_the_first_read_of_runs)
-    try:
+    with after_the_ticks_read(read, finish_at_review) as seen:
         [line] = [line for line in tick.tick(as_of) if line.organisation_id == school.org.id]
-    finally:
-        event.remove(db.engine, "after_cursor_execute",
-                     finish_at_review_after_the_first_read_of_runs)
-    assert state["finished"]
-    assert (line.action, line.reason) == (tick.SKIPPED, "review"), (line.action, line.reason)
+    assert seen["happened"]
+    assert line.action == tick.SKIPPED, (line.action, line.reason)
     assert queued_runs_per_school().get(school.org.id) is None
+
+
+@pytest.mark.parametrize("read", TICK_READS)
+def test_an_undo_finishing_while_the_tick_reads_gets_no_automatic_run_after_it(
+        app, school, read):
+    """The tick read the due schools (with their pauses) and then the slots: an undo that
+    finished in between was in neither, its pause unseen and its slot free, and the tick queued
+    an automatic run that redid what was just undone, though the undo said automatic sync was
+    paused. Made certain by running the undo to its end right after each read in turn."""
+    from tests.schedule_helpers import schedule_of
+    from tests.sync_helpers import sync_in_process
+    from webapp.orgs.models import Organisation
+    from webapp.user_sync.engine.undo import run_undo, start_undo
+    assert sync_in_process(school).status == m.COMPLETE
+    save_schedule(school, "1h")
+    assert school.sim.control.remove_member(NORTHFIELD, demo.OBRIEN_ID)
+    bad = sync_in_process(school)
+    assert bad.suspended == 1, bad.reason
+    undo = start_undo(school.org, bad.id, school.admin)
+    as_of = due_now(school)
+    outcome, org_id = {}, school.org.id
+
+    def undo_to_its_end():
+        in_a_thread_of_its_own(app, lambda: run_undo(undo.id).status, outcome,
+                               "undo").join(timeout=60)
+
+    with after_the_ticks_read(read, undo_to_its_end) as seen:
+        [line] = [line for line in tick.tick(as_of) if line.organisation_id == org_id]
+    assert seen["happened"] and outcome["undo"] == m.COMPLETE, outcome
+    assert line.action == tick.SKIPPED, (line.action, line.reason)
+    assert queued_runs_per_school().get(org_id) is None
+    assert schedule_of(db.session.get(Organisation, org_id)).paused_at is not None

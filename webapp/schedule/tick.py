@@ -83,8 +83,13 @@ def enqueue_due(now, as_of=None):
     if check.platform_pause(now) is not None:
         return [TickLine(None, "Every school", SKIPPED, services.APP_CREDENTIALS)]
     lines = requeue_lost_runs(now, as_of)
+    # The slots, then the due rows (with the pauses), then the reviews: a run that ends in
+    # between, an undo that pauses the school or a sync that stops at a review, is then seen
+    # in one or the other (read the other way round, in neither, and the school got an
+    # automatic run that redid the undo or ran while its review waited).
+    running = queries.active_slots()
     rows = due_rows(now)
-    context = _Context.load(rows)
+    context = _Context.load(rows, running)
     busy = context.briefly_busy()
     # A school busy with a one-person sync or an undo (seconds) is left due, not claimed: the
     # next tick, a minute later, syncs it instead of skipping its slot until the next one.
@@ -131,20 +136,19 @@ class _Context:
     running: dict  # organisation id -> the kind of run holding its one-sync slot
 
     @classmethod
-    def load(cls, rows):
+    def load(cls, rows, running):
+        """running: every school's slot, read before the due rows (enqueue_due says why)."""
         ids = [row.organisation_id for row in rows]
         if not ids:
             return cls({}, {}, set(), {})
-        # The slots before the reviews: a sync that stops at a review between the two reads is
-        # then in one or the other (read the other way round, in neither, and it got an
-        # automatic run while its review waited).
-        running = queries.active_slots(ids)
+        due = set(ids)
         reviewing = set(db.session.scalars(select(m.SyncRun.organisation_id).where(
             m.SyncRun.organisation_id.in_(ids), m.SyncRun.status == m.NEEDS_REVIEW)))
         context = cls(
             selections=saved_selections(ids),
             connections=connections_of((row.organisation_id, row.trust_id) for row in rows),
-            reviewing=reviewing, running=running)
+            reviewing=reviewing,
+            running={school: kind for school, kind in running.items() if school in due})
         context.free_stale_slots()
         return context
 
@@ -152,8 +156,10 @@ class _Context:
         """A due school whose run's worker died (nobody had the screen open to notice) gets its
         run failed by the same sweep the screen uses, so the schedule does not wait on it."""
         for organisation_id in sorted(self.running):
-            lifecycle.sweep_stale_runs(organisation_id)
-            if queries.active_run(organisation_id) is None:
+            # Only a run the sweep failed frees the school now: one that ended by itself since
+            # the slots were read may have ended at a review, or as an undo that paused the
+            # schedule, which this tick read before it ended.
+            if lifecycle.failed_stale_run(organisation_id):
                 self.running.pop(organisation_id)
 
     def briefly_busy(self):

@@ -292,16 +292,27 @@ def sweep_stale_runs(organisation_id):
     """Fails queued/running runs whose worker is gone. Called when a sync starts and when the
     screen polls, so a killed worker never leaves a run 'running' for ever. Returns a sentence
     for the admin when Redis cannot be reached (the run is then left as it is), else None."""
+    return _sweep(organisation_id)[1]
+
+
+def failed_stale_run(organisation_id):
+    """The same sweep; whether it failed the school's run just now (its worker gone), which a
+    run that ended by itself meanwhile, say at a review, is not."""
+    return _sweep(organisation_id)[0]
+
+
+def _sweep(organisation_id):
     run = active_run(organisation_id)
     if run is None:
-        return None
+        return False, None
     try:
         reason = stale_reason(run)
     except RedisError as error:
         log.warning("stale-run check for run %s skipped: Redis unreachable (%s)", run.id,
                     type(error).__name__)
-        return QUEUE_UNREACHABLE
-    if reason is not None:
-        finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} {_try_again(run)}")
-        db.session.expire(run)
-    return None
+        return False, QUEUE_UNREACHABLE
+    if reason is None:
+        return False, None
+    failed = finish_run(run.id, m.FAILED, reason=f"{reason} {NOTHING_CHANGED} {_try_again(run)}")
+    db.session.expire(run)
+    return failed, None

@@ -10,14 +10,16 @@ def active_run(organisation_id):
     return db.session.scalar(select(m.SyncRun).where(m.SyncRun.active_slot == organisation_id))
 
 
-def active_slots(organisation_ids):
-    """{organisation id: the kind of its run} of these organisations that have a run queued or
-    running (one query)."""
-    ids = list(organisation_ids)
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(m.SyncRun.active_slot, m.SyncRun.kind).where(
-        m.SyncRun.active_slot.in_(ids))).all())
+def active_slots(organisation_ids=None):
+    """{organisation id: the kind of its run} of these organisations (None: of every one) that
+    have a run queued or running (one query)."""
+    held = select(m.SyncRun.active_slot, m.SyncRun.kind).where(m.SyncRun.active_slot.isnot(None))
+    if organisation_ids is not None:
+        ids = list(organisation_ids)
+        if not ids:
+            return {}
+        held = held.where(m.SyncRun.active_slot.in_(ids))
+    return dict(db.session.execute(held).all())
 
 
 def latest_run(organisation_id, kinds=(m.KIND_SYNC,)):
