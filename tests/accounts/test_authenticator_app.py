@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from harness.app_config import TEST_TOKEN_ENCRYPTION_KEY
+from harness.factory import DEFAULT_PASSWORD
 from tests.accounts.helpers import audit_count, post_page_form
 from tests.accounts.two_step_helpers import (HEAD as EMAIL, MOMENT, SECURITY, code_at, codes_on,
                                              give_code, signed_in,
@@ -244,7 +245,7 @@ def test_setting_up_a_new_phone_replaces_the_old_app_only_once_verified(app, wit
     moment = MOMENT + timedelta(hours=10)
     client = signed_in_with_code(app, old_key, moment)
     with frozen_at(moment + timedelta(minutes=1)) as clock:
-        new_key = key_on(start_app_setup(client))
+        new_key = key_on(start_app_setup(client, password=DEFAULT_PASSWORD))
         assert new_key != old_key
         assert "Until you verify, the app you set up before keeps working" in client.get(
             "/account/security/authenticator").text
@@ -257,6 +258,26 @@ def test_setting_up_a_new_phone_replaces_the_old_app_only_once_verified(app, wit
     assert db.session.scalar(select(AuditEntry.after).where(
         AuditEntry.action == actions.TWO_STEP_APP_ADDED).order_by(AuditEntry.id.desc())) == \
         '{"replaced_earlier_app": true}'
+
+
+def test_a_new_phone_asks_for_the_password_or_a_code_from_the_app_that_works_now(app, with_app):
+    """A session alone (a stolen cookie) set up its own app over the owner's, and that app's
+    codes then passed every "confirm it's you": new recovery codes, two-step off, the owner
+    locked out. Replacing the app now asks first, as removing it does."""
+    old_key, _ = with_app
+    moment = MOMENT + timedelta(hours=10)
+    client = signed_in_with_code(app, old_key, moment)
+    with frozen_at(moment + timedelta(minutes=1)) as clock:
+        for confirmation in ({}, {"password": "not-the-password"}):
+            refused = post_page_form(client, SECURITY, "/account/security/authenticator/start",
+                                     confirmation)
+            assert refused.status_code == 422
+            assert 'id="new_phone-error"' in refused.text
+        assert client.get("/account/security/authenticator").status_code == 303  # none started
+        assert len(db.session.scalars(select(AuthenticatorApp)).all()) == 1
+        clock.advance(seconds=30)
+        new_key = key_on(start_app_setup(client, confirm_code=code_at(old_key, clock.now)))
+    assert new_key != old_key
 
 
 def test_no_key_or_code_reaches_an_audit_entry_or_the_log(app, head):

@@ -46,9 +46,11 @@ def signed_in(app, email=HEAD):
     return client
 
 
-def start_app_setup(client):
-    """Presses Set up authenticator app; returns the set-up page's text."""
-    response = post_page_form(client, SECURITY, "/account/security/authenticator/start", {})
+def start_app_setup(client, **confirmation):
+    """Presses Set up authenticator app (Set up on a new phone, with confirmation: password=
+    or confirm_code=); returns the set-up page's text."""
+    response = post_page_form(client, SECURITY, "/account/security/authenticator/start",
+                              confirmation)
     assert response.status_code == 303, response.status_code
     return client.get(response.location).text
 

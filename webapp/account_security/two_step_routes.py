@@ -84,6 +84,13 @@ def two_step_setup():
 def start_authenticator():
     if _needs_password():
         return _back(NEEDS_PASSWORD)
+    if authenticator.confirmed_app(current_user) is not None:
+        # A new phone replaces the app that works now: a session alone (a stolen cookie) would
+        # otherwise swap in its own app, whose codes then pass every "confirm it's you".
+        try:
+            account.confirm_it_is_you(current_user, *_confirmation())
+        except CONFIRMATION_REFUSED as error:
+            return _not_confirmed(error, "new_phone")
     authenticator.start_setup(current_user)
     return redirect(url_for("account_security.authenticator_setup"), 303)
 
