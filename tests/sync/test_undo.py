@@ -218,6 +218,28 @@ def test_a_later_sync_that_moved_the_hidden_flag_of_someone_it_changed_blocks_un
     assert "A later sync has changed people" in refusal(school.run)
 
 
+def test_an_undo_that_cancels_a_waiting_review_says_so_before_and_after(school):
+    """A review worked out from the data being undone is cancelled by the undo (applied, it
+    would redo it): the preview and the outcome said nothing of it, and the review was gone."""
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    assert control.remove_member(NORTHFIELD, DIRECT[0])
+    small = sync_in_process(school)
+    assert small.suspended == 1, small.reason
+    for microsoft_id in DIRECT[1:12]:
+        assert control.remove_member(NORTHFIELD, microsoft_id)
+    review = sync_in_process(school)
+    assert review.status == m.NEEDS_REVIEW, review.reason
+    undone, preview = undo(school, small)
+    assert "The sync waiting for review will be cancelled</strong> (it would suspend 11" in preview
+    assert "The sync that was waiting for review was cancelled" in undone.reason
+    db.session.refresh(review)
+    assert review.status == m.CANCELLED
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == actions.SYNC_UNDONE)).one()
+    assert json.loads(entry.after)["review_cancelled"] is True
+
+
 def test_undo_is_offered_for_30_days_and_never_for_an_undo(bad_sync):
     school = bad_sync
     with frozen_at(utcnow() + timedelta(days=UNDO_DAYS, minutes=1)):

@@ -18,6 +18,7 @@ def preview_context(organisation, run):
     plan = None if refused else undo_plan.plan_undo(run)
     return {"run": run, "refused": refused, "plan": plan, "listed_at_most": LISTED_AT_MOST,
             "active": queries.active_run(organisation.id),
+            "waiting_review": queries.pending_review(organisation.id),
             "schedule": schedule_for(organisation.id)}
 
 

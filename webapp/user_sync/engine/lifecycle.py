@@ -117,14 +117,16 @@ def _lock_waiting_reviews(organisation_ids):
 def replace_waiting_reviews(reasons):
     """The one way a waiting review is replaced, by a Sync now or by an undo of the data it was
     computed from: cancelled, ended now, with each school's reason ({organisation_id: reason}).
-    In the caller's transaction; one UPDATE per 300 schools (three parameters each)."""
-    now = utcnow()
+    In the caller's transaction; one UPDATE per 300 schools (three parameters each). Returns
+    how many reviews it replaced."""
+    now, replaced = utcnow(), 0
     for part in chunks(reasons, 300):
         reason = case({organisation_id: literal(reasons[organisation_id])
                        for organisation_id in part}, value=RUNS.c.organisation_id)
-        db.session.execute(update(RUNS).where(
+        replaced += db.session.execute(update(RUNS).where(
             RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
-            .values(status=m.CANCELLED, reason=reason, finished_at=now))
+            .values(status=m.CANCELLED, reason=reason, finished_at=now)).rowcount
+    return replaced
 
 
 def replaced_reason(replacement, run_id):

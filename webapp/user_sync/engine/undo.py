@@ -68,8 +68,8 @@ def _undo(undo):
     # review and the schedule before the run's own row, which holds the school's slot: the
     # order Sync now takes them in (lifecycle.queue_manual_syncs), or each could wait for the
     # other.
-    lifecycle.replace_waiting_reviews({undo.organisation_id: lifecycle.replaced_reason(
-        "the undo of an earlier sync", undo.id)})
+    review_replaced = bool(lifecycle.replace_waiting_reviews({
+        undo.organisation_id: lifecycle.replaced_reason("the undo of an earlier sync", undo.id)}))
     paused = pause_for_undo(undo.organisation_id, undo.id, now)
     if not lifecycle.claim_for_apply(undo.id):
         db.session.rollback()
@@ -77,10 +77,11 @@ def _undo(undo):
     plan = plans.plan_undo(target)
     write_undo(undo, plan, now)
     bulk_insert(m.SyncChange.__table__, change_rows(undo.id, plan))
-    words = outcome_words(undo, target, plan, paused)
+    words = outcome_words(undo, target, plan, paused, review_replaced)
     audit.record(actions.SYNC_UNDONE, undo.organisation_id, actor=undo.started_by,
                  before={"run": target.id, **_run_counts(target)},
-                 after={"undo_run": undo.id, **plan.counts(), "automatic_sync_paused": paused})
+                 after={"undo_run": undo.id, **plan.counts(), "automatic_sync_paused": paused,
+                        **({"review_cancelled": True} if review_replaced else {})})
     if lifecycle.finish_run(undo.id, m.COMPLETE, reason=words, counts=_undo_counts(plan)):
         forget_status_counts(undo.organisation_id)
 
@@ -219,7 +220,7 @@ def title(undo, organisation):
     return f"Undo of the sync of {when}, by {who}"
 
 
-def outcome_words(undo, target, plan, paused):
+def outcome_words(undo, target, plan, paused, review_replaced=False):
     organisation = db.session.get(Organisation, undo.organisation_id)
     counts = plan.counts()
     done = [(counts[plans.REINSTATE], "reinstated"),
@@ -246,6 +247,9 @@ def outcome_words(undo, target, plan, paused):
         text += (f" {counts[plans.MEMBER_BEFORE]:,} left as they are: members of this school "
                  "before that sync (added by an admin or invited), so their access was not taken "
                  "away.")
+    if review_replaced:
+        text += (" The sync that was waiting for review was cancelled: it was worked out from "
+                 "the data this undo changed. Press Sync now to check Microsoft again.")
     if paused:
         text += (" Automatic sync is paused for this school until an admin turns it back on "
                  "(Save schedule) or presses Sync now.")
