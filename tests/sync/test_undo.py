@@ -240,6 +240,22 @@ def test_an_undo_that_cancels_a_waiting_review_says_so_before_and_after(school):
     assert json.loads(entry.after)["review_cancelled"] is True
 
 
+def test_someone_included_again_since_is_not_called_erased(school):
+    """Excluded before the first sync, then included again (their never-synced row goes): the
+    undo of that sync said they were erased by the leaver retention rule, which was never set."""
+    joiner = DIRECT[3]
+    mail = next(u["mail"] for u in demo.demo_users()[0] if u["id"] == joiner)
+    people_module.exclude_microsoft_user(school.org, joiner, mail, "Included Again")
+    first = sync_in_process(school)
+    assert first.status == m.COMPLETE, first.reason
+    people_module.set_excluded(school.org, person(school.org, joiner).id, False)
+    assert person(school.org, joiner) is None
+    undone, preview = undo(school, first)
+    assert "erased" not in preview.lower() and "erased" not in undone.reason, undone.reason
+    assert "1 included in sync again, or removed from this school, by an admin since" in \
+        undone.reason
+
+
 def test_undo_is_offered_for_30_days_and_never_for_an_undo(bad_sync):
     school = bad_sync
     with frozen_at(utcnow() + timedelta(days=UNDO_DAYS, minutes=1)):

@@ -250,8 +250,10 @@ def _ids_by_microsoft_id(organisation_id, microsoft_ids):
 def _entry(change, prior, now, person_id):
     name = (now or {}).get("display_name") or change.display_name or ""
     email = (now or {}).get("email") or change.email or ""
-    if now is None or (prior is not None and prior.microsoft_id == ERASED_MARK):
+    if change.microsoft_id == ERASED_MARK or getattr(prior, "microsoft_id", None) == ERASED_MARK:
         return UndoEntry(ERASED, change.display_name or "", change.email or "", person_id)
+    if now is None:  # not erased: included again, never synced (people.set_excluded deletes it)
+        return UndoEntry(CHANGED_SINCE, name, email, person_id, reason=m.INCLUDED_SINCE)
     if now["status"] == "excluded" and getattr(prior, "status", None) != "excluded":
         return UndoEntry(EXCLUDED_SINCE, name, email, person_id, prior, now)
     changed_since = _changed_by_an_admin_since(prior, now)
