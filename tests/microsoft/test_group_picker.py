@@ -220,3 +220,24 @@ def test_refresh_groups_queues_one_snapshot_and_shows_progress(app, db, oak, con
     assert "Fetching your groups from Microsoft" in connected.get(groups_url(oak.north)).text
     run_quick_jobs(app)
     assert "All 156 groups" in connected.get(groups_url(oak.north)).text
+
+
+def test_tokens_no_key_can_read_fail_the_snapshot_and_the_save_says_so_not_an_error_page(
+        app, db, oak, connected):
+    """The stored tokens cannot be decrypted (TOKEN_ENCRYPTION_KEY rotated wrongly): the group
+    snapshot job died, leaving it "running" for fifteen minutes, and saving a group (which asks
+    Microsoft to confirm it) answered with the error page."""
+    from webapp.microsoft import groups
+    from webapp.microsoft.services import graph_client_for
+    run_quick_jobs(app)
+    connection = connection_for_organisation(oak.north)
+    connection.token_cache_encrypted = b"not readable with any configured key"
+    db.session.commit()
+    assert groups.take_snapshot(connection.id, graph_client_for(connection)) is False
+    page = connected.get(groups_url(oak.north))
+    assert "The last refresh failed (The stored Microsoft tokens cannot be decrypted" in page.text
+    assert "Reconnect to Microsoft in Import settings" in page.text
+    saved = save(connected, oak.north, demo.NORTHFIELD_STAFF_GROUP_ID)
+    assert saved.status_code == 422
+    assert "nothing was saved" in saved.text and "Reconnect in Import settings" in saved.text
+    assert group_choices_for(oak.north) == []

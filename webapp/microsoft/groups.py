@@ -18,6 +18,7 @@ from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import (OBJECT_ID, SNAPSHOT_FAILED, SNAPSHOT_FINISHED, SNAPSHOT_RUNNING,
                                      GroupSnapshot, MicrosoftConnection, SnapshotGroup,
                                      connection_for_organisation)
+from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.redis_conn import enqueue
 
 SECURITY, MAIL_SECURITY, DISTRIBUTION, MICROSOFT_365 = (
@@ -88,7 +89,8 @@ def take_snapshot(connection_id, graph_client):
             snapshot.pages_fetched += 1
             snapshot.groups_fetched = len(fetched)
             db.session.commit()
-    except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError) as error:
+    except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError,
+            TokenCacheUnreadable) as error:
         db.session.rollback()
         _finish(snapshot, SNAPSHOT_FAILED, _plain_error(error, snapshot.connection_id))
         return False
@@ -115,7 +117,7 @@ def _finish(snapshot, status, error=None):
 
 
 def _plain_error(error, connection_id):
-    if isinstance(error, ReconnectNeeded):
+    if isinstance(error, (ReconnectNeeded, TokenCacheUnreadable)):
         return f"{error} Reconnect to Microsoft in Import settings."
     if isinstance(error, AppCredentialsRefused):
         return str(error)
@@ -183,7 +185,8 @@ def remember_member_counts(organisation, group_ids, graph_client):
     for group_id, row in listed.items():
         try:
             row.member_count = member_count(graph_client, group_id)
-        except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError):
+        except (GraphError, ReconnectNeeded, AppCredentialsRefused, ConnectionError,
+                TokenCacheUnreadable):
             break
     if listed:
         db.session.commit()

@@ -24,6 +24,7 @@ from webapp.microsoft.models import SNAPSHOT_FINISHED, connection_for_organisati
 from webapp.microsoft.selection import (EXCLUDE_MEMBERS, MAX_EXCLUDED, MAX_SYNCED, SYNC_MEMBERS,
                                         ChosenGroup, Selection, group_choices_for)
 from webapp.microsoft.services import graph_client_for
+from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.request_input import page_number
 from webapp.search import search_from
 
@@ -277,7 +278,7 @@ def with_checked_ticks(stored, ticks, act):
         raise
     except ServiceError as error:
         message = str(error)
-    except ReconnectNeeded as error:
+    except (ReconnectNeeded, TokenCacheUnreadable) as error:
         message = (f"Microsoft could not confirm the groups, so nothing was saved: {error} "
                    "Reconnect in Import settings, then save again.")
     except AppCredentialsRefused as error:
