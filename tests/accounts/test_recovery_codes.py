@@ -16,6 +16,7 @@ from webapp.audit.models import AuditEntry
 from webapp.clock import frozen_at
 from webapp.extensions import db
 from webapp.two_step.models import RecoveryCode
+from webapp.two_step.recovery_codes import hash_of, normalised
 
 
 @pytest.fixture
@@ -89,3 +90,31 @@ def test_wrong_recovery_codes_count_towards_the_lockout(app, turned_on):
         assert give_recovery_code(client, f"aaaa-bbbb-cccc-{guess:04d}").status_code == 401
     locked = give_recovery_code(client, codes[2])
     assert locked.status_code == 429 and "Too many wrong attempts" in text_of(locked)
+
+
+def _reset_password_by_mail(app, smtp_server):
+    from tests.accounts.helpers import STRONG, link_in, mails_after_jobs, token_of
+    owner = app.test_client()
+    post_page_form(owner, "/forgot-password", "/forgot-password", {"email": EMAIL})
+    link = link_in(mails_after_jobs(app, smtp_server, 1)[0][1])
+    assert post_page_form(owner, link, "/reset-password", {
+        "token": token_of(link), "password": STRONG, "confirmation": STRONG}).status_code == 303
+
+
+def test_a_sign_in_begun_with_the_old_password_ends_when_the_password_is_reset(
+        app, head, smtp_server):
+    """Whoever had the old password and took the first step could finish with a recovery
+    code after the owner reset it (and the reset had cleared the lock-out, so with fresh
+    guesses). The waiting sign-in now belongs to the password it began with."""
+    with frozen_at(MOMENT):
+        _, codes = turn_on_app(signed_in(app))
+    attacker = app.test_client()
+    assert password_step(attacker, EMAIL).location == "/login/two-step"
+    _reset_password_by_mail(app, smtp_server)
+    answer = give_recovery_code(attacker, codes[0])
+    assert answer.status_code in (302, 303) and answer.location.startswith("/login")
+    assert not answer.location.startswith("/login/two-step")
+    assert not is_signed_in(attacker)
+    [unused] = db.session.scalars(select(RecoveryCode).where(
+        RecoveryCode.code_hash == hash_of(normalised(codes[0])))).all()
+    assert unused.used_at is None

@@ -10,10 +10,12 @@ which clears this state) with the first step's method and Microsoft account; wro
 towards the same lock-out as wrong passwords (webapp.auth.ratelimit, per account and per
 network address), which the password step does not clear for such an account.
 """
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from flask import session
+from flask import current_app, session
 
 from webapp import audit
 from webapp.audit import actions
@@ -50,7 +52,16 @@ def begin(user, next_url, method=PASSWORD, microsoft_account=None):
     leave_sign_in()  # whoever this browser was signed in as before, it is not now
     session[PENDING_KEY] = {"user_id": user.id, "next": (next_url or "")[:2000],
                             "since": utcnow().isoformat(), "method": method,
-                            "microsoft": asdict(microsoft_account) if microsoft_account else None}
+                            "microsoft": asdict(microsoft_account) if microsoft_account else None,
+                            "password": _password_mark(user)}
+
+
+def _password_mark(user):
+    """Which password the account had when the first step was taken (an HMAC of its hash, never
+    the hash, in the cookie): a new password (reset or changed) voids a sign-in waiting for its
+    second step, which the old password began (and the reset had given fresh guesses)."""
+    return hmac.new(current_app.secret_key.encode("utf-8"),
+                    (user.password_hash or "").encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _first_step(state):
@@ -79,7 +90,8 @@ def pending():
     first_step = _first_step(state)
     user = db.session.get(User, state["user_id"])
     if utcnow() - since > timedelta(minutes=PENDING_MINUTES) or user is None \
-            or first_step is None or not user.active_memberships() or not status.is_on(user):
+            or first_step is None or not user.active_memberships() or not status.is_on(user) \
+            or not hmac.compare_digest(str(state.get("password")), _password_mark(user)):
         session.pop(PENDING_KEY, None)
         return None
     return Pending(user, str(state.get("next") or ""), *first_step)
