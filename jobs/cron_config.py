@@ -6,9 +6,10 @@ Every CLOCK_INTERVAL_SECONDS it enqueues the tick job on the quick queue. The sc
 RQ's cron strings (UTC) are not used, and a second clock process only enqueues a second tick,
 which finds nothing left to claim.
 
-Once a day (03:17 UTC, a quiet hour for UK schools) it also enqueues the data-protection job
-that erases due leavers and prunes the audit log; it is idempotent, so a second clock's copy
-erases nothing more.
+Every hour (at 17 past) it also enqueues the data-protection job that erases due leavers and
+prunes the audit log; it is idempotent, so a second clock's copy erases nothing more. Hourly,
+not daily: a school whose sync is running when it comes is skipped, and a school whose daily
+sync ran at that one time each night was never erased.
 
 Every five minutes (DIGEST_CHECK_SECONDS) it enqueues the weekly digest check: each admin who asked for the
 digest gets it once their own Monday 07:00 has passed (their school's time zone, computed by
@@ -30,7 +31,7 @@ cron.register(enqueue_due_job, queue_name=_config.QUEUE_QUICK,
               failure_ttl=_config.JOB_FAILURE_TTL_SECONDS,
               # A tick nobody ran within the interval is replaced by the next one.
               ttl=max(_config.CLOCK_INTERVAL_SECONDS, 60))
-cron.register(erase_due_job, queue_name=_config.QUEUE_QUICK, cron="17 3 * * *",
+cron.register(erase_due_job, queue_name=_config.QUEUE_QUICK, cron="17 * * * *",
               job_timeout=_config.JOB_TIMEOUT_QUICK_SECONDS,
               result_ttl=_config.JOB_RESULT_TTL_SECONDS,
               failure_ttl=_config.JOB_FAILURE_TTL_SECONDS)

@@ -20,6 +20,8 @@ def test_the_clock_ticks_erases_due_leavers_daily_and_checks_for_weekly_digests(
     digests = by_function[weekly_digest_job]
     config = config_from_env()  # the clock process reads its settings from the environment
     assert tick.interval == config.CLOCK_INTERVAL_SECONDS and tick.cron is None
-    assert erasure.cron == "17 3 * * *" and erasure.interval is None
+    # Hourly: a school whose sync runs when it comes is skipped, and must not wait a day (or,
+    # syncing at that time each night, for ever).
+    assert erasure.cron == "17 * * * *" and erasure.interval is None
     assert digests.interval == DIGEST_CHECK_SECONDS == 300 and digests.cron is None
     assert {tick.queue_name, erasure.queue_name, digests.queue_name} == {config.QUEUE_QUICK}

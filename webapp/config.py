@@ -156,7 +156,7 @@ class Config:
     GRAPH_MAX_BACKOFF_SECONDS = env_float("GRAPH_MAX_BACKOFF_SECONDS", 60.0)
     # A running sync's worker refreshes a Redis key this often (/3); a missing key = worker gone.
     SYNC_LIVENESS_SECONDS = env_float("SYNC_LIVENESS_SECONDS", 30.0)
-    # Audit log entries older than this are removed by the daily erasure job (two years).
+    # Audit log entries older than this are removed by the hourly erasure job (two years).
     AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
     SUPPORT_URL = os.environ.get("SUPPORT_URL", "mailto:support@example.com")
     # Dates and times are shown in this zone (an IANA name), with the zone named.

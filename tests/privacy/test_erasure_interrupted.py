@@ -1,4 +1,4 @@
-"""The daily erasure killed inside its transaction (a real RQ worker, SIGKILLed), then run again:
+"""The erasure killed inside its transaction (a real RQ worker, SIGKILLed), then run again:
 nothing was half-erased, and the re-run erases everything once. Paused by the database itself,
 as in tests/faults/test_worker_killed_mid_apply.py (which explains the two locks):
 - PostgreSQL: the test holds the leaver's synced_people row, so the job waits when deleting the

@@ -1,4 +1,4 @@
-"""`flask --app wsgi privacy erase-due [--as-of ISO-8601]`: the daily erasure, by hand."""
+"""`flask --app wsgi privacy erase-due [--as-of ISO-8601]`: the hourly erasure, by hand."""
 from datetime import datetime, timezone
 
 import click

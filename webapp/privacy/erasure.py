@@ -169,7 +169,7 @@ def _forget_cached_counts(organisation_id):
 
 
 def erase_due_everywhere(as_of=None):
-    """The daily job: every organisation's due leavers, then audit entries past their retention.
+    """The hourly job: every organisation's due leavers, then audit entries past their retention.
     Returns {"organisations": {id: erase_due's answer}, "audit_entries_removed": n}."""
     as_of = as_utc(as_of or utcnow())
     results = {}

@@ -56,6 +56,6 @@ def save_retention():
         return _retention_form(changed=str(error), status=409)
     if is_htmx_request():
         return _retention_form(saved=True)
-    flash("Leaver retention saved. The daily erasure uses it from its next run.", "success")
+    flash("Leaver retention saved. The hourly erasure uses it from its next run.", "success")
     return redirect(url_for("user_sync.index"), 303)
 
