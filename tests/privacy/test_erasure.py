@@ -186,3 +186,4 @@ def test_the_erasure_job_removes_audit_entries_past_their_retention(app, admin):
 def test_an_unreadable_as_of_is_refused_with_a_message(app):
     result = app.test_cli_runner().invoke(args=["privacy", "erase-due", "--as-of", "next tuesday"])
     assert result.exit_code == 2 and "not an ISO-8601 date" in result.output
+

@@ -61,7 +61,7 @@ def due_people(organisation_id, cutoff):
         SyncedPerson.excluded.is_(False), SyncedPerson.suspended_at.isnot(None),
         SyncedPerson.suspended_at < cutoff,
         or_(Membership.id.is_(None), Membership.status != "active"))
-        .order_by(SyncedPerson.id)).all()
+        .order_by(SyncedPerson.id).with_for_update(of=SyncedPerson)).all()
 
 
 def erase_due(organisation_id, as_of=None):
@@ -75,6 +75,11 @@ def erase_due(organisation_id, as_of=None):
     people = due_people(organisation_id, cutoff)
     if not people:
         return {"outcome": ERASED_NOBODY, "people": 0}
+    # Asked again with the due people locked: an undo that started since the first look would
+    # otherwise reinstate them and then see them erased (its writes wait for these locks).
+    if _sync_running(organisation_id):
+        db.session.rollback()
+        return {"outcome": SYNC_RUNNING}
     counts = {"people": len(people), **_scrub_history(organisation_id, people)}
     counts.update(_remove_accounts(organisation_id, people))
     for part in chunks(p.id for p in people):
