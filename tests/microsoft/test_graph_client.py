@@ -146,3 +146,19 @@ def test_a_read_only_post_sends_its_body_and_is_retried_like_a_get():
     assert [call["method"] for call in session.calls] == ["POST", "POST"]
     assert session.calls[1]["json"] == {"groupIds": ["g1", "g2"]}
     assert session.calls[1]["url"] == "https://graph.example/v1.0/users/u1/checkMemberGroups"
+
+
+@pytest.mark.parametrize("broken", [{"error": {"code": "UnknownError", "message": ""}},
+                                    {"@odata.context": "cut off"}, {"value": None}, []],
+                         ids=["error in a 200", "no value", "null value", "not an object"])
+def test_a_page_without_its_items_ends_the_list_with_an_error_not_as_its_end(broken):
+    """Taken as an empty last page, it ended the member list early: the sync then suspended
+    everyone on the pages it never read."""
+    from webapp.microsoft.graph import GraphError
+    next_link = "https://graph.example/v1.0/groups/g/transitiveMembers?$skiptoken=2"
+    client, _, _, _ = client_with(
+        FakeResponse(200, {"value": [1], "@odata.nextLink": next_link}), FakeResponse(200, broken))
+    pages = client.iter_pages("/groups/g/transitiveMembers")
+    assert next(pages)["value"] == [1]
+    with pytest.raises(GraphError, match="without its items"):
+        next(pages)

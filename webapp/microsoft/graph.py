@@ -17,6 +17,17 @@ CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
                      requests.exceptions.ChunkedEncodingError)
 
 
+def _listed(page):
+    """A collection page as Graph documents it (an object with a `value` list), else GraphError."""
+    if isinstance(page, dict) and isinstance(page.get("value"), list) and "error" not in page:
+        return page
+    error = page.get("error") if isinstance(page, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    raise GraphError("Microsoft answered a page of the list without its items"
+                     + (f" ({code})" if code else "") + ", so the list is incomplete.",
+                     status=200, code=code)
+
+
 class GraphError(Exception):
     """A Graph answer we cannot use. str() is safe to show an admin (never holds a token)."""
 
@@ -99,11 +110,13 @@ class GraphClient:
         return self._send(self.url_for(path), None, headers or {}, body=body).json()
 
     def iter_pages(self, path, params=None, headers=None):
-        """Yields each page's JSON, following @odata.nextLink to the end."""
-        page = self.get_json(path, params=params, headers=headers)
+        """Yields each page's JSON, following @odata.nextLink to the end. A page without its
+        `value` list (an error in a 200, a cut-off body) raises GraphError: taken as an empty
+        last page, it ended the list early, and the sync suspended everyone on the pages lost."""
+        page = _listed(self.get_json(path, params=params, headers=headers))
         yield page
         while page.get("@odata.nextLink"):
-            page = self.get_json(page["@odata.nextLink"], headers=headers)
+            page = _listed(self.get_json(page["@odata.nextLink"], headers=headers))
             yield page
 
     def _send(self, url, params, headers, body=None):
