@@ -132,6 +132,25 @@ def test_apply_removals_applies_the_reviewed_run(school):
         lifecycle.approve_review(school.org, review.id, school.admin)
 
 
+def test_apply_removals_keeps_someone_made_an_admin_since_the_review(school):
+    """The review planned to suspend a leaver; an admin made them an admin of the school, then
+    pressed Apply removals: the reviewed plan suspended them, though admins never are."""
+    sync_in_process(school)
+    leavers, _ = remove_six_and_add_one(school)
+    review = sync_in_process(school)
+    assert review.status == m.NEEDS_REVIEW, review.reason
+    promoted = person(school.org, leavers[0])
+    db.session.get(Membership, promoted.membership_id).role = "admin"
+    db.session.commit()
+    lifecycle.approve_review(school.org, review.id, school.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.COMPLETE and applied.suspended == 5, applied.reason
+    db.session.expire_all()
+    assert db.session.get(Membership, promoted.membership_id).status == "active"
+    assert person(school.org, leavers[0]).status == "active"
+    assert person(school.org, leavers[1]).status == "suspended"
+
+
 def test_cancel_leaves_everyone_and_a_newer_sync_replaces_a_review(school):
     sync_in_process(school)
     remove_six_and_add_one(school)

@@ -71,11 +71,13 @@ def record_changes(run_id, plan):
     bulk_insert(m.SyncChange.__table__, change_rows(run_id, plan))
 
 
-def load_plan(run_id, existing):
+def load_plan(run_id, existing, protected=None):
     """Rebuilds a reviewed run's plan against the people as they are now.
 
-    People an admin excluded since the review are left alone, and someone the review would add
-    who is held since (Sync this person now, or excluded from a preview) is not added again.
+    People an admin excluded since the review are left alone, someone the review would add who
+    is held since (Sync this person now, or excluded from a preview) is not added again, and
+    someone protected since (made an admin; protected: protected_memberships, as now) is kept,
+    not suspended.
     """
     by_id = {row.id: row for row in existing}
     held = {row.microsoft_id for row in existing}
@@ -83,11 +85,11 @@ def load_plan(run_id, existing):
     table = m.SyncChange.__table__
     for change in db.session.execute(select(table).where(table.c.run_id == run_id)
                                      .order_by(table.c.id)):
-        _replay(plan, change, by_id, held)
+        _replay(plan, change, by_id, held, protected or {})
     return plan
 
 
-def _replay(plan, change, by_id, held):
+def _replay(plan, change, by_id, held, protected):
     person = Person(change.microsoft_id, change.email or "", normalise_email(change.email or ""),
                     change.display_name or "", change.job_title, change.department)
     row = by_id.get(change.synced_person_id)
@@ -103,7 +105,10 @@ def _replay(plan, change, by_id, held):
         target.append((row, person, tuple(filter(None, (change.detail or "").split(",")))))
     elif change.action == m.SUSPEND and row is not None and row.status == "active":
         _replay_excluding_group(plan, change)
-        plan.suspends.append((row, person, change.reason))
+        if row.membership_id in protected:
+            plan.keeps.append((row, person, protected[row.membership_id]))
+        else:
+            plan.suspends.append((row, person, change.reason))
     elif change.action == m.SKIP:
         _replay_excluding_group(plan, change)
         plan.skips.append((person, change.reason, change.synced_person_id))

@@ -213,8 +213,9 @@ def _apply_and_finish(run, plan, tenant_id):
 
 def _apply_reviewed(run):
     lifecycle.report_progress(run.id, "Applying reviewed changes")
-    plan = load_plan(run.id, load_existing(run.organisation_id))
     connection = connection_for_organisation(db.session.get(Organisation, run.organisation_id))
+    plan = load_plan(run.id, load_existing(run.organisation_id),
+                     protected_memberships(run.organisation_id, connection))
     if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
