@@ -201,3 +201,29 @@ def test_a_re_created_microsoft_account_with_the_same_email_is_relinked_not_dupl
     assert person(school.org, demo.OBRIEN_ID) is None
     assert count(m.SyncedPerson) == NORTHFIELD_ADDED
     assert count(User, User.email_normalised == "s.o'brien@oaklearning.example") == 1
+
+
+@pytest.mark.parametrize("handed_on", ["swapped", "to the lower account id",
+                                       "to the higher account id"])
+def test_an_address_handed_from_one_person_to_another_in_one_sync_moves(school, handed_on):
+    """B gives up an address and A takes it in one sync (B takes a new one, or A's): the
+    accounts were written in id order, so A's met B's still holding it on the unique index,
+    and that sync and every one after failed."""
+    sync_in_process(school)
+    user_of = {microsoft_id: db.session.get(
+        Membership, person(school.org, microsoft_id).membership_id).user_id
+        for microsoft_id in (demo.OBRIEN_ID, demo.RTL_ID)}
+    ordered = sorted(user_of, key=user_of.get)
+    takes, gives = ordered[::-1] if handed_on == "to the higher account id" else ordered
+    given, held_before = person(school.org, gives).email, person(school.org, takes).email
+    new_for_giver = held_before if handed_on == "swapped" else "moved.on@oaklearning.example"
+    control = school.sim.control
+    control.update_user(gives, mail=new_for_giver)
+    control.update_user(takes, mail=given)
+    run = sync_in_process(school)
+    assert run.status == m.COMPLETE and run.updated == 2, run.reason
+    db.session.expire_all()
+    assert (person(school.org, takes).email, person(school.org, gives).email) == (
+        given, new_for_giver)
+    assert db.session.get(User, user_of[takes]).email == given
+    assert db.session.get(User, user_of[gives]).email == new_for_giver

@@ -139,6 +139,7 @@ def update_user_rows(pairs):
     if not pairs:
         return
     pairs = sorted(pairs, key=lambda pair: pair[0])
+    _free_addresses_handed_on(pairs)
     stmt = (update(USERS).where(USERS.c.id == bindparam("_id"))
             .values(email=bindparam("_email"), email_normalised=bindparam("_norm"),
                     display_name=bindparam("_name"), job_title=bindparam("_title"),
@@ -146,6 +147,23 @@ def update_user_rows(pairs):
     db.session.execute(stmt, [
         {"_id": user_id, "_email": p.email, "_norm": p.email_normalised, "_name": p.display_name,
          "_title": p.job_title, "_dept": p.department} for user_id, p in pairs])
+
+
+def _free_addresses_handed_on(pairs):
+    """An address one account gives up and another takes in the same sync (two swapped, or a
+    chain): its holder first gets a placeholder no address can be ("~" and its id), so the
+    updates never meet the unique index in between (the whole sync failed on it, and every
+    sync after until Microsoft changed again). The same transaction then writes every final
+    address."""
+    updating = {user_id for user_id, _ in pairs}
+    holders = accounts_of([person.email_normalised for _, person in pairs])
+    handing_on = sorted({holders[p.email_normalised] for user_id, p in pairs
+                         if holders.get(p.email_normalised) not in (None, user_id)
+                         and holders[p.email_normalised] in updating})
+    if handing_on:
+        db.session.execute(update(USERS).where(USERS.c.id == bindparam("_id"))
+                           .values(email_normalised=bindparam("_free")),
+                           [{"_id": user_id, "_free": f"~{user_id}"} for user_id in handing_on])
 
 
 def bulk_insert(table, rows):
