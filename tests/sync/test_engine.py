@@ -227,3 +227,25 @@ def test_an_address_handed_from_one_person_to_another_in_one_sync_moves(school, 
         given, new_for_giver)
     assert db.session.get(User, user_of[takes]).email == given
     assert db.session.get(User, user_of[gives]).email == new_for_giver
+
+
+def test_someone_back_with_a_new_microsoft_account_after_leaving_is_relinked(school):
+    """They left (the old account deleted; a sync suspended them), then came back with a new
+    account and the same address: every sync skipped them as "email already used", since only
+    a leaver departing in the same sync was relinked."""
+    sync_in_process(school)
+    before = person(school.org, demo.OBRIEN_ID)
+    control = school.sim.control
+    control.delete_user(demo.OBRIEN_ID)
+    assert sync_in_process(school).suspended == 1
+    new_id = control.create_user(userPrincipalName="siobhan.obrien2@oaklearning.example",
+                                 mail="s.o'brien@oaklearning.example", displayName="Siobhán O'Brien")
+    control.add_member(NORTHFIELD, new_id)
+    run = sync_in_process(school)
+    assert run.status == m.COMPLETE and run.added == 1, run.reason
+    assert [c.microsoft_id for c in changes(run, m.SKIP) if c.reason == m.EMAIL_TAKEN] == []
+    db.session.expire_all()
+    back = person(school.org, new_id)
+    assert (back.id, back.status, back.in_group) == (before.id, "active", True)
+    assert db.session.get(Membership, back.membership_id).status == "active"
+    assert count(m.SyncedPerson) == NORTHFIELD_ADDED

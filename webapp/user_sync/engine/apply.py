@@ -45,6 +45,7 @@ def _skip_taken_emails(plan, owners, leaving):
 def _resolve_adds(plan, owners, leaving, rows_by_user):
     departing = {row.id: i for i, (row, _, reason) in enumerate(plan.suspends)
                  if reason == m.LEFT_GROUP}
+    coming_back = {row.id for row, _, _ in plan.reinstates}
     adds, dropped = [], set()
     for person, row_id in plan.adds:
         owner = owners.get(person.email_normalised)
@@ -55,10 +56,20 @@ def _resolve_adds(plan, owners, leaving, rows_by_user):
             dropped.add(departing[linked.id])
             plan.presence[linked.id] = True
             adds.append((person, linked.id))
+        elif row_id is None and _left_before(linked) and linked.id not in coming_back:
+            # Back with a new Microsoft account after an earlier sync suspended the old one:
+            # the same person, relinked (they were skipped as "email already used" for ever).
+            plan.presence[linked.id] = True
+            adds.append((person, linked.id))
         else:
             plan.skips.append((person, m.EMAIL_TAKEN, row_id))
     plan.adds = adds
     plan.suspends = [s for i, s in enumerate(plan.suspends) if i not in dropped]
+
+
+def _left_before(row):
+    """Suspended by an earlier sync for leaving the chosen groups, and not back in them."""
+    return row.status == "suspended" and not row.excluded and not row.in_group
 
 
 def apply_plan(organisation_id, plan, now, previous_run_at=None, tenant_id=None):
