@@ -9,16 +9,18 @@ from webapp.microsoft.graph import GraphError
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import saved_selection
+from webapp.microsoft.selection import gone_words, saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
-from webapp.user_sync.engine.diff import (MicrosoftUser, address_key, counted_emails, decide,
-                                          email_of)
+from webapp.user_sync.engine.diff import MicrosoftUser, email_of, scope_of
 from webapp.user_sync.engine.fetch import SELECT
+from webapp.user_sync.engine.one_person import plan_for
+from webapp.user_sync.engine.person_lookup import (GroupsMissing, PersonNotInTenant, look_up,
+                                                   users_with_address)
 from webapp.user_sync.engine.store import load_existing, protected_memberships
-from webapp.user_sync.reasons import reason_text
+from webapp.user_sync.reasons import changed_fields_text, reason_text
 from webapp.user_sync.settings import settings_for
 
 NOT_IN_GROUP, NOT_IN_TENANT, SYNCED, NOT_YET, UNKNOWN = (
@@ -89,11 +91,13 @@ def _from_tenant(organisation, query):
     try:
         users = _search_tenant(client, query)
         if not users:
-            return [Answer(NOT_IN_TENANT, f"No such person in your Microsoft tenant: nobody "
-                                          f"matches “{query}”.")]
+            return [_nobody_found(query)]
         rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
-                           protected_memberships(organisation.id, connection), selection)
+                           protected_memberships(organisation.id, connection), selection,
+                           load_existing(organisation.id))
         return [_tenant_answer(client, rules, user) for user in users]
+    except GroupsMissing as missing:
+        return [Answer(UNKNOWN, gone_words(missing.groups).said(where="Import settings"))]
     except (ReconnectNeeded, TokenCacheUnreadable) as error:
         return [Answer(UNKNOWN, f"{error} Reconnect to Microsoft in Import settings, then ask "
                                 "again.")]
@@ -110,84 +114,82 @@ class _SyncRules:
     include_guests: bool
     protected: dict
     selection: object  # microsoft.selection.Selection: the saved groups
+    existing: list     # the school's synced people (store.load_existing), read once
 
 
 def _search_tenant(client, query):
-    params = {"$select": ",".join(SELECT), "$top": str(LIMIT), "$count": "true"}
+    """The people the question names. An address is read from the directory itself (the
+    query Sync this person now makes); a name only through Microsoft's search, which reads an
+    index that can be minutes behind (its candidates are then decided on plain reads)."""
     if "@" in query:
-        params["$filter"] = _address_filter(query)
-    else:
-        params["$search"] = '"displayName:' + query.replace('"', "") + '"'
-    page = client.get_json("/users", params=params, headers={"ConsistencyLevel": "eventual"})
-    return _users(page)
-
-
-def _address_filter(address):
-    quoted = address.replace("'", "''")
-    return f"mail eq '{quoted}' or userPrincipalName eq '{quoted}'"
-
-
-def _users(page):
+        return users_with_address(client, query)
+    page = client.get_json("/users", params={
+        "$select": ",".join(SELECT), "$top": str(LIMIT), "$count": "true",
+        "$search": '"displayName:' + query.replace('"', "") + '"'},
+        headers={"ConsistencyLevel": "eventual"})
     return [MicrosoftUser(*(item.get(name) for name in SELECT)) for item in page.get("value", ())]
 
 
-def _group_members(client, group_id, odata_filter, limit=LIMIT):
-    """The group's users matching a filter: a filter on a member list is an advanced query, so
-    this reads the index (which may lag a change of the last minutes; the sync itself never does)."""
-    page = client.get_json(f"/groups/{group_id}/transitiveMembers/microsoft.graph.user", params={
-        "$filter": odata_filter, "$count": "true", "$select": ",".join(SELECT), "$top": str(limit)},
-        headers={"ConsistencyLevel": "eventual"})
-    return _users(page)
-
-
-def _memberships_of(client, selection, user_id):
-    """{group id: {user_id}} for each chosen group the user is in: what diff.decide needs."""
-    return {group.id: {user_id} for group in selection.groups
-            if _group_members(client, group.id, f"id eq '{user_id}'", limit=1)}
-
-
-def _sharing_email(client, rules, user, memberships):
-    """How many people of the chosen groups the sync counts for this user's address (them
-    included), each weighed by the same rule as the sync."""
-    email, synced = email_of(user).lower(), rules.selection.synced
-    if not email or not any(group.id in memberships for group in synced):
-        return 0  # in none of the synced groups: nobody's address matters
-    same = {u.id: u for group in synced
-            for u in _group_members(client, group.id, _address_filter(email))}
-    same[user.id] = user
-    known = dict(memberships)
-    for twin in same.keys() - {user.id}:
-        for group_id in _memberships_of(client, rules.selection, twin):
-            known[group_id] = known.get(group_id, set()) | {twin}
-    return counted_emails(same.values(), rules.include_guests, known,
-                          rules.selection)[address_key(user)]
+def _nobody_found(query):
+    if "@" in query:
+        return Answer(NOT_IN_TENANT, f"No such person in your Microsoft tenant: nobody has the "
+                                     f"address or sign-in name “{query}”.")
+    return Answer(NOT_IN_TENANT, f"Microsoft's search finds nobody called “{query}”. Its search "
+                                 "can be a few minutes behind a new or renamed account: type "
+                                 "their email address or sign-in name to ask Microsoft directly.")
 
 
 def _tenant_answer(client, rules, user):
-    """The sync's own decision for this person (diff.decide), put into words."""
-    answer = Answer(NOT_YET, "", user.display_name or "", email_of(user), user.id)
-    memberships = _memberships_of(client, rules.selection, user.id)
-    rows = load_existing(rules.organisation_id, microsoft_id=user.id)
-    decision = decide(user, rows[0] if rows else None, rules.protected, rules.include_guests,
-                      _sharing_email(client, rules, user, memberships), memberships,
-                      rules.selection)
-    answer.code, answer.text = _decision_words(decision, rules.selection)
-    return answer
+    """The sync's own decision for this person, from the reads Sync this person now makes
+    (plain reads and checkMemberGroups, never the lagging index; the same plan_for, so the
+    answer and that button never disagree), put into words."""
+    try:
+        found = look_up(client, rules.selection, user.id)
+    except PersonNotInTenant:
+        return Answer(NOT_IN_TENANT, "No longer in your Microsoft tenant (deleted just now).",
+                      user.display_name or "", email_of(user), user.id)
+    row = next((r for r in rules.existing if r.microsoft_id == user.id), None)
+    plan = plan_for(found, row, rules.existing, rules.protected, rules.include_guests,
+                    rules.selection)
+    code, text = _plan_words(plan, found, row, rules.selection)
+    return Answer(code, text, found.user.display_name or "", email_of(found.user), user.id)
 
 
-def _decision_words(decision, selection):
-    scope = decision.scope
+def _plan_words(plan, found, row, selection):
+    scope = scope_of(found.user.id, found.memberships, selection)
+    group = plan.excluded_by.get(found.user.id)
+
+    def why(reason):
+        if reason == m.LEFT_GROUP and group is None:
+            return _not_in_groups(selection.synced)
+        return reason_text(reason, group)
+    if plan.skips:
+        reason = plan.skips[0][1]
+        if reason == m.LEFT_GROUP and group is None:
+            return NOT_IN_GROUP, why(reason)
+        return reason, why(reason)
+    if plan.keeps:
+        reason = plan.keeps[0][2]
+        return reason, why(reason)
+    if plan.suspends:
+        reason = plan.suspends[0][2]
+        return reason, f"The next sync suspends them: {why(reason)}"
+    if plan.adds:
+        if len(selection.synced) == 1:
+            return NOT_YET, "In the group, but not synced yet. Press Sync now."
+        return NOT_YET, f"In {_quoted(scope.synced_via)}, but not synced yet. Press Sync now."
+    if plan.reinstates:
+        return SYNCED, ("Synced, status Suspended: the next sync reinstates them, as they are "
+                        "back in the chosen groups.")
+    if plan.updates:
+        return SYNCED, (f"Synced, status Active: the next sync updates their "
+                        f"{changed_fields_text(','.join(plan.updates[0][2]))} to match Microsoft.")
+    if row is not None:  # nothing for the next sync to do: as held now
+        answer = _synced_answer(db.session.get(m.SyncedPerson, row.id))
+        return answer.code, answer.text
     if not scope.in_scope and scope.excluding is None:
         return NOT_IN_GROUP, _not_in_groups(selection.synced)
-    group = scope.excluding.name if scope.excluding is not None else None
-    if decision.action in (m.SKIP, m.KEEP):
-        return decision.reason, reason_text(decision.reason, group)
-    if decision.action == m.SUSPEND:
-        return decision.reason, ("The next sync suspends them: "
-                                 f"{reason_text(decision.reason, group)}")
-    if len(selection.synced) == 1:
-        return NOT_YET, "In the group, but not synced yet. Press Sync now."
-    return NOT_YET, (f"In {_quoted(scope.synced_via)}, but not synced yet. Press Sync now.")
+    return NOT_YET, "In the group, but not synced yet. Press Sync now."
 
 
 def _not_in_groups(synced):

@@ -84,8 +84,8 @@ def _sync_one(run):
     protected = protected_memberships(organisation.id, connection)
     if found is None and row is None:
         return _finish(run, None, person_words.not_in_tenant(run.subject), None)
-    plan = _plan(found, row, protected, settings_for(organisation.id).include_guests, selection)
-    resolve_accounts(plan, existing)
+    plan = plan_for(found, row, existing, protected,
+                    settings_for(organisation.id).include_guests, selection)
     person = found.user if found else None
     _finish(run, plan, person_words.outcome(plan, person, row, selection), row,
             connection.tenant_id, person.id if person else row.microsoft_id)
@@ -118,6 +118,12 @@ def _row_of(existing, microsoft_id, asked):
                 row.microsoft_id.lower(), row.email_normalised)):
             return row
     return None
+
+
+def plan_for(found, row, existing, protected, include_guests, selection):
+    """This one person's plan by the sync's own rules, email clashes settled as the sync
+    settles them: what Sync this person now applies and "Why isn't this person synced?" says."""
+    return resolve_accounts(_plan(found, row, protected, include_guests, selection), existing)
 
 
 def _plan(found, row, protected, include_guests, selection):
