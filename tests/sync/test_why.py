@@ -149,3 +149,54 @@ def test_a_synced_person_asked_by_their_sign_in_name_is_answered_synced(school):
     [answer] = [a for a in explain(school.org, archer["userPrincipalName"])
                 if a.microsoft_id == archer["id"]]
     assert answer.code == SYNCED and answer.text == "Synced, status Active.", answer.text
+
+
+def test_what_was_stored_is_decided_again_now(school):
+    """Stored answers were given as they were: "Skipped in the last sync: Excluded" of someone
+    included again, "Guest account" after Include guests went on, "Left the group" of someone
+    back in it. Each is now decided by the sync's rule, as the preview decides it."""
+    from tests.sync_helpers import person
+    from webapp.user_sync.people import set_excluded
+    excluded = exclude_microsoft_user(school.org, demo.RTL_ID, EMAILS[demo.RTL_ID], "ليلى حداد")
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    assert control.remove_member(NORTHFIELD, demo.OBRIEN_ID)
+    assert sync_in_process(school).suspended == 1
+    set_excluded(school.org, excluded.id, False)
+    save_settings(school.org.id, True, 10, 5)
+    control.add_member(NORTHFIELD, demo.OBRIEN_ID)
+    asked = {demo.RTL_ID: EMAILS[demo.RTL_ID], demo.GUEST_ID: "Sam Visitor",
+             demo.OBRIEN_ID: "s.o'brien@oaklearning.example"}
+    told = {}
+    for microsoft_id, query in asked.items():
+        [answer] = [a for a in explain(school.org, query) if a.microsoft_id == microsoft_id]
+        told[microsoft_id] = answer
+    assert (told[demo.RTL_ID].code, told[demo.GUEST_ID].code) == (NOT_YET, NOT_YET), (
+        told[demo.RTL_ID].text, told[demo.GUEST_ID].text)
+    assert "reinstates them" in told[demo.OBRIEN_ID].text
+    preview = sync_in_process(school, m.KIND_PREVIEW)
+    assert [sync_outcome(preview, who) for who in (demo.RTL_ID, demo.GUEST_ID)] == [NOT_YET] * 2
+    assert [c.action for c in changes(preview) if c.microsoft_id == demo.OBRIEN_ID] == [
+        m.REINSTATE]
+    assert person(school.org, demo.OBRIEN_ID).status == "suspended"  # a preview changes nobody
+
+
+def test_a_match_among_synced_people_no_longer_hides_a_joiner_of_the_same_name(school):
+    assert sync_in_process(school).status == m.COMPLETE
+    synced = next(u for u in USERS if u["id"] == demo.demo_users()[1][10])  # Amelia Archer
+    first_name = synced["displayName"].split()[0]
+    control = school.sim.control
+    joiner = control.create_user(userPrincipalName="amelia.zed@oaklearning.example",
+                                 displayName=f"{first_name} Zed",
+                                 mail="amelia.zed@oaklearning.example")
+    control.add_member(NORTHFIELD, joiner)
+    answers = {a.microsoft_id: a.code for a in explain(school.org, first_name)}
+    assert answers[joiner] == NOT_YET and synced["id"] in answers
+
+
+def test_with_microsoft_unreachable_what_was_stored_is_said_as_of_the_last_sync(school):
+    assert sync_in_process(school).status == m.COMPLETE
+    school.sim.control.set_faults(error_status=503, error_count=100)
+    answers = explain(school.org, "s.o'brien@oaklearning.example")
+    assert answers[0].code == "unknown" and "Microsoft could not answer just now" in answers[0].text
+    assert [a.text for a in answers[1:]] == ["As of the last sync: Synced, status Active."]

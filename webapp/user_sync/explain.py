@@ -1,5 +1,5 @@
 """Why isn't this person synced? Answers from the last run, then from the tenant itself."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, or_, select
 
@@ -14,7 +14,7 @@ from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
-from webapp.user_sync.engine.diff import MicrosoftUser, email_of, scope_of
+from webapp.user_sync.engine.diff import MicrosoftUser, email_of, plan_changes, scope_of
 from webapp.user_sync.engine.fetch import SELECT
 from webapp.user_sync.engine.one_person import plan_for
 from webapp.user_sync.engine.person_lookup import (GroupsMissing, PersonNotInTenant, look_up,
@@ -38,11 +38,15 @@ class Answer:
 
 
 def explain(organisation, query):
+    """Answers for everyone the question names: the synced people and last run's skips it
+    matches, and whoever Microsoft finds, each decided now by the sync's own rule. What was
+    stored answers alone only when Microsoft cannot be asked (it said "Excluded" of someone
+    included again since, or "Left the group" of someone back in it)."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    return (_from_synced_people(organisation, query) or _from_last_run(organisation, query)
-            or _from_tenant(organisation, query))
+    stored = _from_synced_people(organisation, query) + _from_last_run(organisation, query)
+    return _from_tenant(organisation, query, stored)
 
 
 def _matches(lowered_name_column, email_column, query):
@@ -82,29 +86,45 @@ def _from_last_run(organisation, query):
                    c.display_name or "", c.email or "", c.microsoft_id) for c in found]
 
 
-def _from_tenant(organisation, query):
+def _from_tenant(organisation, query, stored):
     connection, selection = connection_for_organisation(organisation), saved_selection(organisation)
     if connection is None or not selection.synced:
-        return [Answer(UNKNOWN, "Connect to Microsoft and choose the groups to sync first; then this can "
-                                "check your tenant.")]
+        return _first_unique(stored) or [Answer(
+            UNKNOWN, "Connect to Microsoft and choose the groups to sync first; then this can "
+                     "check your tenant.")]
     client = graph_client_for(connection, max_attempts=3, max_total_wait=10)
     try:
-        users = _search_tenant(client, query)
-        if not users:
+        found = _search_tenant(client, query)
+        asked = _first_unique([a.microsoft_id for a in stored] + [u.id for u in found])[:LIMIT]
+        if not asked:
             return [_nobody_found(query)]
         rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
                            protected_memberships(organisation.id, connection), selection,
                            load_existing(organisation.id))
-        return [_tenant_answer(client, rules, user) for user in users]
+        return [_tenant_answer(client, rules, microsoft_id) for microsoft_id in asked]
     except GroupsMissing as missing:
-        return [Answer(UNKNOWN, gone_words(missing.groups).said(where="Import settings"))]
+        problem = gone_words(missing.groups).said(where="Import settings")
     except (ReconnectNeeded, TokenCacheUnreadable) as error:
-        return [Answer(UNKNOWN, f"{error} Reconnect to Microsoft in Import settings, then ask "
-                                "again.")]
+        problem = f"{error} Reconnect to Microsoft in Import settings, then ask again."
     except AppCredentialsRefused as error:
-        return [Answer(UNKNOWN, str(error))]
+        problem = str(error)
     except (GraphError, ConnectionError) as error:
-        return [Answer(UNKNOWN, f"Microsoft could not answer just now ({error}). Try again.")]
+        problem = f"Microsoft could not answer just now ({error}). Try again."
+    # What was stored, said as of the last sync, with why it could not be asked afresh.
+    return [Answer(UNKNOWN, problem)] + [
+        replace(a, text=f"As of the last sync: {a.text}") for a in _first_unique(stored)]
+
+
+def _first_unique(items):
+    """Each answer (or id) once, the first one kept: a person can match twice (their synced
+    row and a skip of the last run)."""
+    seen, kept = set(), []
+    for item in items:
+        key = getattr(item, "microsoft_id", item)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
 
 
 @dataclass
@@ -139,20 +159,33 @@ def _nobody_found(query):
                                  "their email address or sign-in name to ask Microsoft directly.")
 
 
-def _tenant_answer(client, rules, user):
+def _tenant_answer(client, rules, microsoft_id):
     """The sync's own decision for this person, from the reads Sync this person now makes
     (plain reads and checkMemberGroups, never the lagging index; the same plan_for, so the
     answer and that button never disagree), put into words."""
+    row = next((r for r in rules.existing if r.microsoft_id == microsoft_id), None)
     try:
-        found = look_up(client, rules.selection, user.id)
+        found = look_up(client, rules.selection, microsoft_id)
     except PersonNotInTenant:
-        return Answer(NOT_IN_TENANT, "No longer in your Microsoft tenant (deleted just now).",
-                      user.display_name or "", email_of(user), user.id)
-    row = next((r for r in rules.existing if r.microsoft_id == user.id), None)
+        return _gone_answer(rules, row, microsoft_id)
     plan = plan_for(found, row, rules.existing, rules.protected, rules.include_guests,
                     rules.selection)
     code, text = _plan_words(plan, found, row, rules.selection)
-    return Answer(code, text, found.user.display_name or "", email_of(found.user), user.id)
+    return Answer(code, text, found.user.display_name or "", email_of(found.user), microsoft_id)
+
+
+def _gone_answer(rules, row, microsoft_id):
+    """No longer in the tenant: for someone held, the sync's absence rule (plan_changes)."""
+    if row is None:
+        return Answer(NOT_IN_TENANT, "No longer in your Microsoft tenant.", "", "", microsoft_id)
+    plan = plan_changes([], [row], rules.protected)
+    held = db.session.get(m.SyncedPerson, row.id)
+    if plan.suspends:
+        return Answer(plan.suspends[0][2], "No longer in your Microsoft tenant: the next sync "
+                      "suspends them.", held.display_name, held.email, microsoft_id)
+    answer = _synced_answer(held)
+    answer.text += " No longer in your Microsoft tenant."
+    return answer
 
 
 def _plan_words(plan, found, row, selection):
@@ -163,6 +196,9 @@ def _plan_words(plan, found, row, selection):
         if reason == m.LEFT_GROUP and group is None:
             return _not_in_groups(selection.synced)
         return reason_text(reason, group)
+    if plan.skips and row is not None and row.status != "active":
+        answer = _synced_answer(db.session.get(m.SyncedPerson, row.id))  # left as they are
+        return answer.code, answer.text
     if plan.skips:
         reason = plan.skips[0][1]
         if reason == m.LEFT_GROUP and group is None:
