@@ -129,8 +129,11 @@ def test_every_page_has_no_wcag_22_aa_violations(app, signed_in, page, live_serv
     expect(page.locator("#sync-live")).to_contain_text("Waiting for a worker")
     assert_accessible(page, "manage user sync with a sync waiting for a worker")
     run_sync(queued.id)
-    for row in people(signed_in.org)[:10]:
-        signed_in.sim.control.remove_member(NORTHFIELD, row.microsoft_id)
+    removed = 0  # ten direct members (a nested group's members cannot be removed from it)
+    for row in people(signed_in.org):
+        if removed < 10:
+            removed += bool(signed_in.sim.control.remove_member(NORTHFIELD, row.microsoft_id))
+    assert removed == 10
     assert sync_in_process(signed_in).status == "needs_review"
     page.goto(to["sync"])
     expect(page.get_by_role("button", name="Apply removals")).to_be_visible()
