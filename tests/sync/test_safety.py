@@ -151,6 +151,39 @@ def test_apply_removals_keeps_someone_made_an_admin_since_the_review(school):
     assert person(school.org, leavers[1]).status == "suspended"
 
 
+def test_apply_removals_leaves_active_a_leaver_back_in_the_group_since_the_review(school):
+    """The reviewed plan was applied as it was: someone put back in the group in Microsoft
+    after the review was suspended all the same (the next sync reinstated them). Each
+    suspension is checked with Microsoft first, and the run's history is what was applied."""
+    sync_in_process(school)
+    leavers, newcomer = remove_six_and_add_one(school)
+    review = sync_in_process(school)
+    assert review.status == m.NEEDS_REVIEW and review.suspended == 6, review.reason
+    reviewed_unchanged = review.unchanged
+    school.sim.control.add_member(NORTHFIELD, leavers[0])
+    lifecycle.approve_review(school.org, review.id, school.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.COMPLETE, applied.reason
+    assert (applied.suspended, applied.added, applied.unchanged) == (5, 1, reviewed_unchanged)
+    db.session.expire_all()
+    assert person(school.org, leavers[0]).status == "active"
+    assert {c.microsoft_id for c in changes(applied, m.SUSPEND)} == set(leavers[1:])
+    assert person(school.org, newcomer).status == "active"
+
+
+def test_a_failed_check_of_the_reviewed_removals_changes_nobody(school):
+    sync_in_process(school)
+    leavers, newcomer = remove_six_and_add_one(school)
+    review = sync_in_process(school)
+    school.sim.control.set_faults(error_status=403, error_count=50)
+    lifecycle.approve_review(school.org, review.id, school.admin)
+    applied = run_sync(review.id)
+    assert applied.status == m.FAILED and "Nothing was changed" in applied.reason, applied.reason
+    db.session.expire_all()
+    assert [person(school.org, who).status for who in leavers] == ["active"] * 6
+    assert person(school.org, newcomer) is None
+
+
 def test_cancel_leaves_everyone_and_a_newer_sync_replaces_a_review(school):
     sync_in_process(school)
     remove_six_and_add_one(school)

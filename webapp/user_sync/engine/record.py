@@ -1,5 +1,5 @@
 """A run's changes as sync_changes rows: its history, and for a run in review, its plan."""
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from webapp.auth.models import normalise_email
 from webapp.extensions import db
@@ -47,17 +47,13 @@ def _linked_reason(status):
     return m.LINKED_MEMBER if status == "active" else m.LINKED_SUSPENDED
 
 
-def record_linked(run_id, plan):
-    """A reviewed run's adds were recorded at review: the memberships they linked to, as they
-    were when it applied."""
+def rerecord_changes(run_id, plan):
+    """A reviewed run, applied: its history becomes the plan applied (people excluded, made an
+    admin or back in the groups since the review are not in it; adds carry the memberships
+    they linked to), replacing the plan it was reviewed with."""
     table = m.SyncChange.__table__
-    if plan.linked:
-        db.session.execute(
-            update(table).where(table.c.run_id == run_id, table.c.action == m.ADD,
-                                table.c.microsoft_id == bindparam("_msid"))
-            .values(reason=bindparam("_reason")),
-            [{"_msid": microsoft_id, "_reason": _linked_reason(status)}
-             for microsoft_id, status in plan.linked.items()])
+    db.session.execute(delete(table).where(table.c.run_id == run_id))
+    record_changes(run_id, plan)
 
 
 def _skip_detail(plan, person, reason):

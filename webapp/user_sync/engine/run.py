@@ -30,7 +30,7 @@ from webapp.user_sync.engine.fetch import GroupFetchFailed, fetch_selection
 from webapp.user_sync.engine.liveness import liveness
 from webapp.user_sync.engine.prior import apply_with_prior_values
 from webapp.user_sync.engine.queries import last_complete_run
-from webapp.user_sync.engine.record import load_plan, record_changes, record_linked
+from webapp.user_sync.engine.record import load_plan, record_changes, rerecord_changes
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.people import forget_status_counts
 from webapp.user_sync.settings import settings_for
@@ -212,16 +212,37 @@ def _apply_and_finish(run, plan, tenant_id):
 
 
 def _apply_reviewed(run):
+    """Apply removals: the reviewed plan, against the people as they are now, each of its
+    suspensions checked with Microsoft first (a complete fetch, as any sync's): someone back in
+    the groups since the review is left active (they were suspended, and a later sync
+    reinstated them). The run's history is then what was applied, not what was reviewed."""
+    _, connection = connected(run)
+    existing = load_existing(run.organisation_id)
+    protected = protected_memberships(run.organisation_id, connection)
+    plan = load_plan(run.id, existing, protected)
+    if plan.suspends:
+        _keep_those_back_since(run, plan, connection, existing, protected)
     lifecycle.report_progress(run.id, "Applying reviewed changes")
-    connection = connection_for_organisation(db.session.get(Organisation, run.organisation_id))
-    plan = load_plan(run.id, load_existing(run.organisation_id),
-                     protected_memberships(run.organisation_id, connection))
     if not lifecycle.claim_for_apply(run.id):
         db.session.rollback()
         return
     if plan.has_changes:
         apply_with_prior_values(run.id, run.organisation_id, plan, utcnow(),
-                                tenant_id=connection.tenant_id if connection else None)
-        record_linked(run.id, plan)
-    if lifecycle.finish_run(run.id, m.COMPLETE, counts=plan.counts()):
+                                tenant_id=connection.tenant_id)
+    rerecord_changes(run.id, plan)
+    counts = {**plan.counts(), "unchanged": run.unchanged}
+    if lifecycle.finish_run(run.id, m.COMPLETE, counts=counts):
         forget_status_counts(run.organisation_id)
+
+
+def _keep_those_back_since(run, plan, connection, existing, protected):
+    """Drops the reviewed suspensions the sync's rule no longer makes, on Microsoft's answer now."""
+    selection = selection_of(run)
+    fetched = fetch_everyone(run, connection, selection)
+    lifecycle.report_progress(run.id, "Checking the reviewed removals", len(fetched.users),
+                              fetched_at=utcnow())
+    now = plan_changes(fetched.users, existing, protected,
+                       settings_for(run.organisation_id).include_guests, fetched.memberships,
+                       selection)
+    still = {row.id for row, _, _ in now.suspends}
+    plan.suspends = [s for s in plan.suspends if s[0].id in still]
