@@ -419,3 +419,21 @@ def test_why_answers_excluded_suspended_and_not_synced_yet(school):
     school.sim.control.remove_member(NORTHFIELD, demo.OBRIEN_ID)
     sync_in_process(school)
     assert "Synced, status Suspended: Left the group." in why("Siobhán")
+
+
+def test_a_failing_school_says_so_on_manage_user_sync_after_a_preview(school):
+    """A sync failed, then a preview completed: Settings › Schools said "Failing since", but
+    Manage user sync showed only "Last run … Preview ready"; both now read engine.fleet's rule."""
+    from tests.sync_helpers import sync_in_process
+    assert sync_in_process(school).status == m.COMPLETE
+    school.sim.control.set_faults(error_status=403, error_count=50)
+    assert sync_in_process(school).status == m.FAILED
+    school.sim.control.clear_faults()
+    manage = school.client.get(f"/o/{school.org.id}/settings/user-sync/").text
+    assert "Failing since" in manage
+    assert sync_in_process(school, m.KIND_PREVIEW).status == m.COMPLETE
+    manage = school.client.get(f"/o/{school.org.id}/settings/user-sync/").text
+    assert "Failing since" in manage and "its page in Sync history says why" in manage
+    assert sync_in_process(school).status == m.COMPLETE
+    assert "Failing since" not in school.client.get(
+        f"/o/{school.org.id}/settings/user-sync/").text

@@ -5,6 +5,7 @@ from webapp.microsoft.models import CONNECTED, connection_for_organisation
 from webapp.microsoft.selection import (STATE_LABELS, connection_state, saved_selection,
                                         selection_sentence)
 from webapp.user_sync.engine import queries
+from webapp.user_sync.engine.fleet import facts_of
 
 
 class SyncState:
@@ -33,6 +34,7 @@ class Summary(SyncState):
     latest: object
     active: object
     review: object
+    failing_since: object = None  # the Schools page's "Failing since" (engine.fleet's rule)
 
 
 def for_organisation(organisation):
@@ -43,7 +45,9 @@ def for_organisation(organisation):
                    # An undo shows here too: its outcome says automatic sync is paused.
                    latest=queries.latest_run(organisation.id, kinds=("sync", "preview", "undo")),
                    active=queries.active_run(organisation.id),
-                   review=queries.pending_review(organisation.id))
+                   review=queries.pending_review(organisation.id),
+                   # A preview or undo since a failed sync hid it here, not on Settings › Schools.
+                   failing_since=facts_of(organisation.id).failing_since)
 
 
 def last_seen_reference(organisation_id):

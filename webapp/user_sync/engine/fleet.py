@@ -120,6 +120,13 @@ def with_run_facts(schools):
                                _failing_since().label("failing_since"))
 
 
+def facts_of(organisation_id):
+    """One school's RunFacts (the Manage user sync card), by the Schools page's own rules."""
+    row = db.session.execute(with_run_facts(
+        select(Organisation.id).where(Organisation.id == organisation_id))).one()
+    return run_facts_from(row, organisation_id)
+
+
 def run_facts_from(row, organisation_id):
     """The RunFacts at the end of a with_run_facts row (read by position: a Row's attributes
     cost about a microsecond each, over hundreds of schools)."""
