@@ -105,6 +105,7 @@ def test_needs_review_mail_gives_the_counts_and_escapes_a_hostile_school_name(
     (_, message), = smtp_server.wait_for(1)
     text, html = bodies(message)
     assert "would suspend 2 people" in text and "Apply removals" in text
+    assert "Why: This sync would suspend 2 of " in text and "more than the safety limit." in text
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;Northfield&#34;" in html
 
 

@@ -205,3 +205,19 @@ def test_a_synced_person_kept_out_by_an_excluded_group_is_recorded_with_that_gro
         f"/o/{school.org.id}/settings/privacy/synced-people/{pupil.id}/data.json").json
     [row] = held["tables"]["synced_people"]
     assert (row["suspended_reason"], row["suspended_group"]) == (m.EXCLUDED_GROUP, "All Pupils")
+
+
+def test_a_chosen_group_that_lists_nobody_stops_for_review_under_the_limit(tenant):
+    """A small chosen group emptied (by mistake, or its members hidden from the app): its four
+    people were under the removal limit's minimum of five, so they were suspended unasked."""
+    school, ids, groups = tenant
+    choose(school, synced=[groups.teaching, groups.support])
+    assert sync_in_process(school).status == m.COMPLETE
+    control = school.sim.control
+    for member in (ids["s1"], ids["s2"], ids["s3"], ids["t3"], ids["p2"], groups.supply):
+        assert control.remove_member(groups.support, member)
+    run = sync_in_process(school)
+    assert run.status == m.NEEDS_REVIEW and run.suspended == 4, run.reason
+    assert run.reason.startswith("“Support Staff” now lists nobody, and this sync would "
+                                 "suspend 4 people."), run.reason
+    assert {p.status for p in people(school.org)} == {"active"}

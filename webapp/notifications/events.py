@@ -65,7 +65,7 @@ def after_run(run, previous_failures, reconnect_reason=None):
     elif run.status == m.NEEDS_REVIEW:
         raise_event(run.organisation_id, NEEDS_REVIEW, NEEDS_REVIEW, day, {
             "run_id": run.id, "suspend": run.suspended, "add": run.added,
-            "update": run.updated, "reinstate": run.reinstated})
+            "update": run.updated, "reinstate": run.reinstated, "reason": run.reason})
 
 
 def reason_digest(reason):

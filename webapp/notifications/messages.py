@@ -79,10 +79,12 @@ def _school_mail(event, name, payload, organisation):
                     "Reconnect in Import settings",
                     external_url("microsoft.import_microsoft", org_id=organisation.id))
     if event == e.NEEDS_REVIEW:
+        held = payload.get("reason") or "More than the safety limit."
         return Mail(f"Review the automatic sync of {name}",
                     f"The automatic sync of {name} would suspend {payload.get('suspend', 0):,} "
-                    "people, more than the safety limit, so it stopped for review.",
-                    [f"It would also add {payload.get('add', 0):,}, update "
+                    "people, so it stopped for review.",
+                    [f"Why: {held.split(' Nothing has been changed yet')[0]}",
+                     f"It would also add {payload.get('add', 0):,}, update "
                      f"{payload.get('update', 0):,} and reinstate {payload.get('reinstate', 0):,}. "
                      "Nothing has been changed yet.", "Check the list, then choose Apply removals "
                      "or Cancel this sync (nobody changes). Automatic sync is paused until you "

@@ -100,18 +100,39 @@ def _fetch_and_decide(run):
     existing = load_existing(organisation.id)
     plan = plan_changes(fetched.users, existing, protected_memberships(organisation.id, connection),
                         settings.include_guests, fetched.memberships, selection)
+    emptied = [group for group in selection.synced if not fetched.memberships.get(group.id)]
     del fetched
     resolve_accounts(plan, existing)
     if run.kind == m.KIND_PREVIEW:
         return _finish_recorded(run, plan, m.COMPLETE)
     active = sum(1 for row in existing if row.status == "active" and not row.excluded)
+    held = _review_reason(plan, active, settings, emptied)
+    if held:
+        return _finish_recorded(run, plan, m.NEEDS_REVIEW, reason=(
+            f"{held} Nothing has been changed yet: check the list, then choose Apply removals "
+            "or Cancel this sync (nobody changes)."))
+    _apply_and_finish(run, plan, connection.tenant_id)
+
+
+def _review_reason(plan, active, settings, emptied):
+    """Why the sync must stop for an admin before it suspends anyone, or None: over the
+    removal limit, or any suspension while a chosen group lists nobody at all (emptied by
+    mistake, or its members hidden from us; under the limit a small group went unnoticed)."""
+    if not plan.suspends:
+        return None
     if needs_review(plan, active, settings.removal_threshold_percent,
                     settings.removal_threshold_minimum):
-        return _finish_recorded(run, plan, m.NEEDS_REVIEW, reason=(
-            f"This sync would suspend {len(plan.suspends)} of {active} synced people, more than "
-            f"the safety limit. Nothing has been changed yet: check the list, then choose "
-            f"Apply removals or Cancel this sync (nobody changes)."))
-    _apply_and_finish(run, plan, connection.tenant_id)
+        return (f"This sync would suspend {len(plan.suspends)} of {active} synced people, "
+                "more than the safety limit.")
+    if emptied:
+        return (f"{_quoted_names(emptied)} now {'lists' if len(emptied) == 1 else 'list'} "
+                f"nobody, and this sync would suspend {len(plan.suspends)} "
+                f"{'person' if len(plan.suspends) == 1 else 'people'}.")
+    return None
+
+
+def _quoted_names(groups):
+    return ", ".join(f"“{group.name}”" for group in groups)
 
 
 def selection_of(run):
