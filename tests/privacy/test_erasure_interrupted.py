@@ -1,14 +1,17 @@
 """The erasure killed inside its transaction (a real RQ worker, SIGKILLed), then run again:
 nothing was half-erased, and the re-run erases everything once. Paused by the database itself,
 as in tests/faults/test_worker_killed_mid_apply.py (which explains the two locks):
-- PostgreSQL: the test holds the leaver's synced_people row, so the job waits when deleting the
-  leaver's membership (the foreign key clears that row's membership_id), after scrubbing their
-  sync history and audit entries in the same transaction;
+- PostgreSQL: the test holds the leaver's membership row, so the job waits when deleting it,
+  after scrubbing their sync history and audit entries in the same transaction (it locks the
+  due synced_people rows itself, when it reads them);
 - SQLite: a reader's SHARED lock holds the job's COMMIT (its only commit is the erasure's).
 """
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 
 from sqlalchemy import select
@@ -16,7 +19,7 @@ from sqlalchemy import select
 from tests.faults.helpers import wait_for
 from tests.microsoft_flow import FAST_WORKER_ENV
 from tests.faults.test_worker_killed_mid_apply import (
-    blocked_backend, kill_worker_groups, leaver_row_locked, sqlite_path, tables_written_by,
+    blocked_backend, kill_worker_groups, postgres_url, sqlite_path, tables_written_by,
     watcher_sees_gone, writer_waiting_to_commit)
 from tests.privacy.audit_helpers import entries
 from tests.privacy.erasure_helpers import (LEAVER, LEAVER_EMAIL, N, days_after, erase_due,
@@ -34,11 +37,26 @@ def work_horse_pid(worker):
     return int(children[0]) if children else None
 
 
+@contextmanager
+def leaver_membership_locked(app, school):
+    """Holds the leaver's membership row; yields an autocommit connection to watch with."""
+    with psycopg.connect(postgres_url(app)) as locker, \
+            psycopg.connect(postgres_url(app), autocommit=True) as watcher:
+        locked = locker.execute(
+            "SELECT m.id FROM memberships m JOIN synced_people p ON p.membership_id = m.id "
+            "WHERE p.organisation_id = %s AND p.microsoft_id = %s FOR UPDATE OF m",
+            (school.org.id, LEAVER)).fetchall()
+        assert len(locked) == 1
+        try:
+            yield watcher
+        finally:
+            locker.rollback()
+
+
 def kill_mid_erasure_postgresql(app, school, worker):
-    with leaver_row_locked(app, school, LEAVER) as watcher:
+    with leaver_membership_locked(app, school) as watcher:
         backend_pid, query = wait_for(lambda: blocked_backend(watcher), timeout=90,
-                                      what="the erasure to wait for the leaver's row")
-        # Deleting the membership sets the locked row's membership_id to NULL (ON DELETE SET NULL)
+                                      what="the erasure to wait for the leaver's membership")
         assert query.lstrip().upper().startswith("DELETE FROM MEMBERSHIPS"), query
         assert {"sync_changes", "audit_entries"} <= tables_written_by(watcher, backend_pid)
         kill_worker_groups(worker, wait_for(lambda: work_horse_pid(worker), what="the horse"))
