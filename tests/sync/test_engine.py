@@ -249,3 +249,27 @@ def test_someone_back_with_a_new_microsoft_account_after_leaving_is_relinked(sch
     assert (back.id, back.status, back.in_group) == (before.id, "active", True)
     assert db.session.get(Membership, back.membership_id).status == "active"
     assert count(m.SyncedPerson) == NORTHFIELD_ADDED
+
+
+def test_someone_removed_from_the_school_is_not_shown_active_until_the_sync_adds_them_back(
+        school):
+    """Manage users removed their membership; their synced row still said Active (their page,
+    the counts, Why isn't this person synced?) while the sync was about to add them back."""
+    from webapp.user_sync.explain import NOT_YET, explain
+    from webapp.users.services import remove_person
+    sync_in_process(school)
+    row = person(school.org, demo.OBRIEN_ID)
+    remove_person(school.org, row.membership_id)
+    db.session.expire_all()
+    removed = person(school.org, demo.OBRIEN_ID)
+    assert (removed.status, removed.suspended_reason) == ("suspended", m.REMOVED_BY_ADMIN)
+    page = school.client.get(f"/o/{school.org.id}/settings/user-sync/people/{removed.id}").text
+    assert "Removed from this school by an admin" in page
+    [answer] = [a for a in explain(school.org, "s.o'brien@oaklearning.example")
+                if a.microsoft_id == demo.OBRIEN_ID]
+    assert answer.code == NOT_YET
+    run = sync_in_process(school)
+    assert run.added == 1, run.reason
+    db.session.expire_all()
+    back = person(school.org, demo.OBRIEN_ID)
+    assert back.status == "active" and back.membership_id is not None

@@ -29,6 +29,7 @@ UNDONE = "undone"  # added by a sync that an admin undid: suspended, not deleted
 ERASED = "erased"  # erased by the leaver retention rule since: an undo cannot bring them back
 INCLUDED_SINCE = "included_since"  # excluded when the undone sync ran, included again since
 REMOVED_SINCE = "removed_since"  # removed from the school by an admin since the undone sync
+REMOVED_BY_ADMIN = "removed_by_admin"  # their membership removed on Manage users
 # Why an add linked to a membership the account already had (active, or suspended and made
 # active): its earlier state, which an undo puts back (an add without one created it).
 LINKED_MEMBER, LINKED_SUSPENDED = "linked_member", "linked_suspended"

@@ -32,6 +32,9 @@ SKIP_REASONS = {
                       "since, so the undo left them as they are.",
     m.REMOVED_SINCE: "Removed from this school by an admin since, so the undo left them as they "
                      "are.",
+    m.REMOVED_BY_ADMIN: "Removed from this school by an admin. The next sync adds them back "
+                        "while they are in the chosen groups: exclude them from sync to keep "
+                        "them out.",
     m.LINKED_MEMBER: "Already a member of this school (added by an admin or invited): linked to "
                      "that membership.",
     m.LINKED_SUSPENDED: "Already in this school with their access suspended: linked to that "

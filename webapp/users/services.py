@@ -4,6 +4,7 @@ from sqlalchemy.orm import contains_eager
 
 from webapp import audit
 from webapp.audit import actions
+from webapp.clock import utcnow
 from webapp.auth import tokens
 from webapp.auth.models import User
 from webapp.errors import InvalidFields, NotFound, ServiceError
@@ -13,7 +14,8 @@ from webapp.orgs.models import ROLES, Membership
 from webapp.invitations import services as invitations
 from webapp.orgs.services import add_membership, ensure_not_last_admin, get_or_create_user, \
     membership_for, person_errors
-from webapp.user_sync.models import SyncedPerson
+from webapp.user_sync.models import REMOVED_BY_ADMIN, SyncedPerson
+from webapp.user_sync.people import forget_status_counts
 
 PAGE_SIZE = 25
 
@@ -93,6 +95,19 @@ def remove_person(organisation, membership_id):
     tokens.revoke_open(membership.user_id, tokens.INVITATION, tokens.REMOVED, organisation.id)
     audit.record(actions.PERSON_REMOVED, organisation.id, subject_user_id=membership.user_id,
                  subject_label=membership.user.email, before={"role": membership.role})
+    _no_longer_active_in_sync(organisation, membership)
     db.session.delete(membership)
     db.session.commit()
+    forget_status_counts(organisation.id)
     return name
+
+
+def _no_longer_active_in_sync(organisation, membership):
+    """A synced person whose membership goes is not active: their row said Active (on their
+    page, in the counts, in Why isn't this person synced?) until the next sync added them back."""
+    synced = db.session.scalar(select(SyncedPerson).where(
+        SyncedPerson.organisation_id == organisation.id,
+        SyncedPerson.membership_id == membership.id, SyncedPerson.status == "active"))
+    if synced is not None:
+        synced.status, synced.suspended_reason = "suspended", REMOVED_BY_ADMIN
+        synced.suspended_group, synced.suspended_at = None, utcnow()
