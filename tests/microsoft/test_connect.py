@@ -354,3 +354,39 @@ def test_microsoft_unreachable_when_starting_says_so(app, db, oak, oak_client, m
                                data={"csrf_token": csrf_token_from(page.text)})
     assert response.status_code == 502 and "We could not reach Microsoft" in response.text
     assert attempts(db)[-1].outcome == "unreachable"
+
+
+def test_a_reconnect_during_a_token_refresh_waits_for_it_and_keeps_the_new_account(
+        app, db, factory, client, microsoft):
+    """Jo reconnected with another account while a sync was refreshing the token: the refresh
+    then saved the cache it had read (the old account's) over Jo's, and within the hour the
+    connection said Reconnect needed. The reconnect now waits for the refresh (the token lock,
+    held here as a refresh holds it), and a refresh reads the row afresh under that lock."""
+    import threading
+    from harness.factory import sign_in as sign_in_client
+    from tests.microsoft_flow import oak_trust
+    from webapp.extensions import db as session_db
+    from webapp.microsoft.identity import token_lock
+    oak = oak_trust(factory)
+    factory.user(demo.PERSONAL_UPN, [oak.north, oak.south], role="admin")
+    sign_in_client(client, demo.ADMIN_UPN)
+    assert connect_organisation(client, oak.north, microsoft).status_code == 302
+    connection = connection_for_organisation(oak.north)  # this session now holds the old row
+    jo, outcome = app.test_client(), {}
+
+    def jo_reconnects():
+        with app.app_context():
+            sign_in_client(jo, demo.PERSONAL_UPN)
+            outcome["status"] = connect_organisation(jo, oak.north, microsoft,
+                                                     account=demo.PERSONAL_UPN).status_code
+    with token_lock(connection.id):
+        thread = threading.Thread(target=jo_reconnects)
+        thread.start()
+        thread.join(timeout=3)
+        assert thread.is_alive(), "the reconnect did not wait for the refresh under way"
+    thread.join(timeout=60)
+    assert outcome == {"status": 302}
+    assert access_token_for(connection.id, force_refresh=True)  # read afresh: Jo's tokens
+    session_db.session.expire_all()
+    assert connection_for_organisation(oak.north).account_email == demo.PERSONAL_UPN
+    assert access_token_for(connection.id, force_refresh=True)

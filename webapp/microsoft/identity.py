@@ -186,7 +186,9 @@ def access_token_for(connection_id, force_refresh=False):
 def token_result_for(connection_id, force_refresh=False):
     """MSAL's whole result (access_token, scope, ...) for the connection; raises ReconnectNeeded."""
     with token_lock(connection_id):
-        connection = db.session.get(MicrosoftConnection, connection_id)
+        # Read afresh under the lock: an object this session loaded earlier may hold tokens a
+        # reconnect has replaced since, which saving the refreshed cache would write back.
+        connection = db.session.get(MicrosoftConnection, connection_id, populate_existing=True)
         if connection is None:
             raise ReconnectNeeded("The Microsoft connection was removed.")
         if connection.needs_reconnect:

@@ -11,7 +11,7 @@ from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphClient
-from webapp.microsoft.identity import access_token_for
+from webapp.microsoft.identity import access_token_for, token_lock
 from webapp.microsoft.selection import GroupChoice
 from webapp.microsoft.models import (ATTEMPT_STARTED, CONNECTED, ConnectAttempt, 
                                      GroupSnapshot, MicrosoftConnection, SnapshotGroup,
@@ -71,7 +71,18 @@ def recent_attempts_for(organisation, limit=10):
 
 
 def save_connection(organisation, user, identity, cache_encrypted):
-    """Creates or replaces the trust's connection; a different tenant forgets old group choices."""
+    """Creates or replaces the trust's connection; a different tenant forgets old group choices.
+    A replacement waits for a token refresh under way (token_lock), which would otherwise write
+    the old account's tokens back over the new ones, and the connection then needed a reconnect."""
+    existing = connection_for_organisation(organisation)
+    if existing is None:
+        return _save_connection(organisation, user, identity, cache_encrypted)
+    with token_lock(existing.id):
+        db.session.expire(existing)
+        return _save_connection(organisation, user, identity, cache_encrypted)
+
+
+def _save_connection(organisation, user, identity, cache_encrypted):
     connection = connection_for_organisation(organisation)
     previous = _described(connection)
     if connection is None:
@@ -113,6 +124,11 @@ def disconnect(organisation):
     connection = connection_for_organisation(organisation)
     if connection is None:
         return False
+    with token_lock(connection.id):  # after a refresh under way, which writes the row it read
+        return _disconnect(organisation, connection)
+
+
+def _disconnect(organisation, connection):
     # SQLite does not enforce ON DELETE CASCADE unless asked, so children go explicitly.
     for model in (SnapshotGroup, GroupSnapshot):
         db.session.execute(delete(model).where(model.connection_id == connection.id))
