@@ -32,6 +32,7 @@ def over_limit(email_normalised, address, counter=SIGN_IN_FAILURES):
 
 def count_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
     """Counts one attempt; each counter's window starts at its first attempt and is not extended.
+    Returns (the account's count, the network address's), this attempt included.
 
     SET NX EX then INCR, in one MULTI: INCR keeps the expiry SET gave the new key. (EXPIRE's NX
     option would say the same in one command, but it needs Redis 7 and `make run` embeds 6.2.)
@@ -41,7 +42,33 @@ def count_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
     for key in _keys(email_normalised, address, counter):
         pipe.set(key, 0, ex=window, nx=True)
         pipe.incr(key)
-    pipe.execute()
+    _, account_count, _, address_count = pipe.execute()
+    return account_count, address_count
+
+
+def reserve_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
+    """Counts the attempt before its password or code is checked, and says whether it may be
+    checked. Counted after the check, guesses sent at once were all checked (each saw the
+    count below the limit), and a right one among them got in. A right answer gives its count
+    back (release_attempt)."""
+    account_count, address_count = count_attempt(email_normalised, address, counter)
+    config = current_app.config
+    return account_count <= config[counter[1]] and address_count <= config[counter[2]]
+
+
+# DECR only a counter that still exists: one that expired meanwhile would come back at -1,
+# with no expiry, and so never end.
+_GIVE_BACK = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('DECR', key) end
+end
+return 0
+"""
+
+
+def release_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
+    """A reserved attempt that was right: it is no failure (the counts before it stay)."""
+    get_redis().eval(_GIVE_BACK, 2, *_keys(email_normalised, address, counter))
 
 
 def clear_account_failures(email_normalised):

@@ -96,12 +96,12 @@ def change_password(user, current, password, confirmation, address):
     like a sign-in attempt; signs the account's other sessions out. Raises PasswordRefused
     (with the field it belongs to) or TooManyRequests."""
     if user.password_hash:
-        if ratelimit.is_locked_out(user.email_normalised, address):
+        if not ratelimit.reserve_attempt(user.email_normalised, address):  # before the check
             raise TooManyRequests(f"Too many wrong passwords. Wait {ratelimit.lockout_minutes()} "
                                   "minutes and try again.")
         if not user.check_password((current or "")[:1024]):
-            ratelimit.count_attempt(user.email_normalised, address)
             raise PasswordRefused("That is not your current password.", field="current")
+        ratelimit.release_attempt(user.email_normalised, address)
     set_new_password(user, password, confirmation, school_names(user))
     ended = sessions.end_sessions(user, sessions.PASSWORD_CHANGED,
                                   keep_session_id=sessions.current_session_id())

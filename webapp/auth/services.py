@@ -30,7 +30,7 @@ class TooManyAttempts(Exception):
 def authenticate(email, password, address):
     """Returns the user, or raises SignInRefused / TooManyAttempts with a message for the page."""
     email_normalised = normalise_email(email)[:EMAIL_MAX_LENGTH + 1]
-    if ratelimit.is_locked_out(email_normalised, address):
+    if not ratelimit.reserve_attempt(email_normalised, address):
         _record_failure(email_normalised, "locked_out")
         raise TooManyAttempts(
             "Too many failed sign-in attempts. Wait "
@@ -40,9 +40,9 @@ def authenticate(email, password, address):
     password = password or ""
     matches = len(password) <= PASSWORD_MAX_LENGTH * 8 and password_matches(user, password)
     if not matches or not user.active_memberships():
-        ratelimit.count_attempt(email_normalised, address)
-        _record_failure(email_normalised, "refused")
+        _record_failure(email_normalised, "refused")  # counted when reserved
         raise SignInRefused(NEUTRAL_FAILURE)
+    ratelimit.release_attempt(email_normalised, address)
     if not status.is_on(user):  # else only a right second step clears them (webapp.two_step)
         ratelimit.clear_account_failures(email_normalised)
     return user

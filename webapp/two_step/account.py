@@ -31,19 +31,22 @@ class TooManyAttempts(ServiceError):
 def confirm_it_is_you(user, password, code, address):
     """Passes with the account's password or a current authenticator code; else raises
     NotConfirmed (counted like a wrong password) or TooManyAttempts."""
-    if ratelimit.is_locked_out(user.email_normalised, address):
+    typed = bool(password or code)
+    # An answer is counted before it is checked (ratelimit.reserve_attempt): answers sent at
+    # once were otherwise all checked.
+    if (not ratelimit.reserve_attempt(user.email_normalised, address)) if typed \
+            else ratelimit.is_locked_out(user.email_normalised, address):
         raise TooManyAttempts(f"Too many wrong attempts. Wait {ratelimit.lockout_minutes()} "
                               "minutes and try again.")
-    if password and user.check_password(password[:PASSWORD_FIELD_MAX_LENGTH]):
+    if not typed:
+        raise NotConfirmed("To do that, type your password (or a code from your authenticator "
+                           "app) first.")
+    if (password and user.check_password(password[:PASSWORD_FIELD_MAX_LENGTH])) or (
+            code and _code_is_right(user, code)):
+        ratelimit.release_attempt(user.email_normalised, address)
         return
-    if code and _code_is_right(user, code):
-        return
-    if password or code:
-        ratelimit.count_attempt(user.email_normalised, address)
-        raise NotConfirmed("That password or code is not right. Type your rostersync password, "
-                           "or the code your authenticator app shows now.")
-    raise NotConfirmed("To do that, type your password (or a code from your authenticator app) "
-                       "first.")
+    raise NotConfirmed("That password or code is not right. Type your rostersync password, "
+                       "or the code your authenticator app shows now.")
 
 
 def _code_is_right(user, code):

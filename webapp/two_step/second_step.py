@@ -97,17 +97,26 @@ def pending():
     return Pending(user, str(state.get("next") or ""), *first_step)
 
 
-def _not_locked_out(user, address):
-    if ratelimit.is_locked_out(user.email_normalised, address):
+def _not_locked_out(user, address, attempt=True):
+    """attempt: an answer about to be checked, counted first (ratelimit.reserve_attempt);
+    otherwise only whether the account may still try."""
+    allowed = ratelimit.reserve_attempt(user.email_normalised, address) if attempt \
+        else not ratelimit.is_locked_out(user.email_normalised, address)
+    if not allowed:
         _record_failure(user, "locked_out")
         raise StepRefused(f"Too many wrong attempts. Wait {ratelimit.lockout_minutes()} minutes "
                           "and try again, or ask your administrator.", 429)
 
 
 def _wrong(user, address, reason, message):
-    ratelimit.count_attempt(user.email_normalised, address)
-    _record_failure(user, reason)
+    _record_failure(user, reason)  # counted when reserved
     raise StepRefused(message)
+
+
+def _not_an_answer(user, address, problem, status_code):
+    """Refused before any check (a malformed code, a service down): no wrong attempt."""
+    ratelimit.release_attempt(user.email_normalised, address)
+    raise StepRefused(str(problem), status_code)
 
 
 def _record_failure(user, reason):
@@ -123,13 +132,13 @@ def verify_code(waiting, text, address):
     try:
         right = authenticator.check_code(user, text)
     except authenticator.CodeRefused as problem:
-        raise StepRefused(str(problem), 422) from None
+        _not_an_answer(user, address, problem, 422)
     except authenticator.SecretUnreadable as problem:
-        raise StepRefused(str(problem), 503) from None
+        _not_an_answer(user, address, problem, 503)
     if not right:
         db.session.rollback()
         _wrong(user, address, "wrong_code", authenticator.WRONG_CODE)
-    return _done(user, status.APP)
+    return _done(user, address, status.APP)
 
 
 def verify_recovery_code(waiting, text, address):
@@ -140,11 +149,11 @@ def verify_recovery_code(waiting, text, address):
         _wrong(user, address, "wrong_recovery_code",
                "That is not one of your recovery codes, or it was used already (each works "
                "once). Check it and try again.")
-    return _done(user, status.RECOVERY_CODE)
+    return _done(user, address, status.RECOVERY_CODE)
 
 
 def passkey_options(waiting, address):
-    _not_locked_out(waiting.user, address)
+    _not_locked_out(waiting.user, address, attempt=False)
     try:
         return passkeys.authentication_options(waiting.user)
     except passkeys.PasskeysUnavailable as problem:
@@ -157,15 +166,16 @@ def verify_passkey(waiting, credential_json, address):
     try:
         passkeys.authenticate(user, credential_json)
     except passkeys.PasskeysUnavailable as problem:
-        raise StepRefused(str(problem), 503) from None
+        _not_an_answer(user, address, problem, 503)
     except passkeys.PasskeyRefused as refusal:
         db.session.rollback()
         _wrong(user, address, "passkey_refused", str(refusal))
-    return _done(user, status.PASSKEY)
+    return _done(user, address, status.PASSKEY)
 
 
-def _done(user, kind):
+def _done(user, address, kind):
     """The second step was right: the account's failed attempts are forgotten (the network
     address's are not). complete_sign_in commits what the step changed."""
+    ratelimit.release_attempt(user.email_normalised, address)
     ratelimit.clear_account_failures(user.email_normalised)
     return kind
