@@ -105,6 +105,9 @@ def test_successful_sign_in_clears_the_account_counter(client, app, factory):
     ("//evil.example/", "/"),
     ("/\\evil.example", "/"),
     ("javascript:alert(1)", "/"),
+    ("/o/1/settings/users/\r\nX-Injected: 1", "/"),  # was a 500 after signing in
+    ("/\nfoo", "/"),
+    ("/o/1/\x7f", "/"),
 ])
 def test_next_redirects_stay_on_this_site(client, admin, target, expected):
     response = attempt(client, admin.user.email, "password", next_url=target)

@@ -14,8 +14,11 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def safe_next_url(target):
-    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: never an absolute URL, a scheme-relative one or a backslash trick,
+    nor one with a control character (urlsplit drops a line break where the redirect's header
+    would not: the sign-in then answered 500 after signing the person in)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ord(character) < 0x20 or ord(character) == 0x7f for character in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None

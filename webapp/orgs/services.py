@@ -49,9 +49,11 @@ def find_user_by_email(email):
 def person_errors(email, display_name):
     """{field: message} for an email and a name a person typed; empty when both will do."""
     email, errors = (email or "").strip(), {}
-    if len(email) > EMAIL_MAX_LENGTH:
+    # As stored: lower case can be longer (İ becomes i and a dot), past the column's length.
+    longest = max(len(email), len(normalise_email(email)))
+    if longest > EMAIL_MAX_LENGTH:
         errors["email"] = (f"An email address has at most {EMAIL_MAX_LENGTH} characters; this "
-                           f"one has {len(email):,}. Check what was pasted.")
+                           f"one has {longest:,}. Check what was pasted.")
     elif "@" not in email or len(email) < 3:
         errors["email"] = "Enter a valid email address, such as name@school.example."
     elif any(character.isspace() for character in email):
