@@ -10,7 +10,7 @@ from tests.schedule_helpers import (
     HTMX, due_moment, ran_as_queued, run_tick, runs_of, save_schedule, schedule_of, sync_page)
 from tests.statements import statements_sent
 from tests.sync_helpers import NORTHFIELD, people, sync_in_process
-from webapp.clock import utcnow
+from webapp.clock import as_utc, utcnow
 from webapp.extensions import db
 from webapp.microsoft.models import RECONNECT_NEEDED
 from webapp.microsoft.selection import GroupChoice
@@ -275,6 +275,56 @@ def test_a_run_whose_worker_is_gone_is_failed_by_the_tick_which_queues_a_fresh_o
     assert dead.status == m.FAILED and "disappeared from the job queue" in dead.reason
     assert fresh.trigger == m.TRIGGER_AUTOMATIC and fresh.status == m.QUEUED
     assert f"queued an automatic sync (run {fresh.id})" in output
+
+
+@pytest.mark.parametrize("failures", [0, 3])
+def test_a_dead_automatic_run_found_by_the_tick_is_replaced_at_once(app, school, failures):
+    """Failing the dead automatic run recorded a failure, which moved the school's due moment
+    on (a retry in 15 minutes, or, after three failures, tomorrow's slot) before the tick
+    claimed it: "skipped, already queued by another tick", and no sync that slot."""
+    from rq.job import Job, JobStatus
+    from webapp.redis_conn import get_redis
+    save_schedule(school, "daily", "04:00")
+    first = due_moment(school.org)
+    run_tick(app, first)
+    [dead] = runs_of(school.org)
+    dead.status, dead.started_at = m.RUNNING, first
+    schedule_of(school.org).failures = failures
+    db.session.commit()
+    Job.fetch(dead.rq_job_id, connection=get_redis()).set_status(JobStatus.FAILED)
+    output = run_tick(app, due_moment(school.org))  # the next day's slot
+    dead, fresh = runs_of(school.org)
+    assert dead.status == m.FAILED and fresh.status == m.QUEUED, output
+    assert f"queued an automatic sync (run {fresh.id})" in output
+
+
+def test_a_preview_at_a_daily_schools_slot_leaves_it_due(app, school):
+    """A preview changes nobody, yet holding the slot it took a daily school's sync for the day."""
+    from webapp.user_sync.engine import lifecycle
+    save_schedule(school, "daily", "04:00")
+    slot = due_moment(school.org)
+    preview, _ = lifecycle.start_run(school.org, school.admin, m.KIND_PREVIEW)
+    assert "an undo or a preview is running; still due" in run_tick(app, slot)
+    assert as_utc(schedule_of(school.org).next_due_at) < slot
+
+
+def test_a_sync_now_that_succeeds_drops_the_retry_of_a_failed_automatic_sync(app, school):
+    """The retry 15 minutes after a failure ran all the same after a Sync now had succeeded."""
+    from webapp.clock import frozen_at
+    from webapp.user_sync.engine.lifecycle import finish_run
+    save_schedule(school, "daily", "04:00")
+    slot = due_moment(school.org)
+    run_tick(app, slot)
+    [automatic] = runs_of(school.org)
+    with frozen_at(slot + timedelta(minutes=2)):
+        finish_run(automatic.id, m.FAILED, reason="Microsoft was down.")
+    retry_at = as_utc(schedule_of(school.org).next_due_at)
+    assert retry_at - slot < timedelta(minutes=30)
+    with frozen_at(slot + timedelta(minutes=5)):
+        assert sync_in_process(school).status == m.COMPLETE
+    schedule = schedule_of(school.org)
+    assert schedule.failures == 0 and as_utc(schedule.next_due_at) - slot > timedelta(hours=20)
+    assert "queued an automatic sync" not in run_tick(app, retry_at + timedelta(seconds=1))
 
 
 def test_reconnect_needed_pauses_the_schedule_without_calling_microsoft(app, school, microsoft):

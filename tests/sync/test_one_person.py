@@ -197,7 +197,7 @@ def test_a_due_school_busy_with_one_person_stays_due_and_the_next_tick_syncs_it(
     save_schedule(synced, "daily", "02:00")
     run = start_person_sync(synced.org, synced.admin, JOINER_UPN)  # holds the slot
     due = due_moment(synced.org)
-    assert "Sync this person now or an undo is running" in run_tick(app, due)
+    assert "Sync this person now, an undo or a preview is running" in run_tick(app, due)
     assert schedule_of(synced.org).next_due_at.replace(tzinfo=due.tzinfo) < due  # still due
     run_person_sync(run.id)
     assert "queued an automatic sync" in run_tick(app, due + timedelta(minutes=1))

@@ -39,13 +39,21 @@ def on_run_finished(run_id):
 
 
 def record_outcome(schedule, organisation, run):
+    finished = as_utc(run.finished_at)
     if run.status == m.COMPLETE:
+        if schedule.failures and schedule.is_on:
+            # The retry still waiting was for what this sync has mended (a Sync now, say): it
+            # ran all the same, a second sync for one slot, up to four hours later.
+            schedule.next_due_at = next_regular_slot(schedule, organisation, finished)
         schedule.failures = 0
     elif run.status == m.FAILED and run.is_automatic and schedule.is_on:
         schedule.failures += 1
-        finished = as_utc(run.finished_at)
-        schedule.next_due_at = due.after_failure(
-            next_regular_slot(schedule, organisation, finished), finished, schedule.failures)
+        retry = due.after_failure(next_regular_slot(schedule, organisation, finished), finished,
+                                  schedule.failures)
+        # Never later than it is due already: a dead run failed by the tick's own sweep, at
+        # the slot it was about to claim, pushed that slot away (skipped, or till tomorrow).
+        already = as_utc(schedule.next_due_at) if schedule.next_due_at else None
+        schedule.next_due_at = min(retry, already) if retry and already else retry or already
 
 
 def init_schedule(app):

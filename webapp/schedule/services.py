@@ -33,7 +33,7 @@ REASON_WORDS = {
             "sync)",
     UNDONE: "paused after an admin undid a sync (Save schedule or Sync now turns it back on)",
     RUNNING: "a sync is already running or waiting for a worker",
-    BRIEFLY_BUSY: "Sync this person now or an undo is running; still due, so the next tick syncs it",
+    BRIEFLY_BUSY: "Sync this person now, an undo or a preview is running; still due, so the next tick syncs it",
     TAKEN: "already queued by another tick",
     GONE: "the school no longer exists",
     QUEUE_DOWN: "the job queue (Redis) is unreachable",

@@ -163,8 +163,10 @@ class _Context:
                 self.running.pop(organisation_id)
 
     def briefly_busy(self):
+        """Schools whose slot holder is no sync: left due, not claimed (a preview at the slot
+        took a daily school's sync for the day)."""
         return {organisation_id for organisation_id, kind in self.running.items()
-                if kind in (m.KIND_PERSON, m.KIND_UNDO)}
+                if kind in (m.KIND_PERSON, m.KIND_UNDO, m.KIND_PREVIEW)}
 
     def skip_reason(self, row):
         """Why this claimed school gets no run now, or None to queue one."""
