@@ -390,3 +390,28 @@ def test_a_reconnect_during_a_token_refresh_waits_for_it_and_keeps_the_new_accou
     session_db.session.expire_all()
     assert connection_for_organisation(oak.north).account_email == demo.PERSONAL_UPN
     assert access_token_for(connection.id, force_refresh=True)
+
+
+def test_a_reconnect_into_another_tenant_says_whose_groups_it_cleared(
+        app, db, oak, oak_client, microsoft, monkeypatch):
+    """Every school's chosen groups were forgotten (they belong to the other tenant), and the
+    admin was told only "Connected ... Now choose the groups to sync"."""
+    from webapp.microsoft import identity
+    from webapp.microsoft.selection import choose_group, saved_selection
+    from webapp.microsoft.services import graph_client_for
+    connect_organisation(oak_client, oak.north, microsoft)
+    client = graph_client_for(connection_for_organisation(oak.north))
+    choose_group(oak.north, oak.admin, demo.NORTHFIELD_STAFF_GROUP_ID, client)
+    choose_group(oak.south, oak.admin, demo.SOUTHFIELD_STAFF_GROUP_ID, client)
+    real = identity.finish_auth_code_flow
+
+    def in_another_tenant(flow, response):  # the simulator has one tenant: its answer, moved
+        result, cache = real(flow, response)
+        result["id_token_claims"]["tid"] = "11111111-2222-4333-8444-555555555555"
+        return result, cache
+    monkeypatch.setattr(identity, "finish_auth_code_flow", in_another_tenant)
+    answer = connect_organisation(oak_client, oak.north, microsoft)
+    page = oak_client.get(answer.location).text
+    assert "different Microsoft organisation (tenant) from before" in html.unescape(page)
+    assert "the groups chosen for 2 schools were cleared" in html.unescape(page)
+    assert saved_selection(oak.north).groups == saved_selection(oak.south).groups == ()

@@ -83,6 +83,7 @@ class Outcome:
     missing_organisations: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     connection: object = None
+    groups_cleared: int = 0  # schools whose groups a different tenant's connection forgot
 
     @property
     def connected(self):
@@ -160,12 +161,13 @@ def _check_account(organisation, user, result, cache):
     if failures:
         return Outcome(failures[0], account=account, tenant_id=tenant_id, failures=failures,
                        missing_organisations=missing, detail=_failure_detail(failures, account, missing))
-    connection = services.save_connection(organisation, user, {
+    connection, groups_cleared = services.save_connection(organisation, user, {
         "account": account, "object_id": claims.get("oid") or profile.get("id"),
         "tenant_id": tenant_id, "tenant_name": fetch_organisation_name(result["access_token"]),
         "home_account_id": identity.home_account_id(cache),
         "scopes": result.get("scope", "")}, tokens.encrypt_cache(cache.serialize()))
-    return Outcome(CONNECTED, account=account, tenant_id=tenant_id, connection=connection)
+    return Outcome(CONNECTED, account=account, tenant_id=tenant_id, connection=connection,
+                   groups_cleared=groups_cleared)
 
 
 def _graph_for_token(access_token):

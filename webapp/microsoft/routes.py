@@ -106,8 +106,13 @@ def callback():
     outcome = connect.complete_connect(stored, organisation, current_user, request.args.to_dict())
     if outcome.connected:
         groups.request_snapshot(outcome.connection)
-        flash(f"Connected to Microsoft as {outcome.account}. Now choose the groups to sync.",
-              "success")
+        cleared = outcome.groups_cleared
+        flash(f"Connected to Microsoft as {outcome.account}. " + (
+            f"This is a different Microsoft organisation (tenant) from before, so the groups "
+            f"chosen for {cleared} school{'s' if cleared != 1 else ''} were cleared (they belong "
+            "to the other one), and their automatic syncs wait until groups are chosen again. "
+            if cleared else "") + "Now choose the groups to sync.",
+              "warning" if cleared else "success")
         return redirect(url_for("microsoft.groups_page"))
     return render_outcome(outcome)
 

@@ -72,6 +72,7 @@ def recent_attempts_for(organisation, limit=10):
 
 def save_connection(organisation, user, identity, cache_encrypted):
     """Creates or replaces the trust's connection; a different tenant forgets old group choices.
+    Returns (the connection, how many schools' chosen groups that forgot).
     A replacement waits for a token refresh under way (token_lock), which would otherwise write
     the old account's tokens back over the new ones, and the connection then needed a reconnect."""
     existing = connection_for_organisation(organisation)
@@ -84,13 +85,13 @@ def save_connection(organisation, user, identity, cache_encrypted):
 
 def _save_connection(organisation, user, identity, cache_encrypted):
     connection = connection_for_organisation(organisation)
-    previous = _described(connection)
+    previous, groups_cleared = _described(connection), 0
     if connection is None:
         connection = MicrosoftConnection(trust_id=organisation.trust_id,
                                          organisation_id=None if organisation.trust_id else organisation.id)
         db.session.add(connection)
     elif connection.tenant_id != identity["tenant_id"]:
-        _forget_group_choices(organisation)
+        groups_cleared = _forget_group_choices(organisation)
     connection.connected_by_user_id = user.id
     connection.account_email = identity["account"]
     connection.account_object_id = identity["object_id"]
@@ -102,9 +103,11 @@ def _save_connection(organisation, user, identity, cache_encrypted):
     connection.status, connection.status_reason = CONNECTED, None
     connection.connected_at = utcnow()
     audit.record(actions.MICROSOFT_RECONNECTED if previous else actions.MICROSOFT_CONNECTED,
-                 organisation.id, actor=user, before=previous, after=_described(connection))
+                 organisation.id, actor=user, before=previous,
+                 after={**_described(connection), "schools_whose_groups_were_cleared": groups_cleared}
+                 if groups_cleared else _described(connection))
     db.session.commit()
-    return connection
+    return connection, groups_cleared
 
 
 def _described(connection):
@@ -115,8 +118,12 @@ def _described(connection):
 
 
 def _forget_group_choices(organisation):
+    """Returns how many schools had groups chosen (the Connect answer says so)."""
+    schools = set(db.session.scalars(select(GroupChoice.organisation_id).where(
+        GroupChoice.organisation_id.in_(_trust_ids(organisation)))))
     db.session.execute(delete(GroupChoice).where(
         GroupChoice.organisation_id.in_(_trust_ids(organisation))))
+    return len(schools)
 
 
 def disconnect(organisation):
