@@ -247,7 +247,10 @@ def test_revoked_refresh_token_marks_reconnect_needed_everywhere(app, db, oak, o
         access_token_for(connection.id, force_refresh=True)
     db.session.refresh(connection)
     assert connection.status == "reconnect_needed"
-    assert "no longer accepts the saved sign-in" in connection.status_reason
+    # Microsoft's code for it (AADSTS50173) in words: it once said only "(invalid_grant)".
+    assert connection.status_reason == (
+        f"Microsoft no longer accepts the saved sign-in for {demo.ADMIN_UPN}: its password was "
+        "changed or reset since it connected (invalid_grant, AADSTS50173).")
     for path in ("/", f"/o/{oak.south.id}/settings/users/", f"/o/{oak.north.id}/settings/user-sync/"):
         page = oak_client.get(path, follow_redirects=True)
         assert "Reconnect needed" in page.text, path
@@ -415,3 +418,25 @@ def test_a_reconnect_into_another_tenant_says_whose_groups_it_cleared(
     assert "different Microsoft organisation (tenant) from before" in html.unescape(page)
     assert "the groups chosen for 2 schools were cleared" in html.unescape(page)
     assert saved_selection(oak.north).groups == saved_selection(oak.south).groups == ()
+
+
+@pytest.mark.parametrize("codes, description, expected", [
+    ([53003], "AADSTS53003: Access has been blocked by Conditional Access policies.",
+     "a Conditional Access policy of your tenant blocks rostersync's sign-in from the platform's "
+     "servers (interaction_required, AADSTS53003). Reconnecting alone will not help"),
+    ([50076], "AADSTS50076: Due to a configuration change ... you must use multi-factor "
+     "authentication.", "Microsoft now asks it for multi-factor authentication"),
+    ([9999], "AADSTS9999: Something new.\r\nTrace ID: 1", "(interaction_required). Microsoft "
+     "said: AADSTS9999: Something new."),
+], ids=["conditional access", "mfa", "unknown code"])
+def test_a_refused_refresh_says_what_microsofts_code_means(app, db, oak, oak_client, microsoft,
+                                                           codes, description, expected):
+    """MSAL's error for a refused refresh, as the identity platform returns it (error,
+    error_codes, error_description): the boundary, unit-tested; the simulator gives 50173."""
+    from webapp.microsoft.identity import _token_or_reconnect
+    connect_organisation(oak_client, oak.north, microsoft)
+    connection = connection_for_organisation(oak.north)
+    with pytest.raises(ReconnectNeeded) as refused:
+        _token_or_reconnect(connection, {"error": "interaction_required", "error_codes": codes,
+                                         "error_description": description})
+    assert expected in str(refused.value)

@@ -16,6 +16,7 @@ from msal.exceptions import MsalServiceError
 from webapp.extensions import db
 from webapp.microsoft import app_credentials, tokens
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, MicrosoftConnection
+from webapp.microsoft.refusals import refused_sign_in
 from webapp.redis_conn import get_redis, redis_key
 
 # Delegated Graph permissions. GroupMember.Read.All and User.Read.All need admin consent.
@@ -242,8 +243,9 @@ def _token_or_reconnect(connection, result):
     if error in REFRESH_FAILURES:
         app_credentials.accepted()  # Microsoft took the client secret and refused the grant
     if result is None or error in REFRESH_FAILURES:
-        _refused(connection, "Microsoft no longer accepts the saved sign-in for "
-                             f"{connection.account_email} ({error}).")
+        _refused(connection, refused_sign_in(
+            connection.account_email, error, codes,
+            aadsts_summary((result or {}).get("error_description", ""))))
     raise ConnectionError(f"Microsoft sign-in service error: {error}")
 
 
