@@ -211,3 +211,27 @@ def test_a_killed_workers_leftover_registration_does_not_count(app, oak, oak_cli
     process.wait(timeout=10)
     html = oak_client.get(page_url(oak.north)).text
     assert check_status(html, "A background worker is running") == "fail"
+
+
+def test_a_connection_matched_by_its_mailbox_address_passes_and_another_admin_is_told_not_to_fix_it(
+        app, factory, client, microsoft):
+    """Connect accepts the rostersync address as the account's sign-in name or its mailbox;
+    the checks compared the sign-in name only: a working connection failed two checks, and
+    another admin of the trust was told to reconnect with their own account."""
+    from tests.microsoft_flow import oak_trust
+    email = "it.office@northfield.example"
+    microsoft.control.create_user(userPrincipalName="sync-svc@oaklearning.example", mail=email,
+                                  admin=True)
+    oak = oak_trust(factory, admin_email=email)
+    sign_in(client, email)
+    assert connect_organisation(client, oak.north, microsoft,
+                                account="sync-svc@oaklearning.example").status_code == 302
+    html = client.get(page_url(oak.north)).text
+    assert check_status(html, "You are signed in here as the connected Microsoft account") == "pass"
+    assert check_status(html, "The last Connect with Microsoft returned your account") == "pass"
+    colleague = factory.user("head@northfield.example", [oak.north, oak.south], role="admin")
+    other = app.test_client()
+    sign_in(other, colleague.email)
+    html = other.get(page_url(oak.north)).text
+    assert check_status(html, "You are signed in here as the connected Microsoft account") != "fail"
+    assert "That is fine while it works" in html

@@ -12,7 +12,7 @@ from rq import Worker
 from webapp.dates import format_moment
 from webapp.microsoft.connect import (addresses_match, attempt_may_return, attempt_outcome_label,
                                       missing_organisations)
-from webapp.microsoft.models import ATTEMPT_STARTED, connection_for_organisation
+from webapp.microsoft.models import ATTEMPT_STARTED, CONNECTED, connection_for_organisation
 from webapp.microsoft.selection import saved_selection, selection_sentence
 from webapp.microsoft.services import last_attempt_for
 from webapp.redis_conn import get_queue, get_redis
@@ -65,6 +65,16 @@ def same_account(user, connection):
                      "Connect with Microsoft from Import settings.", ["import_settings"])
     if addresses_match(user.email, connection.account_email, None):
         return check(title, PASS, f"Both are {connection.account_email}.")
+    if connection.connected_by_user_id == user.id:  # Connect matched its mailbox address
+        return check(title, PASS, f"You connected it, as {connection.account_email}, whose "
+                     f"mailbox address is yours ({user.email}).")
+    connector = connection.connected_by
+    if connector is not None and not connection.needs_reconnect:
+        # Another admin's working connection: nothing to fix, and reconnecting would replace it.
+        return check(title, UNKNOWN, f"{connector.email} connected it, as "
+                     f"{connection.account_email}; you are signed in as {user.email}. That is "
+                     "fine while it works. To connect again yourself, use the Microsoft "
+                     f"account whose address is exactly {user.email}.")
     return check(title, FAIL, f"You are signed in here as {user.email}, but the Microsoft "
                  f"connection uses {connection.account_email}.",
                  f"Sign in here as {connection.account_email}, or reconnect with the Microsoft "
@@ -85,7 +95,8 @@ def last_attempt_account(organisation, user):
     if not attempt.returned_account:
         return check(title, UNKNOWN, f"The last attempt (by {who}) ended before Microsoft named "
                      f"an account: {attempt.detail or attempt_outcome_label(attempt)}.")
-    if addresses_match(who, attempt.returned_account, None):
+    if attempt.outcome == CONNECTED or addresses_match(who, attempt.returned_account, None):
+        # Connected: its account check passed (a mailbox address can match, not only the name).
         return check(title, PASS, f"{who} connected as {attempt.returned_account}.")
     return check(title, FAIL, f"{who} started the last attempt, but Microsoft returned "
                  f"{attempt.returned_account}.",
