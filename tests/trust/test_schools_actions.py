@@ -373,3 +373,21 @@ def test_apply_schedule_is_checked_once_then_saved_and_audited_per_school(world)
         AuditEntry.action == actions.SCHEDULE_CHANGED)).all()
     # The OK school had Every day at 02:00 already: a save that changes nothing is not logged.
     assert [entry.organisation_id for entry in changed] == [schools["never_synced"].id]
+
+
+def test_apply_schedule_to_a_school_paused_after_an_undo_says_it_is_on_again(world):
+    """Saving the same schedule ended the pause, with the entry dropped as "nothing changed"
+    and the row saying only "Schedule saved.": the next tick redid what was undone, unsaid."""
+    school = world.schools["ok"]  # Every day at 02:00 already
+    undone = paused_by_an_undo(school)
+    answer = post(world, "schedule", [school], dict(load(world), frequency="daily",
+                                                   time_of_day="02:00", time_zone="Europe/London"),
+                  headers=HTMX)
+    assert "Schedule saved. Automatic sync is on again: it was paused after an undo." in row(
+        answer.text, school)
+    assert schedules()[school.id].paused_at is None
+    [entry] = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == actions.SCHEDULE_CHANGED,
+        AuditEntry.organisation_id == school.id)).all()
+    assert json.loads(entry.before)["paused_by_run"] == undone
+    assert json.loads(entry.after)["paused_by_run"] is None

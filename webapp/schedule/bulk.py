@@ -18,7 +18,8 @@ from webapp.schedule.services import apply_choice, schedule_version, selection_p
 
 def apply_to_many(has_synced_group, frequency, minute_of_day, zone_name, user, now):
     """has_synced_group: {organisation id: bool}. Saves the checked choice for every school that
-    may have it; returns {organisation id: why it was not saved} for the others."""
+    may have it; returns ({organisation id: why it was not saved} for the others, the ids of
+    the schools it took out of a pause an undo had made)."""
     ids = list(has_synced_group)
     organisations = {org.id: org for org in db.session.scalars(
         select(Organisation).where(Organisation.id.in_(ids)))}
@@ -39,4 +40,5 @@ def apply_to_many(has_synced_group, frequency, minute_of_day, zone_name, user, n
         entries.append({"organisation_id": organisation_id, "before": before, "after": after})
     audit.record_many(actions.SCHEDULE_CHANGED, entries, actor=user)
     db.session.commit()
-    return problems
+    return problems, {entry["organisation_id"] for entry in entries
+                      if entry["before"].get("paused_by_run") is not None}

@@ -124,8 +124,10 @@ def save_schedule(organisation, frequency, time_text, now=None, time_zone=None, 
 
 def apply_choice(schedule, organisation, frequency, minute_of_day, zone_name, now):
     """Sets a checked choice on the school's schedule (added to the session, not committed);
-    returns what the audit log keeps of it (before, after)."""
+    returns what the audit log keeps of it (before, after); a pause an undo made, which saving
+    ends, is in both (the entry was dropped as "nothing changed", and the pause ended unsaid)."""
     before = schedule_values(schedule, organisation)
+    paused_by = schedule.paused_by_run_id if schedule.paused_at is not None else None
     organisation.time_zone = zone_name
     if frequency != due.OFF and not schedule.is_on:
         schedule.enabled_at = now
@@ -136,7 +138,10 @@ def apply_choice(schedule, organisation, frequency, minute_of_day, zone_name, no
     schedule.suggestion_answered_at = schedule.suggestion_answered_at or now
     schedule.next_due_at = next_regular_slot(schedule, organisation, now)
     db.session.add(schedule)
-    return before, schedule_values(schedule, organisation)
+    after = schedule_values(schedule, organisation)
+    if paused_by is not None:
+        before["paused_by_run"], after["paused_by_run"] = paused_by, None
+    return before, after
 
 
 def schedule_values(schedule, organisation):

@@ -24,6 +24,7 @@ QUEUED = "Sync queued: it starts as soon as a background worker is free."
 ALREADY_RUNNING = ("Not queued again: a sync of this school is already running or waiting for "
                    "a worker (one sync per school at a time).")
 SCHEDULE_SAVED = "Schedule saved."
+RESUMED = " Automatic sync is on again: it was paused after an undo."
 
 
 def _selected(form, view, rows, action):
@@ -67,10 +68,10 @@ def apply_schedule(user, form, view, rows, now):
     """One schedule and time zone to every selected school (checked before anything is read)."""
     frequency, minute_of_day, zone_name = checked_schedule(form)
     selected, outcome = _selected(form, view, rows, "Apply schedule")
-    problems = bulk.apply_to_many({row.id: row.has_synced_group for row in selected},
-                                  frequency, minute_of_day, zone_name, user, now)
+    problems, resumed = bulk.apply_to_many({row.id: row.has_synced_group for row in selected},
+                                           frequency, minute_of_day, zone_name, user, now)
     for row in selected:
         problem = problems.get(row.id)
         outcome.results[row.id] = RowResult(False, f"Not saved: {problem}") if problem \
-            else RowResult(True, SCHEDULE_SAVED)
+            else RowResult(True, SCHEDULE_SAVED + (RESUMED if row.id in resumed else ""))
     return outcome
