@@ -3,11 +3,14 @@
 No Flask request in here. `graph_client_for(connection)` is the one way to get a Graph client
 bound to a connection's (encrypted, silently refreshed) tokens.
 """
+import json
+
 from flask import current_app
 from sqlalchemy import delete, select
 
 from webapp import audit
 from webapp.audit import actions
+from webapp.audit.models import AuditEntry
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.microsoft.graph import GraphClient
@@ -87,6 +90,8 @@ def _save_connection(organisation, user, identity, cache_encrypted):
     connection = connection_for_organisation(organisation)
     previous, groups_cleared = _described(connection), 0
     if connection is None:
+        if _tenant_disconnected(organisation) not in (None, identity["tenant_id"]):
+            groups_cleared = _forget_group_choices(organisation)
         connection = MicrosoftConnection(trust_id=organisation.trust_id,
                                          organisation_id=None if organisation.trust_id else organisation.id)
         db.session.add(connection)
@@ -115,6 +120,17 @@ def _described(connection):
     if connection is None:
         return None
     return {"account": connection.account_email, "tenant_id": connection.tenant_id}
+
+
+def _tenant_disconnected(organisation):
+    """The tenant of the trust's last Disconnect (its audit entry keeps it; the connection row
+    is gone): chosen groups kept across a disconnect are another tenant's if it differs (they
+    were kept, then said "deleted in Microsoft")."""
+    entry = db.session.scalar(select(AuditEntry.before).where(
+        AuditEntry.organisation_id.in_(_trust_ids(organisation)),
+        AuditEntry.action == actions.MICROSOFT_DISCONNECTED)
+        .order_by(AuditEntry.id.desc()).limit(1))
+    return json.loads(entry).get("tenant_id") if entry else None
 
 
 def _forget_group_choices(organisation):
