@@ -442,13 +442,8 @@ def test_a_refused_refresh_says_what_microsofts_code_means(app, db, oak, oak_cli
     assert expected in str(refused.value)
 
 
-def test_disconnect_then_connect_another_tenant_clears_the_groups_too(
-        app, db, oak, oak_client, microsoft, monkeypatch):
-    """Disconnect keeps the chosen groups (a reconnect to the same tenant keeps them), and the
-    tenant check needed the connection the disconnect had deleted: another tenant's connection
-    kept them, and they were then said "deleted in Microsoft"."""
+def chose_a_group_then_disconnected(oak, oak_client, microsoft):
     from harness.factory import csrf_token_from
-    from webapp.microsoft import identity
     from webapp.microsoft.selection import choose_group, saved_selection
     from webapp.microsoft.services import graph_client_for
     connect_organisation(oak_client, oak.north, microsoft)
@@ -459,6 +454,16 @@ def test_disconnect_then_connect_another_tenant_clears_the_groups_too(
         "csrf_token": csrf_token_from(oak_client.get(url).text), "confirmed": "1"})
     assert connection_for_organisation(oak.north) is None
     assert saved_selection(oak.north).groups  # kept, for a reconnect to the same tenant
+
+
+def test_disconnect_then_connect_another_tenant_clears_the_groups_too(
+        app, db, oak, oak_client, microsoft, monkeypatch):
+    """Disconnect keeps the chosen groups (a reconnect to the same tenant keeps them), and the
+    tenant check needed the connection the disconnect had deleted: another tenant's connection
+    kept them, and they were then said "deleted in Microsoft"."""
+    from webapp.microsoft import identity
+    from webapp.microsoft.selection import saved_selection
+    chose_a_group_then_disconnected(oak, oak_client, microsoft)
     real = identity.finish_auth_code_flow
 
     def in_another_tenant(flow, response):
@@ -474,14 +479,7 @@ def test_disconnect_then_connect_another_tenant_clears_the_groups_too(
 
 def test_disconnect_then_connect_the_same_tenant_keeps_the_groups(app, db, oak, oak_client,
                                                                   microsoft):
-    from harness.factory import csrf_token_from
-    from webapp.microsoft.selection import choose_group, saved_selection
-    from webapp.microsoft.services import graph_client_for
-    connect_organisation(oak_client, oak.north, microsoft)
-    choose_group(oak.north, oak.admin, demo.NORTHFIELD_STAFF_GROUP_ID,
-                 graph_client_for(connection_for_organisation(oak.north)))
-    url = f"/o/{oak.north.id}/settings/user-sync/import/microsoft"
-    oak_client.post(url + "/disconnect", data={
-        "csrf_token": csrf_token_from(oak_client.get(url).text), "confirmed": "1"})
+    from webapp.microsoft.selection import saved_selection
+    chose_a_group_then_disconnected(oak, oak_client, microsoft)
     connect_organisation(oak_client, oak.north, microsoft)
     assert [g.id for g in saved_selection(oak.north).groups] == [demo.NORTHFIELD_STAFF_GROUP_ID]
