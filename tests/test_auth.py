@@ -141,3 +141,20 @@ def test_state_changes_without_a_csrf_token_are_refused(admin_client, admin):
                                  data={"email": "x@school.example", "role": "member"})
     assert response.status_code == 400
     assert "nothing was changed" in response.text
+
+
+def test_a_password_typed_with_its_accents_composed_otherwise_signs_in(client, factory, app):
+    """Set as NFC (é one character), typed as NFD (e and a combining accent, as some keyboards
+    and password managers send it): refused, so that person could not get in."""
+    import unicodedata
+    from werkzeug.security import generate_password_hash
+    from webapp.extensions import db
+    typed = "Crème-Brûlée-Harbour-7"
+    user = factory.user("baker@school.example", [factory.organisation()],
+                        password=unicodedata.normalize("NFC", typed))
+    response = attempt(client, user.email, unicodedata.normalize("NFD", typed))
+    assert response.status_code == 302, response.status_code
+    # A password set before with decomposed letters still matches as it is typed.
+    user.password_hash = generate_password_hash(unicodedata.normalize("NFD", typed))
+    db.session.commit()
+    assert user.check_password(unicodedata.normalize("NFD", typed))

@@ -14,6 +14,13 @@ EMAIL_MAX_LENGTH = 254  # the longest address mail can deliver to (RFC 5321)
 NAME_MAX_LENGTH = 255   # the display_name column; also the limit on names from Microsoft
 
 
+def normalise_password(password):
+    """The same letters typed composed or decomposed (é as one character, or e and an accent:
+    keyboards and password managers differ) are one password; they were two, and whoever set
+    one could not sign in typing the other."""
+    return unicodedata.normalize("NFC", password)
+
+
 def normalise_email(email):
     """How an address is matched: trimmed, NFC (an "ë" typed as e + diaeresis is the same
     letter) and lower case. The user sync matches Microsoft's addresses the same way."""
@@ -42,10 +49,15 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password):
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(normalise_password(password), method=method)
 
     def check_password(self, password):
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        """As set (NFC); a password set before that with decomposed letters, as it was typed."""
+        if not self.password_hash:
+            return False
+        composed = normalise_password(password)
+        return check_password_hash(self.password_hash, composed) or (
+            composed != password and check_password_hash(self.password_hash, password))
 
     def active_memberships(self):
         return [m for m in self.memberships if m.status == "active"]
