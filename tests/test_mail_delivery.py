@@ -114,3 +114,21 @@ def test_a_recipient_the_server_refuses_is_recorded_and_the_others_get_the_mail(
     assert sent.status == SENT
     assert sent.last_error.startswith("The mail server refused: second.admin@school.example (550")
 
+
+
+def test_a_mail_that_cannot_be_written_says_why_on_its_row_and_waits_to_retry(app, admin,
+                                                                           smtp_server):
+    """Its job failed in RQ and the row kept no error: after its lease it was retried every
+    ten minutes, for ever, with nothing on the row to say why (here: a payload cut off)."""
+    row = raise_failed_sync(admin)
+    db.session.execute(NotificationEvent.__table__.update().where(
+        NotificationEvent.id == row.id).values(payload='{"run_id": 1, "reas'))
+    db.session.commit()
+    now = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+    with frozen_at(now), pytest.raises(ValueError):
+        delivery.deliver(row.id, now)
+    failed = row_of(row.id)
+    assert failed.status == PENDING and failed.attempts == 1
+    assert failed.last_error.startswith("The mail could not be written (JSONDecodeError")
+    assert as_utc(failed.next_attempt_at) == now + delivery.RETRY_DELAYS[0]
+    assert smtp_server.messages == []

@@ -39,25 +39,35 @@ def deliver(event_id, now):
     organisation = db.session.get(Organisation, row.organisation_id) if row.organisation_id else None
     if row.organisation_id and organisation is None:
         return _finish(row, NO_RECIPIENTS)  # the school was deleted meanwhile
-    prepared = _prepare(row, organisation, now)
-    if prepared is None or not prepared.recipients:
-        return _finish(row, NO_RECIPIENTS)
-    text, html = prepared.rendered()
-    message = mailer.build_message(current_app.config, prepared.recipients, prepared.mail.subject,
-                                   text, html)
+    try:
+        prepared = _prepare(row, organisation, now)
+        if prepared is None or not prepared.recipients:
+            return _finish(row, NO_RECIPIENTS)
+        text, html = prepared.rendered()
+        message = mailer.build_message(current_app.config, prepared.recipients,
+                                       prepared.mail.subject, text, html)
+    except Exception as error:  # a mail we cannot write: kept on the row, not only in RQ's log
+        db.session.rollback()
+        _retry_later(db.session.get(NotificationEvent, event_id), now,
+                     f"The mail could not be written ({type(error).__name__}: {error})"[:1000])
+        raise
     prepared.before_send()
     db.session.commit()
     try:
         sent = mailer.send(current_app.config, message)
     except mailer.MailNotSent as error:
-        row.last_error = str(error)
-        row.next_attempt_at = now + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
-        db.session.commit()
-        log.warning("email %s (%s) not sent, attempt %s: %s; retrying after %s", row.id,
-                    row.event, row.attempts, error, row.next_attempt_at.isoformat())
+        _retry_later(row, now, str(error))
         raise
     prepared.after_sent(now)
     return _finish(row, SENT if sent else LOGGED, _refused_words(row, sent))
+
+
+def _retry_later(row, now, error):
+    row.last_error = error
+    row.next_attempt_at = now + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+    db.session.commit()
+    log.warning("email %s (%s) not sent, attempt %s: %s; retrying after %s", row.id, row.event,
+                row.attempts, error, row.next_attempt_at.isoformat())
 
 
 def _refused_words(row, sent):
