@@ -14,11 +14,11 @@ from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import queries
-from webapp.user_sync.engine.diff import MicrosoftUser, email_of, plan_changes, scope_of
+from webapp.user_sync.engine.diff import MicrosoftUser, email_of, scope_of
 from webapp.user_sync.engine.fetch import SELECT
 from webapp.user_sync.engine.one_person import plan_for
-from webapp.user_sync.engine.person_lookup import (GroupsMissing, PersonNotInTenant, look_up,
-                                                   users_with_address)
+from webapp.user_sync.engine.person_lookup import (
+    GroupsMissing, PersonNotInTenant, check_groups_exist, look_up, users_with_address)
 from webapp.user_sync.engine.store import load_existing, protected_memberships
 from webapp.user_sync.reasons import changed_fields_text, reason_text
 from webapp.user_sync.settings import settings_for
@@ -98,6 +98,7 @@ def _from_tenant(organisation, query, stored):
         asked = _first_unique([a.microsoft_id for a in stored] + [u.id for u in found])[:LIMIT]
         if not asked:
             return [_nobody_found(query)]
+        check_groups_exist(client, selection.groups)  # once, not for each person asked
         rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
                            protected_memberships(organisation.id, connection), selection,
                            load_existing(organisation.id))
@@ -165,7 +166,7 @@ def _tenant_answer(client, rules, microsoft_id):
     answer and that button never disagree), put into words."""
     row = next((r for r in rules.existing if r.microsoft_id == microsoft_id), None)
     try:
-        found = look_up(client, rules.selection, microsoft_id)
+        found = look_up(client, rules.selection, microsoft_id, groups_checked=True)
     except PersonNotInTenant:
         return _gone_answer(rules, row, microsoft_id)
     plan = plan_for(found, row, rules.existing, rules.protected, rules.include_guests,
@@ -178,7 +179,8 @@ def _gone_answer(rules, row, microsoft_id):
     """No longer in the tenant: for someone held, the sync's absence rule (plan_changes)."""
     if row is None:
         return Answer(NOT_IN_TENANT, "No longer in your Microsoft tenant.", "", "", microsoft_id)
-    plan = plan_changes([], [row], rules.protected)
+    plan = plan_for(None, row, rules.existing, rules.protected, rules.include_guests,
+                    rules.selection)  # the absence rule, as Sync this person now applies it
     held = db.session.get(m.SyncedPerson, row.id)
     if plan.suspends:
         return Answer(plan.suspends[0][2], "No longer in your Microsoft tenant: the next sync "

@@ -64,10 +64,12 @@ def is_microsoft_id(text):
     return bool(MICROSOFT_ID.match(text or ""))
 
 
-def look_up(client, selection, asked):
+def look_up(client, selection, asked, groups_checked=False):
     """FoundPerson for `asked` (a Microsoft id, email or UPN); raises PersonNotInTenant,
-    AmbiguousAddress, GroupsMissing or the Graph client's errors."""
-    check_groups_exist(client, selection.groups)
+    AmbiguousAddress, GroupsMissing or the Graph client's errors. groups_checked: the caller
+    asked check_groups_exist already (once for several people)."""
+    if not groups_checked:
+        check_groups_exist(client, selection.groups)
     user, same_address = find_user(client, asked)
     address = email_of(user).lower()
     if same_address is None or address != asked.strip().lower():
