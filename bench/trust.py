@@ -20,7 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from bench import sync_setup
 from bench.table import Row, secs
@@ -87,7 +87,7 @@ INSERT INTO sync_runs (organisation_id, kind, trigger, approved, group_id, group
          CASE WHEN status = 'failed' THEN 0 WHEN status = 'needs_review' THEN 900 ELSE (d + n) % 3 END,
          0, CASE WHEN status = 'failed' THEN 0 ELSE 20 END,
          CASE WHEN status = 'failed' THEN 0 ELSE :people - 40 END
-  FROM bench_runs;
+  FROM bench_runs ORDER BY at;
 INSERT INTO sync_changes (run_id, action, reason, synced_person_id, microsoft_id, email,
     display_name, job_title, department, detail)
   SELECT r.id, CASE WHEN c <= r.added THEN 'add' WHEN c <= r.added + r.suspended THEN 'suspend'
@@ -106,10 +106,16 @@ def seed(schools, people, days):
     from webapp.extensions import db
     from webapp.orgs.models import Organisation
     from webapp.orgs.services import add_membership, get_or_create_user
+    from webapp.user_sync.engine import run_facts
     for statement in SEED.split(";\n"):
         if statement.strip():
             db.session.execute(text(statement), {"schools": schools, "people": people,
                                                  "days": days})
+    db.session.commit()
+    # The runs were written by SQL, not by the code that ends runs: each school's stored run
+    # facts are written as that code writes them (a deployed school has them from its first run
+    # after the migration).
+    run_facts.refresh(db.session.scalars(select(Organisation.id)).all())
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # A database in use is kept vacuumed by autovacuum and its writes checkpointed; a just

@@ -29,6 +29,7 @@ from harness.app_config import clear_redis, make_test_config, worker_environment
 from tests import services
 from webapp import create_app
 from webapp.extensions import db as _db
+from webapp.user_sync.engine import run_facts
 
 pytest_plugins = ("tests.microsoft_flow", "tests.faults.private_redis", "tests.mail_helpers")
 
@@ -149,7 +150,11 @@ def app(backend, redis_url, app_config_overrides):
         with app.app_context():
             yield app
             _db.session.remove()
+            untrue = run_facts.untrue_rows()
+            _db.session.remove()
             empty_all_tables()
+            # Every test that changes a run checks the stored run facts on its way out.
+            assert not untrue, f"school_run_facts differ from the runs: {untrue}"
     finally:
         app.config.clear()
         app.config.update(config_before)

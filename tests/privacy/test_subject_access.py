@@ -32,7 +32,8 @@ def rows_found_directly(text, person_ids, user_id, org_id):
             where.append(table.c.id.in_(person_ids))
         if table.name == "users":
             where.append(table.c.id == user_id)
-
+        if not where:  # nothing in it can name or point at a person (school_run_facts)
+            continue
         ids = set(db.session.scalars(select(table.c.id).where(or_(false(), *where))))
         if ids:
             found[table.name] = ids

@@ -34,8 +34,7 @@ def _connection(row):
 
 
 # What a sort reads that the rows do not carry until asked (only shown rows have it otherwise).
-SORT_NEEDS = {"groups": overview.add_selections, "people": overview.add_active_people,
-              "last_sync": overview.add_last_sync_times}
+SORT_NEEDS = {"groups": overview.add_selections, "people": overview.add_active_people}
 SORT_KEYS = {
     "name": lambda row: row.name.casefold(),
     "connection": _connection,

@@ -29,8 +29,7 @@ from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import next_sync_of
 from webapp.trust import status as st
-from webapp.user_sync.engine.fleet import (RunFacts, load_complete_times, load_runs, run_facts_from,
-                                           with_run_facts)
+from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_from, with_run_facts
 from webapp.user_sync.people import active_people_of
 from webapp.user_sync.summary import SyncState
 
@@ -131,13 +130,6 @@ def add_selections(rows):
     """Reads the saved groups of these rows (shown, acted on, or all of them to sort by Groups)
     in one statement, for those not yet read."""
     return _fill(rows, "loaded_selection", saved_selections)
-
-
-def add_last_sync_times(rows):
-    """Reads when these rows' last complete syncs finished (all of them to sort by Last
-    successful sync; a shown row has it with its runs), in one statement."""
-    load_complete_times([row.facts for row in rows])
-    return rows
 
 
 def add_active_people(rows):

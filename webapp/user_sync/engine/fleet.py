@@ -1,6 +1,6 @@
 """What the runs of many schools say at once (the Schools page and the weekly digest): one
-statement however many schools, never one per school, a few index probes per school
-(ix_sync_runs_org_status_id) rather than a read of thirty days of history.
+statement however many schools, never one per school, one stored row a school
+(school_run_facts, kept by engine.run_facts) rather than a read of thirty days of history.
 
 Per school: its last complete sync, the review waiting for an answer (queries.pending_review's
 rule), and since when it has been failing; and, with the runs of a shown row, the run holding
@@ -10,10 +10,15 @@ Failing: the newest sync that finished either way (complete or failed) failed; i
 failing since the first failure after the last complete sync. A review or a cancelled review in
 between changes neither.
 
-In two steps: with_run_facts adds every school's run ids and failing date (all a Status needs)
-to the statement that reads the schools, and load_runs reads the runs themselves only for the
-schools whose rows are shown (load_complete_times, the last sync's time, for a sort by it): a
-trust of 500 schools reads 500 narrow rows and fifty schools' runs, not 500 schools' runs.
+The rules are facts_from_runs: a few index probes of sync_runs per school
+(ix_sync_runs_org_status_kind_id). Asked for hundreds of schools on every view of the Schools
+page they were most of its time, so run_facts.refresh stores their answers per school whenever
+a run's status changes, and the page reads those rows.
+
+In two steps: with_run_facts adds every school's run ids, last sync time and failing date (all
+a Status and the sorts need) to the statement that reads the schools, and load_runs reads the
+runs themselves only for the schools whose rows are shown: a trust of 500 schools reads 500
+narrow rows and fifty schools' runs, not 500 schools' runs.
 """
 from dataclasses import dataclass
 
@@ -36,9 +41,6 @@ class RunsNotLoaded(RuntimeError):
     """A run was asked of RunFacts before load_runs: a caller forgot a step (never a blank)."""
 
 
-UNREAD = object()  # a value not read yet, which None (never, nothing) must not stand for
-
-
 @dataclass
 class RunFacts:
     organisation_id: int = None
@@ -47,14 +49,11 @@ class RunFacts:
     active_id: int = None  # found by load_runs: only a shown row says what is running
     failing_since: object = None  # aware or naive UTC (SQLite) datetime, or None
     runs: dict = None  # {run id: row of RUN_COLUMNS} once load_runs has read them
-    # The last complete sync's finish (aware or naive UTC datetime, None: never synced), read
-    # by load_runs or load_complete_times.
-    complete_finished_at: object = UNREAD
+    # The last complete sync's finish (aware or naive UTC datetime, None: never synced).
+    complete_finished_at: object = None
 
     @property
     def last_sync_at(self):
-        if self.complete_finished_at is UNREAD:
-            raise RunsNotLoaded("load_complete_times(...) before reading when a school last synced")
         return self.complete_finished_at
 
     def _run(self, run_id):
@@ -87,37 +86,52 @@ class RunFacts:
 # Made once: an alias of sync_runs makes its thirty columns again each time it is made.
 _NEWEST = {status: RUNS.alias(f"newest_{status}") for status in (m.COMPLETE, m.NEEDS_REVIEW)}
 _FAILURES = RUNS.alias("failures")
+FACTS = m.SchoolRunFacts.__table__
+# The facts a school's runs give, in the order a with_run_facts row ends with them.
+FACT_NAMES = ("complete_id", "complete_finished_at", "review_id", "failing_since")
 
 
-def _newest(status, kind=m.KIND_SYNC):
-    """The id of the school's newest run in this status: one probe of
-    ix_sync_runs_org_status_id per school, never a scan of its history."""
+def _newest(status, school, kind=m.KIND_SYNC, column="id"):
+    """The `column` of the school's newest run in this status: one probe of
+    ix_sync_runs_org_status_kind_id per school, never a scan of its history. school: the
+    column holding the school's id in the statement it goes in."""
     runs = _NEWEST[status]
-    found = select(runs.c.id).where(runs.c.organisation_id == Organisation.id,
-                                    runs.c.status == status)
+    found = select(runs.c[column]).where(runs.c.organisation_id == school, runs.c.status == status)
     if kind is not None:
         found = found.where(runs.c.kind == kind)
     # Correlated by name: inside _failing_since it is two levels down, where SQLAlchemy would
-    # otherwise read organisations afresh (every school's runs) instead of this school's.
-    return found.order_by(runs.c.id.desc()).limit(1).correlate(Organisation).scalar_subquery()
+    # otherwise read the school's table afresh (every school's runs) instead of this school's.
+    return found.order_by(runs.c.id.desc()).limit(1).correlate(school.table).scalar_subquery()
 
 
-def _failing_since():
+def _failing_since(school):
     """When the school's first failed sync after its newest complete one finished; None: not
     failing (no failure since, so the newest sync that finished did not fail)."""
     return select(func.min(_FAILURES.c.finished_at)).where(
-        _FAILURES.c.organisation_id == Organisation.id, _FAILURES.c.status == m.FAILED,
+        _FAILURES.c.organisation_id == school, _FAILURES.c.status == m.FAILED,
         _FAILURES.c.kind == m.KIND_SYNC,
-        _FAILURES.c.id > func.coalesce(_newest(m.COMPLETE), 0)).scalar_subquery()
+        _FAILURES.c.id > func.coalesce(_newest(m.COMPLETE, school), 0)).scalar_subquery()
+
+
+def facts_from_runs(school):
+    """The rules themselves: {fact name: its expression} for the school whose id is in the
+    column `school`, asked of sync_runs (run_facts.refresh stores them; a school with no stored
+    row is answered by them directly)."""
+    return {"complete_id": _newest(m.COMPLETE, school),
+            "complete_finished_at": _newest(m.COMPLETE, school, column="finished_at"),
+            "review_id": _newest(m.NEEDS_REVIEW, school, kind=None),
+            "failing_since": _failing_since(school)}
 
 
 def with_run_facts(schools):
     """schools: a SELECT of one row per school, FROM organisations. The same rows, in one
     statement, each followed by the school's RunFacts columns (run_facts_from reads them; runs
-    not loaded: load_runs)."""
-    return schools.add_columns(_newest(m.COMPLETE).label("complete_id"),
-                               _newest(m.NEEDS_REVIEW, kind=None).label("review_id"),
-                               _failing_since().label("failing_since"))
+    not loaded: load_runs): its stored row, or for a school without one, the rules asked of
+    sync_runs (only for that school: a CASE evaluates the branch it takes)."""
+    stored = FACTS.c.organisation_id.is_not(None)
+    asked = facts_from_runs(Organisation.id)
+    return schools.outerjoin(FACTS, FACTS.c.organisation_id == Organisation.id).add_columns(
+        *(case((stored, FACTS.c[name]), else_=asked[name]).label(name) for name in FACT_NAMES))
 
 
 def facts_of(organisation_id):
@@ -130,21 +144,10 @@ def facts_of(organisation_id):
 def run_facts_from(row, organisation_id):
     """The RunFacts at the end of a with_run_facts row (read by position: a Row's attributes
     cost about a microsecond each, over hundreds of schools)."""
-    complete_id, review_id, failing_since = row[-3:]
+    complete_id, complete_finished_at, review_id, failing_since = row[-4:]
     return RunFacts(organisation_id=organisation_id, complete_id=complete_id,
-                    review_id=review_id, failing_since=failing_since)
-
-
-def load_complete_times(all_facts):
-    """Reads when each school's last complete sync finished (to sort by it), in one statement,
-    for those not yet read."""
-    waiting = [facts for facts in all_facts if facts.complete_finished_at is UNREAD]
-    wanted = [facts.complete_id for facts in waiting if facts.complete_id is not None]
-    finished = dict(db.session.execute(select(RUNS.c.id, RUNS.c.finished_at).where(
-        one_of(RUNS.c.id, wanted))).all()) if wanted else {}
-    for facts in waiting:
-        facts.complete_finished_at = finished.get(facts.complete_id)
-    return all_facts
+                    review_id=review_id, failing_since=failing_since,
+                    complete_finished_at=complete_finished_at)
 
 
 def load_runs(all_facts):
@@ -163,9 +166,6 @@ def load_runs(all_facts):
     for facts in waiting:
         facts.active_id = holding_slot.get(facts.organisation_id)
         facts.runs = {run_id: found.get(run_id) for run_id in facts.run_ids}
-        if facts.complete_finished_at is UNREAD:
-            last = facts.runs.get(facts.complete_id)
-            facts.complete_finished_at = last.finished_at if last is not None else None
     return all_facts
 
 

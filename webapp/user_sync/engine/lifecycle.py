@@ -34,6 +34,7 @@ from webapp.microsoft.selection import refuse_unless_syncable, saved_selection
 from webapp.redis_conn import enqueue
 from webapp.schedule import pause
 from webapp.user_sync import models as m
+from webapp.user_sync.engine import run_facts
 from webapp.user_sync.engine.liveness import stale_reason
 from webapp.user_sync.engine.queries import active_run, get_run
 from webapp.user_sync.engine.queued_runs import insert_queued_runs
@@ -51,9 +52,12 @@ log = logging.getLogger(__name__)
 
 def _move(run_id, from_states, **values):
     """UPDATE the run if it is in one of from_states; True if it was. The caller commits."""
-    result = db.session.execute(update(RUNS).where(RUNS.c.id == run_id,
-                                                   RUNS.c.status.in_(from_states)).values(**values))
-    return result.rowcount == 1
+    moved = db.session.execute(update(RUNS).where(RUNS.c.id == run_id,
+                                                  RUNS.c.status.in_(from_states)).values(**values)
+                               .returning(RUNS.c.organisation_id)).scalar()
+    if moved is not None and "status" in values:
+        run_facts.changed(db.session, [moved])
+    return moved is not None
 
 
 def start_run(organisation, user, kind=m.KIND_SYNC, *, selection=None):
@@ -123,9 +127,12 @@ def replace_waiting_reviews(reasons):
     for part in chunks(reasons, 300):
         reason = case({organisation_id: literal(reasons[organisation_id])
                        for organisation_id in part}, value=RUNS.c.organisation_id)
-        replaced += db.session.execute(update(RUNS).where(
+        schools = db.session.scalars(update(RUNS).where(
             RUNS.c.organisation_id.in_(part), RUNS.c.status == m.NEEDS_REVIEW)
-            .values(status=m.CANCELLED, reason=reason, finished_at=now)).rowcount
+            .values(status=m.CANCELLED, reason=reason, finished_at=now)
+            .returning(RUNS.c.organisation_id)).all()
+        run_facts.changed(db.session, schools)
+        replaced += len(schools)
     return replaced
 
 

@@ -1,0 +1,83 @@
+"""Keeps school_run_facts true: each school's stored answers to engine.fleet's rules.
+
+Whatever changes a run's status marks its school (changed(), or any SyncRun added or changed
+through the ORM), and just before that transaction commits refresh() asks the rules again for
+the marked schools and stores their answers, in the same transaction: the stored row and the
+runs it describes are committed together or not at all.
+
+Refreshed last, locked in id order: two transactions changing runs of one school take turns
+(the second waits for the first's commit, then asks the rules afresh, seeing its runs), and a
+transaction holding a school's row is only committing, so it waits for nothing else.
+"""
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.orgs.models import Organisation
+from webapp.user_sync import models as m
+from webapp.user_sync.engine.fleet import FACT_NAMES, FACTS, facts_from_runs
+from webapp.user_sync.engine.store import chunks
+
+_CHANGED = "run_facts_changed"  # session.info key: ids of schools whose runs changed status
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def changed(session, organisation_ids):
+    """Marks schools whose runs' statuses this transaction changed (by SQL, not the ORM)."""
+    session.info.setdefault(_CHANGED, set()).update(
+        organisation_id for organisation_id in organisation_ids if organisation_id is not None)
+
+
+def refresh(organisation_ids, session=None):
+    """Stores the rules' answers for these schools, in the session's transaction (by default
+    the app's)."""
+    session = session or db.session
+    insert = _INSERT[session.get_bind().dialect.name]
+    for part in chunks(sorted(set(organisation_ids))):
+        session.execute(insert(FACTS).from_select(
+            ["organisation_id"], select(Organisation.id).where(Organisation.id.in_(part)))
+            .on_conflict_do_nothing())
+        session.execute(select(FACTS.c.organisation_id).where(FACTS.c.organisation_id.in_(part))
+                        .order_by(FACTS.c.organisation_id).with_for_update())
+        session.execute(update(FACTS).where(FACTS.c.organisation_id.in_(part))
+                        .values(**facts_from_runs(FACTS.c.organisation_id)))
+
+
+def untrue_rows(session=None):
+    """[(organisation id, stored, asked)] for every stored row that differs from what the rules
+    answer now (none, while every status change goes through changed() or the ORM)."""
+    session = session or db.session
+    asked = facts_from_runs(FACTS.c.organisation_id)
+    found = session.execute(select(FACTS.c.organisation_id,
+                                   *(FACTS.c[name] for name in FACT_NAMES),
+                                   *(asked[name] for name in FACT_NAMES))).all()
+    width = len(FACT_NAMES)
+    return [(row[0], tuple(row[1:1 + width]), tuple(row[1 + width:])) for row in found
+            if tuple(row[1:1 + width]) != tuple(row[1 + width:])]
+
+
+def _status_changed(run):
+    state = inspect(run)
+    return state.attrs.status.history.has_changes() or state.attrs.finished_at.history.has_changes()
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_orm_changes(session, flush_context, instances):
+    runs = [run for run in session.new | session.deleted if isinstance(run, m.SyncRun)]
+    runs += [run for run in session.dirty if isinstance(run, m.SyncRun) and _status_changed(run)]
+    if runs:
+        changed(session, (run.organisation_id for run in runs))
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_changed(session):
+    session.flush()  # the ORM's own changes first: they may mark more schools
+    ids = session.info.pop(_CHANGED, None)
+    if ids:
+        refresh(ids, session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session):
+    session.info.pop(_CHANGED, None)
