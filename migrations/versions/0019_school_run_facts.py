@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('complete_finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('review_id', sa.Integer(), nullable=True),
     sa.Column('failing_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_school_run_facts_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', name=op.f('pk_school_run_facts'))
     )

@@ -8,10 +8,12 @@ from sqlalchemy import delete, select
 
 from tests.sync.races import in_a_thread_of_its_own, wait_for_waiters
 from tests.sync_helpers import lose_job_and_sweep, sync_in_process
-from tests.trust.helpers import NOW, run
+from tests.trust.helpers import NOW, run, schedule
 from webapp.extensions import db
 from webapp.microsoft.selection import saved_selection
 from webapp.orgs.models import Organisation
+from webapp.schedule.health import no_recent_success
+from webapp.schedule.models import SyncSchedule
 from webapp.user_sync import models as m
 from webapp.user_sync.engine import batch, fleet, lifecycle, run_facts
 
@@ -27,7 +29,7 @@ def test_each_way_a_run_ends_stores_what_the_rules_answer(school):
     complete = sync_in_process(school)
     facts = stored(org_id)
     assert facts is not None and facts.complete_id == complete.id
-    assert facts.complete_finished_at == complete.finished_at
+    assert facts.complete_finished_at == facts.last_success_at == complete.finished_at
     assert facts.failing_since is None and facts.review_id is None
 
     started, _ = lifecycle.start_run(school.org, school.admin)
@@ -50,13 +52,23 @@ def test_a_school_without_a_stored_row_is_answered_from_its_runs(factory):
     last = run(school, m.COMPLETE, NOW - timedelta(days=1))
     failure = run(school, m.FAILED, NOW - timedelta(hours=3))
     db.session.commit()
-    kept = fleet.facts_of(school.id)
+    schedule(school, enabled_at=NOW - timedelta(days=30))
+    db.session.commit()
+    kept, kept_stale = fleet.facts_of(school.id), (stale_on(NOW), stale_on(NOW + timedelta(days=2)))
     db.session.execute(delete(fleet.FACTS))  # as after the migration, before its next run
     db.session.commit()
     asked = fleet.facts_of(school.id)
     assert (asked.complete_id, asked.review_id) == (kept.complete_id, kept.review_id) == (last.id, None)
     assert asked.failing_since == kept.failing_since == failure.finished_at
     assert asked.last_sync_at == kept.last_sync_at == last.finished_at
+    # The 48-hour rule (the Schools page's and the mail's) answers the same either way.
+    assert (stale_on(NOW), stale_on(NOW + timedelta(days=2))) == kept_stale == (False, True)
+
+
+def stale_on(now):
+    return bool(db.session.scalars(fleet.join_stored_facts(
+        select(SyncSchedule.organisation_id), SyncSchedule.organisation_id)
+        .where(no_recent_success(now))).all())
 
 
 @pytest.mark.backends("postgresql")  # row locks: SQLite has one writer at a time

@@ -87,8 +87,9 @@ AccountSchool = namedtuple("AccountSchool", "organisation_id name role")
 def schools_of(user):
     """AccountSchools of the account's active memberships, by name, in one query whatever their
     number (the header's school switcher names every one; a trust admin may have hundreds)."""
-    # Plain tuples: a Row's attributes cost a microsecond each, hundreds of options times.
-    return [AccountSchool(*school) for school in db.session.execute(
+    # Plain tuples (a Row's attributes cost a microsecond each, hundreds of options times),
+    # through the session's connection (the ORM's handling of each row costs as much again).
+    return [AccountSchool(*school) for school in db.session.connection().execute(
         select(Membership.organisation_id, Organisation.name, Membership.role)
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Membership.user_id == user.id, Membership.status == "active")

@@ -6,20 +6,21 @@ never disagree about which school it is.
 """
 from datetime import timedelta
 
-from sqlalchemy import and_, exists
+from sqlalchemy import and_, func, true
 
 from webapp.schedule import due
 from webapp.schedule.models import SyncSchedule
-from webapp.user_sync import models as m
+from webapp.user_sync.engine.fleet import stored_fact
 
 STALE_AFTER = timedelta(hours=48)
 
 
 def no_recent_success(now):
     """True for a schedule whose school has had automatic sync on since 48 hours before `now`
-    and no sync completed since then."""
+    and no sync completed since then. In a statement that joined the school's stored run facts
+    on the schedule's school (fleet.join_stored_facts)."""
     cutoff = now - STALE_AFTER
-    completed = exists().where(m.SyncRun.organisation_id == SyncSchedule.organisation_id,
-                               m.SyncRun.status == m.COMPLETE, m.SyncRun.kind == m.KIND_SYNC,
-                               m.SyncRun.finished_at >= cutoff)
-    return and_(SyncSchedule.frequency != due.OFF, SyncSchedule.enabled_at <= cutoff, ~completed)
+    last_success = stored_fact("last_success_at", SyncSchedule.organisation_id)
+    # Never completed (NULL) counts as before the cutoff; written once, the statement asks once.
+    return and_(SyncSchedule.frequency != due.OFF, SyncSchedule.enabled_at <= cutoff,
+                func.coalesce(last_success < cutoff, true()))

@@ -10,6 +10,7 @@ from webapp.notifications.models import NotificationEvent
 from webapp.orgs.models import Organisation
 from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
+from webapp.user_sync.engine.fleet import join_stored_facts
 from webapp.zones import local_date
 
 
@@ -27,8 +28,9 @@ def raise_no_recent_success(now):
         return
     days = {organisation_id: local_date(now, zone_name)
             for organisation_id, zone_name in db.session.execute(
-                select(SyncSchedule.organisation_id, Organisation.time_zone)
-                .join(Organisation, Organisation.id == SyncSchedule.organisation_id)
+                join_stored_facts(select(SyncSchedule.organisation_id, Organisation.time_zone)
+                                  .join(Organisation, Organisation.id == SyncSchedule.organisation_id),
+                                  SyncSchedule.organisation_id)
                 .where(no_recent_success(now)))}
     if not days:
         return

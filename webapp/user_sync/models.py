@@ -149,6 +149,7 @@ class SchoolRunFacts(db.Model):
     complete_finished_at = db.Column(db.DateTime(timezone=True))
     review_id = db.Column(db.Integer)
     failing_since = db.Column(db.DateTime(timezone=True))
+    last_success_at = db.Column(db.DateTime(timezone=True))  # the 48-hour rule's
 
 
 def _seconds_between(start, end):

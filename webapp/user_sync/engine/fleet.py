@@ -113,25 +113,48 @@ def _failing_since(school):
         _FAILURES.c.id > func.coalesce(_newest(m.COMPLETE, school), 0)).scalar_subquery()
 
 
+def _last_success(school):
+    """When the school's latest complete sync finished (the 48-hour rule's question: one
+    index-only probe of ix_sync_runs_org_status_kind_finished)."""
+    return select(func.max(RUNS.c.finished_at)).where(
+        RUNS.c.organisation_id == school, RUNS.c.status == m.COMPLETE,
+        RUNS.c.kind == m.KIND_SYNC).correlate(school.table).scalar_subquery()
+
+
+# The rules themselves: each fact of the school whose id is in the column `school`, asked of
+# sync_runs (run_facts.refresh stores their answers; a school with no stored row is answered by
+# them directly).
+ASKED = {"complete_id": lambda school: _newest(m.COMPLETE, school),
+         "complete_finished_at": lambda school: _newest(m.COMPLETE, school, column="finished_at"),
+         "review_id": lambda school: _newest(m.NEEDS_REVIEW, school, kind=None),
+         "failing_since": _failing_since,
+         "last_success_at": _last_success}
+
+
 def facts_from_runs(school):
-    """The rules themselves: {fact name: its expression} for the school whose id is in the
-    column `school`, asked of sync_runs (run_facts.refresh stores them; a school with no stored
-    row is answered by them directly)."""
-    return {"complete_id": _newest(m.COMPLETE, school),
-            "complete_finished_at": _newest(m.COMPLETE, school, column="finished_at"),
-            "review_id": _newest(m.NEEDS_REVIEW, school, kind=None),
-            "failing_since": _failing_since(school)}
+    """{fact name: the rule's expression} for the school in the column `school`."""
+    return {name: rule(school) for name, rule in ASKED.items()}
+
+
+def join_stored_facts(schools, school=Organisation.id):
+    """schools: a SELECT of one row per school; the same with each school's stored row joined
+    (stored_fact reads it)."""
+    return schools.outerjoin(FACTS, FACTS.c.organisation_id == school)
+
+
+def stored_fact(name, school=Organisation.id):
+    """One fact of the school in the column `school`, in a statement that joined the stored
+    rows: its stored row's, or for a school without one, the rule asked of sync_runs (only for
+    that school: a CASE evaluates the branch it takes)."""
+    return case((FACTS.c.organisation_id.is_not(None), FACTS.c[name]), else_=ASKED[name](school))
 
 
 def with_run_facts(schools):
     """schools: a SELECT of one row per school, FROM organisations. The same rows, in one
     statement, each followed by the school's RunFacts columns (run_facts_from reads them; runs
-    not loaded: load_runs): its stored row, or for a school without one, the rules asked of
-    sync_runs (only for that school: a CASE evaluates the branch it takes)."""
-    stored = FACTS.c.organisation_id.is_not(None)
-    asked = facts_from_runs(Organisation.id)
-    return schools.outerjoin(FACTS, FACTS.c.organisation_id == Organisation.id).add_columns(
-        *(case((stored, FACTS.c[name]), else_=asked[name]).label(name) for name in FACT_NAMES))
+    not loaded: load_runs)."""
+    return join_stored_facts(schools).add_columns(
+        *(stored_fact(name).label(name) for name in FACT_NAMES))
 
 
 def facts_of(organisation_id):

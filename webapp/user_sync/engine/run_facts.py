@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.fleet import FACT_NAMES, FACTS, facts_from_runs
+from webapp.user_sync.engine.fleet import ASKED, FACTS, facts_from_runs
 from webapp.user_sync.engine.store import chunks
 
 _CHANGED = "run_facts_changed"  # session.info key: ids of schools whose runs changed status
@@ -49,10 +49,9 @@ def untrue_rows(session=None):
     answer now (none, while every status change goes through changed() or the ORM)."""
     session = session or db.session
     asked = facts_from_runs(FACTS.c.organisation_id)
-    found = session.execute(select(FACTS.c.organisation_id,
-                                   *(FACTS.c[name] for name in FACT_NAMES),
-                                   *(asked[name] for name in FACT_NAMES))).all()
-    width = len(FACT_NAMES)
+    found = session.execute(select(FACTS.c.organisation_id, *(FACTS.c[name] for name in ASKED),
+                                   *asked.values())).all()
+    width = len(ASKED)
     return [(row[0], tuple(row[1:1 + width]), tuple(row[1 + width:])) for row in found
             if tuple(row[1:1 + width]) != tuple(row[1 + width:])]
 
