@@ -22,6 +22,12 @@ def account_schools():
     return g.account_schools
 
 
+def administered_school_ids():
+    """The ids of the signed-in account's schools it is an active admin of (from
+    account_schools: no query of their own)."""
+    return [school.organisation_id for school in account_schools() if school.role == "admin"]
+
+
 def same_page_in(membership, path):
     """The page at `path` (a page of another organisation) in membership's organisation: the
     same page where it exists there and the membership may open it, else the nearest page above

@@ -1,8 +1,9 @@
 """The Schools page's rows: every school an admin administers, its sync at a glance.
 
 A fixed number of statements however many schools (tests/trust/test_overview.py counts them):
-one statement for the schools with their schedules, the 48-hour rule, whether they have a
-synced group, their newest runs' ids and since when they fail (engine.fleet.with_run_facts);
+the ids of the schools the account administers (none in a request: orgs.context has them); one
+statement for the schools with their schedules, the 48-hour rule, whether they have a synced
+group, and their stored run facts (engine.fleet.with_run_facts);
 their connections; and, for the rows shown (add_shown_details), their runs with the one holding
 the sync slot, their groups and the active people (Redis-cached counts; one more query only for
 schools not cached). A sort reads what it sorts by for every row (listing.SORT_NEEDS).
@@ -22,12 +23,13 @@ from webapp.microsoft import app_credentials
 from webapp.microsoft.models import CONNECTED, RECONNECT_NEEDED, connections_of
 from webapp.microsoft.selection import (NOT_CONNECTED, STATE_LABELS, connection_state,
                                         has_synced_group_of, saved_selections)
-from webapp.orgs.models import Membership, Organisation, Trust
+from webapp.orgs.models import Organisation, Trust
 from webapp.orgs.services import administered_ids
 from webapp.schedule import due
 from webapp.schedule.health import no_recent_success
 from webapp.schedule.models import SyncSchedule
 from webapp.schedule.services import next_sync_of
+from webapp.sql_lists import one_of
 from webapp.trust import status as st
 from webapp.user_sync.engine.fleet import RunFacts, load_runs, run_facts_from, with_run_facts
 from webapp.user_sync.people import active_people_of
@@ -81,13 +83,17 @@ class SchoolRow(SyncState):
         return st.needs_attention(self.status)
 
 
-def school_rows(user_id, now, only=None):
+def school_rows(user_id, now, only=None, administered=None):
     """Every school the account is an active admin of, as SchoolRows (in no particular order:
     listing.ordered sorts them); only: just that school, if the account administers it (one
-    row refreshing itself)."""
-    administered = administered_ids(user_id)
+    row refreshing itself); administered: their ids if already read (the request's
+    orgs.context.administered_school_ids), else read here."""
+    if administered is None:
+        administered = db.session.scalars(administered_ids(user_id)).all()
     if only is not None:
-        administered = administered.where(Membership.organisation_id == only)
+        administered = [only] if only in administered else []
+    if not administered:
+        return []
     # Through the session's connection, not the ORM: its rows are plain rows either way, and
     # the ORM's handling of each costs about a microsecond, hundreds of schools times.
     schools = db.session.connection().execute(with_run_facts(
@@ -99,9 +105,9 @@ def school_rows(user_id, now, only=None):
                SyncSchedule.minute_of_day, SyncSchedule.next_due_at, SyncSchedule.paused_at)
         .outerjoin(Trust, Trust.id == Organisation.trust_id)
         .outerjoin(SyncSchedule, SyncSchedule.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(administered)))).all()
-    if not schools:
-        return []
+        # The ids as one array, not a subquery: PostgreSQL then knows how many schools it
+        # reads and joins hundreds by hashing rather than one by one (6.4 to 4.7 ms at 500).
+        .where(one_of(Organisation.id, administered)))).all()
     # By position: a Row's attributes cost about a microsecond each, hundreds of schools times.
     ids = {organisation_id: trust_id for organisation_id, trust_id, *_ in schools}
     connections = connections_of(ids.items())

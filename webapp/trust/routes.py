@@ -14,7 +14,7 @@ from webapp.downloads import csv_attachment
 from webapp.extensions import db
 from webapp.htmx import is_htmx_request, render_page_or_partial
 from webapp.orgs.access import admin_required, org_scoped
-from webapp.orgs.context import account_schools
+from webapp.orgs.context import account_schools, administered_school_ids
 from webapp.orgs.services import administers_several
 from webapp.schedule.services import ScheduleInvalid
 from webapp.trust import actions, export, listing, overview, services
@@ -36,7 +36,7 @@ def several_schools_required(view):
 
 
 def _rows():
-    return overview.school_rows(current_user.id, utcnow())
+    return overview.school_rows(current_user.id, utcnow(), administered=administered_school_ids())
 
 
 @bp.route("/")
@@ -95,12 +95,12 @@ def school_row(school_id):
     """One row again, while its sync runs (it polls itself until the run ends)."""
     if not is_htmx_request():
         return redirect(url_for("trust.schools"))
-    if not any(school.organisation_id == school_id and school.role == "admin"
-               for school in account_schools()):
+    administered = administered_school_ids()
+    if school_id not in administered:
         abort(404)
     lifecycle.sweep_stale_runs(school_id)  # a dead worker's run ends here, not "running" for ever
     row, = overview.add_shown_details(overview.school_rows(current_user.id, utcnow(),
-                                                            only=school_id))
+                                                            only=school_id, administered=administered))
     selected = {school_id} if str(school_id) in request.args.getlist("school") else set()
     return render_template("trust/_school_row.html", row=row, **row_context(selected))
 
