@@ -109,8 +109,7 @@ def school_rows(user_id, now, only=None, administered=None):
         # reads and joins hundreds by hashing rather than one by one (6.4 to 4.7 ms at 500).
         .where(one_of(Organisation.id, administered)))).all()
     # By position: a Row's attributes cost about a microsecond each, hundreds of schools times.
-    ids = {organisation_id: trust_id for organisation_id, trust_id, *_ in schools}
-    connections = connections_of(ids.items())
+    connections = connections_of([(school[0], school[1]) for school in schools])
     platform_paused = app_credentials.refusal() is not None  # one read for every row
     return [_row(school, connections[school[0]], platform_paused) for school in schools]
 
@@ -149,11 +148,10 @@ def add_active_people(rows):
 def _row(school, connection, platform_paused=False):
     """school: the schools query's row, which carries its schedule (frequency, next_due_at)
     and ends with its run facts."""
-    organisation_id, _, name, time_zone, trust_name, stale, has_synced_group, *_ = school
-    stale, has_synced_group = bool(stale), bool(has_synced_group)
+    organisation_id, stale, has_synced_group = school[0], bool(school[5]), bool(school[6])
     facts = run_facts_from(school, organisation_id)
     state = connection_state(connection, has_synced_group)
-    return SchoolRow(id=organisation_id, name=name, time_zone=time_zone, trust_name=trust_name,
+    return SchoolRow(id=organisation_id, name=school[2], time_zone=school[3], trust_name=school[4],
                      connection=connection, has_synced_group=has_synced_group, facts=facts,
                      stale=stale, state=state, status=st.status_of(state, facts, stale),
                      schedule=school, platform_paused=platform_paused)
