@@ -26,8 +26,10 @@ ADMIN = "admin-all@bench.example"
 def seed_school(people, days):
     from webapp.extensions import db
     org_id = trust.seed(schools=1, people=people, days=days)
+    from webapp.user_sync.engine import run_facts
     db.session.execute(text("UPDATE sync_runs SET status = 'complete', phase = 'Finished' "
                             "WHERE status = 'needs_review'"))
+    run_facts.changed(db.session, [org_id])  # statuses changed by SQL of its own
     db.session.commit()
     return org_id
 

@@ -267,11 +267,14 @@ def sync_now_rows(app, client, url, schools):
 def _reset_runs(app):
     from webapp.extensions import db
     from webapp.redis_conn import get_queue
+    from webapp.user_sync.engine import run_facts
     with app.app_context():
         db.session.execute(text("DELETE FROM sync_runs WHERE status = 'queued'"))
         db.session.execute(text("DELETE FROM audit_entries WHERE origin = 'web'"))
-        db.session.execute(text("UPDATE sync_runs SET status = 'needs_review', reason = NULL "
-                                "WHERE reason LIKE 'Replaced by a newer sync%'"))
+        restored = db.session.scalars(text(
+            "UPDATE sync_runs SET status = 'needs_review', reason = NULL "
+            "WHERE reason LIKE 'Replaced by a newer sync%' RETURNING organisation_id")).all()
+        run_facts.changed(db.session, restored)  # statuses changed by SQL of its own
         db.session.commit()
         queue = get_queue("sync", app)
         queue.empty()

@@ -96,3 +96,76 @@ def test_two_transactions_ending_runs_of_one_school_both_count(app, factory):
     assert facts.complete_id == newer.id and failed.id > newer.id
     assert facts.failing_since == failed.finished_at
     assert run_facts.untrue_rows() == []
+
+
+@pytest.mark.both_databases
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(factory):
+    """As when a sync's new accounts meet a taken address (store.insert_new_users)."""
+    school = factory.organisation("Ash Academy", "Ash Trust")
+    review = run(school, m.NEEDS_REVIEW, NOW)
+    db.session.commit()
+    assert stored(school.id).review_id == review.id
+    lifecycle.replace_waiting_reviews({school.id: "Replaced by a newer sync."})
+    db.session.begin_nested().rollback()
+    db.session.commit()
+    assert stored(school.id).review_id is None
+    assert run_facts.untrue_rows() == []
+
+
+@pytest.mark.both_databases
+def test_a_savepoint_released_stores_nothing_until_the_transaction_commits(factory):
+    """Stored (and its row locked) only as the transaction commits, never halfway through."""
+    school = factory.organisation("Ash Academy", "Ash Trust")
+    review = run(school, m.NEEDS_REVIEW, NOW)
+    db.session.commit()
+    lifecycle.replace_waiting_reviews({school.id: "Replaced by a newer sync."})
+    with db.session.begin_nested():
+        pass
+    assert db.session.scalar(select(fleet.FACTS.c.review_id)) == review.id
+    db.session.commit()
+    assert stored(school.id).review_id is None
+
+
+@pytest.mark.both_databases
+def test_a_run_changed_through_the_orm_in_any_column_the_rules_read_is_stored(factory):
+    school = factory.organisation("Ash Academy", "Ash Trust")
+    complete = run(school, m.COMPLETE, NOW)
+    complete.kind = m.KIND_PREVIEW
+    db.session.commit()
+    assert stored(school.id).complete_id is None
+    complete.kind = m.KIND_SYNC
+    db.session.commit()
+    assert stored(school.id).complete_id == complete.id
+
+
+@pytest.mark.backends("postgresql")  # row locks: SQLite has one writer at a time
+def test_two_refreshes_of_overlapping_schools_take_their_rows_in_one_order(app, factory):
+    """One school with a stored row, one without (new); a refresh holding the first, then
+    taking the second (as its next chunk would), while another transaction ends runs of both:
+    the other waits for it, never the two for each other (PostgreSQL fails one as a deadlock)."""
+    first = factory.organisation("Ash Academy", "Ash Trust")
+    second = factory.organisation("Beech Academy", "Ash Trust")
+    run(first, m.COMPLETE, NOW - timedelta(days=1))
+    db.session.commit()
+    first.name = "Ash Academy (renamed)"  # its row now comes after the second's in the table
+    db.session.commit()
+    run(first, m.COMPLETE, NOW - timedelta(hours=3))
+    db.session.flush()
+    run_facts.refresh([first.id])
+    outcome = {}
+
+    def end_runs_of_both():
+        for school_id in (first.id, second.id):
+            run(db.session.get(Organisation, school_id), m.FAILED, NOW - timedelta(hours=1))
+        db.session.commit()
+    thread = in_a_thread_of_its_own(app, end_runs_of_both, outcome, "both")
+    wait_for_waiters(1, thread)
+    last = run(second, m.COMPLETE, NOW - timedelta(hours=2))
+    db.session.flush()
+    run_facts.refresh([second.id])
+    db.session.commit()
+    thread.join(30)
+    assert outcome["both"] is None
+    assert run_facts.untrue_rows() == []
+    assert stored(first.id).failing_since is not None  # its failure came after its last sync
+    assert stored(second.id).complete_id == last.id

@@ -55,7 +55,7 @@ def _move(run_id, from_states, **values):
     moved = db.session.execute(update(RUNS).where(RUNS.c.id == run_id,
                                                   RUNS.c.status.in_(from_states)).values(**values)
                                .returning(RUNS.c.organisation_id)).scalar()
-    if moved is not None and "status" in values:
+    if moved is not None and not values.keys().isdisjoint(run_facts.RULES_READ):
         run_facts.changed(db.session, [moved])
     return moved is not None
 

@@ -5,9 +5,11 @@ through the ORM), and just before that transaction commits refresh() asks the ru
 the marked schools and stores their answers, in the same transaction: the stored row and the
 runs it describes are committed together or not at all.
 
-Refreshed last, locked in id order: two transactions changing runs of one school take turns
-(the second waits for the first's commit, then asks the rules afresh, seeing its runs), and a
-transaction holding a school's row is only committing, so it waits for nothing else.
+Refreshed last, each school's row taken (inserted or locked) in id order by one statement: two
+transactions changing runs of one school take turns (the second waits for the first's commit,
+then asks the rules afresh, seeing its runs), and a transaction holding a school's row is only
+committing, so it waits for nothing else. A savepoint's release refreshes nothing and its
+rollback forgets nothing: only the transaction's own commit and rollback do.
 """
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +22,7 @@ from webapp.user_sync.engine.fleet import ASKED, FACTS, facts_from_runs
 from webapp.user_sync.engine.store import chunks
 
 _CHANGED = "run_facts_changed"  # session.info key: ids of schools whose runs changed status
+RULES_READ = ("status", "kind", "finished_at", "organisation_id")  # what fleet's rules read of a run
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -35,11 +38,15 @@ def refresh(organisation_ids, session=None):
     session = session or db.session
     insert = _INSERT[session.get_bind().dialect.name]
     for part in chunks(sorted(set(organisation_ids))):
-        session.execute(insert(FACTS).from_select(
-            ["organisation_id"], select(Organisation.id).where(Organisation.id.in_(part)))
-            .on_conflict_do_nothing())
-        session.execute(select(FACTS.c.organisation_id).where(FACTS.c.organisation_id.in_(part))
-                        .order_by(FACTS.c.organisation_id).with_for_update())
+        # Inserted if missing, else locked (the no-op update), row by row in id order: taking
+        # some first (the missing ones) and the rest after could wait in a circle with another
+        # transaction's refresh.
+        taken = insert(FACTS).from_select(["organisation_id"], select(Organisation.id).where(
+            Organisation.id.in_(part)).order_by(Organisation.id))
+        session.execute(taken.on_conflict_do_update(
+            index_elements=[FACTS.c.organisation_id],
+            set_={"organisation_id": taken.excluded.organisation_id}))
+        # A statement of its own: it sees the runs of whoever held a row before this one did.
         session.execute(update(FACTS).where(FACTS.c.organisation_id.in_(part))
                         .values(**facts_from_runs(FACTS.c.organisation_id)))
 
@@ -56,27 +63,30 @@ def untrue_rows(session=None):
             if tuple(row[1:1 + width]) != tuple(row[1 + width:])]
 
 
-def _status_changed(run):
+def _fact_columns_changed(run):
     state = inspect(run)
-    return state.attrs.status.history.has_changes() or state.attrs.finished_at.history.has_changes()
+    return any(state.attrs[name].history.has_changes() for name in RULES_READ)
 
 
 @event.listens_for(Session, "before_flush")
 def _mark_orm_changes(session, flush_context, instances):
     runs = [run for run in session.new | session.deleted if isinstance(run, m.SyncRun)]
-    runs += [run for run in session.dirty if isinstance(run, m.SyncRun) and _status_changed(run)]
+    runs += [run for run in session.dirty if isinstance(run, m.SyncRun) and _fact_columns_changed(run)]
     if runs:
         changed(session, (run.organisation_id for run in runs))
 
 
 @event.listens_for(Session, "before_commit")
 def _refresh_changed(session):
+    if session.in_nested_transaction():  # a savepoint released: the commit comes later
+        return
     session.flush()  # the ORM's own changes first: they may mark more schools
     ids = session.info.pop(_CHANGED, None)
     if ids:
         refresh(ids, session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session):
-    session.info.pop(_CHANGED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session, previous_transaction):
+    if previous_transaction.parent is None:  # the transaction itself, not a savepoint in it
+        session.info.pop(_CHANGED, None)
