@@ -295,3 +295,25 @@ def test_no_key_or_code_reaches_an_audit_entry_or_the_log(app, head):
     assert audit_count(actions.RECOVERY_CODE_USED) == 1
     for secret in (key, code, *codes, *(c.replace("-", "") for c in codes)):
         assert secret not in entries and secret not in log.getvalue(), secret
+
+
+def test_turning_it_on_signs_out_the_accounts_other_sessions_and_keeps_this_one(app, head):
+    """They began with the password alone: whoever had learnt it would otherwise stay in."""
+    phone, here = signed_in(app), signed_in(app)
+    with frozen_at(MOMENT):
+        key = key_on(start_app_setup(here))
+        turned_on = verify_setup(here, code_at(key, MOMENT))
+    assert turned_on.status_code == 200
+    assert ("your account's 1 other session signed in with the password alone was signed out"
+            in text_of(turned_on))
+    assert is_signed_in(here)
+    answer = phone.get("/", follow_redirects=True)
+    assert answer.request.path == "/login"
+    assert "two-step verification was turned on for your account" in text_of(answer)
+    assert audit_count(actions.OTHER_SESSIONS_SIGNED_OUT) == 1
+    later = signed_in_with_code(app, key, MOMENT + timedelta(minutes=1))
+    with frozen_at(MOMENT + timedelta(minutes=2)):  # a new phone: two-step was on already
+        new_key = key_on(start_app_setup(
+            here, confirm_code=code_at(key, MOMENT + timedelta(minutes=2))))
+        assert verify_setup(here, code_at(new_key, MOMENT + timedelta(minutes=2))).status_code == 303
+    assert is_signed_in(later) and audit_count(actions.OTHER_SESSIONS_SIGNED_OUT) == 1

@@ -245,3 +245,11 @@ def test_no_challenge_or_credential_reaches_the_log_or_an_audit_entry(app, head)
     assert "passkey authentication refused for account" in log.getvalue()
     for secret in secrets_seen:
         assert secret not in log.getvalue() and secret not in entries
+
+
+def test_a_first_passkey_signs_out_the_accounts_other_sessions(app, head):
+    other, here = signed_in(app), signed_in(app)
+    added = add_passkey(here, SoftAuthenticator(ORIGIN))
+    assert added.status_code == 200
+    assert "1 other session signed in with the password alone was signed out" in text_of(added)
+    assert not is_signed_in(other) and is_signed_in(here)

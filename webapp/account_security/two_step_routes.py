@@ -62,6 +62,13 @@ def _codes_page(codes, first):
         continue_url=url_for("main.home") if first else url_for("account_security.index"))))
 
 
+def _say_others_signed_out(ended):
+    if ended:
+        flash(f"Two-step verification is on, so your account's {ended} other "
+              f"session{'' if ended == 1 else 's'} signed in with the password alone "
+              f"{'was' if ended == 1 else 'were'} signed out.", "info")
+
+
 CONFIRMATION_REFUSED = (account.NotConfirmed, account.TooManyAttempts)
 
 
@@ -127,6 +134,7 @@ def verify_authenticator():
         row = authenticator.pending_setup(user)
         return _authenticator_page(row, 422, str(error)) if row else _back(str(error))
     codes = None if was_on else recovery_codes.replace_all(user)
+    _say_others_signed_out(account.sign_out_others_as_it_turns_on(user, was_on))
     db.session.commit()
     if codes:
         return _codes_page(codes, first=True)
@@ -173,6 +181,7 @@ def add_passkey():
         db.session.rollback()
         return _back(f"The passkey was not added. {error}")
     codes = None if was_on else recovery_codes.replace_all(user)
+    _say_others_signed_out(account.sign_out_others_as_it_turns_on(user, was_on))
     db.session.commit()
     if codes:
         flash(f"Passkey “{row.name}” added. Two-step verification is on.", "success")

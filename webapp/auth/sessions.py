@@ -36,7 +36,7 @@ SECOND_STEP_LABELS = {"app": "authenticator app", "passkey": "passkey",
 # Why a session ended (account_sessions.end_reason).
 SIGNED_OUT, SIGNED_OUT_ELSEWHERE, PASSWORD_CHANGED = "signed_out", "signed_out_elsewhere", \
     "password_changed"
-TWO_STEP_RESET = "two_step_reset"
+TWO_STEP_RESET, TWO_STEP_TURNED_ON = "two_step_reset", "two_step_turned_on"
 IDLE, TOO_OLD, NO_ORGANISATION, UNKNOWN = "idle", "too_old", "no_organisation", "unknown"
 END_MESSAGES = {
     SIGNED_OUT_ELSEWHERE: "You were signed out from another session of your account (Sign out "
@@ -50,6 +50,9 @@ END_MESSAGES = {
                      "rostersync. If that is a mistake, ask your school's rostersync administrator.",
     TWO_STEP_RESET: "You were signed out because your two-step verification was reset. Sign in "
                     "with your password to carry on.",
+    TWO_STEP_TURNED_ON: "You were signed out because two-step verification was turned on for "
+                        "your account. Sign in with your password and your second step to "
+                        "carry on.",
 }
 # last_seen_at is written at most this often, not on every request.
 TOUCH_EVERY = timedelta(seconds=60)

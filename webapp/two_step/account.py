@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from webapp import audit
 from webapp.audit import actions
-from webapp.auth import ratelimit
+from webapp.auth import ratelimit, sessions
 from webapp.auth.models import User
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -128,3 +128,18 @@ def _turn_off(user, methods, passkeys_removed=True):
             passkeys.remove(user, row.id)
     recovery_codes.remove_all(user)
     audit.record(actions.TWO_STEP_TURNED_OFF, actor=user)
+
+
+def sign_out_others_as_it_turns_on(user, was_on):
+    """Two-step just turned on (its first app or passkey; was_on: before it): the account's
+    other sessions end, in the caller's transaction. Each began with the password alone, which
+    two-step is there to stop being enough (someone who learnt it would stay signed in).
+    Returns how many ended."""
+    if was_on:
+        return 0
+    ended = sessions.end_sessions(user, sessions.TWO_STEP_TURNED_ON,
+                                  keep_session_id=sessions.current_session_id())
+    if ended:
+        audit.record(actions.OTHER_SESSIONS_SIGNED_OUT, actor=user,
+                     after={"sessions": ended, "because": "two-step verification turned on"})
+    return ended
