@@ -98,14 +98,21 @@ def test_two_transactions_ending_runs_of_one_school_both_count(app, factory):
     assert run_facts.untrue_rows() == []
 
 
-@pytest.mark.both_databases
-def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(factory):
-    """As when a sync's new accounts meet a taken address (store.insert_new_users)."""
+def review_replaced_uncommitted(factory):
+    """A school whose stored review this transaction has just replaced (by SQL, not committed);
+    (the school, the review)."""
     school = factory.organisation("Ash Academy", "Ash Trust")
     review = run(school, m.NEEDS_REVIEW, NOW)
     db.session.commit()
     assert stored(school.id).review_id == review.id
     lifecycle.replace_waiting_reviews({school.id: "Replaced by a newer sync."})
+    return school, review
+
+
+@pytest.mark.both_databases
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(factory):
+    """As when a sync's new accounts meet a taken address (store.insert_new_users)."""
+    school, _ = review_replaced_uncommitted(factory)
     db.session.begin_nested().rollback()
     db.session.commit()
     assert stored(school.id).review_id is None
@@ -115,10 +122,7 @@ def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(fa
 @pytest.mark.both_databases
 def test_a_savepoint_released_stores_nothing_until_the_transaction_commits(factory):
     """Stored (and its row locked) only as the transaction commits, never halfway through."""
-    school = factory.organisation("Ash Academy", "Ash Trust")
-    review = run(school, m.NEEDS_REVIEW, NOW)
-    db.session.commit()
-    lifecycle.replace_waiting_reviews({school.id: "Replaced by a newer sync."})
+    school, review = review_replaced_uncommitted(factory)
     with db.session.begin_nested():
         pass
     assert db.session.scalar(select(fleet.FACTS.c.review_id)) == review.id
