@@ -66,6 +66,19 @@ def test_the_lockout_window_starts_at_the_first_failure_and_is_not_extended(app,
     assert 0 < conn.ttl(key) <= 40
 
 
+def test_a_counter_left_without_an_expiry_gets_its_window_at_the_next_attempt(app, client,
+                                                                            factory):
+    """A counter that expired between SET NX and INCR came back from INCR with no expiry, and
+    its account stayed locked out for good: each attempt now gives such a counter its window."""
+    factory.user("stuck@school.example", [factory.organisation()])
+    conn = get_redis()
+    key = account_key("stuck@school.example")
+    conn.set(key, LIMIT)  # no expiry, as that race left it
+    assert attempt(client, "stuck@school.example", "password").status_code == 429
+    assert int(conn.get(key)) == LIMIT + 1
+    assert 0 < conn.ttl(key) <= WINDOW
+
+
 def test_the_lockout_ends_when_its_window_does(app, client, factory):
     org = factory.organisation()
     factory.user("patient@school.example", [org])

@@ -32,18 +32,26 @@ def over_limit(email_normalised, address, counter=SIGN_IN_FAILURES):
 
 def count_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
     """Counts one attempt; each counter's window starts at its first attempt and is not extended.
-    Returns (the account's count, the network address's), this attempt included.
-
-    SET NX EX then INCR, in one MULTI: INCR keeps the expiry SET gave the new key. (EXPIRE's NX
-    option would say the same in one command, but it needs Redis 7 and `make run` embeds 6.2.)
-    """
+    Returns (the account's count, the network address's), this attempt included."""
     window = current_app.config[counter[3]]
-    pipe = get_redis().pipeline(transaction=True)
-    for key in _keys(email_normalised, address, counter):
-        pipe.set(key, 0, ex=window, nx=True)
-        pipe.incr(key)
-    _, account_count, _, address_count = pipe.execute()
+    account_count, address_count = get_redis().eval(
+        _COUNT, 2, *_keys(email_normalised, address, counter), window)
     return account_count, address_count
+
+
+# INCR, then an expiry only for a counter that has none: the one INCR just made (its window
+# starts now), or one left without (it would otherwise never end). One script, so no key can
+# expire between the two. (SET NX EX then INCR could: a counter expiring between them came back
+# from INCR with no expiry, locking its account out for good. EXPIRE's NX option would say the
+# same in one command, but it needs Redis 7 and `make run` embeds 6.2.)
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return counts
+"""
 
 
 def reserve_attempt(email_normalised, address, counter=SIGN_IN_FAILURES):
