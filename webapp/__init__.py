@@ -154,10 +154,10 @@ def _service_unavailable(app, service, error):
 def _schools_page_org_id(schools, organisation):
     """Where Settings › Schools is reached from (the current school if the account administers
     it, else the first it administers), or None when it administers fewer than two."""
-    from webapp.orgs.services import administers_several
-    if not administers_several(schools):
+    from webapp.orgs.services import administered_of
+    administered = administered_of(schools)
+    if len(administered) < 2:
         return None
-    administered = [school.organisation_id for school in schools if school.role == "admin"]
     return organisation.id if organisation is not None and organisation.id in administered \
         else administered[0]
 

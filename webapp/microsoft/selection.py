@@ -218,7 +218,7 @@ def gone_words(groups):
     """The one wording of chosen groups (ChosenGroups) missing from Microsoft. Any of them fails
     the sync before it changes anyone (it cannot tell who a missing group holds), and for an
     excluded group that is the point: the people it kept out are not synced."""
-    names = _quoted(groups)
+    names = quoted_names(groups)
     one = len(groups) == 1
     happened = (f"The chosen group {names} no longer exists" if one else
                 f"The chosen groups {names} no longer exist") + " in Microsoft (deleted, perhaps)"
@@ -228,7 +228,7 @@ def gone_words(groups):
         return GoneWords(f"{happened}, so syncs stop.",
                          f"untick {it}, tick the group that replaced {it} (if there is one) and "
                          "press Save groups")
-    keeper = "it" if one else _quoted(excluded)
+    keeper = "it" if one else quoted_names(excluded)
     return GoneWords(f"{happened}, so {keeper} can no longer keep "
                      f"{'its' if len(excluded) == 1 else 'their'} members out of the sync. Syncs "
                      "stop rather than sync them.",
@@ -236,7 +236,8 @@ def gone_words(groups):
                      "Save groups")
 
 
-def _quoted(groups):
+def quoted_names(groups):
+    """“Staff”, “Governors”: groups named as every sentence about them names them."""
     return ", ".join(f"“{g.name}”" for g in groups)
 
 

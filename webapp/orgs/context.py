@@ -7,7 +7,7 @@ from flask import current_app, g
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from webapp.orgs.services import schools_of
+from webapp.orgs.services import administered_of, schools_of
 
 
 def default_organisation_id(user):
@@ -25,7 +25,7 @@ def account_schools():
 def administered_school_ids():
     """The ids of the signed-in account's schools it is an active admin of (from
     account_schools: no query of their own)."""
-    return [school.organisation_id for school in account_schools() if school.role == "admin"]
+    return administered_of(account_schools())
 
 
 def same_page_in(membership, path):

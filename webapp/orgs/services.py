@@ -144,9 +144,14 @@ def administered_ids(user_id):
         Membership.user_id == user_id, Membership.role == "admin", Membership.status == "active")
 
 
+def administered_of(schools):
+    """The ids of the schools (schools_of's rows) the account is an admin of."""
+    return [school.organisation_id for school in schools if school.role == "admin"]
+
+
 def administers_several(schools):
     """The Schools page is for admins of two or more schools (schools: schools_of's rows)."""
-    return sum(1 for school in schools if school.role == "admin") >= 2
+    return len(administered_of(schools)) >= 2
 
 
 def active_admins(organisation):

@@ -9,7 +9,7 @@ from webapp.microsoft.graph import GraphError
 from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.identity import ReconnectNeeded
 from webapp.microsoft.models import connection_for_organisation
-from webapp.microsoft.selection import gone_words, saved_selection
+from webapp.microsoft.selection import gone_words, quoted_names, saved_selection
 from webapp.microsoft.services import graph_client_for
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
@@ -99,7 +99,7 @@ def _from_tenant(organisation, query, stored):
         if not asked:
             return [_nobody_found(query)]
         check_groups_exist(client, selection.groups)  # once, not for each person asked
-        rules = _SyncRules(organisation.id, settings_for(organisation.id).include_guests,
+        rules = _SyncRules(settings_for(organisation.id).include_guests,
                            protected_memberships(organisation.id, connection), selection,
                            load_existing(organisation.id))
         return [_tenant_answer(client, rules, microsoft_id) for microsoft_id in asked]
@@ -131,7 +131,6 @@ def _first_unique(items):
 @dataclass
 class _SyncRules:
     """What the sync would weigh for this organisation besides the person themselves."""
-    organisation_id: int
     include_guests: bool
     protected: dict
     selection: object  # microsoft.selection.Selection: the saved groups
@@ -215,7 +214,7 @@ def _plan_words(plan, found, row, selection):
     if plan.adds:
         if len(selection.synced) == 1:
             return NOT_YET, "In the group, but not synced yet. Press Sync now."
-        return NOT_YET, f"In {_quoted(scope.synced_via)}, but not synced yet. Press Sync now."
+        return NOT_YET, f"In {quoted_names(scope.synced_via)}, but not synced yet. Press Sync now."
     if plan.reinstates:
         return SYNCED, ("Synced, status Suspended: the next sync reinstates them, as they are "
                         "back in the chosen groups.")
@@ -233,9 +232,6 @@ def _plan_words(plan, found, row, selection):
 def _not_in_groups(synced):
     if len(synced) == 1:
         return f"Not in the group “{synced[0].name}” (nor in any group nested inside it)."
-    return (f"Not in any of the chosen groups ({_quoted(synced)}), nor in any group nested "
+    return (f"Not in any of the chosen groups ({quoted_names(synced)}), nor in any group nested "
             "inside them.")
 
-
-def _quoted(groups):
-    return ", ".join(f"“{group.name}”" for group in groups)

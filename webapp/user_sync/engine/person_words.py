@@ -7,6 +7,7 @@ from webapp.microsoft.app_credentials import AppCredentialsRefused
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphUnauthorized)
 from webapp.microsoft.identity import ReconnectNeeded
+from webapp.microsoft.selection import quoted_names
 from webapp.microsoft.tokens import TokenCacheUnreadable
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.diff import email_of
@@ -77,8 +78,7 @@ def _why(reason, plan, person, selection):
 def not_in_groups(synced):
     if len(synced) == 1:
         return f"not in the group “{synced[0].name}” (nor in any group nested inside it)."
-    names = ", ".join(f"“{g.name}”" for g in synced)
-    return f"not in any of the chosen groups ({names}), nor in any group nested inside them."
+    return f"not in any of the chosen groups ({quoted_names(synced)}), nor in any group nested inside them."
 
 
 def _name(person, row):

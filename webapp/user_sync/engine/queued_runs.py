@@ -9,17 +9,15 @@ already queued or running) gets no second run, the insert skips it.
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import audit
 from webapp.audit import actions
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.user_sync import models as m
-from webapp.user_sync.engine.store import chunks
+from webapp.user_sync.engine.store import chunks, insert_for
 
 RUNS = m.SyncRun.__table__
-INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 STARTED_ACTION = {m.KIND_SYNC: actions.SYNC_STARTED, m.KIND_PREVIEW: actions.PREVIEW_STARTED}
 
 
@@ -62,7 +60,7 @@ def insert_runs(rows):
     that and the tick) taking the same slots in different orders could each wait for the other
     (PostgreSQL then fails one as a deadlock)."""
     rows = sorted(rows, key=lambda row: row["organisation_id"])
-    insert = INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
+    insert = insert_for(db.session.get_bind())
     # A plain executemany (the driver sends one statement, many parameter sets) then one read
     # of what went in: cheaper than a RETURNING insert, which becomes one huge statement.
     db.session.execute(insert(RUNS).on_conflict_do_nothing(), rows)

@@ -12,7 +12,8 @@ from flask import current_app
 
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.microsoft.selection import SYNC_MEMBERS, ChosenGroup, Selection, gone_words
+from webapp.microsoft.selection import (SYNC_MEMBERS, ChosenGroup, Selection, gone_words,
+                                        quoted_names)
 from webapp.microsoft.graph import (
     GraphError, GraphForbidden, GraphGaveUp, GraphNotFound, GraphUnauthorized)
 from webapp.microsoft import forbidden
@@ -125,14 +126,10 @@ def _review_reason(plan, active, settings, emptied):
         return (f"This sync would suspend {len(plan.suspends)} of {active} synced people, "
                 "more than the safety limit.")
     if emptied:
-        return (f"{_quoted_names(emptied)} now {'lists' if len(emptied) == 1 else 'list'} "
+        return (f"{quoted_names(emptied)} now {'lists' if len(emptied) == 1 else 'list'} "
                 f"nobody, and this sync would suspend {len(plan.suspends)} "
                 f"{'person' if len(plan.suspends) == 1 else 'people'}.")
     return None
-
-
-def _quoted_names(groups):
-    return ", ".join(f"“{group.name}”" for group in groups)
 
 
 def selection_of(run):

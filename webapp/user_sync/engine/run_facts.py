@@ -12,18 +12,16 @@ committing, so it waits for nothing else. A savepoint's release refreshes nothin
 rollback forgets nothing: only the transaction's own commit and rollback do.
 """
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
 from webapp.user_sync import models as m
 from webapp.user_sync.engine.fleet import ASKED, FACTS, facts_from_runs
-from webapp.user_sync.engine.store import chunks
+from webapp.user_sync.engine.store import chunks, insert_for
 
 _CHANGED = "run_facts_changed"  # session.info key: ids of schools whose runs changed status
 RULES_READ = ("status", "kind", "finished_at", "organisation_id")  # what fleet's rules read of a run
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def changed(session, organisation_ids):
@@ -36,7 +34,7 @@ def refresh(organisation_ids, session=None):
     """Stores the rules' answers for these schools, in the session's transaction (by default
     the app's)."""
     session = session or db.session
-    insert = _INSERT[session.get_bind().dialect.name]
+    insert = insert_for(session.get_bind())
     for part in chunks(sorted(set(organisation_ids))):
         # Inserted if missing, else locked (the no-op update), row by row in id order: taking
         # some first (the missing ones) and the rest after could wait in a circle with another

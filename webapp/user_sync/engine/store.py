@@ -20,6 +20,12 @@ PEOPLE = m.SyncedPerson.__table__
 CHUNK = 900  # below every database's limit on bound parameters per statement
 
 
+def insert_for(bind):
+    """The dialect's INSERT (with ON CONFLICT) for the session's database: PostgreSQL's or
+    SQLite's, the two the product runs on."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[bind.dialect.name]
+
+
 def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
@@ -231,8 +237,7 @@ def insert_new_users(rows):
         return True
     except (IntegrityError, bind.dialect.dbapi.IntegrityError):
         pass
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[bind.dialect.name]
-    db.session.execute(insert(USERS).on_conflict_do_nothing(
+    db.session.execute(insert_for(bind)(USERS).on_conflict_do_nothing(
         index_elements=[USERS.c.email_normalised]), rows)
     return False
 
